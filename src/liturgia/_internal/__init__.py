@@ -1,0 +1,1 @@
+"""Helpers private to liturgia: atomic files, streaming digests, the reproducible clock."""

@@ -1,0 +1,83 @@
+"""The ``liturgia`` command: a thin adapter over the library.
+
+Each command group is one module of this package with ``register(subparsers)``; the module's
+parser sets ``func`` to its ``run(args) -> int``. :func:`main` maps :class:`LiturgiaError` to a
+one-line message and its exit code (0 Go, 1 no, 2 usage/input, 3 network/storage, 4 bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from liturgia import __version__
+from liturgia.cli._common import print_error
+from liturgia.errors import LiturgiaError
+
+__all__ = ["build_parser", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line and exit code 2 (its own default, kept)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full parser, discovering every command module of ``liturgia.cli``."""
+    parser = _Parser(
+        prog="liturgia",
+        description="Turn a software release into a verifiable, gated event.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"liturgia {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logs, and tracebacks on errors"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code (never raises for user errors)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(func(args))
+    except LiturgiaError as exc:
+        if args.verbose:
+            logging.getLogger(__name__).exception("error")
+        print_error(exc.diagnostics() if args.verbose else str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place a bug becomes exit 4
+        if args.verbose:
+            logging.getLogger(__name__).exception("internal error")
+        print_error(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(a bug in liturgia: please report it with the output of -v)"
+        )
+        return 4

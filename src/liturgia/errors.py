@@ -1,0 +1,124 @@
+"""The one error tree of liturgia; every error carries its process exit code.
+
+::
+
+    LiturgiaError                      exit 4 (an internal bug, unless a subclass says otherwise)
+    ├── UsageError                     exit 2
+    │   ├── ConfigError                exit 2  the config file or a setting is wrong
+    │   └── InputError                 exit 2  a file the user gave us is missing or malformed
+    ├── ExternalError                  exit 3
+    │   ├── NetworkError               exit 3  the transport failed
+    │   ├── StorageError               exit 3  the disk or database failed
+    │   └── AdvisorySourceError        exit 3  an advisory source answered badly
+    └── VerificationError              exit 1  the answer is no
+        ├── SignatureError             a signature does not verify, or under another key
+        ├── DigestError                a digest does not match the bytes
+        ├── BundleError                a bundle or envelope is malformed or unsupported
+        ├── ProofError                 an inclusion or consistency proof does not verify
+        ├── PolicyError                a document is valid but not what the policy requires
+        └── GateFailedError            a release gate failed
+
+Library code raises these and never prints or exits; ``liturgia.cli.main`` turns them into a
+one-line message on stderr and the exit code (see DEVELOPERS.md "Exit codes").
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AdvisorySourceError",
+    "BundleError",
+    "ConfigError",
+    "DigestError",
+    "ExternalError",
+    "GateFailedError",
+    "InputError",
+    "LiturgiaError",
+    "NetworkError",
+    "PolicyError",
+    "ProofError",
+    "SignatureError",
+    "StorageError",
+    "UsageError",
+    "VerificationError",
+]
+
+
+class LiturgiaError(Exception):
+    """Base of every error liturgia raises on purpose.
+
+    Attributes:
+        exit_code: the process exit code the CLI uses for this error (class attribute).
+    """
+
+    exit_code: int = 4
+
+    def diagnostics(self) -> str:
+        """Return the message with its chain of causes, one per line, for ``-v`` output."""
+        lines = [str(self)]
+        cause = self.__cause__
+        while cause is not None:
+            lines.append(f"caused by: {type(cause).__name__}: {cause}")
+            cause = cause.__cause__
+        return "\n".join(lines)
+
+
+class UsageError(LiturgiaError):
+    """The user asked for something that cannot be done as asked (exit 2)."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """The configuration file or a setting is invalid; the message names the file and key."""
+
+
+class InputError(UsageError):
+    """An input file is missing, unreadable or malformed; the message names the file and why."""
+
+
+class ExternalError(LiturgiaError):
+    """Something outside liturgia failed: network, storage or a remote service (exit 3)."""
+
+    exit_code = 3
+
+
+class NetworkError(ExternalError):
+    """A network transport failed (connection refused, timeout, TLS)."""
+
+
+class StorageError(ExternalError):
+    """The disk or the database failed while reading or writing."""
+
+
+class AdvisorySourceError(ExternalError):
+    """An advisory source could not answer for the components it was asked about."""
+
+
+class VerificationError(LiturgiaError):
+    """A verification ran and the answer is no (exit 1)."""
+
+    exit_code = 1
+
+
+class SignatureError(VerificationError):
+    """A signature does not verify under the given public key."""
+
+
+class DigestError(VerificationError):
+    """A digest recorded in a document does not match the bytes it describes."""
+
+
+class BundleError(VerificationError):
+    """A bundle or envelope is malformed, of an unsupported media type, or inconsistent."""
+
+
+class ProofError(VerificationError):
+    """A Merkle inclusion or consistency proof, or a checkpoint, does not verify."""
+
+
+class PolicyError(VerificationError):
+    """A document verifies but is not what the verification policy requires."""
+
+
+class GateFailedError(VerificationError):
+    """One or more release gates failed (the release is NO-GO)."""
