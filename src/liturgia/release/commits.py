@@ -1,0 +1,273 @@
+"""Commit messages and their Conventional Commits 1.0.0 reading.
+
+A :class:`Commit` is what git holds (hash and message); :func:`parse_commit` reads its message as
+a Conventional Commit (https://www.conventionalcommits.org/en/v1.0.0/#specification) or answers
+``None`` when the message does not follow the specification. Git's own revert messages
+(``Revert "feat: x"`` with ``This reverts commit <sha>.``) are read as type ``revert`` so that a
+revert can cancel the commit it undoes (see :func:`effective_commits`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "BREAKING_TOKENS",
+    "Commit",
+    "ConventionalCommit",
+    "Footer",
+    "effective_commits",
+    "parse_commit",
+    "parse_message",
+]
+
+#: Footer tokens that announce a breaking change (spec items 12 and 16). They MUST be upper case
+#: (spec item 15), unlike every other unit of a Conventional Commit.
+BREAKING_TOKENS = frozenset({"BREAKING CHANGE", "BREAKING-CHANGE"})
+
+# Spec items 1, 4, 5, 13: ``type(scope)!: description``; the scope is a non-empty noun in
+# parentheses, ``!`` sits immediately before the colon, and a space follows the colon.
+_HEADER = re.compile(
+    r"^(?P<type>[A-Za-z][A-Za-z0-9_-]*)"
+    r"(?:\((?P<scope>[^()\r\n]+)\))?"
+    r"(?P<bang>!)?"
+    r": (?P<description>\S.*)$"
+)
+# Spec items 8 and 9: a word token (``-`` in place of whitespace, except ``BREAKING CHANGE``)
+# followed by ``: `` or `` #`` (git trailer convention).
+_FOOTER = re.compile(
+    r"^(?P<token>BREAKING CHANGE|[A-Za-z][A-Za-z0-9-]*)(?P<sep>: | #)(?P<value>.*)$"
+)
+# git revert's default message (builtin/revert.c): ``Revert "<subject>"`` (``Reapply "..."`` when
+# reverting a revert, git >= 2.43) then ``This reverts commit <full sha>.`` in the body.
+_GIT_REVERT_SUBJECT = re.compile(r'^(?:Revert|Reapply) "(?P<subject>.+)"$')
+_REVERTS_SHA = re.compile(r"\bThis reverts commit (?P<sha>[0-9a-f]{7,64})\b")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commit:
+    """One commit as git records it.
+
+    Attributes:
+        sha: full lower-case hexadecimal object name (40 characters for SHA-1 repositories).
+        subject: the first line of the message, without its newline.
+        body: the rest of the message after the blank line that ends the subject, with
+            surrounding blank lines removed; ``""`` when the message is one line.
+    """
+
+    sha: str
+    subject: str
+    body: str
+
+    @property
+    def message(self) -> str:
+        """The whole message: the subject, a blank line and the body (when there is one)."""
+        return f"{self.subject}\n\n{self.body}" if self.body else self.subject
+
+    @classmethod
+    def from_message(cls, sha: str, message: str) -> Commit:
+        """Split a raw commit message (as ``git log --format=%B`` prints it) into a Commit."""
+        text = message.replace("\r\n", "\n").strip("\n")
+        subject, _, rest = text.partition("\n")
+        return cls(sha=sha, subject=subject.strip(), body=rest.strip("\n").rstrip())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Footer:
+    """One footer (git trailer) of a Conventional Commit, spec items 8-10.
+
+    Attributes:
+        token: the token as written (``"Refs"``, ``"BREAKING CHANGE"``, ``"Reviewed-by"``).
+        separator: ``": "`` or ``" #"``.
+        value: the value; may hold newlines when it continues over several lines (item 10).
+    """
+
+    token: str
+    separator: str
+    value: str
+
+    @property
+    def is_breaking(self) -> bool:
+        """Whether this footer announces a breaking change (items 12, 15, 16)."""
+        return self.token in BREAKING_TOKENS and self.separator == ": "
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConventionalCommit:
+    """A commit message read per Conventional Commits 1.0.0.
+
+    Attributes:
+        type: the type, lower-cased (item 15: types are not case sensitive), e.g. ``"feat"``.
+        scope: the scope in parentheses, or ``None`` (item 4).
+        breaking: ``True`` when the header has ``!`` (item 13) or a ``BREAKING CHANGE:`` /
+            ``BREAKING-CHANGE:`` footer is present (items 12, 16).
+        description: the text after ``: `` in the header (item 5).
+        body: the free-form body between the header and the footers, ``""`` if none (item 6).
+        footers: the footers in message order (items 8-10).
+        sha: the commit's full object name.
+        reverts: for a revert, the object name (possibly abbreviated) of the reverted commit
+            when the message names it, else ``None``.
+    """
+
+    type: str
+    scope: str | None
+    breaking: bool
+    description: str
+    body: str
+    footers: tuple[Footer, ...]
+    sha: str
+    reverts: str | None = None
+
+    @property
+    def short_sha(self) -> str:
+        """The first seven characters of :attr:`sha`, as ``git log --oneline`` shows it."""
+        return self.sha[:7]
+
+    @property
+    def breaking_notes(self) -> tuple[str, ...]:
+        """Texts of the ``BREAKING CHANGE`` footers; the description when ``!`` stands alone.
+
+        Item 13: with ``!`` and no footer, "the commit description SHALL be used to describe the
+        breaking change".
+        """
+        notes = tuple(f.value for f in self.footers if f.is_breaking)
+        if notes or not self.breaking:
+            return notes
+        return (self.description,)
+
+    def footer_values(self, token: str) -> tuple[str, ...]:
+        """Values of every footer whose token equals ``token`` ignoring case (item 15)."""
+        wanted = token.casefold()
+        return tuple(f.value for f in self.footers if f.token.casefold() == wanted)
+
+
+def _is_footer_start(line: str) -> bool:
+    return _FOOTER.match(line) is not None
+
+
+def _split_body_and_footers(lines: list[str]) -> tuple[str, tuple[Footer, ...]]:
+    """Split the lines after the header into body text and footers.
+
+    The footers begin at the first paragraph (a line following a blank line, or the first line)
+    whose first line is a ``token: value`` / ``token #value`` pair (item 8: footers come "one
+    blank line after the body"). From there a line that is a token/separator pair starts a new
+    footer and any other line continues the previous value (item 10).
+    """
+    start: int | None = None
+    for index, line in enumerate(lines):
+        paragraph_start = index == 0 or not lines[index - 1].strip()
+        if paragraph_start and _is_footer_start(line):
+            start = index
+            break
+    body_lines = lines if start is None else lines[:start]
+    body = "\n".join(body_lines).strip("\n").rstrip()
+    if start is None:
+        return body, ()
+    footers: list[Footer] = []
+    values: list[list[str]] = []
+    for line in lines[start:]:
+        match = _FOOTER.match(line)
+        if match is not None:
+            footers.append(Footer(token=match["token"], separator=match["sep"], value=""))
+            values.append([match["value"]])
+        else:
+            values[-1].append(line)
+    return body, tuple(
+        Footer(token=f.token, separator=f.separator, value="\n".join(v).strip())
+        for f, v in zip(footers, values, strict=True)
+    )
+
+
+def parse_message(sha: str, message: str) -> ConventionalCommit | None:
+    """Read a raw commit message as a Conventional Commit 1.0.0.
+
+    Args:
+        sha: the commit's object name, copied into the result.
+        message: the full message (subject, blank line, body, footers).
+
+    Returns:
+        The parsed commit, or ``None`` when the header does not match ``type(scope)!: description``
+        (item 1) and is not git's ``Revert "..."`` message.
+    """
+    text = message.replace("\r\n", "\n").strip("\n")
+    header, _, rest = text.partition("\n")
+    header = header.strip()
+    lines = rest.split("\n") if rest else []
+    # Item 6: the body begins one blank line after the description; tolerate its absence.
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    body, footers = _split_body_and_footers(lines)
+
+    revert = _GIT_REVERT_SUBJECT.match(header)
+    if revert is not None:
+        found = _REVERTS_SHA.search(rest)
+        return ConventionalCommit(
+            type="revert",
+            scope=None,
+            breaking=False,
+            description=revert["subject"],
+            body=body,
+            footers=footers,
+            sha=sha,
+            reverts=found["sha"] if found else None,
+        )
+
+    match = _HEADER.match(header)
+    if match is None:
+        return None
+    kind = match["type"].lower()
+    scope = match["scope"].strip() if match["scope"] else None
+    breaking = match["bang"] is not None or any(f.is_breaking for f in footers)
+    reverts: str | None = None
+    if kind == "revert":
+        # The spec's FAQ suggests ``revert:`` with a ``Refs:`` footer naming the reverted commits.
+        found = _REVERTS_SHA.search(rest)
+        refs = [v for f in footers if f.token.casefold() == "refs" for v in f.value.split(",")]
+        candidates = [found["sha"]] if found else [r.strip() for r in refs]
+        hexes = [c for c in candidates if re.fullmatch(r"[0-9a-f]{7,64}", c)]
+        reverts = hexes[0] if hexes else None
+    return ConventionalCommit(
+        type=kind,
+        scope=scope or None,
+        breaking=breaking,
+        description=match["description"].strip(),
+        body=body,
+        footers=footers,
+        sha=sha,
+        reverts=reverts,
+    )
+
+
+def parse_commit(commit: Commit) -> ConventionalCommit | None:
+    """Read ``commit``'s message per Conventional Commits 1.0.0; ``None`` if it does not conform.
+
+    See :func:`parse_message` for the rules (spec items 1-16).
+    """
+    return parse_message(commit.sha, commit.message)
+
+
+def effective_commits(commits: Sequence[ConventionalCommit]) -> tuple[ConventionalCommit, ...]:
+    """Drop commits reverted inside the same range, together with the reverts that undo them.
+
+    A revert whose target lies outside ``commits`` (already released) is kept: it changes what
+    users get. Reverting a revert restores the original, so pairs are cancelled from the newest
+    revert backwards. Object names match by prefix, as abbreviated names do in git.
+
+    Args:
+        commits: parsed commits, oldest first.
+
+    Returns:
+        The commits that still have an effect, in their original order.
+    """
+    dropped: set[int] = set()
+    for index in range(len(commits) - 1, -1, -1):
+        commit = commits[index]
+        if index in dropped or commit.reverts is None:
+            continue
+        for target in range(index - 1, -1, -1):
+            if target not in dropped and commits[target].sha.startswith(commit.reverts):
+                dropped.update({index, target})
+                break
+    return tuple(c for i, c in enumerate(commits) if i not in dropped)

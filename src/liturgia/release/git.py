@@ -1,0 +1,249 @@
+"""The few git operations a release needs, through the real ``git`` command.
+
+Every call runs ``git -C <repo> ...`` with a C locale (stable messages) and no prompt. Failures a
+user can fix — ``git`` missing, a folder that is not a repository, an unknown ref, a tag that
+exists, no committer identity — raise :class:`~liturgia.errors.InputError` naming the folder.
+Release tags are ``v`` followed by a SemVer 2.0.0 version (``v1.2.3``), the convention of the
+semver.org FAQ and of python-semantic-release.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from liturgia.errors import InputError
+from liturgia.release.commits import Commit
+from liturgia.release.version import Version
+
+__all__ = [
+    "create_annotated_tag",
+    "head_commit",
+    "is_git_repo",
+    "last_release_tag",
+    "read_commits",
+    "working_tree_dirty",
+]
+
+logger = logging.getLogger(__name__)
+
+_RELEASE_TAG = re.compile(r"^v(?P<version>(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*))$")
+_ANY_SEMVER_TAG = re.compile(r"^v(?P<version>\d+\.\d+\.\d+(?:[-+].*)?)$")
+
+
+def _git_executable() -> str:
+    git = shutil.which("git")
+    if git is None:
+        raise InputError("git: command not found on PATH; install git to read commits and tags")
+    return git
+
+
+def _run(
+    repo: Path, *args: str, check: bool = True, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git -C repo args...``; raise InputError naming ``repo`` when it fails and ``check``."""
+    env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        done = subprocess.run(
+            [_git_executable(), "-C", str(repo), *args],
+            input=stdin,
+            capture_output=True,
+            env=env,
+            check=False,
+        )
+    except OSError as exc:
+        raise InputError(f"{repo}: cannot run git: {exc.strerror or exc}") from exc
+    if check and done.returncode != 0:
+        raise InputError(f"{repo}: git {args[0]} failed: {_first_line(done.stderr)}")
+    return done
+
+
+def _first_line(stderr: bytes) -> str:
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    # git prefixes the useful line with "fatal:"; prefer it over hints.
+    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+    return (fatal or lines or ["no message"])[0]
+
+
+def is_git_repo(path: Path) -> bool:
+    """Whether ``path`` is inside a git work tree.
+
+    Raises:
+        InputError: ``git`` is not installed.
+    """
+    if not path.is_dir():
+        return False
+    done = _run(path, "rev-parse", "--is-inside-work-tree", check=False)
+    return done.returncode == 0 and done.stdout.strip() == b"true"
+
+
+def _require_repo(repo: Path) -> None:
+    if not is_git_repo(repo):
+        raise InputError(f"{repo}: not a git repository (run `git init` or pass --version)")
+
+
+def _require_commits(repo: Path) -> None:
+    done = _run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    if done.returncode != 0:
+        raise InputError(f"{repo}: the git repository has no commits yet")
+
+
+def head_commit(repo: Path) -> str:
+    """The full object name of ``HEAD``.
+
+    Raises:
+        InputError: not a repository, git missing, or no commit yet.
+    """
+    _require_repo(repo)
+    _require_commits(repo)
+    return _run(repo, "rev-parse", "HEAD^{commit}").stdout.decode("ascii").strip()
+
+
+def _resolve(repo: Path, ref: str) -> str:
+    if not ref or ref.startswith("-"):
+        raise InputError(f"{repo}: {ref!r} is not a git revision")
+    done = _run(
+        repo,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        f"{ref}^{{commit}}",
+        check=False,
+    )
+    if done.returncode != 0:
+        raise InputError(f"{repo}: unknown git revision {ref!r}")
+    return done.stdout.decode("ascii").strip()
+
+
+def read_commits(repo: Path, since_ref: str | None) -> tuple[Commit, ...]:
+    """The commits reachable from ``HEAD`` and not from ``since_ref``, oldest first.
+
+    Merge commits are left out (``--no-merges``): they carry no change of their own, and the
+    commits they bring in are listed themselves. Records are read with ``-z`` (NUL-terminated),
+    which git guarantees safe because a commit message cannot contain NUL, so multi-line bodies
+    parse exactly.
+
+    Args:
+        repo: a folder inside the work tree.
+        since_ref: the last release's tag (or any revision), or ``None`` for the whole history.
+
+    Raises:
+        InputError: not a repository, git missing, no commit yet, or ``since_ref`` unknown.
+    """
+    _require_repo(repo)
+    _require_commits(repo)
+    revision = "HEAD" if since_ref is None else f"{_resolve(repo, since_ref)}..HEAD"
+    done = _run(
+        repo,
+        "log",
+        "-z",
+        "--no-merges",
+        "--reverse",
+        "--encoding=UTF-8",
+        "--format=%H%n%B",
+        revision,
+        "--",
+    )
+    commits: list[Commit] = []
+    for record in done.stdout.decode("utf-8", "replace").split("\0"):
+        if not record.strip():
+            continue
+        sha, _, message = record.partition("\n")
+        commits.append(Commit.from_message(sha.strip(), message))
+    logger.debug("read %d commits from %s since %s", len(commits), repo, since_ref)
+    return tuple(commits)
+
+
+def release_tags(
+    repo: Path, *, include_prereleases: bool = False
+) -> tuple[tuple[str, Version], ...]:
+    """Release tags reachable from ``HEAD``, lowest to highest SemVer precedence (§11).
+
+    Args:
+        repo: a folder inside the work tree.
+        include_prereleases: also count ``vX.Y.Z-PRE`` tags (and ``+BUILD``); by default only
+            ``vX.Y.Z`` tags are releases. Other tag names are ignored.
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    _require_repo(repo)
+    done = _run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    if done.returncode != 0:
+        return ()
+    names = _run(repo, "tag", "--merged", "HEAD", "--list", "v*").stdout.decode("utf-8", "replace")
+    pattern = _ANY_SEMVER_TAG if include_prereleases else _RELEASE_TAG
+    found: list[tuple[str, Version]] = []
+    for name in names.splitlines():
+        match = pattern.match(name.strip())
+        if match is None:
+            continue
+        try:
+            found.append((name.strip(), Version.parse(match["version"])))
+        except InputError:
+            logger.debug("ignoring tag %s: not SemVer", name)
+    # Precedence ignores build metadata; the tag name breaks ties so the order is total.
+    return tuple(sorted(found, key=lambda item: (item[1].precedence_key(), item[0])))
+
+
+def last_release_tag(
+    repo: Path, *, include_prereleases: bool = False
+) -> tuple[str, Version] | None:
+    """The highest-precedence release tag reachable from ``HEAD``, or ``None``.
+
+    Returns:
+        ``(tag name, version)``, e.g. ``("v1.4.0", Version(1, 4, 0))``; ``None`` when no tag
+        matches (a first release) or the repository has no commit yet.
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    tags = release_tags(repo, include_prereleases=include_prereleases)
+    return tags[-1] if tags else None
+
+
+def create_annotated_tag(repo: Path, tag: str, message: str, *, target: str = "HEAD") -> None:
+    """Create the annotated tag ``tag`` on ``target`` with ``message`` (``git tag -a``).
+
+    The tagger is the user's git identity (``user.name``/``user.email``); liturgia does not
+    invent one.
+
+    Raises:
+        InputError: not a repository, an invalid tag name, the tag already exists, or git
+            refuses (e.g. no identity configured; the message quotes git).
+    """
+    _require_repo(repo)
+    _require_commits(repo)
+    valid = _run(repo, "check-ref-format", f"refs/tags/{tag}", check=False)
+    if valid.returncode != 0 or tag.startswith("-"):
+        raise InputError(f"{repo}: {tag!r} is not a valid git tag name")
+    exists = _run(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False)
+    if exists.returncode == 0:
+        raise InputError(f"{repo}: tag {tag} already exists")
+    commit = _resolve(repo, target)
+    # The message goes through stdin (-F -) so no text of it can be read as an option.
+    done = _run(
+        repo, "tag", "-a", "-F", "-", tag, commit, check=False, stdin=message.encode("utf-8")
+    )
+    if done.returncode != 0:
+        raise InputError(f"{repo}: git tag failed: {_first_line(done.stderr)}")
+
+
+def working_tree_dirty(repo: Path, *, include_untracked: bool = False) -> bool:
+    """Whether tracked files differ from ``HEAD`` (staged or not).
+
+    Untracked files are ignored by default: build outputs such as ``dist/`` are usually
+    untracked, and they do not change what the tag points at.
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    _require_repo(repo)
+    untracked = "--untracked-files=normal" if include_untracked else "--untracked-files=no"
+    done = _run(repo, "status", "--porcelain=v1", "-z", untracked)
+    return bool(done.stdout.strip(b"\0"))
