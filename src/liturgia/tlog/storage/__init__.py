@@ -1,0 +1,8 @@
+"""Storage backends of the transparency log behind one small contract (:mod:`.base`)."""
+
+from __future__ import annotations
+
+from liturgia.tlog.storage.base import Assigned, LogStorage, TreeState
+from liturgia.tlog.storage.memory import MemoryStorage
+
+__all__ = ["Assigned", "LogStorage", "MemoryStorage", "TreeState"]

@@ -1,0 +1,122 @@
+"""The storage contract of the transparency log, kept small (tessera's lesson).
+
+A backend stores three things:
+
+* **entries**: the leaf bytes under a dense, never reused index, unique by leaf hash;
+* **tiles**: the stored subtree hashes of the integrated tree (:mod:`liturgia.tlog.tiles`);
+* **the tree state**: the integrated size, its root and the latest signed checkpoint.
+
+Writes come in two kinds, each one atomic transaction: :meth:`LogStorage.sequence` (new entries
+get indexes, durable on return: this is what the log acknowledges) and
+:meth:`LogStorage.commit_tree` (tiles and the new checkpoint, moving the integrated size forward).
+Entries at ``[tree size, sequenced size)`` are durable but not yet in the tree; the sequencer
+integrates them, also after a crash.
+
+Every backend passes the same contract suite (``tests/contract/tlog``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from liturgia.tlog import merkle
+from liturgia.tlog.tiles import TileKey
+
+__all__ = ["Assigned", "LogStorage", "TreeState"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TreeState:
+    """The integrated tree as last committed.
+
+    Attributes:
+        size: number of leaves in the tree (``<=`` the sequenced size).
+        root: 32-byte root hash at ``size``.
+        checkpoint: the signed checkpoint note for ``size`` (C2SP signed note bytes), or ``b""``
+            for a log that has never signed one.
+    """
+
+    size: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    checkpoint: bytes = b""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assigned:
+    """The index an entry got from :meth:`LogStorage.sequence`.
+
+    Attributes:
+        index: the entry's leaf index.
+        duplicate: ``True`` when an entry with the same leaf hash was already stored (the index
+            is the existing one's, as Rekor answers 409 with the existing entry).
+    """
+
+    index: int
+    duplicate: bool
+
+
+class LogStorage(Protocol):
+    """What the sequencer and the proof server need from a backend.
+
+    Thread safety: every method may be called from any thread. Errors of the disk or the
+    database are raised as :class:`~liturgia.errors.StorageError`.
+    """
+
+    def sequence(self, leaves: Sequence[tuple[bytes, bytes]]) -> tuple[Assigned, ...]:
+        """Durably assign the next indexes to new entries, in order, in one transaction.
+
+        Args:
+            leaves: ``(leaf_hash, entry_bytes)`` pairs. An entry whose leaf hash is already
+                stored, or appears earlier in ``leaves``, is not stored again.
+
+        Returns:
+            One :class:`Assigned` per input, in input order. When this returns, every new
+            entry survives a crash or power loss.
+        """
+        ...  # pragma: no cover - protocol
+
+    def sequenced_size(self) -> int:
+        """Return the number of entries stored (the next index to assign)."""
+        ...  # pragma: no cover - protocol
+
+    def read_state(self) -> TreeState:
+        """Return the integrated tree state."""
+        ...  # pragma: no cover - protocol
+
+    def read_leaf_hashes(self, start: int, end: int) -> tuple[bytes, ...]:
+        """Return the leaf hashes of entries ``[start, end)``; fewer if the log is shorter."""
+        ...  # pragma: no cover - protocol
+
+    def read_entry(self, index: int) -> bytes | None:
+        """Return the bytes of entry ``index``, or ``None`` when there is no such entry."""
+        ...  # pragma: no cover - protocol
+
+    def find_index(self, leaf_hash: bytes) -> int | None:
+        """Return the index of the entry with ``leaf_hash``, or ``None``."""
+        ...  # pragma: no cover - protocol
+
+    def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
+        """Return the stored tiles among ``keys`` (see :class:`liturgia.tlog.tiles.TileSource`)."""
+        ...  # pragma: no cover - protocol
+
+    def commit_tree(
+        self, *, old_size: int, state: TreeState, tiles: Sequence[tuple[TileKey, bytes]]
+    ) -> None:
+        """Atomically store changed tiles and the new tree state.
+
+        Args:
+            old_size: the tree size the update was computed from; a compare-and-swap guard.
+            state: the new state (size, root, signed checkpoint).
+            tiles: the tiles to write (replacing partial tiles of the same key).
+
+        Raises:
+            StorageError: the stored tree size is not ``old_size`` (another sequencer moved it),
+                ``state.size`` exceeds the sequenced size, or the write failed.
+        """
+        ...  # pragma: no cover - protocol
+
+    def close(self) -> None:
+        """Release connections and files; further calls are errors."""
+        ...  # pragma: no cover - protocol

@@ -1,0 +1,108 @@
+"""An in-memory :class:`~liturgia.tlog.storage.base.LogStorage`, for tests and tools.
+
+Nothing survives the process; "durable" means "stored in this object". It is the reference the
+contract suite holds the real backends to.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Mapping, Sequence
+
+from liturgia.errors import StorageError
+from liturgia.tlog.storage.base import Assigned, TreeState
+from liturgia.tlog.tiles import TileKey
+
+__all__ = ["MemoryStorage"]
+
+
+class MemoryStorage:
+    """A :class:`~liturgia.tlog.storage.base.LogStorage` held in dicts under one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hashes: list[bytes] = []
+        self._entries: list[bytes] = []
+        self._by_hash: dict[bytes, int] = {}
+        self._tiles: dict[TileKey, bytes] = {}
+        self._state = TreeState()
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("memory log storage is closed")
+
+    def sequence(self, leaves: Sequence[tuple[bytes, bytes]]) -> tuple[Assigned, ...]:
+        """See :meth:`LogStorage.sequence <liturgia.tlog.storage.base.LogStorage.sequence>`."""
+        with self._lock:
+            self._check_open()
+            out: list[Assigned] = []
+            for leaf_hash, entry in leaves:
+                found = self._by_hash.get(leaf_hash)
+                if found is not None:
+                    out.append(Assigned(index=found, duplicate=True))
+                    continue
+                index = len(self._hashes)
+                self._hashes.append(leaf_hash)
+                self._entries.append(entry)
+                self._by_hash[leaf_hash] = index
+                out.append(Assigned(index=index, duplicate=False))
+            return tuple(out)
+
+    def sequenced_size(self) -> int:
+        """Return the number of entries stored."""
+        with self._lock:
+            self._check_open()
+            return len(self._hashes)
+
+    def read_state(self) -> TreeState:
+        """Return the integrated tree state."""
+        with self._lock:
+            self._check_open()
+            return self._state
+
+    def read_leaf_hashes(self, start: int, end: int) -> tuple[bytes, ...]:
+        """Return leaf hashes ``[start, end)``."""
+        with self._lock:
+            self._check_open()
+            return tuple(self._hashes[max(start, 0) : max(end, 0)])
+
+    def read_entry(self, index: int) -> bytes | None:
+        """Return entry ``index`` or ``None``."""
+        with self._lock:
+            self._check_open()
+            return self._entries[index] if 0 <= index < len(self._entries) else None
+
+    def find_index(self, leaf_hash: bytes) -> int | None:
+        """Return the index of ``leaf_hash`` or ``None``."""
+        with self._lock:
+            self._check_open()
+            return self._by_hash.get(leaf_hash)
+
+    def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
+        """Return the stored tiles among ``keys``."""
+        with self._lock:
+            self._check_open()
+            return {key: self._tiles[key] for key in keys if key in self._tiles}
+
+    def commit_tree(
+        self, *, old_size: int, state: TreeState, tiles: Sequence[tuple[TileKey, bytes]]
+    ) -> None:
+        """Store tiles and the new state if the tree is still at ``old_size``."""
+        with self._lock:
+            self._check_open()
+            if self._state.size != old_size:
+                raise StorageError(
+                    f"tree moved: stored size is {self._state.size}, update was for {old_size}"
+                )
+            if state.size > len(self._hashes):
+                raise StorageError(
+                    f"tree size {state.size} exceeds the {len(self._hashes)} sequenced entries"
+                )
+            self._tiles.update(tiles)
+            self._state = state
+
+    def close(self) -> None:
+        """Mark the storage closed."""
+        with self._lock:
+            self._closed = True

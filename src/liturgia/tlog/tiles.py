@@ -1,0 +1,336 @@
+"""Stored subtree hashes as tiles, and proofs served from them (C2SP tlog-tiles layout).
+
+A tile ``(level, index)`` holds up to :data:`TILE_WIDTH` consecutive hashes of tree level
+``level * TILE_HEIGHT``: tile ``(L, k)`` holds the nodes ``k * 256 .. k * 256 + 255`` of tree
+level ``8 * L``, concatenated (32 bytes each), as c2sp.org/tlog-tiles lays them out. A tile is
+*partial* while the tree's right edge runs through it and is rewritten as it grows; once it holds
+256 hashes it never changes again, and its root is appended to the tile row one level up.
+
+Every full aligned subtree of the tree is then either a hash stored in a tile or the root of at
+most 128 consecutive hashes of one tile, so any proof or root is computed from a handful of
+stored tiles (three for a million entries), never from the leaves (RFC 9162 §2.1 via
+:func:`liturgia.tlog.merkle.subtree_hash`).
+
+:class:`TileTree` is the pure in-memory structure; :func:`integrate` is the write path that a
+storage backend runs in one transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from liturgia.errors import StorageError
+from liturgia.tlog import merkle
+
+__all__ = [
+    "TILE_HEIGHT",
+    "TILE_WIDTH",
+    "Integration",
+    "TileKey",
+    "TileNodes",
+    "TileSource",
+    "TileTree",
+    "consistency_proof",
+    "inclusion_proof",
+    "integrate",
+    "needed_tiles",
+    "root",
+    "tile_width",
+]
+
+#: Tree levels per tile (c2sp.org/tlog-tiles).
+TILE_HEIGHT = 8
+#: Hashes in a full tile, ``2 ** TILE_HEIGHT``.
+TILE_WIDTH = 1 << TILE_HEIGHT
+_H = merkle.HASH_SIZE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class TileKey:
+    """Names a tile.
+
+    Attributes:
+        level: tile level; the tile holds hashes of tree level ``level * TILE_HEIGHT``.
+        index: position of the tile in its row (tile ``index`` holds hashes
+            ``index * 256 .. index * 256 + 255``).
+    """
+
+    level: int
+    index: int
+
+
+class TileSource(Protocol):
+    """Reads stored tiles; the one thing proof serving needs from storage."""
+
+    def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
+        """Return the stored bytes of each requested tile; tiles never written are absent.
+
+        Raises:
+            StorageError: the storage cannot be read.
+        """
+        ...  # pragma: no cover - protocol
+
+
+def tile_width(key: TileKey, tree_size: int) -> int:
+    """Return how many hashes tile ``key`` holds in a tree of ``tree_size`` leaves (0 to 256)."""
+    nodes = tree_size >> (TILE_HEIGHT * key.level)
+    return max(0, min(TILE_WIDTH, nodes - key.index * TILE_WIDTH))
+
+
+def _perfect_root(row: bytes) -> bytes:
+    """Root of a perfect subtree from its 2**d consecutive hashes, concatenated."""
+    hashes = [row[i : i + _H] for i in range(0, len(row), _H)]
+    while len(hashes) > 1:
+        hashes = [merkle.node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
+
+
+def _locate(level: int, index: int) -> tuple[TileKey, int, int]:
+    """Map tree node ``(level, index)`` to its tile, first hash offset and hash count."""
+    tile_level, depth = divmod(level, TILE_HEIGHT)
+    first = index << depth
+    return TileKey(level=tile_level, index=first >> TILE_HEIGHT), first % TILE_WIDTH, 1 << depth
+
+
+class TileNodes:
+    """A :data:`~liturgia.tlog.merkle.NodeReader` over a set of tiles, memoising what it computes.
+
+    Args:
+        tiles: the tiles to read from, keyed by :class:`TileKey`.
+
+    Calling it with a node outside those tiles raises :class:`~liturgia.errors.StorageError`
+    (the storage lost a tile, or the caller asked for a node beyond the tree).
+    """
+
+    __slots__ = ("_cache", "_tiles")
+
+    def __init__(self, tiles: Mapping[TileKey, bytes]) -> None:
+        self._tiles = tiles
+        self._cache: dict[tuple[int, int], bytes] = {}
+
+    def __call__(self, level: int, index: int) -> bytes:
+        """Return the hash of the full subtree at tree ``level``, position ``index``."""
+        cached = self._cache.get((level, index))
+        if cached is not None:
+            return cached
+        key, offset, count = _locate(level, index)
+        row = self._tiles.get(key, b"")
+        part = row[offset * _H : (offset + count) * _H]
+        if len(part) != count * _H:
+            raise StorageError(
+                f"tile {key.level}/{key.index} holds {len(row) // _H} hashes; node "
+                f"{level}/{index} needs hashes {offset}..{offset + count - 1}"
+            )
+        value = part if count == 1 else _perfect_root(part)
+        self._cache[(level, index)] = value
+        return value
+
+
+def _collect(ranges: Iterable[tuple[int, int]]) -> frozenset[TileKey]:
+    keys: set[TileKey] = set()
+
+    def record(level: int, index: int) -> bytes:
+        keys.add(_locate(level, index)[0])
+        return merkle.EMPTY_ROOT
+
+    for start, end in ranges:
+        merkle.subtree_hash(start, end, record)
+    return frozenset(keys)
+
+
+def needed_tiles(ranges: Iterable[tuple[int, int]]) -> frozenset[TileKey]:
+    """Return the tiles holding the full subtrees that the hashes of ``ranges`` fold from.
+
+    Args:
+        ranges: leaf ranges as given by :func:`merkle.inclusion_proof_ranges` and friends.
+    """
+    return _collect(ranges)
+
+
+def _nodes_for(source: TileSource, ranges: Sequence[tuple[int, int]]) -> TileNodes:
+    keys = needed_tiles(ranges)
+    return TileNodes(dict(source.read_tiles(keys)) if keys else {})
+
+
+def root(source: TileSource, tree_size: int) -> bytes:
+    """Return the root hash of the stored tree at ``tree_size`` (RFC 9162 §2.1.1).
+
+    Raises:
+        StorageError: a needed tile is missing or short.
+    """
+    if tree_size == 0:
+        return merkle.EMPTY_ROOT
+    return merkle.root_from(tree_size, _nodes_for(source, ((0, tree_size),)))
+
+
+def inclusion_proof(source: TileSource, index: int, tree_size: int) -> tuple[bytes, ...]:
+    """Return the inclusion proof of leaf ``index`` at ``tree_size`` from stored tiles.
+
+    Implements RFC 9162 §2.1.3.1 with one batched tile read.
+
+    Raises:
+        ValueError: ``index`` is not in ``[0, tree_size)``.
+        StorageError: a needed tile is missing or short.
+    """
+    ranges = merkle.inclusion_proof_ranges(index, tree_size)
+    nodes = _nodes_for(source, ranges)
+    return tuple(merkle.subtree_hash(a, b, nodes) for a, b in ranges)
+
+
+def consistency_proof(source: TileSource, size1: int, size2: int) -> tuple[bytes, ...]:
+    """Return the consistency proof from ``size1`` to ``size2`` from stored tiles.
+
+    Implements RFC 9162 §2.1.4.1 with one batched tile read.
+
+    Raises:
+        ValueError: not ``0 < size1 <= size2``.
+        StorageError: a needed tile is missing or short.
+    """
+    ranges = merkle.consistency_proof_ranges(size1, size2)
+    nodes = _nodes_for(source, ranges)
+    return tuple(merkle.subtree_hash(a, b, nodes) for a, b in ranges)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Integration:
+    """The result of appending leaves: what a backend writes in one transaction.
+
+    Attributes:
+        size: the new tree size.
+        root: the new 32-byte root hash.
+        tiles: every tile that changed, as ``(key, bytes)`` sorted by key.
+    """
+
+    size: int
+    root: bytes
+    tiles: tuple[tuple[TileKey, bytes], ...]
+
+
+def integrate(source: TileSource, tree_size: int, leaf_hashes: Sequence[bytes]) -> Integration:
+    """Append ``leaf_hashes`` to the stored tree of ``tree_size`` leaves.
+
+    Reads only the partial tiles on the tree's right edge (one per tile level), appends the new
+    hashes, and carries each tile that fills up to the next tile level as its subtree root.
+
+    Args:
+        source: the stored tiles at ``tree_size``.
+        tree_size: the current (integrated) tree size.
+        leaf_hashes: the new leaves' hashes, in index order.
+
+    Returns:
+        The new size, root, and the changed tiles to store.
+
+    Raises:
+        StorageError: a partial right-edge tile is missing or shorter than the tree says.
+    """
+    for position, value in enumerate(leaf_hashes):
+        if len(value) != _H:
+            raise ValueError(f"leaf hash [{position}] is {len(value)} bytes, expected {_H}")
+    edge: list[TileKey] = []
+    level = 0
+    while tree_size >> (TILE_HEIGHT * level):
+        nodes = tree_size >> (TILE_HEIGHT * level)
+        if nodes % TILE_WIDTH:
+            edge.append(TileKey(level=level, index=nodes // TILE_WIDTH))
+        level += 1
+    stored = dict(source.read_tiles(edge)) if edge else {}
+    changed: dict[TileKey, bytes] = {}
+    carry = list(leaf_hashes)
+    level = 0
+    while carry:
+        nodes = tree_size >> (TILE_HEIGHT * level)
+        index, offset = divmod(nodes, TILE_WIDTH)
+        parts: list[bytes] = []
+        if offset:
+            key = TileKey(level=level, index=index)
+            row = stored.get(key, b"")
+            if len(row) < offset * _H:
+                raise StorageError(
+                    f"tile {level}/{index} holds {len(row) // _H} hashes, tree size "
+                    f"{tree_size} needs {offset}"
+                )
+            parts.append(row[: offset * _H])
+        filled = offset
+        up: list[bytes] = []
+        for value in carry:
+            parts.append(value)
+            filled += 1
+            if filled == TILE_WIDTH:
+                row = b"".join(parts)
+                changed[TileKey(level=level, index=index)] = row
+                up.append(_perfect_root(row))
+                parts, filled, index = [], 0, index + 1
+        if parts:
+            changed[TileKey(level=level, index=index)] = b"".join(parts)
+        carry = up
+        level += 1
+    new_size = tree_size + len(leaf_hashes)
+    ranges = ((0, new_size),)
+    wanted = [key for key in needed_tiles(ranges) if key not in changed] if new_size else []
+    view = dict(source.read_tiles(wanted)) if wanted else {}
+    view.update(changed)
+    new_root = merkle.root_from(new_size, TileNodes(view))
+    return Integration(size=new_size, root=new_root, tiles=tuple(sorted(changed.items())))
+
+
+class TileTree:
+    """An in-memory, thread-safe Merkle tree stored as tiles; a :class:`TileSource` itself.
+
+    Meant for tests, tools and as the model the storage backends are checked against.
+    """
+
+    def __init__(self) -> None:
+        self._tiles: dict[TileKey, bytes] = {}
+        self._size = 0
+        self._root = merkle.EMPTY_ROOT
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        """The number of leaves."""
+        return self._size
+
+    @property
+    def root(self) -> bytes:
+        """The current root hash."""
+        return self._root
+
+    def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
+        """Return the requested tiles that exist (see :class:`TileSource`)."""
+        return {key: self._tiles[key] for key in keys if key in self._tiles}
+
+    def append(self, leaf_hashes: Sequence[bytes]) -> Integration:
+        """Append leaf hashes and return what changed (see :func:`integrate`)."""
+        with self._lock:
+            result = integrate(self, self._size, leaf_hashes)
+            self._tiles.update(result.tiles)
+            self._size, self._root = result.size, result.root
+            return result
+
+    def inclusion_proof(self, index: int, tree_size: int | None = None) -> tuple[bytes, ...]:
+        """Return the inclusion proof of ``index`` at ``tree_size`` (default: current size).
+
+        Raises:
+            ValueError: ``tree_size`` exceeds the tree, or ``index`` is not below it.
+        """
+        size = self._checked(tree_size)
+        return inclusion_proof(self, index, size)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> tuple[bytes, ...]:
+        """Return the consistency proof from ``size1`` to ``size2`` (default: current size).
+
+        Raises:
+            ValueError: ``size2`` exceeds the tree, or not ``0 < size1 <= size2``.
+        """
+        return consistency_proof(self, size1, self._checked(size2))
+
+    def _checked(self, tree_size: int | None) -> int:
+        size = self._size
+        if tree_size is None:
+            return size
+        if tree_size > size:
+            raise ValueError(f"tree size {tree_size} is beyond the tree ({size} leaves)")
+        return tree_size

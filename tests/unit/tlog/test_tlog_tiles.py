@@ -1,0 +1,136 @@
+"""Tile store: proofs and roots served from stored subtree hashes match the leaf-list functions."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liturgia.errors import StorageError
+from liturgia.tlog import merkle, tiles
+from liturgia.tlog.tiles import TileKey, TileTree
+
+LEAVES = tuple(merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(70_000))
+
+
+class CountingSource:
+    """A TileSource recording which tiles were read: proves proofs do not touch the leaves."""
+
+    def __init__(self, tree: TileTree) -> None:
+        self.tree = tree
+        self.reads: list[frozenset[TileKey]] = []
+
+    def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
+        self.reads.append(frozenset(keys))
+        return self.tree.read_tiles(keys)
+
+
+@pytest.fixture(scope="module")
+def big_tree() -> TileTree:
+    tree = TileTree()
+    # Uneven batches so that tiles fill across batch boundaries.
+    start = 0
+    for step in (1, 2, 255, 1000, 3, 65_536 - 1261, 2500, 1964):
+        tree.append(LEAVES[start : start + step])
+        start += step
+    assert tree.size == start == 70_000
+    return tree
+
+
+def test_tile_layout_matches_tlog_tiles(big_tree: TileTree) -> None:
+    stored = big_tree.read_tiles(
+        [TileKey(level=0, index=0), TileKey(level=1, index=0), TileKey(level=2, index=0)]
+    )
+    assert stored[TileKey(level=0, index=0)] == b"".join(LEAVES[:256])
+    level8 = stored[TileKey(level=1, index=0)]
+    assert len(level8) == 256 * 32  # 70_000 >> 8 = 273 full level-8 nodes: the first tile is full
+    assert level8[:32] == merkle.root_hash(LEAVES[:256])
+    assert level8[32:64] == merkle.root_hash(LEAVES[256:512])
+    assert len(stored[TileKey(level=2, index=0)]) == 32  # 70_000 >> 16 = 1 full level-16 node
+    assert stored[TileKey(level=2, index=0)] == merkle.root_hash(LEAVES[:65_536])
+    partial = big_tree.read_tiles([TileKey(level=0, index=273)])[TileKey(level=0, index=273)]
+    assert len(partial) == (70_000 % 256) * 32
+    assert tiles.tile_width(TileKey(level=0, index=273), 70_000) == 70_000 % 256
+    assert tiles.tile_width(TileKey(level=1, index=1), 70_000) == 273 - 256
+    assert tiles.tile_width(TileKey(level=0, index=400), 70_000) == 0
+
+
+def test_root_matches_merkle(big_tree: TileTree) -> None:
+    assert big_tree.root == merkle.root_hash(LEAVES[:70_000])
+    for size in (1, 255, 256, 257, 65_536, 65_537, 69_999):
+        assert tiles.root(big_tree, size) == merkle.root_hash(LEAVES[:size])
+    assert tiles.root(big_tree, 0) == merkle.EMPTY_ROOT
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_proofs_match_leaf_functions(big_tree: TileTree, data: st.DataObject) -> None:
+    reader = merkle.leaf_node_reader(LEAVES)
+    size = data.draw(st.integers(1, 70_000))
+    index = data.draw(st.integers(0, size - 1))
+    proof = big_tree.inclusion_proof(index, size)
+    assert proof == merkle.inclusion_proof_from(index, size, reader)
+    root = tiles.root(big_tree, size)
+    merkle.verify_inclusion(
+        leaf_hash=LEAVES[index], index=index, tree_size=size, proof=proof, root=root
+    )
+    size1 = data.draw(st.integers(1, size))
+    cons = big_tree.consistency_proof(size1, size)
+    assert cons == merkle.consistency_proof_from(size1, size, reader)
+    merkle.verify_consistency(
+        size1=size1, size2=size, proof=cons, root1=tiles.root(big_tree, size1), root2=root
+    )
+
+
+def test_every_small_size_and_batching() -> None:
+    """Appending one leaf at a time and in batches gives the same tiles and roots."""
+    one, batch = TileTree(), TileTree()
+    for i in range(600):
+        one.append(LEAVES[i : i + 1])
+        assert one.root == merkle.root_hash(LEAVES[: i + 1])
+    batch.append(LEAVES[:300])
+    batch.append(LEAVES[300:600])
+    keys = [TileKey(level=0, index=i) for i in range(3)] + [TileKey(level=1, index=0)]
+    assert one.read_tiles(keys) == batch.read_tiles(keys)
+    assert one.consistency_proof(1) == merkle.consistency_proof(LEAVES[:600], 1)
+    assert batch.append(()).size == 600
+
+
+def test_proof_reads_one_batch_of_few_tiles(big_tree: TileTree) -> None:
+    source = CountingSource(big_tree)
+    tiles.inclusion_proof(source, 12_345, 70_000)
+    assert len(source.reads) == 1
+    assert len(source.reads[0]) <= 6
+    assert all(key.level <= 2 for key in source.reads[0])
+
+
+def test_missing_tile_is_a_storage_error() -> None:
+    tree = TileTree()
+    tree.append(LEAVES[:10])
+    nodes = tiles.TileNodes(tree.read_tiles([TileKey(level=0, index=0)]))
+    with pytest.raises(
+        StorageError, match=r"tile 0/0 holds 10 hashes; node 0/11 needs hashes 11\.\.11"
+    ):
+        nodes(0, 11)
+
+    class Empty:
+        def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
+            return {}
+
+    with pytest.raises(StorageError, match="tile 0/0 holds 0 hashes, tree size 10 needs 10"):
+        tiles.integrate(Empty(), 10, LEAVES[10:11])
+
+
+def test_argument_errors() -> None:
+    tree = TileTree()
+    tree.append(LEAVES[:5])
+    with pytest.raises(ValueError, match="beyond the tree"):
+        tree.inclusion_proof(0, 6)
+    with pytest.raises(ValueError, match="not in a tree of size 5"):
+        tree.inclusion_proof(5)
+    with pytest.raises(ValueError, match="no consistency proof"):
+        tree.consistency_proof(0)
+    with pytest.raises(ValueError, match=r"leaf hash \[1\] is 3 bytes"):
+        tree.append([LEAVES[0], b"abc"])
