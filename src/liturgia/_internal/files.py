@@ -42,11 +42,11 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
+        Path(tmp_name).chmod(mode)
+        Path(tmp_name).replace(path)
     except OSError as exc:
         with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
+            Path(tmp_name).unlink()
         raise StorageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
 

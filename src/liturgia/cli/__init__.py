@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place a bug becomes exit 4
+    except Exception as exc:
         if args.verbose:
             logging.getLogger(__name__).exception("internal error")
         print_error(

@@ -1,0 +1,114 @@
+"""``liturgia release``: run every stage and write ``dist/<name>-<version>/``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from liturgia.cli._common import OutputFormat, password_from_env_or_prompt, stderr_console
+from liturgia.config import load_config
+from liturgia.release.pipeline import ReleaseOptions, ReleaseResult, run_release
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``release`` command."""
+    parser = subparsers.add_parser(
+        "release",
+        help="build, SBOM, scan, sign, notes, gate and tag one release",
+        description=(
+            "Run the release stages in order (version, build, test, sbom, scan, sign, notes, "
+            "gate, checksums, tag) and write dist/<name>-<version>/. Exit 0 on GO, 1 on NO-GO, "
+            "2 on usage or input errors."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--project", type=Path, default=Path(), help="project folder")
+    parser.add_argument("--out", type=Path, help="output folder (default: <project>/dist)")
+    parser.add_argument("--version", dest="release_version", help="force this X.Y.Z version")
+    parser.add_argument("--dry-run", action="store_true", help="no tag, project files untouched")
+    parser.add_argument(
+        "--format", type=OutputFormat, choices=list(OutputFormat), default=OutputFormat.TABLE
+    )
+    parser.set_defaults(func=run)
+
+
+class _Progress:
+    """Stage progress on stderr: a live spinner line on a terminal, plain lines otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._status: Any = None
+
+    def stage_started(self, name: str) -> None:
+        if self._console.is_terminal:
+            self._status = self._console.status(f"[bold]{name}[/bold] …")
+            self._status.start()
+
+    def stage_finished(self, name: str, summary: str) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        self._console.print(f"[green]✓[/green] {name:<9} {summary}", markup=True)
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the release; 0 on GO, 1 on NO-GO."""
+    config = load_config(args.project)
+    console = stderr_console()
+    progress = _Progress(console)
+    try:
+        result = run_release(
+            config,
+            ReleaseOptions(
+                dry_run=args.dry_run,
+                version=args.release_version,
+                out_dir=args.out,
+                password=password_from_env_or_prompt,
+            ),
+            progress,
+        )
+    finally:
+        progress.close()
+    if args.format == OutputFormat.JSON:
+        sys.stdout.write(json.dumps(_as_json(result), indent=2, sort_keys=True) + "\n")
+    else:
+        _print_summary(console, result)
+    return 0 if result.report.go else 1
+
+
+def _as_json(result: ReleaseResult) -> dict[str, Any]:
+    return {
+        "decision": "GO" if result.report.go else "NO-GO",
+        "directory": str(result.directory),
+        "version": str(result.version),
+        "tag": result.tagged,
+        "files": list(result.files),
+        "checks": [
+            {"name": c.name, "passed": c.passed, "summary": c.summary} for c in result.report.checks
+        ],
+    }
+
+
+def _print_summary(console: Console, result: ReleaseResult) -> None:
+    table = Table(title=f"{result.report.project} {result.version}", show_lines=False)
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("summary", overflow="fold")
+    for check in result.report.checks:
+        mark = "[green]pass[/green]" if check.passed else "[red]FAIL[/red]"
+        table.add_row(check.name, mark, check.summary)
+    console.print(table)
+    decision = "[bold green]GO[/bold green]" if result.report.go else "[bold red]NO-GO[/bold red]"
+    console.print(f"{decision}: {result.directory}")

@@ -1,0 +1,297 @@
+"""Project configuration: ``liturgia.toml`` or ``[tool.liturgia]`` in ``pyproject.toml``.
+
+Precedence (STYLE.md "Configuration"): command-line flag > ``LITURGIA_*`` environment variable >
+``liturgia.toml`` > ``[tool.liturgia]`` in ``pyproject.toml`` > defaults. The two files are never
+merged: the first one found in the project folder wins. Validation forbids unknown keys, so a typo
+is a :class:`~liturgia.errors.ConfigError` naming the file and the key.
+
+Paths in the file are relative to the project folder. Secrets never live in the file: the signing
+key is referenced by path and its password comes from ``LITURGIA_PASSWORD`` or a prompt.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+
+from liturgia.errors import ConfigError
+
+__all__ = [
+    "CONFIG_FILE",
+    "BuildSettings",
+    "GateSettings",
+    "LoadedConfig",
+    "ProjectSettings",
+    "ScanSettings",
+    "Settings",
+    "SigningSettings",
+    "TestSettings",
+    "default_key_path",
+    "find_config",
+    "load_config",
+    "starter_config",
+]
+
+#: The name of the dedicated configuration file.
+CONFIG_FILE = "liturgia.toml"
+
+
+#: A TOML array of strings (TOML arrays arrive as lists; the rest of the document is strict).
+_Strings = Annotated[tuple[str, ...], Strict(strict=False)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ProjectSettings(_Section):
+    """``[project]``: what is released.
+
+    Attributes:
+        name: the release name, used in ``dist/<name>-<version>/``.
+        initial_version: SemVer of the first release when no ``vX.Y.Z`` tag exists.
+        major_on_zero: whether a breaking change in 0.x bumps the major version.
+        sbom_paths: folders or lockfiles to catalog, relative to the project folder.
+        exclude_dev: leave development-only dependencies out of the SBOM.
+    """
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    initial_version: str = "0.1.0"
+    major_on_zero: bool = False
+    sbom_paths: _Strings = (".",)
+    exclude_dev: bool = False
+
+
+class BuildSettings(_Section):
+    """``[build]``: commands run in order from the project folder, and the artifacts to collect.
+
+    Commands are split like a POSIX shell line (no shell runs them); ``python`` as the first word
+    means the interpreter running liturgia. Placeholders: ``{build_dir}`` (a fresh, empty folder
+    for this build), ``{version}``, ``{project}``. ``LITURGIA_VERSION`` and ``SOURCE_DATE_EPOCH``
+    are set in the commands' environment.
+
+    Attributes:
+        commands: build command lines.
+        artifacts: glob patterns, relative to the project folder (``{build_dir}`` allowed).
+    """
+
+    commands: _Strings = ()
+    artifacts: _Strings = ()
+
+
+class TestSettings(_Section):
+    """``[test]``: commands that run the tests, and the reports they leave.
+
+    Attributes:
+        commands: test command lines (same rules as :class:`BuildSettings`; ``{reports_dir}``
+            is a fresh folder for reports). A failing test command is recorded by the gate.
+        junit: JUnit XML report paths (``{reports_dir}`` allowed).
+        coverage: Cobertura XML coverage report path, or ``None``.
+    """
+
+    __test__ = False  # not a pytest class
+
+    commands: _Strings = ()
+    junit: _Strings = ()
+    coverage: str | None = None
+
+
+class ScanSettings(_Section):
+    """``[scan]``: the advisory database and suppressions.
+
+    Attributes:
+        osv: folders of OSV advisory files (JSON or YAML), relative to the project folder.
+        ignore: an ignore file (TOML ``[[ignore]]`` entries: id, component, reason, expires).
+        unknown_severity: how a finding without severity counts for the gate.
+    """
+
+    osv: _Strings = ()
+    ignore: str | None = None
+    unknown_severity: Literal["critical", "high", "medium", "low", "none"] = "high"
+
+
+class SigningSettings(_Section):
+    """``[signing]``: the key that signs artifacts and the SBOM.
+
+    Attributes:
+        key: path of the encrypted private key (cosign format); the public key is ``<key>.pub``
+            with the ``.key`` suffix replaced. Default: :func:`default_key_path`.
+    """
+
+    key: str | None = None
+
+
+class GateSettings(_Section):
+    """``[gates]``: the golden rule's thresholds.
+
+    Attributes:
+        coverage_min: minimum coverage percent (0-100).
+        fail_on: lowest finding severity that fails the vulnerability gate.
+        require_tests: whether the tests gate applies.
+    """
+
+    coverage_min: float = Field(default=80.0, ge=0.0, le=100.0)
+    fail_on: Literal["critical", "high", "medium", "low"] = "high"
+    require_tests: bool = True
+
+
+class Settings(_Section):
+    """The whole configuration document (one ``liturgia.toml`` or ``[tool.liturgia]``)."""
+
+    project: ProjectSettings
+    build: BuildSettings = BuildSettings()
+    test: TestSettings = TestSettings()
+    scan: ScanSettings = ScanSettings()
+    signing: SigningSettings = SigningSettings()
+    gates: GateSettings = GateSettings()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadedConfig:
+    """A validated configuration and where it came from.
+
+    Attributes:
+        settings: the validated document.
+        path: the file it was read from.
+        project_dir: the folder paths in the file are relative to.
+    """
+
+    settings: Settings
+    path: Path
+    project_dir: Path
+
+    def resolve(self, relative: str) -> Path:
+        """Return ``relative`` (``~`` expanded) resolved against the project folder."""
+        return (self.project_dir / Path(relative).expanduser()).resolve()
+
+
+def default_key_path() -> Path:
+    """Return the default private key path: ``$LITURGIA_KEY``, else
+    ``$XDG_CONFIG_HOME/liturgia/keys/release.key`` (``~/.config`` when unset)."""
+    env = os.environ.get("LITURGIA_KEY")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "liturgia" / "keys" / "release.key"
+
+
+def find_config(project_dir: Path) -> Path:
+    """Return the configuration file of ``project_dir``.
+
+    ``liturgia.toml`` wins over a ``pyproject.toml`` that has ``[tool.liturgia]``.
+
+    Raises:
+        ConfigError: the folder does not exist or holds neither.
+    """
+    if not project_dir.is_dir():
+        raise ConfigError(f"{project_dir}: project folder not found")
+    dedicated = project_dir / CONFIG_FILE
+    if dedicated.is_file():
+        return dedicated
+    pyproject = project_dir / "pyproject.toml"
+    if pyproject.is_file():
+        tool = _read_toml(pyproject).get("tool", {})
+        if isinstance(tool, dict) and "liturgia" in tool:
+            return pyproject
+    raise ConfigError(
+        f"{project_dir}: no {CONFIG_FILE} and no [tool.liturgia] in pyproject.toml "
+        "(run `liturgia init` to write one)"
+    )
+
+
+def load_config(project_dir: Path) -> LoadedConfig:
+    """Find, parse and validate the configuration of ``project_dir``.
+
+    Raises:
+        ConfigError: no configuration, invalid TOML, an unknown key or a wrong type; the message
+            names the file and the dotted key.
+    """
+    path = find_config(project_dir)
+    document: Any = _read_toml(path)
+    if path.name == "pyproject.toml":
+        document = document["tool"]["liturgia"]
+        prefix = "tool.liturgia."
+    else:
+        prefix = ""
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: {prefix or 'the document'} must be a table")
+    try:
+        settings = Settings.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = prefix + ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{path}: {where}: {_describe(first)}") from exc
+    return LoadedConfig(settings=settings, path=path, project_dir=project_dir.resolve())
+
+
+def _describe(error: Any) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    return str(error.get("msg", "invalid value"))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def starter_config(name: str) -> str:
+    """Return a commented starter ``liturgia.toml`` for a project called ``name``."""
+    return f'''# liturgia configuration (see liturgia's README, "Configuration").
+# Paths are relative to this file's folder. Secrets never go here.
+
+[project]
+name = "{name}"
+# SemVer of the first release when no vX.Y.Z tag exists yet.
+initial_version = "0.1.0"
+# In 0.x a breaking change bumps the minor version unless this is true.
+major_on_zero = false
+# Folders or lockfiles to catalog into the SBOM.
+sbom_paths = ["."]
+# Development-only dependencies are kept with CycloneDX scope "excluded" unless this is true.
+exclude_dev = false
+
+[build]
+# Run in order from this folder; {{build_dir}} is a fresh folder, {{version}} the release version.
+commands = ["python -m build --outdir {{build_dir}} ."]
+# Artifacts to release (globs).
+artifacts = ["{{build_dir}}/*.whl", "{{build_dir}}/*.tar.gz"]
+
+[test]
+# {{reports_dir}} is a fresh folder for the reports the gate reads.
+commands = [
+  """python -m pytest --junitxml={{reports_dir}}/junit.xml \\
+     --cov --cov-branch --cov-report=xml:{{reports_dir}}/coverage.xml""",
+]
+junit = ["{{reports_dir}}/junit.xml"]
+coverage = "{{reports_dir}}/coverage.xml"
+
+[scan]
+# Folders of OSV advisories (JSON or YAML).
+osv = []
+# ignore = "liturgia-ignore.toml"
+# How a finding with no severity counts for the gate.
+unknown_severity = "high"
+
+[signing]
+# Encrypted private key (cosign format); default: ~/.config/liturgia/keys/release.key.
+# key = "~/.config/liturgia/keys/release.key"
+
+[gates]
+coverage_min = 80
+fail_on = "high"
+require_tests = true
+'''

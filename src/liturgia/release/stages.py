@@ -1,0 +1,379 @@
+"""The release stages, one function each; :mod:`liturgia.release.pipeline` runs them in order.
+
+Each stage takes plain values, calls one subsystem (``sbom``, ``vuln``, ``sign``) and writes its
+files into the staging folder atomically. A gate records a failed check; only bad configuration or
+input raises (``ConfigError``/``InputError``, exit 2).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from liturgia import sbom, sign, vuln
+from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
+from liturgia.config import LoadedConfig
+from liturgia.errors import ConfigError, InputError, LiturgiaError, VerificationError
+from liturgia.release.build import CommandResult, collect_artifacts, expand, run_command
+from liturgia.release.changelog import render_changelog_section
+from liturgia.release.changelog import update_changelog as merge_changelog
+from liturgia.release.commits import Commit, ConventionalCommit, parse_commit
+from liturgia.release.gates import (
+    CheckResult,
+    GateReport,
+    check_changelog,
+    check_coverage,
+    check_tests,
+)
+from liturgia.release.version import Version
+
+__all__ = [
+    "CHANGELOG_NAME",
+    "PUBLIC_KEY_NAME",
+    "SBOM_NAME",
+    "VULNERABILITIES_NAME",
+    "ConventionalCommit",
+    "ScanOutcome",
+    "SigningKey",
+    "build",
+    "conventional",
+    "evaluate_gates",
+    "open_signing_key",
+    "run_scan",
+    "run_tests",
+    "sign_into",
+    "write_changelog",
+    "write_sbom",
+]
+
+SBOM_NAME = "sbom.cdx.json"
+VULNERABILITIES_NAME = "vulnerabilities.json"
+PUBLIC_KEY_NAME = "release-key.pub"
+CHANGELOG_NAME = "CHANGELOG.md"
+BUNDLE_SUFFIX = ".sigstore.json"
+
+_SEVERITY_ORDER = ("none", "low", "medium", "high", "critical")
+
+
+def conventional(commits: Sequence[Commit]) -> tuple[ConventionalCommit, ...]:
+    """Return the commits that follow Conventional Commits 1.0.0, oldest first."""
+    return tuple(c for c in (parse_commit(commit) for commit in commits) if c is not None)
+
+
+def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tuple[str, ...]:
+    """Run ``[build].commands`` and copy the artifacts into ``staging``.
+
+    Returns:
+        The artifacts' file names, sorted.
+
+    Raises:
+        ConfigError: no artifact patterns, bad placeholders or a missing program.
+        InputError: a build command fails or a pattern matches nothing.
+    """
+    settings = config.settings.build
+    for index, template in enumerate(settings.commands):
+        where = f"build.commands[{index}]"
+        run_command(
+            expand(template, values, where=where),
+            cwd=config.project_dir,
+            version=values["version"],
+            check=True,
+            where=where,
+        )
+    patterns = [
+        expand(pattern, values, where=f"build.artifacts[{index}]")
+        for index, pattern in enumerate(settings.artifacts)
+    ]
+    paths = collect_artifacts(patterns, base=config.project_dir)
+    reserved = {SBOM_NAME, VULNERABILITIES_NAME, PUBLIC_KEY_NAME, CHANGELOG_NAME, "SHA256SUMS"}
+    for path in paths:
+        if path.name in reserved or path.name.endswith(BUNDLE_SUFFIX):
+            raise InputError(f"build.artifacts: {path.name}: name is reserved for liturgia output")
+        shutil.copyfile(path, staging / path.name)
+    return tuple(path.name for path in paths)
+
+
+def run_tests(config: LoadedConfig, values: Mapping[str, str]) -> tuple[CommandResult, ...]:
+    """Run ``[test].commands``; their failures are recorded, not raised (the gate judges them).
+
+    Raises:
+        ConfigError: bad placeholders or a missing program.
+    """
+    results = []
+    for index, template in enumerate(config.settings.test.commands):
+        where = f"test.commands[{index}]"
+        results.append(
+            run_command(
+                expand(template, values, where=where),
+                cwd=config.project_dir,
+                version=values["version"],
+                check=False,
+                where=where,
+            )
+        )
+    return tuple(results)
+
+
+def write_sbom(config: LoadedConfig, staging: Path, artifacts: Sequence[str]) -> str:
+    """Catalog ``[project].sbom_paths`` and write ``sbom.cdx.json`` (CycloneDX 1.6 JSON).
+
+    The artifacts are included as ``file`` components with their SHA-256.
+
+    Returns:
+        A one-line summary.
+
+    Raises:
+        ConfigError: an SBOM path does not exist.
+    """
+    project = config.settings.project
+    paths = []
+    for index, relative in enumerate(project.sbom_paths):
+        path = config.resolve(relative)
+        if not path.exists():
+            raise ConfigError(f"{config.path}: project.sbom_paths[{index}]: {relative!r} not found")
+        paths.append(path)
+    inventory = sbom.catalog(paths, root=config.project_dir, exclude_dev=project.exclude_dev)
+    files = [sbom.artifact_component(staging / name) for name in artifacts]
+    atomic_write_bytes(staging / SBOM_NAME, sbom.to_cyclonedx_json(inventory, artifacts=files))
+    warned = f", {len(inventory.warnings)} warnings" if inventory.warnings else ""
+    return f"{len(inventory.components)} components, {len(files)} artifacts{warned}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanOutcome:
+    """The scan stage's result as the gate needs it.
+
+    Attributes:
+        report: the scanner's report.
+        summary: one line for people.
+    """
+
+    report: vuln.ScanReport
+    summary: str
+
+
+def run_scan(config: LoadedConfig, staging: Path) -> ScanOutcome:
+    """Scan the SBOM's components against ``[scan].osv`` and write ``vulnerabilities.json``.
+
+    Raises:
+        ConfigError: no advisory folder is configured (never a silent "no vulnerabilities").
+        InputError: an advisory folder or the ignore file is missing, unreadable or empty.
+    """
+    settings = config.settings.scan
+    if not settings.osv:
+        raise ConfigError(
+            f"{config.path}: scan.osv: no advisory database configured; "
+            "a release is never scanned against nothing"
+        )
+    database = vuln.load_osv_directories([config.resolve(path) for path in settings.osv])
+    rules: Sequence[vuln.IgnoreRule] = ()
+    if settings.ignore:
+        rules = vuln.load_ignore_file(config.resolve(settings.ignore))
+    components = sbom.components_from_cyclonedx(read_bytes(staging / SBOM_NAME))
+    report = vuln.scan(components, database, ignore=rules)
+    atomic_write_bytes(staging / VULNERABILITIES_NAME, vuln.report_to_json(report))
+    active = [f for f in report.findings if not f.suppressed]
+    return ScanOutcome(
+        report=report,
+        summary=(
+            f"{len(components)} components, {len(active)} findings"
+            f" ({len(report.findings) - len(active)} suppressed), {len(report.unchecked)} unchecked"
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningKey:
+    """An opened signing key and its public half.
+
+    Attributes:
+        signer: signs digests.
+        public_key: the public key, for verification.
+        public_path: the ``.pub`` file beside the private key.
+        key_id: hex SHA-256 of the DER SubjectPublicKeyInfo.
+    """
+
+    signer: sign.Signer
+    public_key: sign.PublicKey
+    public_path: Path
+    key_id: str
+
+
+def open_signing_key(key_path: Path, password: Any) -> SigningKey:
+    """Open the encrypted private key, creating the key pair on first use.
+
+    Args:
+        key_path: the private key file; its public key is the same path with suffix ``.pub``.
+        password: ``(purpose, confirm) -> bytes``, asked once.
+
+    Raises:
+        InputError: wrong password, corrupt key file, or a missing public key beside it.
+    """
+    public_path = key_path.with_suffix(".pub")
+    if not key_path.exists():
+        secret = password(f"new password for {key_path}", True)
+        sign.generate_key_pair(key_path, public_path, password=secret)
+    else:
+        secret = password(f"password for {key_path}", False)
+    signer = sign.load_signer(key_path, password=secret)
+    if not public_path.is_file():
+        raise InputError(f"{public_path}: public key not found beside {key_path.name}")
+    public_key = sign.load_public_key(public_path)
+    return SigningKey(
+        signer=signer,
+        public_key=public_key,
+        public_path=public_path,
+        key_id=sign.key_id(public_key),
+    )
+
+
+def sign_into(staging: Path, name: str, key: SigningKey) -> None:
+    """Sign ``staging/name`` and write its Sigstore bundle ``staging/name.sigstore.json``."""
+    bundle = sign.sign_file(staging / name, key.signer)
+    atomic_write_bytes(staging / f"{name}{BUNDLE_SUFFIX}", bundle)
+
+
+def write_changelog(
+    *,
+    config: LoadedConfig,
+    staging: Path,
+    version: Version,
+    today: date,
+    commits: Sequence[ConventionalCommit],
+    dry_run: bool,
+) -> str:
+    """Add this version's section to CHANGELOG.md (Keep a Changelog 1.1.0).
+
+    A dry run leaves the project's CHANGELOG.md alone and writes the would-be file into the
+    release folder; a real release updates the project's file too.
+
+    Returns:
+        A one-line summary.
+    """
+    project_file = config.project_dir / CHANGELOG_NAME
+    existing = read_bytes(project_file).decode("utf-8") if project_file.is_file() else None
+    text = merge_changelog(existing, render_changelog_section(version, today, commits))
+    atomic_write_text(staging / CHANGELOG_NAME, text)
+    if dry_run:
+        return f"{CHANGELOG_NAME} section {version} (project file untouched: dry run)"
+    atomic_write_text(project_file, text)
+    return f"{CHANGELOG_NAME} section {version}"
+
+
+def evaluate_gates(
+    config: LoadedConfig,
+    values: Mapping[str, str],
+    *,
+    staging: Path,
+    version: Version,
+    test_runs: Sequence[CommandResult],
+    scan: ScanOutcome,
+    signed: Sequence[str],
+    public_key: sign.PublicKey,
+) -> GateReport:
+    """Evaluate the golden rule: every check, each with its evidence.
+
+    Checks: tests passed (JUnit XML, and every test command exited 0), coverage at or above the
+    threshold (Cobertura XML), no unsuppressed finding at or above ``gates.fail_on``, the SBOM
+    present and valid CycloneDX 1.6, every artifact signed with a verifying bundle, CHANGELOG
+    has the version.
+    """
+    settings = config.settings
+    checks: list[CheckResult] = []
+    if settings.gates.require_tests:
+        junit = [config.resolve(expand(p, values, where="test.junit")) for p in settings.test.junit]
+        tests = check_tests(junit)
+        failed = [run for run in test_runs if run.returncode != 0]
+        if failed:
+            evidence = tuple(f"{run.command!r} exited {run.returncode}" for run in failed)
+            tests = CheckResult(
+                name=tests.name,
+                passed=False,
+                summary=f"{len(failed)} test commands failed; {tests.summary}",
+                evidence=evidence + tests.evidence,
+            )
+        checks.append(tests)
+        if settings.test.coverage:
+            coverage = config.resolve(expand(settings.test.coverage, values, where="test.coverage"))
+            checks.append(check_coverage(coverage, minimum_percent=settings.gates.coverage_min))
+    checks.append(_check_vulnerabilities(config, scan))
+    checks.append(_check_sbom(staging))
+    checks.append(_check_signatures(staging, signed, public_key))
+    checks.append(check_changelog(staging / CHANGELOG_NAME, version))
+    return GateReport(project=settings.project.name, version=str(version), checks=tuple(checks))
+
+
+def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResult:
+    settings = config.settings
+    threshold = _SEVERITY_ORDER.index(settings.gates.fail_on)
+    unknown_as = _SEVERITY_ORDER.index(settings.scan.unknown_severity)
+    failing: list[str] = []
+    for finding in scan.report.findings:
+        if finding.suppressed:
+            continue
+        rating = str(finding.severity).lower()
+        rank = unknown_as if rating == "unknown" else _SEVERITY_ORDER.index(rating)
+        if rank >= threshold:
+            note = f" (no severity in the advisory: counted as {settings.scan.unknown_severity})"
+            failing.append(
+                f"{finding.vulnerability_id} in {finding.component_name}@"
+                f"{finding.component_version}: {rating.upper()}"
+                + (note if rating == "unknown" else "")
+            )
+    evidence = [*failing]
+    evidence.extend(f"unchecked: {item}" for item in scan.report.unchecked_lines())
+    return CheckResult(
+        name="vulnerabilities",
+        passed=not failing,
+        summary=(
+            f"no unsuppressed finding at or above {settings.gates.fail_on.upper()}"
+            if not failing
+            else f"{len(failing)} unsuppressed findings at or above "
+            f"{settings.gates.fail_on.upper()}"
+        )
+        + f"; {scan.summary}",
+        evidence=tuple(evidence),
+    )
+
+
+def _check_sbom(staging: Path) -> CheckResult:
+    path = staging / SBOM_NAME
+    try:
+        sbom.validate_cyclonedx_json(read_bytes(path, what="SBOM"), source=SBOM_NAME)
+    except (VerificationError, InputError) as exc:
+        return CheckResult(name="sbom", passed=False, summary=str(exc), evidence=(SBOM_NAME,))
+    return CheckResult(
+        name="sbom",
+        passed=True,
+        summary="present and valid CycloneDX 1.6 JSON",
+        evidence=(SBOM_NAME,),
+    )
+
+
+def _check_signatures(
+    staging: Path, signed: Sequence[str], public_key: sign.PublicKey
+) -> CheckResult:
+    problems: list[str] = []
+    for name in signed:
+        bundle_path = staging / f"{name}{BUNDLE_SUFFIX}"
+        try:
+            bundle = read_bytes(bundle_path, what="bundle")
+            sign.verify_file_bundle(
+                staging / name, bundle, public_key, bundle_name=bundle_path.name
+            )
+        except LiturgiaError as exc:
+            problems.append(f"{name}: {exc}")
+    return CheckResult(
+        name="signatures",
+        passed=not problems,
+        summary=(
+            f"{len(signed)} files signed, every bundle verifies"
+            if not problems
+            else f"{len(problems)} of {len(signed)} signatures do not verify"
+        ),
+        evidence=tuple(problems) or tuple(f"{name}{BUNDLE_SUFFIX}" for name in signed),
+    )

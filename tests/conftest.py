@@ -1,0 +1,24 @@
+"""Fixtures shared by every test: paths to the project, its example and the shared corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "vertice"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep keys and caches out of the real home folder; no password unless a test sets one."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.delenv("LITURGIA_KEY", raising=False)
+    monkeypatch.delenv("LITURGIA_PASSWORD", raising=False)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)

@@ -1,0 +1,73 @@
+"""A real git repository holding a copy of examples/vertice, with conventional commits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Release Engineer",
+    "GIT_AUTHOR_EMAIL": "re@example.test",
+    "GIT_COMMITTER_NAME": "Release Engineer",
+    "GIT_COMMITTER_EMAIL": "re@example.test",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` and return its stdout."""
+    env = {**os.environ, **GIT_ENV, "HOME": str(repo)}
+    return subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+@pytest.fixture
+def make_vertice(tmp_path: Path) -> Callable[[], Path]:
+    """Factory: a git repository with examples/vertice, tagged v0.1.0, then a feat and a fix."""
+
+    def make() -> Path:
+        repo = tmp_path / "vertice"
+        shutil.copytree(
+            EXAMPLE, repo, ignore=shutil.ignore_patterns("dist", "__pycache__", "*.egg-info")
+        )
+        (repo / ".gitignore").write_text("dist/\n__pycache__/\n")
+        git(repo, "init", "-q")
+        commit_all(repo, "feat: vertice backend, front end and command")
+        git(repo, "tag", "-a", "v0.1.0", "-m", "vertice 0.1.0")
+        graph = repo / "backend" / "src" / "vertice_backend" / "graph.py"
+        graph.write_text(graph.read_text() + "\n\nVERTEX_LIMIT = 10_000\n")
+        commit_all(repo, "feat(graph): limit the number of vertices")
+        readme = repo / "README.md"
+        readme.write_text(readme.read_text() + "\nRoutes are symmetric.\n")
+        commit_all(repo, "fix(docs): say that routes are symmetric\n\nCloses #12")
+        return repo
+
+    return make
+
+
+@pytest.fixture
+def signing_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A key location and password in the environment; returns the private key path."""
+    key = tmp_path / "keys" / "release.key"
+    monkeypatch.setenv("LITURGIA_KEY", str(key))
+    monkeypatch.setenv("LITURGIA_PASSWORD", "correct horse")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764400000")
+    return key

@@ -1,0 +1,141 @@
+"""Bad input: a one-line error naming the cause, exit 2, nothing half-written in dist/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from liturgia import sign
+from liturgia.cli import main
+from tests.integration.release.conftest import commit_all
+
+
+def _release(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["release", "--dry-run", "--project", str(repo)])
+    err = capsys.readouterr().err
+    return code, err
+
+
+def _assert_clean_failure(repo: Path, code: int, err: str, *needles: str) -> None:
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.startswith("liturgia: error:")]
+    assert len(lines) == 1, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    assert "Traceback" not in err
+    dist = repo / "dist"
+    assert not dist.exists() or list(dist.iterdir()) == [], list(dist.iterdir())
+
+
+def test_no_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _release(tmp_path, capsys)
+    _assert_clean_failure(tmp_path, code, err, "no liturgia.toml", "liturgia init")
+
+
+def test_unknown_key(make_vertice: Callable[[], Path], capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace("[gates]", "[gates]\ncoverage_minimum = 3"))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "liturgia.toml", "gates.coverage_minimum", "unknown key")
+
+
+def test_wrong_type(make_vertice: Callable[[], Path], capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace("coverage_min = 85", 'coverage_min = "85"'))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "liturgia.toml", "gates.coverage_min")
+
+
+def test_failing_build_command(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    text = config.read_text().replace(
+        'commands = ["python -m build',
+        'commands = ["python -c \'raise SystemExit(3)\'", "python -m build',
+    )
+    config.write_text(text)
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "build.commands[0]", "exit code 3")
+
+
+def test_glob_matches_nothing(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace('"{build_dir}/*.tar.gz"', '"{build_dir}/*.zip"'))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "build.artifacts", "*.zip", "matches no file")
+
+
+def test_wrong_key_password(
+    make_vertice: Callable[[], Path],
+    signing_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sign.generate_key_pair(signing_env, signing_env.with_suffix(".pub"), password=b"the real one")
+    repo = make_vertice()
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, str(signing_env), "password")
+
+
+def test_unreadable_osv_folder(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Tests run as root, for whom permission bits do not make a folder unreadable; a symlink
+    # loop does (ELOOP) for every user.
+    repo = make_vertice()
+    shutil.rmtree(repo / "osv")
+    (repo / "osv").symlink_to(repo / "osv")
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "osv")
+
+
+def test_osv_folder_without_advisories(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    shutil.rmtree(repo / "osv")
+    (repo / "osv").mkdir()
+    (repo / "osv" / "GHSA-garbage.json").write_bytes(bytes(range(256)))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "osv")
+
+
+def test_missing_osv_folder(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace('osv = ["osv"]', 'osv = ["advisories"]'))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "advisories")
+
+
+def test_osv_folder_that_is_a_file(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace('osv = ["osv"]', 'osv = ["README.md"]'))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "README.md")
+
+
+def test_no_advisory_database_is_an_error(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace('osv = ["osv"]', "osv = []"))
+    commit_all(repo, "chore: drop advisories")
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "scan.osv", "no advisory database")

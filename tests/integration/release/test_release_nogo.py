@@ -1,0 +1,52 @@
+"""A known-vulnerable pin makes the release NO-GO (exit 1), still written and marked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from liturgia.cli import main
+from tests.integration.release.conftest import commit_all, git
+
+
+def test_vulnerable_pin_is_no_go(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    requirements = repo / "backend" / "requirements.txt"
+    # PYSEC-2018-28 (CVE-2018-18074): requests < 2.20.0 leaks Authorization headers on
+    # https->http redirects; the PyPA record's ECOSYSTEM range is introduced 0, fixed 2.20.0.
+    text = requirements.read_text().replace("requests==2.32.3", "requests==2.19.0")
+    requirements.write_text(text)
+    commit_all(repo, "fix(deps): pin requests")
+    code = main(["release", "--dry-run", "--project", str(repo), "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 1, out.err
+    summary = json.loads(out.out)
+    assert summary["decision"] == "NO-GO"
+    assert summary["version"] == "0.2.0"
+    folder = Path(summary["directory"])
+    assert (folder / "NO-GO").read_text().startswith("NO-GO: failed checks: vulnerabilities")
+    gate = (folder / "gate-report.md").read_text()
+    assert "NO-GO" in gate
+    assert "PYSEC-2018-28" in gate
+    assert "requests" in gate
+    vulns = json.loads((folder / "vulnerabilities.json").read_text())
+    assert "PYSEC-2018-28" in json.dumps(vulns)
+    # A NO-GO release is complete and verifiable, but never tagged.
+    assert main(["verify", str(folder), "--key", str(signing_env.with_suffix(".pub"))]) == 0
+    assert git(repo, "tag", "--list") == "v0.1.0\n"
+
+
+def test_real_release_tags_and_updates_changelog(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    code = main(["release", "--project", str(repo), "--out", str(repo.parent / "out")])
+    assert code == 0, capsys.readouterr().err
+    assert git(repo, "tag", "--list") == "v0.1.0\nv0.2.0\n"
+    assert "## [0.2.0]" in (repo / "CHANGELOG.md").read_text()
+    assert (repo.parent / "out" / "vertice-0.2.0" / "SHA256SUMS").is_file()

@@ -1,0 +1,168 @@
+"""End to end: `liturgia release` of examples/vertice in a real git repository, then verify."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+
+from liturgia import sign
+from liturgia.cli import main
+from tests.integration.release.conftest import git
+
+EXPECTED_FILES = {
+    "CHANGELOG.md",
+    "RELEASE_NOTES.md",
+    "SHA256SUMS",
+    "SHA256SUMS.sigstore.json",
+    "gate-report.json",
+    "gate-report.md",
+    "release-key.pub",
+    "sbom.cdx.json",
+    "sbom.cdx.json.sigstore.json",
+    "vertice_backend-0.2.0-py3-none-any.whl",
+    "vertice_backend-0.2.0-py3-none-any.whl.sigstore.json",
+    "vertice_backend-0.2.0.tar.gz",
+    "vertice_backend-0.2.0.tar.gz.sigstore.json",
+    "vulnerabilities.json",
+}
+
+
+@pytest.fixture
+def released(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    """A GO dry-run release of vertice 0.2.0; returns its folder."""
+    repo = make_vertice()
+    code = main(["release", "--dry-run", "--project", str(repo), "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    summary = json.loads(out.out)
+    assert summary["decision"] == "GO"
+    assert summary["version"] == "0.2.0"
+    assert summary["tag"] is None
+    return Path(summary["directory"])
+
+
+def test_release_is_go_with_every_file(released: Path) -> None:
+    assert released.name == "vertice-0.2.0"
+    assert {p.name for p in released.iterdir()} == EXPECTED_FILES
+    report = json.loads((released / "gate-report.json").read_text())
+    assert report["decision"] == "GO"
+    assert {c["name"] for c in report["checks"]} == {
+        "tests",
+        "coverage",
+        "vulnerabilities",
+        "sbom",
+        "signatures",
+        "changelog",
+    }
+    assert all(c["passed"] for c in report["checks"])
+    assert "GO" in (released / "gate-report.md").read_text()
+    changelog = (released / "CHANGELOG.md").read_text()
+    assert "## [0.2.0] - 2025-11-29" in changelog
+    assert "limit the number of vertices" in changelog
+    notes = (released / "RELEASE_NOTES.md").read_text()
+    assert "0.2.0" in notes
+    assert "say that routes are symmetric" in notes
+
+
+def test_sbom_is_valid_cyclonedx_and_lists_every_ecosystem(released: Path) -> None:
+    data = (released / "sbom.cdx.json").read_text()
+    errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(data)
+    assert errors is None, errors
+    document = json.loads(data)
+    purls = {c.get("purl", "") for c in document["components"]}
+    assert "pkg:pypi/django@4.2.30" in purls or any(p.startswith("pkg:pypi/django@") for p in purls)
+    assert any(p.startswith("pkg:npm/express@") for p in purls)
+    assert any(p.startswith("pkg:golang/github.com/spf13/") for p in purls)
+    files = {c["name"]: c for c in document["components"] if c["type"] == "file"}
+    assert set(files) == {"vertice_backend-0.2.0-py3-none-any.whl", "vertice_backend-0.2.0.tar.gz"}
+
+
+def test_release_verifies_and_nothing_was_tagged(released: Path, signing_env: Path) -> None:
+    assert main(["verify", str(released), "--key", str(signing_env.with_suffix(".pub"))]) == 0
+    repo = released.parents[1]
+    assert git(repo, "tag", "--list") == "v0.1.0\n"
+    assert not (repo / "CHANGELOG.md").exists()  # a dry run leaves the project's files alone
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_same_input_same_sbom_bytes(
+    released: Path, signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = (released / "sbom.cdx.json").read_bytes()
+    repo = released.parents[1]
+    assert main(["release", "--dry-run", "--project", str(repo)]) == 0
+    capsys.readouterr()
+    assert (released / "sbom.cdx.json").read_bytes() == first
+
+
+TAMPERS = [
+    ("artifact byte", "vertice_backend-0.2.0.tar.gz", "vertice_backend-0.2.0.tar.gz"),
+    ("bundle signature", "vertice_backend-0.2.0-py3-none-any.whl.sigstore.json", "signature"),
+    ("sbom byte", "sbom.cdx.json", "sbom.cdx.json"),
+]
+
+
+def _flip_byte(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(("what", "name", "named"), TAMPERS, ids=[t[0] for t in TAMPERS])
+def test_verify_rejects_tampering(
+    released: Path,
+    signing_env: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    what: str,
+    name: str,
+    named: str,
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(released, copy)
+    target = copy / name
+    if name.endswith(".sigstore.json"):
+        bundle = json.loads(target.read_text())
+        signature = bundle["messageSignature"]["signature"]
+        flipped = ("B" if signature[0] == "A" else "A") + signature[1:]
+        bundle["messageSignature"]["signature"] = flipped
+        target.write_text(json.dumps(bundle))
+    else:
+        _flip_byte(target, len(target.read_bytes()) // 2)
+    capsys.readouterr()
+    code = main(["verify", str(copy), "--key", str(signing_env.with_suffix(".pub"))])
+    err = capsys.readouterr().err
+    assert code == 1, what
+    assert named in err
+
+
+def test_verify_rejects_bundle_of_another_artifact(
+    released: Path, signing_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(released, copy)
+    shutil.copyfile(
+        copy / "vertice_backend-0.2.0.tar.gz.sigstore.json",
+        copy / "vertice_backend-0.2.0-py3-none-any.whl.sigstore.json",
+    )
+    capsys.readouterr()
+    assert main(["verify", str(copy), "--key", str(signing_env.with_suffix(".pub"))]) == 1
+    assert "vertice_backend-0.2.0-py3-none-any.whl" in capsys.readouterr().err
+
+
+def test_verify_rejects_another_public_key(
+    released: Path, signing_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other"
+    sign.generate_key_pair(other / "o.key", other / "o.pub", password=b"x")
+    capsys.readouterr()
+    assert main(["verify", str(released), "--key", str(other / "o.pub")]) == 1
+    assert "sbom.cdx.json" in capsys.readouterr().err

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from liturgia import __version__
+from liturgia.cli import main
+from liturgia.config import load_config
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"liturgia {__version__}"
+    assert main([]) == 2
+    assert "release" in capsys.readouterr().err
+
+
+def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["release", "--frobnicate"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --frobnicate" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_init_writes_a_valid_config_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "My Project"
+    project.mkdir()
+    assert main(["init", "--project", str(project)]) == 0
+    assert load_config(project).settings.project.name == "My-Project"
+    assert main(["init", "--project", str(project)]) == 2
+    assert "already exists (use --force" in capsys.readouterr().err
+    assert main(["init", "--project", str(project), "--force", "--name", "other"]) == 0
+    assert load_config(project).settings.project.name == "other"
+    assert main(["init", "--project", str(tmp_path / "missing")]) == 2
+
+
+def test_verify_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", str(tmp_path / "missing")]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert main(["verify", str(tmp_path)]) == 2
+    assert "no public key: pass --key" in capsys.readouterr().err

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from liturgia.config import default_key_path, find_config, load_config, starter_config
+from liturgia.errors import ConfigError
+
+
+def test_starter_config_is_valid_and_commented(tmp_path: Path) -> None:
+    text = starter_config("demo")
+    assert text.count("#") > 10
+    (tmp_path / "liturgia.toml").write_text(text)
+    loaded = load_config(tmp_path)
+    assert loaded.settings.project.name == "demo"
+    assert loaded.settings.gates.coverage_min == 80
+    assert loaded.settings.build.artifacts == ("{build_dir}/*.whl", "{build_dir}/*.tar.gz")
+    assert loaded.resolve("x") == (tmp_path / "x").resolve()
+
+
+def test_pyproject_tool_table_is_read(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\n\n[tool.liturgia.project]\nname = "pp"\n'
+    )
+    assert find_config(tmp_path) == tmp_path / "pyproject.toml"
+    assert load_config(tmp_path).settings.project.name == "pp"
+
+
+def test_dedicated_file_wins_and_files_are_not_merged(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.liturgia.project]\nname = "from-pyproject"\n'
+        "[tool.liturgia.gates]\ncoverage_min = 1\n"
+    )
+    (tmp_path / "liturgia.toml").write_text('[project]\nname = "from-file"\n')
+    settings = load_config(tmp_path).settings
+    assert settings.project.name == "from-file"
+    assert settings.gates.coverage_min == 80
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ('[project]\nname = "x"\nflavour = 1\n', "liturgia.toml: project.flavour: unknown key"),
+        ("[build]\ncommands = []\n", "liturgia.toml: project: required key is missing"),
+        ('[project]\nname = "x"\n[gates]\ncoverage_min = 120\n', "gates.coverage_min"),
+        ('[project]\nname = "x"\n[gates]\nfail_on = "severe"\n', "gates.fail_on"),
+        ('[project]\nname = "bad name"\n', "project.name"),
+        ("[project\n", "invalid TOML"),
+    ],
+)
+def test_invalid_documents_name_file_and_key(tmp_path: Path, document: str, message: str) -> None:
+    (tmp_path / "liturgia.toml").write_text(document)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+        load_config(tmp_path)
+
+
+def test_pyproject_tool_section_errors_are_prefixed(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.liturgia]\nproject = { name = "x", y = 1 }\n')
+    with pytest.raises(ConfigError, match=r"pyproject.toml: tool.liturgia.project.y: unknown key"):
+        load_config(tmp_path)
+
+
+def test_missing_folder_and_missing_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="project folder not found"):
+        load_config(tmp_path / "nowhere")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    with pytest.raises(ConfigError, match=r"no liturgia.toml and no \[tool.liturgia\]"):
+        load_config(tmp_path)
+
+
+def test_default_key_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert default_key_path() == tmp_path / "liturgia" / "keys" / "release.key"
+    monkeypatch.setenv("LITURGIA_KEY", "~/k.key")
+    assert default_key_path() == Path("~/k.key").expanduser()
