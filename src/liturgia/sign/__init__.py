@@ -1,0 +1,79 @@
+"""Signing: keys in cosign's encrypted format, Sigstore bundles v0.3, DSSE envelopes.
+
+Typical use::
+
+    generate_key_pair(Path("cosign.key"), Path("cosign.pub"), password=b"...")
+    signer = load_signer("cosign.key", password=b"...")
+    bundle = sign_file(Path("dist/app.whl"), signer)          # -> bundle JSON bytes
+    verify_file_bundle(Path("dist/app.whl"), bundle, load_public_key(Path("cosign.pub")))
+"""
+
+from __future__ import annotations
+
+from liturgia.sign.artifact import digest_file, sign_bytes, sign_file
+from liturgia.sign.bundle import (
+    BUNDLE_MEDIA_TYPE,
+    READABLE_MEDIA_TYPES,
+    Bundle,
+    HashAlgorithm,
+    MessageSignature,
+    dsse_bundle,
+    message_signature_bundle,
+    parse_bundle,
+)
+from liturgia.sign.dsse import (
+    INTOTO_PAYLOAD_TYPE,
+    DsseSignature,
+    Envelope,
+    pae,
+    sign_dsse,
+    verify_dsse,
+)
+from liturgia.sign.keys import (
+    KeyAlgorithm,
+    KeyPairInfo,
+    PublicKey,
+    generate_key_pair,
+    key_id,
+    load_public_key,
+    parse_private_key,
+    parse_public_key,
+    write_key_pair,
+)
+from liturgia.sign.signer import Signer, load_signer, register_scheme
+from liturgia.sign.verify import verify_bytes_bundle, verify_dsse_bundle, verify_file_bundle
+
+__all__ = [
+    "BUNDLE_MEDIA_TYPE",
+    "INTOTO_PAYLOAD_TYPE",
+    "READABLE_MEDIA_TYPES",
+    "Bundle",
+    "DsseSignature",
+    "Envelope",
+    "HashAlgorithm",
+    "KeyAlgorithm",
+    "KeyPairInfo",
+    "MessageSignature",
+    "PublicKey",
+    "Signer",
+    "digest_file",
+    "dsse_bundle",
+    "generate_key_pair",
+    "key_id",
+    "load_public_key",
+    "load_signer",
+    "message_signature_bundle",
+    "pae",
+    "parse_bundle",
+    "parse_private_key",
+    "parse_public_key",
+    "register_scheme",
+    "sign_bytes",
+    "sign_dsse",
+    "sign_file",
+    "verify_bytes_bundle",
+    "verify_dsse",
+    "verify_dsse_bundle",
+    "verify_file_bundle",
+    "write_key_pair",
+]

@@ -1,0 +1,1 @@
+"""Signer backends; each registers its key-reference scheme on import."""

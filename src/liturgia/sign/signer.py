@@ -1,0 +1,96 @@
+"""The signer interface and the key-reference registry (``file:``, a plain path, later HSM/KMS).
+
+A key reference is resolved by URI scheme, as securesystemslib's ``CryptoSigner`` registry does:
+``file:PATH`` or a bare path loads an encrypted key file; other schemes are registered by
+their backend modules. Every signer exposes its public key, signs whole messages (DSSE PAE) and,
+for ECDSA, digests computed elsewhere (so artifacts are hashed in one streaming pass).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+
+from liturgia.errors import InputError
+from liturgia.sign.keys import KeyAlgorithm, PublicKey
+
+__all__ = ["Signer", "SignerFactory", "load_signer", "register_scheme"]
+
+#: Builds a signer from the part of the reference after ``scheme:`` and a password.
+SignerFactory = Callable[[str, bytes | None], "Signer"]
+
+_SCHEMES: dict[str, SignerFactory] = {}
+
+
+class Signer(ABC):
+    """Something that signs with one private key.
+
+    Subclasses implement :meth:`sign` and :meth:`sign_digest`; the base carries the derived
+    properties.
+    """
+
+    @property
+    @abstractmethod
+    def public_key(self) -> PublicKey:
+        """The verification key matching this signer."""
+
+    @abstractmethod
+    def sign(self, data: bytes) -> bytes:
+        """Sign ``data``: ECDSA (DER, RFC 3279 §2.2.3) over its hash, or pure Ed25519."""
+
+    @abstractmethod
+    def sign_digest(self, digest: bytes) -> bytes:
+        """Sign a digest of the key's hash (SHA-256 for P-256, SHA-384 for P-384).
+
+        Raises:
+            InputError: the key is Ed25519, which signs messages rather than digests.
+        """
+
+    @property
+    def algorithm(self) -> KeyAlgorithm:
+        """The key's algorithm."""
+        return self.public_key.algorithm
+
+    @property
+    def key_id(self) -> str:
+        """Hex SHA-256 of the public key's DER SubjectPublicKeyInfo."""
+        return self.public_key.key_id
+
+
+def register_scheme(scheme: str, factory: SignerFactory) -> None:
+    """Register ``factory`` for key references ``scheme:...`` (lower-case scheme)."""
+    _SCHEMES[scheme] = factory
+
+
+def _scheme_of(ref: str) -> tuple[str, str] | None:
+    head, sep, rest = ref.partition(":")
+    if sep and head.isalnum() and len(head) > 1 and head.lower() == head:
+        return head, rest
+    return None
+
+
+def load_signer(ref: str | Path, *, password: bytes | None) -> Signer:
+    """Resolve a key reference to a :class:`Signer`.
+
+    Args:
+        ref: a key file path, ``file:PATH``, or a URI of a registered scheme.
+        password: the key password (encrypted key files need one).
+
+    Raises:
+        InputError: unknown scheme, missing file, wrong password, corrupt or unsupported key.
+    """
+    # Import here: backends register themselves and depend on this module.
+    from liturgia.sign.backends import file as _file  # noqa: PLC0415
+
+    if isinstance(ref, Path):
+        return _file.FileSigner.load(ref, password=password)
+    parsed = _scheme_of(ref)
+    if parsed is None:
+        return _file.FileSigner.load(Path(ref), password=password)
+    scheme, rest = parsed
+    factory = _SCHEMES.get(scheme)
+    if factory is None:
+        known = ", ".join(sorted(f"{s}:" for s in _SCHEMES))
+        raise InputError(f"{ref}: unsupported key reference scheme {scheme!r} (known: {known})")
+    return factory(rest, password)
