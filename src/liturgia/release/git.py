@@ -89,7 +89,10 @@ def _require_repo(repo: Path) -> None:
 def _require_commits(repo: Path) -> None:
     done = _run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
     if done.returncode != 0:
-        raise InputError(f"{repo}: the git repository has no commits yet")
+        probe = _run(repo, "log", "-1", "--format=%H", check=False)
+        if b"does not have any commits yet" in probe.stderr:
+            raise InputError(f"{repo}: the git repository has no commits yet")
+        raise InputError(f"{repo}: cannot read HEAD: {_first_line(probe.stderr)}")
 
 
 def head_commit(repo: Path) -> str:

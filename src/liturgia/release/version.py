@@ -68,10 +68,10 @@ class Version:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputError(f"version {name} must be a non-negative integer, got {value!r}")
         for ident in self.prerelease:
-            if not _PRERELEASE_ID.match(ident):
+            if not _PRERELEASE_ID.fullmatch(ident):
                 raise InputError(f"version pre-release identifier {ident!r} is invalid (SemVer §9)")
         for ident in self.build:
-            if not _BUILD_ID.match(ident):
+            if not _BUILD_ID.fullmatch(ident):
                 raise InputError(f"version build identifier {ident!r} is invalid (SemVer §10)")
 
     @classmethod
@@ -84,9 +84,9 @@ class Version:
         Raises:
             InputError: ``text`` is not a valid semantic version (message quotes it).
         """
-        match = _SEMVER.match(text)
+        match = _SEMVER.fullmatch(text)
         if match is None:
-            hint = " (drop the leading 'v')" if _SEMVER.match(text[1:] if text else "") else ""
+            hint = " (drop the leading 'v')" if _SEMVER.fullmatch(text[1:]) else ""
             raise InputError(
                 f"{text!r} is not a semantic version MAJOR.MINOR.PATCH (SemVer 2.0.0){hint}"
             )
