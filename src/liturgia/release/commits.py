@@ -150,17 +150,31 @@ def _is_footer_start(line: str) -> bool:
 def _split_body_and_footers(lines: list[str]) -> tuple[str, tuple[Footer, ...]]:
     """Split the lines after the header into body text and footers.
 
-    The footers begin at the first paragraph (a line following a blank line, or the first line)
-    whose first line is a ``token: value`` / ``token #value`` pair (item 8: footers come "one
-    blank line after the body"). From there a line that is a token/separator pair starts a new
-    footer and any other line continues the previous value (item 10).
+    Footers come "one blank line after the body" (item 8), so they begin at a paragraph start
+    (the first line, or a line after a blank one). The footer section begins at the earlier of:
+
+    * the first paragraph that starts with ``BREAKING CHANGE:``/``BREAKING-CHANGE:`` — its value
+      may run over several paragraphs (item 10), and missing it would miss a MAJOR bump;
+    * the first paragraph from which every remaining paragraph starts with a ``token: value`` /
+      ``token #value`` pair — so a body paragraph that happens to begin ``Note: ...`` and is
+      followed by more prose stays body, as in git's trailer convention.
+
+    Inside the section, a token/separator line starts a new footer and any other line continues
+    the previous value (item 10).
     """
-    start: int | None = None
-    for index, line in enumerate(lines):
-        paragraph_start = index == 0 or not lines[index - 1].strip()
-        if paragraph_start and _is_footer_start(line):
-            start = index
+    starts = [i for i, line in enumerate(lines) if i == 0 or not lines[i - 1].strip()]
+    starts = [i for i in starts if lines[i].strip()]
+    breaking_start = next(
+        (i for i in starts if (m := _FOOTER.match(lines[i])) and m["token"] in BREAKING_TOKENS),
+        None,
+    )
+    suffix_start: int | None = None
+    for index in reversed(starts):
+        if not _is_footer_start(lines[index]):
             break
+        suffix_start = index
+    candidates = [i for i in (breaking_start, suffix_start) if i is not None]
+    start = min(candidates) if candidates else None
     body_lines = lines if start is None else lines[:start]
     body = "\n".join(body_lines).strip("\n").rstrip()
     if start is None:

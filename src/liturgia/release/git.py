@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from liturgia.errors import InputError
@@ -78,6 +79,13 @@ def is_git_repo(path: Path) -> bool:
     if not path.is_dir():
         return False
     done = _run(path, "rev-parse", "--is-inside-work-tree", check=False)
+    if b"dubious ownership" in done.stderr:
+        # git >= 2.35.2 refuses repositories owned by another user (CVE-2022-24765); saying
+        # "not a git repository" would hide the fix (git config --global --add safe.directory).
+        raise InputError(
+            f"{path}: git refuses the repository: owned by another user; "
+            f"run `git config --global --add safe.directory {path}` if you trust it"
+        )
     return done.returncode == 0 and done.stdout.strip() == b"true"
 
 
@@ -123,7 +131,9 @@ def _resolve(repo: Path, ref: str) -> str:
     return done.stdout.decode("ascii").strip()
 
 
-def read_commits(repo: Path, since_ref: str | None) -> tuple[Commit, ...]:
+def read_commits(
+    repo: Path, since_ref: str | None, *, paths: Sequence[str] = ()
+) -> tuple[Commit, ...]:
     """The commits reachable from ``HEAD`` and not from ``since_ref``, oldest first.
 
     Merge commits are left out (``--no-merges``): they carry no change of their own, and the
@@ -134,6 +144,8 @@ def read_commits(repo: Path, since_ref: str | None) -> tuple[Commit, ...]:
     Args:
         repo: a folder inside the work tree.
         since_ref: the last release's tag (or any revision), or ``None`` for the whole history.
+        paths: only commits touching these pathspecs (relative to ``repo``), e.g. ``["."]``
+            for a project living in a sub-folder of a larger repository; all commits when empty.
 
     Raises:
         InputError: not a repository, git missing, no commit yet, or ``since_ref`` unknown.
@@ -151,6 +163,7 @@ def read_commits(repo: Path, since_ref: str | None) -> tuple[Commit, ...]:
         "--format=%H%n%B",
         revision,
         "--",
+        *paths,
     )
     commits: list[Commit] = []
     for record in done.stdout.decode("utf-8", "replace").split("\0"):

@@ -228,6 +228,7 @@ def next_version(
     *,
     initial: Version = INITIAL_VERSION,
     major_on_zero: bool = False,
+    prerelease: str | None = None,
 ) -> Version:
     """The version of the next release.
 
@@ -239,17 +240,46 @@ def next_version(
       option name of python-semantic-release. Going to ``1.0.0`` is then a deliberate choice
       (``--version 1.0.0`` or ``major_on_zero``).
     * Otherwise :func:`bump_for` applied to ``last``; from a pre-release see :func:`_apply`.
+    * With ``prerelease="rc"`` the result is a pre-release of that version (SemVer §9):
+      ``<version>-rc.1``, or ``-rc.<n+1>`` when ``last`` is ``<version>-rc.<n>`` (e.g. after
+      ``1.1.0-rc.1`` a fix gives ``1.1.0-rc.2``, a breaking change ``2.0.0-rc.1``). Pass ``last``
+      from ``last_release_tag(..., include_prereleases=True)`` so the numbering continues.
 
     Args:
         last: the last released version (from the highest ``vX.Y.Z`` tag), or ``None``.
         commits: parsed commits since that release, oldest first.
         initial: the first release's version.
         major_on_zero: let a breaking change in ``0.x`` produce ``1.0.0``.
+        prerelease: a pre-release label such as ``"rc"``, ``"beta"``, or ``None`` for a release.
 
     Raises:
         InputError: there is a last release and no commit since calls for a release (only
-            ``docs``, ``chore``... or nothing); the message says to pass ``--version``.
+            ``docs``, ``chore``... or nothing), the message says to pass ``--version``; or
+            ``prerelease`` is not a valid identifier (SemVer §9).
     """
+    if prerelease is not None:
+        if not prerelease or prerelease.isdigit() or not _PRERELEASE_ID.fullmatch(prerelease):
+            raise InputError(
+                f"pre-release label {prerelease!r} must be letters, digits and '-', not only "
+                "digits (SemVer §9)"
+            )
+        base = next_version(last, commits, initial=initial, major_on_zero=major_on_zero)
+        idents: tuple[str, ...] = (prerelease, "1")
+        if (
+            last is not None
+            and last.is_prerelease
+            and last.core == base
+            and last.prerelease[0] == prerelease
+        ):
+            # Another pre-release of the same upcoming version: count the last identifier up,
+            # or append ".1" when it is not a number (node-semver "prerelease"), so the result
+            # always has higher precedence than ``last`` (SemVer §11.4).
+            *head, tail = last.prerelease
+            if head and tail.isdigit():
+                idents = (*head, str(int(tail) + 1))
+            else:
+                idents = (*last.prerelease, "1")
+        return Version(major=base.major, minor=base.minor, patch=base.patch, prerelease=idents)
     if last is None:
         return initial
     bump = bump_for(commits)

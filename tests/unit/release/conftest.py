@@ -44,7 +44,7 @@ class GitRepo:
         target = self.path / (filename or "changes.txt")
         with target.open("a", encoding="utf-8") as handle:
             handle.write(message.splitlines()[0] + "\n")
-        self.git("add", "--", target.name)
+        self.git("add", "--", str(target.relative_to(self.path)))
         self.git("commit", "-q", "-F", "-", input_text=message)
         return self.git("rev-parse", "HEAD")
 

@@ -224,3 +224,33 @@ def test_effective_commits_cancels_pairs_and_reverts_of_reverts():
     # Abbreviated names match by prefix.
     short = _c(r2, f"revert: one\n\nRefs: {a[:7]}")
     assert effective_commits([feat, short]) == ()
+
+
+def test_prose_paragraph_starting_like_a_footer_stays_body():
+    c = parse("feat: x\n\nNote: this is prose.\n\nMore prose follows.\n\nRefs: 1\nSigned-off-by: A")
+    assert c.body == "Note: this is prose.\n\nMore prose follows."
+    assert [f.token for f in c.footers] == ["Refs", "Signed-off-by"]
+
+
+def test_footers_separated_by_blank_lines():
+    c = parse("fix: x\n\nbody\n\nRefs: 1\n\nSigned-off-by: A")
+    assert c.body == "body"
+    assert [(f.token, f.value) for f in c.footers] == [("Refs", "1"), ("Signed-off-by", "A")]
+
+
+def test_breaking_change_value_over_several_paragraphs():
+    c = parse(
+        "feat: x\n\nbody\n\nBREAKING CHANGE: the config moved.\n\n"
+        "Rename liturgia.cfg to liturgia.toml.\n\nRefs: 2"
+    )
+    assert c.breaking
+    assert c.body == "body"
+    assert c.breaking_notes == ("the config moved.\n\nRename liturgia.cfg to liturgia.toml.",)
+    assert c.footer_values("refs") == ("2",)
+
+
+def test_breaking_change_inside_prose_paragraph_is_not_a_footer():
+    # Item 8: footers start a paragraph; a mid-paragraph mention is prose.
+    c = parse("fix: x\n\nWe avoided a\nBREAKING CHANGE: here by keeping the alias.\n\nMore.")
+    assert not c.breaking
+    assert c.footers == ()

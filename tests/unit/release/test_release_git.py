@@ -249,3 +249,22 @@ def test_works_with_repository_created_by_plain_git(tmp_path):
     )
     commits = read_commits(Path(path), None)
     assert [c.subject for c in commits] == ["feat: first"]
+
+
+def test_read_commits_limited_to_paths(make_repo):
+    repo = make_repo()
+    (repo.path / "app").mkdir()
+    inside = repo.commit("feat: app change", filename="app/x.txt")
+    repo.commit("docs: top-level readme", filename="README.md")
+    assert [c.sha for c in read_commits(repo.path, None, paths=["app"])] == [inside]
+    assert [c.sha for c in read_commits(repo.path / "app", None, paths=["."])] == [inside]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown to another user")
+def test_repository_owned_by_another_user_says_so(make_repo):
+    repo = make_repo()
+    repo.commit("feat: a")
+    for path in [repo.path, *repo.path.rglob("*")]:
+        os.lchown(path, 12345, 12345)
+    with pytest.raises(InputError, match=r"owned by another user; run `git config --global"):
+        is_git_repo(repo.path)

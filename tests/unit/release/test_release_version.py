@@ -242,3 +242,39 @@ def test_next_version_without_releasable_commits_is_an_input_error():
         next_version(v("1.4.0"), commits)
     with pytest.raises(InputError, match=r"no releasable commits since v1\.4\.0 \(0 conventional"):
         next_version(v("1.4.0"), [])
+
+
+@pytest.mark.parametrize(
+    ("last", "messages", "label", "expected"),
+    [
+        (None, [], "rc", "0.1.0-rc.1"),
+        ("1.0.0", ["feat: x"], "rc", "1.1.0-rc.1"),
+        ("1.0.0", ["fix: x"], "beta", "1.0.1-beta.1"),
+        ("1.1.0-rc.1", ["fix: x"], "rc", "1.1.0-rc.2"),
+        ("1.1.0-rc.9", ["feat: x"], "rc", "1.1.0-rc.10"),
+        ("1.1.0-rc.2", ["feat!: x"], "rc", "2.0.0-rc.1"),
+        ("1.1.0-beta.3", ["fix: x"], "rc", "1.1.0-rc.1"),
+        ("1.1.0-rc", ["fix: x"], "rc", "1.1.0-rc.1"),
+        ("1.1.0-rc.x", ["fix: x"], "rc", "1.1.0-rc.x.1"),
+        ("1.1.0-rc.2.5", ["fix: x"], "rc", "1.1.0-rc.2.6"),
+        ("0.3.0", ["feat!: x"], "alpha", "0.4.0-alpha.1"),
+    ],
+)
+def test_next_prerelease(last, messages, label, expected):
+    commits = [cc(m, sha=f"{i:040x}") for i, m in enumerate(messages)]
+    previous = Version.parse(last) if last else None
+    result = next_version(previous, commits, prerelease=label)
+    assert str(result) == expected
+    if previous is not None:
+        assert result > previous
+
+
+@pytest.mark.parametrize("label", ["", "12", "r c", "rc.1", "ü"])
+def test_invalid_prerelease_label(label):
+    with pytest.raises(InputError, match="pre-release label"):
+        next_version(None, [], prerelease=label)
+
+
+def test_prerelease_without_releasable_commits_still_raises():
+    with pytest.raises(InputError, match="no releasable commits"):
+        next_version(v("1.1.0-rc.1"), [cc("docs: x")], prerelease="rc")
