@@ -1,0 +1,146 @@
+"""Ecosystem names, package-name normalization and Package URL mapping for OSV matching.
+
+OSV schema §affected.package: a package is identified by ``ecosystem`` and ``name``; the
+ecosystem defines how the name is interpreted. We compare names after the ecosystem's own
+normalization, so that an advisory spelling ``Jinja2`` matches a lockfile's ``jinja2``:
+
+* PyPI: PEP 503 (``[-_.]+`` collapse to ``-``, lower case).
+* npm: lower case. New npm names must be lower case; advisories sometimes capitalise
+  (``Axios`` in GHSA-8hc4-vh64-cxmj) while the registry name is ``axios``.
+* crates.io: lower case with ``_`` equal to ``-`` (crates.io refuses names differing only so).
+* NuGet, Packagist: lower case (both registries resolve ids case-insensitively).
+* Go, Maven, RubyGems and others: exact. Go module paths are case-sensitive (the module proxy
+  escapes upper case letters as ``!x`` precisely because ``A`` and ``a`` differ).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from packageurl import PackageURL
+
+__all__ = [
+    "PURL_TYPE_TO_ECOSYSTEM",
+    "PackageKey",
+    "canonical_ecosystem",
+    "normalize_name",
+    "package_from_purl",
+]
+
+#: Package URL ``type`` -> OSV ecosystem name (purl-spec PURL-TYPES, OSV schema ecosystems).
+PURL_TYPE_TO_ECOSYSTEM: dict[str, str] = {
+    "pypi": "PyPI",
+    "npm": "npm",
+    "golang": "Go",
+    "cargo": "crates.io",
+    "gem": "RubyGems",
+    "composer": "Packagist",
+    "maven": "Maven",
+    "nuget": "NuGet",
+    "hex": "Hex",
+    "pub": "Pub",
+    "hackage": "Hackage",
+    "cran": "CRAN",
+    "swift": "SwiftURL",
+}
+
+_KNOWN = {
+    name.lower(): name
+    for name in (*PURL_TYPE_TO_ECOSYSTEM.values(), "GitHub Actions", "Bitnami", "Linux")
+}
+
+#: Ecosystems whose ``:suffix`` names a repository URL rather than a release (OSV schema).
+_URL_SUFFIXED = frozenset({"Maven", "Packagist"})
+
+_PEP503 = re.compile(r"[-_.]+")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackageKey:
+    """A package identity as matching compares it.
+
+    Attributes:
+        ecosystem: canonical OSV ecosystem name (``"PyPI"``, ``"npm"``...).
+        name: the name normalized per :func:`normalize_name`.
+    """
+
+    ecosystem: str
+    name: str
+
+
+def canonical_ecosystem(ecosystem: str) -> str:
+    """Return the canonical spelling of an OSV ecosystem string.
+
+    Known ecosystems are matched case-insensitively (``pypi`` -> ``PyPI``); the repository-URL
+    suffix of ``Maven:...`` and ``Packagist:...`` is dropped (OSV schema: omitted means the
+    default repository, and we compare packages, not mirrors). Release suffixes such as
+    ``Debian:12`` are kept: they scope a record to one distribution release.
+
+    Args:
+        ecosystem: the ``affected[].package.ecosystem`` or component ecosystem string.
+
+    Returns:
+        The canonical ecosystem string.
+    """
+    text = ecosystem.strip()
+    base, sep, _suffix = text.partition(":")
+    canonical = _KNOWN.get(base.lower())
+    if canonical is None:
+        return text
+    if sep and canonical not in _URL_SUFFIXED:
+        return f"{canonical}:{_suffix}"
+    return canonical
+
+
+def normalize_name(ecosystem: str, name: str) -> str:
+    """Normalize a package name per its ecosystem's rules (see the module docstring).
+
+    Args:
+        ecosystem: canonical ecosystem (see :func:`canonical_ecosystem`).
+        name: the name as an advisory or a lockfile spells it.
+
+    Returns:
+        The comparison form of the name.
+    """
+    stripped = name.strip()
+    match ecosystem:
+        case "PyPI":
+            return _PEP503.sub("-", stripped).lower()
+        case "crates.io":
+            return stripped.lower().replace("_", "-")
+        case "npm" | "NuGet" | "Packagist":
+            return stripped.lower()
+        case _:
+            return stripped
+
+
+def package_from_purl(purl: str) -> tuple[PackageKey, str | None]:
+    """Map a Package URL to the OSV package it names, and its version.
+
+    The OSV name is rebuilt from the purl's namespace and name per type: ``golang`` and npm
+    scopes join with ``/`` (``@types/node``), Maven joins ``groupId:artifactId``, Composer
+    ``vendor/package``.
+
+    Args:
+        purl: a Package URL string (purl-spec).
+
+    Returns:
+        The package key and the purl's version (``None`` when it has none).
+
+    Raises:
+        ValueError: the purl is malformed or its type has no OSV ecosystem.
+    """
+    parsed = PackageURL.from_string(purl)
+    ecosystem = PURL_TYPE_TO_ECOSYSTEM.get(parsed.type)
+    if ecosystem is None:
+        raise ValueError(f"purl type {parsed.type!r} has no OSV ecosystem")
+    namespace = parsed.namespace or ""
+    if not namespace:
+        name = parsed.name
+    elif ecosystem == "Maven":
+        name = f"{namespace}:{parsed.name}"
+    else:
+        name = f"{namespace}/{parsed.name}"
+    version = parsed.version or None
+    return PackageKey(ecosystem=ecosystem, name=normalize_name(ecosystem, name)), version

@@ -1,0 +1,457 @@
+"""Scanning components against an advisory database: findings, unchecked components, upgrades.
+
+``scan`` is a pure function of its inputs (and of ``today`` for expiring rules): no I/O. It
+never drops a component silently: each one yields findings, or is clean, or is listed in
+``unchecked`` with the reason it could not be checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from liturgia._internal.clock import now
+from liturgia.model import Component, ComponentType
+from liturgia.vuln.advisory import Advisory
+from liturgia.vuln.database import AdvisoryDatabase, DatabaseInfo
+from liturgia.vuln.ecosystems import (
+    PackageKey,
+    canonical_ecosystem,
+    normalize_name,
+    package_from_purl,
+)
+from liturgia.vuln.ignore import IgnoreRule
+from liturgia.vuln.matching import CompiledEntry, VersionKeys
+from liturgia.vuln.severity import Severity, SeverityAssessment, assess_severity
+from liturgia.vuln.versions import ordering_for
+
+__all__ = ["Finding", "ScanReport", "Suppression", "UncheckedComponent", "UpgradeAdvice", "scan"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suppression:
+    """A statement that a finding does not apply (from an ignore rule or a VEX document).
+
+    Attributes:
+        id: advisory id or alias.
+        component: name, purl, or ``None`` for every component (see ``IgnoreRule``).
+        reason: justification carried into the report.
+        source: where the statement came from (``"ignore"``, a VEX file...).
+        expires: last day it applies, or ``None``.
+    """
+
+    id: str
+    component: str | None
+    reason: str
+    source: str
+    expires: date | None = None
+
+    def as_rule(self) -> IgnoreRule:
+        """The equivalent ignore rule (same matching semantics)."""
+        return IgnoreRule(
+            id=self.id, component=self.component, reason=self.reason, expires=self.expires
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One vulnerability in one component (aliases merged).
+
+    Attributes:
+        id: the primary advisory id (the smallest matched record id).
+        aliases: every other id and alias of the merged records, sorted.
+        component_ref: the component's ``ref``.
+        name: the component name as the inventory spells it.
+        version: the component version.
+        ecosystem: canonical ecosystem.
+        purl: the component purl, if any.
+        summary: one-line summary.
+        severity: the rating (highest known among the merged records; UNKNOWN if none states one).
+        score: CVSS base score when the rating came from a vector.
+        severity_source: where the rating came from (vector and score, database word, or none).
+        fixed_versions: versions that fix it (``fixed`` events of the matched ranges), ascending.
+        records: ``source`` of each matched record (file or index label), sorted.
+        references: advisory URLs, first record first.
+        suppressed: an ignore rule or VEX statement suppresses it.
+        suppression_reason: the justification when suppressed.
+        notes: remarks such as an expired ignore rule that no longer suppresses.
+    """
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    component_ref: str
+    name: str
+    version: str
+    ecosystem: str
+    purl: str | None = None
+    summary: str = ""
+    severity: Severity
+    score: float | None = None
+    severity_source: str = ""
+    fixed_versions: tuple[str, ...] = ()
+    records: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    suppressed: bool = False
+    suppression_reason: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The primary id followed by the aliases."""
+        return (self.id, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UncheckedComponent:
+    """A component that could not be (fully) checked, and why."""
+
+    component_ref: str
+    name: str
+    version: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpgradeAdvice:
+    """The smallest upgrade of one component that no advisory in the database affects.
+
+    Attributes:
+        component_ref: the component's ref.
+        name: component name.
+        version: current version.
+        upgrade_to: the smallest fixed version above ``version`` affected by none of the
+            package's advisories, or ``None`` when no such version is known.
+        clears: ids of the findings it clears (all of the component's findings).
+    """
+
+    component_ref: str
+    name: str
+    version: str
+    upgrade_to: str | None
+    clears: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanReport:
+    """The result of a scan (the release's ``vulnerabilities.json``).
+
+    Attributes:
+        findings: sorted by (component ref, id).
+        unchecked: components that could not be checked, sorted by ref.
+        upgrades: per vulnerable component, sorted by ref.
+        database: what was scanned against.
+        warnings: problems with advisories or inputs, sorted and unique.
+        component_count: components given to the scan.
+    """
+
+    findings: tuple[Finding, ...] = ()
+    unchecked: tuple[UncheckedComponent, ...] = ()
+    upgrades: tuple[UpgradeAdvice, ...] = ()
+    database: DatabaseInfo
+    warnings: tuple[str, ...] = field(default=())
+    component_count: int = 0
+
+    @property
+    def unsuppressed(self) -> tuple[Finding, ...]:
+        """Findings no rule or VEX statement suppresses."""
+        return tuple(f for f in self.findings if not f.suppressed)
+
+    def blocking(
+        self, fail_on: Severity, *, unknown_as: Severity = Severity.HIGH
+    ) -> tuple[Finding, ...]:
+        """Unsuppressed findings at or above ``fail_on``.
+
+        Args:
+            fail_on: the gate threshold (a known rating).
+            unknown_as: where UNKNOWN ranks (default HIGH: it fails a HIGH gate).
+        """
+        threshold = fail_on.rank_with(unknown_as=unknown_as)
+        return tuple(
+            f for f in self.unsuppressed if f.severity.rank_with(unknown_as=unknown_as) >= threshold
+        )
+
+
+@dataclass(slots=True)
+class _Target:
+    component: Component
+    key: PackageKey
+    version: str
+
+
+def _resolve(component: Component) -> _Target | str:
+    """Work out what to look up for a component, or the reason it cannot be."""
+    key: PackageKey | None = None
+    version = component.version
+    purl_problem = ""
+    if component.purl:
+        try:
+            key, purl_version = package_from_purl(component.purl)
+            version = version or purl_version
+        except ValueError as exc:
+            purl_problem = f"invalid purl {component.purl!r}: {exc}"
+    if component.ecosystem:
+        ecosystem = canonical_ecosystem(component.ecosystem)
+        if key is None or key.ecosystem != ecosystem:
+            key = PackageKey(ecosystem=ecosystem, name=normalize_name(ecosystem, component.name))
+    if key is None:
+        if purl_problem:
+            return purl_problem
+        if component.type is ComponentType.FILE:
+            return "a file, not a package (no purl or ecosystem to look up)"
+        return "no purl and no ecosystem: cannot be looked up"
+    if not version:
+        return "no version: cannot be matched against advisory ranges"
+    return _Target(component=component, key=key, version=version)
+
+
+def _assess(advisory: Advisory, entries: Sequence[CompiledEntry]) -> SeverityAssessment:
+    for entry in entries:
+        if entry.affected.severity:
+            assessment, _problems = assess_severity(entry.affected.severity, None)
+            if assessment.severity is not Severity.UNKNOWN:
+                return assessment
+    assessment, _problems = assess_severity(advisory.severity, advisory.database_severity)
+    return assessment
+
+
+def _group(matched: dict[str, list[CompiledEntry]]) -> list[list[str]]:
+    """Group matched advisory ids that are aliases of each other (union-find)."""
+    parent = {ident: ident for ident in matched}
+
+    def find(item: str) -> str:
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    owner: dict[str, str] = {}
+    for ident in sorted(matched):
+        advisory = matched[ident][0].advisory
+        for name in (advisory.id, *advisory.aliases):
+            other = owner.setdefault(name.upper(), ident)
+            root_a, root_b = find(other), find(ident)
+            if root_a != root_b:
+                parent[max(root_a, root_b)] = min(root_a, root_b)
+    groups: dict[str, list[str]] = {}
+    for ident in sorted(matched):
+        groups.setdefault(find(ident), []).append(ident)
+    return list(groups.values())
+
+
+def _fixed(entries: Sequence[CompiledEntry], ecosystem: str) -> tuple[str, ...]:
+    ordering = ordering_for(ecosystem)
+    seen: dict[Any, str] = {}
+    for entry in entries:
+        for _key, version in entry.fixed_versions():
+            try:
+                key = ordering.key(version)
+            except ValueError:
+                key = ("?", version)
+            seen.setdefault(key, version)
+    try:
+        return tuple(seen[k] for k in sorted(seen))
+    except TypeError:  # a version invalid in the ordering: fall back to text order
+        return tuple(sorted(seen.values()))
+
+
+def _upgrade(target: _Target, entries: Sequence[CompiledEntry]) -> str | None:
+    ordering = ordering_for(target.key.ecosystem)
+    try:
+        current = ordering.key(target.version)
+    except ValueError:
+        return None
+    candidates: dict[Any, str] = {}
+    for entry in entries:
+        for _key, version in entry.fixed_versions():
+            try:
+                key = ordering.key(version)
+            except ValueError:
+                continue
+            if key > current:
+                candidates.setdefault(key, version)
+    for key in sorted(candidates):
+        probe = VersionKeys(candidates[key])
+        if not any(entry.affects(probe) for entry in entries):
+            return candidates[key]
+    return None
+
+
+def _suppress(
+    finding: Finding, target: _Target, rules: Sequence[Suppression], today: date
+) -> Finding:
+    notes: list[str] = []
+    for rule in rules:
+        if not rule.as_rule().applies_to(
+            ids=finding.ids,
+            ecosystem=target.key.ecosystem,
+            name=target.key.name,
+            purl=target.component.purl,
+        ):
+            continue
+        if rule.as_rule().is_expired(today):
+            notes.append(
+                f"{rule.source} rule for {rule.id} expired on {rule.expires}; not suppressing"
+            )
+            continue
+        return replace(
+            finding,
+            suppressed=True,
+            suppression_reason=f"{rule.source}: {rule.reason}",
+            notes=tuple(notes),
+        )
+    return replace(finding, notes=tuple(notes)) if notes else finding
+
+
+def _scan_one(
+    target: _Target, database: AdvisoryDatabase, warnings: set[str]
+) -> tuple[list[Finding], str | None, list[CompiledEntry]]:
+    entries = database.entries_for(target.key)
+    probe = VersionKeys(target.version)
+    matched: dict[str, list[CompiledEntry]] = {}
+    invalid_under: set[str] = set()
+    for entry in entries:
+        for problem in entry.problems:
+            warnings.add(f"{entry.advisory.source}: {entry.advisory.id}: {problem}")
+        for ordering in entry.needs_ordering():
+            if probe.key(ordering) is None:
+                invalid_under.add(ordering.name)
+        if entry.affects(probe):
+            matched.setdefault(entry.advisory.id, []).append(entry)
+    reason = None
+    if invalid_under:
+        reason = (
+            f"version {target.version!r} is not valid under {', '.join(sorted(invalid_under))}: "
+            "advisory ranges could not be evaluated"
+        )
+    findings: list[Finding] = []
+    component = target.component
+    for group in _group(matched):
+        advisories = [matched[ident][0].advisory for ident in group]
+        group_entries = [entry for ident in group for entry in matched[ident]]
+        assessments = [_assess(adv, matched[adv.id]) for adv in advisories]
+        best = max(
+            assessments,
+            key=lambda a: (a.severity is not Severity.UNKNOWN, a.severity.rank, a.score or 0.0),
+        )
+        names = {name for adv in advisories for name in (adv.id, *adv.aliases)}
+        primary = group[0]
+        findings.append(
+            Finding(
+                id=primary,
+                aliases=tuple(sorted(names - {primary})),
+                component_ref=component.ref,
+                name=component.name,
+                version=target.version,
+                ecosystem=target.key.ecosystem,
+                purl=component.purl,
+                summary=next((adv.summary for adv in advisories if adv.summary), ""),
+                severity=best.severity,
+                score=best.score,
+                severity_source=best.source,
+                fixed_versions=_fixed(group_entries, target.key.ecosystem),
+                records=tuple(sorted({adv.source for adv in advisories})),
+                references=tuple(dict.fromkeys(r for adv in advisories for r in adv.references)),
+            )
+        )
+    for advisory in {entry.advisory.id: entry.advisory for entry in entries}.values():
+        _assessment, problems = assess_severity(advisory.severity, advisory.database_severity)
+        for problem in problems:
+            warnings.add(f"{advisory.source}: {advisory.id}: {problem}")
+    return findings, reason, list(entries)
+
+
+def scan(
+    components: Sequence[Component],
+    database: AdvisoryDatabase,
+    *,
+    ignore: Sequence[IgnoreRule] = (),
+    suppressions: Sequence[Suppression] = (),
+    today: date | None = None,
+) -> ScanReport:
+    """Match components against a database exactly per the OSV schema.
+
+    Each component is looked up by (ecosystem, normalized name): the ecosystem comes from the
+    component or, failing that, from its purl type; the name from its purl or its name. Findings
+    of records that are aliases of each other merge into one. Ignore rules and suppressions (VEX
+    statements) mark findings suppressed with their reason; expired ones only add a note.
+
+    Args:
+        components: what to check (e.g. ``Inventory.components``); duplicate refs count once.
+        database: the advisory database.
+        ignore: accepted findings (ignore file).
+        suppressions: further statements, e.g. from VEX documents.
+        today: the date expiry is judged on (default: today per the reproducible clock).
+
+    Returns:
+        The report: findings, unchecked components (with reasons), upgrade advice, warnings.
+    """
+    day = today or now().date()
+    rules = [
+        Suppression(
+            id=r.id, component=r.component, reason=r.reason, source="ignore", expires=r.expires
+        )
+        for r in ignore
+    ] + list(suppressions)
+    warnings: set[str] = set(database.warnings)
+    findings: list[Finding] = []
+    unchecked: list[UncheckedComponent] = []
+    upgrades: list[UpgradeAdvice] = []
+    seen: set[str] = set()
+    for component in components:
+        if component.ref in seen:
+            continue
+        seen.add(component.ref)
+        target = _resolve(component)
+        if isinstance(target, str):
+            unchecked.append(
+                UncheckedComponent(
+                    component_ref=component.ref,
+                    name=component.name,
+                    version=component.version,
+                    reason=target,
+                )
+            )
+            continue
+        if not database.covers(target.key.ecosystem):
+            unchecked.append(
+                UncheckedComponent(
+                    component_ref=component.ref,
+                    name=component.name,
+                    version=target.version,
+                    reason=f"the database holds no advisories for ecosystem {target.key.ecosystem}",
+                )
+            )
+            continue
+        found, reason, entries = _scan_one(target, database, warnings)
+        if reason is not None:
+            unchecked.append(
+                UncheckedComponent(
+                    component_ref=component.ref,
+                    name=component.name,
+                    version=target.version,
+                    reason=reason,
+                )
+            )
+        if not found:
+            continue
+        findings.extend(_suppress(f, target, rules, day) for f in found)
+        clears = tuple(f.id for f in found)
+        upgrades.append(
+            UpgradeAdvice(
+                component_ref=component.ref,
+                name=component.name,
+                version=target.version,
+                upgrade_to=_upgrade(target, entries),
+                clears=clears,
+            )
+        )
+    return ScanReport(
+        findings=tuple(sorted(findings, key=lambda f: (f.component_ref, f.id))),
+        unchecked=tuple(sorted(unchecked, key=lambda u: (u.component_ref, u.reason))),
+        upgrades=tuple(sorted(upgrades, key=lambda u: u.component_ref)),
+        database=database.info,
+        warnings=tuple(sorted(warnings)),
+        component_count=len(seen),
+    )

@@ -1,0 +1,256 @@
+"""Version orderings per ecosystem, as OSV ``SEMVER`` and ``ECOSYSTEM`` ranges need them.
+
+Each ordering turns a version string into a sort key; keys of one ordering compare with ``<`` and
+``==`` exactly as the ecosystem orders versions, so ``3.2`` and ``3.2.0`` are equal for PyPI.
+
+* **PyPI** — PEP 440 via :class:`packaging.version.Version` (epochs, pre/post/dev releases, local
+  versions). This is the reference implementation of PEP 440; nothing is hand-written.
+* **SemVer** (``SEMVER`` ranges, npm, crates.io, NuGet) — SemVer 2.0.0 §11 precedence. Written
+  here rather than taken from ``semver``/``node-semver`` because advisories contain versions those
+  strict parsers reject but whose order is unambiguous: two-part bounds (``introduced: "1.0"`` in
+  GHSA-r683-j2x4-v87g, ``"0.1"`` in GHSA-wcg3-cvx6-7396), four-part NuGet versions. Missing
+  parts count as 0; build metadata is ignored (§10); NuGet pre-release labels compare
+  case-insensitively (NuGet's documented rule).
+* **Go** — SemVer precedence as ``golang.org/x/mod/semver`` defines it: the ``v`` prefix is
+  dropped, ``+incompatible`` is build metadata and ignored, pseudo-versions
+  (``v0.0.0-20191109021931-daa7c04131f5``, ``v1.2.4-0.2019...``) are pre-releases and so order
+  correctly by construction. The standard library (``stdlib``/``toolchain``) also accepts Go's
+  own spellings ``go1.21.3``, ``go1.21`` and ``go1.21rc2`` (= ``1.21.0-rc.2``, as the Go vulndb
+  writes them).
+* **Generic** (RubyGems, Maven, Packagist and any other ecosystem) — no well-kept Python library
+  implements these orderings faithfully (``univers`` is the closest, but it pulls a large tree of
+  pinned dependencies and its Maven/Composer comparators are themselves approximations), so we
+  use one token rule that agrees with all three on ordinary versions: the version splits into
+  numbers and words; trailing zero release parts are dropped (``1.0`` == ``1.0.0``); at each
+  position a pre-release word (``alpha``, ``a``, ``beta``, ``b``, ``milestone``, ``m``, ``rc``,
+  ``cr``, ``pre``, ``preview``, ``dev``, ``snapshot``, any other word) sorts before the end of the
+  version, which sorts before a post-release word (``sp``, ``patch``, ``pl``, ``p``, ``post``,
+  ``ga``/``final``/``release`` count as the end), which sorts before a number. Maven's and
+  RubyGems' documented examples (``1.0.a`` < ``1.0``, ``1-rc1`` < ``1`` < ``1-sp1`` < ``1.1``)
+  hold under it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from packaging.version import InvalidVersion, Version
+
+__all__ = [
+    "GenericOrdering",
+    "GoOrdering",
+    "Pep440Ordering",
+    "SemverOrdering",
+    "VersionOrdering",
+    "ordering_for",
+]
+
+
+class VersionOrdering(Protocol):
+    """A total order on one ecosystem's versions (a one-method strategy).
+
+    ``key(a) < key(b)`` iff version ``a`` precedes ``b``; ``key(a) == key(b)`` iff the ecosystem
+    considers them the same version. Keys are hashable.
+    """
+
+    @property
+    def name(self) -> str:
+        """Label of the ordering, used in messages and as a cache key."""
+        ...
+
+    def key(self, version: str) -> Any:
+        """Return the sort key of ``version``.
+
+        Raises:
+            ValueError: ``version`` is not a version of this ordering.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Pep440Ordering:
+    """PEP 440 ordering (PyPI) via :mod:`packaging`."""
+
+    name: str = "PEP 440"
+
+    def key(self, version: str) -> Any:
+        """Return a :class:`packaging.version.Version` (hashable; ``3.2 == 3.2.0``).
+
+        Raises:
+            ValueError: not a valid PEP 440 version.
+        """
+        try:
+            return Version(version)
+        except InvalidVersion as exc:
+            raise ValueError(f"{version!r} is not a valid PEP 440 version") from exc
+
+
+_SEMVER = re.compile(
+    r"^v?(?P<release>\d+(?:\.\d+)*)(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+(?P<build>[0-9A-Za-z.-]+))?$"
+)
+
+# A SemVer key: (release numbers, 1 if a release else 0, pre-release identifiers).
+SemverKey = tuple[tuple[int, ...], int, tuple[tuple[int, int, str], ...]]
+
+
+def _release_tuple(parts: list[int]) -> tuple[int, ...]:
+    # Missing parts count as 0 (1.0 == 1.0.0); extra zero parts are dropped (1.0.0.0 == 1.0.0).
+    padded = parts + [0] * (3 - len(parts))
+    while len(padded) > 3 and padded[-1] == 0:
+        padded.pop()
+    return tuple(padded)
+
+
+def _semver_key(version: str, *, fold_case: bool) -> SemverKey:
+    match = _SEMVER.match(version.strip())
+    if match is None:
+        raise ValueError(f"{version!r} is not a SemVer version")
+    release = _release_tuple([int(part) for part in match["release"].split(".")])
+    pre = match["pre"]
+    if pre is None:
+        return (release, 1, ())
+    identifiers: list[tuple[int, int, str]] = []
+    for ident in pre.split("."):
+        if not ident:
+            raise ValueError(f"{version!r} has an empty pre-release identifier")
+        if ident.isdigit():
+            # SemVer §11.4.1: numeric identifiers compare numerically and sort first.
+            identifiers.append((0, int(ident), ""))
+        else:
+            identifiers.append((1, 0, ident.lower() if fold_case else ident))
+    return (release, 0, tuple(identifiers))
+
+
+@dataclass(frozen=True, slots=True)
+class SemverOrdering:
+    """SemVer 2.0.0 §11 precedence, lenient on missing parts (see the module docstring).
+
+    Attributes:
+        name: label used in messages.
+        fold_case: compare pre-release labels case-insensitively (NuGet).
+    """
+
+    name: str = "SemVer"
+    fold_case: bool = False
+
+    def key(self, version: str) -> Any:
+        """Return the SemVer key of ``version`` (a leading ``v`` is tolerated).
+
+        Raises:
+            ValueError: not a SemVer-shaped version.
+        """
+        return _semver_key(version, fold_case=self.fold_case)
+
+
+_GO_TOOLCHAIN = re.compile(
+    r"^go(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?"
+    r"(?:(?P<kind>beta|rc)(?P<num>\d+))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GoOrdering:
+    """Go module version ordering (``golang.org/x/mod/semver``), plus Go toolchain spellings."""
+
+    name: str = "Go"
+
+    def key(self, version: str) -> Any:
+        """Return the SemVer key of a Go module or toolchain version.
+
+        Raises:
+            ValueError: not a Go version.
+        """
+        text = version.strip()
+        toolchain = _GO_TOOLCHAIN.match(text)
+        if toolchain is not None:
+            text = f"{toolchain['major']}.{toolchain['minor'] or 0}.{toolchain['patch'] or 0}"
+            if toolchain["kind"]:
+                text += f"-{toolchain['kind']}.{toolchain['num']}"
+        return _semver_key(text, fold_case=False)
+
+
+_TOKEN = re.compile(r"\d+|[A-Za-z]+")
+_PRE_WORDS = {
+    "alpha": 1, "a": 1, "beta": 2, "b": 2, "milestone": 3, "m": 3,
+    "rc": 4, "cr": 4, "pre": 4, "preview": 4,
+    "snapshot": 5, "dev": 0,
+}  # fmt: skip
+_END_WORDS = frozenset({"ga", "final", "release"})
+_POST_WORDS = frozenset({"sp", "patch", "pl", "p", "post"})
+
+
+@dataclass(frozen=True, slots=True)
+class GenericOrdering:
+    """Token ordering for ecosystems without a library comparator (see the module docstring)."""
+
+    name: str = "generic"
+
+    def key(self, version: str) -> Any:
+        """Return a tuple key: numbers, pre-/post-release words and the end of the version.
+
+        Raises:
+            ValueError: the version holds neither digits nor letters.
+        """
+        tokens = _TOKEN.findall(version)
+        if not tokens:
+            raise ValueError(f"{version!r} is not a version")
+        release: list[int] = []
+        index = 0
+        while index < len(tokens) and tokens[index].isdigit():
+            release.append(int(tokens[index]))
+            index += 1
+        while len(release) > 1 and release[-1] == 0:
+            release.pop()
+        key: list[tuple[int, int, str]] = [(3, number, "") for number in release]
+        for token in tokens[index:]:
+            if token.isdigit():
+                key.append((3, int(token), ""))
+                continue
+            word = token.lower()
+            if word in _END_WORDS:
+                continue
+            if word in _POST_WORDS:
+                key.append((2, 0, word))
+            else:
+                key.append((0, _PRE_WORDS.get(word, 4), word))
+        # The end of the version sorts between pre-release words and post/numbers.
+        key.append((1, 0, ""))
+        return tuple(key)
+
+
+_PEP440 = Pep440Ordering()
+_SEMVER_ORDERING = SemverOrdering()
+_NUGET = SemverOrdering(name="NuGet", fold_case=True)
+_GO = GoOrdering()
+_GENERIC = GenericOrdering()
+
+
+def ordering_for(ecosystem: str, range_type: str = "ECOSYSTEM") -> VersionOrdering:
+    """Return the ordering for an OSV range type in an ecosystem.
+
+    OSV schema §affected.ranges.type: ``SEMVER`` ranges always use SemVer 2.0 precedence (Go's
+    ordering for Go, which is SemVer with a ``v`` prefix); ``ECOSYSTEM`` ranges use the
+    ecosystem's own ordering.
+
+    Args:
+        ecosystem: canonical ecosystem name.
+        range_type: ``"SEMVER"`` or ``"ECOSYSTEM"`` (also used for ``versions`` lists).
+
+    Returns:
+        The ordering strategy.
+    """
+    if ecosystem == "Go":
+        return _GO
+    if range_type == "SEMVER":
+        return _SEMVER_ORDERING
+    match ecosystem:
+        case "PyPI":
+            return _PEP440
+        case "npm" | "crates.io" | "Hex" | "Pub":
+            return _SEMVER_ORDERING
+        case "NuGet":
+            return _NUGET
+        case _:
+            return _GENERIC
