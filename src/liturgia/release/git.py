@@ -22,11 +22,14 @@ from liturgia.release.commits import Commit
 from liturgia.release.version import Version
 
 __all__ = [
+    "commit_paths",
     "create_annotated_tag",
     "head_commit",
     "is_git_repo",
     "last_release_tag",
     "read_commits",
+    "release_tags",
+    "tag_exists",
     "working_tree_dirty",
 ]
 
@@ -238,8 +241,7 @@ def create_annotated_tag(repo: Path, tag: str, message: str, *, target: str = "H
     valid = _run(repo, "check-ref-format", f"refs/tags/{tag}", check=False)
     if valid.returncode != 0 or tag.startswith("-"):
         raise InputError(f"{repo}: {tag!r} is not a valid git tag name")
-    exists = _run(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False)
-    if exists.returncode == 0:
+    if tag_exists(repo, tag):
         raise InputError(f"{repo}: tag {tag} already exists")
     commit = _resolve(repo, target)
     # The message goes through stdin (-F -) so no text of it can be read as an option.
@@ -263,3 +265,48 @@ def working_tree_dirty(repo: Path, *, include_untracked: bool = False) -> bool:
     untracked = "--untracked-files=normal" if include_untracked else "--untracked-files=no"
     done = _run(repo, "status", "--porcelain=v1", "-z", untracked)
     return bool(done.stdout.strip(b"\0"))
+
+
+def tag_exists(repo: Path, tag: str) -> bool:
+    """Whether ``refs/tags/<tag>`` exists (lets a release stop before building, not at the end).
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    _require_repo(repo)
+    done = _run(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False)
+    return done.returncode == 0
+
+
+def commit_paths(repo: Path, paths: Sequence[Path], message: str) -> str:
+    """Stage exactly ``paths`` and commit them with ``message`` (e.g. the updated CHANGELOG.md).
+
+    Only these paths are committed (``git commit -- <paths>``), whatever else is staged, so a
+    release commits its own files and nothing of the user's work in progress.
+
+    Args:
+        repo: a folder inside the work tree.
+        paths: files to commit, absolute or relative to ``repo``; they must lie in the work tree.
+        message: the commit message, e.g. ``"chore(release): 1.2.0"``.
+
+    Returns:
+        The new commit's full object name.
+
+    Raises:
+        InputError: not a repository, no path given, a path outside the work tree, nothing
+            changed, or git refuses (e.g. no identity; the message quotes git).
+    """
+    _require_repo(repo)
+    if not paths:
+        raise InputError(f"{repo}: no file to commit")
+    names = [str(p if p.is_absolute() else repo / p) for p in paths]
+    _run(repo, "add", "--", *names)
+    staged = _run(repo, "diff", "--cached", "--quiet", "--", *names, check=False)
+    if staged.returncode == 0:
+        raise InputError(f"{repo}: nothing to commit in {', '.join(sorted(names))}")
+    done = _run(
+        repo, "commit", "--quiet", "-F", "-", "--", *names, check=False, stdin=message.encode()
+    )
+    if done.returncode != 0:
+        raise InputError(f"{repo}: git commit failed: {_first_line(done.stderr)}")
+    return head_commit(repo)

@@ -11,12 +11,14 @@ import pytest
 from liturgia.errors import InputError
 from liturgia.release.commits import parse_commit
 from liturgia.release.git import (
+    commit_paths,
     create_annotated_tag,
     head_commit,
     is_git_repo,
     last_release_tag,
     read_commits,
     release_tags,
+    tag_exists,
     working_tree_dirty,
 )
 from liturgia.release.version import Version
@@ -268,3 +270,58 @@ def test_repository_owned_by_another_user_says_so(make_repo):
         os.lchown(path, 12345, 12345)
     with pytest.raises(InputError, match=r"owned by another user; run `git config --global"):
         is_git_repo(repo.path)
+
+
+def test_tag_exists(make_repo):
+    repo = make_repo()
+    repo.commit("feat: a")
+    assert not tag_exists(repo.path, "v0.1.0")
+    repo.tag("v0.1.0")
+    assert tag_exists(repo.path, "v0.1.0")
+    assert not tag_exists(repo.path, "v0.1")
+
+
+def test_commit_paths_commits_only_the_given_files(make_repo):
+    repo = make_repo()
+    repo.commit("feat: a", filename="a.txt")
+    (repo.path / "a.txt").write_text("user work in progress\n", encoding="utf-8")
+    repo.git("add", "a.txt")
+    (repo.path / "CHANGELOG.md").write_text("# Changelog\n", encoding="utf-8")
+    sha = commit_paths(repo.path, [Path("CHANGELOG.md")], "chore(release): 0.1.0")
+    assert sha == repo.git("rev-parse", "HEAD")
+    assert repo.git("show", "--format=%s", "--name-only", "HEAD").split("\n") == [
+        "chore(release): 0.1.0",
+        "",
+        "CHANGELOG.md",
+    ]
+    # The user's staged change is still staged, not committed.
+    assert repo.git("diff", "--cached", "--name-only") == "a.txt"
+    (repo.path / "CHANGELOG.md").write_text("# Changelog\n\n## [0.1.0]\n", encoding="utf-8")
+    second = commit_paths(repo.path, [repo.path / "CHANGELOG.md"], "chore(release): again")
+    assert second != sha
+
+
+def test_commit_paths_errors(make_repo, tmp_path):
+    repo = make_repo()
+    repo.commit("feat: a", filename="a.txt")
+    with pytest.raises(InputError, match="no file to commit"):
+        commit_paths(repo.path, [], "m")
+    with pytest.raises(InputError, match=r"nothing to commit in .*a\.txt"):
+        commit_paths(repo.path, [Path("a.txt")], "m")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match=r"git add failed: fatal: .*outside repository"):
+        commit_paths(repo.path, [outside], "m")
+
+
+def test_commit_paths_without_identity(make_repo, monkeypatch):
+    repo = make_repo()
+    repo.commit("feat: a", filename="a.txt")
+    repo.git("config", "--unset", "user.name")
+    repo.git("config", "--unset", "user.email")
+    repo.git("config", "user.useConfigOnly", "true")
+    for key in ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"):
+        monkeypatch.delenv(key, raising=False)
+    (repo.path / "a.txt").write_text("changed\n", encoding="utf-8")
+    with pytest.raises(InputError, match="git commit failed: "):
+        commit_paths(repo.path, [Path("a.txt")], "m")
