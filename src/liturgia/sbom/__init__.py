@@ -1,0 +1,34 @@
+"""The SBOM engine: catalog a release's dependencies and write them as CycloneDX.
+
+Typical use::
+
+    inventory = catalog([project_dir])
+    artifacts = [artifact_component(p) for p in wheel_and_sdist]
+    data = to_cyclonedx_json(inventory, artifacts=artifacts)
+    validate_cyclonedx_json(data, source="sbom.cdx.json")
+
+Catalogers (one module per format under :mod:`liturgia.sbom.catalogers`) implement
+:class:`Cataloger`; :func:`catalog` walks the inputs, runs them and merges what they found
+(see :mod:`liturgia.sbom.inventory` for the one dev/optional/duplicate policy).
+"""
+
+from __future__ import annotations
+
+from liturgia.sbom.artifacts import artifact_component
+from liturgia.sbom.cataloger import Cataloger, CatalogResult
+from liturgia.sbom.formats.cyclonedx import (
+    artifact_digests,
+    to_cyclonedx_json,
+    validate_cyclonedx_json,
+)
+from liturgia.sbom.inventory import catalog
+
+__all__ = [
+    "CatalogResult",
+    "Cataloger",
+    "artifact_component",
+    "artifact_digests",
+    "catalog",
+    "to_cyclonedx_json",
+    "validate_cyclonedx_json",
+]

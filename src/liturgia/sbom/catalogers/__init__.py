@@ -1,0 +1,39 @@
+"""The catalogers, one module per file format; :func:`default_catalogers` lists them in order.
+
+When two catalogers could claim a file the first listed wins (none overlap today).
+"""
+
+from __future__ import annotations
+
+from liturgia.sbom.cataloger import Cataloger
+from liturgia.sbom.catalogers.gomod import GoModCataloger
+from liturgia.sbom.catalogers.npm import NpmLockCataloger
+from liturgia.sbom.catalogers.pipenv import PipfileLockCataloger
+from liturgia.sbom.catalogers.poetry import PoetryLockCataloger
+from liturgia.sbom.catalogers.pyproject import PyprojectCataloger
+from liturgia.sbom.catalogers.requirements import RequirementsCataloger
+from liturgia.sbom.catalogers.uv import UvLockCataloger
+
+__all__ = [
+    "GoModCataloger",
+    "NpmLockCataloger",
+    "PipfileLockCataloger",
+    "PoetryLockCataloger",
+    "PyprojectCataloger",
+    "RequirementsCataloger",
+    "UvLockCataloger",
+    "default_catalogers",
+]
+
+
+def default_catalogers() -> tuple[Cataloger, ...]:
+    """One instance of every cataloger, Python first, then JavaScript, then Go."""
+    return (
+        PyprojectCataloger(),
+        RequirementsCataloger(),
+        PoetryLockCataloger(),
+        UvLockCataloger(),
+        PipfileLockCataloger(),
+        NpmLockCataloger(),
+        GoModCataloger(),
+    )

@@ -1,0 +1,118 @@
+"""poetry.lock, lock-version 1.x (Poetry 1.x) and 2.x (Poetry 2.x).
+
+Each ``[[package]]`` is a pinned component. Scope: Poetry 2 lists the dependency ``groups`` a
+package belongs to (``main`` means a runtime dependency); Poetry 1 has ``category = "main"|"dev"``.
+A package only in non-main groups is excluded (development only); ``optional = true`` (needed by an
+extra only) is optional. Hashes come from ``files`` (2.x) or ``[metadata.files]`` (1.x). Edges:
+each package's ``[package.dependencies]`` names, resolved to every locked package of that name
+(Poetry may lock several versions of one name under exclusive markers).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, ClassVar
+
+from liturgia.errors import InputError
+from liturgia.model import Component, Dependency, Hash, Scope
+from liturgia.sbom._purl import pep503
+from liturgia.sbom.cataloger import (
+    Cataloger,
+    CatalogResult,
+    as_dict,
+    as_list,
+    load_toml,
+    opt_str,
+)
+from liturgia.sbom.catalogers._python import ECOSYSTEM, hash_from_pip, pypi_component
+
+__all__ = ["PoetryLockCataloger"]
+
+
+class PoetryLockCataloger(Cataloger):
+    """``poetry.lock`` files."""
+
+    name: ClassVar[str] = "python-poetry-lock"
+    ecosystem: ClassVar[str] = ECOSYSTEM
+
+    def claims(self, path: Path) -> bool:
+        """Claim files named exactly ``poetry.lock``."""
+        return path.name == "poetry.lock"
+
+    def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
+        """Return every locked package with scope, hashes and dependency edges."""
+        doc = load_toml(data, found_in)
+        metadata = as_dict(doc.get("metadata", {}), found_in, "[metadata]")
+        lock_version = str(metadata.get("lock-version", "1.0"))
+        if lock_version.split(".", maxsplit=1)[0] not in {"1", "2"}:
+            raise InputError(f"{found_in}: unsupported poetry.lock lock-version {lock_version}")
+        legacy_files = as_dict(metadata.get("files", {}), found_in, "[metadata.files]")
+        packages = as_list(doc.get("package", []), found_in, "[[package]]")
+        components: list[Component] = []
+        wanted: list[tuple[str, list[str]]] = []
+        warnings: list[str] = []
+        for index, raw in enumerate(packages):
+            entry = as_dict(raw, found_in, f"package[{index}]")
+            name, version = opt_str(entry.get("name")), opt_str(entry.get("version"))
+            if name is None or version is None:
+                warnings.append(f"{found_in}: package[{index}] without name or version, skipped")
+                continue
+            files = entry.get("files", legacy_files.get(name, legacy_files.get(pep503(name), [])))
+            component = pypi_component(
+                name,
+                version,
+                found_in=found_in,
+                scope=_scope(entry),
+                hashes=_hashes(as_list(files, found_in, f"{name} files")),
+                qualifiers=_qualifiers(entry),
+            )
+            components.append(component)
+            deps = as_dict(entry.get("dependencies", {}), found_in, f"{name} dependencies")
+            wanted.append((component.ref, sorted(pep503(d) for d in deps)))
+        by_name: dict[str, list[str]] = defaultdict(list)
+        for component in components:
+            by_name[component.name].append(component.ref)
+        dependencies = tuple(
+            Dependency(
+                ref=ref,
+                depends_on=tuple(sorted({t for n in names for t in by_name.get(n, [])})),
+            )
+            for ref, names in wanted
+        )
+        return CatalogResult(
+            components=tuple(components), dependencies=dependencies, warnings=tuple(warnings)
+        )
+
+
+def _scope(entry: dict[str, Any]) -> Scope:
+    groups = entry.get("groups")
+    # Poetry 2 lists groups; Poetry 1 has a single category.
+    main = "main" in groups if isinstance(groups, list) else entry.get("category") != "dev"
+    if not main:
+        return Scope.EXCLUDED
+    return Scope.OPTIONAL if entry.get("optional") is True else Scope.REQUIRED
+
+
+def _hashes(files: list[Any]) -> tuple[Hash, ...]:
+    hashes = []
+    for item in files:
+        if isinstance(item, dict) and isinstance(item.get("hash"), str):
+            parsed = hash_from_pip(item["hash"])
+            if parsed is not None:
+                hashes.append(parsed)
+    return tuple(hashes)
+
+
+def _qualifiers(entry: dict[str, Any]) -> dict[str, str] | None:
+    """``vcs_url`` for git sources, ``download_url`` for url sources (purl qualifiers)."""
+    source = entry.get("source")
+    if not isinstance(source, dict):
+        return None
+    kind, url = source.get("type"), opt_str(source.get("url"))
+    if kind == "git" and url:
+        ref = opt_str(source.get("resolved_reference")) or opt_str(source.get("reference"))
+        return {"vcs_url": f"git+{url}@{ref}" if ref else f"git+{url}"}
+    if kind == "url" and url:
+        return {"download_url": url}
+    return None

@@ -1,0 +1,243 @@
+"""The scan: walk the inputs, run the catalogers, merge what they found into one Inventory.
+
+Merging rules (one policy for every ecosystem):
+
+- One component per ref (the purl when there is one). Duplicates merge: the strongest scope wins
+  (required > optional > excluded), hashes and licences are united, the first file found is kept.
+- A component without a version (a ranged or bare requirement, a declared dependency) is dropped
+  when the scan also found a versioned component of the same ecosystem and name (the lockfile
+  says which version that declaration resolved to); edges to it are re-pointed there.
+- The root is the project found nearest the scan root (pyproject.toml, then package.json via its
+  lock, then go.mod, at the shallowest depth). Other projects found deeper (a polyglot tree's
+  front end, its Go command) become ``application`` components the root depends on.
+- Development-only components stay, with scope ``excluded``, unless ``exclude_dev`` drops them
+  (and every edge to them).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from liturgia.errors import InputError
+from liturgia.model import Component, ComponentType, Dependency, Inventory, Scope
+from liturgia.sbom.cataloger import Cataloger, CatalogResult
+from liturgia.sbom.catalogers import RequirementsCataloger, default_catalogers
+
+__all__ = ["SKIPPED_DIRS", "catalog", "merge"]
+
+_log = logging.getLogger(__name__)
+
+#: Folders never descended into: VCS metadata, installed or built trees, caches.
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        "dist",
+        "build",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "vendor",
+        "target",
+    }
+)
+
+_SCOPE_RANK = {Scope.REQUIRED: 0, Scope.OPTIONAL: 1, Scope.EXCLUDED: 2}
+
+
+@dataclass(slots=True)
+class _Found:
+    results: list[tuple[int, CatalogResult]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    """Files under ``directory`` in sorted order, skipping :data:`SKIPPED_DIRS`; no symlinked
+    folders are followed (so a symlink loop cannot trap the walk)."""
+    for current, dirnames, filenames in os.walk(directory, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+        for filename in sorted(filenames):
+            yield Path(current) / filename
+
+
+def _claimant(path: Path, catalogers: Sequence[Cataloger]) -> Cataloger | None:
+    return next((c for c in catalogers if c.claims(path)), None)
+
+
+def _run(cataloger: Cataloger, path: Path, scan_root: Path, found: _Found) -> None:
+    found_in = _relative(path, scan_root)
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            found.warnings.append(f"{found_in}: broken or looping symlink: {exc}")
+            return
+        if not target.is_relative_to(scan_root.resolve()):
+            found.warnings.append(f"{found_in}: symlink to {target}, outside the scan root")
+            return
+    try:
+        result = cataloger.catalog(path, found_in=found_in)
+    except InputError as exc:
+        found.warnings.append(str(exc))
+        return
+    found.warnings.extend(result.warnings)
+    found.results.append((found_in.count("/"), result))
+
+
+def catalog(
+    paths: Sequence[Path],
+    *,
+    root: Path | None = None,
+    exclude_dev: bool = False,
+    strict: bool = False,
+    catalogers: Sequence[Cataloger] | None = None,
+) -> Inventory:
+    """Catalog directories and lockfiles into one :class:`Inventory`.
+
+    Args:
+        paths: directories (walked, skipping :data:`SKIPPED_DIRS`) or single files. A file no
+            cataloger claims by name is read as a requirements file when it ends in ``.txt`` or
+            ``.in``, else reported.
+        root: the folder ``found_in`` paths are relative to (default: the common folder).
+        exclude_dev: drop development-only components (scope ``excluded``) and their edges.
+        strict: raise instead of returning warnings.
+        catalogers: the catalogers to use (default :func:`default_catalogers`).
+
+    Returns:
+        The merged inventory; see the module docstring for the merging rules. Unreadable,
+        oversized or malformed inputs are ``warnings`` lines naming the file and the reason.
+
+    Raises:
+        InputError: ``strict`` is set and there is at least one warning (the first is named).
+    """
+    chosen = tuple(catalogers) if catalogers is not None else default_catalogers()
+    resolved = [Path(p) for p in paths]
+    if root is not None:
+        scan_root = Path(root)
+    elif resolved:
+        bases = [p if p.is_dir() else p.parent for p in resolved]
+        scan_root = Path(os.path.commonpath([b.absolute() for b in bases]))
+    else:
+        scan_root = Path()
+    found = _Found()
+    for path in resolved:
+        absolute = path if path.is_absolute() else path.absolute()
+        base = scan_root.absolute()
+        if absolute.is_dir():
+            for file in _walk(absolute):
+                cataloger = _claimant(file, chosen)
+                if cataloger is not None:
+                    _run(cataloger, file, base, found)
+        elif absolute.exists() or absolute.is_symlink():
+            cataloger = _claimant(absolute, chosen)
+            if cataloger is None and absolute.suffix in {".txt", ".in"}:
+                cataloger = RequirementsCataloger()
+            if cataloger is None:
+                found.warnings.append(f"{_relative(absolute, base)}: no cataloger reads this file")
+                continue
+            _run(cataloger, absolute, base, found)
+        else:
+            found.warnings.append(f"{path}: not found")
+    if strict and found.warnings:
+        more = len(found.warnings) - 1
+        raise InputError(found.warnings[0] + (f" (and {more} more warnings)" if more else ""))
+    return merge(found.results, warnings=found.warnings, exclude_dev=exclude_dev)
+
+
+def _merge_pair(old: Component, new: Component) -> Component:
+    scope = min(old.scope, new.scope, key=_SCOPE_RANK.__getitem__)
+    hashes = tuple(dict.fromkeys((*old.hashes, *new.hashes)))
+    licenses = tuple(dict.fromkeys((*old.licenses, *new.licenses)))
+    kind = old.type if old.type is new.type else ComponentType.APPLICATION
+    return replace(old, scope=scope, hashes=hashes, licenses=licenses, type=kind)
+
+
+def merge(
+    results: Sequence[tuple[int, CatalogResult]],
+    *,
+    warnings: Sequence[str] = (),
+    exclude_dev: bool = False,
+) -> Inventory:
+    """Merge catalog results (each with the depth of its file) into one inventory.
+
+    See the module docstring for the rules.
+    """
+    roots = sorted(
+        ((depth, order, r.root) for order, (depth, r) in enumerate(results) if r.root is not None),
+        key=lambda t: (t[0], t[1]),
+    )
+    root = roots[0][2] if roots else None
+    by_ref: dict[str, Component] = {}
+    for _, result in results:
+        extra_roots = () if result.root is None else (result.root,)
+        for component in (*result.components, *extra_roots):
+            if root is not None and component.ref == root.ref:
+                root = _merge_pair(root, replace(component, type=ComponentType.APPLICATION))
+                continue
+            existing = by_ref.get(component.ref)
+            by_ref[component.ref] = (
+                component if existing is None else _merge_pair(existing, component)
+            )
+
+    # Version-less declarations resolved by a versioned component of the same package.
+    versioned: dict[tuple[str | None, str], list[str]] = {}
+    for ref, component in by_ref.items():
+        if component.version is not None:
+            versioned.setdefault((component.ecosystem, component.name), []).append(ref)
+    remap: dict[str, list[str]] = {}
+    for ref, component in list(by_ref.items()):
+        if component.version is None and component.purl and "?" not in component.purl:
+            resolved_to = versioned.get((component.ecosystem, component.name))
+            if resolved_to:
+                remap[ref] = resolved_to
+                del by_ref[ref]
+
+    if exclude_dev:
+        for ref in [r for r, c in by_ref.items() if c.scope is Scope.EXCLUDED]:
+            remap[ref] = []
+            del by_ref[ref]
+
+    known = set(by_ref) | ({root.ref} if root else set())
+    edges: dict[str, set[str]] = {}
+    for _, result in results:
+        for dep in result.dependencies:
+            sources = remap.get(dep.ref, [dep.ref])
+            targets = {t for d in dep.depends_on for t in remap.get(d, [d])}
+            for source in sources:
+                if source in known:
+                    edges.setdefault(source, set()).update(targets & known - {source})
+    if root is not None:
+        secondary = {r.ref for (_, _, r) in roots[1:] if r.ref in by_ref}
+        edges.setdefault(root.ref, set()).update(secondary)
+    components = tuple(
+        sorted(by_ref.values(), key=lambda c: (c.purl or c.name, c.version or "", c.ref))
+    )
+    dependencies = tuple(
+        Dependency(ref=ref, depends_on=tuple(sorted(targets)))
+        for ref, targets in sorted(edges.items())
+    )
+    _log.debug("inventory: %d components, %d edge sets", len(components), len(dependencies))
+    return Inventory(
+        root=root,
+        components=components,
+        dependencies=dependencies,
+        warnings=tuple(warnings),
+    )
