@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from liturgia.provenance.attest import attest, verify_attestation_bundle
+from liturgia.provenance.predicates import PredicateType
+from liturgia.provenance.slsa import (
+    LITURGIA_BUILD_TYPE,
+    BuildRun,
+    GitSource,
+    provenance_statement,
+    slsa_provenance_predicate,
+)
 from liturgia.provenance.statement import (
     STATEMENT_TYPE,
     Statement,
@@ -13,11 +21,17 @@ from liturgia.provenance.statement import (
 )
 
 __all__ = [
+    "LITURGIA_BUILD_TYPE",
     "STATEMENT_TYPE",
+    "BuildRun",
+    "GitSource",
+    "PredicateType",
     "Statement",
     "Subject",
     "attest",
     "parse_statement",
+    "provenance_statement",
+    "slsa_provenance_predicate",
     "statement_for_files",
     "subject_for_file",
     "verify_attestation_bundle",

@@ -41,12 +41,14 @@ from liturgia.sign.keys import (
     write_key_pair,
 )
 from liturgia.sign.signer import Signer, load_signer, register_scheme
+from liturgia.sign.trust_root import TRUSTED_ROOT_MEDIA_TYPE, TransparencyLog, trusted_root_json
 from liturgia.sign.verify import verify_bytes_bundle, verify_dsse_bundle, verify_file_bundle
 
 __all__ = [
     "BUNDLE_MEDIA_TYPE",
     "INTOTO_PAYLOAD_TYPE",
     "READABLE_MEDIA_TYPES",
+    "TRUSTED_ROOT_MEDIA_TYPE",
     "Bundle",
     "DsseSignature",
     "Envelope",
@@ -56,6 +58,7 @@ __all__ = [
     "MessageSignature",
     "PublicKey",
     "Signer",
+    "TransparencyLog",
     "digest_file",
     "dsse_bundle",
     "generate_key_pair",
@@ -71,6 +74,7 @@ __all__ = [
     "sign_bytes",
     "sign_dsse",
     "sign_file",
+    "trusted_root_json",
     "verify_bytes_bundle",
     "verify_dsse",
     "verify_dsse_bundle",

@@ -1,0 +1,224 @@
+"""``liturgia keys generate|import|id`` and ``liturgia trust-root export``.
+
+Passwords come from ``LITURGIA_PASSWORD`` (and ``LITURGIA_IMPORT_PASSWORD`` for a key being
+imported) or, on a terminal, from a prompt; never from a flag or a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from liturgia import sign
+from liturgia._internal.files import atomic_write_bytes, read_bytes
+from liturgia.cli._common import stderr_console
+from liturgia.errors import InputError
+
+__all__ = ["password_for_key", "read_password", "register", "run"]
+
+PASSWORD_ENV = "LITURGIA_PASSWORD"  # noqa: S105 - a variable name, not a password
+IMPORT_PASSWORD_ENV = "LITURGIA_IMPORT_PASSWORD"  # noqa: S105 - a variable name
+
+
+def read_password(*, env: str = PASSWORD_ENV, prompt: str, confirm: bool = False) -> bytes:
+    """Return the password from ``env``, else prompt on the terminal (twice when ``confirm``).
+
+    Raises:
+        InputError: no variable and no terminal, or the two entries differ.
+    """
+    value = os.environ.get(env)
+    if value is not None:
+        return value.encode("utf-8")
+    if not sys.stdin.isatty():
+        raise InputError(f"no password: set {env} or run in a terminal to be prompted")
+    first = getpass.getpass(f"{prompt}: ")
+    if confirm and getpass.getpass(f"{prompt} again: ") != first:
+        raise InputError("the two passwords differ")
+    return first.encode("utf-8")
+
+
+def password_for_key(ref: str) -> bytes | None:
+    """The password a key reference needs: asked only for an encrypted key file.
+
+    A missing file gets ``None`` so that loading it reports the missing file first.
+    """
+    head, sep, rest = ref.partition(":")
+    if sep and head == "file":
+        path = Path(rest)
+    elif sep and len(head) > 1 and head.isalnum():
+        return None  # a URI of another backend: it finds its own credentials
+    else:
+        path = Path(ref)
+    try:
+        encrypted = b"ENCRYPTED" in path.read_bytes()
+    except OSError:
+        return None
+    return read_password(prompt=f"Password of {path}") if encrypted else None
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``keys`` and ``trust-root`` commands."""
+    keys = subparsers.add_parser(
+        "keys",
+        help="create, import and inspect signing keys (cosign's encrypted format)",
+        description="Signing keys at rest in cosign's encrypted format (scrypt + NaCl secretbox).",
+    )
+    actions = keys.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+
+    generate = actions.add_parser(
+        "generate",
+        help="generate a key pair: PREFIX.key (encrypted, 0600) and PREFIX.pub",
+        description=f"Generate a key pair. Password from {PASSWORD_ENV} or a prompt.",
+        formatter_class=fmt,
+    )
+    generate.add_argument(
+        "--algorithm",
+        choices=[a.value for a in sign.KeyAlgorithm],
+        default=_env("LITURGIA_KEY_ALGORITHM", sign.KeyAlgorithm.ECDSA_P256.value),
+        help="key algorithm [env LITURGIA_KEY_ALGORITHM]",
+    )
+    generate.add_argument(
+        "--prefix",
+        type=Path,
+        default=Path(_env("LITURGIA_KEY_PREFIX", "cosign")),
+        help="write PREFIX.key and PREFIX.pub [env LITURGIA_KEY_PREFIX]",
+    )
+    generate.add_argument("--force", action="store_true", help="overwrite existing key files")
+    generate.set_defaults(func=run, keys_run=_generate)
+
+    imported = actions.add_parser(
+        "import",
+        help="import a PKCS#8/SEC1 PEM or cosign key into cosign's encrypted format",
+        description=(
+            f"Re-encrypt an existing private key. The source's password (if encrypted) comes "
+            f"from {IMPORT_PASSWORD_ENV}, the new one from {PASSWORD_ENV}; else prompts."
+        ),
+        formatter_class=fmt,
+    )
+    imported.add_argument("source", type=Path, metavar="KEY", help="the private key to import")
+    imported.add_argument(
+        "--prefix",
+        type=Path,
+        default=Path(_env("LITURGIA_KEY_PREFIX", "import-cosign")),
+        help="write PREFIX.key and PREFIX.pub [env LITURGIA_KEY_PREFIX]",
+    )
+    imported.add_argument("--force", action="store_true", help="overwrite existing key files")
+    imported.set_defaults(func=run, keys_run=_import)
+
+    show = actions.add_parser(
+        "id",
+        help="print the key id (hex SHA-256 of the DER public key) of a public key",
+        formatter_class=fmt,
+    )
+    show.add_argument("public", type=Path, metavar="PUBKEY", help="a public key PEM")
+    show.set_defaults(func=run, keys_run=_key_id)
+
+    trust = subparsers.add_parser(
+        "trust-root",
+        help="export a Sigstore TrustedRoot JSON for consumers of our releases",
+    )
+    trust_actions = trust.add_subparsers(dest="trust_action", metavar="ACTION", required=True)
+    export = trust_actions.add_parser(
+        "export",
+        help="write a TrustedRoot listing our transparency log (and nothing of the public one)",
+        formatter_class=fmt,
+    )
+    export.add_argument(
+        "--tlog-key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="public key of a transparency log to trust (repeatable)",
+    )
+    export.add_argument(
+        "--tlog-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="base URL of each log, in the same order; must contain its checkpoint origin",
+    )
+    export.add_argument(
+        "-o", "--output", type=Path, help="write to this file instead of stdout (atomically)"
+    )
+    export.set_defaults(func=run, keys_run=_trust_root)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen ``keys`` or ``trust-root`` action; 0 on success."""
+    return int(args.keys_run(args))
+
+
+def _paths(prefix: Path) -> tuple[Path, Path]:
+    return prefix.with_name(prefix.name + ".key"), prefix.with_name(prefix.name + ".pub")
+
+
+def _generate(args: argparse.Namespace) -> int:
+    private, public = _paths(args.prefix)
+    if not args.force:
+        for target in (private, public):
+            if target.exists():
+                raise InputError(f"{target}: already exists (use --force to overwrite)")
+    password = read_password(prompt="Password for the new private key", confirm=True)
+    info = sign.generate_key_pair(
+        private, public, password=password, algorithm=args.algorithm, force=args.force
+    )
+    sys.stdout.write(f"{info.key_id}\n")
+    stderr_console().print(
+        f"wrote {info.private_path} (encrypted, 0600) and {info.public_path} "
+        f"({info.algorithm}, key id {info.key_id})"
+    )
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    private, public = _paths(args.prefix)
+    if not args.force:
+        for target in (private, public):
+            if target.exists():
+                raise InputError(f"{target}: already exists (use --force to overwrite)")
+    data = read_bytes(args.source, what="private key")
+    source_password: bytes | None = None
+    if b"ENCRYPTED" in data:
+        source_password = read_password(
+            env=IMPORT_PASSWORD_ENV, prompt=f"Password of {args.source}"
+        )
+    key = sign.parse_private_key(data, password=source_password, source=str(args.source))
+    password = read_password(prompt="Password for the imported private key", confirm=True)
+    info = sign.write_key_pair(key, private, public, password=password, force=args.force)
+    sys.stdout.write(f"{info.key_id}\n")
+    stderr_console().print(f"imported {args.source} as {private} and {public}")
+    return 0
+
+
+def _key_id(args: argparse.Namespace) -> int:
+    sys.stdout.write(f"{sign.key_id(sign.load_public_key(args.public))}\n")
+    return 0
+
+
+def _trust_root(args: argparse.Namespace) -> int:
+    if len(args.tlog_key) != len(args.tlog_url):
+        raise InputError(
+            f"trust-root export: {len(args.tlog_key)} --tlog-key but {len(args.tlog_url)} "
+            "--tlog-url; give one URL per log key"
+        )
+    logs = [
+        sign.TransparencyLog(base_url=url, public_key=sign.load_public_key(path))
+        for path, url in zip(args.tlog_key, args.tlog_url, strict=True)
+    ]
+    document = sign.trusted_root_json(logs)
+    if args.output is None:
+        sys.stdout.write(document.decode("utf-8"))
+    else:
+        atomic_write_bytes(args.output, document)
+        stderr_console().print(f"wrote {args.output} ({len(logs)} transparency logs)")
+    return 0

@@ -1,0 +1,66 @@
+"""``liturgia sign FILE... [--key REF]``: write ``FILE.sigstore.json`` beside each file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from liturgia import sign
+from liturgia._internal.files import atomic_write_bytes
+from liturgia.cli._common import stderr_console
+from liturgia.cli.keys import password_for_key
+from liturgia.config import default_key_path
+from liturgia.errors import InputError
+
+__all__ = ["register", "run"]
+
+BUNDLE_SUFFIX = ".sigstore.json"
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sign`` command."""
+    parser = subparsers.add_parser(
+        "sign",
+        help="sign files: a Sigstore bundle v0.3 beside each (FILE.sigstore.json)",
+        description=(
+            "Sign each FILE with a key (a path, file:PATH or another registered key URI) and "
+            "write FILE.sigstore.json atomically. The password comes from LITURGIA_PASSWORD "
+            "or a prompt. Prints each bundle's path on stdout."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    parser.add_argument(
+        "--key",
+        default=os.environ.get("LITURGIA_KEY") or str(default_key_path()),
+        metavar="REF",
+        help="signing key reference [env LITURGIA_KEY]",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        help="write bundles here instead of beside each file",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Sign every file; 0 when all are signed (nothing is written if a file is missing)."""
+    files: list[Path] = args.files
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"{path}: file not found")
+    password = password_for_key(args.key)
+    signer = sign.load_signer(args.key, password=password)
+    console = stderr_console()
+    for path in files:
+        bundle = sign.sign_file(path, signer)
+        folder = args.output_dir or path.parent
+        target = folder / (path.name + BUNDLE_SUFFIX)
+        atomic_write_bytes(target, bundle)
+        sys.stdout.write(f"{target}\n")
+        console.print(f"signed {path} -> {target} (key {signer.key_id})")
+    return 0
