@@ -139,10 +139,13 @@ def read_commits(
 ) -> tuple[Commit, ...]:
     """The commits reachable from ``HEAD`` and not from ``since_ref``, oldest first.
 
-    Merge commits are left out (``--no-merges``): they carry no change of their own, and the
-    commits they bring in are listed themselves. Records are read with ``-z`` (NUL-terminated),
-    which git guarantees safe because a commit message cannot contain NUL, so multi-line bodies
-    parse exactly.
+    Merge commits are included, as python-semantic-release and git-cliff read them: git's own
+    merge subjects (``Merge branch 'x'``, ``Merge pull request #1 from ...``) are not
+    Conventional Commits and parse to ``None``, while a merge whose subject was written as one
+    (``feat: add export (#12)``) counts — otherwise a feature merged from a branch of
+    non-conventional commits would vanish from the version and the changelog. Records are read
+    with ``-z`` (NUL-terminated), which is safe because git refuses NUL in a commit message, so
+    multi-line bodies parse exactly.
 
     Args:
         repo: a folder inside the work tree.
@@ -160,7 +163,6 @@ def read_commits(
         repo,
         "log",
         "-z",
-        "--no-merges",
         "--reverse",
         "--encoding=UTF-8",
         "--format=%H%n%B",

@@ -254,3 +254,10 @@ def test_breaking_change_inside_prose_paragraph_is_not_a_footer():
     c = parse("fix: x\n\nWe avoided a\nBREAKING CHANGE: here by keeping the alias.\n\nMore.")
     assert not c.breaking
     assert c.footers == ()
+
+
+@pytest.mark.parametrize(
+    "message", ["fixup! feat: x", "squash! fix(a): b", "amend! feat: y", "feat! : spaced"]
+)
+def test_autosquash_markers_are_not_conventional(message):
+    assert parse_message(SHA, message) is None

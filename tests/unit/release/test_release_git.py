@@ -59,19 +59,50 @@ def test_read_commits_since_a_tag(make_repo):
     assert read_commits(repo.path, "HEAD") == ()
 
 
-def test_read_commits_leaves_merge_commits_out(make_repo):
+def test_read_commits_merges_parse_only_when_conventional(make_repo):
     repo = make_repo()
     repo.commit("chore: init")
     repo.git("checkout", "-q", "-b", "topic")
-    topic = repo.commit("feat: on a branch", filename="topic.txt")
+    topic = repo.commit("wip", filename="topic.txt")
     repo.git("checkout", "-q", "main")
     mainline = repo.commit("fix: on main", filename="main.txt")
-    repo.git("merge", "-q", "--no-ff", "-m", "Merge branch 'topic'", "topic")
-    shas = [c.sha for c in read_commits(repo.path, None)]
-    assert topic in shas
-    assert mainline in shas
-    assert len(shas) == 3
-    assert all(not c.subject.startswith("Merge") for c in read_commits(repo.path, None))
+    repo.git("merge", "-q", "--no-ff", "-m", "feat(export): CSV export (#12)", "topic")
+    merge = repo.git("rev-parse", "HEAD")
+    repo.git("checkout", "-q", "-b", "other", "HEAD~1")
+    repo.commit("docs: other", filename="other.txt")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "other")
+    commits = read_commits(repo.path, None)
+    shas = [c.sha for c in commits]
+    assert {topic, mainline, merge} <= set(shas)
+    assert len(shas) == 6
+    parsed = {c.sha: parse_commit(c) for c in commits}
+    assert parsed[topic] is None
+    merged = parsed[merge]
+    assert merged is not None
+    assert (merged.type, merged.scope, merged.description) == ("feat", "export", "CSV export (#12)")
+    assert commits[-1].subject == "Merge branch 'other'"
+    assert parsed[shas[-1]] is None
+
+
+def test_read_commits_empty_message_and_encoding(make_repo):
+    repo = make_repo()
+    repo.commit("placeholder")
+    repo.git("commit", "-q", "--amend", "--allow-empty-message", "-m", "")
+    empty = repo.git("rev-parse", "HEAD")
+    repo.git("config", "i18n.commitEncoding", "ISO-8859-1")
+    (repo.path / "l.txt").write_text("x", encoding="utf-8")
+    repo.git("add", "l.txt")
+    subprocess.run(
+        ["git", "-C", str(repo.path), "commit", "-q", "-F", "-"],
+        input="feat: café latin-1".encode("latin-1"),
+        check=True,
+    )
+    commits = read_commits(repo.path, None)
+    assert commits[0].sha == empty
+    assert commits[0].subject == ""
+    assert parse_commit(commits[0]) is None
+    assert commits[1].subject == "feat: café latin-1"
 
 
 def test_read_commits_in_a_subfolder_of_the_work_tree(make_repo):
