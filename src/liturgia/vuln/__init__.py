@@ -15,6 +15,7 @@ from liturgia.vuln.database import (
     AdvisoryDatabase,
     DatabaseInfo,
     MemoryAdvisoryDatabase,
+    load_osv_directories,
     load_osv_directory,
 )
 from liturgia.vuln.ignore import IgnoreRule, load_ignore_file
@@ -45,6 +46,7 @@ __all__ = [
     "UncheckedComponent",
     "UpgradeAdvice",
     "load_ignore_file",
+    "load_osv_directories",
     "load_osv_directory",
     "report_to_dict",
     "report_to_json",

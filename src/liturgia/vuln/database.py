@@ -32,6 +32,7 @@ __all__ = [
     "DatabaseInfo",
     "MemoryAdvisoryDatabase",
     "advisory_keys",
+    "load_osv_directories",
     "load_osv_directory",
     "read_osv_file",
 ]
@@ -251,23 +252,8 @@ def collect_advisories(
     return sorted(kept.values(), key=lambda a: a.id), withdrawn
 
 
-def load_osv_directory(path: Path) -> AdvisoryDatabase:
-    """Load every OSV record under a folder (recursively) into an in-memory database.
-
-    Files ending ``.json``, ``.yaml`` or ``.yml`` are read as OSV schema 1.x records (one per
-    file). Withdrawn records (OSV schema §withdrawn) are skipped and counted. A malformed record
-    is a warning naming the file and the reason, not an error.
-
-    Args:
-        path: the folder.
-
-    Returns:
-        The database; its ``warnings`` list the records that could not be used.
-
-    Raises:
-        InputError: the folder is missing, not a folder, unreadable, or holds no valid OSV
-            record (never an empty database that would report "no vulnerabilities").
-    """
+def _read_folder(path: Path, warnings: list[str]) -> tuple[list[Advisory], int]:
+    """Parse every OSV file under ``path``; return the advisories and the file count."""
     if not path.exists():
         raise InputError(f"{path}: OSV advisory folder not found")
     if not path.is_dir():
@@ -277,7 +263,6 @@ def load_osv_directory(path: Path) -> AdvisoryDatabase:
     files = _walk(path)
     if not files:
         raise InputError(f"{path}: no OSV advisories (no .json/.yaml/.yml files in the folder)")
-    warnings: list[str] = []
     parsed: list[Advisory] = []
     for file in files:
         try:
@@ -289,15 +274,60 @@ def load_osv_directory(path: Path) -> AdvisoryDatabase:
             parsed.append(read_osv_file(file, data, source=str(file)))
         except ValueError as exc:
             warnings.append(f"{file}: not a valid OSV record: {exc}")
+    return parsed, len(files)
+
+
+def load_osv_directories(paths: Sequence[Path]) -> AdvisoryDatabase:
+    """Load every OSV record under each folder (recursively) into one in-memory database.
+
+    Files ending ``.json``, ``.yaml`` or ``.yml`` are read as OSV schema 1.x records (one per
+    file). Withdrawn records (OSV schema §withdrawn) are skipped and counted; of records sharing
+    an id, the newest ``modified`` wins (a warning says so). A malformed record is a warning
+    naming the file and the reason, not an error.
+
+    Args:
+        paths: the folders (at least one).
+
+    Returns:
+        The database; its ``warnings`` list the records that could not be used.
+
+    Raises:
+        InputError: no folder given, or a folder is missing, not a folder, unreadable, or holds
+            no valid OSV record (never an empty database that would report "no vulnerabilities").
+    """
+    if not paths:
+        raise InputError("no OSV advisory folder given")
+    warnings: list[str] = []
+    parsed: list[Advisory] = []
+    for path in paths:
+        own: list[str] = []
+        records, file_count = _read_folder(path, own)
+        valid = [r for r in records if not r.withdrawn]
+        if not valid:
+            withdrawn = len(records)
+            why = (
+                f"all {withdrawn} records are withdrawn"
+                if withdrawn and not own
+                else f"none of its {file_count} files is a valid OSV record"
+                + (f" (first problem: {sorted(own)[0]})" if own else "")
+            )
+            raise InputError(f"{path}: no usable OSV advisories: {why}")
+        parsed.extend(records)
+        warnings.extend(own)
     advisories, withdrawn = collect_advisories(parsed, warnings)
-    if not advisories:
-        why = (
-            f"all {withdrawn} records are withdrawn"
-            if withdrawn and not warnings
-            else f"none of its {len(files)} files is a valid OSV record"
-            + (f" (first problem: {sorted(warnings)[0]})" if warnings else "")
-        )
-        raise InputError(f"{path}: no usable OSV advisories: {why}")
     return MemoryAdvisoryDatabase(
-        advisories, source=str(path), withdrawn_count=withdrawn, warnings=warnings
+        advisories,
+        source=", ".join(str(p) for p in paths),
+        withdrawn_count=withdrawn,
+        warnings=warnings,
     )
+
+
+def load_osv_directory(path: Path) -> AdvisoryDatabase:
+    """Load every OSV record under one folder; see :func:`load_osv_directories`.
+
+    Raises:
+        InputError: the folder is missing, not a folder, unreadable, or holds no valid OSV
+            record (never an empty database that would report "no vulnerabilities").
+    """
+    return load_osv_directories([path])

@@ -102,6 +102,21 @@ class Finding:
         """The primary id followed by the aliases."""
         return (self.id, *self.aliases)
 
+    @property
+    def vulnerability_id(self) -> str:
+        """The primary id (same as ``id``; the name the release gate uses)."""
+        return self.id
+
+    @property
+    def component_name(self) -> str:
+        """The component name (same as ``name``)."""
+        return self.name
+
+    @property
+    def component_version(self) -> str:
+        """The component version (same as ``version``)."""
+        return self.version
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UncheckedComponent:
@@ -152,6 +167,12 @@ class ScanReport:
     database: DatabaseInfo
     warnings: tuple[str, ...] = field(default=())
     component_count: int = 0
+
+    def unchecked_lines(self) -> tuple[str, ...]:
+        """One line per unchecked component: ``name@version (ref): reason``."""
+        return tuple(
+            f"{u.name}@{u.version or '?'} ({u.component_ref}): {u.reason}" for u in self.unchecked
+        )
 
     @property
     def unsuppressed(self) -> tuple[Finding, ...]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from liturgia.errors import InputError
-from liturgia.vuln import load_osv_directory
+from liturgia.vuln import load_osv_directories, load_osv_directory
 
 from .conftest import CORPUS
 
@@ -123,3 +123,16 @@ def test_yaml_timestamps_are_kept_as_text() -> None:
     assert database.info.newest_modified is not None
     assert database.info.newest_modified.endswith("Z")
     assert database.warnings == ()
+
+
+def test_several_folders_make_one_database(tmp_path: Path) -> None:
+    _write(tmp_path / "one", "a.json", GOOD)
+    _write(tmp_path / "two", "b.json", {**GOOD, "id": "TEST-2"})
+    database = load_osv_directories([tmp_path / "one", tmp_path / "two"])
+    assert database.info.record_count == 2
+    assert database.info.source == f"{tmp_path / 'one'}, {tmp_path / 'two'}"
+    _write(tmp_path / "three", "c.json", {**GOOD, "id": "TEST-3", "withdrawn": "2024-01-02"})
+    with pytest.raises(InputError, match="three: no usable OSV advisories: all 1 records"):
+        load_osv_directories([tmp_path / "one", tmp_path / "three"])
+    with pytest.raises(InputError, match="no OSV advisory folder given"):
+        load_osv_directories([])

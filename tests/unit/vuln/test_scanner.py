@@ -216,3 +216,20 @@ def test_ignore_file_errors(tmp_path: Path, text: str, message: str) -> None:
 def test_ignore_file_missing(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="ignore file not found"):
         load_ignore_file(tmp_path / "none.toml")
+
+
+def test_names_the_release_gate_reads(demo_db: AdvisoryDatabase) -> None:
+    report = scan(
+        [
+            Component(name="demo", version="1.0", ecosystem="PyPI"),
+            Component(name="nover", version=None, ecosystem="PyPI"),
+        ],
+        demo_db,
+    )
+    finding = report.findings[0]
+    assert (finding.vulnerability_id, finding.component_name, finding.component_version) == (
+        "GHSA-aaaa-bbbb-cccc", "demo", "1.0",
+    )  # fmt: skip
+    assert report.unchecked_lines() == (
+        "nover@? (nover@): no version: cannot be matched against advisory ranges",
+    )
