@@ -1,0 +1,115 @@
+"""Property tests: SemVer round trips and order laws, changelog update idempotence."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liturgia.release.changelog import (
+    changelog_has_version,
+    render_changelog_section,
+    update_changelog,
+)
+from liturgia.release.commits import parse_message
+from liturgia.release.version import Version, bump_for, next_version
+
+_ALNUM = st.from_regex(r"[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*", fullmatch=True).filter(
+    lambda s: len(s) <= 8
+)
+_NUMERIC = st.integers(min_value=0, max_value=10**6).map(str)
+_PRE_ID = st.one_of(_ALNUM, _NUMERIC)
+_BUILD_ID = st.from_regex(r"[0-9A-Za-z-]{1,8}", fullmatch=True)
+_NUM = st.integers(min_value=0, max_value=50)
+
+versions = st.builds(
+    Version,
+    major=_NUM,
+    minor=_NUM,
+    patch=_NUM,
+    prerelease=st.lists(_PRE_ID, max_size=3).map(tuple),
+    build=st.lists(_BUILD_ID, max_size=2).map(tuple),
+)
+
+
+@given(versions)
+def test_text_round_trip(version):
+    assert Version.parse(str(version)) == version
+
+
+@given(versions, versions)
+def test_order_is_total_on_precedence_and_ignores_build(a, b):
+    assert (a < b) + (b < a) + (a.precedence_key() == b.precedence_key()) == 1
+    assert (a <= b) == (not b < a)
+    if a.precedence_key() == b.precedence_key():
+        # No leading zeros (§9), so equal precedence means equal text but for build metadata.
+        assert (a.core, a.prerelease) == (b.core, b.prerelease)
+
+
+@given(versions, versions, versions)
+def test_order_is_transitive(a, b, c):
+    if a < b and b < c:
+        assert a < c
+
+
+@given(versions)
+def test_release_ranks_above_its_prereleases(version):
+    if version.is_prerelease:
+        assert version < version.core
+
+
+_MESSAGES = st.sampled_from(
+    [
+        "feat: add a",
+        "feat(ui): add b",
+        "fix: repair c",
+        "fix(api)!: break d",
+        "perf: faster e",
+        "docs: f",
+        "chore: g\n\nBREAKING CHANGE: h",
+        "refactor: i",
+    ]
+)
+
+
+@settings(max_examples=60)
+@given(st.lists(_MESSAGES, min_size=1, max_size=8), versions)
+def test_next_version_is_greater_than_last(messages, last):
+    commits = [parse_message(f"{i:040x}", m) for i, m in enumerate(messages)]
+    parsed = [c for c in commits if c is not None]
+    if bump_for(parsed).value == "none":
+        return
+    last_release = Version(
+        major=last.major, minor=last.minor, patch=last.patch, prerelease=last.prerelease
+    )
+    assert next_version(last_release, parsed) > last_release
+    assert next_version(last_release, parsed, prerelease="rc") > last_release
+
+
+@settings(max_examples=40)
+@given(
+    st.lists(
+        st.tuples(st.lists(_MESSAGES, min_size=0, max_size=4), _NUM, _NUM),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_updates_are_idempotent_and_keep_every_version(releases):
+    text: str | None = None
+    seen: list[Version] = []
+    for messages, minor, patch in releases:
+        version = Version(major=1, minor=minor, patch=patch)
+        commits = [parse_message(f"{i:040x}", m) for i, m in enumerate(messages)]
+        section = render_changelog_section(
+            version, date(2026, 1, 1), [c for c in commits if c is not None]
+        )
+        text = update_changelog(text, section)
+        assert update_changelog(text, section) == text
+        seen.append(version)
+        for earlier in seen:
+            assert changelog_has_version(text, earlier)
+        assert text.count(f"## [{version}]") == 1
+    assert text is not None
+    assert text.endswith("\n")
+    assert not text.endswith("\n\n")
