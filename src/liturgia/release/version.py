@@ -254,8 +254,9 @@ def next_version(
 
     Raises:
         InputError: there is a last release and no commit since calls for a release (only
-            ``docs``, ``chore``... or nothing), the message says to pass ``--version``; or
-            ``prerelease`` is not a valid identifier (SemVer §9).
+            ``docs``, ``chore``... or nothing), the message says to pass ``--version``;
+            ``prerelease`` is not a valid identifier (SemVer §9); or the pre-release would rank
+            below ``last`` (``beta`` after ``1.1.0-rc.1``).
     """
     if prerelease is not None:
         if not prerelease or prerelease.isdigit() or not _PRERELEASE_ID.fullmatch(prerelease):
@@ -279,7 +280,14 @@ def next_version(
                 idents = (*head, str(int(tail) + 1))
             else:
                 idents = (*last.prerelease, "1")
-        return Version(major=base.major, minor=base.minor, patch=base.patch, prerelease=idents)
+        result = Version(major=base.major, minor=base.minor, patch=base.patch, prerelease=idents)
+        if last is not None and result <= last:
+            raise InputError(
+                f"pre-release {result} would not rank above the last release {last} (SemVer §11: "
+                f"{prerelease!r} sorts before {'.'.join(last.prerelease)!r}); use a later label "
+                "or pass --version"
+            )
+        return result
     if last is None:
         return initial
     bump = bump_for(commits)

@@ -7,6 +7,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from liturgia.errors import InputError
 from liturgia.release.changelog import (
     changelog_has_version,
     render_changelog_section,
@@ -84,7 +85,12 @@ def test_next_version_is_greater_than_last(messages, last):
         major=last.major, minor=last.minor, patch=last.patch, prerelease=last.prerelease
     )
     assert next_version(last_release, parsed) > last_release
-    assert next_version(last_release, parsed, prerelease="rc") > last_release
+    try:
+        candidate = next_version(last_release, parsed, prerelease="rc")
+    except InputError as exc:
+        assert "would not rank above the last release" in str(exc)
+    else:
+        assert candidate > last_release
 
 
 @settings(max_examples=40)

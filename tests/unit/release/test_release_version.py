@@ -278,3 +278,10 @@ def test_invalid_prerelease_label(label):
 def test_prerelease_without_releasable_commits_still_raises():
     with pytest.raises(InputError, match="no releasable commits"):
         next_version(v("1.1.0-rc.1"), [cc("docs: x")], prerelease="rc")
+
+
+def test_prerelease_label_that_would_sort_lower_is_refused():
+    with pytest.raises(
+        InputError, match=r"pre-release 1\.1\.0-beta\.1 would not rank above .* 1\.1\.0-rc\.1"
+    ):
+        next_version(v("1.1.0-rc.1"), [cc("fix: x")], prerelease="beta")
