@@ -51,6 +51,8 @@ _TYPE_GROUP = {"feat": "Added", "fix": "Fixed", "perf": "Changed", "refactor": "
 # at the end of the file is not part of the last section.
 _H2 = re.compile(r"^## ")
 _LINK_DEFINITION = re.compile(r"^\[[^\]]+\]:\s")
+# "## [Unreleased]" as Keep a Changelog writes it; "## Unreleased" and other cases accepted.
+_UNRELEASED_HEADING = re.compile(r"^## \[?unreleased\]?(?:\s|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,10 +190,7 @@ def update_changelog(existing: str | None, section: str) -> str:
         insert_at = replace_at
         del lines[replace_at:end]
     else:
-        unreleased = next(
-            (i for i, ln in enumerate(lines) if ln.strip().lower().startswith("## [unreleased]")),
-            None,
-        )
+        unreleased = next((i for i, ln in enumerate(lines) if _UNRELEASED_HEADING.match(ln)), None)
         if unreleased is not None:
             insert_at = _section_end(lines, unreleased)
         else:

@@ -223,3 +223,12 @@ def test_release_notes_prerelease_and_empty():
         "This is a pre-release (SemVer 2.0.0 §9): it may not be stable.\n\n"
         "No user-facing changes.\n\n_0 conventional commit(s) since the previous release._\n"
     )
+
+
+@pytest.mark.parametrize("heading", ["## [Unreleased]", "## Unreleased", "## [UNRELEASED]"])
+def test_unreleased_heading_variants(heading):
+    existing = f"# Changelog\n\n{heading}\n\n- wip\n\n## [1.0.0] - 2025-01-01\n"
+    new = update_changelog(existing, section("1.1.0", "fix: b"))
+    assert (
+        new.index(heading) < new.index("- wip") < new.index("## [1.1.0]") < new.index("## [1.0.0]")
+    )
