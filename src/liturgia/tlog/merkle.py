@@ -24,6 +24,7 @@ from liturgia.errors import ProofError
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "CompactRange",
     "NodeReader",
     "consistency_proof",
     "consistency_proof_from",
@@ -247,6 +248,50 @@ def consistency_proof(leaf_hashes: Sequence[bytes], size1: int) -> tuple[bytes, 
     """
     size2 = len(leaf_hashes)
     return consistency_proof_from(size1, size2, leaf_node_reader(leaf_hashes))
+
+
+class CompactRange:
+    """The right edge of a growing tree: one hash per set bit of its size (a "compact range").
+
+    Appending a leaf merges equal-sized perfect subtrees, so memory stays O(log n) whatever
+    the size; :meth:`root` folds them as MTH does (RFC 9162 §2.1.1). Used to recompute a root
+    from a stream of leaf hashes (e.g. a full check of stored leaves at startup).
+    """
+
+    __slots__ = ("_size", "_stack")
+
+    def __init__(self) -> None:
+        self._size = 0
+        self._stack: list[bytes] = []
+
+    @property
+    def size(self) -> int:
+        """The number of leaves appended."""
+        return self._size
+
+    def append(self, leaf_hash: bytes) -> None:
+        """Append one 32-byte leaf hash."""
+        self._stack.append(leaf_hash)
+        self._size += 1
+        carry = self._size
+        while not carry & 1:
+            right = self._stack.pop()
+            self._stack[-1] = node_hash(self._stack[-1], right)
+            carry >>= 1
+
+    def extend(self, leaf_hashes: Sequence[bytes]) -> None:
+        """Append leaf hashes in order."""
+        for value in leaf_hashes:
+            self.append(value)
+
+    def root(self) -> bytes:
+        """Return MTH of the leaves appended so far; :data:`EMPTY_ROOT` when there are none."""
+        if not self._stack:
+            return EMPTY_ROOT
+        acc = self._stack[-1]
+        for piece in reversed(self._stack[:-1]):
+            acc = node_hash(piece, acc)
+        return acc
 
 
 def _check_hash(value: bytes, what: str) -> None:

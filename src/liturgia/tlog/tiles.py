@@ -298,6 +298,11 @@ class TileTree:
         """The current root hash."""
         return self._root
 
+    def tile_keys(self) -> tuple[TileKey, ...]:
+        """Return the keys of every tile held, sorted."""
+        with self._lock:
+            return tuple(sorted(self._tiles))
+
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
         """Return the requested tiles that exist (see :class:`TileSource`)."""
         return {key: self._tiles[key] for key in keys if key in self._tiles}

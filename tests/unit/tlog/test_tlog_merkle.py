@@ -167,6 +167,17 @@ def test_roots_match_reference_for_every_size() -> None:
         assert merkle.root_hash(LEAVES[:n]) == ref_mth(0, n)
 
 
+def test_compact_range_matches_reference_for_every_size() -> None:
+    acc = merkle.CompactRange()
+    assert acc.root() == merkle.EMPTY_ROOT
+    for n in range(1, MAX_SIZE + 1):
+        acc.append(LEAVES[n - 1])
+        assert (acc.size, acc.root()) == (n, ref_mth(0, n))
+    other = merkle.CompactRange()
+    other.extend(LEAVES[:MAX_SIZE])
+    assert other.root() == acc.root()
+
+
 def test_every_leaf_of_every_size_up_to_max() -> None:
     reader = merkle.leaf_node_reader(LEAVES)
     for n in range(1, MAX_SIZE + 1):

@@ -1,0 +1,434 @@
+"""The log's write path: durable indexes at once, tree integration and checkpoints in batches.
+
+Follows tessera's design (STYLE.md "Abstractions"):
+
+* :meth:`Sequencer.add` queues an entry and returns once its index is **durable**. A sequencing
+  thread drains the queue and stores everything queued in one transaction (group commit), so
+  one fsync covers every concurrent submission of that round.
+* An integrating thread appends the newly sequenced leaves to the tile store, checks that the
+  new tree is consistent with the last checkpoint, signs a C2SP checkpoint and commits tiles and
+  checkpoint together (:func:`liturgia.tlog.tiles.integrate`). Entries sequenced before a crash
+  but not yet integrated are integrated on the next start.
+* :meth:`Sequencer.start` first verifies the stored tree against the last signed checkpoint
+  and refuses to serve a tree that does not match (:func:`verify_stored_tree`).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from liturgia.errors import LiturgiaError, ProofError, StorageError
+from liturgia.tlog import merkle, tiles
+from liturgia.tlog.checkpoint import (
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+    open_checkpoint,
+    sign_checkpoint,
+)
+from liturgia.tlog.storage.base import Assigned, LogStorage, TreeState
+
+__all__ = ["Sequencer", "StoredTree", "verify_stored_tree"]
+
+_LOG = logging.getLogger(__name__)
+_STOP = object()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredTree:
+    """A stored tree that passed :func:`verify_stored_tree`.
+
+    Attributes:
+        state: the stored state (size, root, signed checkpoint).
+        checkpoint: the parsed, verified checkpoint, or ``None`` for a log never signed.
+        sequenced: entries stored, integrated or not (``>= state.size``).
+    """
+
+    state: TreeState
+    checkpoint: Checkpoint | None
+    sequenced: int
+
+
+def verify_stored_tree(
+    storage: LogStorage,
+    verifiers: Sequence[NoteVerifier],
+    *,
+    origin: str,
+    full: bool = False,
+    chunk: int = 65_536,
+) -> StoredTree:
+    """Check the stored tree against its last signed checkpoint.
+
+    Checks: the checkpoint verifies under ``verifiers`` and carries ``origin``; its size and
+    root are the stored state's; the root recomputed from the stored tiles is that root; and the
+    right-edge leaf tile holds the stored entries' leaf hashes. With ``full``, every tile is also
+    rebuilt from the stored leaf hashes (read in ``chunk``-sized pieces) and compared with the
+    stored one: O(n) time and O(n) memory (about 32 bytes per leaf).
+
+    Args:
+        storage: the log storage.
+        verifiers: the log's keys.
+        origin: the log's checkpoint origin.
+        full: also recompute the root from all leaves.
+        chunk: leaves per read in the full check.
+
+    Returns:
+        The verified state.
+
+    Raises:
+        ProofError: the checkpoint is malformed or does not match the stored tree.
+        SignatureError: the checkpoint is not signed by a known key.
+        StorageError: the storage cannot be read or misses tiles.
+    """
+    state = storage.read_state()
+    sequenced = storage.sequenced_size()
+    if sequenced < state.size:
+        raise ProofError(f"stored tree has size {state.size} but only {sequenced} entries")
+    checkpoint: Checkpoint | None = None
+    if state.checkpoint:
+        checkpoint = open_checkpoint(state.checkpoint, verifiers, origin=origin)
+        if (checkpoint.size, checkpoint.root_hash) != (state.size, state.root):
+            raise ProofError(
+                f"stored tree ({state.size}, {state.root.hex()}) does not match its checkpoint "
+                f"({checkpoint.size}, {checkpoint.root_hash.hex()})"
+            )
+    elif state.size or state.root != merkle.EMPTY_ROOT:
+        raise ProofError(f"stored tree has size {state.size} but no signed checkpoint")
+    from_tiles = tiles.root(storage, state.size)
+    if from_tiles != state.root:
+        raise ProofError(
+            f"root recomputed from stored tiles {from_tiles.hex()} does not match the "
+            f"checkpoint root {state.root.hex()}"
+        )
+    edge = state.size - state.size % tiles.TILE_WIDTH
+    if state.size > edge:
+        key = tiles.TileKey(level=0, index=edge // tiles.TILE_WIDTH)
+        row = storage.read_tiles([key]).get(key, b"")
+        if row[: (state.size - edge) * merkle.HASH_SIZE] != b"".join(
+            storage.read_leaf_hashes(edge, state.size)
+        ):
+            raise ProofError(f"leaf tile 0/{key.index} does not hold the stored entries' hashes")
+    if full:
+        _verify_all_tiles(storage, state, chunk)
+    return StoredTree(state=state, checkpoint=checkpoint, sequenced=sequenced)
+
+
+def _verify_all_tiles(storage: LogStorage, state: TreeState, chunk: int) -> None:
+    """Rebuild every tile from the stored leaves and compare it with the stored one."""
+    rebuilt = tiles.TileTree()
+    for start in range(0, state.size, chunk):
+        rebuilt.append(storage.read_leaf_hashes(start, min(start + chunk, state.size)))
+    if rebuilt.size != state.size or rebuilt.root != state.root:
+        raise ProofError(
+            f"root recomputed from {rebuilt.size} stored leaves does not match the checkpoint"
+        )
+    keys = rebuilt.tile_keys()
+    for start in range(0, len(keys), 256):
+        batch = keys[start : start + 256]
+        expected = rebuilt.read_tiles(batch)
+        stored = storage.read_tiles(batch)
+        for key in batch:
+            if stored.get(key) != expected[key]:
+                raise ProofError(f"stored tile {key.level}/{key.index} does not match the leaves")
+
+
+class Sequencer:
+    """Accepts entries, makes them durable in batches, integrates and signs checkpoints.
+
+    Args:
+        storage: the log storage (the caller closes it after :meth:`close`).
+        signer: the log's checkpoint key.
+        origin: the checkpoint origin (for Sigstore clients :func:`~.checkpoint.rekor_origin`).
+        verifiers: keys accepted for the stored checkpoint at start (key rotation); the
+            signer's own key is always accepted.
+        max_batch: most entries stored per transaction.
+        max_integrate: most leaves integrated per checkpoint.
+        verify_full: recompute the stored root from every leaf at start (O(n)).
+
+    Use as a context manager, or call :meth:`start` and :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        storage: LogStorage,
+        signer: NoteSigner,
+        *,
+        origin: str,
+        verifiers: Sequence[NoteVerifier] = (),
+        max_batch: int = 4096,
+        max_integrate: int = 65_536,
+        verify_full: bool = False,
+    ) -> None:
+        self._storage = storage
+        self._signer = signer
+        self.origin = origin
+        self._verifiers = (signer.verifier(), *verifiers)
+        self._max_batch = max_batch
+        self._max_integrate = max_integrate
+        self._verify_full = verify_full
+        self._queue: queue.SimpleQueue[tuple[bytes, bytes, Future[Assigned]] | object] = (
+            queue.SimpleQueue()
+        )
+        self._state = TreeState()
+        self._sequenced = 0
+        self._changed = threading.Condition()
+        self._failure: LiturgiaError | None = None
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+        self._started = False
+        self._accepting = False
+        self._accepting_lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> Sequencer:
+        """Start and return the sequencer."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the sequencer (drains queued entries)."""
+        self.close()
+
+    def start(self) -> StoredTree:
+        """Verify the stored tree, integrate leftovers, and start the worker threads.
+
+        Returns:
+            The verified stored tree, as found before integrating leftovers.
+
+        Raises:
+            ProofError: the stored tree does not match its signed checkpoint (nothing served).
+            SignatureError: the stored checkpoint is not signed by a known key.
+            StorageError: the storage failed.
+        """
+        if self._started:
+            raise StorageError("sequencer already started")
+        stored = verify_stored_tree(
+            self._storage, self._verifiers, origin=self.origin, full=self._verify_full
+        )
+        self._state, self._sequenced = stored.state, stored.sequenced
+        if stored.checkpoint is None:
+            self._sign_empty()
+        while self._integrate_once():
+            pass
+        self._started = self._accepting = True
+        self._stopping = False
+        for name, target in (
+            ("sequence", self._sequence_loop),
+            ("integrate", self._integrate_loop),
+        ):
+            thread = threading.Thread(target=target, name=f"tlog-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        _LOG.info("log %s serving tree of size %d", self.origin, self._state.size)
+        return stored
+
+    def close(self) -> None:
+        """Store and integrate everything queued, then stop the threads."""
+        if not self._started:
+            return
+        with self._accepting_lock:
+            self._accepting = False
+            self._queue.put(_STOP)  # after every accepted entry: all of them get stored
+        self._threads[0].join()
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        self._threads[1].join()
+        self._started = False
+        self._threads.clear()
+
+    # -- submissions ---------------------------------------------------------------------------
+
+    def submit(self, entry: bytes) -> Future[Assigned]:
+        """Queue ``entry``; the future resolves to its :class:`Assigned` once durable.
+
+        Raises:
+            StorageError: the sequencer is not running.
+        """
+        future: Future[Assigned] = Future()
+        item = (merkle.leaf_hash(entry), entry, future)
+        with self._accepting_lock:
+            if not self._accepting:
+                raise StorageError("sequencer is not running")
+            self._queue.put(item)
+        return future
+
+    def add(self, entry: bytes, *, timeout: float | None = 30.0) -> Assigned:
+        """Store ``entry`` and return its index once durable (a duplicate gets the existing one).
+
+        Args:
+            entry: the leaf bytes (for Rekor, the canonicalized entry body).
+            timeout: seconds to wait for the batch to commit.
+
+        Raises:
+            StorageError: the batch could not be stored, or the wait timed out.
+        """
+        future = self.submit(entry)
+        try:
+            return future.result(timeout)
+        except TimeoutError as exc:
+            raise StorageError(f"entry not stored within {timeout} s") from exc
+
+    def wait_integrated(self, index: int, *, timeout: float | None = 30.0) -> TreeState:
+        """Block until the tree includes leaf ``index``; return the tree state that does.
+
+        Raises:
+            StorageError: integration failed or did not happen within ``timeout`` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while self._state.size <= index:
+                if self._failure is not None:
+                    raise StorageError(f"integration failed: {self._failure}") from self._failure
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise StorageError(f"leaf {index} not integrated within {timeout} s")
+                self._changed.wait(remaining)
+            return self._state
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def state(self) -> TreeState:
+        """Return the latest integrated tree state (size, root, signed checkpoint)."""
+        with self._changed:
+            return self._state
+
+    def inclusion_proof(self, index: int, tree_size: int | None = None) -> tuple[bytes, ...]:
+        """Return the inclusion proof of ``index`` at ``tree_size`` (default: latest), from tiles.
+
+        Raises:
+            ValueError: ``tree_size`` is beyond the tree or ``index`` is not below it.
+            StorageError: the storage failed.
+        """
+        size = self._checked_size(tree_size)
+        return tiles.inclusion_proof(self._storage, index, size)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> tuple[bytes, ...]:
+        """Return the consistency proof from ``size1`` to ``size2`` (default: latest), from tiles.
+
+        Raises:
+            ValueError: ``size2`` is beyond the tree, or not ``0 < size1 <= size2``.
+            StorageError: the storage failed.
+        """
+        return tiles.consistency_proof(self._storage, size1, self._checked_size(size2))
+
+    def _checked_size(self, tree_size: int | None) -> int:
+        size = self.state().size
+        if tree_size is None:
+            return size
+        if tree_size > size:
+            raise ValueError(f"tree size {tree_size} is beyond the tree ({size} leaves)")
+        return tree_size
+
+    # -- workers -------------------------------------------------------------------------------
+
+    def _sequence_loop(self) -> None:
+        stop = False
+        while not stop:
+            batch: list[tuple[bytes, bytes, Future[Assigned]]] = []
+            item = self._queue.get()
+            while True:
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)  # type: ignore[arg-type]
+                if len(batch) >= self._max_batch:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                self._store(batch)
+
+    def _store(self, batch: list[tuple[bytes, bytes, Future[Assigned]]]) -> None:
+        try:
+            assigned = self._storage.sequence([(leaf_hash, entry) for leaf_hash, entry, _ in batch])
+        except LiturgiaError as exc:
+            _LOG.error("storing %d entries failed: %s", len(batch), exc)
+            for _, _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, _, future), result in zip(batch, assigned, strict=True):
+            future.set_result(result)
+        with self._changed:
+            self._sequenced = max(self._sequenced, max(a.index for a in assigned) + 1)
+            self._changed.notify_all()
+
+    def _integrate_loop(self) -> None:
+        while True:
+            with self._changed:
+                while self._sequenced <= self._state.size and not self._stopping:
+                    self._changed.wait()
+                stopping = self._stopping
+            try:
+                while self._integrate_once():
+                    pass
+            except LiturgiaError as exc:
+                _LOG.error("integration failed: %s", exc)
+                with self._changed:
+                    self._failure = exc
+                    self._changed.notify_all()
+                time.sleep(0.1)  # storage trouble: retry without spinning
+                continue
+            if stopping:
+                return
+
+    def _sign_empty(self) -> None:
+        state = self._signed(TreeState(), ())
+        self._storage.commit_tree(old_size=0, state=state, tiles=())
+        with self._changed:
+            self._state = state
+
+    def _signed(self, state: TreeState, extensions: tuple[str, ...]) -> TreeState:
+        body = Checkpoint(
+            origin=self.origin, size=state.size, root_hash=state.root, extensions=extensions
+        )
+        return TreeState(
+            size=state.size, root=state.root, checkpoint=sign_checkpoint(body, [self._signer])
+        )
+
+    def _integrate_once(self) -> bool:
+        """Integrate up to ``max_integrate`` sequenced leaves; return whether any were."""
+        old = self.state()
+        leaves = self._storage.read_leaf_hashes(old.size, old.size + self._max_integrate)
+        if not leaves:
+            return False
+        result = tiles.integrate(self._storage, old.size, leaves)
+        if old.size:
+            # Never sign a checkpoint inconsistent with the last one (c2sp.org/tlog-checkpoint
+            # §"Signatures"): prove the new tree extends the old before signing it.
+            view = _Overlay(self._storage, dict(result.tiles))
+            proof = tiles.consistency_proof(view, old.size, result.size)
+            merkle.verify_consistency(
+                size1=old.size, size2=result.size, proof=proof, root1=old.root, root2=result.root
+            )
+        new = self._signed(TreeState(size=result.size, root=result.root), ())
+        self._storage.commit_tree(old_size=old.size, state=new, tiles=result.tiles)
+        with self._changed:
+            self._state = new
+            self._failure = None
+            self._sequenced = max(self._sequenced, new.size)
+            self._changed.notify_all()
+        return True
+
+
+class _Overlay:
+    """Tiles about to be written, over the stored ones (for the pre-signing self-check)."""
+
+    def __init__(self, storage: LogStorage, pending: dict[tiles.TileKey, bytes]) -> None:
+        self._storage = storage
+        self._pending = pending
+
+    def read_tiles(self, keys: Collection[tiles.TileKey]) -> Mapping[tiles.TileKey, bytes]:
+        wanted = list(keys)
+        out = dict(self._storage.read_tiles([k for k in wanted if k not in self._pending]))
+        out.update({k: self._pending[k] for k in wanted if k in self._pending})
+        return out

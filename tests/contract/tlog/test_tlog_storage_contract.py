@@ -1,0 +1,110 @@
+"""The LogStorage contract, run against every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from liturgia.errors import StorageError
+from liturgia.tlog import merkle, tiles
+from liturgia.tlog.storage import Assigned, LogStorage, TreeState
+from liturgia.tlog.tiles import TileKey
+
+
+def leaf(i: int) -> tuple[bytes, bytes]:
+    body = f"entry-{i}".encode()
+    return merkle.leaf_hash(body), body
+
+
+def test_empty_storage(storage: LogStorage) -> None:
+    assert storage.sequenced_size() == 0
+    assert storage.read_state() == TreeState(size=0, root=merkle.EMPTY_ROOT, checkpoint=b"")
+    assert storage.read_entry(0) is None
+    assert storage.read_leaf_hashes(0, 10) == ()
+    assert storage.find_index(leaf(0)[0]) is None
+    assert storage.read_tiles([TileKey(level=0, index=0)]) == {}
+    assert storage.sequence([]) == ()
+
+
+def test_sequence_assigns_dense_indexes_and_deduplicates(storage: LogStorage) -> None:
+    first = storage.sequence([leaf(0), leaf(1), leaf(0), leaf(2)])
+    assert first == (
+        Assigned(index=0, duplicate=False),
+        Assigned(index=1, duplicate=False),
+        Assigned(index=0, duplicate=True),
+        Assigned(index=2, duplicate=False),
+    )
+    second = storage.sequence([leaf(2), leaf(3)])
+    assert second == (Assigned(index=2, duplicate=True), Assigned(index=3, duplicate=False))
+    assert storage.sequenced_size() == 4
+    assert storage.read_entry(3) == b"entry-3"
+    assert storage.read_entry(4) is None
+    assert storage.read_entry(-1) is None
+    assert storage.find_index(leaf(1)[0]) == 1
+    assert storage.read_leaf_hashes(1, 3) == (leaf(1)[0], leaf(2)[0])
+    assert storage.read_leaf_hashes(2, 100) == (leaf(2)[0], leaf(3)[0])
+
+
+def test_large_batch_over_statement_limits(storage: LogStorage) -> None:
+    leaves = [leaf(i) for i in range(1200)]
+    assigned = storage.sequence(leaves + leaves[:700])
+    assert [a.index for a in assigned[:1200]] == list(range(1200))
+    assert all(a.duplicate for a in assigned[1200:])
+    assert storage.sequenced_size() == 1200
+
+
+def test_commit_tree_and_proofs_from_stored_tiles(storage: LogStorage) -> None:
+    leaves = [leaf(i) for i in range(700)]
+    storage.sequence(leaves)
+    hashes = [h for h, _ in leaves]
+    first = tiles.integrate(storage, 0, hashes[:300])
+    storage.commit_tree(
+        old_size=0, state=TreeState(size=300, root=first.root, checkpoint=b"cp1"), tiles=first.tiles
+    )
+    second = tiles.integrate(storage, 300, hashes[300:])
+    storage.commit_tree(
+        old_size=300,
+        state=TreeState(size=700, root=second.root, checkpoint=b"cp2"),
+        tiles=second.tiles,
+    )
+    assert storage.read_state() == TreeState(
+        size=700, root=merkle.root_hash(hashes), checkpoint=b"cp2"
+    )
+    # Partial tile 0/1 was rewritten longer; tile 0/2 is the new right edge.
+    row = storage.read_tiles([TileKey(level=0, index=1)])[TileKey(level=0, index=1)]
+    assert row == b"".join(hashes[256:512])
+    assert tiles.root(storage, 300) == merkle.root_hash(hashes[:300])
+    for index, size in ((0, 700), (299, 300), (511, 700), (699, 700)):
+        assert tiles.inclusion_proof(storage, index, size) == merkle.inclusion_proof(
+            hashes[:size], index
+        )
+    assert tiles.consistency_proof(storage, 300, 700) == merkle.consistency_proof(hashes, 300)
+
+
+def test_read_many_tiles(storage: LogStorage) -> None:
+    leaves = [leaf(i) for i in range(256 * 300 + 5)]
+    storage.sequence(leaves)
+    result = tiles.integrate(storage, 0, [h for h, _ in leaves])
+    storage.commit_tree(
+        old_size=0, state=TreeState(size=result.size, root=result.root), tiles=result.tiles
+    )
+    keys = [TileKey(level=0, index=i) for i in range(305)]
+    found = storage.read_tiles(keys)
+    assert len(found) == 301  # 300 full tiles and one partial
+    assert len(found[TileKey(level=0, index=300)]) == 5 * 32
+
+
+def test_commit_tree_guards(storage: LogStorage) -> None:
+    storage.sequence([leaf(0), leaf(1)])
+    with pytest.raises(StorageError, match="tree moved: stored size is 0, update was for 1"):
+        storage.commit_tree(old_size=1, state=TreeState(size=2), tiles=())
+    with pytest.raises(StorageError, match="tree size 3 exceeds the 2 sequenced entries"):
+        storage.commit_tree(old_size=0, state=TreeState(size=3), tiles=())
+    assert storage.read_state() == TreeState()
+
+
+def test_closed_storage_refuses(backend: object, storage: LogStorage) -> None:
+    storage.close()
+    with pytest.raises(StorageError, match="closed"):
+        storage.sequence([leaf(0)])
+    with pytest.raises(StorageError, match="closed"):
+        storage.read_state()
