@@ -32,6 +32,7 @@ _PEP503 = re.compile(r"[-_.]+")
 
 #: Subresource Integrity algorithm prefixes -> CycloneDX hash algorithm names.
 _SRI_ALGORITHMS = {"sha1": "SHA-1", "sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512"}
+_DIGEST_BYTES = {"SHA-1": 20, "SHA-256": 32, "SHA-384": 48, "SHA-512": 64}
 
 
 def pep503(name: str) -> str:
@@ -69,7 +70,8 @@ def golang_purl(module: str, version: str | None) -> str:
 def sri_hash(integrity: str) -> tuple[Hash, ...]:
     """Turn a Subresource Integrity string (``sha512-<base64>``, maybe several) into hashes.
 
-    Unknown algorithms and undecodable digests are skipped (W3C SRI §3.3.3 says the same).
+    Unknown algorithms, undecodable digests and digests of the wrong length are skipped (W3C SRI
+    §3.3.3 ignores what it cannot use, too).
     """
     hashes: list[Hash] = []
     for token in integrity.split():
@@ -81,5 +83,6 @@ def sri_hash(integrity: str) -> tuple[Hash, ...]:
             digest = base64.b64decode(b64, validate=True)
         except (binascii.Error, ValueError):
             continue
-        hashes.append(Hash(algorithm=name, value=digest.hex()))
+        if len(digest) == _DIGEST_BYTES[name]:
+            hashes.append(Hash(algorithm=name, value=digest.hex()))
     return tuple(hashes)

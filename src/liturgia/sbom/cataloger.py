@@ -6,9 +6,9 @@ the directory walk never opens a file nobody wants) and what a claimed file yiel
 format shares: reading the file with a size limit and turning any malformation into one
 :class:`~liturgia.errors.InputError` naming the file and the reason.
 
-The documented contract, checked by a property-based test over mutated lockfiles: ``parse`` either
-returns a :class:`CatalogResult` or raises :class:`~liturgia.errors.InputError`; nothing else
-escapes.
+The documented contract, checked by a property-based test over mutated lockfiles:
+:meth:`Cataloger.catalog` either returns a :class:`CatalogResult` or raises
+:class:`~liturgia.errors.InputError`; nothing else escapes.
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ class Cataloger(ABC):
             raise
         # A lockfile that parses as JSON/TOML/YAML but has the wrong shape surfaces as one of
         # these; they name what was wrong, and the file is reported rather than crashing the scan.
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # RecursionError: absurdly deep nesting ("[[[[..." a million times) in any parser.
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
             raise InputError(f"{found_in}: malformed {self.name}: {exc!r}") from exc
 
 

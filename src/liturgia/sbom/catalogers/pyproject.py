@@ -73,7 +73,13 @@ class PyprojectCataloger(Cataloger):
         dependencies: tuple[Dependency, ...] = ()
         if name is not None:
             version = opt_str(project.get("version")) or opt_str(poetry.get("version"))
-            root = pypi_component(name, version, found_in=found_in, type_=ComponentType.APPLICATION)
+            root = pypi_component(
+                name,
+                version,
+                found_in=found_in,
+                type_=ComponentType.APPLICATION,
+                licenses=_licence(project.get("license", poetry.get("license"))),
+            )
             refs = tuple(sorted({c.ref for c in components}))
             dependencies = (Dependency(ref=root.ref, depends_on=refs),)
         return CatalogResult(
@@ -82,6 +88,18 @@ class PyprojectCataloger(Cataloger):
             dependencies=dependencies,
             warnings=tuple(warnings),
         )
+
+
+def _licence(value: Any) -> tuple[str, ...]:
+    """PEP 639 ``license = "EXPR"``, PEP 621 ``license = {text = "..."}``, Poetry's string.
+
+    ``{file = ...}`` names a file, not a licence, and gives nothing.
+    """
+    if isinstance(value, dict):
+        value = value.get("text")
+    if isinstance(value, str) and value.strip():
+        return (value.strip(),)
+    return ()
 
 
 def _strings(value: Any, found_in: str, what: str, *, tables_ok: bool = False) -> list[str]:

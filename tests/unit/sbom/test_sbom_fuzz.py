@@ -1,0 +1,127 @@
+"""Property-based: mutated lockfiles never make a cataloger raise anything but InputError."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from liturgia.errors import InputError
+from liturgia.sbom.cataloger import Cataloger
+from liturgia.sbom.catalogers import default_catalogers
+
+from .conftest import SBOM_CORPUS
+from .test_sbom_npm_go import GO_MOD
+from .test_sbom_python import POETRY_V1, UV_LOCK
+
+SEEDS: dict[str, bytes] = {
+    "requirements.txt": (SBOM_CORPUS / "python/requirements/requirements-hand.txt").read_bytes(),
+    "pyproject.toml": (SBOM_CORPUS / "python/poetry/pyproject.toml").read_bytes()
+    + (SBOM_CORPUS / "python/uv/pyproject.toml").read_bytes().replace(b"[build-system]", b"[x]"),
+    "poetry.lock": POETRY_V1.encode(),
+    "uv.lock": UV_LOCK.encode(),
+    "Pipfile.lock": (SBOM_CORPUS / "python/pipenv/Pipfile.lock").read_bytes(),
+    "package-lock.json": json.dumps(
+        {
+            "lockfileVersion": 3,
+            "packages": {
+                "": {"name": "a", "version": "1", "dependencies": {"b": "1"}},
+                "node_modules/b": {"version": "1", "integrity": "sha512-AAAA", "license": "MIT"},
+                "node_modules/b/node_modules/c": {"version": "2", "dev": True},
+                "node_modules/l": {"link": True, "resolved": "w"},
+                "w": {"name": "w", "version": "0"},
+            },
+        }
+    ).encode(),
+    "go.mod": GO_MOD.encode(),
+}
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def mutate(seed: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    data = bytearray(seed)
+    for kind, where, blob in edits:
+        at = where % (len(data) + 1)
+        if kind == 0:
+            del data[at:]
+        elif kind == 1:
+            del data[at : at + len(blob) * 8]
+        elif kind == 2:
+            data[at:at] = blob
+        else:
+            data[at : at + len(blob)] = blob
+    return bytes(data)
+
+
+def check(cataloger: Cataloger, path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    try:
+        cataloger.catalog(path, found_in=path.name)
+    except InputError as exc:
+        assert str(exc).startswith(path.name)
+
+
+@pytest.mark.parametrize("cataloger", default_catalogers(), ids=lambda c: c.name)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 1 << 20), st.binary(min_size=1, max_size=6)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_byte_mutations(
+    cataloger: Cataloger, tmp_path: Path, edits: list[tuple[int, int, bytes]]
+) -> None:
+    name = next(n for n in SEEDS if cataloger.claims(Path(n)))
+    check(cataloger, tmp_path / name, mutate(SEEDS[name], edits))
+
+
+JSON_CATALOGERS = [
+    c
+    for c in default_catalogers()
+    if c.claims(Path("package-lock.json")) or c.claims(Path("Pipfile.lock"))
+]
+
+
+def replace_somewhere(doc: object, path: list[int], value: object) -> object:
+    """Replace the value found by following ``path`` (indices mod size) with ``value``."""
+    if not path or not isinstance(doc, dict | list) or not doc:
+        return value
+    if isinstance(doc, dict):
+        key = sorted(doc)[path[0] % len(doc)]
+        return {**doc, key: replace_somewhere(doc[key], path[1:], value)}
+    index = path[0] % len(doc)
+    return [*doc[:index], replace_somewhere(doc[index], path[1:], value), *doc[index + 1 :]]
+
+
+@pytest.mark.parametrize("cataloger", JSON_CATALOGERS, ids=lambda c: c.name)
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(where=st.lists(st.integers(0, 50), max_size=4), value=JSON)
+def test_json_shape_mutations(
+    cataloger: Cataloger, tmp_path: Path, where: list[int], value: object
+) -> None:
+    name = next(n for n in SEEDS if cataloger.claims(Path(n)))
+    doc = replace_somewhere(json.loads(SEEDS[name]), where, value)
+    check(cataloger, tmp_path / name, json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize("cataloger", default_catalogers(), ids=lambda c: c.name)
+def test_deep_nesting(cataloger: Cataloger, tmp_path: Path) -> None:
+    name = next(n for n in SEEDS if cataloger.claims(Path(n)))
+    check(cataloger, tmp_path / name, b"[" * 200_000 + b"]" * 200_000)
+    check(cataloger, tmp_path / name, b"a = " + b"[" * 50_000)
