@@ -26,6 +26,8 @@ __all__ = [
     "AffectedPackage",
     "AffectedRange",
     "RangeEvent",
+    "advisory_from_dict",
+    "advisory_to_dict",
     "parse_osv_record",
 ]
 
@@ -268,4 +270,72 @@ def parse_osv_record(data: object, *, source: str) -> Advisory:
         affected=tuple(affected),
         references=tuple(ref.url for ref in record.references or ()),
         source=source,
+    )
+
+
+def advisory_to_dict(advisory: Advisory) -> dict[str, Any]:
+    """Return a compact JSON-ready form of an advisory (the index's storage format)."""
+    return {
+        "id": advisory.id,
+        "aliases": list(advisory.aliases),
+        "summary": advisory.summary,
+        "modified": advisory.modified,
+        "published": advisory.published,
+        "withdrawn": advisory.withdrawn,
+        "severity": [list(pair) for pair in advisory.severity],
+        "database_severity": advisory.database_severity,
+        "references": list(advisory.references),
+        "source": advisory.source,
+        "affected": [
+            {
+                "ecosystem": a.ecosystem,
+                "name": a.name,
+                "purl": a.purl,
+                "versions": list(a.versions),
+                "severity": [list(pair) for pair in a.severity],
+                "ranges": [
+                    {
+                        "type": r.type,
+                        "repo": r.repo,
+                        "events": [[e.kind, e.version] for e in r.events],
+                    }
+                    for r in a.ranges
+                ],
+            }
+            for a in advisory.affected
+        ],
+    }
+
+
+def advisory_from_dict(data: dict[str, Any]) -> Advisory:
+    """Rebuild an advisory from :func:`advisory_to_dict` output (trusted, already validated)."""
+    return Advisory(
+        id=data["id"],
+        aliases=tuple(data["aliases"]),
+        summary=data["summary"],
+        modified=data["modified"],
+        published=data["published"],
+        withdrawn=data["withdrawn"],
+        severity=tuple((kind, score) for kind, score in data["severity"]),
+        database_severity=data["database_severity"],
+        references=tuple(data["references"]),
+        source=data["source"],
+        affected=tuple(
+            AffectedPackage(
+                ecosystem=a["ecosystem"],
+                name=a["name"],
+                purl=a["purl"],
+                versions=tuple(a["versions"]),
+                severity=tuple((kind, score) for kind, score in a["severity"]),
+                ranges=tuple(
+                    AffectedRange(
+                        type=r["type"],
+                        repo=r["repo"],
+                        events=tuple(RangeEvent(kind=k, version=v) for k, v in r["events"]),
+                    )
+                    for r in a["ranges"]
+                ),
+            )
+            for a in data["affected"]
+        ),
     )

@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -32,6 +33,7 @@ __all__ = [
     "DatabaseInfo",
     "MemoryAdvisoryDatabase",
     "advisory_keys",
+    "freshness_problem",
     "load_osv_directories",
     "load_osv_directory",
     "read_osv_file",
@@ -331,3 +333,37 @@ def load_osv_directory(path: Path) -> AdvisoryDatabase:
             record (never an empty database that would report "no vulnerabilities").
     """
     return load_osv_directories([path])
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def freshness_problem(info: DatabaseInfo, *, max_age: timedelta, at: datetime) -> str | None:
+    """Say why a database is too old to trust, or return ``None`` when it is fresh enough.
+
+    The age is that of the newest record's ``modified`` time: a database whose newest record is
+    older than ``max_age`` has not been updated in that long (advisories are published daily).
+
+    Args:
+        info: the database's info.
+        max_age: the oldest acceptable newest record.
+        at: the time to judge at (the reproducible clock's now).
+
+    Returns:
+        A one-line problem, or ``None``.
+    """
+    newest = _parse_time(info.newest_modified) if info.newest_modified else None
+    if newest is None:
+        return f"{info.source}: no record states a valid 'modified' time; its age is unknown"
+    age = at - newest
+    if age > max_age:
+        return (
+            f"{info.source}: newest advisory is {age.days} days old "
+            f"(modified {info.newest_modified}); the limit is {max_age.days} days"
+        )
+    return None

@@ -49,7 +49,13 @@ class IgnoreRule:
         return self.expires is not None and today > self.expires
 
     def applies_to(
-        self, *, ids: tuple[str, ...], ecosystem: str, name: str, purl: str | None
+        self,
+        *,
+        ids: tuple[str, ...],
+        ecosystem: str,
+        name: str,
+        purl: str | None,
+        ref: str | None = None,
     ) -> bool:
         """Return whether the rule names one of ``ids`` and this component.
 
@@ -58,12 +64,15 @@ class IgnoreRule:
             ecosystem: the component's canonical ecosystem.
             name: the component's normalized name.
             purl: the component's purl, if any.
+            ref: the component's ref (``bom-ref``), matched exactly (CycloneDX VEX ``affects``).
         """
         if self.id.strip().upper() not in {item.upper() for item in ids}:
             return False
         if self.component is None:
             return True
         wanted = self.component.strip()
+        if ref is not None and wanted == ref:
+            return True
         if wanted.startswith("pkg:"):
             if purl is None:
                 return False

@@ -29,10 +29,12 @@ def _finding(finding: Finding) -> dict[str, Any]:
             "version": finding.version,
             "ecosystem": finding.ecosystem,
             "purl": finding.purl,
+            "found_in": finding.found_in,
         },
         "summary": finding.summary,
         "severity": finding.severity.value,
         "score": finding.score,
+        "vector": finding.vector,
         "severity_source": finding.severity_source,
         "fixed_versions": list(finding.fixed_versions),
         "records": list(finding.records),
@@ -81,6 +83,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
             for u in report.upgrades
         ],
         "warnings": list(report.warnings),
+        "database_problems": list(report.database_problems),
     }
 
 

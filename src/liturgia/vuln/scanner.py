@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from liturgia._internal.clock import now
 from liturgia.model import Component, ComponentType
 from liturgia.vuln.advisory import Advisory
-from liturgia.vuln.database import AdvisoryDatabase, DatabaseInfo
+from liturgia.vuln.database import AdvisoryDatabase, DatabaseInfo, freshness_problem
 from liturgia.vuln.ecosystems import (
     PackageKey,
     canonical_ecosystem,
@@ -67,9 +67,11 @@ class Finding:
         version: the component version.
         ecosystem: canonical ecosystem.
         purl: the component purl, if any.
+        found_in: the file the component was found in (relative path), if known.
         summary: one-line summary.
         severity: the rating (highest known among the merged records; UNKNOWN if none states one).
         score: CVSS base score when the rating came from a vector.
+        vector: that CVSS vector.
         severity_source: where the rating came from (vector and score, database word, or none).
         fixed_versions: versions that fix it (``fixed`` events of the matched ranges), ascending.
         records: ``source`` of each matched record (file or index label), sorted.
@@ -86,9 +88,11 @@ class Finding:
     version: str
     ecosystem: str
     purl: str | None = None
+    found_in: str | None = None
     summary: str = ""
     severity: Severity
     score: float | None = None
+    vector: str | None = None
     severity_source: str = ""
     fixed_versions: tuple[str, ...] = ()
     records: tuple[str, ...] = ()
@@ -159,6 +163,8 @@ class ScanReport:
         database: what was scanned against.
         warnings: problems with advisories or inputs, sorted and unique.
         component_count: components given to the scan.
+        database_problems: why the database cannot be trusted (e.g. too old); a gate fails on
+            any of these.
     """
 
     findings: tuple[Finding, ...] = ()
@@ -167,6 +173,7 @@ class ScanReport:
     database: DatabaseInfo
     warnings: tuple[str, ...] = field(default=())
     component_count: int = 0
+    database_problems: tuple[str, ...] = ()
 
     def unchecked_lines(self) -> tuple[str, ...]:
         """One line per unchecked component: ``name@version (ref): reason``."""
@@ -309,6 +316,7 @@ def _suppress(
             ecosystem=target.key.ecosystem,
             name=target.key.name,
             purl=target.component.purl,
+            ref=target.component.ref,
         ):
             continue
         if rule.as_rule().is_expired(today):
@@ -367,9 +375,11 @@ def _scan_one(
                 version=target.version,
                 ecosystem=target.key.ecosystem,
                 purl=component.purl,
+                found_in=component.found_in,
                 summary=next((adv.summary for adv in advisories if adv.summary), ""),
                 severity=best.severity,
                 score=best.score,
+                vector=best.vector,
                 severity_source=best.source,
                 fixed_versions=_fixed(group_entries, target.key.ecosystem),
                 records=tuple(sorted({adv.source for adv in advisories})),
@@ -390,6 +400,7 @@ def scan(
     ignore: Sequence[IgnoreRule] = (),
     suppressions: Sequence[Suppression] = (),
     today: date | None = None,
+    max_age: timedelta | None = None,
 ) -> ScanReport:
     """Match components against a database exactly per the OSV schema.
 
@@ -404,11 +415,19 @@ def scan(
         ignore: accepted findings (ignore file).
         suppressions: further statements, e.g. from VEX documents.
         today: the date expiry is judged on (default: today per the reproducible clock).
+        max_age: when given, a database whose newest record is older is reported in
+            ``database_problems`` (judged at the reproducible clock's now).
 
     Returns:
         The report: findings, unchecked components (with reasons), upgrade advice, warnings.
     """
-    day = today or now().date()
+    moment = now()
+    day = today or moment.date()
+    problems: list[str] = []
+    if max_age is not None:
+        problem = freshness_problem(database.info, max_age=max_age, at=moment)
+        if problem is not None:
+            problems.append(problem)
     rules = [
         Suppression(
             id=r.id, component=r.component, reason=r.reason, source="ignore", expires=r.expires
@@ -475,4 +494,5 @@ def scan(
         database=database.info,
         warnings=tuple(sorted(warnings)),
         component_count=len(seen),
+        database_problems=tuple(problems),
     )

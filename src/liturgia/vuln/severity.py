@@ -77,11 +77,13 @@ class SeverityAssessment:
         severity: the rating.
         score: CVSS base score (0.0-10.0) when derived from a vector, else ``None``.
         source: human-readable provenance, e.g. ``"CVSS_V3 CVSS:3.1/AV:N/... = 9.8"``.
+        vector: the CVSS vector the score came from, else ``None``.
     """
 
     severity: Severity
     score: float | None
     source: str
+    vector: str | None = None
 
 
 def rating_for_score(score: float) -> Severity:
@@ -138,6 +140,7 @@ def assess_severity(
                     severity=rating_for_score(score),
                     score=score,
                     source=f"{kind} {vector} = {score:.1f}",
+                    vector=vector,
                 ),
                 tuple(problems),
             )
