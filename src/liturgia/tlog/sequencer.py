@@ -376,6 +376,8 @@ class Sequencer:
                 with self._changed:
                     self._failure = exc
                     self._changed.notify_all()
+                if stopping:
+                    return  # the entries are durable; the next start integrates them
                 time.sleep(0.1)  # storage trouble: retry without spinning
                 continue
             if stopping:

@@ -87,6 +87,8 @@ class SqliteStorage:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._closed = False
+        self._active = 0
+        self._idle = threading.Condition()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -131,14 +133,28 @@ class SqliteStorage:
         if str(mode).lower() != "wal":
             raise StorageError(f"{self.path}: cannot enable WAL (journal mode {mode})")
 
-    def _reader(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StorageError(f"{self.path}: log storage is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
+    @contextmanager
+    def _read(self, what: str) -> Iterator[sqlite3.Connection]:
+        """This thread's reader connection, counted so that :meth:`close` waits for it.
+
+        Closing a connection while another thread runs a statement on it crashes the
+        interpreter (sqlite3 with ``check_same_thread=False``), hence the count.
+        """
+        with self._idle:
+            if self._closed:
+                raise StorageError(f"{self.path}: log storage is closed")
+            self._active += 1
+        try:
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._connect()
+                self._local.conn = conn
+            with self._errors(what):
+                yield conn
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
@@ -224,24 +240,22 @@ class SqliteStorage:
 
     def sequenced_size(self) -> int:
         """Return the number of entries stored."""
-        with self._errors("read entries"):
-            row = self._reader().execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM entries")
+        with self._read("read entries") as conn:
+            row = conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM entries")
             return int(row.fetchone()[0])
 
     def read_state(self) -> TreeState:
         """Return the integrated tree state."""
-        with self._errors("read tree state"):
-            size, root, checkpoint = (
-                self._reader()
-                .execute("SELECT size, root, checkpoint FROM tree WHERE id = 0")
-                .fetchone()
-            )
+        with self._read("read tree state") as conn:
+            size, root, checkpoint = conn.execute(
+                "SELECT size, root, checkpoint FROM tree WHERE id = 0"
+            ).fetchone()
         return TreeState(size=size, root=bytes(root), checkpoint=bytes(checkpoint))
 
     def read_leaf_hashes(self, start: int, end: int) -> tuple[bytes, ...]:
         """Return the leaf hashes of entries ``[start, end)``."""
-        with self._errors("read entries"):
-            rows = self._reader().execute(
+        with self._read("read entries") as conn:
+            rows = conn.execute(
                 "SELECT leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
                 (start, end),
             )
@@ -249,17 +263,15 @@ class SqliteStorage:
 
     def read_entry(self, index: int) -> bytes | None:
         """Return entry ``index`` or ``None``."""
-        with self._errors("read entry"):
-            row = self._reader().execute("SELECT body FROM entries WHERE idx = ?", (index,))
+        with self._read("read entry") as conn:
+            row = conn.execute("SELECT body FROM entries WHERE idx = ?", (index,))
             found = row.fetchone()
         return None if found is None else bytes(found[0])
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""
-        with self._errors("read entry"):
-            row = self._reader().execute(
-                "SELECT idx FROM entries WHERE leaf_hash = ?", (leaf_hash,)
-            )
+        with self._read("read entry") as conn:
+            row = conn.execute("SELECT idx FROM entries WHERE leaf_hash = ?", (leaf_hash,))
             found = row.fetchone()
         return None if found is None else int(found[0])
 
@@ -267,8 +279,7 @@ class SqliteStorage:
         """Return the stored tiles among ``keys`` in one statement per 250 tiles."""
         wanted = sorted(keys)
         out: dict[TileKey, bytes] = {}
-        with self._errors("read tiles"):
-            conn = self._reader()
+        with self._read("read tiles") as conn:
             for start in range(0, len(wanted), _CHUNK // 2):
                 chunk = wanted[start : start + _CHUNK // 2]
                 marks = ",".join("(?, ?)" for _ in chunk)
@@ -281,9 +292,12 @@ class SqliteStorage:
         return out
 
     def close(self) -> None:
-        """Close every connection; the WAL is checkpointed by the last one."""
-        with self._write_lock, self._connections_lock:
+        """Wait for running reads, then close every connection (idempotent)."""
+        with self._write_lock, self._idle:
             self._closed = True
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
+            while self._active:
+                self._idle.wait()
+            with self._connections_lock:
+                for conn in self._connections:
+                    conn.close()
+                self._connections.clear()
