@@ -36,6 +36,7 @@ __all__ = [
     "freshness_problem",
     "load_osv_directories",
     "load_osv_directory",
+    "parse_timestamp",
     "read_osv_file",
 ]
 
@@ -335,7 +336,8 @@ def load_osv_directory(path: Path) -> AdvisoryDatabase:
     return load_osv_directories([path])
 
 
-def _parse_time(text: str) -> datetime | None:
+def parse_timestamp(text: str) -> datetime | None:
+    """Parse an RFC 3339 timestamp or a date (UTC when no zone), or return ``None``."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -357,7 +359,7 @@ def freshness_problem(info: DatabaseInfo, *, max_age: timedelta, at: datetime) -
     Returns:
         A one-line problem, or ``None``.
     """
-    newest = _parse_time(info.newest_modified) if info.newest_modified else None
+    newest = parse_timestamp(info.newest_modified) if info.newest_modified else None
     if newest is None:
         return f"{info.source}: no record states a valid 'modified' time; its age is unknown"
     age = at - newest

@@ -1,0 +1,92 @@
+"""Download osv.dev's per-ecosystem exports (``<base>/<ecosystem>/all.zip``) for the index.
+
+osv.dev publishes every ecosystem's records as one zip of OSV JSON files in a public bucket
+(osv.dev documentation "Data dumps"). Transient failures (connection errors, HTTP 429 and 5xx)
+are retried with exponential backoff, honouring ``Retry-After`` when the server sends one; after
+the last attempt the error names the URL and the reason. Nothing here imports: the caller hands
+the downloaded zip to ``index.import_advisories``, which rejects a truncated archive.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from liturgia._internal.files import atomic_write_bytes
+from liturgia.errors import AdvisorySourceError, NetworkError
+
+__all__ = ["OSV_EXPORT_BASE", "download_export"]
+
+#: The public bucket holding osv.dev's exports.
+OSV_EXPORT_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
+
+_RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
+
+def _delay(error: urllib.error.HTTPError | None, attempt: int, backoff: float) -> float:
+    if error is not None:
+        retry_after = str(error.headers.get("Retry-After", "")) if error.headers else ""
+        if retry_after.isdigit():
+            return min(float(retry_after), 60.0)
+    return float(backoff * 2.0**attempt)
+
+
+def download_export(
+    ecosystem: str,
+    destination: Path,
+    *,
+    base_url: str = OSV_EXPORT_BASE,
+    attempts: int = 3,
+    backoff: float = 0.5,
+    timeout: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Path:
+    """Download ``<base_url>/<ecosystem>/all.zip`` to ``destination`` (written atomically).
+
+    Args:
+        ecosystem: OSV ecosystem name (``PyPI``, ``npm``, ``Go``, ``crates.io``...).
+        destination: the zip file to write.
+        base_url: the export location (a test server in tests).
+        attempts: tries before giving up (>= 1).
+        backoff: first retry delay in seconds, doubled each time.
+        timeout: per-request timeout in seconds.
+        sleep: the delay function (injectable for tests).
+
+    Returns:
+        ``destination``.
+
+    Raises:
+        NetworkError: the server could not be reached after every attempt.
+        AdvisorySourceError: the server answered with an error status (after retries for
+            429/5xx), naming the URL and status.
+    """
+    url = f"{base_url.rstrip('/')}/{urllib.parse.quote(ecosystem)}/all.zip"
+    if not url.startswith(("http://", "https://")):
+        raise NetworkError(f"{url}: only http(s) URLs are supported")
+    last: Exception | None = None
+    for attempt in range(max(1, attempts)):
+        http_error: urllib.error.HTTPError | None = None
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+                data: bytes = response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code not in _RETRYABLE:
+                raise AdvisorySourceError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+            http_error, last = exc, exc
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            last = exc
+        else:
+            atomic_write_bytes(destination, data)
+            return destination
+        if attempt + 1 < attempts:
+            sleep(_delay(http_error, attempt, backoff))
+    if isinstance(last, urllib.error.HTTPError):
+        raise AdvisorySourceError(
+            f"{url}: HTTP {last.code} {last.reason} after {attempts} attempts"
+        ) from last
+    reason = getattr(last, "reason", last)
+    raise NetworkError(f"{url}: cannot download after {attempts} attempts: {reason}") from last
