@@ -1,0 +1,168 @@
+"""Keys in an HSM through PKCS#11 URIs (RFC 7512), against SoftHSM2 from Debian's packages.
+
+The fixture installs ``softhsm2`` with apt-get when its module is missing (CI runs as root on
+Debian), initialises a token in a temporary folder and generates EC key pairs on it with
+python-pkcs11; the private keys never leave the token.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pkcs11
+import pytest
+from pkcs11 import Attribute, KeyType
+from pkcs11.util.ec import encode_named_curve_parameters
+
+from liturgia.cli import main
+from liturgia.errors import ConfigError, InputError
+from liturgia.sign import KeyAlgorithm, load_signer, sign_file, verify_file_bundle
+from liturgia.sign.backends.pkcs11 import DEFAULT_MODULE
+
+PIN = "1234"
+
+
+def _ensure_softhsm() -> None:
+    if Path(DEFAULT_MODULE).is_file() and shutil.which("softhsm2-util"):
+        return
+    subprocess.run(
+        ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "softhsm2"],
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _ensure_softhsm()
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    conf = folder / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n"
+        "log.level = ERROR\nslots.removable = false\n"
+    )
+    previous = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    try:
+        subprocess.run(
+            [
+                "softhsm2-util",
+                "--init-token",
+                "--free",
+                "--label",
+                "release",
+                "--pin",
+                PIN,
+                "--so-pin",
+                "5678",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        lib = pkcs11.lib(DEFAULT_MODULE)
+        lib.reinitialize()
+        with lib.get_token(token_label="release").open(rw=True, user_pin=PIN) as session:
+            for label, curve, key_id in (
+                ("signing", "secp256r1", b"\x01"),
+                ("big", "secp384r1", b"\x02"),
+            ):
+                params = session.create_domain_parameters(
+                    KeyType.EC,
+                    {Attribute.EC_PARAMS: encode_named_curve_parameters(curve)},
+                    local=True,
+                )
+                params.generate_keypair(store=True, label=label, id=key_id)
+            session.generate_key(KeyType.AES, 256, store=True, label="aes")
+        yield "release"
+    finally:
+        if previous is None:
+            os.environ.pop("SOFTHSM2_CONF", None)
+        else:
+            os.environ["SOFTHSM2_CONF"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _no_pin_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LITURGIA_PKCS11_PIN", raising=False)
+    monkeypatch.delenv("LITURGIA_PKCS11_MODULE", raising=False)
+
+
+@pytest.mark.parametrize(
+    ("ref", "algorithm"),
+    [
+        ("pkcs11:token=release;object=signing?pin-value=1234", KeyAlgorithm.ECDSA_P256),
+        ("pkcs11:token=release;id=%02?pin-value=1234", KeyAlgorithm.ECDSA_P384),
+        (
+            f"pkcs11:token=rel%65ase;object=signing?module-path={DEFAULT_MODULE}&pin-value=1234",
+            KeyAlgorithm.ECDSA_P256,
+        ),
+    ],
+)
+def test_sign_with_token_keys(
+    token: str, tmp_path: Path, ref: str, algorithm: KeyAlgorithm
+) -> None:
+    signer = load_signer(ref, password=None)
+    assert signer.algorithm is algorithm
+    artifact = tmp_path / "app.whl"
+    artifact.write_bytes(b"wheel" * 1000)
+    bundle = sign_file(artifact, signer)
+    verify_file_bundle(artifact, bundle, signer.public_key)
+    signer.public_key.verify(signer.sign(b"message"), b"message")
+
+
+def test_pin_sources(token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pin_file = tmp_path / "pin"
+    pin_file.write_text(PIN + "\n")
+    by_file = load_signer(
+        f"pkcs11:token=release;object=signing?pin-source=file:{pin_file}", password=None
+    )
+    by_password = load_signer("pkcs11:token=release;object=signing", password=PIN.encode())
+    monkeypatch.setenv("LITURGIA_PKCS11_PIN", PIN)
+    by_env = load_signer("pkcs11:token=release;object=signing", password=None)
+    assert by_file.key_id == by_password.key_id == by_env.key_id
+
+
+def test_cli_sign_with_pkcs11(
+    token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LITURGIA_PKCS11_PIN", PIN)
+    artifact = tmp_path / "a.tar.gz"
+    artifact.write_bytes(b"a")
+    ref = "pkcs11:token=release;object=signing"
+    assert main(["sign", str(artifact), "--key", ref]) == 0
+    bundle = Path(capsys.readouterr().out.strip()).read_bytes()
+    verify_file_bundle(artifact, bundle, load_signer(ref, password=None).public_key)
+
+
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("pkcs11:token=absent;object=signing?pin-value=1234", "no such token"),
+        ("pkcs11:token=release;object=signing?pin-value=0000", "wrong PIN"),
+        ("pkcs11:token=release;object=signing", "no PIN"),
+        ("pkcs11:token=release;object=nothing?pin-value=1234", "no such key on the token"),
+        ("pkcs11:token=release;object=aes?pin-value=1234", "no such key on the token"),
+        (
+            "pkcs11:token=release;object=signing?pin-value=1234&module-path=/nonexistent.so",
+            "PKCS#11 module /nonexistent.so not found",
+        ),
+    ],
+)
+def test_token_errors(token: str, ref: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason) as caught:
+        load_signer(ref, password=None)
+    assert "1234" not in str(caught.value)
+
+
+def test_missing_pin_file(token: str, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read the PIN file"):
+        load_signer(
+            f"pkcs11:token=release;object=signing?pin-source={tmp_path / 'none'}", password=None
+        )
