@@ -25,7 +25,7 @@ CORPUS_INPUTS = [
     "python/uv",
     "python/venv-freeze",
     "js/npm",
-    "js/npm-large",
+    pytest.param("js/npm-large", marks=pytest.mark.slow),
     "go/viper-lib",
     "go/gocli",
 ]

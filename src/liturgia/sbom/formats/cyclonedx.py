@@ -29,8 +29,10 @@ from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
 from cyclonedx.model.dependency import Dependency as CdxDependency
 from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.output.json import JsonV1Dot6
+from cyclonedx.output.xml import XmlV1Dot6
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from cyclonedx.validation.xml import XmlValidator
 from packageurl import PackageURL
 
 from liturgia import __version__
@@ -38,7 +40,13 @@ from liturgia._internal.clock import now
 from liturgia.errors import PolicyError
 from liturgia.model import Component, Inventory
 
-__all__ = ["artifact_digests", "to_cyclonedx_json", "validate_cyclonedx_json"]
+__all__ = [
+    "artifact_digests",
+    "to_cyclonedx_json",
+    "to_cyclonedx_xml",
+    "validate_cyclonedx_json",
+    "validate_cyclonedx_xml",
+]
 
 #: Namespace of the content-derived serial numbers (a UUIDv5 of a fixed URL).
 SERIAL_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://liturgia.invalid/sbom/serial")
@@ -91,7 +99,7 @@ def _serial(inventory: Inventory, artifacts: Sequence[Component], timestamp: dat
     return uuid.uuid5(SERIAL_NAMESPACE, hashlib.sha256(content.encode("utf-8")).hexdigest())
 
 
-def _render(inventory: Inventory, artifacts: Sequence[Component]) -> str:
+def _bom(inventory: Inventory, artifacts: Sequence[Component]) -> Bom:
     refs: dict[str, BomRef] = {}
     components = []
     for component in (*inventory.components, *artifacts):
@@ -113,16 +121,19 @@ def _render(inventory: Inventory, artifacts: Sequence[Component]) -> str:
         )
         for ref, bom_ref in refs.items()
     ]
-    bom = Bom(
+    return Bom(
         components=components,
         metadata=metadata,
         dependencies=dependencies,
         serial_number=_serial(inventory, artifacts, timestamp),
     )
+
+
+def _render(bom: Bom, output: type[JsonV1Dot6 | XmlV1Dot6]) -> str:
     with warnings.catch_warnings():
         # The library warns about graph shapes (e.g. no root component) that are legitimate here.
         warnings.simplefilter("ignore", UserWarning)
-        return JsonV1Dot6(bom).output_as_string(indent=2)
+        return output(bom).output_as_string(indent=2)
 
 
 def to_cyclonedx_json(inventory: Inventory, *, artifacts: Sequence[Component] = ()) -> bytes:
@@ -140,7 +151,37 @@ def to_cyclonedx_json(inventory: Inventory, *, artifacts: Sequence[Component] = 
         tests check every corpus input); validating costs as much as rendering, so callers that
         gate on it (the release gate) call :func:`validate_cyclonedx_json` themselves.
     """
-    return (_render(inventory, artifacts) + "\n").encode("utf-8")
+    return (_render(_bom(inventory, artifacts), JsonV1Dot6) + "\n").encode("utf-8")
+
+
+def to_cyclonedx_xml(inventory: Inventory, *, artifacts: Sequence[Component] = ()) -> bytes:
+    """Render the same document as :func:`to_cyclonedx_json` in CycloneDX 1.6 XML.
+
+    Returns:
+        UTF-8 XML bytes (namespace ``http://cyclonedx.org/schema/bom/1.6``), reproducible like the
+        JSON form; valid against the official XSD (:func:`validate_cyclonedx_xml`).
+    """
+    return (_render(_bom(inventory, artifacts), XmlV1Dot6) + "\n").encode("utf-8")
+
+
+def validate_cyclonedx_xml(data: bytes, *, source: str) -> None:
+    """Validate bytes against the official CycloneDX 1.6 XML schema (XSD).
+
+    Raises:
+        PolicyError: ``"<source>: not a valid CycloneDX 1.6 document: <first error>"``, also
+            for bytes that are not well-formed XML.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{source}: not a valid CycloneDX 1.6 document: {exc}") from exc
+    try:
+        error = XmlValidator(SchemaVersion.V1_6).validate_str(text)
+    except SyntaxError as exc:  # lxml's XMLSyntaxError: not well-formed
+        raise PolicyError(f"{source}: not a valid CycloneDX 1.6 document: {exc}") from exc
+    if error is not None:
+        message = str(getattr(error, "data", error)).strip().splitlines()[0]
+        raise PolicyError(f"{source}: not a valid CycloneDX 1.6 document: {message}")
 
 
 def validate_cyclonedx_json(data: bytes, *, source: str) -> None:

@@ -1,0 +1,206 @@
+"""``liturgia sbom``: catalog paths into CycloneDX / SPDX documents; ``liturgia sbom validate``.
+
+::
+
+    liturgia sbom [PATH ...] [-o FORMAT[=FILE]] ... [--exclude-dev] [--strict]
+    liturgia sbom validate FILE ...
+
+``FORMAT`` is ``cyclonedx-json`` (the default, to stdout), ``cyclonedx-xml`` or ``spdx-json``;
+without ``=FILE`` the document goes to stdout. A summary and the warnings go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from liturgia import sbom
+from liturgia._internal.files import atomic_write_bytes, read_bytes
+from liturgia.cli._common import stderr_console
+from liturgia.errors import InputError, PolicyError, UsageError
+from liturgia.model import Component, Inventory, Scope
+from liturgia.sbom.formats import cyclonedx, spdx
+
+__all__ = ["SbomFormat", "parse_output", "register", "run"]
+
+_ACTIONS = ("validate",)
+
+
+class SbomFormat(StrEnum):
+    """Document formats ``-o`` can write."""
+
+    CYCLONEDX_JSON = "cyclonedx-json"
+    CYCLONEDX_XML = "cyclonedx-xml"
+    SPDX_JSON = "spdx-json"
+
+
+_WRITERS: dict[SbomFormat, Callable[..., bytes]] = {
+    SbomFormat.CYCLONEDX_JSON: cyclonedx.to_cyclonedx_json,
+    SbomFormat.CYCLONEDX_XML: cyclonedx.to_cyclonedx_xml,
+    SbomFormat.SPDX_JSON: spdx.to_spdx_json,
+}
+
+
+def parse_output(value: str) -> tuple[SbomFormat, Path | None]:
+    """Parse ``-o FORMAT[=FILE]``.
+
+    Raises:
+        UsageError: the format is not one of :class:`SbomFormat`.
+    """
+    name, sep, file = value.partition("=")
+    try:
+        fmt = SbomFormat(name.strip().lower())
+    except ValueError as exc:
+        known = ", ".join(f.value for f in SbomFormat)
+        raise UsageError(f"-o {value!r}: unknown format {name!r} (one of {known})") from exc
+    if sep and not file:
+        raise UsageError(f"-o {value!r}: empty file name after '='")
+    return fmt, Path(file) if sep else None
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sbom`` command."""
+    parser = subparsers.add_parser(
+        "sbom",
+        help="catalog dependencies into CycloneDX / SPDX (or: sbom validate FILE)",
+        description=(
+            "Catalog each PATH (a folder, walked; or a lockfile) into one SBOM. "
+            "`liturgia sbom validate FILE...` checks documents against their official schemas "
+            "instead. Name a folder called 'validate' as ./validate."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="folders or lockfiles [.]")
+    parser.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        default=[],
+        metavar="FORMAT[=FILE]",
+        help="cyclonedx-json, cyclonedx-xml or spdx-json, to FILE or stdout; repeatable "
+        "[default: cyclonedx-json to stdout]",
+    )
+    parser.add_argument(
+        "--exclude-dev",
+        action="store_true",
+        default=_env_flag("LITURGIA_EXCLUDE_DEV"),
+        help="drop development-only dependencies [env LITURGIA_EXCLUDE_DEV]",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=_env_flag("LITURGIA_STRICT"),
+        help="treat any unreadable or malformed input as an error (exit 2) [env LITURGIA_STRICT]",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=os.environ.get("LITURGIA_SBOM_ROOT") or None,
+        help="folder the recorded file paths are relative to [env LITURGIA_SBOM_ROOT]",
+    )
+    parser.add_argument(
+        "--artifact",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a release artifact to list as a file component with its SHA-256; repeatable",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``liturgia sbom``; return the exit code (0, or 1 when validation fails)."""
+    paths: list[str] = [str(p) for p in args.paths]
+    if paths and paths[0] in _ACTIONS:
+        return _validate(paths[1:])
+    outputs = [parse_output(value) for value in args.output] or [(SbomFormat.CYCLONEDX_JSON, None)]
+    if sum(1 for _, file in outputs if file is None) > 1:
+        raise UsageError("-o: only one format can go to stdout; add =FILE to the others")
+    inventory = sbom.catalog(
+        [Path(p) for p in paths] or [Path()],
+        root=args.root,
+        exclude_dev=args.exclude_dev,
+        strict=args.strict,
+    )
+    artifacts = [sbom.artifact_component(path) for path in args.artifact]
+    for fmt, file in outputs:
+        data = _WRITERS[fmt](inventory, artifacts=artifacts)
+        if file is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            atomic_write_bytes(file, data)
+    _summary(inventory, artifacts, [file for _, file in outputs if file is not None])
+    return 0
+
+
+def _summary(inventory: Inventory, artifacts: Sequence[Component], files: list[Path]) -> None:
+    console = stderr_console()
+    dev = sum(1 for c in inventory.components if c.scope is Scope.EXCLUDED)
+    optional = sum(1 for c in inventory.components if c.scope is Scope.OPTIONAL)
+    edges = sum(len(d.depends_on) for d in inventory.dependencies)
+    root = (
+        f"{inventory.root.name} {inventory.root.version or ''}".strip() if inventory.root else "-"
+    )
+    console.print(
+        f"sbom: root {root}; {len(inventory.components)} components "
+        f"({dev} development-only, {optional} optional), {edges} dependency edges"
+        + (f", {len(artifacts)} artifacts" if artifacts else ""),
+        markup=False,
+    )
+    for file in files:
+        console.print(f"sbom: wrote {file}", markup=False)
+    for warning in inventory.warnings:
+        console.print(f"warning: {warning}", markup=False)
+
+
+def detect_format(data: bytes) -> SbomFormat:
+    """Tell which SBOM format a document is, from its first bytes / top-level keys.
+
+    Raises:
+        InputError: neither XML nor a JSON object with ``bomFormat`` or ``spdxVersion``.
+    """
+    head = data.lstrip()[:1]
+    if head == b"<":
+        return SbomFormat.CYCLONEDX_XML
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not JSON or XML: {exc}") from exc
+    if isinstance(doc, dict) and "spdxVersion" in doc:
+        return SbomFormat.SPDX_JSON
+    if isinstance(doc, dict) and "bomFormat" in doc:
+        return SbomFormat.CYCLONEDX_JSON
+    raise InputError("a JSON document without bomFormat (CycloneDX) or spdxVersion (SPDX)")
+
+
+_VALIDATORS: dict[SbomFormat, Callable[..., None]] = {
+    SbomFormat.CYCLONEDX_JSON: cyclonedx.validate_cyclonedx_json,
+    SbomFormat.CYCLONEDX_XML: cyclonedx.validate_cyclonedx_xml,
+    SbomFormat.SPDX_JSON: spdx.validate_spdx_json,
+}
+
+
+def _validate(files: list[str]) -> int:
+    if not files:
+        raise UsageError("sbom validate: name at least one FILE")
+    for name in files:
+        data = read_bytes(Path(name), what="SBOM")
+        try:
+            fmt = detect_format(data)
+        except InputError as exc:
+            raise PolicyError(f"{name}: not a valid SBOM: {exc}") from exc
+        _VALIDATORS[fmt](data, source=name)
+        sys.stdout.write(f"{name}: valid {fmt.value}\n")
+    return 0
