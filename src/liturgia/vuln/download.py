@@ -74,6 +74,7 @@ def download_export(
             with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
                 data: bytes = response.read()
         except urllib.error.HTTPError as exc:
+            exc.close()  # the error carries the open response
             if exc.code not in _RETRYABLE:
                 raise AdvisorySourceError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
             http_error, last = exc, exc
