@@ -1,1 +1,77 @@
-"""Transparency log: RFC 9162 Merkle tree, tiles, C2SP checkpoints, storage, sequencer."""
+"""Transparency log: RFC 9162 Merkle tree, tiles, C2SP checkpoints, storage, sequencer.
+
+Layers, bottom up: :mod:`.merkle` (pure hashing, proofs, verification), :mod:`.tiles` (stored
+subtree hashes and proofs served from them), :mod:`.checkpoint` (C2SP checkpoints in signed
+notes), :mod:`.storage` (the backend contract, memory and SQLite backends), :mod:`.sequencer`
+(durable batched writes, integration, signing, startup verification).
+"""
+
+from __future__ import annotations
+
+from liturgia.tlog.checkpoint import (
+    Checkpoint,
+    EcdsaNoteSigner,
+    EcdsaNoteVerifier,
+    Ed25519NoteSigner,
+    Ed25519NoteVerifier,
+    NoteSigner,
+    NoteVerifier,
+    SignedNote,
+    open_checkpoint,
+    open_note,
+    rekor_origin,
+    sign_checkpoint,
+    sign_note,
+    signer_for,
+    verifier_for,
+)
+from liturgia.tlog.merkle import (
+    EMPTY_ROOT,
+    CompactRange,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    root_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from liturgia.tlog.sequencer import Sequencer, StoredTree, verify_stored_tree
+from liturgia.tlog.storage import Assigned, LogStorage, MemoryStorage, TreeState
+from liturgia.tlog.tiles import TileKey, TileTree
+
+__all__ = [
+    "EMPTY_ROOT",
+    "Assigned",
+    "Checkpoint",
+    "CompactRange",
+    "EcdsaNoteSigner",
+    "EcdsaNoteVerifier",
+    "Ed25519NoteSigner",
+    "Ed25519NoteVerifier",
+    "LogStorage",
+    "MemoryStorage",
+    "NoteSigner",
+    "NoteVerifier",
+    "Sequencer",
+    "SignedNote",
+    "StoredTree",
+    "TileKey",
+    "TileTree",
+    "TreeState",
+    "consistency_proof",
+    "inclusion_proof",
+    "leaf_hash",
+    "node_hash",
+    "open_checkpoint",
+    "open_note",
+    "rekor_origin",
+    "root_hash",
+    "sign_checkpoint",
+    "sign_note",
+    "signer_for",
+    "verifier_for",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_stored_tree",
+]

@@ -276,19 +276,23 @@ class SqliteStorage:
         return None if found is None else int(found[0])
 
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
-        """Return the stored tiles among ``keys`` in one statement per 250 tiles."""
-        wanted = sorted(keys)
+        """Return the stored tiles among ``keys``: one primary-key lookup per tile level.
+
+        (A row-value ``(level, idx) IN (VALUES ...)`` would scan the whole table.)
+        """
+        by_level: dict[int, list[int]] = {}
+        for key in keys:
+            by_level.setdefault(key.level, []).append(key.index)
         out: dict[TileKey, bytes] = {}
         with self._read("read tiles") as conn:
-            for start in range(0, len(wanted), _CHUNK // 2):
-                chunk = wanted[start : start + _CHUNK // 2]
-                marks = ",".join("(?, ?)" for _ in chunk)
-                params = [value for key in chunk for value in (key.level, key.index)]
-                query = (
-                    f"SELECT level, idx, hashes FROM tiles WHERE (level, idx) IN (VALUES {marks})"  # noqa: S608 - only '?' marks are interpolated
-                )
-                for level, index, data in conn.execute(query, params):
-                    out[TileKey(level=level, index=index)] = bytes(data)
+            for level, indexes in sorted(by_level.items()):
+                wanted = sorted(set(indexes))
+                for start in range(0, len(wanted), _CHUNK):
+                    chunk = wanted[start : start + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    query = f"SELECT idx, hashes FROM tiles WHERE level = ? AND idx IN ({marks})"  # noqa: S608 - only '?' marks are interpolated
+                    for index, data in conn.execute(query, [level, *chunk]):
+                        out[TileKey(level=level, index=index)] = bytes(data)
         return out
 
     def close(self) -> None:

@@ -1,0 +1,218 @@
+"""Transparency-log benchmark: durable writes/s into SQLite, proof latency at a large size.
+
+Two bounded phases, both in-process (the HTTP server does not exist yet):
+
+1. ``writes``: N client threads call ``Sequencer.add`` (durable: SQLite WAL, synchronous=FULL)
+   and then, as a Rekor v1 client does, wait until the entry is in a signed checkpoint. Reports
+   durable writes/s, the acknowledgement latency and the submission-to-checkpoint latency.
+2. ``proofs``: builds a log of ``--size`` entries through the same storage and tile code (large
+   batches, no client threads), then times inclusion proofs for random leaves served from the
+   stored tiles (read + hash + verify), and reports storage bytes per entry.
+
+Usage::
+
+    .venv/bin/python benchmarks/tlog_bench.py --clients 64 --duration 10 --size 1000000
+
+Prints one line per figure on stderr-free stdout and a JSON summary as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from liturgia.tlog import merkle, tiles
+from liturgia.tlog.checkpoint import Checkpoint, EcdsaNoteSigner, rekor_origin, sign_checkpoint
+from liturgia.tlog.sequencer import Sequencer
+from liturgia.tlog.storage.base import TreeState
+from liturgia.tlog.storage.sqlite import SqliteStorage
+
+ORIGIN = rekor_origin("localhost", 1)
+
+
+def body(prefix: str, i: int, size: int) -> bytes:
+    """A hashedrekord-shaped entry body of about ``size`` bytes, unique per (prefix, i)."""
+    digest = merkle.leaf_hash(f"{prefix}-{i}".encode()).hex()
+    head = (
+        '{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":'
+        f'{{"algorithm":"sha256","value":"{digest}"}}}},"signature":{{"content":"'
+    )
+    pad = max(0, size - len(head) - 4)
+    return (head + ("A" * pad) + '"}}}').encode()
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) of values, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def db_bytes(path: Path) -> int:
+    """Bytes of the database file and its WAL / shared-memory companions."""
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def bench_writes(
+    folder: Path, clients: int, duration: float, body_bytes: int, wait: bool
+) -> dict[str, float]:
+    storage = SqliteStorage(folder / "writes.db")
+    signer = EcdsaNoteSigner("localhost", ec.generate_private_key(ec.SECP256R1()))
+    acks: list[float] = []
+    inclusions: list[float] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    with Sequencer(storage, signer, origin=ORIGIN) as seq:
+
+        def client(k: int) -> None:
+            mine_ack: list[float] = []
+            mine_inc: list[float] = []
+            i = 0
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                assigned = seq.add(body(f"w{k}", i, body_bytes))
+                t1 = time.perf_counter()
+                mine_ack.append(t1 - t0)
+                if wait:
+                    seq.wait_integrated(assigned.index)
+                    mine_inc.append(time.perf_counter() - t0)
+                i += 1
+            with lock:
+                acks.extend(mine_ack)
+                inclusions.extend(mine_inc)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        time.sleep(duration)
+        stop.set()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+        final = seq.state()
+    storage.close()
+    out = {
+        "clients": clients,
+        "duration_s": round(elapsed, 2),
+        "entries": len(acks),
+        "writes_per_s": round(len(acks) / elapsed, 1),
+        "ack_p50_ms": round(pct(acks, 50) * 1e3, 2),
+        "ack_p95_ms": round(pct(acks, 95) * 1e3, 2),
+        "tree_size": final.size,
+    }
+    if inclusions:
+        out["inclusion_p50_ms"] = round(pct(inclusions, 50) * 1e3, 2)
+        out["inclusion_p95_ms"] = round(pct(inclusions, 95) * 1e3, 2)
+    return out
+
+
+def bench_proofs(folder: Path, size: int, body_bytes: int, samples: int) -> dict[str, float]:
+    path = folder / "proofs.db"
+    storage = SqliteStorage(path)
+    signer = EcdsaNoteSigner("localhost", ec.generate_private_key(ec.SECP256R1()))
+    batch = 50_000
+    start = time.perf_counter()
+    tree = TreeState()
+    for first in range(0, size, batch):
+        count = min(batch, size - first)
+        leaves = []
+        for i in range(first, first + count):
+            entry = body("p", i, body_bytes)
+            leaves.append((merkle.leaf_hash(entry), entry))
+        storage.sequence(leaves)
+        result = tiles.integrate(storage, tree.size, [h for h, _ in leaves])
+        note = sign_checkpoint(
+            Checkpoint(origin=ORIGIN, size=result.size, root_hash=result.root), [signer]
+        )
+        tree = TreeState(size=result.size, root=result.root, checkpoint=note)
+        storage.commit_tree(old_size=first, state=tree, tiles=result.tiles)
+    build = time.perf_counter() - start
+    storage.close()
+    storage = SqliteStorage(path)
+    rng = random.Random(7)
+    latencies = []
+    for _ in range(samples):
+        index = rng.randrange(size)
+        entry = body("p", index, body_bytes)
+        t0 = time.perf_counter()
+        proof = tiles.inclusion_proof(storage, index, size)
+        merkle.verify_inclusion(
+            leaf_hash=merkle.leaf_hash(entry),
+            index=index,
+            tree_size=size,
+            proof=proof,
+            root=tree.root,
+        )
+        latencies.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for _ in range(200):
+        s1 = rng.randrange(1, size)
+        tiles.consistency_proof(storage, s1, size)
+    consistency_ms = (time.perf_counter() - t0) / 200 * 1e3
+    storage.close()
+    total = db_bytes(path)
+    return {
+        "size": size,
+        "build_s": round(build, 1),
+        "build_entries_per_s": round(size / build, 0),
+        "proof_samples": samples,
+        "inclusion_proof_p50_ms": round(pct(latencies, 50) * 1e3, 3),
+        "inclusion_proof_p95_ms": round(pct(latencies, 95) * 1e3, 3),
+        "inclusion_proof_p99_ms": round(pct(latencies, 99) * 1e3, 3),
+        "inclusion_proof_mean_ms": round(statistics.fmean(latencies) * 1e3, 3),
+        "consistency_proof_mean_ms": round(consistency_ms, 3),
+        "db_bytes": total,
+        "bytes_per_entry": round(total / size, 1),
+        "body_bytes": body_bytes,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=64, help="concurrent writer threads")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of writes")
+    parser.add_argument("--size", type=int, default=1_000_000, help="entries for the proof phase")
+    parser.add_argument("--samples", type=int, default=2000, help="inclusion proofs to time")
+    parser.add_argument("--body-bytes", type=int, default=400, help="bytes per entry body")
+    parser.add_argument("--no-wait", action="store_true", help="clients do not wait for inclusion")
+    parser.add_argument("--phase", choices=["all", "writes", "proofs"], default="all")
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="folder for the databases (default: a temp folder)"
+    )
+    args = parser.parse_args()
+    folder_ctx = tempfile.TemporaryDirectory(prefix="tlog-bench-") if args.dir is None else None
+    folder = Path(folder_ctx.name) if folder_ctx else args.dir
+    folder.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, object] = {"cpus": os.cpu_count()}
+    try:
+        if args.phase in ("all", "writes"):
+            writes = bench_writes(
+                folder, args.clients, args.duration, args.body_bytes, not args.no_wait
+            )
+            summary["writes"] = writes
+            for key, value in writes.items():
+                print(f"writes.{key}: {value}")
+        if args.phase in ("all", "proofs"):
+            proofs = bench_proofs(folder, args.size, args.body_bytes, args.samples)
+            summary["proofs"] = proofs
+            for key, value in proofs.items():
+                print(f"proofs.{key}: {value}")
+    finally:
+        if folder_ctx:
+            folder_ctx.cleanup()
+    print(json.dumps(summary, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
