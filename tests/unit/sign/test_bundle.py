@@ -354,3 +354,14 @@ def test_signing_uses_constant_memory(tmp_path: Path, make_signer: MakeSigner) -
         tracemalloc.stop()
     assert peak < 4 * 1024 * 1024, peak
     verify_file_bundle(big, bundle, signer.public_key)
+
+
+def test_deterministic_bytes_for_deterministic_signatures(
+    artifact: Path, make_signer: MakeSigner
+) -> None:
+    # Ed25519 signatures are deterministic (RFC 8032), so the whole bundle is byte-identical.
+    signer = make_signer(KeyAlgorithm.ED25519)
+    assert sign_file(artifact, signer) == sign_file(artifact, signer)
+    envelope = sign_dsse(b"{}", INTOTO_PAYLOAD_TYPE, signer)
+    again = sign_dsse(b"{}", INTOTO_PAYLOAD_TYPE, signer)
+    assert dsse_bundle(envelope, signer.public_key) == dsse_bundle(again, signer.public_key)
