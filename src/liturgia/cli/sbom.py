@@ -2,7 +2,7 @@
 
 ::
 
-    liturgia sbom [PATH ...] [-o FORMAT[=FILE]] ... [--exclude-dev] [--strict]
+    liturgia sbom [PATH ...] [--python INTERPRETER] [-o FORMAT[=FILE]] ... [--exclude-dev]
     liturgia sbom validate FILE ...
 
 ``FORMAT`` is ``cyclonedx-json`` (the default, to stdout), ``cyclonedx-xml`` or ``spdx-json``;
@@ -25,6 +25,7 @@ from liturgia._internal.files import atomic_write_bytes, read_bytes
 from liturgia.cli._common import stderr_console
 from liturgia.errors import InputError, PolicyError, UsageError
 from liturgia.model import Component, Inventory, Scope
+from liturgia.sbom.environments import python_site_packages
 from liturgia.sbom.formats import cyclonedx, spdx
 
 __all__ = ["SbomFormat", "parse_output", "register", "run"]
@@ -109,6 +110,14 @@ def register(subparsers: Any) -> None:
         help="folder the recorded file paths are relative to [env LITURGIA_SBOM_ROOT]",
     )
     parser.add_argument(
+        "--python",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="INTERPRETER",
+        help="also catalog the distributions installed for this Python interpreter; repeatable",
+    )
+    parser.add_argument(
         "--artifact",
         action="append",
         type=Path,
@@ -127,8 +136,11 @@ def run(args: argparse.Namespace) -> int:
     outputs = [parse_output(value) for value in args.output] or [(SbomFormat.CYCLONEDX_JSON, None)]
     if sum(1 for _, file in outputs if file is None) > 1:
         raise UsageError("-o: only one format can go to stdout; add =FILE to the others")
+    targets = [Path(p) for p in paths]
+    for interpreter in args.python:
+        targets.extend(python_site_packages(interpreter))
     inventory = sbom.catalog(
-        [Path(p) for p in paths] or [Path()],
+        targets or [Path()],
         root=args.root,
         exclude_dev=args.exclude_dev,
         strict=args.strict,

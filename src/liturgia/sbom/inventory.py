@@ -6,7 +6,11 @@ Merging rules (one policy for every ecosystem):
   (required > optional > excluded), hashes and licences are united, the first file found is kept.
 - A component without a version (a ranged or bare requirement, a declared dependency) is dropped
   when the scan also found a versioned component of the same ecosystem and name (the lockfile
-  says which version that declaration resolved to); edges to it are re-pointed there.
+  says which version that declaration resolved to); edges to it are re-pointed there, as are
+  edges to a bare version-less purl (``Requires-Dist`` of installed distributions). An edge to
+  anything the scan did not find is dropped.
+- A folder holding ``pyvenv.cfg``, or a ``site-packages`` folder, is an installed Python
+  environment: its distributions' core metadata is read (not the whole tree walked).
 - The root is the project found nearest the scan root (pyproject.toml, then package.json via its
   lock, then go.mod, at the shallowest depth). Other projects found deeper (a polyglot tree's
   front end, its Go command) become ``application`` components the root depends on.
@@ -25,7 +29,12 @@ from pathlib import Path
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Inventory, Scope
 from liturgia.sbom.cataloger import Cataloger, CatalogResult
-from liturgia.sbom.catalogers import RequirementsCataloger, default_catalogers
+from liturgia.sbom.catalogers import (
+    InstalledPythonCataloger,
+    RequirementsCataloger,
+    default_catalogers,
+)
+from liturgia.sbom.environments import distribution_metadata, site_packages_of
 
 __all__ = ["SKIPPED_DIRS", "catalog", "merge"]
 
@@ -141,7 +150,13 @@ def catalog(
     for path in resolved:
         absolute = path if path.is_absolute() else path.absolute()
         base = scan_root.absolute()
-        if absolute.is_dir():
+        environment = site_packages_of(absolute) if absolute.is_dir() else None
+        if environment is not None:
+            installed = InstalledPythonCataloger()
+            for folder in environment:
+                for file in distribution_metadata(folder):
+                    _run(installed, file, base, found)
+        elif absolute.is_dir():
             for file in _walk(absolute):
                 cataloger = _claimant(file, chosen)
                 if cataloger is not None:
@@ -216,11 +231,25 @@ def merge(
             del by_ref[ref]
 
     known = set(by_ref) | ({root.ref} if root else set())
+    # Edges may name a package by its version-less purl (Requires-Dist, declared dependencies):
+    # they point at every versioned component of that purl.
+    by_base: dict[str, list[str]] = {}
+    for ref, component in by_ref.items():
+        if component.purl and component.version is not None:
+            by_base.setdefault(component.purl.split("@", 1)[0], []).append(ref)
+
+    def resolve(ref: str) -> list[str]:
+        if ref in remap:
+            return remap[ref]
+        if ref not in known and "@" not in ref and "?" not in ref:
+            return by_base.get(ref, [])
+        return [ref]
+
     edges: dict[str, set[str]] = {}
     for _, result in results:
         for dep in result.dependencies:
             sources = remap.get(dep.ref, [dep.ref])
-            targets = {t for d in dep.depends_on for t in remap.get(d, [d])}
+            targets = {t for d in dep.depends_on for t in resolve(d)}
             for source in sources:
                 if source in known:
                     edges.setdefault(source, set()).update(targets & known - {source})

@@ -37,6 +37,11 @@ SEEDS: dict[str, bytes] = {
         }
     ).encode(),
     "go.mod": GO_MOD.encode(),
+    "x-1.0.dist-info/METADATA": (
+        b"Metadata-Version: 2.4\nName: x\nVersion: 1.0\nLicense-Expression: MIT\n"
+        b"Classifier: License :: OSI Approved :: MIT License\nRequires-Dist: y>=1; extra == 'z'\n"
+        b"\nlong description\n"
+    ),
 }
 
 JSON = st.recursive(
@@ -64,11 +69,12 @@ def mutate(seed: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
 
 
 def check(cataloger: Cataloger, path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     try:
         cataloger.catalog(path, found_in=path.name)
     except InputError as exc:
-        assert str(exc).startswith(path.name)
+        assert str(exc).startswith(path.name), exc
 
 
 @pytest.mark.parametrize("cataloger", default_catalogers(), ids=lambda c: c.name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from liturgia.sbom.cataloger import Cataloger
 from liturgia.sbom.catalogers.gomod import GoModCataloger
+from liturgia.sbom.catalogers.installed import InstalledPythonCataloger
 from liturgia.sbom.catalogers.npm import NpmLockCataloger
 from liturgia.sbom.catalogers.pipenv import PipfileLockCataloger
 from liturgia.sbom.catalogers.poetry import PoetryLockCataloger
@@ -16,6 +17,7 @@ from liturgia.sbom.catalogers.uv import UvLockCataloger
 
 __all__ = [
     "GoModCataloger",
+    "InstalledPythonCataloger",
     "NpmLockCataloger",
     "PipfileLockCataloger",
     "PoetryLockCataloger",
@@ -34,6 +36,7 @@ def default_catalogers() -> tuple[Cataloger, ...]:
         PoetryLockCataloger(),
         UvLockCataloger(),
         PipfileLockCataloger(),
+        InstalledPythonCataloger(),
         NpmLockCataloger(),
         GoModCataloger(),
     )

@@ -21,7 +21,6 @@ Mapping (SPDX 2.3 specification, clauses cited):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -29,15 +28,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from license_expression import (  # type: ignore[import-untyped]
-    Licensing,
-    get_spdx_licensing,
-)
-
 from liturgia import __version__
 from liturgia._internal.clock import now
 from liturgia.errors import PolicyError
 from liturgia.model import Component, ComponentType, Inventory, Scope
+from liturgia.sbom._licence import is_spdx_expression
 
 __all__ = ["to_spdx_json", "validate_spdx_json"]
 
@@ -57,11 +52,6 @@ _PURPOSE = {
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
 
-@functools.cache
-def _licensing() -> Licensing:
-    return get_spdx_licensing()
-
-
 def _spdx_id(component: Component) -> str:
     """``SPDXRef-<name>-<version>-<8 hex of the ref>`` (§7.2: letters, digits, ``.`` and ``-``)."""
     label = _ID_UNSAFE.sub("-", f"{component.name}-{component.version or ''}").strip("-")
@@ -79,7 +69,7 @@ def _declared(licences: Sequence[str], extracted: dict[str, str]) -> str:
         return "NOASSERTION"
     parts = []
     for text in licences:
-        if not _licensing().validate(text).errors:
+        if is_spdx_expression(text):
             parts.append(text if len(licences) == 1 else f"({text})")
         else:
             ref = _licence_ref(text)
