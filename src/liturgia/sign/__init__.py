@@ -40,6 +40,7 @@ from liturgia.sign.keys import (
     parse_public_key,
     write_key_pair,
 )
+from liturgia.sign.rekor import check_entry_bodies, proposed_entry, tlog_entry_from_rekor
 from liturgia.sign.signer import Signer, load_signer, register_scheme
 from liturgia.sign.trust_root import TRUSTED_ROOT_MEDIA_TYPE, TransparencyLog, trusted_root_json
 from liturgia.sign.verify import verify_bytes_bundle, verify_dsse_bundle, verify_file_bundle
@@ -59,6 +60,7 @@ __all__ = [
     "PublicKey",
     "Signer",
     "TransparencyLog",
+    "check_entry_bodies",
     "digest_file",
     "dsse_bundle",
     "generate_key_pair",
@@ -70,10 +72,12 @@ __all__ = [
     "parse_bundle",
     "parse_private_key",
     "parse_public_key",
+    "proposed_entry",
     "register_scheme",
     "sign_bytes",
     "sign_dsse",
     "sign_file",
+    "tlog_entry_from_rekor",
     "trusted_root_json",
     "verify_bytes_bundle",
     "verify_dsse",

@@ -17,6 +17,7 @@ from liturgia.sign.artifact import digest_file
 from liturgia.sign.bundle import Bundle, HashAlgorithm, MessageSignature, parse_bundle
 from liturgia.sign.dsse import Envelope, verify_dsse
 from liturgia.sign.keys import KeyAlgorithm, PublicKey
+from liturgia.sign.rekor import check_entry_bodies
 
 __all__ = ["verify_bytes_bundle", "verify_dsse_bundle", "verify_file_bundle"]
 
@@ -73,8 +74,9 @@ def verify_file_bundle(
     """Verify that ``bundle`` is ``public_key``'s signature over the file at ``path``.
 
     The file is hashed in one streaming pass (ECDSA keys); no transparency log entry is
-    required (``cosign verify-blob --insecure-ignore-tlog``); entries present are not checked
-    here.
+    required (``cosign verify-blob --insecure-ignore-tlog``). Entries present must be about
+    this bundle's signature and digest (their inclusion proofs and checkpoints are checked by
+    the log's verifier, :mod:`liturgia.tlog`).
 
     Args:
         path: the artifact.
@@ -84,12 +86,14 @@ def verify_file_bundle(
 
     Raises:
         InputError: the artifact cannot be read.
-        BundleError: malformed bundle, unknown media type, or a DSSE bundle.
+        BundleError: malformed bundle, unknown media type, a DSSE bundle, or a log entry
+            about other content.
         DigestError: the file's digest is not the one in the bundle.
         SignatureError: the signature is invalid, or made by another key.
     """
     parsed = parse_bundle(bundle, name=bundle_name)
     signature = _message_signature(parsed, bundle_name)
+    check_entry_bodies(parsed, name=bundle_name)
     message: bytes | None = None
     if public_key.algorithm is KeyAlgorithm.ED25519:
         message = read_bytes(path, what="artifact")
@@ -110,6 +114,7 @@ def verify_bytes_bundle(
     """
     parsed = parse_bundle(bundle, name=bundle_name)
     signature = _message_signature(parsed, bundle_name)
+    check_entry_bodies(parsed, name=bundle_name)
     actual = hashlib.new(HashAlgorithm(signature.algorithm).hashlib_name, data).digest()
     _check_digest(signature, actual, "artifact", bundle_name)
     _check_signature(signature, public_key, parsed, bundle_name, message=data)
@@ -127,5 +132,6 @@ def verify_dsse_bundle(
     parsed = parse_bundle(bundle, name=bundle_name)
     if parsed.envelope is None:
         raise BundleError(f"{bundle_name}: holds an artifact signature, not a DSSE envelope")
+    check_entry_bodies(parsed, name=bundle_name)
     verify_dsse(parsed.envelope, public_key, source=bundle_name)
     return parsed.envelope

@@ -315,11 +315,17 @@ def test_kind_mismatch(artifact: Path, make_signer: MakeSigner) -> None:
 
 def test_tlog_entries_are_embedded(artifact: Path, make_signer: MakeSigner) -> None:
     signer = make_signer()
-    entry = {"logIndex": "7", "logId": {"keyId": "AAAA"}}
+    body = {"kind": "hashedrekord", "apiVersion": "0.0.1"}
+    entry = {
+        "logIndex": "7",
+        "canonicalizedBody": base64.b64encode(json.dumps(body).encode()).decode(),
+    }
     bundle = sign_file(artifact, signer, tlog_entries=[entry])
     parsed = parse_bundle(bundle)
     assert parsed.tlog_entries == (entry,)
-    verify_file_bundle(artifact, bundle, signer.public_key)
+    # The entry's body has no spec: a bundle whose log entry is not about it is refused.
+    with pytest.raises(BundleError, match="has no spec"):
+        verify_file_bundle(artifact, bundle, signer.public_key)
 
 
 def test_missing_artifact(tmp_path: Path, make_signer: MakeSigner) -> None:

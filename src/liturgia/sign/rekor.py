@@ -1,0 +1,204 @@
+"""Rekor v1 entries for our bundles: proposed entries, bundle log entries, body consistency.
+
+The hand-off between signing and the transparency log (issue 6):
+
+* :func:`proposed_entry` is the JSON a client POSTs to ``/api/v1/log/entries``:
+  ``hashedrekord`` v0.0.1 for a message signature, ``dsse`` v0.0.1 (``proposedContent``) for
+  an envelope — the shapes Rekor's OpenAPI types and sigstore-js's ``toProposedEntry`` use.
+* :func:`tlog_entry_from_rekor` turns one Rekor v1 ``LogEntry`` answer into the bundle's
+  ``TransparencyLogEntry`` (protobuf-specs ``sigstore_rekor.proto``; int64 fields as JSON
+  strings, bytes as base64; Rekor's hex hashes decoded).
+* :func:`check_entry_bodies` checks that each entry's ``canonicalizedBody`` is about this
+  bundle's signature and digest (payload hash for DSSE), so a log entry cannot vouch for other
+  content (the class of CVE-2022-36056).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from liturgia.errors import BundleError
+from liturgia.sign.bundle import Bundle, HashAlgorithm
+from liturgia.sign.keys import PublicKey
+
+__all__ = ["check_entry_bodies", "proposed_entry", "tlog_entry_from_rekor"]
+
+HASHEDREKORD = ("hashedrekord", "0.0.1")
+DSSE = ("dsse", "0.0.1")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def proposed_entry(bundle: Bundle, public_key: PublicKey) -> dict[str, Any]:
+    """The Rekor v1 proposed entry for ``bundle`` signed by ``public_key``.
+
+    Raises:
+        BundleError: a message signature whose digest is not SHA2_256 (hashedrekord v0.0.1
+            records sha256 digests of the artifact here).
+    """
+    key = _b64(public_key.pem)
+    if bundle.envelope is not None:
+        return {
+            "apiVersion": DSSE[1],
+            "kind": DSSE[0],
+            "spec": {
+                "proposedContent": {
+                    "envelope": bundle.envelope.to_json().decode("utf-8"),
+                    "verifiers": [key],
+                }
+            },
+        }
+    signature = bundle.message_signature
+    if signature is None:  # pragma: no cover - parse_bundle guarantees one of the two
+        raise BundleError("bundle has no content")
+    if signature.algorithm is not HashAlgorithm.SHA2_256:
+        raise BundleError(
+            f"hashedrekord entries need a SHA2_256 digest, the bundle has "
+            f"{signature.algorithm.value}"
+        )
+    return {
+        "apiVersion": HASHEDREKORD[1],
+        "kind": HASHEDREKORD[0],
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": signature.digest.hex()}},
+            "signature": {"content": _b64(signature.signature), "publicKey": {"content": key}},
+        },
+    }
+
+
+def _hex_to_b64(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise BundleError(f"log entry: {what} is not a hex string")
+    try:
+        return _b64(bytes.fromhex(value))
+    except ValueError as exc:
+        raise BundleError(f"log entry: {what} is not hex") from exc
+
+
+def _int(value: Any, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BundleError(f"log entry: {what} is not a non-negative integer")
+    return str(value)
+
+
+def tlog_entry_from_rekor(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Convert one Rekor v1 ``LogEntry`` value into a bundle ``TransparencyLogEntry``.
+
+    Args:
+        entry: the object under the entry's UUID in Rekor's answer: ``body`` (base64 canonical
+            JSON), ``integratedTime``, ``logID`` (hex), ``logIndex`` (global),
+            ``verification.signedEntryTimestamp`` and ``verification.inclusionProof``
+            (``logIndex`` tree-local, ``rootHash``, ``treeSize``, ``hashes`` hex, ``checkpoint``).
+
+    Raises:
+        BundleError: a field is missing or ill-typed.
+    """
+    body = entry.get("body")
+    if not isinstance(body, str):
+        raise BundleError("log entry: body is missing")
+    try:
+        decoded = json.loads(base64.b64decode(body, validate=True))
+        kind, version = decoded["kind"], decoded["apiVersion"]
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise BundleError("log entry: body is not base64 JSON with kind and apiVersion") from exc
+    verification = entry.get("verification")
+    if not isinstance(verification, dict):
+        raise BundleError("log entry: verification is missing")
+    result: dict[str, Any] = {
+        "logIndex": _int(entry.get("logIndex"), "logIndex"),
+        "logId": {"keyId": _hex_to_b64(entry.get("logID"), "logID")},
+        "kindVersion": {"kind": str(kind), "version": str(version)},
+        "integratedTime": _int(entry.get("integratedTime"), "integratedTime"),
+    }
+    set_value = verification.get("signedEntryTimestamp")
+    if isinstance(set_value, str) and set_value:
+        result["inclusionPromise"] = {"signedEntryTimestamp": set_value}
+    proof = verification.get("inclusionProof")
+    if isinstance(proof, dict):
+        hashes = proof.get("hashes", [])
+        if not isinstance(hashes, list):
+            raise BundleError("log entry: inclusionProof.hashes is not a list")
+        checkpoint = proof.get("checkpoint")
+        if not isinstance(checkpoint, str):
+            raise BundleError("log entry: inclusionProof.checkpoint is missing")
+        result["inclusionProof"] = {
+            "logIndex": _int(proof.get("logIndex"), "inclusionProof.logIndex"),
+            "rootHash": _hex_to_b64(proof.get("rootHash"), "inclusionProof.rootHash"),
+            "treeSize": _int(proof.get("treeSize"), "inclusionProof.treeSize"),
+            "hashes": [_hex_to_b64(h, "inclusionProof.hashes[]") for h in hashes],
+            "checkpoint": {"envelope": checkpoint},
+        }
+    result["canonicalizedBody"] = body
+    return result
+
+
+def _body(entry: Mapping[str, Any], name: str, index: int) -> dict[str, Any]:
+    raw = entry.get("canonicalizedBody")
+    try:
+        body = json.loads(base64.b64decode(str(raw), validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise BundleError(f"{name}: tlogEntries[{index}].canonicalizedBody is malformed") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("spec"), dict):
+        raise BundleError(f"{name}: tlogEntries[{index}].canonicalizedBody has no spec")
+    return body
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _same(expected: bytes, recorded: Any, decode: str) -> bool:
+    try:
+        actual = bytes.fromhex(recorded) if decode == "hex" else base64.b64decode(recorded)
+    except (ValueError, TypeError, binascii.Error):  # not hex/base64, or not a string
+        return False
+    return hmac.compare_digest(expected, actual)
+
+
+def check_entry_bodies(bundle: Bundle, *, name: str = "bundle") -> None:
+    """Check that every log entry's body is about this bundle's signature and digest.
+
+    Raises:
+        BundleError: an entry of another kind than the content, or whose body records another
+            signature, digest or payload hash.
+    """
+    for index, entry in enumerate(bundle.tlog_entries):
+        body = _body(entry, name, index)
+        spec = body["spec"]
+        where = f"{name}: tlogEntries[{index}]"
+        if bundle.message_signature is not None:
+            if body.get("kind") != HASHEDREKORD[0]:
+                raise BundleError(f"{where} is a {body.get('kind')!r} entry, not hashedrekord")
+            signature = _dig(spec, "signature", "content")
+            digest = _dig(spec, "data", "hash", "value")
+            if not _same(bundle.message_signature.signature, signature, "b64"):
+                raise BundleError(f"{where}: the log entry records another signature")
+            if not _same(bundle.message_signature.digest, digest, "hex"):
+                raise BundleError(f"{where}: the log entry records another digest")
+        elif bundle.envelope is not None:
+            if body.get("kind") != DSSE[0]:
+                raise BundleError(f"{where} is a {body.get('kind')!r} entry, not dsse")
+            signatures = spec.get("signatures")
+            payload_hash = _dig(spec, "payloadHash", "value")
+            if (
+                not isinstance(signatures, list)
+                or len(signatures) != 1
+                or not _same(
+                    bundle.envelope.signatures[0].sig, _dig(signatures[0], "signature"), "b64"
+                )
+            ):
+                raise BundleError(f"{where}: the log entry records another signature")
+            if not _same(hashlib.sha256(bundle.envelope.payload).digest(), payload_hash, "hex"):
+                raise BundleError(f"{where}: the log entry records another payload hash")
