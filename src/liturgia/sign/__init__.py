@@ -3,9 +3,23 @@
 Typical use::
 
     generate_key_pair(Path("cosign.key"), Path("cosign.pub"), password=b"...")
-    signer = load_signer("cosign.key", password=b"...")
+    signer = load_signer("cosign.key", password=b"...")       # or hashivault://K, pkcs11:...
     bundle = sign_file(Path("dist/app.whl"), signer)          # -> bundle JSON bytes
     verify_file_bundle(Path("dist/app.whl"), bundle, load_public_key(Path("cosign.pub")))
+
+Interoperability, as tested (tests/integration/sign, tests/unit/sign):
+
+* cosign's own encrypted test keys load here and derive its ``.pub`` files byte for byte; the
+  SEC1 key cosign refuses is refused. Our keys use the same container (scrypt N=32768, r=8,
+  p=1; NaCl secretbox; PKCS#8 inside; label ``ENCRYPTED SIGSTORE PRIVATE KEY``).
+* sigstore-js (@sigstore/verify 3.1.1) verifies our P-256 message-signature and DSSE bundles
+  offline with ``--tlog 0 --ts 0`` and rejects every tampered variant. It verifies DSSE with
+  SHA-256 whatever the curve (so P-384 DSSE fails there) and cannot verify Ed25519 message
+  signatures: P-256, the default, is the interoperable choice.
+* securesystemslib verifies our DSSE envelopes; sigstore-protobuf-specs reads every bundle and
+  TrustedRoot field we write and writes the same JSON back.
+* sigstore-python (4.5) accepts only certificate-based bundles: it refuses key-based bundles
+  like ours when loading them ("expected certificate in bundle"), so it cannot verify them.
 """
 
 from __future__ import annotations

@@ -18,10 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pkcs11
 import pytest
-from pkcs11 import Attribute, KeyType
-from pkcs11.util.ec import encode_named_curve_parameters
 
 from liturgia.sign.backends.pkcs11 import DEFAULT_MODULE
 
@@ -141,6 +138,11 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             capture_output=True,
             timeout=60,
         )
+        # Imported here so the other integration tests still run without python-pkcs11.
+        import pkcs11  # noqa: PLC0415
+        from pkcs11 import Attribute, KeyType  # noqa: PLC0415
+        from pkcs11.util.ec import encode_named_curve_parameters  # noqa: PLC0415
+
         lib = pkcs11.lib(DEFAULT_MODULE)
         lib.reinitialize()
         with lib.get_token(token_label="release").open(rw=True, user_pin=PIN) as session:
