@@ -15,7 +15,10 @@ Interoperability, as tested (tests/integration/sign, tests/unit/sign):
 * sigstore-js (@sigstore/verify 3.1.1) verifies our P-256 message-signature and DSSE bundles
   offline with ``--tlog 0 --ts 0`` and rejects every tampered variant. It verifies DSSE with
   SHA-256 whatever the curve (so P-384 DSSE fails there) and cannot verify Ed25519 message
-  signatures: P-256, the default, is the interoperable choice.
+  signatures: P-256, the default, is the interoperable choice. With a log entry made from
+  :func:`tlog_entry_from_rekor` (a Rekor-v1-shaped answer: SET, inclusion proof, checkpoint)
+  and :func:`trusted_root_json` listing the log's key, it passes with its default policy and
+  fails an entry about other content, a bad SET, proof or checkpoint, or another log's key.
 * securesystemslib verifies our DSSE envelopes; sigstore-protobuf-specs reads every bundle and
   TrustedRoot field we write and writes the same JSON back.
 * sigstore-python (4.5) accepts only certificate-based bundles: it refuses key-based bundles

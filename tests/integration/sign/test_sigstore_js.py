@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,27 +30,6 @@ from liturgia.sign.backends.file import FileSigner
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 PEER = PROJECT_ROOT.parent / "shared" / "peers" / "sigstore-js"
-
-
-@pytest.fixture(scope="session")
-def sigstore_js() -> Path:
-    """The folder holding an installed sigstore-js and verify.js."""
-    for tool in ("node", "npm"):
-        assert shutil.which(tool), f"{tool} is needed (apt-get install nodejs npm)"
-    base = Path(
-        os.environ.get("LITURGIA_PEERS_DIR") or Path(tempfile.gettempdir()) / "liturgia-peers"
-    )
-    target = base / "sigstore-js"
-    result = subprocess.run(
-        ["bash", str(PEER / "install.sh"), str(target)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert (target / "node_modules" / "@sigstore" / "verify").is_dir()
-    return target
 
 
 @pytest.fixture
