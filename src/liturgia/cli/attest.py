@@ -75,7 +75,8 @@ def register(subparsers: Any) -> None:
         "-o",
         "--output",
         type=Path,
-        help="bundle path (default: FIRST_SUBJECT.intoto.sigstore.json)",
+        help="bundle path (default: FIRST_SUBJECT.intoto.json, a Sigstore bundle holding the "
+        "DSSE envelope; not *.sigstore.json, which names artifact signatures)",
     )
     parser.set_defaults(func=run)
 
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     signer = sign.load_signer(args.key, password=password_for_key(args.key))
     bundle = provenance.attest(statement, signer)
     first: Path = args.subjects[0]
-    target: Path = args.output or first.with_name(first.name + ".intoto.sigstore.json")
+    target: Path = args.output or first.with_name(first.name + ".intoto.json")
     atomic_write_bytes(target, bundle)
     sys.stdout.write(f"{target}\n")
     stderr_console().print(

@@ -151,7 +151,7 @@ def test_attest_and_verify_attestation(
     args = ["attest", str(subject), "--predicate", str(predicate), "--type", "cyclonedx"]
     assert main([*args, "--key", key]) == 0
     bundle = Path(capsys.readouterr().out.strip())
-    assert bundle == tmp_path / "app.whl.intoto.sigstore.json"
+    assert bundle == tmp_path / "app.whl.intoto.json"
     check = ["verify-attestation", str(subject), "--bundle", str(bundle), "--key", pub]
     assert main([*check, "--type", "https://cyclonedx.org/bom"]) == 0
     statement = json.loads(capsys.readouterr().out)
