@@ -3,7 +3,8 @@
 Layers, bottom up: :mod:`.merkle` (pure hashing, proofs, verification), :mod:`.tiles` (stored
 subtree hashes and proofs served from them), :mod:`.checkpoint` (C2SP checkpoints in signed
 notes), :mod:`.storage` (the backend contract, memory and SQLite backends), :mod:`.sequencer`
-(durable batched writes, integration, signing, startup verification).
+(durable batched writes, integration, signing, startup verification), :mod:`.rekor` (Rekor v1
+entry IDs, signed entry timestamps, REST and bundle shapes, offline entry verification).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from liturgia.tlog.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from liturgia.tlog.rekor import InclusionProof, LogEntry, verify_log_entry
 from liturgia.tlog.sequencer import Sequencer, StoredTree, verify_stored_tree
 from liturgia.tlog.storage import Assigned, LogStorage, MemoryStorage, TreeState
 from liturgia.tlog.tiles import TileKey, TileTree
@@ -49,6 +51,8 @@ __all__ = [
     "EcdsaNoteVerifier",
     "Ed25519NoteSigner",
     "Ed25519NoteVerifier",
+    "InclusionProof",
+    "LogEntry",
     "LogStorage",
     "MemoryStorage",
     "NoteSigner",
@@ -73,5 +77,6 @@ __all__ = [
     "verifier_for",
     "verify_consistency",
     "verify_inclusion",
+    "verify_log_entry",
     "verify_stored_tree",
 ]
