@@ -6,8 +6,10 @@ versions still load); the result is a tree of frozen dataclasses that matching r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import (
@@ -20,6 +22,7 @@ from pydantic import (
 )
 
 from liturgia.vuln.ecosystems import canonical_ecosystem
+from liturgia.vuln.versions import ordering_for
 
 __all__ = [
     "Advisory",
@@ -28,6 +31,7 @@ __all__ = [
     "RangeEvent",
     "advisory_from_dict",
     "advisory_to_dict",
+    "canonical_versions",
     "parse_osv_record",
 ]
 
@@ -67,6 +71,9 @@ class AffectedPackage:
         ranges: the ranges, in source order.
         versions: the enumerated ``versions`` list, as written.
         severity: per-package ``severity[]`` as ``(type, score)`` pairs (overrides the record's).
+        canonical_versions: the ``versions`` entries valid in the ecosystem's ordering, in
+            canonical text form (precomputed by the index so lookups parse nothing), or
+            ``None`` when not computed yet.
     """
 
     ecosystem: str
@@ -75,6 +82,7 @@ class AffectedPackage:
     ranges: tuple[AffectedRange, ...] = ()
     versions: tuple[str, ...] = ()
     severity: tuple[tuple[str, str], ...] = ()
+    canonical_versions: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,6 +281,18 @@ def parse_osv_record(data: object, *, source: str) -> Advisory:
     )
 
 
+def canonical_versions(ecosystem: str, versions: tuple[str, ...]) -> tuple[str, ...]:
+    """Canonical forms of the ``versions`` entries valid in the ecosystem's ordering."""
+    ordering = ordering_for(ecosystem, "ECOSYSTEM")
+    found: dict[str, None] = {}
+    for version in versions:
+        try:
+            found[ordering.canonical(version)] = None
+        except ValueError:
+            continue
+    return tuple(found)
+
+
 def advisory_to_dict(advisory: Advisory) -> dict[str, Any]:
     """Return a compact JSON-ready form of an advisory (the index's storage format)."""
     return {
@@ -292,6 +312,11 @@ def advisory_to_dict(advisory: Advisory) -> dict[str, Any]:
                 "name": a.name,
                 "purl": a.purl,
                 "versions": list(a.versions),
+                "canonical_versions": list(
+                    a.canonical_versions
+                    if a.canonical_versions is not None
+                    else canonical_versions(a.ecosystem, a.versions)
+                ),
                 "severity": [list(pair) for pair in a.severity],
                 "ranges": [
                     {
@@ -307,8 +332,22 @@ def advisory_to_dict(advisory: Advisory) -> dict[str, Any]:
     }
 
 
-def advisory_from_dict(data: dict[str, Any]) -> Advisory:
-    """Rebuild an advisory from :func:`advisory_to_dict` output (trusted, already validated)."""
+@lru_cache(maxsize=65536)
+def _event(kind: str, version: str) -> RangeEvent:
+    # Events are immutable values: share identical ones ("introduced 0" is in most records).
+    return RangeEvent(kind=kind, version=version)
+
+
+def advisory_from_dict(
+    data: dict[str, Any], *, keep: Callable[[str, str, str | None], bool] | None = None
+) -> Advisory:
+    """Rebuild an advisory from :func:`advisory_to_dict` output (trusted, already validated).
+
+    Args:
+        data: the stored form.
+        keep: when given, only ``affected`` entries for which ``keep(ecosystem, name, purl)``
+            is true are rebuilt (a lookup needs the entries of one package only).
+    """
     return Advisory(
         id=data["id"],
         aliases=tuple(data["aliases"]),
@@ -326,16 +365,18 @@ def advisory_from_dict(data: dict[str, Any]) -> Advisory:
                 name=a["name"],
                 purl=a["purl"],
                 versions=tuple(a["versions"]),
+                canonical_versions=tuple(a["canonical_versions"]),
                 severity=tuple((kind, score) for kind, score in a["severity"]),
                 ranges=tuple(
                     AffectedRange(
                         type=r["type"],
                         repo=r["repo"],
-                        events=tuple(RangeEvent(kind=k, version=v) for k, v in r["events"]),
+                        events=tuple(_event(k, v) for k, v in r["events"]),
                     )
                     for r in a["ranges"]
                 ),
             )
             for a in data["affected"]
+            if keep is None or keep(a["ecosystem"], a["name"], a["purl"])
         ),
     )

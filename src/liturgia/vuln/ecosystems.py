@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from packageurl import PackageURL
 
@@ -115,6 +116,7 @@ def normalize_name(ecosystem: str, name: str) -> str:
             return stripped
 
 
+@lru_cache(maxsize=65536)
 def package_from_purl(purl: str) -> tuple[PackageKey, str | None]:
     """Map a Package URL to the OSV package it names, and its version.
 

@@ -22,7 +22,7 @@ import json
 import os
 import sqlite3
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from liturgia.errors import InputError, StorageError
 from liturgia.vuln.advisory import Advisory, advisory_from_dict, advisory_to_dict
 from liturgia.vuln.database import OSV_SUFFIXES, AdvisoryDatabase, DatabaseInfo, advisory_keys
 from liturgia.vuln.database import read_osv_file as _read_osv
-from liturgia.vuln.ecosystems import PackageKey
+from liturgia.vuln.ecosystems import PackageKey, normalize_name, package_from_purl
 from liturgia.vuln.rustsec import parse_rustsec_advisory
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "import_advisories",
     "open_index",
     "read_advisory_source",
+    "store_advisories",
 ]
 
 SCHEMA_VERSION = "1"
@@ -206,18 +207,26 @@ def _connect(path: Path, *, write: bool) -> sqlite3.Connection:
     return connection
 
 
-def import_advisories(index: Path, source: Path) -> ImportResult:
-    """Import the advisories under ``source`` into the index at ``index`` (created if missing).
+def store_advisories(
+    index: Path, advisories: Iterable[Advisory], *, origin: str
+) -> tuple[int, int, int]:
+    """Store parsed advisories in the index (created if missing), in one transaction.
+
+    Of two versions of one id the newer ``modified`` is kept; a withdrawn record replaces its
+    earlier version and is not indexed by package.
+
+    Args:
+        index: the index file.
+        advisories: what to store.
+        origin: the source label counted by ``vulndb status``.
+
+    Returns:
+        ``(stored, unchanged, withdrawn)`` counts.
 
     Raises:
-        InputError: ``source`` is missing, corrupt, or holds no valid advisory (nothing is
-            written then); ``index`` is not an advisory index.
+        InputError: ``index`` is not an advisory index.
         StorageError: the index cannot be written.
     """
-    advisories, warnings, files = read_advisory_source(source)
-    if not advisories:
-        detail = f" (first problem: {sorted(warnings)[0]})" if warnings else ""
-        raise InputError(f"{source}: no valid advisories among {files} files{detail}")
     connection = _connect(index, write=True)
     imported = unchanged = withdrawn = 0
     try:
@@ -243,7 +252,7 @@ def import_advisories(index: Path, source: Path) -> ImportResult:
                         advisory.id,
                         advisory.modified,
                         1 if advisory.withdrawn else 0,
-                        str(source),
+                        origin,
                         json.dumps(advisory_to_dict(advisory), separators=(",", ":")),
                     ),
                 )
@@ -259,6 +268,22 @@ def import_advisories(index: Path, source: Path) -> ImportResult:
         raise StorageError(f"{index}: cannot write advisory index: {exc}") from exc
     finally:
         connection.close()
+    return imported, unchanged, withdrawn
+
+
+def import_advisories(index: Path, source: Path) -> ImportResult:
+    """Import the advisories under ``source`` into the index at ``index`` (created if missing).
+
+    Raises:
+        InputError: ``source`` is missing, corrupt, or holds no valid advisory (nothing is
+            written then); ``index`` is not an advisory index.
+        StorageError: the index cannot be written.
+    """
+    advisories, warnings, files = read_advisory_source(source)
+    if not advisories:
+        detail = f" (first problem: {sorted(warnings)[0]})" if warnings else ""
+        raise InputError(f"{source}: no valid advisories among {files} files{detail}")
+    imported, unchanged, withdrawn = store_advisories(index, advisories, origin=str(source))
     return ImportResult(
         source=str(source),
         files=files,
@@ -322,7 +347,18 @@ class IndexedAdvisoryDatabase(AdvisoryDatabase):
             ).fetchall()
         except sqlite3.Error as exc:
             raise StorageError(f"{self._path}: cannot read advisory index: {exc}") from exc
-        return [advisory_from_dict(json.loads(row[0])) for row in rows]
+
+        def keep(ecosystem: str, name: str, purl: str | None) -> bool:
+            if ecosystem == key.ecosystem and normalize_name(ecosystem, name) == key.name:
+                return True
+            if purl:
+                try:
+                    return package_from_purl(purl)[0] == key
+                except ValueError:
+                    return False
+            return False
+
+        return [advisory_from_dict(json.loads(row[0]), keep=keep) for row in rows]
 
     def close(self) -> None:
         """Close the connection."""

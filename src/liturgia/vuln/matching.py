@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from liturgia.vuln.advisory import Advisory, AffectedPackage, AffectedRange
+from liturgia.vuln.advisory import Advisory, AffectedPackage, AffectedRange, canonical_versions
 from liturgia.vuln.versions import VersionOrdering, ordering_for
 
 __all__ = ["CompiledEntry", "CompiledRange", "VersionKeys", "compile_entry"]
@@ -28,12 +28,22 @@ _KIND_ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2, "limit": 3}
 class VersionKeys:
     """Memoizes one version's key under each ordering (orderings differ per range type)."""
 
-    __slots__ = ("_cache", "version")
+    __slots__ = ("_cache", "_canonical", "version")
 
     def __init__(self, version: str) -> None:
         """Create the memo for ``version``."""
         self.version = version
         self._cache: dict[str, Any] = {}
+        self._canonical: dict[str, str | None] = {}
+
+    def canonical(self, ordering: VersionOrdering) -> str | None:
+        """Return the canonical text under ``ordering``, or ``None`` when invalid there."""
+        if ordering.name not in self._canonical:
+            try:
+                self._canonical[ordering.name] = ordering.canonical(self.version)
+            except ValueError:
+                self._canonical[ordering.name] = None
+        return self._canonical[ordering.name]
 
     def key(self, ordering: VersionOrdering) -> Any:
         """Return the key under ``ordering``, or ``None`` when the version is invalid there."""
@@ -82,7 +92,7 @@ class CompiledEntry:
         affected: the entry.
         ranges: the evaluable ranges.
         ordering: the ecosystem ordering used for the ``versions`` list.
-        version_keys: keys of the ``versions`` entries valid under ``ordering``.
+        version_canon: canonical forms of the ``versions`` entries valid under ``ordering``.
         version_strings: the ``versions`` entries as written (exact-string fallback).
         problems: why parts of the entry could not be evaluated (one line each).
     """
@@ -91,14 +101,14 @@ class CompiledEntry:
     affected: AffectedPackage
     ranges: tuple[CompiledRange, ...]
     ordering: VersionOrdering
-    version_keys: frozenset[Any] = field(default_factory=frozenset)
+    version_canon: frozenset[str] = field(default_factory=frozenset)
     version_strings: frozenset[str] = field(default_factory=frozenset)
     problems: tuple[str, ...] = ()
 
     def needs_ordering(self) -> tuple[VersionOrdering, ...]:
         """The orderings under which a queried version must parse to evaluate this entry."""
         orderings = {r.ordering.name: r.ordering for r in self.ranges}
-        if self.version_keys:
+        if self.version_canon:
             orderings.setdefault(self.ordering.name, self.ordering)
         return tuple(orderings.values())
 
@@ -110,8 +120,7 @@ class CompiledEntry:
         """
         if version.version in self.version_strings:
             return True
-        key = version.key(self.ordering)
-        if key is not None and key in self.version_keys:
+        if self.version_canon and version.canonical(self.ordering) in self.version_canon:
             return True
         for compiled in self.ranges:
             range_key = version.key(compiled.ordering)
@@ -179,12 +188,9 @@ def compile_entry(advisory: Advisory, affected: AffectedPackage) -> CompiledEntr
         if compiled is not None:
             ranges.append(compiled)
     ordering = ordering_for(affected.ecosystem, "ECOSYSTEM")
-    keys = set()
-    for version in affected.versions:
-        try:
-            keys.add(ordering.key(version))
-        except ValueError:
-            continue
+    canon = affected.canonical_versions
+    if canon is None:
+        canon = canonical_versions(affected.ecosystem, affected.versions)
     if has_git and not affected.versions and not ranges:
         problems.append("only GIT ranges and no versions list: cannot be evaluated offline")
     return CompiledEntry(
@@ -192,7 +198,7 @@ def compile_entry(advisory: Advisory, affected: AffectedPackage) -> CompiledEntr
         affected=affected,
         ranges=tuple(ranges),
         ordering=ordering,
-        version_keys=frozenset(keys),
+        version_canon=frozenset(canon),
         version_strings=frozenset(affected.versions),
         problems=tuple(problems),
     )

@@ -386,7 +386,7 @@ def _scan_one(
                 references=tuple(dict.fromkeys(r for adv in advisories for r in adv.references)),
             )
         )
-    for advisory in {entry.advisory.id: entry.advisory for entry in entries}.values():
+    for advisory in {e.advisory.id: e.advisory for es in matched.values() for e in es}.values():
         _assessment, problems = assess_severity(advisory.severity, advisory.database_severity)
         for problem in problems:
             warnings.add(f"{advisory.source}: {advisory.id}: {problem}")

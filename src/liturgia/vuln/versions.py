@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
+from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
 __all__ = [
@@ -68,6 +70,14 @@ class VersionOrdering(Protocol):
         """
         ...
 
+    def canonical(self, version: str) -> str:
+        """Return a string equal for two versions iff their keys are equal.
+
+        Raises:
+            ValueError: ``version`` is not a version of this ordering.
+        """
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Pep440Ordering:
@@ -86,6 +96,14 @@ class Pep440Ordering:
         except InvalidVersion as exc:
             raise ValueError(f"{version!r} is not a valid PEP 440 version") from exc
 
+    def canonical(self, version: str) -> str:
+        """PEP 440 normal form without trailing zero release parts (``3.2.0`` -> ``3.2``).
+
+        Raises:
+            ValueError: not a valid PEP 440 version.
+        """
+        return canonicalize_version(self.key(version), strip_trailing_zero=True)
+
 
 _SEMVER = re.compile(
     r"^v?(?P<release>\d+(?:\.\d+)*)(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+(?P<build>[0-9A-Za-z.-]+))?$"
@@ -103,6 +121,7 @@ def _release_tuple(parts: list[int]) -> tuple[int, ...]:
     return tuple(padded)
 
 
+@lru_cache(maxsize=65536)
 def _semver_key(version: str, *, fold_case: bool) -> SemverKey:
     match = _SEMVER.match(version.strip())
     if match is None:
@@ -143,6 +162,14 @@ class SemverOrdering:
         """
         return _semver_key(version, fold_case=self.fold_case)
 
+    def canonical(self, version: str) -> str:
+        """The key's text form: equal iff the keys are equal.
+
+        Raises:
+            ValueError: not a version of this ordering.
+        """
+        return repr(self.key(version))
+
 
 _GO_TOOLCHAIN = re.compile(
     r"^go(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?"
@@ -169,6 +196,14 @@ class GoOrdering:
             if toolchain["kind"]:
                 text += f"-{toolchain['kind']}.{toolchain['num']}"
         return _semver_key(text, fold_case=False)
+
+    def canonical(self, version: str) -> str:
+        """The key's text form: equal iff the keys are equal.
+
+        Raises:
+            ValueError: not a version of this ordering.
+        """
+        return repr(self.key(version))
 
 
 _TOKEN = re.compile(r"\d+|[A-Za-z]+")
@@ -218,6 +253,14 @@ class GenericOrdering:
         # The end of the version sorts between pre-release words and post/numbers.
         key.append((1, 0, ""))
         return tuple(key)
+
+    def canonical(self, version: str) -> str:
+        """The key's text form: equal iff the keys are equal.
+
+        Raises:
+            ValueError: not a version of this ordering.
+        """
+        return repr(self.key(version))
 
 
 _PEP440 = Pep440Ordering()

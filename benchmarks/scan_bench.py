@@ -1,0 +1,184 @@
+"""Scan benchmark: corpus import, a 10,000-component scan, and per-component cost vs index size.
+
+Run: ``.venv/bin/python benchmarks/scan_bench.py [--corpus ../shared/corpus/osv]``
+
+1. Imports the whole OSV corpus (PyPA, Go vulndb, GHSA, RustSec) into a fresh SQLite index.
+2. Builds 10,000 components: every package the index names (at a version inside an advisory
+   range when one is known, so the scan finds real matches), padded with unknown packages.
+3. Scans them warm (index file in the OS cache, fresh database object) and reports the time.
+4. Builds an index ten times larger (the corpus plus nine renamed copies of every advisory) and
+   scans the same components: the per-component cost should stay flat (indexed lookups).
+5. The release's scan stage for examples/vertice: load its OSV folder cold and scan its
+   catalog.
+
+Prints each figure and the ratios; exits 1 when a target is missed (10k warm scan >= 1 s,
+tenfold growth ratio >= 2, vertice scan stage >= 2 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from liturgia.model import Component
+from liturgia.vuln import load_osv_directories, scan
+from liturgia.vuln.advisory import Advisory
+from liturgia.vuln.index import (
+    import_advisories,
+    open_index,
+    read_advisory_source,
+    store_advisories,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ("pypi", "go", "ghsa", "rustsec")
+
+
+def _components(corpus: Path, count: int) -> list[Component]:
+    components: list[Component] = []
+    seen: set[tuple[str, str]] = set()
+    for source in SOURCES:
+        advisories, _warnings, _files = read_advisory_source(corpus / source)
+        for advisory in advisories:
+            if advisory.withdrawn:
+                continue
+            for affected in advisory.affected:
+                key = (affected.ecosystem, affected.name)
+                if key in seen:
+                    continue
+                seen.add(key)
+                version = "0.0.1"
+                for rng in affected.ranges:
+                    for event in rng.events:
+                        if event.kind == "fixed":
+                            version = event.version
+                components.append(
+                    Component(
+                        name=affected.name,
+                        version=version,
+                        ecosystem=affected.ecosystem,
+                        bom_ref=f"c{len(components)}",
+                    )
+                )
+                if len(components) >= count:
+                    return components
+    while len(components) < count:
+        index = len(components)
+        components.append(
+            Component(
+                name=f"unknown-package-{index}",
+                version="1.0.0",
+                ecosystem=("PyPI", "npm", "Go", "crates.io")[index % 4],
+                bom_ref=f"c{index}",
+            )
+        )
+    return components
+
+
+def _copies(advisories: list[Advisory], copy: int) -> list[Advisory]:
+    out: list[Advisory] = []
+    for advisory in advisories:
+        affected = tuple(
+            dataclasses.replace(a, name=f"{a.name}-copy{copy}", purl=None)
+            for a in advisory.affected
+        )
+        out.append(dataclasses.replace(advisory, id=f"{advisory.id}-copy{copy}", affected=affected))
+    return out
+
+
+def _timed_scan(index: Path, components: list[Component], runs: int = 3) -> tuple[float, int]:
+    """Best of ``runs`` warm scans, each with a fresh database object (no compile cache)."""
+    database = open_index(index)
+    scan(components, database)  # warm the OS cache
+    database.close()
+    best, findings = float("inf"), 0
+    for _ in range(runs):
+        database = open_index(index)
+        start = time.perf_counter()
+        report = scan(components, database)
+        best = min(best, time.perf_counter() - start)
+        database.close()
+        findings = len(report.findings)
+    return best, findings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "osv")
+    parser.add_argument("--components", type=int, default=10_000)
+    args = parser.parse_args()
+    failed = False
+    with tempfile.TemporaryDirectory() as folder:
+        index = Path(folder) / "index.sqlite3"
+        start = time.perf_counter()
+        records = 0
+        for source in SOURCES:
+            records += import_advisories(index, args.corpus / source).imported
+        import_seconds = time.perf_counter() - start
+        print(f"import: {records} records from {len(SOURCES)} sources in {import_seconds:.2f} s")
+
+        components = _components(args.corpus, args.components)
+        seconds, findings = _timed_scan(index, components)
+        per_component = seconds / len(components) * 1e6
+        print(
+            f"scan (warm, {len(components)} components, all with advisories where the corpus "
+            f"has them, index 1x): {seconds:.3f} s, {per_component:.1f} us/component, "
+            f"{findings} findings"
+        )
+        failed |= seconds >= 1.0
+        mixed = list(components[:500])
+        mixed += [
+            Component(name=f"clean-{i}", version="1.0.0", ecosystem="npm", bom_ref=f"m{i}")
+            for i in range(args.components - len(mixed))
+        ]
+        mixed_seconds, mixed_findings = _timed_scan(index, mixed)
+        print(
+            f"scan (warm, {len(mixed)} components, 500 with advisories, index 1x): "
+            f"{mixed_seconds:.3f} s, {mixed_findings} findings"
+        )
+
+        big = Path(folder) / "index10.sqlite3"
+        base: list[Advisory] = []
+        for source in SOURCES:
+            base.extend(read_advisory_source(args.corpus / source)[0])
+        store_advisories(big, base, origin="corpus")
+        for copy in range(1, 10):
+            store_advisories(big, _copies(base, copy), origin=f"copy{copy}")
+        big_db = open_index(big)
+        big_records = big_db.info.record_count
+        big_db.close()
+        big_seconds, big_findings = _timed_scan(big, components)
+        big_per = big_seconds / len(components) * 1e6
+        ratio = big_per / per_component
+        print(
+            f"scan (warm, {len(components)} components, index 10x = {big_records} records): "
+            f"{big_seconds:.3f} s, {big_per:.1f} us/component, {big_findings} findings"
+        )
+        print(f"ratio per-component cost 10x/1x: {ratio:.2f} (flat is ~1.0)")
+        failed |= ratio >= 2.0
+
+    vertice = ROOT / "examples" / "vertice"
+    if (vertice / "osv").is_dir():
+        from liturgia.sbom import catalog  # noqa: PLC0415
+
+        inventory = catalog([vertice])
+        start = time.perf_counter()
+        database = load_osv_directories([vertice / "osv"])
+        report = scan(inventory.components, database)
+        stage = time.perf_counter() - start
+        print(
+            f"vertice scan stage (cold folder load + scan of {len(inventory.components)} "
+            f"components): {stage:.3f} s, {len(report.findings)} findings"
+        )
+        failed |= stage >= 2.0
+    print("targets: 10k warm scan < 1 s, growth ratio < 2, vertice stage < 2 s:",
+          "MISSED" if failed else "met")  # fmt: skip
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
