@@ -60,6 +60,7 @@ __all__ = [
     "sign_note",
     "signer_for",
     "verifier_for",
+    "verify_checkpoint_consistency",
 ]
 
 #: Signed-note signature type of Ed25519.
@@ -495,3 +496,29 @@ def open_checkpoint(
     if origin is not None and checkpoint.origin != origin:
         raise ProofError(f"checkpoint origin is {checkpoint.origin!r}, expected {origin!r}")
     return checkpoint
+
+
+def verify_checkpoint_consistency(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:
+    """Verify that checkpoint ``new`` extends ``old``, as a monitor or witness does.
+
+    Both checkpoints must already be verified (:func:`open_checkpoint`). A smaller ``new`` is a
+    rollback; equal sizes need equal roots; an empty ``old`` is extended by anything.
+
+    Args:
+        old: the earlier checkpoint.
+        new: the later checkpoint.
+        proof: the log's consistency proof from ``old.size`` to ``new.size``.
+
+    Raises:
+        ProofError: different origins, a smaller tree (rollback), equal sizes with different
+            roots (a fork), or a consistency proof that does not verify (RFC 9162 §2.1.4.2).
+    """
+    if old.origin != new.origin:
+        raise ProofError(f"checkpoints of different logs: {old.origin!r} and {new.origin!r}")
+    if new.size < old.size:
+        raise ProofError(f"log shrank from {old.size} to {new.size} entries (rollback)")
+    if old.size == 0:
+        return
+    merkle.verify_consistency(
+        size1=old.size, size2=new.size, proof=proof, root1=old.root_hash, root2=new.root_hash
+    )

@@ -227,3 +227,27 @@ def test_signer_argument_errors() -> None:
         cp.sign_note(b"text", [signer])
     with pytest.raises(ProofError, match="control character"):
         cp.sign_note(b"te\x00xt\n", [signer])
+
+
+def test_checkpoint_consistency_as_a_monitor_checks_it() -> None:
+    leaves = [merkle.leaf_hash(b"%d" % i) for i in range(10)]
+
+    def head(n: int, origin: str = "o") -> cp.Checkpoint:
+        return cp.Checkpoint(origin=origin, size=n, root_hash=merkle.root_hash(leaves[:n]))
+
+    cp.verify_checkpoint_consistency(head(3), head(10), merkle.consistency_proof(leaves, 3))
+    cp.verify_checkpoint_consistency(head(0), head(10), ())
+    cp.verify_checkpoint_consistency(head(7), head(7), ())
+    with pytest.raises(ProofError, match="shrank from 10 to 3 entries"):
+        cp.verify_checkpoint_consistency(head(10), head(3), ())
+    with pytest.raises(ProofError, match="different logs"):
+        cp.verify_checkpoint_consistency(head(3, "a"), head(10, "b"), ())
+    forked = cp.Checkpoint(origin="o", size=7, root_hash=merkle.leaf_hash(b"fork"))
+    with pytest.raises(ProofError, match="roots differ"):
+        cp.verify_checkpoint_consistency(head(7), forked, ())
+    with pytest.raises(ProofError, match="yields root2"):
+        cp.verify_checkpoint_consistency(
+            head(3),
+            cp.Checkpoint(origin="o", size=10, root_hash=forked.root_hash),
+            merkle.consistency_proof(leaves, 3),
+        )
