@@ -293,8 +293,24 @@ def canonical_versions(ecosystem: str, versions: tuple[str, ...]) -> tuple[str, 
     return tuple(found)
 
 
+def _uncanonical(ecosystem: str, versions: tuple[str, ...]) -> list[str]:
+    ordering = ordering_for(ecosystem, "ECOSYSTEM")
+    kept: list[str] = []
+    for version in versions:
+        try:
+            ordering.canonical(version)
+        except ValueError:
+            kept.append(version)
+    return kept
+
+
 def advisory_to_dict(advisory: Advisory) -> dict[str, Any]:
-    """Return a compact JSON-ready form of an advisory (the index's storage format)."""
+    """Return the compact JSON-ready form of an advisory (the index's storage format).
+
+    ``versions`` entries are kept in canonical form only (``canonical_versions``), except those
+    the ecosystem's ordering cannot parse, which stay verbatim for exact-string matching; so
+    :func:`advisory_from_dict` returns an advisory that matches exactly as the original does.
+    """
     return {
         "id": advisory.id,
         "aliases": list(advisory.aliases),
@@ -311,7 +327,8 @@ def advisory_to_dict(advisory: Advisory) -> dict[str, Any]:
                 "ecosystem": a.ecosystem,
                 "name": a.name,
                 "purl": a.purl,
-                "versions": list(a.versions),
+                # Compact: entries with a canonical form are stored only in that form.
+                "versions": _uncanonical(a.ecosystem, a.versions),
                 "canonical_versions": list(
                     a.canonical_versions
                     if a.canonical_versions is not None

@@ -190,3 +190,27 @@ def test_memory_and_index_agree_on_pypi_pins(tmp_path: Path) -> None:
     assert [(f.id, f.aliases, f.fixed_versions) for f in from_index.findings] == [
         (f.id, f.aliases, f.fixed_versions) for f in from_folder.findings
     ]
+
+
+def test_versions_lists_survive_compact_storage(tmp_path: Path) -> None:
+    # The index keeps parseable versions in canonical form and the rest verbatim.
+    record = {
+        "id": "TEST-V",
+        "modified": "2024-01-01T00:00:00Z",
+        "affected": [
+            {"package": {"ecosystem": "PyPI", "name": "p"}, "versions": ["1.0", "weird-1"]}
+        ],
+    }
+    (tmp_path / "osv").mkdir()
+    (tmp_path / "osv" / "a.json").write_text(json.dumps(record))
+    index = tmp_path / "db.sqlite3"
+    import_advisories(index, tmp_path / "osv")
+    database = open_index(index)
+    components = [
+        Component(name="p", version=v, ecosystem="PyPI", bom_ref=v)
+        for v in ("1.0.0", "weird-1", "1.1")
+    ]
+    report = scan(components, database)
+    database.close()
+    assert [f.component_ref for f in report.findings] == ["1.0.0", "weird-1"]
+    assert [u.component_ref for u in report.unchecked] == ["weird-1"]
