@@ -37,6 +37,12 @@ SEEDS: dict[str, bytes] = {
         }
     ).encode(),
     "go.mod": GO_MOD.encode(),
+    "yarn.lock": (SBOM_CORPUS / "js/yarn/yarn.lock").read_bytes()[:6000],
+    "pnpm-lock.yaml": (SBOM_CORPUS / "js/pnpm/pnpm-lock.yaml").read_bytes()[:3000]
+    + b"\nsnapshots:\n  a@1.0.0:\n    dependencies:\n      b: 1.0.0(c@2)\n",
+    "Cargo.lock": (SBOM_CORPUS / "rust/Cargo.lock").read_bytes(),
+    "Gemfile.lock": (SBOM_CORPUS / "ruby/Gemfile.lock").read_bytes(),
+    "composer.lock": (SBOM_CORPUS / "php/composer.lock").read_bytes(),
     "x-1.0.dist-info/METADATA": (
         b"Metadata-Version: 2.4\nName: x\nVersion: 1.0\nLicense-Expression: MIT\n"
         b"Classifier: License :: OSI Approved :: MIT License\nRequires-Dist: y>=1; extra == 'z'\n"
@@ -95,10 +101,9 @@ def test_byte_mutations(
     check(cataloger, tmp_path / name, mutate(SEEDS[name], edits))
 
 
+JSON_NAMES = ("package-lock.json", "Pipfile.lock", "composer.lock")
 JSON_CATALOGERS = [
-    c
-    for c in default_catalogers()
-    if c.claims(Path("package-lock.json")) or c.claims(Path("Pipfile.lock"))
+    c for c in default_catalogers() if any(c.claims(Path(name)) for name in JSON_NAMES)
 ]
 
 

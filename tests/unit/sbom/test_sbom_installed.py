@@ -13,6 +13,7 @@ import pytest
 from liturgia.cli import main
 from liturgia.errors import InputError
 from liturgia.sbom import catalog
+from liturgia.sbom._licence import is_spdx_expression
 from liturgia.sbom._purl import pep503
 from liturgia.sbom.environments import python_site_packages, site_packages_of
 
@@ -167,3 +168,10 @@ def test_cli_python_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sbom", "--python", str(VENV / "bin" / "python"), "-o", "cyclonedx-json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert any(c["name"] == "packaging" for c in doc["components"])
+
+
+def test_spdx_expression_check() -> None:
+    assert is_spdx_expression("MIT OR Apache-2.0")
+    assert not is_spdx_expression("  ")
+    assert not is_spdx_expression("Apache License, Version 2.0")  # the library raises here
+    assert not is_spdx_expression("My Own Licence")

@@ -6,30 +6,40 @@ When two catalogers could claim a file the first listed wins (none overlap today
 from __future__ import annotations
 
 from liturgia.sbom.cataloger import Cataloger
+from liturgia.sbom.catalogers.cargo import CargoLockCataloger
+from liturgia.sbom.catalogers.composer import ComposerLockCataloger
+from liturgia.sbom.catalogers.gem import GemfileLockCataloger
 from liturgia.sbom.catalogers.gomod import GoModCataloger
 from liturgia.sbom.catalogers.installed import InstalledPythonCataloger
 from liturgia.sbom.catalogers.npm import NpmLockCataloger
 from liturgia.sbom.catalogers.pipenv import PipfileLockCataloger
+from liturgia.sbom.catalogers.pnpm import PnpmLockCataloger
 from liturgia.sbom.catalogers.poetry import PoetryLockCataloger
 from liturgia.sbom.catalogers.pyproject import PyprojectCataloger
 from liturgia.sbom.catalogers.requirements import RequirementsCataloger
 from liturgia.sbom.catalogers.uv import UvLockCataloger
+from liturgia.sbom.catalogers.yarn import YarnLockCataloger
 
 __all__ = [
+    "CargoLockCataloger",
+    "ComposerLockCataloger",
+    "GemfileLockCataloger",
     "GoModCataloger",
     "InstalledPythonCataloger",
     "NpmLockCataloger",
     "PipfileLockCataloger",
+    "PnpmLockCataloger",
     "PoetryLockCataloger",
     "PyprojectCataloger",
     "RequirementsCataloger",
     "UvLockCataloger",
+    "YarnLockCataloger",
     "default_catalogers",
 ]
 
 
 def default_catalogers() -> tuple[Cataloger, ...]:
-    """One instance of every cataloger, Python first, then JavaScript, then Go."""
+    """One instance of every cataloger: Python, JavaScript, Go, Rust, Ruby, PHP."""
     return (
         PyprojectCataloger(),
         RequirementsCataloger(),
@@ -38,5 +48,10 @@ def default_catalogers() -> tuple[Cataloger, ...]:
         PipfileLockCataloger(),
         InstalledPythonCataloger(),
         NpmLockCataloger(),
+        YarnLockCataloger(),
+        PnpmLockCataloger(),
         GoModCataloger(),
+        CargoLockCataloger(),
+        GemfileLockCataloger(),
+        ComposerLockCataloger(),
     )

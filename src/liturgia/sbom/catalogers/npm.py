@@ -16,6 +16,7 @@ folder walking up from the dependent. The root component comes from ``packages["
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,11 +25,20 @@ from liturgia.model import Component, ComponentType, Dependency, Scope
 from liturgia.sbom._purl import npm_purl, sri_hash
 from liturgia.sbom.cataloger import Cataloger, CatalogResult, as_dict, load_json, opt_str
 
-__all__ = ["NpmLockCataloger", "npm_component", "npm_licenses"]
+__all__ = ["NpmLockCataloger", "npm_component", "npm_licenses", "read_manifest"]
 
 ECOSYSTEM = "npm"
 _NM = "node_modules/"
 _DEP_FIELDS = ("dependencies", "optionalDependencies", "peerDependencies")
+
+
+def read_manifest(directory: Path) -> dict[str, Any] | None:
+    """``package.json`` in ``directory`` as an object, or ``None`` if absent or unreadable."""
+    try:
+        manifest = json.loads((directory / "package.json").read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def npm_licenses(entry: dict[str, Any]) -> tuple[str, ...]:
@@ -193,11 +203,8 @@ class NpmLockCataloger(Cataloger):
     def _v1_root(doc: dict[str, Any], path: Path) -> dict[str, Any]:
         """The root entry of a v1 lock: its name/version plus package.json's declared deps."""
         entry: dict[str, Any] = {"name": doc.get("name"), "version": doc.get("version")}
-        try:
-            manifest = load_json((path.parent / "package.json").read_bytes(), "package.json")
-        except (OSError, InputError):
-            manifest = None
-        if isinstance(manifest, dict):
+        manifest = read_manifest(path.parent)
+        if manifest is not None:
             for field in (*_DEP_FIELDS, "devDependencies"):
                 if isinstance(manifest.get(field), dict):
                     entry[field] = manifest[field]
