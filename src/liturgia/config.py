@@ -166,8 +166,11 @@ class LoadedConfig:
     project_dir: Path
 
     def resolve(self, relative: str) -> Path:
-        """Return ``relative`` (``~`` expanded) resolved against the project folder."""
-        return (self.project_dir / Path(relative).expanduser()).resolve()
+        """Return ``relative`` (``~`` expanded) made absolute against the project folder.
+
+        Symbolic links are not followed here (a link loop is reported by whoever reads the path).
+        """
+        return Path(os.path.normpath(self.project_dir / Path(relative).expanduser()))
 
 
 def default_key_path() -> Path:
@@ -273,8 +276,9 @@ artifacts = ["{{build_dir}}/*.whl", "{{build_dir}}/*.tar.gz"]
 [test]
 # {{reports_dir}} is a fresh folder for the reports the gate reads.
 commands = [
-  """python -m pytest --junitxml={{reports_dir}}/junit.xml \\
-     --cov --cov-branch --cov-report=xml:{{reports_dir}}/coverage.xml""",
+  """python -m coverage run --branch --data-file={{reports_dir}}/.coverage \\
+     -m pytest --junitxml={{reports_dir}}/junit.xml""",
+  "python -m coverage xml --data-file={{reports_dir}}/.coverage -o {{reports_dir}}/coverage.xml",
 ]
 junit = ["{{reports_dir}}/junit.xml"]
 coverage = "{{reports_dir}}/coverage.xml"

@@ -28,12 +28,15 @@ from liturgia.release.changelog import render_release_notes
 from liturgia.release.checksums import render_sha256sums
 from liturgia.release.gates import GateReport, gate_report_json, render_gate_markdown
 from liturgia.release.git import (
+    commit_paths,
     create_annotated_tag,
     is_git_repo,
     last_release_tag,
     read_commits,
+    tag_exists,
     working_tree_dirty,
 )
+from liturgia.release.stages import CHANGELOG_NAME
 from liturgia.release.version import Version, next_version
 
 __all__ = [
@@ -135,7 +138,9 @@ def run_release(
 
     listen.stage_started("version")
     last = last_release_tag(project) if git else None
-    commits = read_commits(project, last[0] if last else None) if git else ()
+    # Only the commits that touch the project's folder: a project may live in a sub-folder of a
+    # larger repository (as examples/vertice does in liturgia's).
+    commits = read_commits(project, last[0] if last else None, paths=["."]) if git else ()
     parsed = stages.conventional(commits)
     if options.version is not None:
         version = Version.parse(options.version)
@@ -147,6 +152,8 @@ def run_release(
             major_on_zero=settings.project.major_on_zero,
         )
     tag = f"v{version}"
+    if git and not options.dry_run and tag_exists(project, tag):
+        raise InputError(f"{project}: tag {tag} already exists (pass --version for another)")
     previous = f"since {last[0]}" if last else "first release"
     listen.stage_finished("version", f"{version} ({previous}, {len(commits)} commits)")
 
@@ -182,6 +189,8 @@ def run_release(
     elif not git:
         listen.stage_finished("tag", "skipped: not a git repository")
     else:
+        # The changelog the notes stage updated is committed first, so the tag contains it.
+        commit_paths(project, [project / CHANGELOG_NAME], f"chore(release): {version}")
         create_annotated_tag(project, tag, f"{settings.project.name} {version}")
         tagged = tag
         listen.stage_finished("tag", f"created {tag}")
@@ -225,11 +234,11 @@ def _stages(
     )
 
     listen.stage_started("sbom")
-    sbom_summary = stages.write_sbom(config, staging, artifacts)
+    inventory, sbom_summary = stages.write_sbom(config, staging, artifacts)
     listen.stage_finished("sbom", sbom_summary)
 
     listen.stage_started("scan")
-    scan = stages.run_scan(config, staging)
+    scan = stages.run_scan(config, staging, inventory)
     listen.stage_finished("scan", scan.summary)
 
     listen.stage_started("sign")

@@ -18,6 +18,7 @@ from liturgia import sbom, sign, vuln
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
 from liturgia.config import LoadedConfig
 from liturgia.errors import ConfigError, InputError, LiturgiaError, VerificationError
+from liturgia.model import Inventory
 from liturgia.release.build import CommandResult, collect_artifacts, expand, run_command
 from liturgia.release.changelog import render_changelog_section
 from liturgia.release.changelog import update_changelog as merge_changelog
@@ -118,13 +119,15 @@ def run_tests(config: LoadedConfig, values: Mapping[str, str]) -> tuple[CommandR
     return tuple(results)
 
 
-def write_sbom(config: LoadedConfig, staging: Path, artifacts: Sequence[str]) -> str:
+def write_sbom(
+    config: LoadedConfig, staging: Path, artifacts: Sequence[str]
+) -> tuple[Inventory, str]:
     """Catalog ``[project].sbom_paths`` and write ``sbom.cdx.json`` (CycloneDX 1.6 JSON).
 
     The artifacts are included as ``file`` components with their SHA-256.
 
     Returns:
-        A one-line summary.
+        The inventory (what the scan stage checks) and a one-line summary.
 
     Raises:
         ConfigError: an SBOM path does not exist.
@@ -140,7 +143,7 @@ def write_sbom(config: LoadedConfig, staging: Path, artifacts: Sequence[str]) ->
     files = [sbom.artifact_component(staging / name) for name in artifacts]
     atomic_write_bytes(staging / SBOM_NAME, sbom.to_cyclonedx_json(inventory, artifacts=files))
     warned = f", {len(inventory.warnings)} warnings" if inventory.warnings else ""
-    return f"{len(inventory.components)} components, {len(files)} artifacts{warned}"
+    return inventory, f"{len(inventory.components)} components, {len(files)} artifacts{warned}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,8 +159,8 @@ class ScanOutcome:
     summary: str
 
 
-def run_scan(config: LoadedConfig, staging: Path) -> ScanOutcome:
-    """Scan the SBOM's components against ``[scan].osv`` and write ``vulnerabilities.json``.
+def run_scan(config: LoadedConfig, staging: Path, inventory: Inventory) -> ScanOutcome:
+    """Scan the inventory's components against ``[scan].osv`` and write ``vulnerabilities.json``.
 
     Raises:
         ConfigError: no advisory folder is configured (never a silent "no vulnerabilities").
@@ -173,7 +176,7 @@ def run_scan(config: LoadedConfig, staging: Path) -> ScanOutcome:
     rules: Sequence[vuln.IgnoreRule] = ()
     if settings.ignore:
         rules = vuln.load_ignore_file(config.resolve(settings.ignore))
-    components = sbom.components_from_cyclonedx(read_bytes(staging / SBOM_NAME))
+    components = inventory.components
     report = vuln.scan(components, database, ignore=rules)
     atomic_write_bytes(staging / VULNERABILITIES_NAME, vuln.report_to_json(report))
     active = [f for f in report.findings if not f.suppressed]

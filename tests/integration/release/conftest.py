@@ -46,7 +46,9 @@ def make_vertice(tmp_path: Path) -> Callable[[], Path]:
     def make() -> Path:
         repo = tmp_path / "vertice"
         shutil.copytree(
-            EXAMPLE, repo, ignore=shutil.ignore_patterns("dist", "__pycache__", "*.egg-info")
+            EXAMPLE,
+            repo,
+            ignore=shutil.ignore_patterns("dist", "__pycache__", "*.egg-info", ".coverage*"),
         )
         (repo / ".gitignore").write_text("dist/\n__pycache__/\n")
         git(repo, "init", "-q")
