@@ -36,11 +36,13 @@ from liturgia.vuln import (
 )
 from liturgia.vuln.database import freshness_problem
 from liturgia.vuln.formats import to_cyclonedx_vex, to_markdown, to_sarif
+from liturgia.vuln.http import CachedClient
 from liturgia.vuln.index import default_index_path, open_index
+from liturgia.vuln.online import NpmBulkDatabase, OsvApiDatabase, PyPIJsonDatabase
 from liturgia.vuln.sbom_input import components_from_sbom
 from liturgia.vuln.vex import load_vex
 
-__all__ = ["ScanFormat", "StalePolicy", "register", "run"]
+__all__ = ["ScanFormat", "SourceKind", "StalePolicy", "register", "run"]
 
 _SEVERITIES = [s.value.lower() for s in Severity if s is not Severity.UNKNOWN]
 
@@ -53,6 +55,15 @@ class ScanFormat(StrEnum):
     SARIF = "sarif"
     CYCLONEDX_VEX = "cyclonedx-vex"
     MARKDOWN = "markdown"
+
+
+class SourceKind(StrEnum):
+    """Where advisories come from: local (``--osv`` folders or the index) or an online API."""
+
+    LOCAL = "local"
+    OSV_API = "osv-api"
+    PYPI = "pypi"
+    NPM = "npm"
 
 
 class StalePolicy(StrEnum):
@@ -87,6 +98,28 @@ def register(subparsers: Any) -> None:
         type=Path,
         default=Path(_env("LITURGIA_VULNDB", str(default_index_path()))),
         help="advisory index file (env LITURGIA_VULNDB)",
+    )
+    parser.add_argument(
+        "--source",
+        type=SourceKind,
+        choices=list(SourceKind),
+        default=SourceKind(_env("LITURGIA_SOURCE", "local")),
+        help="advisory source (env LITURGIA_SOURCE); online ones are cached on disk",
+    )
+    parser.add_argument(
+        "--source-url", default=os.environ.get("LITURGIA_SOURCE_URL"), help="online API base URL"
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        default=bool(os.environ.get("LITURGIA_OFFLINE")),
+        help="forbid network use: online sources answer from the cache only (env LITURGIA_OFFLINE)",
+    )
+    parser.add_argument(
+        "--cache-ttl-hours",
+        type=float,
+        default=float(_env("LITURGIA_CACHE_TTL_HOURS", "6")),
+        help="how long online answers are cached (env LITURGIA_CACHE_TTL_HOURS)",
     )
     parser.add_argument(
         "--fail-on",
@@ -142,9 +175,25 @@ def _components(target: Path) -> tuple[Component, ...]:
 
 
 def _database(args: argparse.Namespace) -> AdvisoryDatabase:
-    if args.osv:
-        return load_osv_directories(args.osv)
-    return open_index(args.db)
+    if args.source is SourceKind.LOCAL:
+        if args.osv:
+            return load_osv_directories(args.osv)
+        return open_index(args.db)
+    client = CachedClient(
+        source={"osv-api": "OSV API", "pypi": "PyPI JSON API", "npm": "npm registry"}[args.source],
+        cache_dir=default_index_path().parent / "http-cache",
+        ttl=timedelta(hours=args.cache_ttl_hours),
+        offline=args.offline,
+    )
+    kinds = {
+        SourceKind.OSV_API: OsvApiDatabase,
+        SourceKind.PYPI: PyPIJsonDatabase,
+        SourceKind.NPM: NpmBulkDatabase,
+    }
+    online = kinds[args.source]
+    if args.source_url:
+        return online(client, base_url=args.source_url)
+    return online(client)
 
 
 def _table(report: ScanReport) -> None:
@@ -187,8 +236,9 @@ def run(args: argparse.Namespace) -> int:
     fail_on = Severity(args.fail_on.upper())
     unknown_as = Severity(args.unknown_severity_as.upper())
     database = _database(args)
+    local = args.source is SourceKind.LOCAL
     max_age = timedelta(days=args.max_age_days)
-    problem = freshness_problem(database.info, max_age=max_age, at=now())
+    problem = freshness_problem(database.info, max_age=max_age, at=now()) if local else None
     if problem is not None and args.stale is StalePolicy.ERROR:
         raise InputError(f"{problem} (update it, or pass --max-age-days / --stale warn)")
     components = _components(args.target)

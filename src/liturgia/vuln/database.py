@@ -110,6 +110,16 @@ class AdvisoryDatabase(ABC):
     def _advisories_for(self, key: PackageKey) -> Sequence[Advisory]:
         """Advisories with an ``affected[]`` entry for ``key`` (withdrawn ones excluded)."""
 
+    def prepare(self, queries: Sequence[tuple[PackageKey, str]]) -> None:  # noqa: B027
+        """Learn up front which (package, version) pairs will be looked up.
+
+        Local databases need nothing; online sources override this to batch their requests
+        (the OSV API's querybatch, npm's bulk endpoint). The default does nothing.
+
+        Raises:
+            AdvisorySourceError, NetworkError: an online source cannot answer.
+        """
+
     def covers(self, ecosystem: str) -> bool:
         """Return whether the database holds at least one advisory for ``ecosystem``."""
         return any(name == ecosystem for name, _count in self.info.ecosystems)

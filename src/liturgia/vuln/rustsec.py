@@ -26,7 +26,7 @@ from typing import Any
 from liturgia.vuln.advisory import Advisory, AffectedPackage, AffectedRange, RangeEvent
 from liturgia.vuln.versions import SemverOrdering
 
-__all__ = ["parse_rustsec_advisory", "requirement_interval"]
+__all__ = ["Bound", "Interval", "affected_ranges", "parse_rustsec_advisory", "requirement_interval"]
 
 _FRONT = re.compile(r"\A\s*```toml\s*\n(?P<toml>.*?)\n```\s*\n?(?P<body>.*)\Z", re.DOTALL)
 _COMPARATOR = re.compile(r"^(?P<op>>=|<=|>|<|=|\^|~)?\s*(?P<version>[0-9*xX][0-9A-Za-z.*+-]*)$")
@@ -207,7 +207,8 @@ def _next_version(version: str) -> str:
     return f"{numbers[0]}.{numbers[1]}.{numbers[2] + 1}-0"
 
 
-def _ranges(intervals: list[Interval]) -> tuple[AffectedRange, ...]:
+def affected_ranges(intervals: list[Interval]) -> tuple[AffectedRange, ...]:
+    """One OSV ``SEMVER`` range per interval (ranges are OR-ed, OSV schema §affected)."""
     ranges: list[AffectedRange] = []
     for low, high in intervals:
         if low is None:
@@ -291,7 +292,7 @@ def parse_rustsec_advisory(text: str, *, source: str, ecosystem: str = "crates.i
                 ecosystem=ecosystem,
                 name=package,
                 purl=f"pkg:cargo/{package}",
-                ranges=_ranges(_affected_intervals(unaffected)),
+                ranges=affected_ranges(_affected_intervals(unaffected)),
             ),
         ),
         references=(url,) if isinstance(url, str) else (),

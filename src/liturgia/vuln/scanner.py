@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from liturgia._internal.clock import now
+from liturgia.errors import AdvisorySourceError, NetworkError
 from liturgia.model import Component, ComponentType
 from liturgia.vuln.advisory import Advisory
 from liturgia.vuln.database import AdvisoryDatabase, DatabaseInfo, freshness_problem
@@ -439,11 +440,20 @@ def scan(
     unchecked: list[UncheckedComponent] = []
     upgrades: list[UpgradeAdvice] = []
     seen: set[str] = set()
+    targets: list[_Target | str] = []
+    unique: list[Component] = []
     for component in components:
-        if component.ref in seen:
-            continue
-        seen.add(component.ref)
-        target = _resolve(component)
+        if component.ref not in seen:
+            seen.add(component.ref)
+            unique.append(component)
+            targets.append(_resolve(component))
+    source_error = ""
+    try:
+        database.prepare([(t.key, t.version) for t in targets if isinstance(t, _Target)])
+    except (AdvisorySourceError, NetworkError) as exc:
+        source_error = f"advisory source failed: {exc}"
+    for component, resolved in zip(unique, targets, strict=True):
+        target = source_error if isinstance(resolved, _Target) and source_error else resolved
         if isinstance(target, str):
             unchecked.append(
                 UncheckedComponent(
@@ -464,7 +474,18 @@ def scan(
                 )
             )
             continue
-        found, reason, entries = _scan_one(target, database, warnings)
+        try:
+            found, reason, entries = _scan_one(target, database, warnings)
+        except (AdvisorySourceError, NetworkError) as exc:
+            unchecked.append(
+                UncheckedComponent(
+                    component_ref=component.ref,
+                    name=component.name,
+                    version=target.version,
+                    reason=f"advisory source failed: {exc}",
+                )
+            )
+            continue
         if reason is not None:
             unchecked.append(
                 UncheckedComponent(
