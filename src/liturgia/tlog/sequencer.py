@@ -398,8 +398,16 @@ class Sequencer:
         )
 
     def _integrate_once(self) -> bool:
-        """Integrate up to ``max_integrate`` sequenced leaves; return whether any were."""
-        old = self.state()
+        """Integrate up to ``max_integrate`` sequenced leaves; return whether to go on.
+
+        The tree state is read from the storage, not from memory: with a shared database
+        another process's sequencer may have moved the tree, and then its tree is adopted.
+        """
+        old = self._storage.read_state()
+        with self._changed:
+            if old.size > self._state.size:
+                self._state = old
+                self._changed.notify_all()
         leaves = self._storage.read_leaf_hashes(old.size, old.size + self._max_integrate)
         if not leaves:
             return False
@@ -413,7 +421,12 @@ class Sequencer:
                 size1=old.size, size2=result.size, proof=proof, root1=old.root, root2=result.root
             )
         new = self._signed(TreeState(size=result.size, root=result.root), ())
-        self._storage.commit_tree(old_size=old.size, state=new, tiles=result.tiles)
+        try:
+            self._storage.commit_tree(old_size=old.size, state=new, tiles=result.tiles)
+        except StorageError:
+            if self._storage.read_state().size == old.size:
+                raise
+            return True  # another sequencer integrated first: start again from its tree
         with self._changed:
             self._state = new
             self._failure = None

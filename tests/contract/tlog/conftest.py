@@ -1,7 +1,18 @@
-"""Backends of the log storage contract. Adding PostgreSQL is one more entry in BACKENDS."""
+"""Backends of the log storage contract: memory, SQLite, and PostgreSQL on a throwaway cluster.
+
+The PostgreSQL cluster is started by the tests themselves (Debian's packages, installed if
+missing), on a free loopback port, once per session; each test gets its own database.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from liturgia.tlog.storage import LogStorage, MemoryStorage
+from liturgia.tlog.storage.postgres import PostgresStorage
 from liturgia.tlog.storage.sqlite import SqliteStorage
 
 
@@ -19,31 +31,65 @@ class Backend:
     name: str
     open: Callable[[], LogStorage]
     reopen: Callable[[LogStorage], LogStorage]
+    #: A second handle on the same log, as another process would open it.
+    open_again: Callable[[LogStorage], LogStorage]
 
 
-def _memory(tmp_path: Path) -> Backend:
+def _memory(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     # Nothing outlives the object: a "restart" keeps the same object, unclosed.
-    return Backend(name="memory", open=MemoryStorage, reopen=lambda storage: storage)
+    return Backend(
+        name="memory",
+        open=MemoryStorage,
+        reopen=lambda storage: storage,
+        open_again=lambda storage: storage,
+    )
 
 
-def _sqlite(tmp_path: Path) -> Backend:
+def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     path = tmp_path / "log.db"
 
     def reopen(storage: LogStorage) -> LogStorage:
         storage.close()
         return SqliteStorage(path)
 
-    return Backend(name="sqlite", open=lambda: SqliteStorage(path), reopen=reopen)
+    return Backend(
+        name="sqlite",
+        open=lambda: SqliteStorage(path),
+        reopen=reopen,
+        open_again=lambda _: SqliteStorage(path),
+    )
 
 
-BACKENDS: dict[str, Callable[[Path], Backend]] = {"memory": _memory, "sqlite": _sqlite}
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    dsn = request.getfixturevalue("pg_database")
+
+    def reopen(storage: LogStorage) -> LogStorage:
+        storage.close()
+        return PostgresStorage(dsn)
+
+    return Backend(
+        name="postgres",
+        open=lambda: PostgresStorage(dsn),
+        reopen=reopen,
+        open_again=lambda _: PostgresStorage(dsn),
+    )
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
+    "memory": _memory,
+    "postgres": _postgres,
+    "sqlite": _sqlite,
+}
+PARAMS = [
+    pytest.param(name, marks=[pytest.mark.postgres] if name == "postgres" else [])
+    for name in sorted(BACKENDS)
+]
+
+
+@pytest.fixture(params=PARAMS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     """Each storage backend in turn."""
-    factory: Callable[[Path], Backend] = BACKENDS[request.param]
-    return factory(tmp_path)
+    return BACKENDS[request.param](request, tmp_path)
 
 
 @pytest.fixture
@@ -52,3 +98,66 @@ def storage(backend: Backend) -> Iterator[LogStorage]:
     opened = backend.open()
     yield opened
     opened.close()
+
+
+# -- a throwaway PostgreSQL cluster ---------------------------------------------------------------
+
+
+def _pg_bindir() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        subprocess.run(["apt-get", "update"], check=True, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "postgresql"],
+            check=True,
+            capture_output=True,
+        )
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[str]:
+    """Start a PostgreSQL cluster on a free loopback port; yield a DSN to its admin database."""
+    bindir = _pg_bindir()
+    # initdb refuses root: run as the package's `postgres` user, in a folder it can reach.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    root = Path(tempfile.mkdtemp(prefix="liturgia-pg-"))
+    root.chmod(0o755)
+    data = root / "data"
+    data.mkdir()
+    if as_user:
+        shutil.chown(root, "postgres")
+        shutil.chown(data, "postgres")
+    port = _free_port()
+    subprocess.run(
+        [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log")]
+    subprocess.run([*ctl, "-o", options, "start"], check=True, capture_output=True)
+    try:
+        yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            subprocess.run([*ctl, "-m", "immediate", "stop"], check=True, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_database(pg_cluster: str) -> str:
+    """A new, empty database in the session's cluster; returns its DSN."""
+    import psycopg  # noqa: PLC0415 - only PostgreSQL tests need it
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_cluster, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg_cluster.replace("dbname=postgres", f"dbname={name}")

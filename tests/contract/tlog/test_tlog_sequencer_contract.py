@@ -215,3 +215,53 @@ def test_proof_argument_errors(storage: LogStorage, signer: NoteSigner) -> None:
             seq.inclusion_proof(1)
         with pytest.raises(StorageError, match=r"leaf 5 not integrated within 0\.05 s"):
             seq.wait_integrated(5, timeout=0.05)
+
+
+def test_two_sequencers_share_one_log(backend: Any, signer: NoteSigner) -> None:
+    """Two processes' sequencers on one log: dense distinct indexes, one index per entry."""
+    first = backend.open()
+    second = backend.open_again(first)
+    sequencers = [Sequencer(first, signer, origin=ORIGIN), Sequencer(second, signer, origin=ORIGIN)]
+    for seq in sequencers:
+        seq.start()
+    got: dict[tuple[int, int], int] = {}
+    lock = threading.Lock()
+
+    def worker(k: int) -> None:
+        seq = sequencers[k % 2]
+        for i in range(k // 2 * 25, k // 2 * 25 + 25):
+            index = seq.add(body(i)).index
+            with lock:
+                got[(k % 2, i)] = index
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        # Each body was added through both sequencers and got one index; indexes are dense.
+        assert all(got[(0, i)] == got[(1, i)] for i in range(100))
+        assert sorted(got[(0, i)] for i in range(100)) == list(range(100))
+        states = [seq.wait_integrated(99, timeout=10) for seq in sequencers]
+        final = first.read_state()
+        assert final.size == 100
+        head = open_checkpoint(final.checkpoint, [signer.verifier()], origin=ORIGIN)
+        assert head.root_hash == merkle.root_hash(
+            [merkle.leaf_hash(first.read_entry(n) or b"") for n in range(100)]
+        )
+        for state in states:
+            assert state.size >= 100
+        for i in (0, 50, 99):
+            merkle.verify_inclusion(
+                leaf_hash=merkle.leaf_hash(body(i)),
+                index=got[(0, i)],
+                tree_size=100,
+                proof=sequencers[1].inclusion_proof(got[(0, i)], 100),
+                root=head.root_hash,
+            )
+    finally:
+        for seq in sequencers:
+            seq.close()
+        second.close()
+        first.close()
