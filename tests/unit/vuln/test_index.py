@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from liturgia.errors import InputError
+from liturgia.errors import InputError, StorageError
 from liturgia.model import Component
 from liturgia.vuln import AdvisoryDatabase, load_osv_directory, scan
+from liturgia.vuln.ecosystems import PackageKey
 from liturgia.vuln.index import (
     IndexedAdvisoryDatabase,
     default_index_path,
@@ -214,3 +215,59 @@ def test_versions_lists_survive_compact_storage(tmp_path: Path) -> None:
     database.close()
     assert [f.component_ref for f in report.findings] == ["1.0.0", "weird-1"]
     assert [u.component_ref for u in report.unchecked] == ["weird-1"]
+
+
+def test_folder_problems_are_warnings(tmp_path: Path) -> None:
+    folder = copy_subset(tmp_path / "src", "ghsa/go/GHSA-xr7r-f8xq-vfvv.json")
+    (folder / "README.md").write_text("# not an advisory\n")
+    (folder / "broken.md").write_text("```toml\n[advisory\n```\n")
+    (folder / "latin1.md").write_bytes(b"```toml\n\xff\n```\n")
+    (folder / "bad.json").write_text("{")
+    (folder / "gone.json").symlink_to(folder / "missing")
+    advisories, warnings, files = read_advisory_source(folder)
+    assert [a.id for a in advisories] == ["GHSA-xr7r-f8xq-vfvv"]
+    assert files == 4  # the unreadable file is a warning, not a file read
+    reasons = "\n".join(warnings)
+    assert f"{folder / 'gone.json'}: cannot read:" in reasons
+    assert "bad.json: not a valid advisory: not valid JSON" in reasons
+    assert "broken.md: not a valid advisory: invalid TOML front matter" in reasons
+    assert "latin1.md: not a valid advisory:" in reasons
+
+
+def test_index_storage_errors(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StorageError, match="cannot create advisory index"):
+        import_advisories(blocker / "db.sqlite3", CORPUS / "ghsa" / "go")
+    index = tmp_path / "db.sqlite3"
+    import_advisories(index, CORPUS / "ghsa" / "go")
+    database = open_index(index)
+    database.close()
+    with pytest.raises(StorageError, match="cannot read advisory index"):
+        database.entries_for(PackageKey(ecosystem="Go", name="google.golang.org/grpc"))
+
+
+def test_index_honours_affected_purls(tmp_path: Path) -> None:
+    record = {
+        "id": "TEST-P",
+        "modified": "2024-01-01T00:00:00Z",
+        "affected": [
+            {"package": {"ecosystem": "npm", "name": "legacy-name", "purl": "pkg:npm/%40scope/pkg"},
+             "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]},
+            {"package": {"ecosystem": "npm", "name": "other", "purl": "pkg:"},
+             "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]},
+        ],
+    }  # fmt: skip
+    (tmp_path / "osv").mkdir()
+    (tmp_path / "osv" / "a.json").write_text(json.dumps(record))
+    index = tmp_path / "db.sqlite3"
+    import_advisories(index, tmp_path / "osv")
+    database = open_index(index)
+    components = [
+        Component(name="@scope/pkg", version="1.0.0", purl="pkg:npm/%40scope/pkg@1.0.0"),
+        Component(name="other", version="1.0.0", ecosystem="npm"),
+        Component(name="legacy-name", version="1.0.0", ecosystem="npm"),
+    ]
+    report = scan(components, database)
+    database.close()
+    assert sorted(f.name for f in report.findings) == ["@scope/pkg", "legacy-name", "other"]

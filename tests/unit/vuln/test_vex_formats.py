@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,17 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from liturgia.errors import InputError
 from liturgia.model import Component
-from liturgia.vuln import AdvisoryDatabase, ScanReport, Severity, scan
+from liturgia.vuln import (
+    AdvisoryDatabase,
+    IgnoreRule,
+    MemoryAdvisoryDatabase,
+    ScanReport,
+    Severity,
+    scan,
+)
+from liturgia.vuln.advisory import parse_osv_record
 from liturgia.vuln.formats import to_cyclonedx_vex, to_markdown, to_sarif
+from liturgia.vuln.sbom_input import components_from_sbom
 from liturgia.vuln.vex import load_vex, parse_vex
 
 LODASH = Component(
@@ -205,3 +215,83 @@ def test_markdown(lodash_report: ScanReport) -> None:
     assert "suppressed: vex.json: not_affected: inline_mitigations_already_exist" in text
     assert "At or above HIGH: " in text
     assert text.endswith("\n")
+
+
+def test_renderings_cover_every_kind_of_finding(tmp_path: Path) -> None:
+    # A CVSS v4 rating, a rating with no vector, an UNKNOWN one, an expired ignore rule,
+    # an unchecked component, a database problem and an advisory warning.
+    def record(ident: str, **extra: Any) -> dict[str, Any]:
+        return {"id": ident, "modified": "2020-01-01T00:00:00Z",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"},
+                              "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}],
+                **extra}  # fmt: skip
+
+    v4 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
+    v30 = "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
+    records = [
+        record("A-1", severity=[{"type": "CVSS_V4", "score": v4}]),
+        record("A-2", database_specific={"severity": "LOW"}, summary="pipe | in text"),
+        record("A-3", severity=[{"type": "CVSS_V3", "score": v30}]),
+        record("A-4", severity=[{"type": "CVSS_V3", "score": "bogus"}]),
+    ]
+    db = MemoryAdvisoryDatabase(
+        [parse_osv_record(r, source=f"{r['id']}.json") for r in records], source="demo"
+    )
+    report = scan(
+        [Component(name="demo", version="1.0", ecosystem="PyPI"),
+         Component(name="nover", version=None, ecosystem="PyPI")],
+        db,
+        ignore=[IgnoreRule(id="A-2", reason="old", expires=date(2020, 1, 1))],
+        max_age=timedelta(days=7),
+    )  # fmt: skip
+    methods = {
+        v["id"]: v["ratings"][0] for v in json.loads(to_cyclonedx_vex(report))["vulnerabilities"]
+    }
+    assert methods["A-1"]["method"] == "CVSSv4" and methods["A-1"]["severity"] == "critical"
+    assert methods["A-2"] == {"severity": "low", "method": "other"}
+    assert methods["A-3"]["method"] == "CVSSv3"
+    assert methods["A-4"] == {"severity": "unknown", "method": "other"}
+    sarif = json.loads(to_sarif(report, artifact_uri="x"))
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["A-2"]["properties"]["security-severity"] == "2.0"
+    assert "security-severity" not in rules["A-4"]["properties"]
+    assert "helpUri" not in rules["A-4"]
+    assert sarif["runs"][0]["results"][0]["message"]["text"].endswith("No fixed version is known.")
+    text = to_markdown(report)
+    assert "pipe \\| in text" not in text  # summaries are not in the table; ids are
+    assert "ignore rule for A-2 expired on 2020-01-01; not suppressing" in text
+    assert "## Not checked" in text and "`nover@?`" in text
+    assert "**Database problem:** demo: newest advisory is" in text
+    assert "1 warnings about the advisory data" in text
+    assert "At or above" not in text
+    empty = scan([Component(name="other", version="1", ecosystem="PyPI")], db)
+    assert "No findings." in to_markdown(empty)
+
+
+def test_sbom_input_shapes() -> None:
+    cdx = {"bomFormat": "CycloneDX", "components": [
+        {"type": "application", "name": "app", "bom-ref": "app", "components": [
+            {"type": "library", "group": "org.example", "name": "lib", "version": "1.0",
+             "purl": "pkg:maven/org.example/lib@1.0"}]}]}  # fmt: skip
+    found = components_from_sbom(json.dumps(cdx).encode(), source="s")
+    assert [(c.name, c.version, c.purl) for c in found] == [
+        ("app", None, None), ("org.example/lib", "1.0", "pkg:maven/org.example/lib@1.0"),
+    ]  # fmt: skip
+    for bad, message in (
+        (b"[]", "expected an object"),
+        (b"\xff", "not a JSON SBOM"),
+        (json.dumps({"bomFormat": "CycloneDX", "components": [{"type": "library"}]}).encode(),
+         r"components\[0\]: a component needs a 'name'"),
+        (json.dumps({"spdxVersion": "SPDX-2.3", "packages": [{}]}).encode(),
+         r"packages\[0\]: a package needs a 'name'"),
+    ):  # fmt: skip
+        with pytest.raises(InputError, match=message):
+            components_from_sbom(bad, source="s")
+    spdx = {"spdxVersion": "SPDX-2.3", "packages": [{"name": "x", "SPDXID": "SPDXRef-x"}]}
+    (package,) = components_from_sbom(json.dumps(spdx).encode(), source="s")
+    assert (package.name, package.version, package.purl, package.bom_ref) == (
+        "x",
+        None,
+        None,
+        "SPDXRef-x",
+    )
