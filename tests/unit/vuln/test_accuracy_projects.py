@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from liturgia.sbom import catalog
+from liturgia.sbom import catalog, to_cyclonedx_json
 from liturgia.vuln import load_osv_directories, scan
+from liturgia.vuln.sbom_input import components_from_sbom
 
 from .conftest import copy_subset
 from .test_corpus_ghsa_go import GHSA_TABLE
@@ -93,3 +94,15 @@ def test_requirements_and_npm_project(project: Path, tmp_path: Path) -> None:
     for name, version in NPM_PINS.items():
         assert found[(name, version)] == GHSA_TABLE[("npm", name, version)], name
     assert report.unchecked == ()
+
+
+def test_scanning_our_own_sbom_gives_the_same_findings(project: Path, tmp_path: Path) -> None:
+    # The SBOM engine's CycloneDX output, read back as scan input, yields the same answer.
+    osv = copy_subset(tmp_path / "osv", "pypi/vulns/jinja2", "ghsa")
+    database = load_osv_directories([osv])
+    inventory = catalog([project])
+    direct = scan(inventory.components, database)
+    sbom = components_from_sbom(to_cyclonedx_json(inventory), source="sbom.cdx.json")
+    via_sbom = scan(sbom, database)
+    assert [(f.purl, f.id) for f in via_sbom.findings] == [(f.purl, f.id) for f in direct.findings]
+    assert len(direct.findings) > 10
