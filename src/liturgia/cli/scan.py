@@ -73,6 +73,15 @@ class StalePolicy(StrEnum):
     WARN = "warn"
 
 
+def _severity(text: str) -> Severity:
+    """argparse type: a known severity name (case-insensitive)."""
+    if text.lower() not in _SEVERITIES:
+        raise argparse.ArgumentTypeError(
+            f"invalid severity {text!r} (choose from {', '.join(_SEVERITIES)})"
+        )
+    return Severity(text.upper())
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
@@ -103,7 +112,7 @@ def register(subparsers: Any) -> None:
         "--source",
         type=SourceKind,
         choices=list(SourceKind),
-        default=SourceKind(_env("LITURGIA_SOURCE", "local")),
+        default=_env("LITURGIA_SOURCE", "local"),
         help="advisory source (env LITURGIA_SOURCE); online ones are cached on disk",
     )
     parser.add_argument(
@@ -118,18 +127,20 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--cache-ttl-hours",
         type=float,
-        default=float(_env("LITURGIA_CACHE_TTL_HOURS", "6")),
+        default=_env("LITURGIA_CACHE_TTL_HOURS", "6"),
         help="how long online answers are cached (env LITURGIA_CACHE_TTL_HOURS)",
     )
     parser.add_argument(
         "--fail-on",
-        choices=_SEVERITIES,
+        type=_severity,
+        metavar="{" + ",".join(_SEVERITIES) + "}",
         default=_env("LITURGIA_FAIL_ON", "high"),
         help="exit 1 on an unsuppressed finding at or above this severity (env LITURGIA_FAIL_ON)",
     )
     parser.add_argument(
         "--unknown-severity-as",
-        choices=_SEVERITIES,
+        type=_severity,
+        metavar="{" + ",".join(_SEVERITIES) + "}",
         default=_env("LITURGIA_UNKNOWN_SEVERITY", "high"),
         help="rank of findings whose advisories state no severity (env LITURGIA_UNKNOWN_SEVERITY)",
     )
@@ -137,7 +148,7 @@ def register(subparsers: Any) -> None:
         "--format",
         type=ScanFormat,
         choices=list(ScanFormat),
-        default=ScanFormat(_env("LITURGIA_SCAN_FORMAT", "table")),
+        default=_env("LITURGIA_SCAN_FORMAT", "table"),
         help="output format (env LITURGIA_SCAN_FORMAT)",
     )
     parser.add_argument("-o", "--output", type=Path, help="write the output to this file")
@@ -148,14 +159,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--max-age-days",
         type=int,
-        default=int(_env("LITURGIA_MAX_AGE_DAYS", "7")),
+        default=_env("LITURGIA_MAX_AGE_DAYS", "7"),
         help="oldest acceptable newest advisory, in days (env LITURGIA_MAX_AGE_DAYS)",
     )
     parser.add_argument(
         "--stale",
         type=StalePolicy,
         choices=list(StalePolicy),
-        default=StalePolicy(_env("LITURGIA_STALE", "error")),
+        default=_env("LITURGIA_STALE", "error"),
         help="an older database is an error (exit 2) or a loud warning (env LITURGIA_STALE)",
     )
     parser.set_defaults(func=run)
@@ -233,8 +244,8 @@ def _render(report: ScanReport, args: argparse.Namespace, fail_on: Severity) -> 
 
 def run(args: argparse.Namespace) -> int:
     """Scan; exit 0 when nothing blocks, 1 when a finding is at or above ``--fail-on``."""
-    fail_on = Severity(args.fail_on.upper())
-    unknown_as = Severity(args.unknown_severity_as.upper())
+    fail_on: Severity = args.fail_on
+    unknown_as: Severity = args.unknown_severity_as
     database = _database(args)
     local = args.source is SourceKind.LOCAL
     max_age = timedelta(days=args.max_age_days)

@@ -228,7 +228,8 @@ class GenericOrdering:
         Raises:
             ValueError: the version holds neither digits nor letters.
         """
-        tokens = _TOKEN.findall(version)
+        # A leading "v" is a tag prefix (Packagist "v1.2.3"), not a pre-release word.
+        tokens = _TOKEN.findall(re.sub(r"^[vV](?=\d)", "", version.strip()))
         if not tokens:
             raise ValueError(f"{version!r} is not a version")
         release: list[int] = []

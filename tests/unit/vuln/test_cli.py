@@ -236,3 +236,18 @@ def test_scan_against_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(args) == 0  # GHSA-34jh-p97f-mpxf is MODERATE
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert [(f["id"], f["severity"]) for f in findings] == [("GHSA-34jh-p97f-mpxf", "MEDIUM")]
+
+
+def test_bad_environment_defaults_are_usage_errors(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LITURGIA_SCAN_FORMAT", "bogus")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scan", "x"])
+    assert exit_info.value.code == 2
+    assert "invalid ScanFormat value: 'bogus'" in capsys.readouterr().err
+    monkeypatch.delenv("LITURGIA_SCAN_FORMAT")
+    monkeypatch.setenv("LITURGIA_FAIL_ON", "severe")
+    with pytest.raises(SystemExit):
+        main(["scan", "x"])
+    assert "invalid severity 'severe'" in capsys.readouterr().err

@@ -46,6 +46,7 @@ def test_generic_ordering(ecosystem: str) -> None:
     key = ordering_for(ecosystem).key
     assert key("1.0") == key("1.0.0") == key("1.0.0.Final")
     assert key("1.0.a") < key("1.0")
+    assert key("v1.2.3") == key("1.2.3") < key("v1.10")
     with pytest.raises(ValueError, match="is not a version"):
         key("...")
 
