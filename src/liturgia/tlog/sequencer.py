@@ -149,7 +149,8 @@ class Sequencer:
             signer's own key is always accepted.
         max_batch: most entries stored per transaction.
         max_integrate: most leaves integrated per checkpoint.
-        verify_full: recompute the stored root from every leaf at start (O(n)).
+        verify_full: rebuild every tile from the stored leaves at start (O(n)).
+        node_cache: full-subtree hashes kept in memory for serving proofs (LRU).
 
     Use as a context manager, or call :meth:`start` and :meth:`close`.
     """
@@ -164,6 +165,7 @@ class Sequencer:
         max_batch: int = 4096,
         max_integrate: int = 65_536,
         verify_full: bool = False,
+        node_cache: int = 1 << 17,
     ) -> None:
         self._storage = storage
         self._signer = signer
@@ -184,6 +186,7 @@ class Sequencer:
         self._started = False
         self._accepting = False
         self._accepting_lock = threading.Lock()
+        self._nodes = tiles.NodeCache(node_cache)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -308,7 +311,7 @@ class Sequencer:
             StorageError: the storage failed.
         """
         size = self._checked_size(tree_size)
-        return tiles.inclusion_proof(self._storage, index, size)
+        return tiles.inclusion_proof(self._storage, index, size, cache=self._nodes)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> tuple[bytes, ...]:
         """Return the consistency proof from ``size1`` to ``size2`` (default: latest), from tiles.
@@ -317,7 +320,8 @@ class Sequencer:
             ValueError: ``size2`` is beyond the tree, or not ``0 < size1 <= size2``.
             StorageError: the storage failed.
         """
-        return tiles.consistency_proof(self._storage, size1, self._checked_size(size2))
+        size2 = self._checked_size(size2)
+        return tiles.consistency_proof(self._storage, size1, size2, cache=self._nodes)
 
     def _checked_size(self, tree_size: int | None) -> int:
         size = self.state().size

@@ -18,6 +18,7 @@ storage backend runs in one transaction.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,6 +30,7 @@ __all__ = [
     "TILE_HEIGHT",
     "TILE_WIDTH",
     "Integration",
+    "NodeCache",
     "TileKey",
     "TileNodes",
     "TileSource",
@@ -95,6 +97,43 @@ def _locate(level: int, index: int) -> tuple[TileKey, int, int]:
     return TileKey(level=tile_level, index=first >> TILE_HEIGHT), first % TILE_WIDTH, 1 << depth
 
 
+class NodeCache:
+    """A bounded LRU of full-subtree hashes, shared by the proofs a log serves.
+
+    Caching is sound because a full subtree of an append-only tree never changes: once
+    ``(level, index)`` covers only integrated leaves its hash is final. The top of the tree is in
+    every proof, so hot nodes are served without reading or hashing tiles.
+
+    Args:
+        max_nodes: most hashes kept (about 120 bytes each with their keys).
+    """
+
+    def __init__(self, max_nodes: int = 1 << 17) -> None:
+        self._max = max_nodes
+        self._data: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """The number of hashes held."""
+        return len(self._data)
+
+    def get(self, level: int, index: int) -> bytes | None:
+        """Return the cached hash of node ``(level, index)``, or ``None``."""
+        with self._lock:
+            value = self._data.get((level, index))
+            if value is not None:
+                self._data.move_to_end((level, index))
+            return value
+
+    def put(self, level: int, index: int, value: bytes) -> None:
+        """Remember the hash of full node ``(level, index)``, evicting the least recent."""
+        with self._lock:
+            self._data[(level, index)] = value
+            self._data.move_to_end((level, index))
+            while len(self._data) > self._max:
+                self._data.popitem(last=False)
+
+
 class TileNodes:
     """A :data:`~liturgia.tlog.merkle.NodeReader` over a set of tiles, memoising what it computes.
 
@@ -105,15 +144,18 @@ class TileNodes:
     (the storage lost a tile, or the caller asked for a node beyond the tree).
     """
 
-    __slots__ = ("_cache", "_tiles")
+    __slots__ = ("_cache", "_shared", "_tiles")
 
-    def __init__(self, tiles: Mapping[TileKey, bytes]) -> None:
+    def __init__(self, tiles: Mapping[TileKey, bytes], cache: NodeCache | None = None) -> None:
         self._tiles = tiles
         self._cache: dict[tuple[int, int], bytes] = {}
+        self._shared = cache
 
     def __call__(self, level: int, index: int) -> bytes:
         """Return the hash of the full subtree at tree ``level``, position ``index``."""
         cached = self._cache.get((level, index))
+        if cached is None and self._shared is not None:
+            cached = self._shared.get(level, index)
         if cached is not None:
             return cached
         key, offset, count = _locate(level, index)
@@ -126,6 +168,8 @@ class TileNodes:
             )
         value = part if count == 1 else _perfect_root(part)
         self._cache[(level, index)] = value
+        if self._shared is not None:
+            self._shared.put(level, index, value)
         return value
 
 
@@ -150,9 +194,26 @@ def needed_tiles(ranges: Iterable[tuple[int, int]]) -> frozenset[TileKey]:
     return _collect(ranges)
 
 
-def _nodes_for(source: TileSource, ranges: Sequence[tuple[int, int]]) -> TileNodes:
-    keys = needed_tiles(ranges)
-    return TileNodes(dict(source.read_tiles(keys)) if keys else {})
+def _nodes_for(
+    source: TileSource, ranges: Sequence[tuple[int, int]], cache: NodeCache | None = None
+) -> TileNodes:
+    """Read, in one batch, the tiles holding the nodes of ``ranges`` not already in ``cache``."""
+    keys: set[TileKey] = set()
+    known: dict[tuple[int, int], bytes] = {}
+
+    def record(level: int, index: int) -> bytes:
+        hit = None if cache is None else cache.get(level, index)
+        if hit is None:
+            keys.add(_locate(level, index)[0])
+        else:
+            known[(level, index)] = hit  # kept here: the LRU may evict it before use
+        return merkle.EMPTY_ROOT
+
+    for start, end in ranges:
+        merkle.subtree_hash(start, end, record)
+    nodes = TileNodes(dict(source.read_tiles(keys)) if keys else {}, cache)
+    nodes._cache.update(known)  # same module: seed with the hits taken above
+    return nodes
 
 
 def root(source: TileSource, tree_size: int) -> bytes:
@@ -166,31 +227,36 @@ def root(source: TileSource, tree_size: int) -> bytes:
     return merkle.root_from(tree_size, _nodes_for(source, ((0, tree_size),)))
 
 
-def inclusion_proof(source: TileSource, index: int, tree_size: int) -> tuple[bytes, ...]:
+def inclusion_proof(
+    source: TileSource, index: int, tree_size: int, *, cache: NodeCache | None = None
+) -> tuple[bytes, ...]:
     """Return the inclusion proof of leaf ``index`` at ``tree_size`` from stored tiles.
 
-    Implements RFC 9162 §2.1.3.1 with one batched tile read.
+    Implements RFC 9162 §2.1.3.1 with one batched tile read; with a ``cache``, nodes it holds
+    are neither read nor hashed again.
 
     Raises:
         ValueError: ``index`` is not in ``[0, tree_size)``.
         StorageError: a needed tile is missing or short.
     """
     ranges = merkle.inclusion_proof_ranges(index, tree_size)
-    nodes = _nodes_for(source, ranges)
+    nodes = _nodes_for(source, ranges, cache)
     return tuple(merkle.subtree_hash(a, b, nodes) for a, b in ranges)
 
 
-def consistency_proof(source: TileSource, size1: int, size2: int) -> tuple[bytes, ...]:
+def consistency_proof(
+    source: TileSource, size1: int, size2: int, *, cache: NodeCache | None = None
+) -> tuple[bytes, ...]:
     """Return the consistency proof from ``size1`` to ``size2`` from stored tiles.
 
-    Implements RFC 9162 §2.1.4.1 with one batched tile read.
+    Implements RFC 9162 §2.1.4.1 with one batched tile read (``cache`` as for inclusion).
 
     Raises:
         ValueError: not ``0 < size1 <= size2``.
         StorageError: a needed tile is missing or short.
     """
     ranges = merkle.consistency_proof_ranges(size1, size2)
-    nodes = _nodes_for(source, ranges)
+    nodes = _nodes_for(source, ranges, cache)
     return tuple(merkle.subtree_hash(a, b, nodes) for a, b in ranges)
 
 

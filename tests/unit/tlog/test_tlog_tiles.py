@@ -135,3 +135,24 @@ def test_argument_errors() -> None:
         tree.consistency_proof(0)
     with pytest.raises(ValueError, match=r"leaf hash \[1\] is 3 bytes"):
         tree.append([LEAVES[0], b"abc"])
+
+
+def test_node_cache_serves_hot_nodes_without_reads(big_tree: TileTree) -> None:
+    cache = tiles.NodeCache(max_nodes=64)
+    source = CountingSource(big_tree)
+    first = tiles.inclusion_proof(source, 12_345, 70_000, cache=cache)
+    assert first == big_tree.inclusion_proof(12_345, 70_000)
+    assert 0 < len(cache) <= 64
+    source.reads.clear()
+    # The same proof again: every node is cached, nothing is read.
+    assert tiles.inclusion_proof(source, 12_345, 70_000, cache=cache) == first
+    assert source.reads == []
+    # A neighbour shares the upper path; a small cache evicts but answers stay right.
+    for index in range(0, 70_000, 997):
+        assert tiles.inclusion_proof(source, index, 70_000, cache=cache) == (
+            big_tree.inclusion_proof(index, 70_000)
+        )
+        assert tiles.consistency_proof(source, index + 1, 70_000, cache=cache) == (
+            big_tree.consistency_proof(index + 1, 70_000)
+        )
+    assert len(cache) == 64

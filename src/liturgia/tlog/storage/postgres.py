@@ -262,20 +262,18 @@ class PostgresStorage:
         return None if row is None else int(row[0])
 
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
-        """Return the stored tiles among ``keys``: one primary-key lookup per tile level."""
-        by_level: dict[int, list[int]] = {}
-        for key in keys:
-            by_level.setdefault(key.level, []).append(key.index)
-        out: dict[TileKey, bytes] = {}
+        """Return the stored tiles among ``keys`` in one round trip (primary-key lookups)."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
         with self._read("read tiles") as conn:
-            for level, indexes in sorted(by_level.items()):
-                rows = conn.execute(
-                    "SELECT idx, hashes FROM tlog_tiles WHERE level = %s AND idx = ANY(%s)",
-                    (level, sorted(set(indexes))),
-                ).fetchall()
-                for index, data in rows:
-                    out[TileKey(level=level, index=int(index))] = bytes(data)
-        return out
+            rows = conn.execute(
+                "SELECT t.level, t.idx, t.hashes FROM tlog_tiles AS t "
+                "JOIN unnest(%s::integer[], %s::bigint[]) AS k(level, idx) "
+                "ON t.level = k.level AND t.idx = k.idx",
+                ([key.level for key in wanted], [key.index for key in wanted]),
+            ).fetchall()
+        return {TileKey(level=int(lv), index=int(ix)): bytes(data) for lv, ix, data in rows}
 
     def close(self) -> None:
         """Wait for running reads, then close every connection (idempotent)."""
