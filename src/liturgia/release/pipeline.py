@@ -234,7 +234,7 @@ def _stages(
     )
 
     listen.stage_started("sbom")
-    inventory, sbom_summary = stages.write_sbom(config, staging, artifacts)
+    inventory, sbom_summary = stages.write_sbom(config, staging, artifacts, version)
     listen.stage_finished("sbom", sbom_summary)
 
     listen.stage_started("scan")

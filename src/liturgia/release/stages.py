@@ -7,9 +7,10 @@ input raises (``ConfigError``/``InputError``, exit 2).
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from liturgia import sbom, sign, vuln
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
 from liturgia.config import LoadedConfig
 from liturgia.errors import ConfigError, InputError, LiturgiaError, VerificationError
-from liturgia.model import Inventory
+from liturgia.model import Component, ComponentType, Dependency, Inventory
 from liturgia.release.build import CommandResult, collect_artifacts, expand, run_command
 from liturgia.release.changelog import render_changelog_section
 from liturgia.release.changelog import update_changelog as merge_changelog
@@ -120,11 +121,14 @@ def run_tests(config: LoadedConfig, values: Mapping[str, str]) -> tuple[CommandR
 
 
 def write_sbom(
-    config: LoadedConfig, staging: Path, artifacts: Sequence[str]
+    config: LoadedConfig, staging: Path, artifacts: Sequence[str], version: Version
 ) -> tuple[Inventory, str]:
     """Catalog ``[project].sbom_paths`` and write ``sbom.cdx.json`` (CycloneDX 1.6 JSON).
 
-    The artifacts are included as ``file`` components with their SHA-256.
+    The SBOM describes the release itself: ``metadata.component`` is ``<name>@<version>`` (an
+    ``application``), which depends on the project the catalog found at the top (itself
+    depending on the other projects of a polyglot tree). The artifacts are included as ``file``
+    components with their SHA-256.
 
     Returns:
         The inventory (what the scan stage checks) and a one-line summary.
@@ -139,11 +143,36 @@ def write_sbom(
         if not path.exists():
             raise ConfigError(f"{config.path}: project.sbom_paths[{index}]: {relative!r} not found")
         paths.append(path)
-    inventory = sbom.catalog(paths, root=config.project_dir, exclude_dev=project.exclude_dev)
+    inventory = _as_release(
+        sbom.catalog(paths, root=config.project_dir, exclude_dev=project.exclude_dev),
+        name=project.name,
+        version=version,
+    )
     files = [sbom.artifact_component(staging / name) for name in artifacts]
     atomic_write_bytes(staging / SBOM_NAME, sbom.to_cyclonedx_json(inventory, artifacts=files))
     warned = f", {len(inventory.warnings)} warnings" if inventory.warnings else ""
     return inventory, f"{len(inventory.components)} components, {len(files)} artifacts{warned}"
+
+
+def _as_release(inventory: Inventory, *, name: str, version: Version) -> Inventory:
+    release = Component(
+        name=name,
+        version=str(version),
+        type=ComponentType.APPLICATION,
+        bom_ref=f"release:{name}@{version}",
+    )
+    found = inventory.root
+    if found is None:
+        return replace(inventory, root=release)
+    return replace(
+        inventory,
+        root=release,
+        components=(*inventory.components, found),
+        dependencies=(
+            Dependency(ref=release.ref, depends_on=(found.ref,)),
+            *inventory.dependencies,
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -307,7 +336,32 @@ def evaluate_gates(
     checks.append(_check_sbom(staging))
     checks.append(_check_signatures(staging, signed, public_key))
     checks.append(check_changelog(staging / CHANGELOG_NAME, version))
-    return GateReport(project=settings.project.name, version=str(version), checks=tuple(checks))
+    # Evidence names files as a reader of the release sees them, not by temporary paths, so the
+    # same input gives the same gate report bytes.
+    labels = {
+        f"{staging}{os.sep}": "",
+        values["reports_dir"]: "{reports_dir}",
+        values["build_dir"]: "{build_dir}",
+        f"{config.project_dir}{os.sep}": "",
+    }
+    return GateReport(
+        project=settings.project.name,
+        version=str(version),
+        checks=tuple(_relabel(check, labels) for check in checks),
+    )
+
+
+def _relabel(check: CheckResult, labels: Mapping[str, str]) -> CheckResult:
+    def label(text: str) -> str:
+        for prefix, name in labels.items():
+            text = text.replace(prefix, name)
+        return text
+
+    return replace(
+        check,
+        summary=label(check.summary),
+        evidence=tuple(label(item) for item in check.evidence),
+    )
 
 
 def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResult:

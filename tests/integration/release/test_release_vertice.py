@@ -77,6 +77,8 @@ def test_sbom_is_valid_cyclonedx_and_lists_every_ecosystem(released: Path) -> No
     errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(data)
     assert errors is None, errors
     document = json.loads(data)
+    assert document["metadata"]["component"]["name"] == "vertice"
+    assert document["metadata"]["component"]["version"] == "0.2.0"
     purls = {c.get("purl", "") for c in document["components"]}
     assert "pkg:pypi/django@4.2.30" in purls or any(p.startswith("pkg:pypi/django@") for p in purls)
     assert any(p.startswith("pkg:npm/express@") for p in purls)
@@ -93,14 +95,28 @@ def test_release_verifies_and_nothing_was_tagged(released: Path, signing_env: Pa
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_same_input_same_sbom_bytes(
+REPRODUCIBLE = (
+    "sbom.cdx.json",
+    "vulnerabilities.json",
+    "gate-report.md",
+    "gate-report.json",
+    "RELEASE_NOTES.md",
+    "CHANGELOG.md",
+    "vertice_backend-0.2.0-py3-none-any.whl",
+    "vertice_backend-0.2.0.tar.gz",
+)
+
+
+def test_same_input_same_bytes(
     released: Path, signing_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = (released / "sbom.cdx.json").read_bytes()
+    # SOURCE_DATE_EPOCH is set: everything but the (randomized ECDSA) signatures is reproducible.
+    first = {name: (released / name).read_bytes() for name in REPRODUCIBLE}
     repo = released.parents[1]
     assert main(["release", "--dry-run", "--project", str(repo)]) == 0
     capsys.readouterr()
-    assert (released / "sbom.cdx.json").read_bytes() == first
+    for name in REPRODUCIBLE:
+        assert (released / name).read_bytes() == first[name], name
 
 
 TAMPERS = [
