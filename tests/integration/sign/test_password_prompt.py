@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from liturgia.sign import load_signer
 def _run_on_tty(args: list[str], answers: list[bytes], env: dict[str, str]) -> tuple[int, str]:
     pid, fd = pty.fork()
     if pid == 0:  # the child: a controlling terminal on the pty, as a user's shell gives
-        os.execve(sys.executable, [sys.executable, "-m", "liturgia", *args], env)
+        os.execve(sys.executable, [sys.executable, "-m", "liturgia", *args], env)  # noqa: S606
     output = b""
     pending = list(answers)
     deadline = time.monotonic() + 60
@@ -30,10 +31,19 @@ def _run_on_tty(args: list[str], answers: list[bytes], env: dict[str, str]) -> t
         if not chunk:
             break
         output += chunk
-        if pending and output.rstrip().endswith(b":"):
+        # Answer each prompt once it is shown: getpass flushes input typed before it.
+        prompts = output.count(b"Password")
+        if pending and prompts > len(answers) - len(pending) and output.rstrip().endswith(b":"):
             os.write(fd, pending.pop(0) + b"\n")
-            output += b"\n"
-    _, status = os.waitpid(pid, 0)
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:  # still waiting for input: end it rather than hang
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            break
+        time.sleep(0.05)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
