@@ -9,6 +9,9 @@ Merging rules (one policy for every ecosystem):
   says which version that declaration resolved to); edges to it are re-pointed there, as are
   edges to a bare version-less purl (``Requires-Dist`` of installed distributions). An edge to
   anything the scan did not find is dropped.
+- While walking, an executable file with an ELF/Mach-O/PE header is read for Go build
+  information (a compiled Go program); others are skipped silently. A file named on the command
+  line with such a header is read the same way, and not being a Go binary is a warning.
 - A folder holding ``pyvenv.cfg``, or a ``site-packages`` folder, is an installed Python
   environment: its distributions' core metadata is read (not the whole tree walked).
 - The root is the project found nearest the scan root (pyproject.toml, then package.json via its
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,10 +34,12 @@ from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Inventory, Scope
 from liturgia.sbom.cataloger import Cataloger, CatalogResult
 from liturgia.sbom.catalogers import (
+    GoBinaryCataloger,
     InstalledPythonCataloger,
     RequirementsCataloger,
     default_catalogers,
 )
+from liturgia.sbom.catalogers.gobinary import EXECUTABLE_MAGIC
 from liturgia.sbom.environments import distribution_metadata, site_packages_of
 
 __all__ = ["SKIPPED_DIRS", "catalog", "merge"]
@@ -91,7 +97,32 @@ def _claimant(path: Path, catalogers: Sequence[Cataloger]) -> Cataloger | None:
     return next((c for c in catalogers if c.claims(path)), None)
 
 
-def _run(cataloger: Cataloger, path: Path, scan_root: Path, found: _Found) -> None:
+def _has_executable_magic(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    return head.startswith(EXECUTABLE_MAGIC)
+
+
+def _is_executable(path: Path) -> bool:
+    """A regular file with an execute bit and an ELF/Mach-O/PE header (a compiled program)."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) and bool(mode & 0o111) and _has_executable_magic(path)
+
+
+def _run(
+    cataloger: Cataloger,
+    path: Path,
+    scan_root: Path,
+    found: _Found,
+    *,
+    quiet_not_go: bool = False,
+) -> None:
     found_in = _relative(path, scan_root)
     if path.is_symlink():
         try:
@@ -105,7 +136,9 @@ def _run(cataloger: Cataloger, path: Path, scan_root: Path, found: _Found) -> No
     try:
         result = cataloger.catalog(path, found_in=found_in)
     except InputError as exc:
-        found.warnings.append(str(exc))
+        # While walking, a compiled program that is not a Go binary is simply not ours.
+        if not (quiet_not_go and "no Go build information" in str(exc)):
+            found.warnings.append(str(exc))
         return
     found.warnings.extend(result.warnings)
     found.results.append((found_in.count("/"), result))
@@ -161,10 +194,14 @@ def catalog(
                 cataloger = _claimant(file, chosen)
                 if cataloger is not None:
                     _run(cataloger, file, base, found)
+                elif _is_executable(file):
+                    _run(GoBinaryCataloger(), file, base, found, quiet_not_go=True)
         elif absolute.exists() or absolute.is_symlink():
             cataloger = _claimant(absolute, chosen)
             if cataloger is None and absolute.suffix in {".txt", ".in"}:
                 cataloger = RequirementsCataloger()
+            if cataloger is None and _has_executable_magic(absolute):
+                cataloger = GoBinaryCataloger()
             if cataloger is None:
                 found.warnings.append(f"{_relative(absolute, base)}: no cataloger reads this file")
                 continue

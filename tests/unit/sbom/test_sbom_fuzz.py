@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from liturgia.errors import InputError
 from liturgia.sbom.cataloger import Cataloger
-from liturgia.sbom.catalogers import default_catalogers
+from liturgia.sbom.catalogers import GoBinaryCataloger, default_catalogers
 
 from .conftest import SBOM_CORPUS
+from .test_sbom_gobinary import MODINFO, fake_binary
 from .test_sbom_npm_go import GO_MOD
 from .test_sbom_python import POETRY_V1, UV_LOCK
 
@@ -136,3 +137,19 @@ def test_deep_nesting(cataloger: Cataloger, tmp_path: Path) -> None:
     name = next(n for n in SEEDS if cataloger.claims(Path(n)))
     check(cataloger, tmp_path / name, b"[" * 200_000 + b"]" * 200_000)
     check(cataloger, tmp_path / name, b"a = " + b"[" * 50_000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 1 << 20), st.binary(min_size=1, max_size=6)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_go_binary_mutations(edits: list[tuple[int, int, bytes]]) -> None:
+    data = mutate(fake_binary("go1.22.5", MODINFO, junk=4), edits)
+    try:
+        GoBinaryCataloger().parse(data, path=Path("app"), found_in="app")
+    except InputError as exc:
+        assert str(exc).startswith("app: ")

@@ -9,6 +9,7 @@ from liturgia.sbom.cataloger import Cataloger
 from liturgia.sbom.catalogers.cargo import CargoLockCataloger
 from liturgia.sbom.catalogers.composer import ComposerLockCataloger
 from liturgia.sbom.catalogers.gem import GemfileLockCataloger
+from liturgia.sbom.catalogers.gobinary import GoBinaryCataloger
 from liturgia.sbom.catalogers.gomod import GoModCataloger
 from liturgia.sbom.catalogers.installed import InstalledPythonCataloger
 from liturgia.sbom.catalogers.npm import NpmLockCataloger
@@ -24,6 +25,7 @@ __all__ = [
     "CargoLockCataloger",
     "ComposerLockCataloger",
     "GemfileLockCataloger",
+    "GoBinaryCataloger",
     "GoModCataloger",
     "InstalledPythonCataloger",
     "NpmLockCataloger",
