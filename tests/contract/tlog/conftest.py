@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from liturgia.tlog.storage import LogStorage, MemoryStorage
 from liturgia.tlog.storage.postgres import PostgresStorage
@@ -33,6 +34,8 @@ class Backend:
     reopen: Callable[[LogStorage], LogStorage]
     #: A second handle on the same log, as another process would open it.
     open_again: Callable[[LogStorage], LogStorage]
+    #: The ``--db`` URL of a durable backend (for another process), else ``None``.
+    url: str | None = None
 
 
 def _memory(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
@@ -57,6 +60,7 @@ def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         open=lambda: SqliteStorage(path),
         reopen=reopen,
         open_again=lambda _: SqliteStorage(path),
+        url=f"sqlite://{path}",
     )
 
 
@@ -72,6 +76,7 @@ def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         open=lambda: PostgresStorage(dsn),
         reopen=reopen,
         open_again=lambda _: PostgresStorage(dsn),
+        url="postgresql://{user}@{host}:{port}/{dbname}".format(**conninfo_to_dict(dsn)),
     )
 
 
@@ -89,6 +94,15 @@ PARAMS = [
 @pytest.fixture(params=PARAMS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     """Each storage backend in turn."""
+    return BACKENDS[request.param](request, tmp_path)
+
+
+DURABLE = [p for p in PARAMS if p.values[0] != "memory"]
+
+
+@pytest.fixture(params=DURABLE)
+def durable_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """Each backend that survives a process: SQLite and PostgreSQL."""
     return BACKENDS[request.param](request, tmp_path)
 
 
