@@ -58,7 +58,7 @@ from liturgia.sign.keys import (
     write_key_pair,
 )
 from liturgia.sign.rekor import check_entry_bodies, proposed_entry, tlog_entry_from_rekor
-from liturgia.sign.signer import Signer, load_signer, register_scheme
+from liturgia.sign.signer import Signer, load_signer, load_verification_key, register_scheme
 from liturgia.sign.trust_root import TRUSTED_ROOT_MEDIA_TYPE, TransparencyLog, trusted_root_json
 from liturgia.sign.verify import verify_bytes_bundle, verify_dsse_bundle, verify_file_bundle
 
@@ -84,6 +84,7 @@ __all__ = [
     "key_id",
     "load_public_key",
     "load_signer",
+    "load_verification_key",
     "message_signature_bundle",
     "pae",
     "parse_bundle",

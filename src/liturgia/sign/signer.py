@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from liturgia.errors import InputError
-from liturgia.sign.keys import KeyAlgorithm, PublicKey
+from liturgia.sign.keys import KeyAlgorithm, PublicKey, load_public_key
 
-__all__ = ["Signer", "SignerFactory", "load_signer", "register_scheme"]
+__all__ = ["Signer", "SignerFactory", "load_signer", "load_verification_key", "register_scheme"]
 
 #: Builds a signer from the part of the reference after ``scheme:`` and a password.
 SignerFactory = Callable[[str, bytes | None], "Signer"]
@@ -104,3 +104,25 @@ def load_signer(ref: str | Path, *, password: bytes | None) -> Signer:
         known = ", ".join(sorted(f"{s}:" for s in _SCHEMES.keys() | _BUILTIN_BACKENDS.keys()))
         raise InputError(f"{ref}: unsupported key reference scheme {scheme!r} (known: {known})")
     return factory(rest, password)
+
+
+def load_verification_key(ref: str | Path) -> PublicKey:
+    """Resolve a verification key reference to a :class:`PublicKey`.
+
+    Args:
+        ref: a public key PEM file (path or ``file:PATH``), or a key URI of a registered
+            scheme (``hashivault://KEY``, ``pkcs11:...``) whose public half is read from the
+            server or token without any secret (Vault/OpenBao still needs its token).
+
+    Raises:
+        InputError: missing or malformed PEM, unsupported key type or curve, unknown scheme.
+        ConfigError: the server or token cannot be reached or has no such key.
+    """
+    if isinstance(ref, Path):
+        return load_public_key(ref)
+    parsed = _scheme_of(ref)
+    if parsed is None:
+        return load_public_key(Path(ref))
+    if parsed[0] == "file":
+        return load_public_key(Path(parsed[1]))
+    return load_signer(ref, password=None).public_key

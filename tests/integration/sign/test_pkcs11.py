@@ -13,7 +13,13 @@ import pytest
 
 from liturgia.cli import main
 from liturgia.errors import ConfigError, InputError
-from liturgia.sign import KeyAlgorithm, load_signer, sign_file, verify_file_bundle
+from liturgia.sign import (
+    KeyAlgorithm,
+    load_signer,
+    load_verification_key,
+    sign_file,
+    verify_file_bundle,
+)
 from liturgia.sign.backends.pkcs11 import DEFAULT_MODULE
 
 from .conftest import PIN
@@ -77,7 +83,6 @@ def test_cli_sign_with_pkcs11(
     [
         ("pkcs11:token=absent;object=signing?pin-value=1234", "no such token"),
         ("pkcs11:token=release;object=signing?pin-value=0000", "wrong PIN"),
-        ("pkcs11:token=release;object=signing", "no PIN"),
         ("pkcs11:token=release;object=nothing?pin-value=1234", "no such key on the token"),
         ("pkcs11:token=release;object=aes?pin-value=1234", "no such key on the token"),
         (
@@ -97,3 +102,16 @@ def test_missing_pin_file(token: str, tmp_path: Path) -> None:
         load_signer(
             f"pkcs11:token=release;object=signing?pin-source={tmp_path / 'none'}", password=None
         )
+
+
+def test_public_key_without_pin(token: str, tmp_path: Path) -> None:
+    ref = "pkcs11:token=release;object=signing"
+    public = load_verification_key(ref)
+    signer = load_signer(ref, password=None)
+    assert signer.public_key == public
+    with pytest.raises(ConfigError, match="no PIN: add pin-value/pin-source"):
+        signer.sign_digest(b"\0" * 32)
+    artifact = tmp_path / "a"
+    artifact.write_bytes(b"a")
+    bundle = sign_file(artifact, load_signer(f"{ref}?pin-value={PIN}", password=None))
+    verify_file_bundle(artifact, bundle, public)

@@ -14,7 +14,13 @@ import pytest
 from liturgia.cli import main
 from liturgia.errors import ConfigError, InputError
 from liturgia.provenance import attest, statement_for_files, verify_attestation_bundle
-from liturgia.sign import KeyAlgorithm, load_signer, sign_file, verify_file_bundle
+from liturgia.sign import (
+    KeyAlgorithm,
+    load_signer,
+    load_verification_key,
+    sign_file,
+    verify_file_bundle,
+)
 
 from .conftest import Bao, _free_port
 
@@ -105,3 +111,8 @@ def test_ed25519_refuses_digest(env: Bao) -> None:
     signer = load_signer("hashivault://ed", password=None)
     with pytest.raises(InputError, match="signs whole messages"):
         signer.sign_digest(b"\0" * 32)
+
+
+def test_verification_key_from_vault(env: Bao) -> None:
+    public = load_verification_key("hashivault://p256")
+    assert public == load_signer("hashivault://p256", password=None).public_key

@@ -20,6 +20,7 @@ from liturgia.sign import (
     key_id,
     load_public_key,
     load_signer,
+    load_verification_key,
     parse_private_key,
     parse_public_key,
 )
@@ -286,3 +287,14 @@ def test_algorithm_names_match_protobuf_specs() -> None:
         "PKIX_ED25519",
     ]
     assert [a.hash_name for a in KeyAlgorithm] == ["SHA2_256", "SHA2_384", "SHA2_256"]
+
+
+def test_verification_key_references(tmp_path: Path) -> None:
+    private, public = tmp_path / "k.key", tmp_path / "k.pub"
+    info = generate_key_pair(private, public, password=b"pw")
+    for ref in (public, str(public), f"file:{public}"):
+        assert load_verification_key(ref).key_id == info.key_id
+    with pytest.raises(InputError, match="not a PEM public key"):
+        load_verification_key(private)
+    with pytest.raises(InputError, match="unsupported key reference scheme 'awskms'"):
+        load_verification_key("awskms:///alias/x")

@@ -124,6 +124,10 @@ class Pkcs11Signer(Signer):
     def __init__(self, uri: Pkcs11Uri, *, pin: str | None) -> None:
         """Find the token and the key pair; read the public key.
 
+        Args:
+            uri: the parsed URI.
+            pin: the user PIN; without one the public key can be read but nothing signed.
+
         Raises:
             ConfigError: module missing, token absent, PIN wrong or locked, key not found.
         """
@@ -140,7 +144,8 @@ class Pkcs11Signer(Signer):
         except RuntimeError as exc:
             raise ConfigError(f"{uri.text}: cannot load PKCS#11 module {module}: {exc}") from exc
         self._token = self._find_token()
-        with self._session() as session:
+        # Public objects are readable without logging in: the PIN is needed only to sign.
+        with self._session(login=self._pin is not None) as session:
             public = self._find(session, self._p11.ObjectClass.PUBLIC_KEY)
             der = importlib.import_module("pkcs11.util.ec").encode_ec_public_key(public)
         pem = b"-----BEGIN PUBLIC KEY-----\n%b-----END PUBLIC KEY-----\n" % base64.encodebytes(der)
@@ -170,8 +175,13 @@ class Pkcs11Signer(Signer):
         except exceptions.MultipleTokensReturned as exc:
             raise ConfigError(f"{self._uri.text}: several tokens match; add token=LABEL") from exc
 
-    def _session(self) -> Any:
+    def _session(self, *, login: bool = True) -> Any:
         exceptions = self._p11.exceptions
+        if not login:
+            try:
+                return self._token.open()
+            except exceptions.TokenNotPresent as exc:
+                raise ConfigError(f"{self._uri.text}: the token is not present") from exc
         if self._pin is None:
             raise ConfigError(
                 f"{self._uri.text}: no PIN: add pin-value/pin-source or set LITURGIA_PKCS11_PIN"
