@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import tempfile
 import time
@@ -90,19 +91,28 @@ def _copies(advisories: list[Advisory], copy: int) -> list[Advisory]:
     return out
 
 
+CPU: list[float] = []
+
+
 def _timed_scan(index: Path, components: list[Component], runs: int = 3) -> tuple[float, int]:
-    """Best of ``runs`` warm scans, each with a fresh database object (no compile cache)."""
+    """Best of ``runs`` warm scans, each with a fresh database object (no compile cache).
+
+    The machine is shared, so the CPU time of the best run is recorded too (``CPU[-1]``).
+    """
     database = open_index(index)
     scan(components, database)  # warm the OS cache
     database.close()
-    best, findings = float("inf"), 0
+    best, best_cpu, findings = float("inf"), float("inf"), 0
     for _ in range(runs):
         database = open_index(index)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         report = scan(components, database)
-        best = min(best, time.perf_counter() - start)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        if elapsed < best:
+            best, best_cpu = elapsed, cpu
         database.close()
         findings = len(report.findings)
+    CPU.append(best_cpu)
     return best, findings
 
 
@@ -126,8 +136,8 @@ def main() -> int:
         per_component = seconds / len(components) * 1e6
         print(
             f"scan (warm, {len(components)} components, all with advisories where the corpus "
-            f"has them, index 1x): {seconds:.3f} s, {per_component:.1f} us/component, "
-            f"{findings} findings"
+            f"has them, index 1x): {seconds:.3f} s wall ({CPU[-1]:.3f} s CPU), "
+            f"{per_component:.1f} us/component, {findings} findings"
         )
         failed |= seconds >= 1.0
         mixed = list(components[:500])
@@ -138,7 +148,7 @@ def main() -> int:
         mixed_seconds, mixed_findings = _timed_scan(index, mixed)
         print(
             f"scan (warm, {len(mixed)} components, 500 with advisories, index 1x): "
-            f"{mixed_seconds:.3f} s, {mixed_findings} findings"
+            f"{mixed_seconds:.3f} s wall ({CPU[-1]:.3f} s CPU), {mixed_findings} findings"
         )
 
         big = Path(folder) / "index10.sqlite3"
@@ -156,7 +166,8 @@ def main() -> int:
         ratio = big_per / per_component
         print(
             f"scan (warm, {len(components)} components, index 10x = {big_records} records): "
-            f"{big_seconds:.3f} s, {big_per:.1f} us/component, {big_findings} findings"
+            f"{big_seconds:.3f} s wall ({CPU[-1]:.3f} s CPU), {big_per:.1f} us/component, "
+            f"{big_findings} findings"
         )
         print(f"ratio per-component cost 10x/1x: {ratio:.2f} (flat is ~1.0)")
         failed |= ratio >= 2.0
@@ -175,6 +186,20 @@ def main() -> int:
             f"components): {stage:.3f} s, {len(report.findings)} findings"
         )
         failed |= stage >= 2.0
+        with tempfile.TemporaryDirectory() as folder:
+            start = time.perf_counter()
+            cold = Path(folder) / "vertice.sqlite3"
+            import_advisories(cold, vertice / "osv")
+            indexed = open_index(cold)
+            report = scan(inventory.components, indexed)
+            indexed.close()
+            stage = time.perf_counter() - start
+        print(
+            f"vertice scan stage via a new index (import + open + scan): {stage:.3f} s, "
+            f"{len(report.findings)} findings"
+        )
+        failed |= stage >= 2.0
+    print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print("targets: 10k warm scan < 1 s, growth ratio < 2, vertice stage < 2 s:",
           "MISSED" if failed else "met")  # fmt: skip
     return 1 if failed else 0

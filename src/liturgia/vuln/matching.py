@@ -95,6 +95,7 @@ class CompiledEntry:
         version_canon: canonical forms of the ``versions`` entries valid under ``ordering``.
         version_strings: the ``versions`` entries as written (exact-string fallback).
         problems: why parts of the entry could not be evaluated (one line each).
+        fixed: ``(key, version)`` of every ``fixed`` event of ``ranges``.
     """
 
     advisory: Advisory
@@ -102,6 +103,7 @@ class CompiledEntry:
     ranges: tuple[CompiledRange, ...]
     ordering: VersionOrdering
     version_canon: frozenset[str] = field(default_factory=frozenset)
+    fixed: tuple[tuple[Any, str], ...] = ()
     version_strings: frozenset[str] = field(default_factory=frozenset)
     problems: tuple[str, ...] = ()
 
@@ -130,7 +132,7 @@ class CompiledEntry:
 
     def fixed_versions(self) -> tuple[tuple[Any, str], ...]:
         """``(key, version)`` of every ``fixed`` event, under the ranges' orderings."""
-        return tuple(item for compiled in self.ranges for item in compiled.fixed)
+        return self.fixed
 
 
 def _compile_range(
@@ -199,6 +201,7 @@ def compile_entry(advisory: Advisory, affected: AffectedPackage) -> CompiledEntr
         ranges=tuple(ranges),
         ordering=ordering,
         version_canon=frozenset(canon),
+        fixed=tuple(item for compiled in ranges for item in compiled.fixed),
         version_strings=frozenset(affected.versions),
         problems=tuple(problems),
     )

@@ -300,9 +300,18 @@ def _upgrade(target: _Target, entries: Sequence[CompiledEntry]) -> str | None:
                 continue
             if key > current:
                 candidates.setdefault(key, version)
+    current_probe = VersionKeys(target.version)
+    # Entries affecting the current version are the likeliest to affect a candidate too; and
+    # the entry that rejected the last candidate moves to the front (it usually rejects the
+    # next one as well), so failing candidates cost one check each.
+    order = sorted(entries, key=lambda entry: not entry.affects(current_probe))
     for key in sorted(candidates):
         probe = VersionKeys(candidates[key])
-        if not any(entry.affects(probe) for entry in entries):
+        for index, entry in enumerate(order):
+            if entry.affects(probe):
+                order.insert(0, order.pop(index))
+                break
+        else:
             return candidates[key]
     return None
 
