@@ -12,6 +12,10 @@ Merging rules (one policy for every ecosystem):
 - While walking, an executable file with an ELF/Mach-O/PE header is read for Go build
   information (a compiled Go program); others are skipped silently. A file named on the command
   line with such a header is read the same way, and not being a Go binary is a warning.
+- A folder named ``node_modules`` given as a path is an installed JavaScript tree: npm's hidden
+  lockfile ``node_modules/.package-lock.json`` when present, else every package's
+  ``package.json`` (:mod:`liturgia.sbom.catalogers.node_modules`). Walking a project skips its
+  ``node_modules`` (the project's lockfile describes it).
 - A folder holding ``pyvenv.cfg``, or a ``site-packages`` folder, is an installed Python
   environment: its distributions' core metadata is read (not the whole tree walked).
 - The root is the project found nearest the scan root (pyproject.toml, then package.json via its
@@ -36,10 +40,12 @@ from liturgia.sbom.cataloger import Cataloger, CatalogResult
 from liturgia.sbom.catalogers import (
     GoBinaryCataloger,
     InstalledPythonCataloger,
+    NpmLockCataloger,
     RequirementsCataloger,
     default_catalogers,
 )
 from liturgia.sbom.catalogers.gobinary import EXECUTABLE_MAGIC
+from liturgia.sbom.catalogers.node_modules import catalog_node_modules
 from liturgia.sbom.environments import distribution_metadata, site_packages_of
 
 __all__ = ["SKIPPED_DIRS", "catalog", "merge"]
@@ -189,6 +195,14 @@ def catalog(
             for folder in environment:
                 for file in distribution_metadata(folder):
                     _run(installed, file, base, found)
+        elif absolute.is_dir() and absolute.name == "node_modules":
+            hidden = absolute / ".package-lock.json"
+            if hidden.is_file():
+                _run(NpmLockCataloger(), hidden, base, found)
+            else:
+                result = catalog_node_modules(absolute, found_in_root=base)
+                found.warnings.extend(result.warnings)
+                found.results.append((_relative(absolute, base).count("/"), result))
         elif absolute.is_dir():
             for file in _walk(absolute):
                 cataloger = _claimant(file, chosen)

@@ -135,6 +135,16 @@ class NpmLockCataloger(Cataloger):
                 as_dict(doc.get("dependencies", {}), found_in, "deps"), "", packages, found_in
             )
             packages[""] = self._v1_root(doc, path)
+        project = path.parent
+        if path.name == ".package-lock.json":  # npm's hidden lockfile inside node_modules
+            project = path.parent.parent
+            manifest = read_manifest(project)
+            if "" not in packages and manifest is not None:
+                packages[""] = {
+                    k: manifest[k]
+                    for k in ("name", "version", "license", *_DEP_FIELDS, "devDependencies")
+                    if k in manifest
+                }
         root_entry = as_dict(packages.pop("", {}), found_in, 'packages[""]')
 
         components: dict[str, Component] = {}
@@ -166,7 +176,7 @@ class NpmLockCataloger(Cataloger):
                     refs[key] = refs[target]
 
         root = None
-        root_name = opt_str(root_entry.get("name")) or path.parent.name
+        root_name = opt_str(root_entry.get("name")) or project.name
         root = npm_component(
             root_name,
             opt_str(root_entry.get("version")),
