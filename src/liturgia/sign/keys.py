@@ -110,6 +110,13 @@ def _hash_for(algorithm: KeyAlgorithm) -> hashes.HashAlgorithm:
     return hashes.SHA384() if algorithm is KeyAlgorithm.ECDSA_P384 else hashes.SHA256()
 
 
+# Built once: verification of many small bundles is dominated by per-call overhead.
+_ECDSA_PREHASHED = {
+    KeyAlgorithm.ECDSA_P256: ec.ECDSA(utils.Prehashed(hashes.SHA256())),
+    KeyAlgorithm.ECDSA_P384: ec.ECDSA(utils.Prehashed(hashes.SHA384())),
+}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PublicKey:
     """A verification key.
@@ -167,10 +174,11 @@ class PublicKey:
             SignatureError: the signature does not verify, or the key is Ed25519 (which signs
                 messages, not digests).
         """
-        if isinstance(self.key, ed25519.Ed25519PublicKey):
+        key = self.key
+        if isinstance(key, ed25519.Ed25519PublicKey):
             raise SignatureError("an Ed25519 key cannot verify a signature over a digest")
         try:
-            self.key.verify(signature, digest, ec.ECDSA(utils.Prehashed(_hash_for(self.algorithm))))
+            key.verify(signature, digest, _ECDSA_PREHASHED[self.algorithm])
         except InvalidSignature as exc:
             raise SignatureError(f"signature does not verify under key {self.key_id}") from exc
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from liturgia._internal.files import read_bytes
 from liturgia.errors import BundleError, DigestError, SignatureError
 from liturgia.sign.artifact import digest_file
-from liturgia.sign.bundle import Bundle, HashAlgorithm, MessageSignature, parse_bundle
+from liturgia.sign.bundle import Bundle, MessageSignature, parse_bundle
 from liturgia.sign.dsse import Envelope, verify_dsse
 from liturgia.sign.keys import KeyAlgorithm, PublicKey
 from liturgia.sign.rekor import check_entry_bodies
@@ -115,7 +115,7 @@ def verify_bytes_bundle(
     parsed = parse_bundle(bundle, name=bundle_name)
     signature = _message_signature(parsed, bundle_name)
     check_entry_bodies(parsed, name=bundle_name)
-    actual = hashlib.new(HashAlgorithm(signature.algorithm).hashlib_name, data).digest()
+    actual = hashlib.new(signature.algorithm.hashlib_name, data).digest()
     _check_digest(signature, actual, "artifact", bundle_name)
     _check_signature(signature, public_key, parsed, bundle_name, message=data)
 
