@@ -284,7 +284,9 @@ def _read_folder(path: Path, warnings: list[str]) -> tuple[list[Advisory], int]:
             warnings.append(f"{file}: cannot read: {exc.strerror or exc}")
             continue
         try:
-            parsed.append(read_osv_file(file, data, source=str(file)))
+            # Relative labels keep reports identical wherever the folder lives.
+            label = f"{path.name}/{file.relative_to(path).as_posix()}"
+            parsed.append(read_osv_file(file, data, source=label))
         except ValueError as exc:
             warnings.append(f"{file}: not a valid OSV record: {exc}")
     return parsed, len(files)

@@ -105,7 +105,9 @@ def test_duplicate_ids_keep_the_newest(tmp_path: Path) -> None:
     assert database.info.newest_modified == "2024-06-01T00:00:00Z"
     (warning,) = database.warnings
     assert "duplicate id TEST-1" in warning
-    assert warning.startswith(str(tmp_path / "a.json"))
+    assert warning.startswith(
+        f"{tmp_path.name}/a.json: duplicate id TEST-1; kept {tmp_path.name}/b.json"
+    )
 
 
 def test_unknown_ecosystem_loads(tmp_path: Path) -> None:
