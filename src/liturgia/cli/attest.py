@@ -92,7 +92,12 @@ def register(subparsers: Any) -> None:
     )
     check.add_argument("subjects", type=Path, nargs="*", metavar="SUBJECT")
     check.add_argument("--bundle", type=Path, required=True)
-    check.add_argument("--key", type=Path, required=True, metavar="PUBKEY")
+    check.add_argument(
+        "--key",
+        required=True,
+        metavar="REF",
+        help="public key PEM, or a key URI (hashivault://KEY, pkcs11:...) to read it from",
+    )
     check.add_argument("--type", metavar="URI", help="the predicate type required")
     check.set_defaults(func=run_verify)
 
@@ -129,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Verify an attestation; 0 when it verifies (errors raise and exit 1 or 2)."""
-    public_key = sign.load_public_key(args.key)
+    public_key = sign.load_verification_key(args.key)
     bundle = read_bytes(args.bundle, what="bundle")
     required = predicate_type(args.type) if args.type else None
     statement = provenance.verify_attestation_bundle(
