@@ -116,3 +116,36 @@ def test_ed25519_refuses_digest(env: Bao) -> None:
 def test_verification_key_from_vault(env: Bao) -> None:
     public = load_verification_key("hashivault://p256")
     assert public == load_signer("hashivault://p256", password=None).public_key
+
+
+def test_cli_attest_and_verify_with_vault_uris(
+    env: Bao, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subject = tmp_path / "app.whl"
+    subject.write_bytes(b"wheel")
+    predicate = tmp_path / "p.json"
+    predicate.write_text('{"k": "v"}')
+    ref = "hashivault://p256"
+    assert (
+        main(
+            [
+                "attest",
+                str(subject),
+                "--predicate",
+                str(predicate),
+                "--type",
+                "https://example.org/p",
+                "--key",
+                ref,
+            ]
+        )
+        == 0
+    )
+    bundle = capsys.readouterr().out.strip()
+    assert main(["verify-attestation", str(subject), "--bundle", bundle, "--key", ref]) == 0
+    assert json.loads(capsys.readouterr().out)["predicate"] == {"k": "v"}
+    assert (
+        main(["verify-attestation", str(subject), "--bundle", bundle, "--key", "hashivault://ed"])
+        == 1
+    )
+    assert "wrong key" in capsys.readouterr().err
