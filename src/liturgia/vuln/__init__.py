@@ -6,6 +6,9 @@ Typical use::
     report = scan(inventory.components, database, ignore=load_ignore_file(Path("ignore.toml")))
     Path("vulnerabilities.json").write_bytes(report_to_json(report))
     blocking = report.blocking(Severity.HIGH)   # UNKNOWN counts as HIGH by default
+
+The SQLite index (``import_advisories``/``open_index``) and the online sources in
+``liturgia.vuln.online`` implement the same :class:`AdvisoryDatabase` interface.
 """
 
 from __future__ import annotations
@@ -15,10 +18,19 @@ from liturgia.vuln.database import (
     AdvisoryDatabase,
     DatabaseInfo,
     MemoryAdvisoryDatabase,
+    freshness_problem,
     load_osv_directories,
     load_osv_directory,
 )
+from liturgia.vuln.formats import to_cyclonedx_vex, to_markdown, to_sarif
 from liturgia.vuln.ignore import IgnoreRule, load_ignore_file
+from liturgia.vuln.index import (
+    ImportResult,
+    IndexedAdvisoryDatabase,
+    default_index_path,
+    import_advisories,
+    open_index,
+)
 from liturgia.vuln.report import report_to_dict, report_to_json
 from liturgia.vuln.scanner import (
     Finding,
@@ -29,6 +41,7 @@ from liturgia.vuln.scanner import (
     scan,
 )
 from liturgia.vuln.severity import Severity
+from liturgia.vuln.vex import load_vex, parse_vex
 
 __all__ = [
     "Advisory",
@@ -38,6 +51,8 @@ __all__ = [
     "DatabaseInfo",
     "Finding",
     "IgnoreRule",
+    "ImportResult",
+    "IndexedAdvisoryDatabase",
     "MemoryAdvisoryDatabase",
     "RangeEvent",
     "ScanReport",
@@ -45,10 +60,19 @@ __all__ = [
     "Suppression",
     "UncheckedComponent",
     "UpgradeAdvice",
+    "default_index_path",
+    "freshness_problem",
+    "import_advisories",
     "load_ignore_file",
     "load_osv_directories",
     "load_osv_directory",
+    "load_vex",
+    "open_index",
+    "parse_vex",
     "report_to_dict",
     "report_to_json",
     "scan",
+    "to_cyclonedx_vex",
+    "to_markdown",
+    "to_sarif",
 ]
