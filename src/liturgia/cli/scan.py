@@ -209,6 +209,8 @@ def _database(args: argparse.Namespace) -> AdvisoryDatabase:
 
 def _table(report: ScanReport) -> None:
     console = stdout_console()
+    if not report.findings:
+        console.print(f"No findings in {report.component_count} components.", markup=False)
     table = Table(title=f"{len(report.findings)} findings, {report.component_count} components")
     for column in ("severity", "advisory", "package", "version", "upgrade to", "status"):
         table.add_column(column, overflow="fold")
@@ -218,7 +220,8 @@ def _table(report: ScanReport) -> None:
         table.add_row(
             f.severity.value, f.id, f.name, f.version, upgrades.get(f.component_ref, "-"), status
         )
-    console.print(table)
+    if report.findings:
+        console.print(table)
     for item in report.unchecked:
         console.print(
             f"not checked: {item.name}@{item.version or '?'}: {item.reason}", markup=False

@@ -251,3 +251,12 @@ def test_bad_environment_defaults_are_usage_errors(
     with pytest.raises(SystemExit):
         main(["scan", "x"])
     assert "invalid severity 'severe'" in capsys.readouterr().err
+
+
+def test_table_without_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sbom = _sbom(
+        tmp_path, {"type": "library", "name": "ms", "version": "2.0.0", "purl": "pkg:npm/ms@2.0.0"}
+    )
+    args = ["scan", str(sbom), "--osv", str(CORPUS / "ghsa"), "--max-age-days", "100000"]
+    assert main(args) == 0
+    assert "No findings in 1 components." in capsys.readouterr().out
