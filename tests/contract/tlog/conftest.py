@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pytest
 from psycopg.conninfo import conninfo_to_dict
@@ -76,8 +77,15 @@ def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         open=lambda: PostgresStorage(dsn),
         reopen=reopen,
         open_again=lambda _: PostgresStorage(dsn),
-        url="postgresql://{user}@{host}:{port}/{dbname}".format(**conninfo_to_dict(dsn)),
+        url=_pg_url(dsn),
     )
+
+
+def _pg_url(dsn: str) -> str:
+    """The ``postgresql://`` URL of a key=value DSN, options included."""
+    info = conninfo_to_dict(dsn)
+    query = urlencode({"options": info["options"]}, quote_via=quote) if "options" in info else ""
+    return f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}?{query}"
 
 
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
@@ -166,12 +174,25 @@ def pg_cluster() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def pg_shared_database(pg_cluster: str) -> str:
+    """One database for the session's PostgreSQL tests (each test gets its own schema)."""
+    import psycopg  # noqa: PLC0415 - only PostgreSQL tests need it
+
+    with psycopg.connect(pg_cluster, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE tlog_tests")
+    return pg_cluster.replace("dbname=postgres", "dbname=tlog_tests")
+
+
 @pytest.fixture
-def pg_database(pg_cluster: str) -> str:
-    """A new, empty database in the session's cluster; returns its DSN."""
+def pg_database(pg_shared_database: str) -> str:
+    """A new, empty schema in the session's database; returns a DSN whose search_path is it.
+
+    (A schema is created in milliseconds; a database is a copy of its template on disk.)
+    """
     import psycopg  # noqa: PLC0415 - only PostgreSQL tests need it
 
     name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_cluster, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return pg_cluster.replace("dbname=postgres", f"dbname={name}")
+    with psycopg.connect(pg_shared_database, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    return f"{pg_shared_database} options='-c search_path={name}'"

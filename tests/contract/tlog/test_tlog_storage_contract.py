@@ -81,16 +81,16 @@ def test_commit_tree_and_proofs_from_stored_tiles(storage: LogStorage) -> None:
 
 
 def test_read_many_tiles(storage: LogStorage) -> None:
-    leaves = [leaf(i) for i in range(256 * 300 + 5)]
-    storage.sequence(leaves)
-    result = tiles.integrate(storage, 0, [h for h, _ in leaves])
-    storage.commit_tree(
-        old_size=0, state=TreeState(size=result.size, root=result.root), tiles=result.tiles
-    )
-    keys = [TileKey(level=0, index=i) for i in range(305)]
+    """More tiles than one statement's parameters, over two levels, some never written."""
+    written = [(TileKey(level=0, index=i), merkle.leaf_hash(b"%d" % i) * 3) for i in range(700)]
+    written += [(TileKey(level=1, index=i), merkle.leaf_hash(b"up%d" % i)) for i in range(3)]
+    storage.commit_tree(old_size=0, state=TreeState(), tiles=written)
+    keys = [TileKey(level=0, index=i) for i in range(705)] + [
+        TileKey(level=1, index=i) for i in range(5)
+    ]
     found = storage.read_tiles(keys)
-    assert len(found) == 301  # 300 full tiles and one partial
-    assert len(found[TileKey(level=0, index=300)]) == 5 * 32
+    assert found == dict(written)
+    assert storage.read_tiles([]) == {}
 
 
 def test_commit_tree_guards(storage: LogStorage) -> None:
