@@ -30,8 +30,6 @@ from liturgia.sbom.formats import cyclonedx, spdx
 
 __all__ = ["SbomFormat", "parse_output", "register", "run"]
 
-_ACTIONS = ("validate",)
-
 
 class SbomFormat(StrEnum):
     """Document formats ``-o`` can write."""
@@ -76,8 +74,10 @@ def register(subparsers: Any) -> None:
         help="catalog dependencies into CycloneDX / SPDX (or: sbom validate FILE)",
         description=(
             "Catalog each PATH (a folder, walked; or a lockfile) into one SBOM. "
-            "`liturgia sbom validate FILE...` checks documents against their official schemas "
-            "instead. Name a folder called 'validate' as ./validate."
+            "`liturgia sbom validate FILE...` checks documents against their official schemas; "
+            "`sbom diff OLD NEW` lists added, removed, upgraded and downgraded components and "
+            "licence changes; `sbom merge FILE... -o ...` joins CycloneDX JSON documents. "
+            "Name a folder called 'validate', 'diff' or 'merge' as ./NAME."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -125,26 +125,31 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="a release artifact to list as a file component with its SHA-256; repeatable",
     )
+    parser.add_argument("--json", action="store_true", help="sbom diff: JSON instead of text")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``liturgia sbom``; return the exit code (0, or 1 when validation fails)."""
     paths: list[str] = [str(p) for p in args.paths]
-    if paths and paths[0] in _ACTIONS:
+    if paths and paths[0] == "validate":
         return _validate(paths[1:])
+    if paths and paths[0] == "diff":
+        return _diff(paths[1:], as_json=args.json)
     outputs = [parse_output(value) for value in args.output] or [(SbomFormat.CYCLONEDX_JSON, None)]
     if sum(1 for _, file in outputs if file is None) > 1:
         raise UsageError("-o: only one format can go to stdout; add =FILE to the others")
-    targets = [Path(p) for p in paths]
-    for interpreter in args.python:
-        targets.extend(python_site_packages(interpreter))
-    inventory = sbom.catalog(
-        targets or [Path()],
-        root=args.root,
-        exclude_dev=args.exclude_dev,
-        strict=args.strict,
-    )
+    if paths and paths[0] == "merge":
+        if not paths[1:]:
+            raise UsageError("sbom merge: name at least one CycloneDX JSON FILE")
+        inventory = sbom.merge_inventories([_read(name) for name in paths[1:]])
+    else:
+        targets = [Path(p) for p in paths]
+        for interpreter in args.python:
+            targets.extend(python_site_packages(interpreter))
+        inventory = sbom.catalog(
+            targets or [Path()], root=args.root, exclude_dev=args.exclude_dev, strict=args.strict
+        )
     artifacts = [sbom.artifact_component(path) for path in args.artifact]
     for fmt, file in outputs:
         data = _WRITERS[fmt](inventory, artifacts=artifacts)
@@ -216,3 +221,40 @@ def _validate(files: list[str]) -> int:
         _VALIDATORS[fmt](data, source=name)
         sys.stdout.write(f"{name}: valid {fmt.value}\n")
     return 0
+
+
+def _read(name: str) -> Inventory:
+    return sbom.read_cyclonedx_json(read_bytes(Path(name), what="SBOM"), source=name)
+
+
+def _diff(files: list[str], *, as_json: bool) -> int:
+    if len(files) != 2:
+        raise UsageError("sbom diff: name exactly two CycloneDX JSON files, OLD and NEW")
+    diff = sbom.diff_inventories(_read(files[0]), _read(files[1]))
+    if as_json:
+        doc = {
+            "added": [_plain(c, ("name", "version", "purl")) for c in diff.added],
+            "removed": [_plain(c, ("name", "version", "purl")) for c in diff.removed],
+            "upgraded": [_plain(c, ("name", "purl", "old", "new")) for c in diff.upgraded],
+            "downgraded": [_plain(c, ("name", "purl", "old", "new")) for c in diff.downgraded],
+            "licence_changes": [
+                _plain(c, ("name", "version", "old", "new")) for c in diff.licence_changes
+            ],
+        }
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        return 0
+    lines = [f"+ {c.name} {c.version or ''}".rstrip() for c in diff.added]
+    lines += [f"- {c.name} {c.version or ''}".rstrip() for c in diff.removed]
+    lines += [f"^ {c.name} {c.old} -> {c.new}" for c in diff.upgraded]
+    lines += [f"v {c.name} {c.old} -> {c.new}" for c in diff.downgraded]
+    lines += [
+        f"~ {c.name} {c.version or ''}: licence {' AND '.join(c.old) or 'none'} -> "
+        f"{' AND '.join(c.new) or 'none'}"
+        for c in diff.licence_changes
+    ]
+    sys.stdout.write("".join(f"{line}\n" for line in lines) or "no changes\n")
+    return 0
+
+
+def _plain(value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {f: list(v) if isinstance(v := getattr(value, f), tuple) else v for f in fields}

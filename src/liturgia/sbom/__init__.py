@@ -16,19 +16,40 @@ from __future__ import annotations
 
 from liturgia.sbom.artifacts import artifact_component
 from liturgia.sbom.cataloger import Cataloger, CatalogResult
+from liturgia.sbom.compare import (
+    LicenceChange,
+    SbomDiff,
+    VersionChange,
+    diff_inventories,
+    merge_inventories,
+    read_cyclonedx_json,
+)
 from liturgia.sbom.formats.cyclonedx import (
     artifact_digests,
     to_cyclonedx_json,
+    to_cyclonedx_xml,
     validate_cyclonedx_json,
+    validate_cyclonedx_xml,
 )
+from liturgia.sbom.formats.spdx import to_spdx_json, validate_spdx_json
 from liturgia.sbom.inventory import catalog
 
 __all__ = [
     "CatalogResult",
     "Cataloger",
+    "LicenceChange",
+    "SbomDiff",
+    "VersionChange",
     "artifact_component",
     "artifact_digests",
     "catalog",
+    "diff_inventories",
+    "merge_inventories",
+    "read_cyclonedx_json",
     "to_cyclonedx_json",
+    "to_cyclonedx_xml",
+    "to_spdx_json",
     "validate_cyclonedx_json",
+    "validate_cyclonedx_xml",
+    "validate_spdx_json",
 ]
