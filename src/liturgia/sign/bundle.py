@@ -214,7 +214,7 @@ def parse_bundle(data: bytes, *, name: str = "bundle") -> Bundle:
     if not isinstance(document, dict):
         raise BundleError(f"{name}: malformed bundle: not a JSON object")
     media_type = document.get("mediaType")
-    if media_type not in READABLE_MEDIA_TYPES:
+    if not isinstance(media_type, str) or media_type not in READABLE_MEDIA_TYPES:
         raise BundleError(
             f"{name}: unsupported bundle media type {media_type!r} "
             "(expected a Sigstore bundle v0.1, v0.2 or v0.3)"
