@@ -103,7 +103,7 @@ def decrypt(container: bytes, password: bytes) -> bytes:
     if not isinstance(params, dict):
         raise FormatError("the kdf has no params object")
     n, r, p = params.get("N"), params.get("r"), params.get("p")
-    if n not in ACCEPTED_SCRYPT_N or r != SCRYPT_R or p != SCRYPT_P:
+    if type(n) is not int or n not in ACCEPTED_SCRYPT_N or r != SCRYPT_R or p != SCRYPT_P:
         raise FormatError(f"unsupported scrypt parameters N={n} r={r} p={p}")
     salt = _b64(kdf.get("salt"), "kdf.salt")
     nonce = _b64(cipher.get("nonce"), "cipher.nonce")

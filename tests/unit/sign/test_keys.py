@@ -96,6 +96,7 @@ def _container(cosign_keys: Path) -> dict[str, object]:
         (lambda c: c.update(ciphertext=c["ciphertext"][:-8] + "AAAAAAA="), "wrong password or"),
         (lambda c: c.update(ciphertext="%%%"), "ciphertext is not valid base64"),
         (lambda c: c["kdf"]["params"].update(N=1024), "unsupported scrypt parameters N=1024"),
+        (lambda c: c["kdf"]["params"].update(N=[32768]), "unsupported scrypt parameters N=[32768]"),
         (lambda c: c["kdf"].update(name="argon2"), "unknown kdf 'argon2'"),
         (lambda c: c["cipher"].update(name="aes-gcm"), "unknown cipher 'aes-gcm'"),
         (lambda c: c["cipher"].update(nonce="AAAA"), "cipher.nonce is 3 bytes"),
