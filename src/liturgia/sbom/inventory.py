@@ -16,6 +16,8 @@ Merging rules (one policy for every ecosystem):
   lockfile ``node_modules/.package-lock.json`` when present, else every package's
   ``package.json`` (:mod:`liturgia.sbom.catalogers.node_modules`). Walking a project skips its
   ``node_modules`` (the project's lockfile describes it).
+- A built artifact named on the command line (wheel, sdist, npm tarball, zip/tar archive) is read
+  in place (:mod:`liturgia.sbom.archives`).
 - A folder holding ``pyvenv.cfg``, or a ``site-packages`` folder, is an installed Python
   environment: its distributions' core metadata is read (not the whole tree walked).
 - The root is the project found nearest the scan root (pyproject.toml, then package.json via its
@@ -36,6 +38,7 @@ from pathlib import Path
 
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Inventory, Scope
+from liturgia.sbom.archives import catalog_archive, is_archive
 from liturgia.sbom.cataloger import Cataloger, CatalogResult
 from liturgia.sbom.catalogers import (
     GoBinaryCataloger,
@@ -210,6 +213,14 @@ def catalog(
                     _run(cataloger, file, base, found)
                 elif _is_executable(file):
                     _run(GoBinaryCataloger(), file, base, found, quiet_not_go=True)
+        elif absolute.is_file() and is_archive(absolute):
+            found_in = _relative(absolute, base)
+            try:
+                for result in catalog_archive(absolute, found_in=found_in, catalogers=chosen):
+                    found.warnings.extend(result.warnings)
+                    found.results.append((found_in.count("/"), result))
+            except InputError as exc:
+                found.warnings.append(str(exc))
         elif absolute.exists() or absolute.is_symlink():
             cataloger = _claimant(absolute, chosen)
             if cataloger is None and absolute.suffix in {".txt", ".in"}:
@@ -265,6 +276,8 @@ def merge(
 
     # Version-less declarations resolved by a versioned component of the same package.
     versioned: dict[tuple[str | None, str], list[str]] = {}
+    if root is not None and root.version is not None:
+        versioned[(root.ecosystem, root.name)] = [root.ref]
     for ref, component in by_ref.items():
         if component.version is not None:
             versioned.setdefault((component.ecosystem, component.name), []).append(ref)

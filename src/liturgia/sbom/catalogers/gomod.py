@@ -112,7 +112,7 @@ class GoModCataloger(Cataloger):
         sums: dict[tuple[str, str], str] = {}
         try:
             sums = parse_go_sum((path.parent / "go.sum").read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             pass
         except (OSError, UnicodeDecodeError) as exc:
             warnings.append(f"{found_in}: cannot read go.sum beside it: {exc}")

@@ -1,0 +1,151 @@
+"""Built artifacts as scan inputs: wheels, sdists, npm tarballs, zip and tar archives.
+
+Archives are read in place (``zipfile``/``tarfile``, nothing extracted, each member read with the
+scan's size limit, links and devices ignored). What each kind yields:
+
+- a wheel (``.whl``): its ``*.dist-info/METADATA`` names the root (the distribution, type
+  application); each ``Requires-Dist`` is a component (version-less unless pinned with ``==``;
+  optional when only an extra needs it) the root depends on;
+- an sdist (``.tar.gz``/``.zip`` whose top folder holds ``PKG-INFO``): the same from ``PKG-INFO``;
+- an npm tarball (``package/package.json``): the package is the root; ``dependencies`` are
+  required, ``optionalDependencies`` and ``peerDependencies`` optional (ranges, so version-less);
+- any archive, also: every member a cataloger claims by name (lockfiles shipped inside), with
+  ``found_in`` ``<archive>!/<member>``.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from pathlib import Path, PurePosixPath
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from liturgia.errors import InputError
+from liturgia.model import Component, ComponentType, Dependency, Scope
+from liturgia.sbom.cataloger import MAX_FILE_BYTES, Cataloger, CatalogResult
+from liturgia.sbom.catalogers._python import pypi_component, requirement_component
+from liturgia.sbom.catalogers.installed import licences_from_metadata
+from liturgia.sbom.catalogers.npm import npm_component, npm_licenses
+
+__all__ = ["ARCHIVE_SUFFIXES", "catalog_archive", "is_archive"]
+
+ARCHIVE_SUFFIXES = (".whl", ".zip", ".jar", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
+
+
+def is_archive(path: Path) -> bool:
+    """Whether the file name says it is an archive liturgia reads."""
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def _members(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of the regular members of a zip or tar archive, size-limited."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.is_dir() and info.file_size <= MAX_FILE_BYTES:
+                    yield info.filename, archive.read(info)
+        return
+    with tarfile.open(path) as archive:
+        for member in archive:
+            if member.isfile() and member.size <= MAX_FILE_BYTES:
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    yield member.name, handle.read()
+
+
+def _python_metadata(data: bytes, found_in: str) -> CatalogResult:
+    message = BytesHeaderParser(policy=compat32).parsebytes(data)
+    name, version = message.get("Name"), message.get("Version")
+    if not name or not version:
+        raise InputError(f"{found_in}: core metadata without Name or Version")
+    root = pypi_component(
+        name.strip(),
+        version.strip(),
+        found_in=found_in,
+        licenses=licences_from_metadata(message),
+        type_=ComponentType.APPLICATION,
+    )
+    components: list[Component] = []
+    warnings: list[str] = []
+    for line in message.get_all("Requires-Dist") or []:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement as exc:
+            warnings.append(f"{found_in}: invalid Requires-Dist {line!r}: {exc}")
+            continue
+        optional = req.marker is not None and "extra" in str(req.marker)
+        scope = Scope.OPTIONAL if optional else Scope.REQUIRED
+        components.append(requirement_component(req, found_in=found_in, scope=scope))
+    edge = Dependency(ref=root.ref, depends_on=tuple(sorted({c.ref for c in components})))
+    return CatalogResult(
+        root=root, components=tuple(components), dependencies=(edge,), warnings=tuple(warnings)
+    )
+
+
+def _npm_package(data: bytes, found_in: str) -> CatalogResult:
+    try:
+        manifest = json.loads(data)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"{found_in}: not valid JSON: {exc}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("name"), str):
+        raise InputError(f"{found_in}: package.json without a name")
+    version = manifest.get("version") if isinstance(manifest.get("version"), str) else None
+    root = npm_component(
+        manifest["name"],
+        version,
+        found_in=found_in,
+        licenses=npm_licenses(manifest),
+        type_=ComponentType.APPLICATION,
+    )
+    components = []
+    for field, scope in (
+        ("dependencies", Scope.REQUIRED),
+        ("optionalDependencies", Scope.OPTIONAL),
+        ("peerDependencies", Scope.OPTIONAL),
+    ):
+        deps = manifest.get(field)
+        for dep in sorted(deps) if isinstance(deps, dict) else []:
+            components.append(npm_component(dep, None, found_in=found_in, scope=scope))
+    edge = Dependency(ref=root.ref, depends_on=tuple(sorted({c.ref for c in components})))
+    return CatalogResult(root=root, components=tuple(components), dependencies=(edge,))
+
+
+def catalog_archive(
+    path: Path, *, found_in: str, catalogers: Sequence[Cataloger]
+) -> list[CatalogResult]:
+    """Everything an archive yields (see the module docstring).
+
+    Raises:
+        InputError: the archive cannot be opened or read (corrupt, truncated, not an archive).
+    """
+    results: list[CatalogResult] = []
+    try:
+        for name, data in _members(path):
+            member = PurePosixPath(name)
+            where = f"{found_in}!/{name}"
+            parts = member.parts
+            try:
+                if (
+                    member.name == "METADATA"
+                    and len(parts) == 2
+                    and parts[0].endswith(".dist-info")
+                ) or (member.name == "PKG-INFO" and len(parts) == 2):
+                    results.append(_python_metadata(data, where))
+                elif parts == ("package", "package.json"):
+                    results.append(_npm_package(data, where))
+                else:
+                    claimant = next((c for c in catalogers if c.claims(Path(name))), None)
+                    if claimant is not None and "node_modules" not in parts:
+                        results.append(claimant.parse(data, path=path / name, found_in=where))
+            except InputError as exc:
+                results.append(CatalogResult(warnings=(str(exc),)))
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                results.append(CatalogResult(warnings=(f"{where}: malformed: {exc!r}",)))
+    except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise InputError(f"{found_in}: cannot read archive: {exc}") from exc
+    return results
