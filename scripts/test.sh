@@ -4,12 +4,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: git (real repositories in temporary folders).
+# Debian packages the tests use (real components, never mocks):
+#   git         real repositories in temporary folders
+#   postgresql  a throwaway cluster for the transparency log's PostgreSQL backend
+#   softhsm2    a PKCS#11 token for the HSM signer
+#   nodejs npm  sigstore-js, the independent verifier of our bundles
 need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  || need_apt+=(postgresql)
+command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if ((${#need_apt[@]})); then
+  echo "installing Debian packages: ${need_apt[*]}"
   apt-get update -qq
-  apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need_apt[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+    "${need_apt[@]}" >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
