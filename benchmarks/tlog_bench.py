@@ -197,7 +197,7 @@ def bench_proofs(backends: Backends, size: int, body_bytes: int, samples: int) -
         for i in range(first, first + count):
             entry = body("p", i, body_bytes)
             leaves.append((merkle.leaf_hash(entry), entry))
-        storage.sequence(leaves)
+        storage.sequence(leaves, integrated_time=int(time.time()))
         result = tiles.integrate(storage, tree.size, [h for h, _ in leaves])
         note = sign_checkpoint(
             Checkpoint(origin=ORIGIN, size=result.size, root_hash=result.root), [signer]

@@ -19,10 +19,11 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from liturgia._internal.clock import now
 from liturgia.errors import LiturgiaError, ProofError, StorageError
 from liturgia.tlog import merkle, tiles
 from liturgia.tlog.checkpoint import (
@@ -38,6 +39,10 @@ __all__ = ["Sequencer", "StoredTree", "verify_stored_tree"]
 
 _LOG = logging.getLogger(__name__)
 _STOP = object()
+
+
+def _epoch_seconds() -> int:
+    return int(now().timestamp())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,6 +156,8 @@ class Sequencer:
         max_integrate: most leaves integrated per checkpoint.
         verify_full: rebuild every tile from the stored leaves at start (O(n)).
         node_cache: full-subtree hashes kept in memory for serving proofs (LRU).
+        clock: returns the time stored with each batch (Rekor's ``integratedTime``), seconds
+            since the epoch; default :func:`liturgia._internal.clock.now`.
 
     Use as a context manager, or call :meth:`start` and :meth:`close`.
     """
@@ -166,6 +173,7 @@ class Sequencer:
         max_integrate: int = 65_536,
         verify_full: bool = False,
         node_cache: int = 1 << 17,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         self._storage = storage
         self._signer = signer
@@ -187,6 +195,7 @@ class Sequencer:
         self._accepting = False
         self._accepting_lock = threading.Lock()
         self._nodes = tiles.NodeCache(node_cache)
+        self._clock = clock or _epoch_seconds
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -354,7 +363,9 @@ class Sequencer:
 
     def _store(self, batch: list[tuple[bytes, bytes, Future[Assigned]]]) -> None:
         try:
-            assigned = self._storage.sequence([(leaf_hash, entry) for leaf_hash, entry, _ in batch])
+            assigned = self._storage.sequence(
+                [(leaf_hash, entry) for leaf_hash, entry, _ in batch], integrated_time=self._clock()
+            )
         except LiturgiaError as exc:
             _LOG.error("storing %d entries failed: %s", len(batch), exc)
             for _, _, future in batch:

@@ -104,7 +104,8 @@ def _crash_rounds(backend: Any, tmp_path: Path, rounds: int) -> None:
             head = open_checkpoint(state.checkpoint, [signer().verifier()], origin=ORIGIN)
             assert state.size == storage.sequenced_size() >= len(acked)
             for index, body in acked.items():
-                assert storage.read_entry(index) == body
+                stored = storage.read_entry(index)
+                assert stored is not None and stored.body == body
             # Proofs for this round's entries and a sample of earlier ones.
             older = sorted(set(acked) - set(fresh))
             for index in fresh + rng.sample(older, min(50, len(older))):

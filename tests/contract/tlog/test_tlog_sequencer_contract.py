@@ -68,7 +68,8 @@ def test_concurrent_adds_are_durable_dense_and_provable(
         assert (head.size, head.root_hash) == (state.size, state.root) == (320, state.root)
         for i in (0, 77, 319):
             index = results[i]
-            assert storage.read_entry(index) == body(i)
+            stored = storage.read_entry(index)
+            assert stored is not None and stored.body == body(i) and stored.integrated_time > 0
             merkle.verify_inclusion(
                 leaf_hash=merkle.leaf_hash(body(i)),
                 index=index,
@@ -98,7 +99,9 @@ def test_restart_integrates_leftovers_and_keeps_the_tree(backend: Any, signer: N
             seq.add(body(i))
         first = seq.wait_integrated(9)
     # Entries sequenced by a process that died before integrating them.
-    storage.sequence([(merkle.leaf_hash(body(i)), body(i)) for i in range(10, 15)])
+    storage.sequence(
+        [(merkle.leaf_hash(body(i)), body(i)) for i in range(10, 15)], integrated_time=1
+    )
     storage = backend.reopen(storage)
     seq = Sequencer(storage, signer, origin=ORIGIN, verify_full=True)
     stored = seq.start()
@@ -186,7 +189,7 @@ def test_refuses_tree_of_other_leaves(
     storage: LogStorage, signer: NoteSigner, size: int, message: str
 ) -> None:
     """Tiles and checkpoint agree but were computed from other leaves than the stored entries."""
-    storage.sequence([(merkle.leaf_hash(body(i)), body(i)) for i in range(size)])
+    storage.sequence([(merkle.leaf_hash(body(i)), body(i)) for i in range(size)], integrated_time=1)
     fake = [merkle.leaf_hash(b"fake-%d" % i) for i in range(size)]
     result = tiles.integrate(storage, 0, fake)
     storage.commit_tree(
@@ -197,7 +200,7 @@ def test_refuses_tree_of_other_leaves(
 
 
 def test_refuses_unsigned_nonempty_tree(storage: LogStorage, signer: NoteSigner) -> None:
-    storage.sequence([(merkle.leaf_hash(body(0)), body(0))])
+    storage.sequence([(merkle.leaf_hash(body(0)), body(0))], integrated_time=1)
     storage.commit_tree(
         old_size=0, state=TreeState(size=1, root=merkle.leaf_hash(body(0))), tiles=()
     )
@@ -248,7 +251,7 @@ def test_two_sequencers_share_one_log(backend: Any, signer: NoteSigner) -> None:
         assert final.size == 100
         head = open_checkpoint(final.checkpoint, [signer.verifier()], origin=ORIGIN)
         assert head.root_hash == merkle.root_hash(
-            [merkle.leaf_hash(first.read_entry(n) or b"") for n in range(100)]
+            [merkle.leaf_hash(first.read_entry(n).body) for n in range(100)]  # type: ignore[union-attr]
         )
         for state in states:
             assert state.size >= 100

@@ -6,8 +6,10 @@ import pytest
 
 from liturgia.errors import StorageError
 from liturgia.tlog import merkle, tiles
-from liturgia.tlog.storage import Assigned, LogStorage, TreeState
+from liturgia.tlog.storage import Assigned, LogStorage, StoredEntry, TreeState
 from liturgia.tlog.tiles import TileKey
+
+T0 = 1_750_000_000
 
 
 def leaf(i: int) -> tuple[bytes, bytes]:
@@ -22,21 +24,23 @@ def test_empty_storage(storage: LogStorage) -> None:
     assert storage.read_leaf_hashes(0, 10) == ()
     assert storage.find_index(leaf(0)[0]) is None
     assert storage.read_tiles([TileKey(level=0, index=0)]) == {}
-    assert storage.sequence([]) == ()
+    assert storage.sequence([], integrated_time=T0) == ()
 
 
 def test_sequence_assigns_dense_indexes_and_deduplicates(storage: LogStorage) -> None:
-    first = storage.sequence([leaf(0), leaf(1), leaf(0), leaf(2)])
+    first = storage.sequence([leaf(0), leaf(1), leaf(0), leaf(2)], integrated_time=T0)
     assert first == (
         Assigned(index=0, duplicate=False),
         Assigned(index=1, duplicate=False),
         Assigned(index=0, duplicate=True),
         Assigned(index=2, duplicate=False),
     )
-    second = storage.sequence([leaf(2), leaf(3)])
+    second = storage.sequence([leaf(2), leaf(3)], integrated_time=T0 + 5)
     assert second == (Assigned(index=2, duplicate=True), Assigned(index=3, duplicate=False))
     assert storage.sequenced_size() == 4
-    assert storage.read_entry(3) == b"entry-3"
+    assert storage.read_entry(3) == StoredEntry(index=3, body=b"entry-3", integrated_time=T0 + 5)
+    # A duplicate keeps the time it was first stored with.
+    assert storage.read_entry(2) == StoredEntry(index=2, body=b"entry-2", integrated_time=T0)
     assert storage.read_entry(4) is None
     assert storage.read_entry(-1) is None
     assert storage.find_index(leaf(1)[0]) == 1
@@ -46,7 +50,7 @@ def test_sequence_assigns_dense_indexes_and_deduplicates(storage: LogStorage) ->
 
 def test_large_batch_over_statement_limits(storage: LogStorage) -> None:
     leaves = [leaf(i) for i in range(1200)]
-    assigned = storage.sequence(leaves + leaves[:700])
+    assigned = storage.sequence(leaves + leaves[:700], integrated_time=T0)
     assert [a.index for a in assigned[:1200]] == list(range(1200))
     assert all(a.duplicate for a in assigned[1200:])
     assert storage.sequenced_size() == 1200
@@ -54,7 +58,7 @@ def test_large_batch_over_statement_limits(storage: LogStorage) -> None:
 
 def test_commit_tree_and_proofs_from_stored_tiles(storage: LogStorage) -> None:
     leaves = [leaf(i) for i in range(700)]
-    storage.sequence(leaves)
+    storage.sequence(leaves, integrated_time=T0)
     hashes = [h for h, _ in leaves]
     first = tiles.integrate(storage, 0, hashes[:300])
     storage.commit_tree(
@@ -94,7 +98,7 @@ def test_read_many_tiles(storage: LogStorage) -> None:
 
 
 def test_commit_tree_guards(storage: LogStorage) -> None:
-    storage.sequence([leaf(0), leaf(1)])
+    storage.sequence([leaf(0), leaf(1)], integrated_time=T0)
     with pytest.raises(StorageError, match="tree moved: stored size is 0, update was for 1"):
         storage.commit_tree(old_size=1, state=TreeState(size=2), tiles=())
     with pytest.raises(StorageError, match="tree size 3 exceeds the 2 sequenced entries"):
@@ -105,6 +109,6 @@ def test_commit_tree_guards(storage: LogStorage) -> None:
 def test_closed_storage_refuses(backend: object, storage: LogStorage) -> None:
     storage.close()
     with pytest.raises(StorageError, match="closed"):
-        storage.sequence([leaf(0)])
+        storage.sequence([leaf(0)], integrated_time=T0)
     with pytest.raises(StorageError, match="closed"):
         storage.read_state()

@@ -23,17 +23,21 @@ class GatedStorage(MemoryStorage):
         self.entered = threading.Event()
         self.batches: list[int] = []
 
-    def sequence(self, leaves: Sequence[tuple[bytes, bytes]]) -> tuple[Assigned, ...]:
+    def sequence(
+        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+    ) -> tuple[Assigned, ...]:
         self.entered.set()
         self.gate.wait(10)
         self.batches.append(len(leaves))
-        return super().sequence(leaves)
+        return super().sequence(leaves, integrated_time=integrated_time)
 
 
 def make() -> tuple[GatedStorage, Sequencer]:
     storage = GatedStorage()
     signer = Ed25519NoteSigner("log.example", ed25519.Ed25519PrivateKey.generate())
-    return storage, Sequencer(storage, signer, origin="log.example", max_batch=2)
+    return storage, Sequencer(
+        storage, signer, origin="log.example", max_batch=2, clock=lambda: 1_234_567_890
+    )
 
 
 def test_queued_entries_are_stored_in_batches_of_at_most_max_batch() -> None:
@@ -45,6 +49,8 @@ def test_queued_entries_are_stored_in_batches_of_at_most_max_batch() -> None:
     storage.gate.set()
     assert [f.result(5).index for f in [first, *rest]] == [0, 1, 2, 3, 4, 5]
     assert storage.batches == [1, 2, 2, 1]
+    stored = storage.read_entry(5)
+    assert stored is not None and stored.integrated_time == 1_234_567_890
     assert seq.wait_integrated(5, timeout=5).size == 6
     seq.close()
     seq.close()  # closing twice is harmless
@@ -58,7 +64,8 @@ def test_add_times_out_while_storage_is_stuck() -> None:
     storage.gate.set()
     seq.close()
     # Closing drained the queue: the entry that timed out for its caller is stored anyway.
-    assert storage.read_entry(0) == b"slow"
+    stored = storage.read_entry(0)
+    assert stored is not None and stored.body == b"slow"
 
 
 def test_close_before_start_and_submit_when_stopped() -> None:
@@ -66,3 +73,13 @@ def test_close_before_start_and_submit_when_stopped() -> None:
     seq.close()
     with pytest.raises(StorageError, match="not running"):
         seq.submit(b"x")
+
+
+def test_default_clock_honours_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    storage = MemoryStorage()
+    signer = Ed25519NoteSigner("log.example", ed25519.Ed25519PrivateKey.generate())
+    with Sequencer(storage, signer, origin="log.example") as seq:
+        seq.add(b"x")
+    stored = storage.read_entry(0)
+    assert stored is not None and stored.integrated_time == 1_700_000_000

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from liturgia.errors import ConfigError
-from liturgia.tlog.storage.base import Assigned, LogStorage, TreeState
+from liturgia.tlog.storage.base import Assigned, LogStorage, StoredEntry, TreeState
 from liturgia.tlog.storage.memory import MemoryStorage
 from liturgia.tlog.storage.sqlite import SqliteStorage
 
@@ -15,6 +15,7 @@ __all__ = [
     "LogStorage",
     "MemoryStorage",
     "SqliteStorage",
+    "StoredEntry",
     "TreeState",
     "open_storage",
 ]

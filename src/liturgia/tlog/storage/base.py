@@ -24,7 +24,7 @@ from typing import Protocol
 from liturgia.tlog import merkle
 from liturgia.tlog.tiles import TileKey
 
-__all__ = ["Assigned", "LogStorage", "TreeState"]
+__all__ = ["Assigned", "LogStorage", "StoredEntry", "TreeState"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +57,22 @@ class Assigned:
     duplicate: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredEntry:
+    """An entry as stored.
+
+    Attributes:
+        index: its leaf index.
+        body: the exact leaf bytes.
+        integrated_time: seconds since the epoch when it was made durable; what Rekor reports
+            as ``integratedTime`` (and signs in the SignedEntryTimestamp), fixed once stored.
+    """
+
+    index: int
+    body: bytes
+    integrated_time: int
+
+
 class LogStorage(Protocol):
     """What the sequencer and the proof server need from a backend.
 
@@ -64,12 +80,15 @@ class LogStorage(Protocol):
     database are raised as :class:`~liturgia.errors.StorageError`.
     """
 
-    def sequence(self, leaves: Sequence[tuple[bytes, bytes]]) -> tuple[Assigned, ...]:
+    def sequence(
+        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+    ) -> tuple[Assigned, ...]:
         """Durably assign the next indexes to new entries, in order, in one transaction.
 
         Args:
             leaves: ``(leaf_hash, entry_bytes)`` pairs. An entry whose leaf hash is already
                 stored, or appears earlier in ``leaves``, is not stored again.
+            integrated_time: the time recorded with the new entries, seconds since the epoch.
 
         Returns:
             One :class:`Assigned` per input, in input order. When this returns, every new
@@ -89,8 +108,8 @@ class LogStorage(Protocol):
         """Return the leaf hashes of entries ``[start, end)``; fewer if the log is shorter."""
         ...  # pragma: no cover - protocol
 
-    def read_entry(self, index: int) -> bytes | None:
-        """Return the bytes of entry ``index``, or ``None`` when there is no such entry."""
+    def read_entry(self, index: int) -> StoredEntry | None:
+        """Return entry ``index``, or ``None`` when there is no such entry."""
         ...  # pragma: no cover - protocol
 
     def find_index(self, leaf_hash: bytes) -> int | None:

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Collection, Mapping, Sequence
 
 from liturgia.errors import StorageError
-from liturgia.tlog.storage.base import Assigned, TreeState
+from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState
 from liturgia.tlog.tiles import TileKey
 
 __all__ = ["MemoryStorage"]
@@ -22,7 +22,7 @@ class MemoryStorage:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._hashes: list[bytes] = []
-        self._entries: list[bytes] = []
+        self._entries: list[tuple[bytes, int]] = []
         self._by_hash: dict[bytes, int] = {}
         self._tiles: dict[TileKey, bytes] = {}
         self._state = TreeState()
@@ -32,7 +32,9 @@ class MemoryStorage:
         if self._closed:
             raise StorageError("memory log storage is closed")
 
-    def sequence(self, leaves: Sequence[tuple[bytes, bytes]]) -> tuple[Assigned, ...]:
+    def sequence(
+        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+    ) -> tuple[Assigned, ...]:
         """See :meth:`LogStorage.sequence <liturgia.tlog.storage.base.LogStorage.sequence>`."""
         with self._lock:
             self._check_open()
@@ -44,7 +46,7 @@ class MemoryStorage:
                     continue
                 index = len(self._hashes)
                 self._hashes.append(leaf_hash)
-                self._entries.append(entry)
+                self._entries.append((entry, integrated_time))
                 self._by_hash[leaf_hash] = index
                 out.append(Assigned(index=index, duplicate=False))
             return tuple(out)
@@ -67,11 +69,14 @@ class MemoryStorage:
             self._check_open()
             return tuple(self._hashes[max(start, 0) : max(end, 0)])
 
-    def read_entry(self, index: int) -> bytes | None:
+    def read_entry(self, index: int) -> StoredEntry | None:
         """Return entry ``index`` or ``None``."""
         with self._lock:
             self._check_open()
-            return self._entries[index] if 0 <= index < len(self._entries) else None
+            if not 0 <= index < len(self._entries):
+                return None
+            body, when = self._entries[index]
+            return StoredEntry(index=index, body=body, integrated_time=when)
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from liturgia.errors import ConfigError, StorageError
-from liturgia.tlog.storage.base import Assigned, TreeState
+from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState
 from liturgia.tlog.tiles import TileKey
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS tlog_entries (
         idx BIGINT PRIMARY KEY,
         leaf_hash BYTEA NOT NULL UNIQUE,
-        body BYTEA NOT NULL
+        body BYTEA NOT NULL,
+        integrated_time BIGINT NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS tlog_tiles (
         level INTEGER NOT NULL,
@@ -161,7 +162,9 @@ class PostgresStorage:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def sequence(self, leaves: Sequence[tuple[bytes, bytes]]) -> tuple[Assigned, ...]:
+    def sequence(
+        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+    ) -> tuple[Assigned, ...]:
         """Durably store new entries with the next indexes; see ``LogStorage.sequence``."""
         if not leaves:
             return ()
@@ -175,7 +178,7 @@ class PostgresStorage:
             existing: dict[bytes, int] = {bytes(h): int(i) for h, i in rows}
             found = conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM tlog_entries").fetchone()
             next_index = int(found[0]) if found else 0
-            new_rows: list[tuple[int, bytes, bytes]] = []
+            new_rows: list[tuple[int, bytes, bytes, int]] = []
             out: list[Assigned] = []
             for leaf_hash, body in leaves:
                 index = existing.get(leaf_hash)
@@ -183,12 +186,14 @@ class PostgresStorage:
                     out.append(Assigned(index=index, duplicate=True))
                     continue
                 existing[leaf_hash] = next_index
-                new_rows.append((next_index, leaf_hash, body))
+                new_rows.append((next_index, leaf_hash, body, integrated_time))
                 out.append(Assigned(index=next_index, duplicate=False))
                 next_index += 1
             with (
                 conn.cursor() as cur,
-                cur.copy("COPY tlog_entries (idx, leaf_hash, body) FROM STDIN") as copy,
+                cur.copy(
+                    "COPY tlog_entries (idx, leaf_hash, body, integrated_time) FROM STDIN"
+                ) as copy,
             ):
                 for row in new_rows:
                     copy.write_row(row)
@@ -247,11 +252,15 @@ class PostgresStorage:
             ).fetchall()
         return tuple(bytes(row[0]) for row in rows)
 
-    def read_entry(self, index: int) -> bytes | None:
+    def read_entry(self, index: int) -> StoredEntry | None:
         """Return entry ``index`` or ``None``."""
         with self._read("read entry") as conn:
-            row = conn.execute("SELECT body FROM tlog_entries WHERE idx = %s", (index,)).fetchone()
-        return None if row is None else bytes(row[0])
+            row = conn.execute(
+                "SELECT body, integrated_time FROM tlog_entries WHERE idx = %s", (index,)
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredEntry(index=index, body=bytes(row[0]), integrated_time=int(row[1]))
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""

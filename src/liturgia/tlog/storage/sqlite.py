@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from liturgia.errors import StorageError
-from liturgia.tlog.storage.base import Assigned, TreeState
+from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState
 from liturgia.tlog.tiles import TileKey
 
 __all__ = ["SCHEMA_VERSION", "SqliteStorage"]
@@ -36,7 +36,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     idx INTEGER PRIMARY KEY,
     leaf_hash BLOB NOT NULL UNIQUE,
-    body BLOB NOT NULL
+    body BLOB NOT NULL,
+    integrated_time INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tiles (
     level INTEGER NOT NULL,
@@ -183,7 +184,9 @@ class SqliteStorage:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def sequence(self, leaves: Sequence[tuple[bytes, bytes]]) -> tuple[Assigned, ...]:
+    def sequence(
+        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+    ) -> tuple[Assigned, ...]:
         """Durably store new entries with the next indexes; see ``LogStorage.sequence``."""
         if not leaves:
             return ()
@@ -198,7 +201,7 @@ class SqliteStorage:
             next_index = conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM entries").fetchone()[
                 0
             ]
-            rows: list[tuple[int, bytes, bytes]] = []
+            rows: list[tuple[int, bytes, bytes, int]] = []
             out: list[Assigned] = []
             for leaf_hash, body in leaves:
                 found = existing.get(leaf_hash)
@@ -206,10 +209,13 @@ class SqliteStorage:
                     out.append(Assigned(index=found, duplicate=True))
                     continue
                 existing[leaf_hash] = next_index
-                rows.append((next_index, leaf_hash, body))
+                rows.append((next_index, leaf_hash, body, integrated_time))
                 out.append(Assigned(index=next_index, duplicate=False))
                 next_index += 1
-            conn.executemany("INSERT INTO entries (idx, leaf_hash, body) VALUES (?, ?, ?)", rows)
+            conn.executemany(
+                "INSERT INTO entries (idx, leaf_hash, body, integrated_time) VALUES (?, ?, ?, ?)",
+                rows,
+            )
         return tuple(out)
 
     def commit_tree(
@@ -261,12 +267,15 @@ class SqliteStorage:
             )
             return tuple(bytes(row[0]) for row in rows)
 
-    def read_entry(self, index: int) -> bytes | None:
+    def read_entry(self, index: int) -> StoredEntry | None:
         """Return entry ``index`` or ``None``."""
         with self._read("read entry") as conn:
-            row = conn.execute("SELECT body FROM entries WHERE idx = ?", (index,))
-            found = row.fetchone()
-        return None if found is None else bytes(found[0])
+            row = conn.execute(
+                "SELECT body, integrated_time FROM entries WHERE idx = ?", (index,)
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredEntry(index=index, body=bytes(row[0]), integrated_time=int(row[1]))
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""
