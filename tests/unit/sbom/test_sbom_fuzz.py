@@ -15,6 +15,7 @@ from liturgia.sbom.catalogers import GoBinaryCataloger, default_catalogers
 
 from .conftest import SBOM_CORPUS
 from .test_sbom_gobinary import MODINFO, fake_binary
+from .test_sbom_jvm_dotnet_pdm import NUGET, POM
 from .test_sbom_npm_go import GO_MOD
 from .test_sbom_python import POETRY_V1, UV_LOCK
 
@@ -44,6 +45,11 @@ SEEDS: dict[str, bytes] = {
     "Cargo.lock": (SBOM_CORPUS / "rust/Cargo.lock").read_bytes(),
     "Gemfile.lock": (SBOM_CORPUS / "ruby/Gemfile.lock").read_bytes(),
     "composer.lock": (SBOM_CORPUS / "php/composer.lock").read_bytes(),
+    "packages.lock.json": json.dumps(NUGET).encode(),
+    "pom.xml": POM.encode(),
+    "gradle.lockfile": b"a:b:1=compileClasspath\nc:d:2=testRuntimeClasspath\nempty=\n",
+    "pdm.lock": b'[metadata]\nlock_version = "4.4"\n[[package]]\nname = "a"\nversion = "1"\n'
+    b'groups = ["dev"]\ndependencies = ["b>=1"]\n[[package]]\nname = "b"\nversion = "2"\n',
     "x-1.0.dist-info/METADATA": (
         b"Metadata-Version: 2.4\nName: x\nVersion: 1.0\nLicense-Expression: MIT\n"
         b"Classifier: License :: OSI Approved :: MIT License\nRequires-Dist: y>=1; extra == 'z'\n"
@@ -102,7 +108,7 @@ def test_byte_mutations(
     check(cataloger, tmp_path / name, mutate(SEEDS[name], edits))
 
 
-JSON_NAMES = ("package-lock.json", "Pipfile.lock", "composer.lock")
+JSON_NAMES = ("package-lock.json", "Pipfile.lock", "composer.lock", "packages.lock.json")
 JSON_CATALOGERS = [
     c for c in default_catalogers() if any(c.claims(Path(name)) for name in JSON_NAMES)
 ]

@@ -12,7 +12,10 @@ from liturgia.sbom.catalogers.gem import GemfileLockCataloger
 from liturgia.sbom.catalogers.gobinary import GoBinaryCataloger
 from liturgia.sbom.catalogers.gomod import GoModCataloger
 from liturgia.sbom.catalogers.installed import InstalledPythonCataloger
+from liturgia.sbom.catalogers.java import GradleLockCataloger, MavenPomCataloger
 from liturgia.sbom.catalogers.npm import NpmLockCataloger
+from liturgia.sbom.catalogers.nuget import NugetLockCataloger
+from liturgia.sbom.catalogers.pdm import PdmLockCataloger
 from liturgia.sbom.catalogers.pipenv import PipfileLockCataloger
 from liturgia.sbom.catalogers.pnpm import PnpmLockCataloger
 from liturgia.sbom.catalogers.poetry import PoetryLockCataloger
@@ -27,8 +30,12 @@ __all__ = [
     "GemfileLockCataloger",
     "GoBinaryCataloger",
     "GoModCataloger",
+    "GradleLockCataloger",
     "InstalledPythonCataloger",
+    "MavenPomCataloger",
     "NpmLockCataloger",
+    "NugetLockCataloger",
+    "PdmLockCataloger",
     "PipfileLockCataloger",
     "PnpmLockCataloger",
     "PoetryLockCataloger",
@@ -41,13 +48,14 @@ __all__ = [
 
 
 def default_catalogers() -> tuple[Cataloger, ...]:
-    """One instance of every cataloger: Python, JavaScript, Go, Rust, Ruby, PHP."""
+    """One instance of every cataloger: Python, JavaScript, Go, Rust, Ruby, PHP, .NET, Java."""
     return (
         PyprojectCataloger(),
         RequirementsCataloger(),
         PoetryLockCataloger(),
         UvLockCataloger(),
         PipfileLockCataloger(),
+        PdmLockCataloger(),
         InstalledPythonCataloger(),
         NpmLockCataloger(),
         YarnLockCataloger(),
@@ -56,4 +64,7 @@ def default_catalogers() -> tuple[Cataloger, ...]:
         CargoLockCataloger(),
         GemfileLockCataloger(),
         ComposerLockCataloger(),
+        NugetLockCataloger(),
+        MavenPomCataloger(),
+        GradleLockCataloger(),
     )
