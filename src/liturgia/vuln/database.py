@@ -95,6 +95,7 @@ class AdvisoryDatabase(ABC):
     def __init__(self) -> None:
         """Start with an empty compile cache."""
         self._compiled: dict[PackageKey, tuple[CompiledEntry, ...]] = {}
+        self._covered: frozenset[str] | None = None
 
     @property
     @abstractmethod
@@ -122,7 +123,9 @@ class AdvisoryDatabase(ABC):
 
     def covers(self, ecosystem: str) -> bool:
         """Return whether the database holds at least one advisory for ``ecosystem``."""
-        return any(name == ecosystem for name, _count in self.info.ecosystems)
+        if self._covered is None:
+            self._covered = frozenset(name for name, _count in self.info.ecosystems)
+        return ecosystem in self._covered
 
     def entries_for(self, key: PackageKey) -> tuple[CompiledEntry, ...]:
         """Return the compiled ``affected[]`` entries naming ``key``, in advisory id order."""

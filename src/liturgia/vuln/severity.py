@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
@@ -99,6 +100,7 @@ def rating_for_score(score: float) -> Severity:
     return Severity.CRITICAL
 
 
+@lru_cache(maxsize=16384)
 def _score(kind: str, vector: str) -> float | None:
     try:
         if kind == "CVSS_V4":
