@@ -17,6 +17,7 @@ storage backend runs in one transaction.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -39,7 +40,9 @@ __all__ = [
     "inclusion_proof",
     "integrate",
     "needed_tiles",
+    "parse_tile_path",
     "root",
+    "tile_path",
     "tile_width",
 ]
 
@@ -80,6 +83,70 @@ def tile_width(key: TileKey, tree_size: int) -> int:
     """Return how many hashes tile ``key`` holds in a tree of ``tree_size`` leaves (0 to 256)."""
     nodes = tree_size >> (TILE_HEIGHT * key.level)
     return max(0, min(TILE_WIDTH, nodes - key.index * TILE_WIDTH))
+
+
+def _encode_index(index: int) -> str:
+    """c2sp.org/tlog-tiles ``<N>``: 3-digit groups, all but the last prefixed by ``x``."""
+    groups = []
+    while True:
+        index, group = divmod(index, 1000)
+        groups.append(f"{group:03d}")
+        if not index:
+            break
+    groups.reverse()
+    return "/".join([*(f"x{g}" for g in groups[:-1]), groups[-1]])
+
+
+def tile_path(key: TileKey, tree_size: int, *, entries: bool = False) -> str:
+    """Return the c2sp.org/tlog-tiles path of a tile as it is at ``tree_size``.
+
+    ``tile/<L>/<N>`` for a full tile, ``tile/<L>/<N>.p/<W>`` for a partial one of width W;
+    with ``entries``, the entry bundle path ``tile/entries/<N>[.p/<W>]`` (level 0 only). A
+    tile's bytes at width W are the first ``32 * W`` bytes of the stored row, which only grows.
+
+    Raises:
+        ValueError: the tile is empty at ``tree_size``, its level is not 0..63, or an entry
+            bundle is asked for another level.
+    """
+    if not 0 <= key.level <= 63:
+        raise ValueError(f"tile level {key.level} is not in 0..63")
+    if entries and key.level:
+        raise ValueError("entry bundles exist only at level 0")
+    width = tile_width(key, tree_size)
+    if not width:
+        raise ValueError(f"tile {key.level}/{key.index} is empty at tree size {tree_size}")
+    level = "entries" if entries else str(key.level)
+    suffix = "" if width == TILE_WIDTH else f".p/{width}"
+    return f"tile/{level}/{_encode_index(key.index)}{suffix}"
+
+
+_PATH = re.compile(
+    r"tile/(?P<level>entries|0|[1-9][0-9]?)/(?P<n>(?:x[0-9]{3}/)*[0-9]{3})"
+    r"(?:\.p/(?P<w>[1-9][0-9]{0,2}))?\Z"
+)
+
+
+def parse_tile_path(path: str) -> tuple[TileKey, int | None, bool]:
+    """Parse a c2sp.org/tlog-tiles path; the inverse of :func:`tile_path`.
+
+    Returns:
+        ``(key, width, entries)``: width is ``None`` for a full tile; ``entries`` is whether it
+        names an entry bundle (then ``key.level`` is 0).
+
+    Raises:
+        ValueError: not a tile path as the spec writes them (level 0..63 without leading
+            zeros, 3-digit groups, partial width 1..255).
+    """
+    match = _PATH.match(path)
+    width = None if match is None or match["w"] is None else int(match["w"])
+    if match is None or (width is not None and width >= TILE_WIDTH):
+        raise ValueError(f"not a tlog-tiles path: {path!r}")
+    entries = match["level"] == "entries"
+    level = 0 if entries else int(match["level"])
+    if level > 63:
+        raise ValueError(f"not a tlog-tiles path: {path!r}")
+    index = int(match["n"].replace("x", "").replace("/", ""))
+    return TileKey(level=level, index=index), width, entries
 
 
 def _perfect_root(row: bytes) -> bytes:

@@ -156,3 +156,57 @@ def test_node_cache_serves_hot_nodes_without_reads(big_tree: TileTree) -> None:
             big_tree.consistency_proof(index + 1, 70_000)
         )
     assert len(cache) == 64
+
+
+def test_tile_paths_follow_tlog_tiles_example() -> None:
+    """c2sp.org/tlog-tiles: a tree of 70,000 has 273 full level-0 tiles, a partial one of width
+    112, a full level-1 tile, a partial one of width 17 and a partial level-2 tile of width 1."""
+    size = 70_000
+    assert tiles.tile_path(TileKey(level=0, index=272), size) == "tile/0/272"
+    assert tiles.tile_path(TileKey(level=0, index=273), size) == "tile/0/273.p/112"
+    assert tiles.tile_path(TileKey(level=1, index=0), size) == "tile/1/000"
+    assert tiles.tile_path(TileKey(level=1, index=1), size) == "tile/1/001.p/17"
+    assert tiles.tile_path(TileKey(level=2, index=0), size) == "tile/2/000.p/1"
+    assert tiles.tile_path(TileKey(level=0, index=273), size, entries=True) == (
+        "tile/entries/273.p/112"
+    )
+    # The spec's index example, and a tree of 256: one full leaf tile, level 1 of width 1.
+    assert tiles.tile_path(TileKey(level=0, index=1_234_067), 1 << 40) == "tile/0/x001/x234/067"
+    assert tiles.tile_path(TileKey(level=1, index=0), 256) == "tile/1/000.p/1"
+    for path in ("tile/0/x001/x234/067", "tile/1/001.p/17", "tile/entries/273.p/112"):
+        key, width, entries = tiles.parse_tile_path(path)
+        assert tiles.tile_path(key, 1 << 40 if width is None else size, entries=entries) in (
+            path,
+            path.split(".p/")[0],
+        )
+    assert tiles.parse_tile_path("tile/1/001.p/17") == (TileKey(level=1, index=1), 17, False)
+    assert tiles.parse_tile_path("tile/63/000") == (TileKey(level=63, index=0), None, False)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tile/0/1",
+        "tile/00/000",
+        "tile/64/000",
+        "tile/0/001/002",
+        "tile/0/x001",
+        "tile/0/000.p/0",
+        "tile/0/000.p/256",
+        "tile/0/000.p/012",
+        "tile/e/000",
+        "/tile/0/000",
+    ],
+)
+def test_bad_tile_paths(path: str) -> None:
+    with pytest.raises(ValueError, match="not a tlog-tiles path"):
+        tiles.parse_tile_path(path)
+
+
+def test_tile_path_errors() -> None:
+    with pytest.raises(ValueError, match="empty at tree size 255"):
+        tiles.tile_path(TileKey(level=1, index=0), 255)
+    with pytest.raises(ValueError, match=r"not in 0\.\.63"):
+        tiles.tile_path(TileKey(level=64, index=0), 1)
+    with pytest.raises(ValueError, match="only at level 0"):
+        tiles.tile_path(TileKey(level=1, index=0), 1 << 20, entries=True)
