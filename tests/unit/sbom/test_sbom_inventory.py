@@ -110,7 +110,7 @@ def test_bad_inputs_are_warnings(tmp_path: Path) -> None:
     (tmp_path / "sub/requirements.txt").symlink_to(outside / "requirements.txt")
     big = tmp_path / "go.mod"
     with big.open("wb") as handle:
-        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk used
+        handle.truncate(1 << 30)  # a 1 GiB file, sparse: no disk used
     (tmp_path / "requirements.txt").write_text("fine==1.0\n")
     inventory = catalog([tmp_path, tmp_path / "nope.lock"], root=tmp_path)
     assert [c.purl for c in inventory.components] == ["pkg:pypi/fine@1.0"]
@@ -120,7 +120,7 @@ def test_bad_inputs_are_warnings(tmp_path: Path) -> None:
     assert "uv.lock: unsupported uv.lock version 99" in text
     assert "Pipfile.lock: broken or looping symlink" in text
     assert "sub/requirements.txt: symlink to" in text and "outside the scan root" in text
-    assert f"go.mod: {MAX_FILE_BYTES + 1} bytes, larger than" in text
+    assert f"go.mod: {1 << 30} bytes, larger than the {MAX_FILE_BYTES}-byte limit" in text
     assert "nope.lock: not found" in text
     assert len(inventory.warnings) == 7
     with pytest.raises(InputError, match=r"\(and 6 more warnings\)"):
