@@ -1,4 +1,4 @@
-"""The SBOM engine: catalog a release's dependencies and write them as CycloneDX.
+"""The SBOM engine: catalog a release's dependencies and write them as CycloneDX or SPDX.
 
 Typical use::
 
@@ -7,9 +7,17 @@ Typical use::
     data = to_cyclonedx_json(inventory, artifacts=artifacts)
     validate_cyclonedx_json(data, source="sbom.cdx.json")
 
-Catalogers (one module per format under :mod:`liturgia.sbom.catalogers`) implement
-:class:`Cataloger`; :func:`catalog` walks the inputs, runs them and merges what they found
-(see :mod:`liturgia.sbom.inventory` for the one dev/optional/duplicate policy).
+Inputs: folders (walked), lockfiles, installed Python environments (a venv or site-packages
+folder), ``node_modules`` trees, built artifacts (wheel, sdist, npm tarball, archives) and
+compiled Go binaries. Catalogers (one module per format under :mod:`liturgia.sbom.catalogers`:
+requirements, pyproject, poetry.lock, uv.lock, Pipfile.lock, pdm.lock, installed
+distributions, package-lock/npm-shrinkwrap, yarn.lock, pnpm-lock.yaml, go.mod/go.sum, Go
+binaries, Cargo.lock, Gemfile.lock, composer.lock, packages.lock.json, pom.xml, gradle.lockfile)
+implement :class:`Cataloger`; :func:`catalog` walks the inputs, runs them and merges what they
+found (see :mod:`liturgia.sbom.inventory` for the one dev/optional/duplicate policy).
+Outputs: CycloneDX 1.6 JSON and XML, SPDX 2.3 JSON, each with its validator;
+:func:`read_cyclonedx_json`, :func:`merge_inventories` and :func:`diff_inventories` work on
+existing SBOMs.
 """
 
 from __future__ import annotations
