@@ -153,3 +153,11 @@ def test_spdx_validate_rejects_semantic_errors(corpus: Path) -> None:
 def test_xml_validate_rejects(data: bytes) -> None:
     with pytest.raises(PolicyError, match=r"^x: not a valid CycloneDX 1\.6 document"):
         validate_cyclonedx_xml(data, source="x")
+
+
+def test_xml_is_reproducible(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    inventory = catalog([corpus / "python/poetry"])
+    first = to_cyclonedx_xml(inventory)
+    assert first == to_cyclonedx_xml(catalog([corpus / "python/poetry"]))
+    assert b"<timestamp>2023-11-14T22:13:20+00:00</timestamp>" in first
