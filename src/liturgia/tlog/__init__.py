@@ -4,7 +4,8 @@ Layers, bottom up: :mod:`.merkle` (pure hashing, proofs, verification), :mod:`.t
 subtree hashes and proofs served from them), :mod:`.checkpoint` (C2SP checkpoints in signed
 notes), :mod:`.storage` (the backend contract, memory and SQLite backends), :mod:`.sequencer`
 (durable batched writes, integration, signing, startup verification), :mod:`.rekor` (Rekor v1
-entry IDs, signed entry timestamps, REST and bundle shapes, offline entry verification).
+entry IDs, signed entry timestamps, REST and bundle shapes, offline entry verification),
+:mod:`.entries` (accepting proposed entries: validation, signature check, canonical body).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from liturgia.tlog.checkpoint import (
     signer_for,
     verifier_for,
 )
+from liturgia.tlog.entries import AcceptedEntry, accept_entry
 from liturgia.tlog.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -44,6 +46,7 @@ from liturgia.tlog.tiles import TileKey, TileTree
 
 __all__ = [
     "EMPTY_ROOT",
+    "AcceptedEntry",
     "Assigned",
     "Checkpoint",
     "CompactRange",
@@ -63,6 +66,7 @@ __all__ = [
     "TileKey",
     "TileTree",
     "TreeState",
+    "accept_entry",
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",

@@ -1,0 +1,177 @@
+"""Accepting hashedrekord entries: a real Rekor body as known answer, our keys, bad input."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+
+from liturgia.errors import InputError, SignatureError
+from liturgia.tlog import entries, merkle
+
+DATA = json.loads((Path(__file__).parent / "data" / "rekor-v1-entry.json").read_text())
+REAL_BODY = base64.b64decode(DATA["tlogEntry"]["canonicalizedBody"])
+REAL = json.loads(REAL_BODY)
+
+
+def pem(key: Any) -> str:
+    raw = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(raw).decode()
+
+
+def proposed(key: Any, artifact: bytes, *, algorithm: str = "sha256") -> dict[str, Any]:
+    digest = hashlib.new(algorithm, artifact).digest()
+    chosen = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}[
+        algorithm
+    ]
+    if isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(digest, padding.PKCS1v15(), utils.Prehashed(chosen))
+    else:
+        signature = key.sign(digest, ec.ECDSA(utils.Prehashed(chosen)))
+    return {
+        "kind": "hashedrekord",
+        "apiVersion": "0.0.1",
+        "spec": {
+            "signature": {
+                "content": base64.b64encode(signature).decode(),
+                "publicKey": {"content": pem(key)},
+            },
+            "data": {"hash": {"value": digest.hex(), "algorithm": algorithm}},
+        },
+    }
+
+
+def test_real_rekor_body_is_reproduced_byte_for_byte() -> None:
+    """The proposal a client sent for a real rekor.sigstore.dev entry gives Rekor's exact leaf."""
+    accepted = entries.accept_entry(copy.deepcopy(REAL))
+    assert accepted.body == REAL_BODY
+    assert merkle.leaf_hash(accepted.body) == merkle.leaf_hash(REAL_BODY)
+    assert (
+        accepted.artifact_hash
+        == "sha256:efb4f91125650bcfb158e10e0f1b03afaf747cc5676e926dcb4f5fb170a03fa6"
+    )
+    assert (accepted.kind, accepted.api_version) == ("hashedrekord", "0.0.1")
+    # A certificate PEM with other line endings and padding is canonicalised the same way.
+    cert_pem = base64.b64decode(REAL["spec"]["signature"]["publicKey"]["content"])
+    loose = copy.deepcopy(REAL)
+    loose["spec"]["signature"]["publicKey"]["content"] = base64.b64encode(
+        b"\n" + cert_pem.replace(b"\n", b"\r\n")
+    ).decode()
+    assert entries.accept_entry(loose).body == REAL_BODY
+
+
+@pytest.mark.parametrize(
+    ("kind", "algorithm"),
+    [("p256", "sha256"), ("p384", "sha384"), ("p521", "sha512"), ("rsa", "sha256")],
+)
+def test_our_keys_are_accepted_and_canonical(kind: str, algorithm: str) -> None:
+    key = {
+        "p256": lambda: ec.generate_private_key(ec.SECP256R1()),
+        "p384": lambda: ec.generate_private_key(ec.SECP384R1()),
+        "p521": lambda: ec.generate_private_key(ec.SECP521R1()),
+        "rsa": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    }[kind]()
+    request = proposed(key, b"artifact", algorithm=algorithm)
+    accepted = entries.accept_entry(request)
+    body = json.loads(accepted.body)
+    assert list(body) == ["apiVersion", "kind", "spec"]  # sorted keys
+    assert body["spec"]["data"]["hash"]["algorithm"] == algorithm
+    assert b" " not in accepted.body
+    assert accepted.public_key == key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    # Same entry, other key order: the same leaf (a resubmission is a duplicate).
+    reordered = json.loads(json.dumps(request, sort_keys=True))
+    assert entries.accept_entry(reordered).body == accepted.body
+
+
+def test_signature_over_other_content_is_refused() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = proposed(key, b"artifact")
+    request["spec"]["data"]["hash"]["value"] = hashlib.sha256(b"other").hexdigest()
+    with pytest.raises(SignatureError, match="does not verify over the digest"):
+        entries.accept_entry(request)
+    real = copy.deepcopy(REAL)
+    real["spec"]["data"]["hash"]["value"] = "0" * 64
+    with pytest.raises(SignatureError):
+        entries.accept_entry(real)
+
+
+def _set(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    node = doc
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node[part]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return doc
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("kind", "rekord", "entry kind rekord 0.0.1 is not supported"),
+        ("apiVersion", "0.0.2", "hashedrekord 0.0.2 is not supported"),
+        ("kind", DELETE, "'kind' must be a non-empty string"),
+        ("extra", 1, "entry.extra is not allowed"),
+        ("spec", [], "'spec' must be an object"),
+        ("spec.signature.extra", "x", "spec.signature.extra is not allowed"),
+        ("spec.data.hash.algorithm", "md5", "'md5' is not one of sha256"),
+        ("spec.data.hash.value", "ABC", "must be 64 lower-case hex digits"),
+        ("spec.data.hash.value", "E" * 64, "must be 64 lower-case hex digits"),
+        ("spec.signature.content", "%%%", "'spec.signature.content' is not valid base64"),
+        ("spec.signature.content", "", "must be a non-empty string"),
+        (
+            "spec.signature.publicKey.content",
+            base64.b64encode(b"not a key").decode(),
+            "is not a PEM public key or certificate",
+        ),
+        ("spec.signature.publicKey", "key", "'spec.signature.publicKey' must be an object"),
+    ],
+)
+def test_malformed_entries(path: str, value: Any, message: str) -> None:
+    doc = proposed(ec.generate_private_key(ec.SECP256R1()), b"a")
+    with pytest.raises(InputError, match=message):
+        entries.accept_entry(_set(doc, path, value))
+
+
+def test_unsupported_keys() -> None:
+    ed = ed25519.Ed25519PrivateKey.generate()
+    doc = proposed(ec.generate_private_key(ec.SECP256R1()), b"a")
+    doc["spec"]["signature"]["publicKey"]["content"] = pem(ed)
+    with pytest.raises(InputError, match="Ed25519PublicKey keys are not supported by hashedrekord"):
+        entries.accept_entry(doc)
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the point
+    with pytest.raises(InputError, match="RSA keys of 1024 bits are too small"):
+        entries.accept_entry(proposed(small, b"a"))
+    k1 = ec.generate_private_key(ec.SECP256K1())
+    doc = proposed(ec.generate_private_key(ec.SECP256R1()), b"a")
+    doc["spec"]["signature"]["publicKey"]["content"] = pem(k1)
+    with pytest.raises(InputError, match="curve secp256k1 is not supported"):
+        entries.accept_entry(doc)
+    with pytest.raises(InputError, match="'entry' must be an object"):
+        entries.accept_entry("text")
+
+
+def test_canonical_json_refuses_what_it_cannot_canonicalise() -> None:
+    assert (
+        entries.canonical_json({"b": ["x"], "a": {"d": "1", "c": "2"}})
+        == b'{"a":{"c":"2","d":"1"},"b":["x"]}'
+    )
+    for bad in ({"a": 1}, {"a": None}, {"a": "é"}, {"a": True}):
+        with pytest.raises(ValueError, match="ASCII strings only"):
+            entries.canonical_json(bad)
