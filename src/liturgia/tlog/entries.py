@@ -7,6 +7,12 @@ What ``POST /api/v1/log/entries`` does before anything is stored. Supported kind
   key or X.509 certificate as base64 PEM. The signature is verified over the digest
   (ECDSA P-256/P-384/P-521, RSA PKCS#1 v1.5, as Rekor's verifiers do) before the entry is
   accepted. Ed25519 is refused: it signs the artifact itself, never a digest.
+* ``dsse`` v0.0.1 (Rekor's ``pkg/types/dsse/v0.0.1``): ``proposedContent`` carries the DSSE
+  envelope as a JSON string and the candidate verifier keys (base64 PEM). Every signature in
+  the envelope must verify over the DSSE PAE of its payload under one of the keys (ECDSA or
+  RSA PKCS#1 v1.5 with SHA-256, or Ed25519), and every key tried must verify one; the stored
+  body keeps only the envelope's SHA-256 (over the exact string sent), the payload's SHA-256,
+  and the signatures sorted by value, each with its verifier's canonical PEM.
 
 The canonical body is what Rekor stores as the leaf: only the schema's fields, the key
 re-encoded as canonical PEM, serialized as RFC 8785 JSON (every value here is an ASCII string,
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -30,14 +37,14 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
 from liturgia.errors import InputError, SignatureError
 
 __all__ = ["SUPPORTED_KINDS", "AcceptedEntry", "accept_entry", "canonical_json"]
 
 #: (kind, apiVersion) pairs this log accepts.
-SUPPORTED_KINDS = (("hashedrekord", "0.0.1"),)
+SUPPORTED_KINDS = (("dsse", "0.0.1"), ("hashedrekord", "0.0.1"))
 
 _DIGESTS: dict[str, tuple[type[hashes.HashAlgorithm], int]] = {
     "sha256": (hashes.SHA256, 64),
@@ -53,18 +60,19 @@ class AcceptedEntry:
     """A verified entry, ready to be sequenced.
 
     Attributes:
-        kind: the entry kind (``"hashedrekord"``).
+        kind: the entry kind (``"hashedrekord"`` or ``"dsse"``).
         api_version: its version (``"0.0.1"``).
         body: the canonical body: the exact leaf bytes to store.
-        artifact_hash: ``"<algorithm>:<hex>"`` of the artifact, for search by hash.
-        public_key: DER SubjectPublicKeyInfo of the signing key, for search by key.
+        artifact_hash: ``"<algorithm>:<hex>"`` of the artifact (for DSSE: of the payload), for
+            search by hash.
+        public_keys: DER SubjectPublicKeyInfo of each signing key, for search by key.
     """
 
     kind: str
     api_version: str
     body: bytes
     artifact_hash: str
-    public_key: bytes
+    public_keys: tuple[bytes, ...]
 
 
 def canonical_json(document: Any) -> bytes:
@@ -115,7 +123,7 @@ def _b64(value: Any, field: str) -> bytes:
         raise InputError(f"entry field {field!r} is not valid base64") from exc
 
 
-def _load_key(pem: bytes) -> tuple[Any, bytes]:
+def _load_key(pem: bytes, field: str) -> tuple[Any, bytes]:
     """Return (public key, canonical PEM) of a PEM public key or certificate."""
     try:
         if pem.lstrip().startswith(b"-----BEGIN CERTIFICATE-----"):
@@ -168,7 +176,8 @@ def _hashedrekord(spec_value: Any) -> AcceptedEntry:
     if len(value) != hex_length or not _HEX.match(value):
         raise InputError(f"spec.data.hash.value must be {hex_length} lower-case hex digits")
     signature = _b64(signature_obj.get("content"), "spec.signature.content")
-    key, canonical_pem = _load_key(_b64(key_obj.get("content"), "spec.signature.publicKey.content"))
+    field = "spec.signature.publicKey.content"
+    key, canonical_pem = _load_key(_b64(key_obj.get("content"), field), field)
     _verify_digest(key, signature, bytes.fromhex(value), hash_class())
     body = canonical_json(
         {
@@ -191,7 +200,116 @@ def _hashedrekord(spec_value: Any) -> AcceptedEntry:
         api_version="0.0.1",
         body=body,
         artifact_hash=f"{algorithm}:{value}",
-        public_key=der,
+        public_keys=(der,),
+    )
+
+
+def _pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSE v1 pre-authentication encoding (DSSE protocol §"Signature definition")."""
+    kind = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(payload), payload)
+
+
+def _verifies(key: Any, signature: bytes, message: bytes) -> bool:
+    """Whether ``signature`` is ``key``'s over ``message`` (SHA-256 for ECDSA and RSA)."""
+    try:
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, message)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            raise InputError(f"{type(key).__name__.removeprefix('_')} keys are not supported")
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _check_dsse_key(key: Any, field: str) -> None:
+    if isinstance(key, ec.EllipticCurvePublicKey) and not isinstance(
+        key.curve, ec.SECP256R1 | ec.SECP384R1 | ec.SECP521R1
+    ):
+        raise InputError(f"{field}: ECDSA curve {key.curve.name} is not supported")
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < _MIN_RSA_BITS:
+        raise InputError(f"{field}: RSA keys of {key.key_size} bits are too small")
+
+
+def _dsse(spec_value: Any) -> AcceptedEntry:
+    spec = _obj(spec_value, "spec", {"proposedContent"})
+    content = _obj(spec.get("proposedContent"), "spec.proposedContent", {"envelope", "verifiers"})
+    envelope_text = _text(content.get("envelope"), "spec.proposedContent.envelope")
+    verifiers = content.get("verifiers")
+    if not isinstance(verifiers, list) or not verifiers:
+        raise InputError("entry field 'spec.proposedContent.verifiers' must be a non-empty list")
+    try:
+        envelope = json.loads(envelope_text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"spec.proposedContent.envelope is not JSON: {exc.msg}") from exc
+    if not isinstance(envelope, Mapping):
+        raise InputError("spec.proposedContent.envelope must be a JSON object")
+    payload_type = envelope.get("payloadType")
+    if not isinstance(payload_type, str):
+        raise InputError("envelope field 'payloadType' must be a string")
+    payload = _b64(envelope.get("payload"), "envelope.payload")
+    raw_signatures = envelope.get("signatures")
+    if not isinstance(raw_signatures, list) or not raw_signatures:
+        raise InputError("envelope field 'signatures' must be a non-empty list")
+    pending: dict[str, bytes] = {}
+    for position, item in enumerate(raw_signatures):
+        if not isinstance(item, Mapping):
+            raise InputError(f"envelope field 'signatures[{position}]' must be an object")
+        text = _text(item.get("sig"), f"envelope.signatures[{position}].sig")
+        pending[text] = _b64(text, f"envelope.signatures[{position}].sig")
+    message = _pae(payload_type, payload)
+    verifier_of: dict[str, bytes] = {}
+    keys_der: list[bytes] = []
+    for position, encoded in enumerate(verifiers):
+        if not pending:
+            break  # every signature has its key; later keys are not needed (as Rekor does)
+        field = f"spec.proposedContent.verifiers[{position}]"
+        key, canonical_pem = _load_key(_b64(encoded, field), field)
+        _check_dsse_key(key, field)
+        matched = [text for text, sig in pending.items() if _verifies(key, sig, message)]
+        if not matched:
+            raise SignatureError(f"{field} verifies no signature of the envelope")
+        for text in matched:
+            del pending[text]
+            verifier_of[text] = canonical_pem
+        keys_der.append(
+            key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    if pending:
+        raise SignatureError(f"{len(pending)} envelope signature(s) verify under no given key")
+    payload_hash = hashlib.sha256(payload).hexdigest()
+    body = canonical_json(
+        {
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "envelopeHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(envelope_text.encode("utf-8")).hexdigest(),
+                },
+                "payloadHash": {"algorithm": "sha256", "value": payload_hash},
+                "signatures": [
+                    {
+                        "signature": text,
+                        "verifier": base64.b64encode(verifier_of[text]).decode("ascii"),
+                    }
+                    for text in sorted(verifier_of)
+                ],
+            },
+        }
+    )
+    return AcceptedEntry(
+        kind="dsse",
+        api_version="0.0.1",
+        body=body,
+        artifact_hash=f"sha256:{payload_hash}",
+        public_keys=tuple(keys_der),
     )
 
 
@@ -215,4 +333,6 @@ def accept_entry(proposed: Any) -> AcceptedEntry:
     if (kind, version) not in SUPPORTED_KINDS:
         supported = ", ".join(f"{k} {v}" for k, v in SUPPORTED_KINDS)
         raise InputError(f"entry kind {kind} {version} is not supported (supported: {supported})")
+    if kind == "dsse":
+        return _dsse(document.get("spec"))
     return _hashedrekord(document.get("spec"))

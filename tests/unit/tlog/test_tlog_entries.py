@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, utils
 
 from liturgia.errors import InputError, SignatureError
 from liturgia.tlog import entries, merkle
@@ -86,8 +86,10 @@ def test_our_keys_are_accepted_and_canonical(kind: str, algorithm: str) -> None:
     assert list(body) == ["apiVersion", "kind", "spec"]  # sorted keys
     assert body["spec"]["data"]["hash"]["algorithm"] == algorithm
     assert b" " not in accepted.body
-    assert accepted.public_key == key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    assert accepted.public_keys == (
+        key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
     )
     # Same entry, other key order: the same leaf (a resubmission is a duplicate).
     reordered = json.loads(json.dumps(request, sort_keys=True))
@@ -125,6 +127,7 @@ DELETE = object()
     ("path", "value", "message"),
     [
         ("kind", "rekord", "entry kind rekord 0.0.1 is not supported"),
+        ("kind", "dsse", "entry field spec.data is not allowed"),
         ("apiVersion", "0.0.2", "hashedrekord 0.0.2 is not supported"),
         ("kind", DELETE, "'kind' must be a non-empty string"),
         ("extra", 1, "entry.extra is not allowed"),
@@ -175,3 +178,189 @@ def test_canonical_json_refuses_what_it_cannot_canonicalise() -> None:
     for bad in ({"a": 1}, {"a": None}, {"a": "é"}, {"a": True}):
         with pytest.raises(ValueError, match="ASCII strings only"):
             entries.canonical_json(bad)
+
+
+# --- dsse v0.0.1 ---------------------------------------------------------------------------------
+
+PAYLOAD = json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": []}).encode()
+PAYLOAD_TYPE = "application/vnd.in-toto+json"
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    return b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type.encode(), len(payload), payload)
+
+
+def dsse_sign(key: Any, message: bytes) -> bytes:
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.sign(message)
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    return key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+
+def dsse_request(
+    signers: list[Any], verifiers: list[Any], *, indent: int | None = None
+) -> tuple[dict[str, Any], str]:
+    message = pae(PAYLOAD_TYPE, PAYLOAD)
+    envelope = json.dumps(
+        {
+            "payload": base64.b64encode(PAYLOAD).decode(),
+            "payloadType": PAYLOAD_TYPE,
+            "signatures": [
+                {"keyid": "", "sig": base64.b64encode(dsse_sign(k, message)).decode()}
+                for k in signers
+            ],
+        },
+        indent=indent,
+    )
+    request = {
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "proposedContent": {"envelope": envelope, "verifiers": [pem(k) for k in verifiers]}
+        },
+    }
+    return request, envelope
+
+
+def test_dsse_entry_with_two_signers() -> None:
+    ecdsa_key = ec.generate_private_key(ec.SECP256R1())
+    ed_key = ed25519.Ed25519PrivateKey.generate()
+    request, envelope = dsse_request([ecdsa_key, ed_key], [ed_key, ecdsa_key])
+    accepted = entries.accept_entry(request)
+    body = json.loads(accepted.body)
+    assert (accepted.kind, body["kind"], body["apiVersion"]) == ("dsse", "dsse", "0.0.1")
+    spec = body["spec"]
+    assert list(spec) == ["envelopeHash", "payloadHash", "signatures"]
+    assert spec["envelopeHash"] == {
+        "algorithm": "sha256",
+        "value": hashlib.sha256(envelope.encode()).hexdigest(),
+    }
+    assert spec["payloadHash"] == {
+        "algorithm": "sha256",
+        "value": hashlib.sha256(PAYLOAD).hexdigest(),
+    }
+    assert accepted.artifact_hash == "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
+    sigs = [s["signature"] for s in spec["signatures"]]
+    assert sigs == sorted(sigs) and len(sigs) == 2
+    envelope_sigs = {s["sig"] for s in json.loads(envelope)["signatures"]}
+    assert set(sigs) == envelope_sigs
+    by_sig = {s["signature"]: base64.b64decode(s["verifier"]) for s in spec["signatures"]}
+    ed_sig = json.loads(envelope)["signatures"][1]["sig"]
+    assert by_sig[ed_sig] == base64.b64decode(pem(ed_key))
+    assert len(accepted.public_keys) == 2
+    # The envelope hash is over the exact string sent: another layout is another entry.
+    other, _ = dsse_request([ecdsa_key, ed_key], [ed_key, ecdsa_key], indent=2)
+    assert (
+        json.loads(entries.accept_entry(other).body)["spec"]["payloadHash"] == spec["payloadHash"]
+    )
+
+
+def test_dsse_extra_keys_after_all_signatures_are_not_examined() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    request, _ = dsse_request([key], [key])
+    request["spec"]["proposedContent"]["verifiers"].append(base64.b64encode(b"junk").decode())
+    assert entries.accept_entry(request).public_keys[0].startswith(b"0\x82")
+
+
+def test_dsse_signature_failures() -> None:
+    signer_key = ec.generate_private_key(ec.SECP256R1())
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    request, _ = dsse_request([signer_key], [stranger, signer_key])
+    with pytest.raises(SignatureError, match=r"verifiers\[0\] verifies no signature"):
+        entries.accept_entry(request)
+    request, _ = dsse_request([signer_key, stranger], [signer_key])
+    with pytest.raises(
+        SignatureError, match=r"1 envelope signature\(s\) verify under no given key"
+    ):
+        entries.accept_entry(request)
+    # A payload changed after signing: no key verifies it.
+    request, envelope = dsse_request([signer_key], [signer_key])
+    doc = json.loads(envelope)
+    doc["payload"] = base64.b64encode(PAYLOAD + b" ").decode()
+    request["spec"]["proposedContent"]["envelope"] = json.dumps(doc)
+    with pytest.raises(SignatureError, match="verifies no signature"):
+        entries.accept_entry(request)
+
+
+def _envelope(doc: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "proposedContent": {
+                "envelope": doc if isinstance(doc, str) else json.dumps(doc),
+                "verifiers": [pem(ec.generate_private_key(ec.SECP256R1()))],
+            }
+        },
+    }
+
+
+GOOD_SIG = [{"sig": base64.b64encode(b"x" * 64).decode()}]
+
+
+@pytest.mark.parametrize(
+    ("request_", "error", "message"),
+    [
+        (_envelope("{not json"), InputError, "envelope is not JSON"),
+        (_envelope([1]), InputError, "envelope must be a JSON object"),
+        (
+            _envelope({"payload": "", "signatures": GOOD_SIG}),
+            InputError,
+            "'payloadType' must be a string",
+        ),
+        (
+            _envelope({"payloadType": "t", "payload": "!!", "signatures": GOOD_SIG}),
+            InputError,
+            "'envelope.payload' is not valid base64",
+        ),
+        (
+            _envelope({"payloadType": "t", "payload": "AA==", "signatures": []}),
+            InputError,
+            "'signatures' must be a non-empty list",
+        ),
+        (
+            _envelope({"payloadType": "t", "payload": "AA==", "signatures": ["x"]}),
+            InputError,
+            r"'signatures\[0\]' must be an object",
+        ),
+        (
+            _envelope({"payloadType": "t", "payload": "AA==", "signatures": [{"sig": ""}]}),
+            InputError,
+            "must be a non-empty string",
+        ),
+        (
+            _envelope({"payloadType": "t", "payload": "AA==", "signatures": GOOD_SIG}),
+            SignatureError,
+            "verifies no signature",
+        ),
+    ],
+)
+def test_malformed_dsse(request_: dict[str, Any], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        entries.accept_entry(request_)
+
+
+def test_dsse_request_shape_errors() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    request, _ = dsse_request([key], [key])
+    request["spec"]["envelopeHash"] = {"algorithm": "sha256", "value": "0" * 64}
+    with pytest.raises(InputError, match=r"spec\.envelopeHash is not allowed"):
+        entries.accept_entry(request)
+    request, _ = dsse_request([key], [key])
+    request["spec"]["proposedContent"]["verifiers"] = []
+    with pytest.raises(InputError, match=r"'spec\.proposedContent\.verifiers' must be a non-empty"):
+        entries.accept_entry(request)
+    k1 = ec.generate_private_key(ec.SECP256K1())
+    request, _ = dsse_request([k1], [k1])
+    with pytest.raises(InputError, match=r"verifiers\[0\]: ECDSA curve secp256k1 is not supported"):
+        entries.accept_entry(request)
+    ed448_key = ed448.Ed448PrivateKey.generate()
+    request, _ = dsse_request([key], [key])
+    request["spec"]["proposedContent"]["verifiers"] = [pem(ed448_key)]
+    with pytest.raises(InputError, match="Ed448PublicKey keys are not supported"):
+        entries.accept_entry(request)
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the point
+    request, _ = dsse_request([small], [small])
+    with pytest.raises(InputError, match="RSA keys of 1024 bits are too small"):
+        entries.accept_entry(request)
