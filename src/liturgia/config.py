@@ -108,10 +108,16 @@ class ScanSettings(_Section):
         osv: folders of OSV advisory files (JSON or YAML), relative to the project folder.
         ignore: an ignore file (TOML ``[[ignore]]`` entries: id, component, reason, expires).
         unknown_severity: how a finding without severity counts for the gate.
+        max_age_days: the newest advisory may be at most this old (a database that has not
+            been updated is stale: it would miss everything published since).
+        stale: a stale database is an ``"error"`` (exit 2 before the build) or fails the
+            vulnerability ``"gate"`` (the release is written, NO-GO).
     """
 
     osv: _Strings = ()
     ignore: str | None = None
+    max_age_days: int = Field(default=7, ge=1)
+    stale: Literal["error", "gate"] = "error"
     unknown_severity: Literal["critical", "high", "medium", "low", "none"] = "high"
 
 
@@ -226,7 +232,9 @@ def load_config(project_dir: Path) -> LoadedConfig:
     try:
         settings = Settings.model_validate(document)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # An unknown key is the likeliest cause of everything else (a typo'd required key).
+        errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
+        first = errors[0]
         where = prefix + ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"{path}: {where}: {_describe(first)}") from exc
     return LoadedConfig(settings=settings, path=path, project_dir=project_dir.resolve())
@@ -238,7 +246,24 @@ def _describe(error: Any) -> str:
         return "unknown key"
     if kind == "missing":
         return "required key is missing"
+    expected = _EXPECTED.get(kind)
+    if expected is not None:
+        return (
+            f"expected {expected}, got {type(error.get('input')).__name__} {error.get('input')!r}"
+        )
     return str(error.get("msg", "invalid value"))
+
+
+#: pydantic error types, as a TOML author would say what was expected.
+_EXPECTED = {
+    "tuple_type": "an array of strings",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -247,6 +272,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 

@@ -11,7 +11,9 @@ import argparse
 import importlib
 import logging
 import pkgutil
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from liturgia import __version__
@@ -63,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
+    # SIGTERM (a CI job cancelled or timed out) unwinds like Ctrl-C, so the work in progress is
+    # cleaned up (staging folders removed) instead of left half-written.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
         return int(func(args))
     except LiturgiaError as exc:
@@ -73,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted")
         return 130
+    except _Terminated:
+        print_error("terminated")
+        return 143
     except Exception as exc:
         if args.verbose:
             logging.getLogger(__name__).exception("internal error")
@@ -81,3 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(a bug in liturgia: please report it with the output of -v)"
         )
         return 4
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread when SIGTERM arrives."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    del signum, frame
+    raise _Terminated

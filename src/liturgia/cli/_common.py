@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
 import sys
@@ -13,6 +14,7 @@ from liturgia.errors import ConfigError
 
 __all__ = [
     "OutputFormat",
+    "add_format_option",
     "password_from_env_or_prompt",
     "print_error",
     "stderr_console",
@@ -25,6 +27,25 @@ class OutputFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--format table|json``: people get a table on stderr, machines JSON on stdout."""
+    parser.add_argument(
+        "--format",
+        type=_output_format,
+        default=OutputFormat.TABLE,
+        metavar="{" + ",".join(OutputFormat) + "}",
+        help="table (for people, on stderr) or json (for machines, on stdout); default: table",
+    )
+
+
+def _output_format(text: str) -> OutputFormat:
+    try:
+        return OutputFormat(text)
+    except ValueError:
+        choices = ", ".join(OutputFormat)
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {choices}") from None
 
 
 def stderr_console() -> Console:
@@ -56,10 +77,14 @@ def password_from_env_or_prompt(purpose: str, confirm: bool) -> bytes:
     """
     env = os.environ.get("LITURGIA_PASSWORD")
     if env is not None:
-        return env.encode("utf-8")
-    if not sys.stdin.isatty():
+        answer = env
+    elif not sys.stdin.isatty():
         raise ConfigError(f"{purpose}: set LITURGIA_PASSWORD (no terminal to ask on)")
-    first = getpass.getpass(f"{purpose}: ")
-    if confirm and getpass.getpass("again: ") != first:
-        raise ConfigError(f"{purpose}: the two passwords differ")
-    return first.encode("utf-8")
+    else:
+        answer = getpass.getpass(f"{purpose}: ")
+        if confirm and getpass.getpass("again: ") != answer:
+            raise ConfigError(f"{purpose}: the two passwords differ")
+    if confirm and not answer:
+        # A new private key is never written unprotected.
+        raise ConfigError(f"{purpose}: the password is empty; a new key needs one")
+    return answer.encode("utf-8")

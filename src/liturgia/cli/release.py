@@ -9,9 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from liturgia.cli._common import OutputFormat, password_from_env_or_prompt, stderr_console
+from liturgia.cli._common import (
+    OutputFormat,
+    add_format_option,
+    password_from_env_or_prompt,
+    stderr_console,
+)
 from liturgia.config import load_config
 from liturgia.release.pipeline import ReleaseOptions, ReleaseResult, run_release
 
@@ -28,15 +34,17 @@ def register(subparsers: Any) -> None:
             "gate, checksums, tag) and write dist/<name>-<version>/. Exit 0 on GO, 1 on NO-GO, "
             "2 on usage or input errors."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--project", type=Path, default=Path(), help="project folder")
+    parser.add_argument("--project", type=Path, default=Path(), help="project folder (default: .)")
     parser.add_argument("--out", type=Path, help="output folder (default: <project>/dist)")
-    parser.add_argument("--version", dest="release_version", help="force this X.Y.Z version")
-    parser.add_argument("--dry-run", action="store_true", help="no tag, project files untouched")
     parser.add_argument(
-        "--format", type=OutputFormat, choices=list(OutputFormat), default=OutputFormat.TABLE
+        "--version",
+        dest="release_version",
+        metavar="X.Y.Z",
+        help="release this version instead of the one computed from the commits",
     )
+    parser.add_argument("--dry-run", action="store_true", help="no tag, project files untouched")
+    add_format_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -52,11 +60,12 @@ class _Progress:
             self._status = self._console.status(f"[bold]{name}[/bold] …")
             self._status.start()
 
-    def stage_finished(self, name: str, summary: str) -> None:
+    def stage_finished(self, name: str, summary: str, *, ok: bool = True) -> None:
         if self._status is not None:
             self._status.stop()
             self._status = None
-        self._console.print(f"[green]✓[/green] {name:<9} {summary}", markup=True)
+        mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
+        self._console.print(f"{mark} {name:<9} {escape(summary)}", markup=True)
 
     def close(self) -> None:
         if self._status is not None:

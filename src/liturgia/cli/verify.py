@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from liturgia import sign
 from liturgia._internal.files import read_bytes
-from liturgia.cli._common import OutputFormat, stderr_console
+from liturgia.cli._common import OutputFormat, add_format_option, stderr_console
 from liturgia.config import default_key_path
 from liturgia.errors import UsageError
 from liturgia.release.verify import check_release_dir
@@ -26,21 +28,17 @@ def register(subparsers: Any) -> None:
         description=(
             "Verify a release folder (checksums, every bundle, SBOM digests) or a single FILE "
             "with --bundle. Exit 0 when everything verifies, 1 naming each file and reason "
-            "otherwise."
+            "otherwise (a NO-GO release is reported too), 2 on usage or input errors."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("path", type=Path, metavar="DIR|FILE")
     parser.add_argument(
         "--key",
         type=Path,
-        help="public key PEM to trust (default: the configured key's .pub, "
-        "or release-key.pub inside DIR with a warning)",
+        help="public key PEM to trust (default: the configured signing key's .pub)",
     )
     parser.add_argument("--bundle", type=Path, help="bundle of FILE (default FILE.sigstore.json)")
-    parser.add_argument(
-        "--format", type=OutputFormat, choices=list(OutputFormat), default=OutputFormat.TABLE
-    )
+    add_format_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -49,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     path: Path = args.path
     if not path.exists():
         raise UsageError(f"{path}: not found")
-    key_path = _key_path(args.key, path)
+    if path.is_dir() and args.bundle is not None:
+        raise UsageError(f"{path}: --bundle goes with a FILE, not a release folder")
+    key_path = _key_path(args.key)
     public_key = sign.load_public_key(key_path)
     if path.is_dir():
         problems = [str(p) for p in check_release_dir(path, public_key)]
@@ -64,26 +64,27 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     console = stderr_console()
     for problem in problems:
-        console.print(f"[red]✗[/red] {problem}", markup=True, highlight=False)
+        console.print(f"[red]✗[/red] {escape(problem)}", markup=True, highlight=False)
     if problems:
-        console.print(f"[bold red]FAILED[/bold red]: {path}: {len(problems)} problems")
+        count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+        console.print(f"[bold red]FAILED[/bold red]: {path}: {count}")
         return 1
     console.print(f"[bold green]verified[/bold green]: {path} (key {key_path})")
     return 0
 
 
-def _key_path(explicit: Path | None, target: Path) -> Path:
+def _key_path(explicit: Path | None) -> Path:
+    """The key to trust: ``--key``, else the configured key's public half.
+
+    Never the ``release-key.pub`` shipped inside a release: whoever could alter the release
+    could replace that key too, so trusting it would verify a forgery.
+    """
     if explicit is not None:
         return explicit
     configured = default_key_path().with_suffix(".pub")
     if configured.is_file():
         return configured
-    shipped = (target if target.is_dir() else target.parent) / "release-key.pub"
-    if shipped.is_file():
-        stderr_console().print(
-            f"[yellow]warning[/yellow]: trusting {shipped} shipped inside the release; "
-            "pass --key to pin the publisher's key",
-            markup=True,
-        )
-        return shipped
-    raise UsageError("no public key: pass --key PUBLIC_KEY_PEM")
+    raise UsageError(
+        f"no public key to trust: pass --key PUBLIC_KEY_PEM (no {configured}); "
+        "take the publisher's key from a source you trust, not from the release folder"
+    )

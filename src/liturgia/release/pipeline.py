@@ -22,7 +22,7 @@ from typing import Protocol
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text
 from liturgia.config import LoadedConfig, default_key_path
-from liturgia.errors import InputError
+from liturgia.errors import InputError, StorageError
 from liturgia.release import stages
 from liturgia.release.changelog import render_release_notes
 from liturgia.release.checksums import render_sha256sums
@@ -61,8 +61,9 @@ class StageListener(Protocol):
     def stage_started(self, name: str) -> None:
         """A stage (``"version"``, ``"build"``...) begins."""
 
-    def stage_finished(self, name: str, summary: str) -> None:
-        """A stage ended; ``summary`` is one line for people."""
+    def stage_finished(self, name: str, summary: str, *, ok: bool = True) -> None:
+        """A stage ended; ``summary`` is one line for people, ``ok`` false when it found a
+        problem the gate will record (failed tests, NO-GO)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,8 +106,8 @@ class _NullListener:
     def stage_started(self, name: str) -> None:
         del name
 
-    def stage_finished(self, name: str, summary: str) -> None:
-        del name, summary
+    def stage_finished(self, name: str, summary: str, *, ok: bool = True) -> None:
+        del name, summary, ok
 
 
 def run_release(
@@ -159,11 +160,9 @@ def run_release(
 
     out_root = options.out_dir or (project / "dist")
     final_dir = out_root / f"{settings.project.name}-{version}"
-    try:
-        out_root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", dir=out_root))
-    except OSError as exc:
-        raise InputError(f"{out_root}: cannot create the output folder: {exc.strerror}") from exc
+    if final_dir.exists() and not _is_release_dir(final_dir):
+        raise InputError(f"{final_dir}: exists and is not a liturgia release folder; remove it")
+    staging = _make_staging(out_root, final_dir.name)
     try:
         with tempfile.TemporaryDirectory(prefix="liturgia-work-") as work_name:
             report = _stages(
@@ -221,6 +220,17 @@ def _stages(
     (work / "build").mkdir()
     (work / "reports").mkdir()
 
+    # Fail fast: the advisory database and the signing key are opened before anything is built,
+    # so a wrong password or a missing database costs no build time.
+    listen.stage_started("preflight")
+    advisories = stages.open_advisories(config)
+    key_path = config.resolve(settings.signing.key) if settings.signing.key else default_key_path()
+    signing = stages.open_signing_key(key_path, options.password)
+    listen.stage_finished(
+        "preflight",
+        f"{advisories.database.info.record_count} advisories, key {signing.key_id[:16]}",
+    )
+
     listen.stage_started("build")
     artifacts = stages.build(config, values, staging)
     listen.stage_finished("build", f"{len(artifacts)} artifacts: " + ", ".join(artifacts))
@@ -231,6 +241,7 @@ def _stages(
     listen.stage_finished(
         "test",
         f"{len(test_runs)} commands, {len(failed)} failed" if test_runs else "no test commands",
+        ok=not failed,
     )
 
     listen.stage_started("sbom")
@@ -238,12 +249,10 @@ def _stages(
     listen.stage_finished("sbom", sbom_summary)
 
     listen.stage_started("scan")
-    scan = stages.run_scan(config, staging, inventory)
+    scan = stages.run_scan(advisories, staging, inventory)
     listen.stage_finished("scan", scan.summary)
 
     listen.stage_started("sign")
-    key_path = config.resolve(settings.signing.key) if settings.signing.key else default_key_path()
-    signing = stages.open_signing_key(key_path, options.password)
     signed = [*artifacts, stages.SBOM_NAME]
     for name in signed:
         stages.sign_into(staging, name, signing)
@@ -282,7 +291,7 @@ def _stages(
     if not report.go:
         failing = [check.name for check in report.checks if not check.passed]
         atomic_write_text(staging / "NO-GO", "NO-GO: failed checks: " + ", ".join(failing) + "\n")
-    listen.stage_finished("gate", "GO" if report.go else "NO-GO")
+    listen.stage_finished("gate", "GO" if report.go else "NO-GO", ok=report.go)
 
     listen.stage_started("checksums")
     names = [p.name for p in staging.iterdir() if not p.name.startswith("SHA256SUMS")]
@@ -290,6 +299,28 @@ def _stages(
     stages.sign_into(staging, "SHA256SUMS", signing)
     listen.stage_finished("checksums", f"SHA256SUMS over {len(names)} files, signed")
     return report
+
+
+def _is_release_dir(folder: Path) -> bool:
+    """A folder liturgia wrote: only files, among them SHA256SUMS and gate-report.json."""
+    if not folder.is_dir() or not (folder / "SHA256SUMS").is_file():
+        return False
+    return (folder / "gate-report.json").is_file() and all(p.is_file() for p in folder.iterdir())
+
+
+def _make_staging(out_root: Path, name: str) -> Path:
+    """Create the staging folder; a new output folder gets a ``.gitignore`` of ``*``."""
+    try:
+        if not out_root.exists():
+            out_root.mkdir(parents=True)
+            # Release folders are build output: keep them out of the project's git status.
+            atomic_write_text(out_root / ".gitignore", "# written by liturgia\n*\n")
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_root))
+        staging.chmod(0o755)  # mkdtemp's 0700 would make the published folder private
+    except (OSError, StorageError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise InputError(f"{out_root}: cannot create the output folder: {reason}") from exc
+    return staging
 
 
 def _finish(staging: Path, final_dir: Path) -> None:

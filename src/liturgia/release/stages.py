@@ -11,11 +11,14 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from packageurl import PackageURL
+
 from liturgia import sbom, sign, vuln
+from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
 from liturgia.config import LoadedConfig
 from liturgia.errors import ConfigError, InputError, LiturgiaError, VerificationError
@@ -86,10 +89,18 @@ def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tup
             check=True,
             where=where,
         )
-    patterns = [
-        expand(pattern, values, where=f"build.artifacts[{index}]")
-        for index, pattern in enumerate(settings.artifacts)
-    ]
+    patterns = []
+    for index, template in enumerate(settings.artifacts):
+        where = f"build.artifacts[{index}]"
+        pattern = expand(template, values, where=where)
+        try:
+            collect_artifacts([pattern], base=config.project_dir)
+        except InputError as exc:
+            if "matches no file" not in str(exc):
+                raise
+            # Name the pattern as configured, not with the temporary folder it expanded to.
+            raise InputError(f"{where}: {template!r} matches no file after the build") from exc
+        patterns.append(pattern)
     paths = collect_artifacts(patterns, base=config.project_dir)
     reserved = {SBOM_NAME, VULNERABILITIES_NAME, PUBLIC_KEY_NAME, CHANGELOG_NAME, "SHA256SUMS"}
     for path in paths:
@@ -164,13 +175,30 @@ def _as_release(inventory: Inventory, *, name: str, version: Version) -> Invento
     found = inventory.root
     if found is None:
         return replace(inventory, root=release)
+    # The projects of the tree (the root found and the other projects it depends on) are built
+    # for this release: when their own files state no version, theirs is the release's.
+    components = tuple(
+        _versioned(component, version) if component.type is ComponentType.APPLICATION else component
+        for component in (*inventory.components, found)
+    )
+    renamed = {
+        old.ref: new.ref
+        for old, new in zip((*inventory.components, found), components, strict=True)
+    }
+    dependencies = tuple(
+        Dependency(
+            ref=renamed.get(dep.ref, dep.ref),
+            depends_on=tuple(renamed.get(ref, ref) for ref in dep.depends_on),
+        )
+        for dep in inventory.dependencies
+    )
     return replace(
         inventory,
         root=release,
-        components=(*inventory.components, found),
+        components=components,
         dependencies=(
-            Dependency(ref=release.ref, depends_on=(found.ref,)),
-            *inventory.dependencies,
+            Dependency(ref=release.ref, depends_on=(renamed[found.ref],)),
+            *dependencies,
         ),
     )
 
@@ -182,18 +210,52 @@ class ScanOutcome:
     Attributes:
         report: the scanner's report.
         summary: one line for people.
+        stale: why the database is too old (the gate fails), or ``None``.
+        warnings: advisory files that could not be used (file and reason).
     """
 
     report: vuln.ScanReport
     summary: str
+    stale: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
-def run_scan(config: LoadedConfig, staging: Path, inventory: Inventory) -> ScanOutcome:
-    """Scan the inventory's components against ``[scan].osv`` and write ``vulnerabilities.json``.
+def _versioned(component: Component, version: Version) -> Component:
+    if component.version is not None:
+        return component
+    purl = component.purl
+    if purl is not None:
+        purl = PackageURL.from_string(purl)._replace(version=str(version)).to_string()
+    return replace(
+        component,
+        version=str(version),
+        purl=purl,
+        bom_ref=purl or component.bom_ref,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Advisories:
+    """The advisory database and suppressions, opened before the build (fail fast).
+
+    Attributes:
+        database: the OSV advisories of ``[scan].osv``.
+        rules: the ignore file's entries.
+        stale: why the database is too old, when ``[scan].stale = "gate"`` (the gate fails).
+    """
+
+    database: vuln.AdvisoryDatabase
+    rules: tuple[vuln.IgnoreRule, ...]
+    stale: str | None
+
+
+def open_advisories(config: LoadedConfig) -> Advisories:
+    """Open ``[scan].osv`` and the ignore file, and judge the database's age.
 
     Raises:
         ConfigError: no advisory folder is configured (never a silent "no vulnerabilities").
-        InputError: an advisory folder or the ignore file is missing, unreadable or empty.
+        InputError: an advisory folder or the ignore file is missing, unreadable or empty, or
+            the newest advisory is older than ``max_age_days`` and ``stale = "error"``.
     """
     settings = config.settings.scan
     if not settings.osv:
@@ -202,20 +264,38 @@ def run_scan(config: LoadedConfig, staging: Path, inventory: Inventory) -> ScanO
             "a release is never scanned against nothing"
         )
     database = vuln.load_osv_directories([config.resolve(path) for path in settings.osv])
-    rules: Sequence[vuln.IgnoreRule] = ()
+    rules: tuple[vuln.IgnoreRule, ...] = ()
     if settings.ignore:
-        rules = vuln.load_ignore_file(config.resolve(settings.ignore))
+        rules = tuple(vuln.load_ignore_file(config.resolve(settings.ignore)))
+    stale = vuln.freshness_problem(
+        database.info, max_age=timedelta(days=settings.max_age_days), at=now()
+    )
+    if stale is not None and settings.stale == "error":
+        raise InputError(f"{stale} (scan.max_age_days in {config.path.name})")
+    return Advisories(database=database, rules=rules, stale=stale)
+
+
+def run_scan(advisories: Advisories, staging: Path, inventory: Inventory) -> ScanOutcome:
+    """Scan the inventory's components and write ``vulnerabilities.json``."""
     components = inventory.components
-    report = vuln.scan(components, database, ignore=rules)
+    report = vuln.scan(components, advisories.database, ignore=advisories.rules)
     atomic_write_bytes(staging / VULNERABILITIES_NAME, vuln.report_to_json(report))
     active = [f for f in report.findings if not f.suppressed]
+    warnings = advisories.database.warnings
     return ScanOutcome(
         report=report,
+        stale=advisories.stale,
+        warnings=tuple(warnings),
         summary=(
-            f"{len(components)} components, {len(active)} findings"
+            f"{_count(len(components), 'component')}, {_count(len(active), 'finding')}"
             f" ({len(report.findings) - len(active)} suppressed), {len(report.unchecked)} unchecked"
+            + (f", {_count(len(warnings), 'unusable advisory file')}" if warnings else "")
         ),
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -382,10 +462,13 @@ def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResu
                 + (note if rating == "unknown" else "")
             )
     evidence = [*failing]
+    if scan.stale is not None:
+        evidence.insert(0, f"stale advisory database: {scan.stale}")
     evidence.extend(f"unchecked: {item}" for item in scan.report.unchecked_lines())
+    evidence.extend(f"unusable advisory file: {item}" for item in scan.warnings)
     return CheckResult(
         name="vulnerabilities",
-        passed=not failing,
+        passed=not failing and scan.stale is None,
         summary=(
             f"no unsuppressed finding at or above {settings.gates.fail_on.upper()}"
             if not failing

@@ -6,11 +6,17 @@ Checks, all of them, collecting every problem rather than stopping at the first:
    folder but itself and its bundle, and every listed digest matches;
 2. every ``*.sigstore.json`` bundle verifies against its subject file under the public key;
 3. ``sbom.cdx.json`` is signed and valid CycloneDX 1.6, and each of its ``file`` components exists
-   in the folder with the SHA-256 the SBOM records, and is signed.
+   in the folder with the SHA-256 the SBOM records, and is signed;
+4. ``gate-report.json`` says GO (a NO-GO release verifies byte for byte but is reported, since a
+   consumer must not take it for a release).
+
+Anything in a sub-folder is a problem: a release folder is flat, and nothing unlisted may ride
+along with it.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +55,15 @@ def check_release_dir(directory: Path, public_key: sign.PublicKey) -> tuple[Prob
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: release folder not found")
-    problems: list[Problem] = []
-    files = sorted(p.name for p in directory.iterdir() if p.is_file())
+    entries = sorted(directory.iterdir())
+    files = sorted(p.name for p in entries if p.is_file() and not p.is_symlink())
+    if _SUMS not in files and "gate-report.json" not in files:
+        raise InputError(f"{directory}: not a release folder (no SHA256SUMS, no gate-report.json)")
+    problems = [
+        Problem(file=p.name, reason="not a regular file (a release folder holds only files)")
+        for p in entries
+        if p.name not in files
+    ]
     bundles = [name for name in files if name.endswith(_BUNDLE)]
     for bundle_name in bundles:
         subject = bundle_name[: -len(_BUNDLE)]
@@ -65,10 +78,36 @@ def check_release_dir(directory: Path, public_key: sign.PublicKey) -> tuple[Prob
                 bundle_name=bundle_name,
             )
         except LiturgiaError as exc:
-            problems.append(Problem(file=subject, reason=f"{bundle_name}: {exc}"))
+            reason = _short(str(exc), bundle_name, subject, str(directory / subject))
+            problems.append(Problem(file=subject, reason=f"{bundle_name}: {reason}"))
     problems.extend(_check_sums(directory, files))
     problems.extend(_check_sbom(directory, files))
+    problems.extend(_check_decision(directory, files))
     return tuple(problems)
+
+
+def _short(message: str, *names: str) -> str:
+    """Drop leading ``name:`` prefixes the problem's file already says."""
+    changed = True
+    while changed:
+        changed = False
+        for name in names:
+            if message.startswith(f"{name}: "):
+                message = message[len(name) + 2 :]
+                changed = True
+    return message
+
+
+def _check_decision(directory: Path, files: list[str]) -> list[Problem]:
+    if "gate-report.json" not in files:
+        return [Problem(file="gate-report.json", reason="missing")]
+    try:
+        decision = json.loads(read_bytes(directory / "gate-report.json")).get("decision")
+    except (ValueError, AttributeError):
+        return [Problem(file="gate-report.json", reason="not a gate report")]
+    if decision != "GO":
+        return [Problem(file="gate-report.json", reason=f"the release is {decision}, not GO")]
+    return []
 
 
 def verify_release_dir(directory: Path, public_key: sign.PublicKey) -> None:

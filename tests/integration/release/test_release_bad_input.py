@@ -27,7 +27,8 @@ def _assert_clean_failure(repo: Path, code: int, err: str, *needles: str) -> Non
         assert needle in lines[0], lines[0]
     assert "Traceback" not in err
     dist = repo / "dist"
-    assert not dist.exists() or list(dist.iterdir()) == [], list(dist.iterdir())
+    left = sorted(p.name for p in dist.iterdir()) if dist.exists() else []
+    assert left in ([], [".gitignore"]), left
 
 
 def test_no_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,7 +73,9 @@ def test_glob_matches_nothing(
     config = repo / "liturgia.toml"
     config.write_text(config.read_text().replace('"{build_dir}/*.tar.gz"', '"{build_dir}/*.zip"'))
     code, err = _release(repo, capsys)
-    _assert_clean_failure(repo, code, err, "build.artifacts", "*.zip", "matches no file")
+    _assert_clean_failure(
+        repo, code, err, "build.artifacts[1]", "'{build_dir}/*.zip' matches no file"
+    )
 
 
 def test_wrong_key_password(
@@ -139,3 +142,50 @@ def test_no_advisory_database_is_an_error(
     commit_all(repo, "chore: drop advisories")
     code, err = _release(repo, capsys)
     _assert_clean_failure(repo, code, err, "scan.osv", "no advisory database")
+
+
+def test_config_that_is_not_utf8(
+    make_vertice: Callable[[], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    config.write_bytes(config.read_bytes() + b"\xff\xfe")
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "liturgia.toml", "not UTF-8")
+
+
+def test_empty_password_for_a_new_key(
+    make_vertice: Callable[[], Path],
+    signing_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LITURGIA_PASSWORD", "")
+    repo = make_vertice()
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "password is empty")
+    assert not signing_env.exists()
+
+
+def test_stale_advisories_are_an_error_before_the_build(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace("max_age_days = 3650", "max_age_days = 7"))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "newest advisory is", "scan.max_age_days")
+    assert "build" not in err  # failed in preflight, before anything was built
+
+
+def test_a_foreign_folder_in_the_way_is_not_replaced(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_vertice()
+    mine = repo / "dist" / "vertice-0.2.0"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("mine")
+    code, err = _release(repo, capsys)
+    assert code == 2, err
+    assert "exists and is not a liturgia release folder" in err
+    assert (mine / "notes.txt").read_text() == "mine"

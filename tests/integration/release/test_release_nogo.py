@@ -36,8 +36,14 @@ def test_vulnerable_pin_is_no_go(
     assert "requests" in gate
     vulns = json.loads((folder / "vulnerabilities.json").read_text())
     assert "PYSEC-2018-28" in json.dumps(vulns)
-    # A NO-GO release is complete and verifiable, but never tagged.
-    assert main(["verify", str(folder), "--key", str(signing_env.with_suffix(".pub"))]) == 0
+    # A NO-GO release is complete and every signature verifies, but a consumer is told it is
+    # NO-GO (exit 1), and it is never tagged.
+    capsys.readouterr()
+    assert main(["verify", str(folder), "--key", str(signing_env.with_suffix(".pub"))]) == 1
+    err = capsys.readouterr().err
+    assert "gate-report.json: the release is NO-GO, not GO" in err
+    assert "FAILED" in err
+    assert err.count("✗") == 1, err
     assert git(repo, "tag", "--list") == "v0.1.0\n"
 
 

@@ -182,3 +182,56 @@ def test_verify_rejects_another_public_key(
     capsys.readouterr()
     assert main(["verify", str(released), "--key", str(other / "o.pub")]) == 1
     assert "sbom.cdx.json" in capsys.readouterr().err
+
+
+def test_verify_rejects_anything_unlisted_even_in_a_subfolder(
+    released: Path, signing_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(released, copy)
+    (copy / "sub").mkdir()
+    (copy / "sub" / "evil.sh").write_text("#!/bin/sh\n")
+    (copy / "extra.txt").write_text("hello\n")
+    capsys.readouterr()
+    assert main(["verify", str(copy), "--key", str(signing_env.with_suffix(".pub"))]) == 1
+    err = capsys.readouterr().err
+    assert "sub: not a regular file" in err
+    assert "extra.txt: not listed in SHA256SUMS" in err
+    assert "2 problems" in err
+
+
+def test_verify_uses_the_configured_key_but_never_the_shipped_one(
+    released: Path,
+    signing_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["verify", str(released)]) == 0  # LITURGIA_KEY's .pub is the configured key
+    monkeypatch.setenv("LITURGIA_KEY", str(signing_env.parent / "nowhere.key"))
+    capsys.readouterr()
+    assert main(["verify", str(released)]) == 2
+    assert "no public key to trust: pass --key" in capsys.readouterr().err
+    key = str(released / "release-key.pub")
+    assert main(["verify", str(released), "--key", key, "--bundle", key]) == 2
+    assert "--bundle goes with a FILE" in capsys.readouterr().err
+
+
+def test_verify_one_file_against_its_bundle(
+    released: Path, signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = str(signing_env.with_suffix(".pub"))
+    sdist = released / "vertice_backend-0.2.0.tar.gz"
+    assert main(["verify", str(sdist), "--key", key, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verified"] is True
+    other = released / "sbom.cdx.json.sigstore.json"
+    assert main(["verify", str(sdist), "--key", key, "--bundle", str(other)]) == 1
+    assert "liturgia: error:" in capsys.readouterr().err
+
+
+def test_verify_an_empty_folder_is_a_usage_error(
+    tmp_path: Path, signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sign.generate_key_pair(signing_env, signing_env.with_suffix(".pub"), password=b"p")
+    (tmp_path / "empty").mkdir()
+    assert main(["verify", str(tmp_path / "empty")]) == 2
+    assert "not a release folder" in capsys.readouterr().err
