@@ -19,17 +19,15 @@ import json
 import tarfile
 import zipfile
 from collections.abc import Iterator, Sequence
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from pathlib import Path, PurePosixPath
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Scope
-from liturgia.sbom.cataloger import MAX_FILE_BYTES, Cataloger, CatalogResult
+from liturgia.sbom.cataloger import MAX_FILE_BYTES, Cataloger, CatalogResult, first_line
 from liturgia.sbom.catalogers._python import pypi_component, requirement_component
-from liturgia.sbom.catalogers.installed import licences_from_metadata
+from liturgia.sbom.catalogers.installed import licences_from_metadata, parse_metadata
 from liturgia.sbom.catalogers.npm import npm_component, npm_licenses
 
 __all__ = ["ARCHIVE_SUFFIXES", "catalog_archive", "is_archive"]
@@ -59,7 +57,7 @@ def _members(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def _python_metadata(data: bytes, found_in: str) -> CatalogResult:
-    message = BytesHeaderParser(policy=compat32).parsebytes(data)
+    message = parse_metadata(data)
     name, version = message.get("Name"), message.get("Version")
     if not name or not version:
         raise InputError(f"{found_in}: core metadata without Name or Version")
@@ -76,7 +74,7 @@ def _python_metadata(data: bytes, found_in: str) -> CatalogResult:
         try:
             req = Requirement(line)
         except InvalidRequirement as exc:
-            warnings.append(f"{found_in}: invalid Requires-Dist {line!r}: {exc}")
+            warnings.append(f"{found_in}: invalid Requires-Dist {line!r}: {first_line(exc)}")
             continue
         optional = req.marker is not None and "extra" in str(req.marker)
         scope = Scope.OPTIONAL if optional else Scope.REQUIRED

@@ -103,6 +103,17 @@ class Cataloger(ABC):
             raise InputError(f"{found_in}: malformed {self.name}: {exc!r}") from exc
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message: warnings are one line each."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's whole message with its line breaks collapsed (YAML errors span lines)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def load_json(data: bytes, found_in: str) -> Any:
     """Decode a JSON document, or raise :class:`InputError` naming the file and the position."""
     try:

@@ -175,3 +175,22 @@ def test_spdx_expression_check() -> None:
     assert not is_spdx_expression("  ")
     assert not is_spdx_expression("Apache License, Version 2.0")  # the library raises here
     assert not is_spdx_expression("My Own Licence")
+
+
+def test_non_ascii_metadata(tmp_path: Path) -> None:
+    # jupyterlab_widgets 3.0.x: a non-ASCII author made the byte parser return Header objects.
+    site = tmp_path / "site-packages"
+    (site / "w-3.0.dist-info").mkdir(parents=True)
+    (site / "w-3.0.dist-info" / "METADATA").write_bytes(
+        "Metadata-Version: 2.1\nName: w\nVersion: 3.0\nAuthor: Jürgen Ñandú\n"
+        "License: BSD-3-Clause\nRequires-Dist: ünïcode-dep\n".encode()
+    )
+    inventory = catalog([site])
+    # A non-ASCII project name is not PEP 508: one warning, on one line.
+    assert inventory.warnings == (
+        "w-3.0.dist-info/METADATA: invalid Requires-Dist 'ünïcode-dep': "
+        "Expected package name at the start of dependency specifier",
+    )
+    assert [(c.name, c.version, c.licenses) for c in inventory.components] == [
+        ("w", "3.0", ("BSD-3-Clause",))
+    ]

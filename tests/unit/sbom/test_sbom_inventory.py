@@ -154,3 +154,13 @@ def test_empty_and_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(tmp_path)
     inventory = catalog([Path()])
     assert [c.found_in for c in inventory.components] == ["requirements.txt"]
+
+
+def test_every_warning_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "pnpm-lock.yaml").write_text("lockfileVersion: '9.0'\npackages: [\n  a: b\n")
+    (tmp_path / "yarn.lock").write_text("__metadata:\n  version: [\n")
+    (tmp_path / "requirements.txt").write_text("ünïcode==1\n")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["((("]\n')
+    inventory = catalog([tmp_path])
+    assert len(inventory.warnings) == 4
+    assert all("\n" not in w for w in inventory.warnings)

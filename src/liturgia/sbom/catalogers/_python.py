@@ -12,6 +12,7 @@ from packaging.specifiers import SpecifierSet
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Hash, Scope
 from liturgia.sbom._purl import pep503, pypi_purl
+from liturgia.sbom.cataloger import first_line
 
 __all__ = [
     "ECOSYSTEM",
@@ -73,7 +74,7 @@ def parse_requirement(text: str, found_in: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
-        raise InputError(f"{found_in}: invalid requirement {text!r}: {exc}") from exc
+        raise InputError(f"{found_in}: invalid requirement {text!r}: {first_line(exc)}") from exc
 
 
 def pypi_component(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from email.message import Message
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from email.policy import compat32
 from pathlib import Path
 from typing import ClassVar
@@ -34,10 +34,15 @@ from liturgia.errors import InputError
 from liturgia.model import Dependency
 from liturgia.sbom._licence import is_spdx_expression
 from liturgia.sbom._purl import pypi_purl
-from liturgia.sbom.cataloger import Cataloger, CatalogResult
+from liturgia.sbom.cataloger import Cataloger, CatalogResult, first_line
 from liturgia.sbom.catalogers._python import ECOSYSTEM, VCS_PREFIXES, pypi_component
 
-__all__ = ["CLASSIFIER_LICENCES", "InstalledPythonCataloger", "licences_from_metadata"]
+__all__ = [
+    "CLASSIFIER_LICENCES",
+    "InstalledPythonCataloger",
+    "licences_from_metadata",
+    "parse_metadata",
+]
 
 #: Trove classifiers that name exactly one SPDX licence.
 CLASSIFIER_LICENCES = {
@@ -95,6 +100,12 @@ def licences_from_metadata(message: Message) -> tuple[str, ...]:
     return ()
 
 
+def parse_metadata(data: bytes) -> Message:
+    """Core metadata headers. The file is UTF-8 (core metadata spec); parsing text rather than
+    bytes keeps non-ASCII values (an author's name, a licence) plain strings."""
+    return HeaderParser(policy=compat32).parsestr(data.decode("utf-8", errors="replace"))
+
+
 def _direct_url(folder: Path) -> dict[str, str] | None:
     """PEP 610 ``direct_url.json`` as purl qualifiers (``vcs_url`` / ``download_url``)."""
     try:
@@ -149,7 +160,7 @@ class InstalledPythonCataloger(Cataloger):
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """One component with licences and ``Requires-Dist`` edges (see the module docstring)."""
-        message = BytesHeaderParser(policy=compat32).parsebytes(data)
+        message = parse_metadata(data)
         name = " ".join((message.get("Name") or "").split())
         version = " ".join((message.get("Version") or "").split())
         if not name or not version:
@@ -170,7 +181,7 @@ class InstalledPythonCataloger(Cataloger):
             try:
                 req = Requirement(line)
             except InvalidRequirement as exc:
-                warnings.append(f"{found_in}: invalid Requires-Dist {line!r}: {exc}")
+                warnings.append(f"{found_in}: invalid Requires-Dist {line!r}: {first_line(exc)}")
                 continue
             targets.add(pypi_purl(req.name, None))
         targets.discard(pypi_purl(name, None))

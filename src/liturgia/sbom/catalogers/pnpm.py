@@ -23,7 +23,14 @@ import yaml
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Scope
 from liturgia.sbom._graph import scopes_by_reach
-from liturgia.sbom.cataloger import Cataloger, CatalogResult, as_dict, decode_text, opt_str
+from liturgia.sbom.cataloger import (
+    Cataloger,
+    CatalogResult,
+    as_dict,
+    decode_text,
+    one_line,
+    opt_str,
+)
 from liturgia.sbom.catalogers.npm import ECOSYSTEM, npm_component, npm_licenses, read_manifest
 from liturgia.sbom.catalogers.yarn import split_descriptor
 
@@ -77,7 +84,7 @@ class PnpmLockCataloger(Cataloger):
         try:
             loaded = yaml.load(decode_text(data, found_in), Loader=_Loader)  # noqa: S506
         except yaml.YAMLError as exc:
-            raise InputError(f"{found_in}: not valid YAML: {exc}") from exc
+            raise InputError(f"{found_in}: not valid YAML: {one_line(exc)}") from exc
         doc = as_dict(loaded, found_in, "the document")
         version = str(doc.get("lockfileVersion", ""))
         if version.split(".", 1)[0] not in {"5", "6", "7", "8", "9"}:

@@ -18,7 +18,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Scope
-from liturgia.sbom.cataloger import Cataloger, CatalogResult, as_dict, load_toml, opt_str
+from liturgia.sbom.cataloger import (
+    Cataloger,
+    CatalogResult,
+    as_dict,
+    first_line,
+    load_toml,
+    opt_str,
+)
 from liturgia.sbom.catalogers._python import (
     ECOSYSTEM,
     pypi_component,
@@ -51,7 +58,9 @@ class PyprojectCataloger(Cataloger):
             try:
                 req = Requirement(spec)
             except InvalidRequirement as exc:
-                warnings.append(f"{found_in}: {where}: invalid requirement {spec!r}: {exc}")
+                warnings.append(
+                    f"{found_in}: {where}: invalid requirement {spec!r}: {first_line(exc)}"
+                )
                 return
             components.append(requirement_component(req, found_in=found_in, scope=scope))
 

@@ -23,7 +23,14 @@ import yaml
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Scope
 from liturgia.sbom._graph import scopes_by_reach
-from liturgia.sbom.cataloger import Cataloger, CatalogResult, as_dict, decode_text, opt_str
+from liturgia.sbom.cataloger import (
+    Cataloger,
+    CatalogResult,
+    as_dict,
+    decode_text,
+    one_line,
+    opt_str,
+)
 from liturgia.sbom.catalogers.npm import ECOSYSTEM, npm_component, npm_licenses, read_manifest
 
 __all__ = ["YarnLockCataloger", "split_descriptor"]
@@ -99,7 +106,7 @@ class YarnLockCataloger(Cataloger):
             try:
                 loaded = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
             except yaml.YAMLError as exc:
-                raise InputError(f"{found_in}: not valid YAML: {exc}") from exc
+                raise InputError(f"{found_in}: not valid YAML: {one_line(exc)}") from exc
             entries = dict(as_dict(loaded, found_in, "the document"))
             entries.pop("__metadata", None)
         else:
