@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, utils
 
@@ -364,3 +365,31 @@ def test_dsse_request_shape_errors() -> None:
     request, _ = dsse_request([small], [small])
     with pytest.raises(InputError, match="RSA keys of 1024 bits are too small"):
         entries.accept_entry(request)
+
+
+def test_real_rekor_dsse_body_is_reproduced_byte_for_byte() -> None:
+    """A real rekor.sigstore.dev dsse entry: the envelope as its client sent it (compact JSON,
+    ``sig`` before an empty ``keyid``) and the signing certificate give Rekor's exact leaf,
+    envelope hash included."""
+    real = json.loads((Path(__file__).parent / "data" / "rekor-v1-dsse.json").read_text())
+    envelope = json.dumps(
+        {
+            "payload": real["payload"],
+            "payloadType": real["payloadType"],
+            "signatures": [{"sig": real["sig"], "keyid": ""}],
+        },
+        separators=(",", ":"),
+    )
+    cert = x509.load_der_x509_certificate(base64.b64decode(real["certificate"]))
+    verifier = base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
+    accepted = entries.accept_entry(
+        {
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {"proposedContent": {"envelope": envelope, "verifiers": [verifier]}},
+        }
+    )
+    assert accepted.body == base64.b64decode(real["canonicalizedBody"])
+    assert accepted.artifact_hash == (
+        "sha256:0ce100d95a547f50f7d54327fc7e4e3005dcddc06bc546f9e96aef930c5b9a15"
+    )
