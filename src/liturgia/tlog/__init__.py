@@ -5,7 +5,8 @@ subtree hashes and proofs served from them), :mod:`.checkpoint` (C2SP checkpoint
 notes), :mod:`.storage` (the backend contract, memory and SQLite backends), :mod:`.sequencer`
 (durable batched writes, integration, signing, startup verification), :mod:`.rekor` (Rekor v1
 entry IDs, signed entry timestamps, REST and bundle shapes, offline entry verification),
-:mod:`.entries` (accepting proposed entries: validation, signature check, canonical body).
+:mod:`.entries` (accepting proposed entries: validation, signature check, canonical body),
+:mod:`.log` (:class:`RekorLog`: the Rekor v1 log behind ``liturgia serve``, without HTTP).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from liturgia.tlog.checkpoint import (
     verifier_for,
 )
 from liturgia.tlog.entries import AcceptedEntry, accept_entry
+from liturgia.tlog.log import RekorLog
 from liturgia.tlog.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -60,6 +62,7 @@ __all__ = [
     "MemoryStorage",
     "NoteSigner",
     "NoteVerifier",
+    "RekorLog",
     "Sequencer",
     "SignedNote",
     "StoredTree",

@@ -1,0 +1,204 @@
+"""A Rekor v1-compatible log: the library behind ``liturgia serve`` (no HTTP here).
+
+:class:`RekorLog` composes the pieces: :func:`~liturgia.tlog.entries.accept_entry` checks a
+proposed entry, the :class:`~liturgia.tlog.sequencer.Sequencer` makes it durable and integrates
+it, and each answer is a :class:`~liturgia.tlog.rekor.LogEntry` carrying its inclusion proof,
+the signed checkpoint and a SignedEntryTimestamp, as Rekor v1 answers.
+
+Indexes: the **global** ``logIndex`` is the tree-local leaf index plus ``index_offset`` (the
+sizes of earlier, frozen shards, as Rekor counts them); inclusion proofs carry the local one.
+The checkpoint origin is Rekor's ``"<host> - <tree id>"`` and its signature's key name is the
+host, so Sigstore clients whose trusted root lists this log's base URL accept it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from liturgia.errors import InputError
+from liturgia.tlog import rekor, tiles
+from liturgia.tlog.checkpoint import NoteVerifier, rekor_origin, signer_for
+from liturgia.tlog.entries import accept_entry
+from liturgia.tlog.rekor import InclusionProof, LogEntry, PrivateKey
+from liturgia.tlog.sequencer import Sequencer
+from liturgia.tlog.storage.base import LogStorage
+
+__all__ = ["RekorLog"]
+
+_ENTRY_ID = re.compile(r"(?:[0-9a-f]{16})?[0-9a-f]{64}\Z")
+
+
+class RekorLog:
+    """A running Rekor v1-style log over a storage backend.
+
+    Args:
+        storage: the log storage (the caller closes it after :meth:`close`).
+        private_key: the log key (ECDSA P-256 for Rekor-v1 clients, or Ed25519); it signs
+            checkpoints and SignedEntryTimestamps.
+        host: the log's host as in its base URL (checkpoint key name and origin prefix).
+        tree_id: the tree ID in the origin and entry IDs (Rekor: a positive int64).
+        index_offset: added to tree-local indexes to give global ``logIndex`` values.
+        verifiers: older checkpoint keys accepted at start (rotation).
+        wait_timeout: seconds a submission waits for its inclusion in a checkpoint.
+        sequencer_options: passed to :class:`~liturgia.tlog.sequencer.Sequencer`.
+
+    Raises:
+        SignatureError: the key type is not supported.
+    """
+
+    def __init__(
+        self,
+        storage: LogStorage,
+        private_key: PrivateKey,
+        *,
+        host: str,
+        tree_id: int,
+        index_offset: int = 0,
+        verifiers: Sequence[NoteVerifier] = (),
+        wait_timeout: float = 30.0,
+        **sequencer_options: Any,
+    ) -> None:
+        if not 0 < tree_id < 1 << 63:
+            raise InputError(f"tree ID {tree_id} is not a positive int64")
+        if index_offset < 0:
+            raise InputError(f"index offset {index_offset} is negative")
+        self._storage = storage
+        self._key = private_key
+        self.host = host
+        self.tree_id = tree_id
+        self.index_offset = index_offset
+        self.origin = rekor_origin(host, tree_id)
+        self.log_id = rekor.log_id(private_key.public_key())
+        self._wait = wait_timeout
+        self._sequencer = Sequencer(
+            storage,
+            signer_for(host, private_key),
+            origin=self.origin,
+            verifiers=verifiers,
+            **sequencer_options,
+        )
+
+    def __enter__(self) -> RekorLog:
+        """Start the log (verifying the stored tree) and return it."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the log."""
+        self.close()
+
+    def start(self) -> None:
+        """Verify the stored tree against its checkpoint and start sequencing.
+
+        Raises:
+            ProofError: the stored tree does not match its signed checkpoint.
+            SignatureError: the stored checkpoint is not signed by a known key.
+            StorageError: the storage failed.
+        """
+        self._sequencer.start()
+
+    def close(self) -> None:
+        """Store and integrate what is queued, then stop."""
+        self._sequencer.close()
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def submit(self, proposed: Any) -> tuple[LogEntry, bool]:
+        """Accept a proposed entry, wait until it is in a signed checkpoint, and answer it.
+
+        Args:
+            proposed: the request's JSON document.
+
+        Returns:
+            ``(entry, created)``: ``created`` is ``False`` when the same entry was already in
+            the log; ``entry`` is then the existing one (Rekor answers 409 with its location).
+
+        Raises:
+            InputError: the entry is malformed or of an unsupported kind or key.
+            SignatureError: its signature does not verify.
+            StorageError: it could not be stored or integrated in time.
+        """
+        accepted = accept_entry(proposed)
+        assigned = self._sequencer.add(accepted.body, timeout=self._wait)
+        self._sequencer.wait_integrated(assigned.index, timeout=self._wait)
+        entry = self._entry(assigned.index)
+        if entry is None:  # pragma: no cover - the index was just integrated
+            raise InputError(f"entry {assigned.index} vanished")
+        return entry, not assigned.duplicate
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def entry(self, log_index: int) -> LogEntry | None:
+        """Return the entry at global ``log_index`` with proof, or ``None`` if there is none."""
+        return self._entry(log_index - self.index_offset)
+
+    def entry_by_id(self, entry_id: str) -> LogEntry | None:
+        """Return the entry with this UUID (64 hex) or entry ID (16 hex tree ID + UUID).
+
+        Raises:
+            InputError: not 64 or 80 lower-case hex digits, or another tree's ID.
+        """
+        if not _ENTRY_ID.match(entry_id):
+            raise InputError(f"entry ID {entry_id!r} is not 64 or 80 lower-case hex digits")
+        if len(entry_id) == 80 and int(entry_id[:16], 16) != self.tree_id:
+            raise InputError(f"entry ID {entry_id!r} is not of tree {self.tree_id}")
+        index = self._storage.find_index(bytes.fromhex(entry_id[-64:]))
+        return None if index is None else self._entry(index)
+
+    def _entry(self, local: int) -> LogEntry | None:
+        state = self._sequencer.state()
+        if not 0 <= local < state.size:
+            return None
+        stored = self._storage.read_entry(local)
+        if stored is None:  # pragma: no cover - integrated entries are stored
+            return None
+        log_index = local + self.index_offset
+        payload = rekor.set_payload(
+            body=stored.body,
+            integrated_time=stored.integrated_time,
+            log_id=self.log_id,
+            log_index=log_index,
+        )
+        return LogEntry(
+            body=stored.body,
+            integrated_time=stored.integrated_time,
+            log_id=self.log_id,
+            log_index=log_index,
+            signed_entry_timestamp=rekor.sign_entry_timestamp(self._key, payload),
+            inclusion_proof=InclusionProof(
+                log_index=local,
+                tree_size=state.size,
+                root_hash=state.root,
+                hashes=self._sequencer.inclusion_proof(local, state.size),
+                checkpoint=state.checkpoint,
+            ),
+        )
+
+    def info(self) -> dict[str, Any]:
+        """Return Rekor's ``LogInfo`` for ``GET /api/v1/log``."""
+        state = self._sequencer.state()
+        return {
+            "rootHash": state.root.hex(),
+            "signedTreeHead": state.checkpoint.decode("utf-8"),
+            "treeID": str(self.tree_id),
+            "treeSize": state.size,
+        }
+
+    def consistency(self, first_size: int, last_size: int | None = None) -> dict[str, Any]:
+        """Return Rekor's ``ConsistencyProof`` for ``GET /api/v1/log/proof``.
+
+        Raises:
+            InputError: ``first_size`` is below 1, above ``last_size``, or ``last_size`` is
+                beyond the tree (Rekor answers 400).
+        """
+        state = self._sequencer.state()
+        last = state.size if last_size is None else last_size
+        if not 1 <= first_size <= last <= state.size:
+            raise InputError(
+                f"no consistency proof from size {first_size} to {last} in a tree of {state.size}"
+            )
+        hashes = self._sequencer.consistency_proof(first_size, last)
+        root = state.root if last == state.size else tiles.root(self._storage, last)
+        return {"hashes": [h.hex() for h in hashes], "rootHash": root.hex()}

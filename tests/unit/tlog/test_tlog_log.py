@@ -1,0 +1,147 @@
+"""RekorLog: submit, answer and prove entries as Rekor v1 does, over real SQLite storage."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
+
+from liturgia.errors import InputError, SignatureError
+from liturgia.tlog import merkle, rekor
+from liturgia.tlog.checkpoint import open_checkpoint, verifier_for
+from liturgia.tlog.log import RekorLog
+from liturgia.tlog.storage import SqliteStorage
+
+HOST = "log.example"
+TREE_ID = 4242
+OFFSET = 1000
+
+
+def hashedrekord(key: ec.EllipticCurvePrivateKey, artifact: bytes) -> dict[str, Any]:
+    digest = hashlib.sha256(artifact).digest()
+    signature = key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return {
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+            "signature": {
+                "content": base64.b64encode(signature).decode(),
+                "publicKey": {"content": base64.b64encode(public).decode()},
+            },
+        },
+    }
+
+
+@pytest.fixture(params=["ecdsa", "ed25519"])
+def log_key(request: pytest.FixtureRequest) -> Any:
+    if request.param == "ecdsa":
+        return ec.generate_private_key(ec.SECP256R1())
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+def test_submit_answer_and_prove(tmp_path: Path, log_key: Any) -> None:
+    signer = ec.generate_private_key(ec.SECP256R1())
+    storage = SqliteStorage(tmp_path / "log.db")
+    with RekorLog(storage, log_key, host=HOST, tree_id=TREE_ID, index_offset=OFFSET) as log:
+        assert log.origin == "log.example - 4242"
+        request_one = hashedrekord(signer, b"one")  # ECDSA is randomised: keep the request
+        first, created = log.submit(request_one)
+        assert created and first.log_index == OFFSET
+        assert first.inclusion_proof is not None and first.inclusion_proof.log_index == 0
+        checkpoint = rekor.verify_log_entry(
+            first, log_key.public_key(), key_name=HOST, origin=log.origin
+        )
+        assert checkpoint is not None and checkpoint.size == 1
+        head_one = log.info()
+        for artifact in (b"two", b"three"):
+            log.submit(hashedrekord(signer, artifact))
+        # A resubmission is the existing entry (Rekor's 409), wherever the tree is now.
+        again, created = log.submit(request_one)
+        assert not created and again.log_index == OFFSET and again.body == first.body
+        rekor.verify_log_entry(again, log_key.public_key(), key_name=HOST, origin=log.origin)
+        third = log.entry(OFFSET + 2)
+        assert third is not None and third.inclusion_proof is not None
+        assert third.inclusion_proof.tree_size == 3
+        # Bundle JSON round trip, then offline verification as a client does.
+        parsed = rekor.LogEntry.from_bundle_json(third.to_bundle_json())
+        rekor.verify_log_entry(parsed, log_key.public_key(), key_name=HOST, origin=log.origin)
+        # Lookups by UUID and by entry ID (tree ID prefix), and what is not there.
+        assert log.entry_by_id(third.uuid) is not None
+        assert log.entry_by_id(f"{TREE_ID:016x}{third.uuid}").log_index == OFFSET + 2  # type: ignore[union-attr]
+        assert log.entry_by_id("0" * 64) is None
+        assert log.entry(OFFSET - 1) is None and log.entry(OFFSET + 3) is None
+        # Log info and consistency proofs, as GET /api/v1/log and /api/v1/log/proof answer.
+        info = log.info()
+        assert info["treeSize"] == 3 and info["treeID"] == str(TREE_ID)
+        head = open_checkpoint(
+            info["signedTreeHead"].encode(),
+            [verifier_for(HOST, log_key.public_key())],
+            origin=log.origin,
+        )
+        assert head.root_hash.hex() == info["rootHash"]
+        proof = log.consistency(1)
+        merkle.verify_consistency(
+            size1=1,
+            size2=3,
+            proof=[bytes.fromhex(h) for h in proof["hashes"]],
+            root1=bytes.fromhex(head_one["rootHash"]),
+            root2=bytes.fromhex(proof["rootHash"]),
+        )
+        partial = log.consistency(1, 2)
+        assert (
+            partial["rootHash"]
+            == merkle.root_hash(
+                [merkle.leaf_hash(log.entry(OFFSET + i).body) for i in range(2)]  # type: ignore[union-attr]
+            ).hex()
+        )
+    storage.close()
+    # Restart: the stored tree is verified and the same entries are served.
+    storage = SqliteStorage(tmp_path / "log.db")
+    with RekorLog(storage, log_key, host=HOST, tree_id=TREE_ID, index_offset=OFFSET) as log:
+        again = log.entry(OFFSET + 1)
+        assert again is not None
+        rekor.verify_log_entry(again, log_key.public_key(), key_name=HOST, origin=log.origin)
+    storage.close()
+
+
+def test_bad_submissions_store_nothing(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "log.db")
+    key = ec.generate_private_key(ec.SECP256R1())
+    with RekorLog(storage, key, host=HOST, tree_id=TREE_ID) as log:
+        request = hashedrekord(key, b"a")
+        request["spec"]["data"]["hash"]["value"] = hashlib.sha256(b"b").hexdigest()
+        with pytest.raises(SignatureError):
+            log.submit(request)
+        with pytest.raises(InputError, match=r"entry kind intoto 0\.0\.2 is not supported"):
+            log.submit({"kind": "intoto", "apiVersion": "0.0.2", "spec": {}})
+        with pytest.raises(InputError, match="'entry' must be an object"):
+            log.submit(json.loads("[1, 2]"))
+        assert storage.sequenced_size() == 0 and log.info()["treeSize"] == 0
+        for first, last in ((0, None), (2, 1), (1, 5)):
+            with pytest.raises(InputError, match="no consistency proof"):
+                log.consistency(first, last)
+        with pytest.raises(InputError, match="is not 64 or 80 lower-case hex digits"):
+            log.entry_by_id("XYZ")
+        with pytest.raises(InputError, match="is not of tree 4242"):
+            log.entry_by_id("0" * 80)
+    storage.close()
+
+
+def test_constructor_checks(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "log.db")
+    key = ec.generate_private_key(ec.SECP256R1())
+    with pytest.raises(InputError, match="tree ID 0 is not a positive int64"):
+        RekorLog(storage, key, host=HOST, tree_id=0)
+    with pytest.raises(InputError, match="index offset -1 is negative"):
+        RekorLog(storage, key, host=HOST, tree_id=1, index_offset=-1)
+    storage.close()
