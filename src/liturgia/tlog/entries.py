@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa,
 
 from liturgia.errors import InputError, SignatureError
 
-__all__ = ["SUPPORTED_KINDS", "AcceptedEntry", "accept_entry", "canonical_json"]
+__all__ = ["SUPPORTED_KINDS", "AcceptedEntry", "accept_entry", "canonical_json", "key_index"]
 
 #: (kind, apiVersion) pairs this log accepts.
 SUPPORTED_KINDS = (("dsse", "0.0.1"), ("hashedrekord", "0.0.1"))
@@ -65,7 +65,10 @@ class AcceptedEntry:
         body: the canonical body: the exact leaf bytes to store.
         artifact_hash: ``"<algorithm>:<hex>"`` of the artifact (for DSSE: of the payload), for
             search by hash.
-        public_keys: DER SubjectPublicKeyInfo of each signing key, for search by key.
+        public_keys: DER SubjectPublicKeyInfo of each signing key.
+        index_keys: the search keys Rekor files the entry under: the artifact (payload) hash,
+            for DSSE the envelope hash too, and ``"sha256:<hex>"`` of each verifier's
+            canonical PEM (:func:`key_index`), sorted.
     """
 
     kind: str
@@ -73,6 +76,7 @@ class AcceptedEntry:
     body: bytes
     artifact_hash: str
     public_keys: tuple[bytes, ...]
+    index_keys: tuple[str, ...]
 
 
 def canonical_json(document: Any) -> bytes:
@@ -140,6 +144,21 @@ def _load_key(pem: bytes, field: str) -> tuple[Any, bytes]:
     return key, canonical
 
 
+def _pem_index(canonical_pem: bytes) -> str:
+    return "sha256:" + hashlib.sha256(canonical_pem).hexdigest()
+
+
+def key_index(pem: bytes) -> str:
+    """Return the search key of a PEM public key or certificate: SHA-256 of its canonical PEM.
+
+    What Rekor files an entry's verifier under, and what a search by public key looks up.
+
+    Raises:
+        InputError: not a PEM public key or certificate.
+    """
+    return _pem_index(_load_key(pem, "publicKey")[1])
+
+
 def _verify_digest(
     key: Any, signature: bytes, digest: bytes, algorithm: hashes.HashAlgorithm
 ) -> None:
@@ -201,6 +220,7 @@ def _hashedrekord(spec_value: Any) -> AcceptedEntry:
         body=body,
         artifact_hash=f"{algorithm}:{value}",
         public_keys=(der,),
+        index_keys=tuple(sorted({f"{algorithm}:{value}", _pem_index(canonical_pem)})),
     )
 
 
@@ -284,15 +304,13 @@ def _dsse(spec_value: Any) -> AcceptedEntry:
     if pending:
         raise SignatureError(f"{len(pending)} envelope signature(s) verify under no given key")
     payload_hash = hashlib.sha256(payload).hexdigest()
+    envelope_hash = hashlib.sha256(envelope_text.encode("utf-8")).hexdigest()
     body = canonical_json(
         {
             "apiVersion": "0.0.1",
             "kind": "dsse",
             "spec": {
-                "envelopeHash": {
-                    "algorithm": "sha256",
-                    "value": hashlib.sha256(envelope_text.encode("utf-8")).hexdigest(),
-                },
+                "envelopeHash": {"algorithm": "sha256", "value": envelope_hash},
                 "payloadHash": {"algorithm": "sha256", "value": payload_hash},
                 "signatures": [
                     {
@@ -310,6 +328,12 @@ def _dsse(spec_value: Any) -> AcceptedEntry:
         body=body,
         artifact_hash=f"sha256:{payload_hash}",
         public_keys=tuple(keys_der),
+        index_keys=tuple(
+            sorted(
+                {f"sha256:{payload_hash}", f"sha256:{envelope_hash}"}
+                | {_pem_index(pem) for pem in verifier_of.values()}
+            )
+        ),
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from liturgia.errors import InputError
 from liturgia.tlog import rekor, tiles
 from liturgia.tlog.checkpoint import NoteVerifier, rekor_origin, signer_for
-from liturgia.tlog.entries import accept_entry
+from liturgia.tlog.entries import accept_entry, key_index
 from liturgia.tlog.rekor import InclusionProof, LogEntry, PrivateKey
 from liturgia.tlog.sequencer import Sequencer
 from liturgia.tlog.storage.base import LogStorage
@@ -28,6 +28,17 @@ from liturgia.tlog.storage.base import LogStorage
 __all__ = ["RekorLog"]
 
 _ENTRY_ID = re.compile(r"(?:[0-9a-f]{16})?[0-9a-f]{64}\Z")
+_HASH = re.compile(r"(?:(sha256|sha384|sha512):)?([0-9a-f]+)\Z")
+_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def _hash_key(value: str) -> str:
+    """Normalise ``"sha256:<hex>"`` or bare hex (taken as sha256) to the stored key form."""
+    match = _HASH.match(value.lower())
+    algorithm = (match.group(1) or "sha256") if match else ""
+    if match is None or len(match.group(2)) != _HEX_LENGTH[algorithm]:
+        raise InputError(f"artifact hash {value!r} is not '<sha256|sha384|sha512>:<hex>'")
+    return f"{algorithm}:{match.group(2)}"
 
 
 class RekorLog:
@@ -121,7 +132,9 @@ class RekorLog:
             StorageError: it could not be stored or integrated in time.
         """
         accepted = accept_entry(proposed)
-        assigned = self._sequencer.add(accepted.body, timeout=self._wait)
+        assigned = self._sequencer.add(
+            accepted.body, index_keys=accepted.index_keys, timeout=self._wait
+        )
         self._sequencer.wait_integrated(assigned.index, timeout=self._wait)
         entry = self._entry(assigned.index)
         if entry is None:  # pragma: no cover - the index was just integrated
@@ -175,6 +188,47 @@ class RekorLog:
                 checkpoint=state.checkpoint,
             ),
         )
+
+    def search(
+        self,
+        *,
+        artifact_hash: str | None = None,
+        public_key: bytes | None = None,
+        operator: str = "and",
+    ) -> tuple[str, ...]:
+        """Find entries by artifact hash and/or signer key, as ``/api/v1/index/retrieve`` does.
+
+        Args:
+            artifact_hash: ``"sha256:<hex>"`` (or bare hex, taken as sha256) of the artifact,
+                or for DSSE of the payload or the envelope.
+            public_key: a PEM public key or certificate of the signer.
+            operator: ``"and"`` or ``"or"`` when both are given.
+
+        Returns:
+            The entry IDs (16 hex tree ID + UUID) found, in index order.
+
+        Raises:
+            InputError: nothing to search for, a malformed hash or key, or another operator.
+        """
+        keys: list[str] = []
+        if artifact_hash is not None:
+            keys.append(_hash_key(artifact_hash))
+        if public_key is not None:
+            keys.append(key_index(public_key))
+        if not keys:
+            raise InputError("search needs an artifact hash or a public key")
+        if operator not in ("and", "or"):
+            raise InputError(f"search operator must be 'and' or 'or', not {operator!r}")
+        found = [set(self._storage.find_by_key(key)) for key in keys]
+        indexes = set.intersection(*found) if operator == "and" else set.union(*found)
+        size = self._sequencer.state().size
+        out = []
+        for index in sorted(i for i in indexes if i < size):
+            stored = self._storage.read_entry(index)
+            if stored is None:  # pragma: no cover - integrated entries are stored
+                continue
+            out.append(rekor.entry_id(stored.body, self.tree_id))
+        return tuple(out)
 
     def info(self) -> dict[str, Any]:
         """Return Rekor's ``LogInfo`` for ``GET /api/v1/log``."""

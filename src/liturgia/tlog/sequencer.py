@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from liturgia._internal.clock import now
 from liturgia.errors import LiturgiaError, ProofError, StorageError
@@ -38,6 +39,17 @@ from liturgia.tlog.storage.base import Assigned, LogStorage, TreeState
 __all__ = ["Sequencer", "StoredTree", "verify_stored_tree"]
 
 _LOG = logging.getLogger(__name__)
+
+
+class _Item(NamedTuple):
+    """One queued submission."""
+
+    leaf_hash: bytes
+    entry: bytes
+    keys: tuple[str, ...]
+    future: Future[Assigned]
+
+
 _STOP = object()
 
 
@@ -182,9 +194,7 @@ class Sequencer:
         self._max_batch = max_batch
         self._max_integrate = max_integrate
         self._verify_full = verify_full
-        self._queue: queue.SimpleQueue[tuple[bytes, bytes, Future[Assigned]] | object] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._state = TreeState()
         self._sequenced = 0
         self._changed = threading.Condition()
@@ -258,31 +268,38 @@ class Sequencer:
 
     # -- submissions ---------------------------------------------------------------------------
 
-    def submit(self, entry: bytes) -> Future[Assigned]:
+    def submit(self, entry: bytes, *, index_keys: Sequence[str] = ()) -> Future[Assigned]:
         """Queue ``entry``; the future resolves to its :class:`Assigned` once durable.
+
+        Args:
+            entry: the leaf bytes.
+            index_keys: search keys stored with a new entry (see ``LogStorage.sequence``).
 
         Raises:
             StorageError: the sequencer is not running.
         """
         future: Future[Assigned] = Future()
-        item = (merkle.leaf_hash(entry), entry, future)
+        item = _Item(merkle.leaf_hash(entry), entry, tuple(index_keys), future)
         with self._accepting_lock:
             if not self._accepting:
                 raise StorageError("sequencer is not running")
             self._queue.put(item)
         return future
 
-    def add(self, entry: bytes, *, timeout: float | None = 30.0) -> Assigned:
+    def add(
+        self, entry: bytes, *, index_keys: Sequence[str] = (), timeout: float | None = 30.0
+    ) -> Assigned:
         """Store ``entry`` and return its index once durable (a duplicate gets the existing one).
 
         Args:
             entry: the leaf bytes (for Rekor, the canonicalized entry body).
+            index_keys: search keys stored with a new entry.
             timeout: seconds to wait for the batch to commit.
 
         Raises:
             StorageError: the batch could not be stored, or the wait timed out.
         """
-        future = self.submit(entry)
+        future = self.submit(entry, index_keys=index_keys)
         try:
             return future.result(timeout)
         except TimeoutError as exc:
@@ -345,7 +362,7 @@ class Sequencer:
     def _sequence_loop(self) -> None:
         stop = False
         while not stop:
-            batch: list[tuple[bytes, bytes, Future[Assigned]]] = []
+            batch: list[_Item] = []
             item = self._queue.get()
             while True:
                 if item is _STOP:
@@ -361,18 +378,20 @@ class Sequencer:
             if batch:
                 self._store(batch)
 
-    def _store(self, batch: list[tuple[bytes, bytes, Future[Assigned]]]) -> None:
+    def _store(self, batch: list[_Item]) -> None:
         try:
             assigned = self._storage.sequence(
-                [(leaf_hash, entry) for leaf_hash, entry, _ in batch], integrated_time=self._clock()
+                [(item.leaf_hash, item.entry) for item in batch],
+                integrated_time=self._clock(),
+                index_keys=[item.keys for item in batch],
             )
         except LiturgiaError as exc:
             _LOG.error("storing %d entries failed: %s", len(batch), exc)
-            for _, _, future in batch:
-                future.set_exception(exc)
+            for item in batch:
+                item.future.set_exception(exc)
             return
-        for (_, _, future), result in zip(batch, assigned, strict=True):
-            future.set_result(result)
+        for item, result in zip(batch, assigned, strict=True):
+            item.future.set_result(result)
         with self._changed:
             self._sequenced = max(self._sequenced, max(a.index for a in assigned) + 1)
             self._changed.notify_all()

@@ -112,3 +112,22 @@ def test_closed_storage_refuses(backend: object, storage: LogStorage) -> None:
         storage.sequence([leaf(0)], integrated_time=T0)
     with pytest.raises(StorageError, match="closed"):
         storage.read_state()
+
+
+def test_index_keys_are_stored_with_new_entries_only(storage: LogStorage) -> None:
+    assert storage.find_by_key("sha256:aa") == ()
+    storage.sequence(
+        [leaf(0), leaf(1), leaf(0)],
+        integrated_time=T0,
+        index_keys=[("sha256:aa", "key:k"), ("sha256:bb", "key:k", "key:k"), ("sha256:cc",)],
+    )
+    assert storage.find_by_key("key:k") == (0, 1)
+    assert storage.find_by_key("sha256:bb") == (1,)
+    # The in-batch duplicate of entry 0 did not add its keys.
+    assert storage.find_by_key("sha256:cc") == ()
+    storage.sequence([leaf(1), leaf(2)], integrated_time=T0, index_keys=[("x",), ("key:k",)])
+    assert storage.find_by_key("x") == ()
+    assert storage.find_by_key("key:k") == (0, 1, 2)
+    with pytest.raises(ValueError, match="1 index key lists for 2 leaves"):
+        storage.sequence([leaf(3), leaf(4)], integrated_time=T0, index_keys=[("y",)])
+    assert storage.sequenced_size() == 3

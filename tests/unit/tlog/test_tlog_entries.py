@@ -61,6 +61,11 @@ def test_real_rekor_body_is_reproduced_byte_for_byte() -> None:
         == "sha256:efb4f91125650bcfb158e10e0f1b03afaf747cc5676e926dcb4f5fb170a03fa6"
     )
     assert (accepted.kind, accepted.api_version) == ("hashedrekord", "0.0.1")
+    cert_pem = base64.b64decode(REAL["spec"]["signature"]["publicKey"]["content"])
+    assert accepted.index_keys == tuple(
+        sorted({accepted.artifact_hash, "sha256:" + hashlib.sha256(cert_pem).hexdigest()})
+    )
+    assert entries.key_index(cert_pem) in accepted.index_keys
     # A certificate PEM with other line endings and padding is canonicalised the same way.
     cert_pem = base64.b64decode(REAL["spec"]["signature"]["publicKey"]["content"])
     loose = copy.deepcopy(REAL)
@@ -250,6 +255,11 @@ def test_dsse_entry_with_two_signers() -> None:
     ed_sig = json.loads(envelope)["signatures"][1]["sig"]
     assert by_sig[ed_sig] == base64.b64decode(pem(ed_key))
     assert len(accepted.public_keys) == 2
+    assert accepted.artifact_hash in accepted.index_keys
+    assert "sha256:" + hashlib.sha256(envelope.encode()).hexdigest() in accepted.index_keys
+    for key in (ecdsa_key, ed_key):
+        assert entries.key_index(base64.b64decode(pem(key))) in accepted.index_keys
+    assert len(accepted.index_keys) == 4
     # The envelope hash is over the exact string sent: another layout is another entry.
     other, _ = dsse_request([ecdsa_key, ed_key], [ed_key, ecdsa_key], indent=2)
     assert (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -144,4 +145,38 @@ def test_constructor_checks(tmp_path: Path) -> None:
         RekorLog(storage, key, host=HOST, tree_id=0)
     with pytest.raises(InputError, match="index offset -1 is negative"):
         RekorLog(storage, key, host=HOST, tree_id=1, index_offset=-1)
+    storage.close()
+
+
+def test_search_by_artifact_hash_and_key(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "log.db")
+    alice = ec.generate_private_key(ec.SECP256R1())
+    bob = ec.generate_private_key(ec.SECP256R1())
+    alice_pem = alice.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    with RekorLog(storage, ec.generate_private_key(ec.SECP256R1()), host=HOST, tree_id=7) as log:
+        a1, _ = log.submit(hashedrekord(alice, b"shared"))
+        b1, _ = log.submit(hashedrekord(bob, b"shared"))
+        a2, _ = log.submit(hashedrekord(alice, b"own"))
+        shared = "sha256:" + hashlib.sha256(b"shared").hexdigest()
+        ids = {e.log_index: f"{7:016x}{e.uuid}" for e in (a1, b1, a2)}
+        assert log.search(artifact_hash=shared) == (ids[0], ids[1])
+        assert log.search(artifact_hash=shared.removeprefix("sha256:").upper()) == (ids[0], ids[1])
+        assert log.search(public_key=alice_pem) == (ids[0], ids[2])
+        assert log.search(artifact_hash=shared, public_key=alice_pem) == (ids[0],)
+        assert log.search(artifact_hash=shared, public_key=alice_pem, operator="or") == (
+            ids[0],
+            ids[1],
+            ids[2],
+        )
+        assert log.search(artifact_hash="sha512:" + "0" * 128) == ()
+        with pytest.raises(InputError, match="needs an artifact hash or a public key"):
+            log.search()
+        with pytest.raises(InputError, match=re.escape("is not '<sha256|sha384|sha512>:<hex>'")):
+            log.search(artifact_hash="md5:abc")
+        with pytest.raises(InputError, match="operator must be 'and' or 'or'"):
+            log.search(artifact_hash=shared, operator="xor")
+        with pytest.raises(InputError, match="is not a PEM public key or certificate"):
+            log.search(public_key=b"nope")
     storage.close()

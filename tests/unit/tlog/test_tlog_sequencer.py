@@ -24,12 +24,16 @@ class GatedStorage(MemoryStorage):
         self.batches: list[int] = []
 
     def sequence(
-        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+        self,
+        leaves: Sequence[tuple[bytes, bytes]],
+        *,
+        integrated_time: int,
+        index_keys: Sequence[Sequence[str]] = (),
     ) -> tuple[Assigned, ...]:
         self.entered.set()
         self.gate.wait(10)
         self.batches.append(len(leaves))
-        return super().sequence(leaves, integrated_time=integrated_time)
+        return super().sequence(leaves, integrated_time=integrated_time, index_keys=index_keys)
 
 
 def make() -> tuple[GatedStorage, Sequencer]:

@@ -24,7 +24,7 @@ from typing import Protocol
 from liturgia.tlog import merkle
 from liturgia.tlog.tiles import TileKey
 
-__all__ = ["Assigned", "LogStorage", "StoredEntry", "TreeState"]
+__all__ = ["Assigned", "LogStorage", "StoredEntry", "TreeState", "check_index_keys"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,7 +81,11 @@ class LogStorage(Protocol):
     """
 
     def sequence(
-        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+        self,
+        leaves: Sequence[tuple[bytes, bytes]],
+        *,
+        integrated_time: int,
+        index_keys: Sequence[Sequence[str]] = (),
     ) -> tuple[Assigned, ...]:
         """Durably assign the next indexes to new entries, in order, in one transaction.
 
@@ -89,6 +93,8 @@ class LogStorage(Protocol):
             leaves: ``(leaf_hash, entry_bytes)`` pairs. An entry whose leaf hash is already
                 stored, or appears earlier in ``leaves``, is not stored again.
             integrated_time: the time recorded with the new entries, seconds since the epoch.
+            index_keys: search keys per leaf (empty: none), e.g. ``"sha256:<hex>"`` of the
+                artifact; stored with new entries only, in the same transaction.
 
         Returns:
             One :class:`Assigned` per input, in input order. When this returns, every new
@@ -110,6 +116,10 @@ class LogStorage(Protocol):
 
     def read_entry(self, index: int) -> StoredEntry | None:
         """Return entry ``index``, or ``None`` when there is no such entry."""
+        ...  # pragma: no cover - protocol
+
+    def find_by_key(self, key: str) -> tuple[int, ...]:
+        """Return the indexes of entries stored with search ``key``, ascending."""
         ...  # pragma: no cover - protocol
 
     def find_index(self, leaf_hash: bytes) -> int | None:
@@ -139,3 +149,18 @@ class LogStorage(Protocol):
     def close(self) -> None:
         """Release connections and files; further calls are errors."""
         ...  # pragma: no cover - protocol
+
+
+def check_index_keys(
+    leaves: Sequence[tuple[bytes, bytes]], index_keys: Sequence[Sequence[str]]
+) -> Sequence[Sequence[str]]:
+    """Return ``index_keys`` padded to one (possibly empty) key list per leaf.
+
+    Raises:
+        ValueError: there are key lists but not one per leaf.
+    """
+    if not index_keys:
+        return [()] * len(leaves)
+    if len(index_keys) != len(leaves):
+        raise ValueError(f"{len(index_keys)} index key lists for {len(leaves)} leaves")
+    return index_keys

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Collection, Mapping, Sequence
 
 from liturgia.errors import StorageError
-from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState
+from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState, check_index_keys
 from liturgia.tlog.tiles import TileKey
 
 __all__ = ["MemoryStorage"]
@@ -24,6 +24,7 @@ class MemoryStorage:
         self._hashes: list[bytes] = []
         self._entries: list[tuple[bytes, int]] = []
         self._by_hash: dict[bytes, int] = {}
+        self._keys: dict[str, set[int]] = {}
         self._tiles: dict[TileKey, bytes] = {}
         self._state = TreeState()
         self._closed = False
@@ -33,13 +34,18 @@ class MemoryStorage:
             raise StorageError("memory log storage is closed")
 
     def sequence(
-        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+        self,
+        leaves: Sequence[tuple[bytes, bytes]],
+        *,
+        integrated_time: int,
+        index_keys: Sequence[Sequence[str]] = (),
     ) -> tuple[Assigned, ...]:
         """See :meth:`LogStorage.sequence <liturgia.tlog.storage.base.LogStorage.sequence>`."""
+        keys_per_leaf = check_index_keys(leaves, index_keys)
         with self._lock:
             self._check_open()
             out: list[Assigned] = []
-            for leaf_hash, entry in leaves:
+            for (leaf_hash, entry), keys in zip(leaves, keys_per_leaf, strict=True):
                 found = self._by_hash.get(leaf_hash)
                 if found is not None:
                     out.append(Assigned(index=found, duplicate=True))
@@ -48,6 +54,8 @@ class MemoryStorage:
                 self._hashes.append(leaf_hash)
                 self._entries.append((entry, integrated_time))
                 self._by_hash[leaf_hash] = index
+                for key in keys:
+                    self._keys.setdefault(key, set()).add(index)
                 out.append(Assigned(index=index, duplicate=False))
             return tuple(out)
 
@@ -77,6 +85,12 @@ class MemoryStorage:
                 return None
             body, when = self._entries[index]
             return StoredEntry(index=index, body=body, integrated_time=when)
+
+    def find_by_key(self, key: str) -> tuple[int, ...]:
+        """Return the indexes stored with search ``key``."""
+        with self._lock:
+            self._check_open()
+            return tuple(sorted(self._keys.get(key, ())))
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from liturgia.errors import ConfigError, StorageError
-from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState
+from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState, check_index_keys
 from liturgia.tlog.tiles import TileKey
 
 if TYPE_CHECKING:
@@ -39,6 +39,11 @@ _SCHEMA = (
         leaf_hash BYTEA NOT NULL UNIQUE,
         body BYTEA NOT NULL,
         integrated_time BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS tlog_index_keys (
+        key TEXT NOT NULL,
+        idx BIGINT NOT NULL,
+        PRIMARY KEY (key, idx)
     )""",
     """CREATE TABLE IF NOT EXISTS tlog_tiles (
         level INTEGER NOT NULL,
@@ -163,9 +168,14 @@ class PostgresStorage:
     # -- writes --------------------------------------------------------------------------------
 
     def sequence(
-        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+        self,
+        leaves: Sequence[tuple[bytes, bytes]],
+        *,
+        integrated_time: int,
+        index_keys: Sequence[Sequence[str]] = (),
     ) -> tuple[Assigned, ...]:
         """Durably store new entries with the next indexes; see ``LogStorage.sequence``."""
+        keys_per_leaf = check_index_keys(leaves, index_keys)
         if not leaves:
             return ()
         with self._write("store entries") as conn:
@@ -180,13 +190,15 @@ class PostgresStorage:
             next_index = int(found[0]) if found else 0
             new_rows: list[tuple[int, bytes, bytes, int]] = []
             out: list[Assigned] = []
-            for leaf_hash, body in leaves:
+            key_rows: list[tuple[str, int]] = []
+            for (leaf_hash, body), keys in zip(leaves, keys_per_leaf, strict=True):
                 index = existing.get(leaf_hash)
                 if index is not None:
                     out.append(Assigned(index=index, duplicate=True))
                     continue
                 existing[leaf_hash] = next_index
                 new_rows.append((next_index, leaf_hash, body, integrated_time))
+                key_rows.extend((key, next_index) for key in set(keys))
                 out.append(Assigned(index=next_index, duplicate=False))
                 next_index += 1
             with (
@@ -197,6 +209,11 @@ class PostgresStorage:
             ):
                 for row in new_rows:
                     copy.write_row(row)
+            if key_rows:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "INSERT INTO tlog_index_keys (key, idx) VALUES (%s, %s)", key_rows
+                    )
         return tuple(out)
 
     def commit_tree(
@@ -261,6 +278,14 @@ class PostgresStorage:
         if row is None:
             return None
         return StoredEntry(index=index, body=bytes(row[0]), integrated_time=int(row[1]))
+
+    def find_by_key(self, key: str) -> tuple[int, ...]:
+        """Return the indexes stored with search ``key``."""
+        with self._read("search entries") as conn:
+            rows = conn.execute(
+                "SELECT idx FROM tlog_index_keys WHERE key = %s ORDER BY idx", (key,)
+            ).fetchall()
+        return tuple(int(row[0]) for row in rows)
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""

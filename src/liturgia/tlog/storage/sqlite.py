@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from liturgia.errors import StorageError
-from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState
+from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState, check_index_keys
 from liturgia.tlog.tiles import TileKey
 
 __all__ = ["SCHEMA_VERSION", "SqliteStorage"]
@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS entries (
     body BLOB NOT NULL,
     integrated_time INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS index_keys (
+    key TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    PRIMARY KEY (key, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tiles (
     level INTEGER NOT NULL,
     idx INTEGER NOT NULL,
@@ -185,9 +190,14 @@ class SqliteStorage:
     # -- writes --------------------------------------------------------------------------------
 
     def sequence(
-        self, leaves: Sequence[tuple[bytes, bytes]], *, integrated_time: int
+        self,
+        leaves: Sequence[tuple[bytes, bytes]],
+        *,
+        integrated_time: int,
+        index_keys: Sequence[Sequence[str]] = (),
     ) -> tuple[Assigned, ...]:
         """Durably store new entries with the next indexes; see ``LogStorage.sequence``."""
+        keys_per_leaf = check_index_keys(leaves, index_keys)
         if not leaves:
             return ()
         with self._write("store entries") as conn:
@@ -203,19 +213,22 @@ class SqliteStorage:
             ]
             rows: list[tuple[int, bytes, bytes, int]] = []
             out: list[Assigned] = []
-            for leaf_hash, body in leaves:
+            key_rows: list[tuple[str, int]] = []
+            for (leaf_hash, body), keys in zip(leaves, keys_per_leaf, strict=True):
                 found = existing.get(leaf_hash)
                 if found is not None:
                     out.append(Assigned(index=found, duplicate=True))
                     continue
                 existing[leaf_hash] = next_index
                 rows.append((next_index, leaf_hash, body, integrated_time))
+                key_rows.extend((key, next_index) for key in set(keys))
                 out.append(Assigned(index=next_index, duplicate=False))
                 next_index += 1
             conn.executemany(
                 "INSERT INTO entries (idx, leaf_hash, body, integrated_time) VALUES (?, ?, ?, ?)",
                 rows,
             )
+            conn.executemany("INSERT INTO index_keys (key, idx) VALUES (?, ?)", key_rows)
         return tuple(out)
 
     def commit_tree(
@@ -276,6 +289,14 @@ class SqliteStorage:
         if row is None:
             return None
         return StoredEntry(index=index, body=bytes(row[0]), integrated_time=int(row[1]))
+
+    def find_by_key(self, key: str) -> tuple[int, ...]:
+        """Return the indexes stored with search ``key``."""
+        with self._read("search entries") as conn:
+            rows = conn.execute(
+                "SELECT idx FROM index_keys WHERE key = ? ORDER BY idx", (key,)
+            ).fetchall()
+        return tuple(int(row[0]) for row in rows)
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""
