@@ -5,7 +5,9 @@ Two bounded phases, both in-process (the HTTP server does not exist yet):
 1. ``writes``: N client threads call ``Sequencer.add`` (durable: SQLite WAL, synchronous=FULL)
    and then, as a Rekor v1 client does, wait until the entry is in a signed checkpoint. Reports
    durable writes/s, the acknowledgement latency and the submission-to-checkpoint latency.
-2. ``proofs``: builds a log of ``--size`` entries through the same storage and tile code (large
+2. ``rekor``: N client threads call ``RekorLog.submit`` with pre-signed hashedrekord entries:
+   signature check, durable write, integration, and the answer with proof and SET.
+3. ``proofs``: builds a log of ``--size`` entries through the same storage and tile code (large
    batches, no client threads), then times inclusion proofs for random leaves served from the
    stored tiles (read + hash + verify), and reports storage bytes per entry.
 
@@ -23,6 +25,8 @@ Prints one line per figure on stderr-free stdout and a JSON summary as the last 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import random
@@ -35,10 +39,12 @@ import threading
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from liturgia.tlog import merkle, tiles
 from liturgia.tlog.checkpoint import Checkpoint, EcdsaNoteSigner, rekor_origin, sign_checkpoint
+from liturgia.tlog.log import RekorLog
 from liturgia.tlog.sequencer import Sequencer
 from liturgia.tlog.storage.base import TreeState
 from liturgia.tlog.storage.postgres import PostgresStorage
@@ -185,6 +191,72 @@ def bench_writes(
     return out
 
 
+def bench_rekor(backends: Backends, clients: int, duration: float) -> dict[str, float]:
+    """RekorLog.submit end to end, without HTTP: hashedrekord accepted (signature verified),
+    stored durably, integrated, answered with proof, checkpoint and SET."""
+    signer = ec.generate_private_key(ec.SECP256R1())
+    public = base64.b64encode(
+        signer.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    ).decode()
+
+    def request(k: int, i: int) -> dict:
+        digest = hashlib.sha256(f"{k}-{i}".encode()).digest()
+        signature = signer.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+        return {
+            "apiVersion": "0.0.1",
+            "kind": "hashedrekord",
+            "spec": {
+                "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+                "signature": {
+                    "content": base64.b64encode(signature).decode(),
+                    "publicKey": {"content": public},
+                },
+            },
+        }
+
+    per_client = 400  # signed in advance: client-side cost stays out of the figure
+    prepared = [[request(k, i) for i in range(per_client)] for k in range(clients)]
+    storage = backends.open("rekor")
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    with RekorLog(
+        storage, ec.generate_private_key(ec.SECP256R1()), host="localhost", tree_id=1
+    ) as log:
+
+        def client(k: int) -> None:
+            mine = []
+            for item in prepared[k]:
+                if stop.is_set():
+                    break
+                t0 = time.perf_counter()
+                log.submit(item)
+                mine.append(time.perf_counter() - t0)
+            with lock:
+                latencies.extend(mine)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        stop.wait(duration)
+        stop.set()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+    storage.close()
+    return {
+        "backend": backends.kind,
+        "clients": clients,
+        "entries": len(latencies),
+        "submits_per_s": round(len(latencies) / elapsed, 1),
+        "submit_to_answer_p50_ms": round(pct(latencies, 50) * 1e3, 2),
+        "submit_to_answer_p95_ms": round(pct(latencies, 95) * 1e3, 2),
+    }
+
+
 def bench_proofs(backends: Backends, size: int, body_bytes: int, samples: int) -> dict[str, float]:
     storage = backends.open("proofs")
     signer = EcdsaNoteSigner("localhost", ec.generate_private_key(ec.SECP256R1()))
@@ -266,7 +338,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000, help="inclusion proofs to time")
     parser.add_argument("--body-bytes", type=int, default=400, help="bytes per entry body")
     parser.add_argument("--no-wait", action="store_true", help="clients do not wait for inclusion")
-    parser.add_argument("--phase", choices=["all", "writes", "proofs"], default="all")
+    parser.add_argument("--phase", choices=["all", "writes", "rekor", "proofs"], default="all")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument(
         "--dsn", default=None, help="PostgreSQL DSN (default: start a throwaway cluster)"
@@ -288,6 +360,11 @@ def main() -> None:
             summary["writes"] = writes
             for key, value in writes.items():
                 print(f"writes.{key}: {value}")
+        if args.phase in ("all", "rekor"):
+            submits = bench_rekor(backends, args.clients, args.duration)
+            summary["rekor"] = submits
+            for key, value in submits.items():
+                print(f"rekor.{key}: {value}")
         if args.phase in ("all", "proofs"):
             proofs = bench_proofs(backends, args.size, args.body_bytes, args.samples)
             summary["proofs"] = proofs
