@@ -1,10 +1,17 @@
 """``liturgia scan [SBOM|PATH]``: match components against advisories; gate on severity.
 
 The target is an SBOM (CycloneDX or SPDX JSON) or a folder/lockfile cataloged on the fly. The
-advisories come from ``--osv DIR`` folders or the local index (``--db``). Exit 1 when an
-unsuppressed finding is at or above ``--fail-on``; exit 2 when the database is missing, empty,
-unreadable, or older than ``--max-age-days`` under ``--stale error``. Never a silent "no
-vulnerabilities": components that could not be checked are listed.
+advisories come from ``--osv DIR`` folders, the local index (``--db``), or an online source.
+Warnings (advisory files that could not be used, and why) are printed on stderr.
+
+Exit codes: 0 nothing blocks; 1 an unsuppressed finding is at or above --fail-on; 2 the scan
+cannot be trusted: nothing to scan, an option is invalid, the database is missing, empty,
+unreadable, or older than --max-age-days under --stale error, the source cannot answer for any
+component (e.g. --offline with an online source and no cached answer), or ANY component could
+not be checked because of the source (it could not answer, or holds no advisory for the
+component's ecosystem) unless --accept-unchecked is given; 2 wins over 1. Components that
+cannot be checked because of their own data (no version, no purl or ecosystem, an invalid
+purl) are listed as not checked but do not change the exit code.
 """
 
 from __future__ import annotations
@@ -12,15 +19,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
 from liturgia._internal.clock import now
-from liturgia._internal.files import atomic_write_bytes, read_bytes
+from liturgia._internal.files import atomic_write_bytes
 from liturgia.cli._common import stderr_console, stdout_console
 from liturgia.errors import InputError
 from liturgia.model import Component
@@ -38,6 +47,7 @@ from liturgia.vuln.database import freshness_problem
 from liturgia.vuln.formats import to_cyclonedx_vex, to_markdown, to_sarif
 from liturgia.vuln.http import CachedClient
 from liturgia.vuln.index import default_index_path, open_index
+from liturgia.vuln.limits import MAX_SBOM_BYTES, read_limited
 from liturgia.vuln.online import NpmBulkDatabase, OsvApiDatabase, PyPIJsonDatabase
 from liturgia.vuln.sbom_input import components_from_sbom
 from liturgia.vuln.vex import load_vex
@@ -45,6 +55,8 @@ from liturgia.vuln.vex import load_vex
 __all__ = ["ScanFormat", "SourceKind", "StalePolicy", "register", "run"]
 
 _SEVERITIES = [s.value.lower() for s in Severity if s is not Severity.UNKNOWN]
+_MAX_AGE_DAYS = 1_000_000  # timedelta holds up to 999,999,999 days; beyond any real use
+_MAX_TTL_HOURS = 10_000_000
 
 
 class ScanFormat(StrEnum):
@@ -82,8 +94,31 @@ def _severity(text: str) -> Severity:
     return Severity(text.upper())
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name) or default
+def _positive(kind: type[int] | type[float], most: float) -> Any:
+    """argparse type: a finite number in ``(0, most]``."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 < value <= most:  # NaN fails both comparisons
+            noun = "whole number" if kind is int else "number"
+            raise argparse.ArgumentTypeError(
+                f"invalid value {text!r}: expected a positive {noun} up to {most:g}"
+            )
+        return value
+
+    return parse
+
+
+def _option(parser: argparse.ArgumentParser, flag: str, env: str, help_: str, **kw: Any) -> None:
+    """Add ``flag`` whose default comes from environment variable ``env`` when set."""
+    if kw.get("action") == "store_true":
+        kw["default"] = bool(os.environ.get(env))
+    elif "default" in kw:
+        kw["default"] = os.environ.get(env) or kw["default"]
+    parser.add_argument(flag, help=f"{help_} (env {env})", **kw)
 
 
 def register(subparsers: Any) -> None:
@@ -95,116 +130,86 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("target", nargs="?", type=Path, default=Path(), help="SBOM file or path")
+    osv = [Path(p) for p in os.environ.get("LITURGIA_OSV", "").split(os.pathsep) if p]
     parser.add_argument(
         "--osv",
         action="append",
         type=Path,
-        default=[Path(p) for p in os.environ.get("LITURGIA_OSV", "").split(os.pathsep) if p],
+        default=osv,
         help="OSV advisory folder (repeatable; env LITURGIA_OSV); else the index is used",
     )
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=Path(_env("LITURGIA_VULNDB", str(default_index_path()))),
-        help="advisory index file (env LITURGIA_VULNDB)",
-    )
-    parser.add_argument(
-        "--source",
-        type=SourceKind,
-        choices=list(SourceKind),
-        default=_env("LITURGIA_SOURCE", "local"),
-        help="advisory source (env LITURGIA_SOURCE); online ones are cached on disk",
-    )
-    parser.add_argument(
-        "--source-url", default=os.environ.get("LITURGIA_SOURCE_URL"), help="online API base URL"
-    )
-    parser.add_argument(
-        "--offline",
-        action="store_true",
-        default=bool(os.environ.get("LITURGIA_OFFLINE")),
-        help="forbid network use: online sources answer from the cache only (env LITURGIA_OFFLINE)",
-    )
-    parser.add_argument(
-        "--cache-ttl-hours",
-        type=float,
-        default=_env("LITURGIA_CACHE_TTL_HOURS", "6"),
-        help="how long online answers are cached (env LITURGIA_CACHE_TTL_HOURS)",
-    )
-    parser.add_argument(
-        "--fail-on",
-        type=_severity,
-        metavar="{" + ",".join(_SEVERITIES) + "}",
-        default=_env("LITURGIA_FAIL_ON", "high"),
-        help="exit 1 on an unsuppressed finding at or above this severity (env LITURGIA_FAIL_ON)",
-    )
-    parser.add_argument(
-        "--unknown-severity-as",
-        type=_severity,
-        metavar="{" + ",".join(_SEVERITIES) + "}",
-        default=_env("LITURGIA_UNKNOWN_SEVERITY", "high"),
-        help="rank of findings whose advisories state no severity (env LITURGIA_UNKNOWN_SEVERITY)",
-    )
-    parser.add_argument(
-        "--format",
-        type=ScanFormat,
-        choices=list(ScanFormat),
-        default=_env("LITURGIA_SCAN_FORMAT", "table"),
-        help="output format (env LITURGIA_SCAN_FORMAT)",
-    )
+    severity = {"type": _severity, "metavar": "{" + ",".join(_SEVERITIES) + "}"}
+    option = partial(_option, parser)
+    option("--db", "LITURGIA_VULNDB", "advisory index file", type=Path,
+           default=str(default_index_path()))  # fmt: skip
+    option("--source", "LITURGIA_SOURCE", "advisory source; online ones are cached on disk",
+           type=SourceKind, choices=list(SourceKind), default="local")  # fmt: skip
+    option("--source-url", "LITURGIA_SOURCE_URL", "online API base URL", default=None)
+    option("--offline", "LITURGIA_OFFLINE", "forbid network use: online sources answer from "
+           "the cache only", action="store_true")  # fmt: skip
+    option("--cache-ttl-hours", "LITURGIA_CACHE_TTL_HOURS", "how long online answers are cached",
+           type=_positive(float, _MAX_TTL_HOURS), default="6")  # fmt: skip
+    option("--fail-on", "LITURGIA_FAIL_ON", "exit 1 on an unsuppressed finding at or above this "
+           "severity", default="high", **severity)  # fmt: skip
+    option("--unknown-severity-as", "LITURGIA_UNKNOWN_SEVERITY", "rank of findings whose "
+           "advisories state no severity", default="high", **severity)  # fmt: skip
+    option("--format", "LITURGIA_SCAN_FORMAT", "output format", type=ScanFormat,
+           choices=list(ScanFormat), default="table")  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, help="write the output to this file")
     parser.add_argument("--ignore", type=Path, help="ignore file (TOML [[ignore]] entries)")
     parser.add_argument(
         "--vex", action="append", type=Path, default=[], help="OpenVEX or CycloneDX VEX file"
     )
-    parser.add_argument(
-        "--max-age-days",
-        type=int,
-        default=_env("LITURGIA_MAX_AGE_DAYS", "7"),
-        help="oldest acceptable newest advisory, in days (env LITURGIA_MAX_AGE_DAYS)",
-    )
-    parser.add_argument(
-        "--stale",
-        type=StalePolicy,
-        choices=list(StalePolicy),
-        default=_env("LITURGIA_STALE", "error"),
-        help="an older database is an error (exit 2) or a loud warning (env LITURGIA_STALE)",
-    )
+    option("--max-age-days", "LITURGIA_MAX_AGE_DAYS", "oldest acceptable newest advisory, in "
+           "days (a positive whole number)", type=_positive(int, _MAX_AGE_DAYS),
+           default="7")  # fmt: skip
+    option("--stale", "LITURGIA_STALE", "an older database is an error (exit 2) or a loud "
+           "warning", type=StalePolicy, choices=list(StalePolicy), default="error")  # fmt: skip
+    option("--accept-unchecked", "LITURGIA_ACCEPT_UNCHECKED", "exit 0/1 even when the source "
+           "could not check some components (they stay listed)", action="store_true")  # fmt: skip
     parser.set_defaults(func=run)
 
 
 def _components(target: Path) -> tuple[Component, ...]:
-    if target.is_file() and target.suffix.lower() == ".json":
-        return components_from_sbom(read_bytes(target, what="SBOM"), source=str(target))
     if not target.exists():
         raise InputError(f"{target}: scan target not found")
+    if target.suffix.lower() == ".json" and not target.is_dir():
+        data = read_limited(target, limit=MAX_SBOM_BYTES, what="SBOM")
+        found = components_from_sbom(data, source=str(target))
+        if not found:
+            raise InputError(f"{target}: nothing to scan: the SBOM lists no components")
+        return found
     from liturgia.sbom import catalog  # noqa: PLC0415 - the SBOM engine only when cataloging
 
     inventory = catalog([target])
     for warning in inventory.warnings:
         stderr_console().print(f"warning: {warning}", markup=False)
+    if not inventory.components:
+        raise InputError(
+            f"{target}: nothing to scan: no SBOM, lockfile or manifest liturgia reads was found "
+            "(give a CycloneDX/SPDX JSON SBOM or a project folder)"
+        )
     return inventory.components
+
+
+_ONLINE: dict[str, tuple[str, Callable[..., AdvisoryDatabase]]] = {
+    "osv-api": ("OSV API", OsvApiDatabase),
+    "pypi": ("PyPI JSON API", PyPIJsonDatabase),
+    "npm": ("npm registry", NpmBulkDatabase),
+}
 
 
 def _database(args: argparse.Namespace) -> AdvisoryDatabase:
     if args.source is SourceKind.LOCAL:
-        if args.osv:
-            return load_osv_directories(args.osv)
-        return open_index(args.db)
+        return load_osv_directories(args.osv) if args.osv else open_index(args.db)
+    name, online = _ONLINE[args.source]
     client = CachedClient(
-        source={"osv-api": "OSV API", "pypi": "PyPI JSON API", "npm": "npm registry"}[args.source],
+        source=name,
         cache_dir=default_index_path().parent / "http-cache",
         ttl=timedelta(hours=args.cache_ttl_hours),
         offline=args.offline,
     )
-    kinds = {
-        SourceKind.OSV_API: OsvApiDatabase,
-        SourceKind.PYPI: PyPIJsonDatabase,
-        SourceKind.NPM: NpmBulkDatabase,
-    }
-    online = kinds[args.source]
-    if args.source_url:
-        return online(client, base_url=args.source_url)
-    return online(client)
+    return online(client, base_url=args.source_url) if args.source_url else online(client)
 
 
 def _table(report: ScanReport) -> None:
@@ -222,10 +227,8 @@ def _table(report: ScanReport) -> None:
         )
     if report.findings:
         console.print(table)
-    for item in report.unchecked:
-        console.print(
-            f"not checked: {item.name}@{item.version or '?'}: {item.reason}", markup=False
-        )
+    for line in report.unchecked_lines():
+        console.print(f"not checked: {line}", markup=False)
 
 
 def _render(report: ScanReport, args: argparse.Namespace, fail_on: Severity) -> bytes | None:
@@ -246,7 +249,7 @@ def _render(report: ScanReport, args: argparse.Namespace, fail_on: Severity) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    """Scan; exit 0 when nothing blocks, 1 when a finding is at or above ``--fail-on``."""
+    """Scan; exit 0 when nothing blocks, 1 on a blocking finding, 2 when the scan is incomplete."""
     fail_on: Severity = args.fail_on
     unknown_as: Severity = args.unknown_severity_as
     database = _database(args)
@@ -261,27 +264,36 @@ def run(args: argparse.Namespace) -> int:
         suppressions.extend(load_vex(vex))
     ignore = load_ignore_file(args.ignore) if args.ignore else ()
     report = scan(components, database, ignore=ignore, suppressions=suppressions, max_age=max_age)
+    nothing = report.coverage_problem()
+    if nothing is not None:
+        offline = args.offline and not local and "--offline" in nothing
+        raise InputError(nothing + (" (drop --offline, or use --source local)" if offline else ""))
     output = _render(report, args, fail_on)
-    if output is not None:
-        if args.output is not None:
-            atomic_write_bytes(args.output, output)
-        else:
-            sys.stdout.buffer.write(output)
-            sys.stdout.flush()
+    if output is not None and args.output is not None:
+        atomic_write_bytes(args.output, output)
+    elif output is not None:
+        sys.stdout.buffer.write(output)
+        sys.stdout.flush()
     console = stderr_console()
+    for line in report.warnings:
+        console.print(f"warning: {line}", markup=False)
     for line in report.database_problems:
         console.print(f"[bold red]WARNING: advisory database:[/bold red] {line}", markup=True)
     blocking = report.blocking(fail_on, unknown_as=unknown_as)
-    unknown = [f for f in blocking if f.severity is Severity.UNKNOWN]
+    unknown = sum(f.severity is Severity.UNKNOWN for f in blocking)
+    by_source = report.unchecked_by_source
+    note = f" ({unknown} with no stated severity, counted as {unknown_as.value})" if unknown else ""
     console.print(
         f"{report.component_count} components, {len(report.findings)} findings "
         f"({len(report.findings) - len(report.unsuppressed)} suppressed), "
-        f"{len(report.unchecked)} not checked; {len(blocking)} at or above {fail_on.value}"
-        + (
-            f" ({len(unknown)} with no stated severity, counted as {unknown_as.value})"
-            if unknown
-            else ""
-        ),
+        f"{len(report.unchecked)} not checked ({len(by_source)} because of the source); "
+        f"{len(blocking)} at or above {fail_on.value}{note}",
         markup=False,
     )
+    if by_source and not args.accept_unchecked:
+        raise InputError(
+            f"{len(by_source)} components could not be checked because of the advisory source "
+            f"(first: {report.unchecked_by_source[0].name}: {by_source[0].reason}); the scan is "
+            "incomplete, pass --accept-unchecked to accept that"
+        )
     return 1 if blocking else 0

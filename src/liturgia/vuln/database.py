@@ -26,6 +26,7 @@ import yaml
 from liturgia.errors import InputError
 from liturgia.vuln.advisory import Advisory, parse_osv_record
 from liturgia.vuln.ecosystems import PackageKey, normalize_name, package_from_purl
+from liturgia.vuln.limits import MAX_ADVISORY_BYTES, read_limited
 from liturgia.vuln.matching import CompiledEntry, compile_entry
 
 __all__ = [
@@ -217,7 +218,12 @@ def read_osv_file(path: Path, data: bytes, *, source: str) -> Advisory:
     except (ValueError, yaml.YAMLError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"not valid {path.suffix.lstrip('.').upper()}: {reason}") from exc
-    return parse_osv_record(document, source=source)
+    except RecursionError as exc:
+        raise ValueError("nested too deeply to be an OSV record") from exc
+    try:
+        return parse_osv_record(document, source=source)
+    except RecursionError as exc:
+        raise ValueError("nested too deeply to be an OSV record") from exc
 
 
 def _walk(root: Path) -> list[Path]:
@@ -282,9 +288,9 @@ def _read_folder(path: Path, warnings: list[str]) -> tuple[list[Advisory], int]:
     parsed: list[Advisory] = []
     for file in files:
         try:
-            data = file.read_bytes()
-        except OSError as exc:
-            warnings.append(f"{file}: cannot read: {exc.strerror or exc}")
+            data = read_limited(file, limit=MAX_ADVISORY_BYTES, what="advisory file")
+        except InputError as exc:
+            warnings.append(str(exc))
             continue
         try:
             # Relative labels keep reports identical wherever the folder lives.

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from liturgia._internal.files import read_bytes
 from liturgia.errors import InputError
 from liturgia.vuln.ecosystems import normalize_name
+from liturgia.vuln.limits import MAX_DOCUMENT_BYTES, read_limited
 
 __all__ = ["IgnoreRule", "load_ignore_file"]
 
@@ -108,11 +108,13 @@ def load_ignore_file(path: Path) -> tuple[IgnoreRule, ...]:
     Raises:
         InputError: the file is missing, not TOML, or an entry is malformed (names the entry).
     """
-    data = read_bytes(path, what="ignore file")
+    data = read_limited(path, limit=MAX_DOCUMENT_BYTES, what="ignore file")
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"{path}: not a valid TOML ignore file: {exc}") from exc
+    except RecursionError as exc:
+        raise InputError(f"{path}: not a valid TOML ignore file: nested too deeply") from exc
     unknown = set(document) - {"ignore"}
     if unknown:
         raise InputError(f"{path}: unknown key {sorted(unknown)[0]!r} (expected [[ignore]])")

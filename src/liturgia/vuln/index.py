@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ from liturgia.vuln.advisory import Advisory, advisory_from_dict, advisory_to_dic
 from liturgia.vuln.database import OSV_SUFFIXES, AdvisoryDatabase, DatabaseInfo, advisory_keys
 from liturgia.vuln.database import read_osv_file as _read_osv
 from liturgia.vuln.ecosystems import PackageKey, normalize_name, package_from_purl
+from liturgia.vuln.limits import MAX_ADVISORY_BYTES, file_kind, limit_text, read_limited
 from liturgia.vuln.rustsec import parse_rustsec_advisory
 
 __all__ = [
@@ -63,6 +66,9 @@ CREATE TABLE IF NOT EXISTS packages (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS packages_by_advisory ON packages (advisory_id);
 """
+
+
+_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
 
 def default_index_path() -> Path:
@@ -110,11 +116,14 @@ def _parse(name: str, data: bytes, label: str) -> Advisory | None:
     return _read_osv(Path(name), data, source=label)
 
 
+_WHAT = "advisory file"
+
+
 def _wanted(name: str) -> bool:
     return name.lower().endswith((*OSV_SUFFIXES, ".md"))
 
 
-def _folder_files(root: Path) -> Iterator[tuple[str, str, bytes | OSError]]:
+def _folder_files(root: Path) -> Iterator[tuple[str, str, bytes | InputError]]:
     errors: list[OSError] = []
     for folder, dirs, files in os.walk(root, onerror=errors.append):
         dirs.sort()
@@ -123,24 +132,58 @@ def _folder_files(root: Path) -> Iterator[tuple[str, str, bytes | OSError]]:
                 continue
             path = Path(folder) / name
             try:
-                yield name, str(path), path.read_bytes()
-            except OSError as exc:
+                yield name, str(path), read_limited(path, limit=MAX_ADVISORY_BYTES, what=_WHAT)
+            except InputError as exc:
                 yield name, str(path), exc
     if errors:
         raise InputError(f"{errors[0].filename or root}: cannot read: {errors[0].strerror}")
 
 
-def _zip_files(path: Path) -> Iterator[tuple[str, str, bytes | OSError]]:
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> bytes | InputError:
+    """One member's bytes, or why it cannot be used (too large, corrupt, encrypted)."""
+    if info.file_size > MAX_ADVISORY_BYTES:
+        return InputError(
+            f"{label}: {_WHAT} claims {info.file_size} bytes, over the "
+            f"{limit_text(MAX_ADVISORY_BYTES)} limit; not read"
+        )
+    try:
+        with archive.open(info) as member:
+            # Never trust the stated size: read one byte past the limit at most.
+            data = member.read(MAX_ADVISORY_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as exc:
+        return InputError(f"{label}: cannot extract: {exc}")
+    if len(data) > MAX_ADVISORY_BYTES:
+        return InputError(
+            f"{label}: {_WHAT} grew past the {limit_text(MAX_ADVISORY_BYTES)} limit; not read"
+        )
+    return data
+
+
+def _zip_files(path: Path) -> Iterator[tuple[str, str, bytes | InputError]]:
+    try:
+        before = path.stat()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read zip archive: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(before.st_mode):
+        raise InputError(
+            f"{path}: zip archive is {file_kind(before.st_mode)}, not a regular file; not read"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
-            for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            members = sorted(archive.infolist(), key=lambda i: i.filename)
+            for info in members:
                 if info.is_dir() or not _wanted(info.filename):
                     continue
-                yield info.filename, f"{path}!{info.filename}", archive.read(info)
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+                label = f"{path}!{info.filename}"
+                yield info.filename, label, _member(archive, info, label)
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, ValueError) as exc:
         raise InputError(f"{path}: not a valid zip archive (truncated or corrupt): {exc}") from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read zip archive: {exc.strerror or exc}") from exc
+
+
+def _one_file(path: Path) -> bytes:
+    return read_limited(path, limit=MAX_ADVISORY_BYTES, what=_WHAT)
 
 
 def read_advisory_source(path: Path) -> tuple[list[Advisory], list[str], int]:
@@ -158,25 +201,26 @@ def read_advisory_source(path: Path) -> tuple[list[Advisory], list[str], int]:
     if not path.exists():
         raise InputError(f"{path}: advisory source not found")
     if path.is_dir():
-        entries: Iterator[tuple[str, str, bytes | OSError]] = _folder_files(path)
+        entries: Iterator[tuple[str, str, bytes | InputError]] = _folder_files(path)
     elif path.suffix.lower() == ".zip":
         entries = _zip_files(path)
     else:
-        try:
-            entries = iter([(path.name, str(path), path.read_bytes())])
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        entries = iter([(path.name, str(path), _one_file(path))])
     advisories: list[Advisory] = []
     warnings: list[str] = []
     files = 0
     for name, label, data in entries:
-        if isinstance(data, OSError):
-            warnings.append(f"{label}: cannot read: {data.strerror or data}")
+        if isinstance(data, InputError):
+            warnings.append(str(data))
             continue
         try:
             advisory = _parse(name, data, label)
         except (ValueError, UnicodeDecodeError) as exc:
             warnings.append(f"{label}: not a valid advisory: {exc}")
+            files += 1
+            continue
+        except RecursionError:
+            warnings.append(f"{label}: not a valid advisory: nested too deeply")
             files += 1
             continue
         if advisory is not None:
@@ -185,19 +229,51 @@ def read_advisory_source(path: Path) -> tuple[list[Advisory], list[str], int]:
     return advisories, warnings, files
 
 
+def _check_index_path(path: Path, *, write: bool) -> None:
+    """Refuse an index path that is a folder, a special file, or under a non-folder."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        if not write:
+            raise InputError(
+                f"{path}: no advisory index; run `liturgia vulndb import PATH` (or pass --db)"
+            ) from None
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise InputError(
+                f"{path}: cannot create the advisory index: {parent} is not a folder"
+            ) from None
+        return
+    except OSError as exc:
+        raise InputError(f"{path}: cannot use as advisory index: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(mode):
+        raise InputError(
+            f"{path}: the advisory index (--db) is {file_kind(mode)}, expected an index file"
+        )
+
+
 def _connect(path: Path, *, write: bool) -> sqlite3.Connection:
+    _check_index_path(path, write=write)
+    why = "cannot create or write the advisory index" if write else "not a readable advisory index"
     try:
         if write:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(path)
+            tables = {row[0] for row in connection.execute(_TABLES)}
+            if tables and "meta" not in tables:
+                connection.close()
+                raise InputError(
+                    f"{path}: an SQLite database but not a liturgia advisory index "
+                    f"(tables: {', '.join(sorted(tables))}); refusing to write into it"
+                )
             connection.executescript(_SCHEMA)
         else:
             connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         version = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     except sqlite3.Error as exc:
-        raise InputError(f"{path}: not a readable advisory index: {exc}") from exc
+        raise InputError(f"{path}: {why}: {exc}") from exc
     except OSError as exc:
-        raise StorageError(f"{path}: cannot create advisory index: {exc.strerror}") from exc
+        raise InputError(f"{path}: {why}: {exc.strerror or exc}") from exc
     if version is not None and version[0] != SCHEMA_VERSION:
         connection.close()
         raise InputError(
@@ -358,7 +434,13 @@ class IndexedAdvisoryDatabase(AdvisoryDatabase):
                     return False
             return False
 
-        return [advisory_from_dict(json.loads(row[0]), keep=keep) for row in rows]
+        try:
+            return [advisory_from_dict(json.loads(row[0]), keep=keep) for row in rows]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(
+                f"{self._path}: damaged advisory index (a stored record of "
+                f"{key.ecosystem}/{key.name} is unreadable: {exc}); delete it and import again"
+            ) from exc
 
     def close(self) -> None:
         """Close the connection."""
@@ -372,10 +454,6 @@ def open_index(path: Path) -> IndexedAdvisoryDatabase:
         InputError: the index is missing, not an advisory index, or holds no advisory (never an
             empty database that would report "no vulnerabilities").
     """
-    if not path.is_file():
-        raise InputError(
-            f"{path}: no advisory index; run `liturgia vulndb import PATH` (or pass --db)"
-        )
     connection = _connect(path, write=False)
     try:
         database = IndexedAdvisoryDatabase(path, connection)

@@ -65,11 +65,18 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
             "findings": len(report.findings),
             "suppressed": len(report.findings) - len(report.unsuppressed),
             "unchecked": len(report.unchecked),
+            "unchecked_by_source": len(report.unchecked_by_source),
             "unsuppressed_by_severity": {s.value: counts.get(s.value, 0) for s in Severity},
         },
         "findings": [_finding(f) for f in report.findings],
         "unchecked": [
-            {"ref": u.component_ref, "name": u.name, "version": u.version, "reason": u.reason}
+            {
+                "ref": u.component_ref,
+                "name": u.name,
+                "version": u.version,
+                "reason": u.reason,
+                "cause": u.cause.value,
+            }
             for u in report.unchecked
         ],
         "upgrades": [

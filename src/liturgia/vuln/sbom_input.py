@@ -18,54 +18,64 @@ __all__ = ["components_from_sbom"]
 _TYPES = {t.value: t for t in ComponentType}
 
 
+def _array(value: object, where: str, source: str) -> list[Any]:
+    """``value`` when it is a JSON array, ``[]`` when absent; else an error naming the field."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"{source}: {where}: expected an array, found {type(value).__name__}")
+    return value
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _cyclonedx(document: dict[str, Any], source: str) -> tuple[Component, ...]:
     found: list[Component] = []
     stack: list[tuple[str, Any]] = [
-        (f"components[{i}]", c) for i, c in enumerate(document.get("components") or [])
+        (f"components[{i}]", c)
+        for i, c in enumerate(_array(document.get("components"), "components", source))
     ]
     while stack:
         where, item = stack.pop()
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise InputError(f"{source}: {where}: a component needs a 'name'")
-        version = item.get("version")
-        purl = item.get("purl")
-        ref = item.get("bom-ref")
+        group = _text(item.get("group"))
         found.append(
             Component(
-                name=item["name"] if not item.get("group") else f"{item['group']}/{item['name']}",
-                version=version if isinstance(version, str) and version else None,
+                name=f"{group}/{item['name']}" if group else item["name"],
+                version=_text(item.get("version")),
                 type=_TYPES.get(str(item.get("type")), ComponentType.LIBRARY),
-                purl=purl if isinstance(purl, str) and purl else None,
-                bom_ref=ref if isinstance(ref, str) else "",
+                purl=_text(item.get("purl")),
+                bom_ref=_text(item.get("bom-ref")) or "",
             )
         )
-        stack.extend(
-            (f"{where}.components[{i}]", c) for i, c in enumerate(item.get("components") or [])
-        )
+        children = _array(item.get("components"), f"{where}.components", source)
+        stack.extend((f"{where}.components[{i}]", c) for i, c in enumerate(children))
     return tuple(found)
 
 
 def _spdx(document: dict[str, Any], source: str) -> tuple[Component, ...]:
     found: list[Component] = []
-    for index, package in enumerate(document.get("packages") or []):
+    for index, package in enumerate(_array(document.get("packages"), "packages", source)):
         if not isinstance(package, dict) or not isinstance(package.get("name"), str):
             raise InputError(f"{source}: packages[{index}]: a package needs a 'name'")
+        refs = _array(package.get("externalRefs"), f"packages[{index}].externalRefs", source)
         purl = next(
             (
                 ref.get("referenceLocator")
-                for ref in package.get("externalRefs") or []
+                for ref in refs
                 if isinstance(ref, dict) and ref.get("referenceType") == "purl"
             ),
             None,
         )
-        version = package.get("versionInfo")
-        ident = package.get("SPDXID")
         found.append(
             Component(
                 name=package["name"],
-                version=version if isinstance(version, str) and version else None,
-                purl=purl if isinstance(purl, str) else None,
-                bom_ref=ident if isinstance(ident, str) else "",
+                version=_text(package.get("versionInfo")),
+                purl=_text(purl),
+                bom_ref=_text(package.get("SPDXID")) or "",
             )
         )
     return tuple(found)
@@ -82,12 +92,15 @@ def components_from_sbom(data: bytes, *, source: str) -> tuple[Component, ...]:
         The components in document order (nested CycloneDX components after their parents).
 
     Raises:
-        InputError: not JSON, or neither CycloneDX (``bomFormat``) nor SPDX (``spdxVersion``).
+        InputError: not JSON (or nested too deeply), neither CycloneDX (``bomFormat``) nor SPDX
+            (``spdxVersion``), or a field of the wrong type (the message names it).
     """
     try:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{source}: not a JSON SBOM: {exc}") from exc
+    except RecursionError as exc:
+        raise InputError(f"{source}: not a usable SBOM: JSON nested too deeply") from exc
     if not isinstance(document, dict):
         raise InputError(f"{source}: not a JSON SBOM: expected an object")
     if document.get("bomFormat") == "CycloneDX":

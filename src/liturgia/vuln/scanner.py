@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
 from liturgia._internal.clock import now
-from liturgia.errors import AdvisorySourceError, NetworkError
+from liturgia.errors import AdvisorySourceError, InputError, NetworkError
 from liturgia.model import Component, ComponentType
 from liturgia.vuln.advisory import Advisory
 from liturgia.vuln.database import AdvisoryDatabase, DatabaseInfo, freshness_problem
@@ -28,7 +29,15 @@ from liturgia.vuln.matching import CompiledEntry, VersionKeys
 from liturgia.vuln.severity import Severity, SeverityAssessment, assess_severity
 from liturgia.vuln.versions import ordering_for
 
-__all__ = ["Finding", "ScanReport", "Suppression", "UncheckedComponent", "UpgradeAdvice", "scan"]
+__all__ = [
+    "Finding",
+    "ScanReport",
+    "Suppression",
+    "UncheckedCause",
+    "UncheckedComponent",
+    "UpgradeAdvice",
+    "scan",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,14 +132,29 @@ class Finding:
         return self.version
 
 
+class UncheckedCause(StrEnum):
+    """Why a component could not be checked: its own data, or the advisory source.
+
+    ``COMPONENT``: the component lacks what a lookup needs (no purl or ecosystem, an invalid
+    purl, no version, a version invalid in its ecosystem's ordering): no source could check it.
+    ``SOURCE``: the component could be looked up, but the advisory source could not answer
+    (offline, unreachable, an error answer) or holds nothing for its ecosystem. The CLI fails
+    the scan (exit 2) on any ``SOURCE`` entry unless told to accept them.
+    """
+
+    COMPONENT = "component"
+    SOURCE = "source"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UncheckedComponent:
-    """A component that could not be (fully) checked, and why."""
+    """A component that could not be (fully) checked, why, and whose fault it is."""
 
     component_ref: str
     name: str
     version: str | None
     reason: str
+    cause: UncheckedCause = UncheckedCause.COMPONENT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +199,37 @@ class ScanReport:
     warnings: tuple[str, ...] = field(default=())
     component_count: int = 0
     database_problems: tuple[str, ...] = ()
+
+    @property
+    def unchecked_by_source(self) -> tuple[UncheckedComponent, ...]:
+        """Components the advisory source could not answer for (see :class:`UncheckedCause`)."""
+        return tuple(u for u in self.unchecked if u.cause is UncheckedCause.SOURCE)
+
+    def coverage_problem(self) -> str | None:
+        """Say why the scan checked no component at all, or return ``None``.
+
+        A scan in which no component could be looked up (each lacks a version or a purl), or in
+        which the source answered for none of those that could (offline, unreachable, no
+        advisories for their ecosystems), found nothing because it looked at nothing: it must
+        not read as "no vulnerabilities".
+
+        Returns:
+            One line naming the first unchecked component and the reason, or ``None``.
+        """
+        by_source = {u.component_ref for u in self.unchecked_by_source}
+        own = {u.component_ref for u in self.unchecked if u.cause is UncheckedCause.COMPONENT}
+        checkable = self.component_count - len(own - by_source)
+        if checkable == 0 and self.unchecked:
+            return (
+                f"nothing to scan: none of the {self.component_count} components can be looked "
+                f"up (first: {self.unchecked_lines()[0]})"
+            )
+        if by_source and len(by_source) == checkable:
+            return (
+                f"the advisory source ({self.database.source}) could not check any of the "
+                f"{checkable} components: {self.unchecked_by_source[0].reason}"
+            )
+        return None
 
     def unchecked_lines(self) -> tuple[str, ...]:
         """One line per unchecked component: ``name@version (ref): reason``."""
@@ -430,7 +485,13 @@ def scan(
 
     Returns:
         The report: findings, unchecked components (with reasons), upgrade advice, warnings.
+
+    Raises:
+        InputError: ``components`` is empty: scanning nothing must not look like a clean
+            result.
     """
+    if not components:
+        raise InputError("nothing to scan: no components were given")
     moment = now()
     day = today or moment.date()
     problems: list[str] = []
@@ -461,8 +522,7 @@ def scan(
         database.prepare([(t.key, t.version) for t in targets if isinstance(t, _Target)])
     except (AdvisorySourceError, NetworkError) as exc:
         source_error = f"advisory source failed: {exc}"
-    for component, resolved in zip(unique, targets, strict=True):
-        target = source_error if isinstance(resolved, _Target) and source_error else resolved
+    for component, target in zip(unique, targets, strict=True):
         if isinstance(target, str):
             unchecked.append(
                 UncheckedComponent(
@@ -473,6 +533,17 @@ def scan(
                 )
             )
             continue
+        if source_error:
+            unchecked.append(
+                UncheckedComponent(
+                    component_ref=component.ref,
+                    name=component.name,
+                    version=target.version,
+                    reason=source_error,
+                    cause=UncheckedCause.SOURCE,
+                )
+            )
+            continue
         if not database.covers(target.key.ecosystem):
             unchecked.append(
                 UncheckedComponent(
@@ -480,6 +551,7 @@ def scan(
                     name=component.name,
                     version=target.version,
                     reason=f"the database holds no advisories for ecosystem {target.key.ecosystem}",
+                    cause=UncheckedCause.SOURCE,
                 )
             )
             continue
@@ -492,6 +564,7 @@ def scan(
                     name=component.name,
                     version=target.version,
                     reason=f"advisory source failed: {exc}",
+                    cause=UncheckedCause.SOURCE,
                 )
             )
             continue

@@ -19,14 +19,23 @@ import json
 from pathlib import Path
 from typing import Any
 
-from liturgia._internal.files import read_bytes
 from liturgia.errors import InputError
+from liturgia.vuln.limits import MAX_DOCUMENT_BYTES, read_limited
 from liturgia.vuln.scanner import Suppression
 
 __all__ = ["load_vex", "parse_vex"]
 
 _OPENVEX_SUPPRESS = frozenset({"not_affected", "fixed"})
 _CDX_SUPPRESS = frozenset({"not_affected", "false_positive", "resolved", "resolved_with_pedigree"})
+
+
+def _array(value: object, where: str, source: str) -> list[Any]:
+    """``value`` when it is a JSON array, ``[]`` when absent; else an error naming the field."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"{source}: {where}: expected an array, found {type(value).__name__}")
+    return value
 
 
 def _ids(value: object) -> list[str]:
@@ -95,14 +104,14 @@ def _cyclonedx(document: dict[str, Any], source: str) -> tuple[Suppression, ...]
     if not isinstance(vulnerabilities, list):
         raise InputError(f"{source}: CycloneDX document without 'vulnerabilities' (not a VEX)")
     purls: dict[str, str] = {}
-    stack = list(document.get("components") or [])
+    stack = list(_array(document.get("components"), "components", source))
     while stack:
         component = stack.pop()
         if isinstance(component, dict):
             ref, purl = component.get("bom-ref"), component.get("purl")
             if isinstance(ref, str) and isinstance(purl, str):
                 purls[ref] = purl
-            stack.extend(component.get("components") or [])
+            stack.extend(_array(component.get("components"), "components[].components", source))
     found: list[Suppression] = []
     for index, vulnerability in enumerate(vulnerabilities):
         if not isinstance(vulnerability, dict) or not isinstance(vulnerability.get("id"), str):
@@ -112,7 +121,8 @@ def _cyclonedx(document: dict[str, Any], source: str) -> tuple[Suppression, ...]
         if state not in _CDX_SUPPRESS:
             continue
         detail = [str(analysis[f]) for f in ("justification", "detail") if analysis.get(f)]
-        for affect in vulnerability.get("affects") or []:
+        affects = _array(vulnerability.get("affects"), f"vulnerabilities[{index}].affects", source)
+        for affect in affects:
             ref = affect.get("ref") if isinstance(affect, dict) else None
             if not isinstance(ref, str):
                 raise InputError(f"{source}: vulnerabilities[{index}].affects: needs a 'ref'")
@@ -146,6 +156,8 @@ def parse_vex(data: bytes, *, source: str) -> tuple[Suppression, ...]:
         document = json.loads(data)
     except ValueError as exc:
         raise InputError(f"{source}: not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InputError(f"{source}: not a usable VEX document: JSON nested too deeply") from exc
     if not isinstance(document, dict):
         raise InputError(f"{source}: expected a JSON object")
     context = str(document.get("@context", ""))
@@ -162,4 +174,5 @@ def load_vex(path: Path) -> tuple[Suppression, ...]:
     Raises:
         InputError: the file is missing, unreadable or not a VEX document.
     """
-    return parse_vex(read_bytes(path, what="VEX document"), source=str(path))
+    data = read_limited(path, limit=MAX_DOCUMENT_BYTES, what="VEX document")
+    return parse_vex(data, source=str(path))

@@ -228,7 +228,7 @@ def test_folder_problems_are_warnings(tmp_path: Path) -> None:
     assert [a.id for a in advisories] == ["GHSA-xr7r-f8xq-vfvv"]
     assert files == 4  # the unreadable file is a warning, not a file read
     reasons = "\n".join(warnings)
-    assert f"{folder / 'gone.json'}: cannot read:" in reasons
+    assert f"{folder / 'gone.json'}: advisory file is a symbolic link to a missing file" in reasons
     assert "bad.json: not a valid advisory: not valid JSON" in reasons
     assert "broken.md: not a valid advisory: invalid TOML front matter" in reasons
     assert "latin1.md: not a valid advisory:" in reasons
@@ -237,7 +237,7 @@ def test_folder_problems_are_warnings(tmp_path: Path) -> None:
 def test_index_storage_errors(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(StorageError, match="cannot create advisory index"):
+    with pytest.raises(InputError, match=f"cannot create the advisory index: {blocker} is not a"):
         import_advisories(blocker / "db.sqlite3", CORPUS / "ghsa" / "go")
     index = tmp_path / "db.sqlite3"
     import_advisories(index, CORPUS / "ghsa" / "go")

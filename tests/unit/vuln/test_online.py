@@ -411,6 +411,9 @@ def test_cli_online_source(
     assert sorted(f["id"] for f in json.loads(capsys.readouterr().out)["findings"]) == LODASH_IDS
     assert main([*args, "--offline"]) == 1  # from the cache
     capsys.readouterr()
-    assert main([*args, "--source", "npm", "--offline"]) == 0  # never asked: not checked
-    report = json.loads(capsys.readouterr().out)
-    assert "--offline is set" in report["unchecked"][0]["reason"]
+    # Never asked, and offline: the source can check nothing, which is not a clean result.
+    assert main([*args, "--source", "npm", "--offline"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "could not check any of the 1 components" in captured.err
+    assert "not in the cache and --offline is set (drop --offline" in captured.err
