@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
 from liturgia.tlog.storage import LogStorage, MemoryStorage
 from liturgia.tlog.storage.postgres import PostgresStorage
@@ -83,6 +82,8 @@ def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
 
 def _pg_url(dsn: str) -> str:
     """The ``postgresql://`` URL of a key=value DSN, options included."""
+    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - PostgreSQL tests only
+
     info = conninfo_to_dict(dsn)
     query = urlencode({"options": info["options"]}, quote_via=quote) if "options" in info else ""
     return f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}?{query}"
