@@ -130,6 +130,21 @@ def load_toml(data: bytes, found_in: str) -> dict[str, Any]:
         raise InputError(f"{found_in}: not valid TOML: {exc}") from exc
 
 
+def load_yaml(text: str, found_in: str) -> Any:
+    """Decode a YAML document with the safe loader (C-accelerated when PyYAML has it).
+
+    Raises:
+        InputError: not valid YAML (the message names the file and, on one line, why).
+    """
+    import yaml  # noqa: PLC0415 - only yarn Berry and pnpm locks are YAML
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise InputError(f"{found_in}: not valid YAML: {one_line(exc)}") from exc
+
+
 def decode_text(data: bytes, found_in: str) -> str:
     """Decode UTF-8 text (a BOM is allowed), or raise :class:`InputError`."""
     try:

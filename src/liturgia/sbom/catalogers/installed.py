@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 from email.message import Message
 from email.parser import HeaderParser
-from email.policy import compat32
 from pathlib import Path
 from typing import ClassVar
 
@@ -103,7 +102,8 @@ def licences_from_metadata(message: Message) -> tuple[str, ...]:
 def parse_metadata(data: bytes) -> Message:
     """Core metadata headers. The file is UTF-8 (core metadata spec); parsing text rather than
     bytes keeps non-ASCII values (an author's name, a licence) plain strings."""
-    return HeaderParser(policy=compat32).parsestr(data.decode("utf-8", errors="replace"))
+    # HeaderParser's default policy is compat32 (plain strings; email.policy costs an import).
+    return HeaderParser().parsestr(data.decode("utf-8", errors="replace"))
 
 
 def _direct_url(folder: Path) -> dict[str, str] | None:

@@ -18,8 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
-
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Scope
 from liturgia.sbom._graph import scopes_by_reach
@@ -28,7 +26,7 @@ from liturgia.sbom.cataloger import (
     CatalogResult,
     as_dict,
     decode_text,
-    one_line,
+    load_yaml,
     opt_str,
 )
 from liturgia.sbom.catalogers.npm import ECOSYSTEM, npm_component, npm_licenses, read_manifest
@@ -36,7 +34,6 @@ from liturgia.sbom.catalogers.yarn import split_descriptor
 
 __all__ = ["PnpmLockCataloger", "package_key"]
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DEP_FIELDS = ("dependencies", "optionalDependencies")
 _IMPORTER_FIELDS = {
     "dependencies": "required",
@@ -81,10 +78,7 @@ class PnpmLockCataloger(Cataloger):
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return the packages, edges, scopes and the root (see the module docstring)."""
-        try:
-            loaded = yaml.load(decode_text(data, found_in), Loader=_Loader)  # noqa: S506
-        except yaml.YAMLError as exc:
-            raise InputError(f"{found_in}: not valid YAML: {one_line(exc)}") from exc
+        loaded = load_yaml(decode_text(data, found_in), found_in)
         doc = as_dict(loaded, found_in, "the document")
         version = str(doc.get("lockfileVersion", ""))
         if version.split(".", 1)[0] not in {"5", "6", "7", "8", "9"}:

@@ -18,8 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
-
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Scope
 from liturgia.sbom._graph import scopes_by_reach
@@ -28,14 +26,12 @@ from liturgia.sbom.cataloger import (
     CatalogResult,
     as_dict,
     decode_text,
-    one_line,
+    load_yaml,
     opt_str,
 )
 from liturgia.sbom.catalogers.npm import ECOSYSTEM, npm_component, npm_licenses, read_manifest
 
 __all__ = ["YarnLockCataloger", "split_descriptor"]
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def split_descriptor(descriptor: str) -> tuple[str, str]:
@@ -103,10 +99,7 @@ class YarnLockCataloger(Cataloger):
         text = decode_text(data, found_in)
         berry = "__metadata:" in text[:2000]
         if berry:
-            try:
-                loaded = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-            except yaml.YAMLError as exc:
-                raise InputError(f"{found_in}: not valid YAML: {one_line(exc)}") from exc
+            loaded = load_yaml(text, found_in)
             entries = dict(as_dict(loaded, found_in, "the document"))
             entries.pop("__metadata", None)
         else:
