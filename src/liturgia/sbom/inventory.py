@@ -93,11 +93,33 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+def _walk(directory: Path, scan_root: Path, warnings: list[str]) -> Iterator[Path]:
     """Files under ``directory`` in sorted order, skipping :data:`SKIPPED_DIRS`; no symlinked
-    folders are followed (so a symlink loop cannot trap the walk)."""
+    folders are followed (so a symlink loop cannot trap the walk), and one that leads outside
+    the scan root is reported."""
+    inside = scan_root.resolve()
     for current, dirnames, filenames in os.walk(directory, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+        kept = []
+        for name in sorted(dirnames):
+            folder = Path(current) / name
+            if name in SKIPPED_DIRS:
+                continue
+            if folder.is_symlink():
+                try:
+                    target = folder.resolve(strict=True)
+                except (OSError, RuntimeError) as exc:
+                    warnings.append(
+                        f"{_relative(folder, scan_root)}: broken or looping symlink: {exc}"
+                    )
+                    continue
+                if not target.is_relative_to(inside):
+                    warnings.append(
+                        f"{_relative(folder, scan_root)}: symlink to {target}, outside the scan "
+                        "root, not followed"
+                    )
+                continue
+            kept.append(name)
+        dirnames[:] = kept
         for filename in sorted(filenames):
             yield Path(current) / filename
 
@@ -207,7 +229,7 @@ def catalog(
                 found.warnings.extend(result.warnings)
                 found.results.append((_relative(absolute, base).count("/"), result))
         elif absolute.is_dir():
-            for file in _walk(absolute):
+            for file in _walk(absolute, base, found.warnings):
                 cataloger = _claimant(file, chosen)
                 if cataloger is not None:
                     _run(cataloger, file, base, found)

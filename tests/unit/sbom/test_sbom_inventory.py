@@ -108,6 +108,7 @@ def test_bad_inputs_are_warnings(tmp_path: Path) -> None:
     (outside / "requirements.txt").write_text("secret==1\n")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub/requirements.txt").symlink_to(outside / "requirements.txt")
+    (tmp_path / "linked-out").symlink_to(outside, target_is_directory=True)
     big = tmp_path / "go.mod"
     with big.open("wb") as handle:
         handle.truncate(1 << 30)  # a 1 GiB file, sparse: no disk used
@@ -122,8 +123,9 @@ def test_bad_inputs_are_warnings(tmp_path: Path) -> None:
     assert "sub/requirements.txt: symlink to" in text and "outside the scan root" in text
     assert f"go.mod: {1 << 30} bytes, larger than the {MAX_FILE_BYTES}-byte limit" in text
     assert "nope.lock: not found" in text
-    assert len(inventory.warnings) == 7
-    with pytest.raises(InputError, match=r"\(and 6 more warnings\)"):
+    assert "linked-out: symlink to" in text and "outside the scan root, not followed" in text
+    assert len(inventory.warnings) == 8
+    with pytest.raises(InputError, match=r"\(and 7 more warnings\)"):
         catalog([tmp_path, tmp_path / "nope.lock"], root=tmp_path, strict=True)
 
 
