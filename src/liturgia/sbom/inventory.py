@@ -105,13 +105,9 @@ def _walk(directory: Path, scan_root: Path, warnings: list[str]) -> Iterator[Pat
             if name in SKIPPED_DIRS:
                 continue
             if folder.is_symlink():
-                try:
-                    target = folder.resolve(strict=True)
-                except (OSError, RuntimeError) as exc:
-                    warnings.append(
-                        f"{_relative(folder, scan_root)}: broken or looping symlink: {exc}"
-                    )
-                    continue
+                # os.walk lists only symlinks to existing folders here (a broken or looping one
+                # is not a directory), so the target resolves.
+                target = folder.resolve()
                 if not target.is_relative_to(inside):
                     warnings.append(
                         f"{_relative(folder, scan_root)}: symlink to {target}, outside the scan "
