@@ -6,7 +6,8 @@ notes), :mod:`.storage` (the backend contract, memory and SQLite backends), :mod
 (durable batched writes, integration, signing, startup verification), :mod:`.rekor` (Rekor v1
 entry IDs, signed entry timestamps, REST and bundle shapes, offline entry verification),
 :mod:`.entries` (accepting proposed entries: validation, signature check, canonical body),
-:mod:`.log` (:class:`RekorLog`: the Rekor v1 log behind ``liturgia serve``, without HTTP).
+:mod:`.log` (:class:`RekorLog`: the Rekor v1 log behind ``liturgia serve``, without HTTP),
+:mod:`.monitor` (:class:`Monitor`: checkpoint history and consistency, as a witness keeps).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from liturgia.tlog.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from liturgia.tlog.monitor import Monitor
 from liturgia.tlog.rekor import InclusionProof, LogEntry, verify_log_entry
 from liturgia.tlog.sequencer import Sequencer, StoredTree, verify_stored_tree
 from liturgia.tlog.storage import Assigned, LogStorage, MemoryStorage, TreeState
@@ -60,6 +62,7 @@ __all__ = [
     "LogEntry",
     "LogStorage",
     "MemoryStorage",
+    "Monitor",
     "NoteSigner",
     "NoteVerifier",
     "RekorLog",
