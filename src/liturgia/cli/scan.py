@@ -105,7 +105,7 @@ def _positive(kind: type[int] | type[float], most: float) -> Any:
         if value is None or not 0 < value <= most:  # NaN fails both comparisons
             noun = "whole number" if kind is int else "number"
             raise argparse.ArgumentTypeError(
-                f"invalid value {text!r}: expected a positive {noun} up to {most:g}"
+                f"invalid value {text!r}: expected a positive {noun} up to {most:.0f}"
             )
         return value
 

@@ -9,22 +9,30 @@ the downloaded zip to ``index.import_advisories``, which rejects a truncated arc
 
 from __future__ import annotations
 
+import http.client
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
-from liturgia._internal.files import atomic_write_bytes
-from liturgia.errors import AdvisorySourceError, NetworkError
+from liturgia._internal.files import CHUNK_SIZE
+from liturgia.errors import AdvisorySourceError, NetworkError, StorageError
+from liturgia.vuln.limits import limit_text
 
-__all__ = ["OSV_EXPORT_BASE", "download_export"]
+__all__ = ["MAX_EXPORT_BYTES", "OSV_EXPORT_BASE", "download_export"]
 
 #: The public bucket holding osv.dev's exports.
 OSV_EXPORT_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
 
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
+#: Largest export accepted, in bytes: 4 GiB (osv.dev's largest per-ecosystem zip is far
+#: smaller); the download streams to disk, so memory use stays constant below it.
+MAX_EXPORT_BYTES = 4 << 30
 
 
 def _delay(error: urllib.error.HTTPError | None, attempt: int, backoff: float) -> float:
@@ -33,6 +41,44 @@ def _delay(error: urllib.error.HTTPError | None, attempt: int, backoff: float) -
         if retry_after.isdigit():
             return min(float(retry_after), 60.0)
     return float(backoff * 2.0**attempt)
+
+
+def _stream_to(response: BinaryIO, destination: Path, url: str) -> None:
+    """Copy the answer to ``destination`` in chunks (constant memory), then rename it in place.
+
+    Raises:
+        AdvisorySourceError: the answer exceeds :data:`MAX_EXPORT_BYTES`.
+        StorageError: the file cannot be written.
+        ConnectionError, TimeoutError: the transfer broke off (retried by the caller).
+    """
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
+            dir=destination.parent, prefix=f".{destination.name}.", delete=False
+        )
+    except OSError as exc:
+        raise StorageError(f"{destination}: cannot write: {exc.strerror or exc}") from exc
+    temporary = Path(handle.name)
+    try:
+        with handle:
+            size = 0
+            while chunk := response.read(CHUNK_SIZE):
+                size += len(chunk)
+                if size > MAX_EXPORT_BYTES:
+                    raise AdvisorySourceError(
+                        f"{url}: export is over the {limit_text(MAX_EXPORT_BYTES)} limit"
+                    )
+                handle.write(chunk)
+        missing = getattr(response, "length", None)
+        if missing:  # read(n) stops quietly at EOF: the answer broke off
+            raise ConnectionError(f"broken HTTP answer: {missing} bytes short of its length")
+        temporary.replace(destination)
+    except OSError as exc:
+        if isinstance(exc, ConnectionError | TimeoutError):
+            raise
+        raise StorageError(f"{destination}: cannot write: {exc.strerror or exc}") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def download_export(
@@ -62,7 +108,8 @@ def download_export(
     Raises:
         NetworkError: the server could not be reached after every attempt.
         AdvisorySourceError: the server answered with an error status (after retries for
-            429/5xx), naming the URL and status.
+            429/5xx), naming the URL and status, or sent more than :data:`MAX_EXPORT_BYTES`.
+        StorageError: ``destination`` cannot be written.
     """
     url = f"{base_url.rstrip('/')}/{urllib.parse.quote(ecosystem)}/all.zip"
     if not url.startswith(("http://", "https://")):
@@ -72,7 +119,7 @@ def download_export(
         http_error: urllib.error.HTTPError | None = None
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
-                data: bytes = response.read()
+                _stream_to(response, destination, url)
         except urllib.error.HTTPError as exc:
             exc.close()  # the error carries the open response
             if exc.code not in _RETRYABLE:
@@ -80,8 +127,9 @@ def download_export(
             http_error, last = exc, exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             last = exc
+        except http.client.HTTPException as exc:  # e.g. IncompleteRead: the answer broke off
+            last = NetworkError(f"broken HTTP answer: {type(exc).__name__}: {exc}")
         else:
-            atomic_write_bytes(destination, data)
             return destination
         if attempt + 1 < attempts:
             sleep(_delay(http_error, attempt, backoff))

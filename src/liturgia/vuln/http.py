@@ -11,6 +11,7 @@ The transport is injectable; the default uses :mod:`urllib`.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import time
 import urllib.error
@@ -19,10 +20,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes
 from liturgia.errors import AdvisorySourceError, NetworkError
+from liturgia.vuln.limits import MAX_HTTP_BYTES, limit_text
 
 __all__ = ["CachedClient", "HttpResponse", "Transport", "urllib_transport"]
 
@@ -42,6 +45,19 @@ class HttpResponse:
 Transport = Callable[[str, str, bytes | None, Mapping[str, str], float], HttpResponse]
 
 
+def _read_capped(response: Any, url: str) -> bytes:
+    """Read an answer of at most :data:`MAX_HTTP_BYTES` (an advisory answer is small)."""
+    body: bytes = response.read(MAX_HTTP_BYTES + 1)
+    if len(body) > MAX_HTTP_BYTES:
+        raise AdvisorySourceError(
+            f"{url}: answer is over the {limit_text(MAX_HTTP_BYTES)} limit; not read"
+        )
+    missing = getattr(response, "length", None)
+    if missing:  # read(n) stops quietly at EOF: a shorter body than Content-Length broke off
+        raise OSError(f"broken HTTP answer: {missing} bytes short of its Content-Length")
+    return body
+
+
 def urllib_transport(
     method: str, url: str, body: bytes | None, headers: Mapping[str, str], timeout: float
 ) -> HttpResponse:
@@ -49,6 +65,7 @@ def urllib_transport(
 
     Raises:
         OSError: the connection failed (refused, reset, timeout, DNS).
+        AdvisorySourceError: the answer is larger than :data:`MAX_HTTP_BYTES`.
     """
     if not url.startswith(("http://", "https://")):
         raise OSError(f"only http(s) URLs are supported: {url}")
@@ -57,18 +74,20 @@ def urllib_transport(
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return HttpResponse(
                 status=response.status,
-                body=response.read(),
+                body=_read_capped(response, url),
                 headers={k.lower(): v for k, v in response.headers.items()},
             )
     except urllib.error.HTTPError as exc:
         with exc:
             return HttpResponse(
                 status=exc.code,
-                body=exc.read(),
+                body=_read_capped(exc, url),
                 headers={k.lower(): v for k, v in (exc.headers or {}).items()},
             )
     except urllib.error.URLError as exc:
         raise OSError(str(exc.reason)) from exc
+    except http.client.HTTPException as exc:  # e.g. IncompleteRead: the answer broke off
+        raise OSError(f"broken HTTP answer: {type(exc).__name__}: {exc}") from exc
 
 
 class CachedClient:
