@@ -128,13 +128,32 @@ class OsvApiDatabase(_Online):
                 raise AdvisorySourceError(f"{self._client.source}: {url}: {exc}") from exc
         return self._records[ident]
 
+    def _result(self, result: object, where: str) -> tuple[list[str], str | None]:
+        """The vulnerability ids and next page token of one querybatch result."""
+        vulns = result.get("vulns") if isinstance(result, dict) else None
+        token = result.get("next_page_token") if isinstance(result, dict) else None
+        vulns = [] if vulns is None else vulns
+        if (
+            not isinstance(result, dict)
+            or not isinstance(vulns, list)
+            or not all(isinstance(v, dict) and isinstance(v.get("id"), str) for v in vulns)
+            or not isinstance(token, str | None)
+        ):
+            raise AdvisorySourceError(
+                f"{self._client.source}: {where}: not a querybatch result "
+                "({'vulns': [{'id': ...}], 'next_page_token': ...})"
+            )
+        return [str(v["id"]) for v in vulns], token
+
     def prepare(self, queries: Sequence[tuple[PackageKey, str]]) -> None:
         """Ask querybatch about every (package, version), following page tokens.
 
         Raises:
             AdvisorySourceError, NetworkError: the API cannot answer (names the URL).
         """
-        pending = [(key, version, None) for key, version in self._remember(queries)]
+        pending: list[tuple[PackageKey, str, str | None]] = [
+            (key, version, None) for key, version in self._remember(queries)
+        ]
         url = f"{self._base}/v1/querybatch"
         ids: dict[PackageKey, set[str]] = {}
         while pending:
@@ -146,11 +165,11 @@ class OsvApiDatabase(_Online):
                 raise AdvisorySourceError(
                     f"{self._client.source}: {url}: expected {len(chunk)} results"
                 )
-            for (key, version, _token), result in zip(chunk, results, strict=True):
-                ids.setdefault(key, set())
-                for vuln in (result or {}).get("vulns") or []:
-                    ids[key].add(str(vuln["id"]))
-                token = (result or {}).get("next_page_token")
+            for index, ((key, version, _token), result) in enumerate(
+                zip(chunk, results, strict=True)
+            ):
+                new_ids, token = self._result(result or {}, f"{url}: results[{index}]")
+                ids.setdefault(key, set()).update(new_ids)
                 if token:
                     pending.append((key, version, token))
         for key, found in ids.items():
@@ -181,7 +200,12 @@ class PyPIJsonDatabase(_Online):
                 raise AdvisorySourceError(f"{self._client.source}: {url}: malformed entry")
             if vuln.get("withdrawn"):
                 continue
-            fixed = [f for f in vuln.get("fixed_in") or [] if isinstance(f, str)]
+            fixed_in = vuln.get("fixed_in") or []
+            if not isinstance(fixed_in, list):
+                raise AdvisorySourceError(
+                    f"{self._client.source}: {url}: {vuln['id']}: 'fixed_in' is not a list"
+                )
+            fixed = [f for f in fixed_in if isinstance(f, str)]
             events = [{"introduced": version}]
             newer = sorted(fixed, key=_pep440_or_text)
             later = [f for f in newer if _pep440_or_text(f) > _pep440_or_text(version)]
@@ -312,6 +336,10 @@ class NpmBulkDatabase(_Online):
                 raise AdvisorySourceError(f"{self._client.source}: {url}: expected an object")
             for key in chunk:
                 items = answer.get(key.name) or []
+                if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                    raise AdvisorySourceError(
+                        f"{self._client.source}: {url}: {key.name}: expected a list of advisories"
+                    )
                 found = {a.id: a for a in self._answers.get(key, [])}
                 for item in items:
                     advisory = self._advisory(key.name, item, url)

@@ -273,7 +273,7 @@ def parse_rustsec_advisory(text: str, *, source: str, ecosystem: str = "crates.i
     )
     cvss = advisory.get("cvss")
     informational = advisory.get("informational")
-    aliases = [a for a in advisory.get("aliases", []) if isinstance(a, str)]
+    aliases = _strings(advisory, "aliases", "advisory")
     url = advisory.get("url")
     withdrawn = advisory.get("withdrawn")
     return Advisory(

@@ -21,9 +21,12 @@ import pytest
 
 from liturgia.cli import main
 from liturgia.errors import AdvisorySourceError, NetworkError
+from liturgia.model import Component
+from liturgia.vuln import AdvisoryDatabase, scan
 from liturgia.vuln.download import download_export
 from liturgia.vuln.http import CachedClient
 from liturgia.vuln.limits import MAX_HTTP_BYTES
+from liturgia.vuln.online import NpmBulkDatabase, OsvApiDatabase, PyPIJsonDatabase
 
 from .conftest import CORPUS, copy_subset
 
@@ -307,3 +310,40 @@ def test_an_answer_over_the_limit_is_refused(
     client = CachedClient(source="OSV API", cache_dir=None, ttl=timedelta(hours=1))
     with pytest.raises(AdvisorySourceError, match="answer is over the 64 MiB limit; not read"):
         client.request("GET", f"{server.url}/v1/vulns/X")
+
+
+def _json_answer(body: bytes) -> Callable[[socket.socket], None]:
+    def answer(connection: socket.socket) -> None:
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        connection.sendall(head.encode() + body)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "reason"),
+    [
+        (OsvApiDatabase, b'{"results": [5]}', "results[0]: not a querybatch result"),
+        (OsvApiDatabase, b'{"results": [{"vulns": [{"id": 5}]}]}', "results[0]: not a querybat"),
+        (OsvApiDatabase, b'{"results": [{"next_page_token": 7}]}', "results[0]: not a querybat"),
+        (PyPIJsonDatabase, b'{"vulnerabilities": [{"id": "A", "fixed_in": 5}]}',
+         "A: 'fixed_in' is not a list"),
+        (NpmBulkDatabase, b'{"lodash": 5}', "lodash: expected a list of advisories"),
+        (NpmBulkDatabase, b'{"lodash": [5]}', "lodash: expected a list of advisories"),
+    ],
+)  # fmt: skip
+def test_malformed_online_answers_leave_components_unchecked(
+    raw_server: Callable[[Callable[[socket.socket], None]], _RawServer],
+    kind: Callable[..., AdvisoryDatabase],
+    body: bytes,
+    reason: str,
+) -> None:
+    server = raw_server(_json_answer(body))
+    client = CachedClient(source="test source", cache_dir=None, attempts=1)
+    ecosystem = "PyPI" if kind is PyPIJsonDatabase else "npm"
+    component = Component(name="lodash", version="4.17.15", ecosystem=ecosystem)
+    report = scan([component], kind(client, base_url=server.url))
+    (unchecked,) = report.unchecked_by_source
+    assert unchecked.reason.startswith("advisory source failed: test source: ")
+    assert reason in unchecked.reason
+    assert report.coverage_problem() is not None
