@@ -203,12 +203,9 @@ def _database(args: argparse.Namespace) -> AdvisoryDatabase:
     if args.source is SourceKind.LOCAL:
         return load_osv_directories(args.osv) if args.osv else open_index(args.db)
     name, online = _ONLINE[args.source]
-    client = CachedClient(
-        source=name,
-        cache_dir=default_index_path().parent / "http-cache",
-        ttl=timedelta(hours=args.cache_ttl_hours),
-        offline=args.offline,
-    )
+    ttl = timedelta(hours=args.cache_ttl_hours)
+    cache = default_index_path().parent / "http-cache"
+    client = CachedClient(source=name, cache_dir=cache, ttl=ttl, offline=args.offline)
     return online(client, base_url=args.source_url) if args.source_url else online(client)
 
 
@@ -258,6 +255,8 @@ def run(args: argparse.Namespace) -> int:
     problem = freshness_problem(database.info, max_age=max_age, at=now()) if local else None
     if problem is not None and args.stale is StalePolicy.ERROR:
         raise InputError(f"{problem} (update it, or pass --max-age-days / --stale warn)")
+    if args.output is not None and args.output.is_dir():
+        raise InputError(f"{args.output}: -o names a folder; give a file path")
     components = _components(args.target)
     suppressions: list[Suppression] = []
     for vex in args.vex:

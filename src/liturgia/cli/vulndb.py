@@ -22,6 +22,7 @@ from liturgia.cli._common import OutputFormat, stderr_console, stdout_console
 from liturgia.errors import UsageError
 from liturgia.vuln.database import parse_timestamp
 from liturgia.vuln.download import OSV_EXPORT_BASE, download_export
+from liturgia.vuln.http import check_base_url
 from liturgia.vuln.index import ImportResult, default_index_path, import_advisories, open_index
 
 __all__ = ["register", "run"]
@@ -152,11 +153,14 @@ def run(args: argparse.Namespace) -> int:
     if action == "update":
         if args.offline:
             raise UsageError("vulndb update downloads osv.dev exports; --offline forbids it")
+        base_url = check_base_url(args.base_url, what="--base-url")
+        if any(not name.strip() for name in args.ecosystems or ()):
+            raise UsageError("--ecosystem: an ecosystem name cannot be empty")
         with tempfile.TemporaryDirectory(prefix="liturgia-osv-") as folder:
             for ecosystem in args.ecosystems or _DEFAULT_ECOSYSTEMS:
                 stderr_console().print(f"downloading {ecosystem} ...", markup=False)
                 archive = download_export(
-                    ecosystem, Path(folder) / f"{ecosystem}.zip", base_url=args.base_url
+                    ecosystem, Path(folder) / f"{ecosystem}.zip", base_url=base_url
                 )
                 _report_import(import_advisories(args.db, archive))
         return 0

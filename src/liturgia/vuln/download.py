@@ -127,6 +127,8 @@ def download_export(
             http_error, last = exc, exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             last = exc
+        except ValueError as exc:  # e.g. "Invalid IPv6 URL": no retry can help
+            raise NetworkError(f"{url}: not a valid URL: {exc}") from exc
         except http.client.HTTPException as exc:  # e.g. IncompleteRead: the answer broke off
             last = NetworkError(f"broken HTTP answer: {type(exc).__name__}: {exc}")
         else:

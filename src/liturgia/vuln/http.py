@@ -15,6 +15,7 @@ import http.client
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,10 +25,10 @@ from typing import Any
 
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes
-from liturgia.errors import AdvisorySourceError, NetworkError
-from liturgia.vuln.limits import MAX_HTTP_BYTES, limit_text
+from liturgia.errors import AdvisorySourceError, ConfigError, InputError, NetworkError
+from liturgia.vuln.limits import MAX_HTTP_BYTES, limit_text, read_limited
 
-__all__ = ["CachedClient", "HttpResponse", "Transport", "urllib_transport"]
+__all__ = ["CachedClient", "HttpResponse", "Transport", "check_base_url", "urllib_transport"]
 
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
 
@@ -43,6 +44,28 @@ class HttpResponse:
 
 #: ``transport(method, url, body, headers, timeout) -> HttpResponse``; raises OSError on failure.
 Transport = Callable[[str, str, bytes | None, Mapping[str, str], float], HttpResponse]
+
+
+def check_base_url(url: str, *, what: str) -> str:
+    """Return ``url`` (without a trailing slash) when it is an absolute http(s) URL with a host.
+
+    Args:
+        url: the URL given by the user.
+        what: how to name it in the message (``"--source-url"``...).
+
+    Raises:
+        ConfigError: another scheme, no host, an invalid port, or spaces (names ``what``).
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {url!r} is not a valid URL: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ConfigError(f"{what}: {url!r} is not an http(s) URL with a host")
+    if any(char.isspace() for char in url):
+        raise ConfigError(f"{what}: {url!r} contains spaces")
+    return url.rstrip("/")
 
 
 def _read_capped(response: Any, url: str) -> bytes:
@@ -140,10 +163,11 @@ class CachedClient:
         if path is None or not path.is_file():
             return None
         try:
-            entry = json.loads(path.read_bytes())
+            # An entry holds one answer, hex-encoded: twice the answer limit, plus the wrapper.
+            entry = json.loads(read_limited(path, limit=2 * MAX_HTTP_BYTES + 4096, what="entry"))
             stored = float(entry["stored"])
             body = bytes.fromhex(entry["body"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (InputError, ValueError, KeyError, TypeError, RecursionError):
             return None  # a damaged cache entry is a miss, not an answer
         if now().timestamp() - stored > self._ttl.total_seconds():
             return None

@@ -30,7 +30,7 @@ from liturgia.errors import AdvisorySourceError
 from liturgia.vuln.advisory import Advisory, AffectedPackage, parse_osv_record
 from liturgia.vuln.database import AdvisoryDatabase, DatabaseInfo
 from liturgia.vuln.ecosystems import PackageKey
-from liturgia.vuln.http import CachedClient
+from liturgia.vuln.http import CachedClient, check_base_url
 from liturgia.vuln.rustsec import Interval, affected_ranges, requirement_interval
 
 __all__ = ["NpmBulkDatabase", "OsvApiDatabase", "PyPIJsonDatabase", "npm_range_intervals"]
@@ -53,9 +53,14 @@ class _Online(AdvisoryDatabase):
     kind = "online"
 
     def __init__(self, client: CachedClient, *, base_url: str, ecosystems: Sequence[str]) -> None:
+        """Use ``client`` against ``base_url``.
+
+        Raises:
+            ConfigError: ``base_url`` is not an http(s) URL with a host.
+        """
         super().__init__()
         self._client = client
-        self._base = base_url.rstrip("/")
+        self._base = check_base_url(base_url, what=f"{client.source} URL")
         self._ecosystems = tuple(ecosystems)
         self._versions: dict[PackageKey, set[str]] = {}
         self._answers: dict[PackageKey, list[Advisory]] = {}

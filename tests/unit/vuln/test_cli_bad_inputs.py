@@ -347,3 +347,57 @@ def test_malformed_online_answers_leave_components_unchecked(
     assert unchecked.reason.startswith("advisory source failed: test source: ")
     assert reason in unchecked.reason
     assert report.coverage_problem() is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://[bad", "is not a valid URL: Invalid IPv6 URL"),
+        ("http://127.0.0.1:99999", "is not a valid URL: Port out of range"),
+        ("http://", "is not an http(s) URL with a host"),
+        ("file:///etc", "is not an http(s) URL with a host"),
+        ("http://a b/", "contains spaces"),
+    ],
+)
+def test_bad_service_urls_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, message: str
+) -> None:
+    sbom = _sbom(tmp_path, LODASH)
+    assert main(["scan", str(sbom), "--source", "osv-api", "--source-url", url]) == 2
+    assert f"OSV API URL: {url!r} {message}" in _one_error_line(capsys.readouterr().err)
+    update = ["vulndb", "update", "--db", str(tmp_path / "db"), "--base-url", url]
+    assert main(update) == 2
+    assert f"--base-url: {url!r} {message}" in _one_error_line(capsys.readouterr().err)
+    with pytest.raises(NetworkError):  # the library alone: an error naming the URL, no crash
+        download_export("PyPI", tmp_path / "a.zip", base_url=url, attempts=1)
+
+
+def test_other_cli_mistakes_are_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sbom = _sbom(tmp_path, LODASH)
+    cases = [
+        (["scan", str(sbom), "--osv", GHSA, *FRESH, "-o", str(tmp_path)], "-o names a folder"),
+        (["vulndb", "update", "--db", str(tmp_path / "db"), "--ecosystem", " "],
+         "--ecosystem: an ecosystem name cannot be empty"),
+    ]  # fmt: skip
+    for args, message in cases:
+        assert main(args) == 2
+        assert message in _one_error_line(capsys.readouterr().err)
+
+
+def test_a_special_or_huge_file_in_the_answer_cache_is_a_miss(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    client = CachedClient(source="OSV API", cache_dir=cache, offline=True)
+    url = "http://127.0.0.1:9/v1/vulns/X"
+    entry = client._cache_path("GET", url, None)  # where the entry goes
+    assert entry is not None
+    entry.parent.mkdir(parents=True)
+    os.mkfifo(entry)
+    with pytest.raises(NetworkError, match="not in the cache and --offline is set"):
+        client.request("GET", url)
+    entry.unlink()
+    with entry.open("wb") as handle:
+        handle.truncate(3 * MAX_HTTP_BYTES)  # sparse, over the entry limit: never read
+    with pytest.raises(NetworkError, match="not in the cache and --offline is set"):
+        client.request("GET", url)
