@@ -45,4 +45,4 @@ def test_verify_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["verify", str(tmp_path / "missing")]) == 2
     assert "not found" in capsys.readouterr().err
     assert main(["verify", str(tmp_path)]) == 2
-    assert "no public key: pass --key" in capsys.readouterr().err
+    assert "no public key to trust: pass --key" in capsys.readouterr().err
