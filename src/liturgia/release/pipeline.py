@@ -172,6 +172,7 @@ def run_release(
                 staging=staging,
                 work=Path(work_name),
                 version=version,
+                previous=last[1] if last else None,
                 parsed=parsed,
             )
         _finish(staging, final_dir)
@@ -207,6 +208,7 @@ def _stages(
     staging: Path,
     work: Path,
     version: Version,
+    previous: Version | None,
     parsed: Sequence[stages.ConventionalCommit],
 ) -> GateReport:
     settings = config.settings
@@ -264,6 +266,11 @@ def _stages(
     notes = render_release_notes(
         settings.project.name, version, today, parsed, findings_summary=scan.summary
     )
+    if previous is not None:
+        old_sbom = staging.parent / f"{settings.project.name}-{previous}" / stages.SBOM_NAME
+        changes = stages.dependency_changes(old_sbom, inventory)
+        if changes is not None:
+            notes = notes.rstrip("\n") + "\n\n" + changes + "\n"
     atomic_write_text(staging / "RELEASE_NOTES.md", notes)
     changelog = stages.write_changelog(
         config=config,

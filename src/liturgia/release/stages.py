@@ -46,6 +46,7 @@ __all__ = [
     "SigningKey",
     "build",
     "conventional",
+    "dependency_changes",
     "evaluate_gates",
     "open_signing_key",
     "run_scan",
@@ -517,3 +518,43 @@ def _check_signatures(
         ),
         evidence=tuple(problems) or tuple(f"{name}{BUNDLE_SUFFIX}" for name in signed),
     )
+
+
+def dependency_changes(previous_sbom: Path, inventory: Inventory) -> str | None:
+    """Markdown for the release notes: what changed since the previous release's SBOM.
+
+    Args:
+        previous_sbom: ``<out>/<name>-<previous version>/sbom.cdx.json``; when it does not
+            exist (first release, or released elsewhere) there is nothing to compare.
+        inventory: this release's inventory.
+
+    Returns:
+        A ``## Dependency changes`` section, or ``None`` when there is no previous SBOM.
+    """
+    if not previous_sbom.is_file():
+        return None
+    try:
+        old = sbom.read_cyclonedx_json(read_bytes(previous_sbom), source=str(previous_sbom))
+    except LiturgiaError:
+        return None  # an unreadable old SBOM is not this release's problem; the notes say less
+    diff = sbom.diff_inventories(old, inventory)
+    lines = ["## Dependency changes", "", f"Compared with `{previous_sbom.parent.name}`."]
+    if diff.empty:
+        return "\n".join([*lines, "", "No dependency changed."])
+    for title, items in (
+        ("Added", [f"{c.name} {c.version or ''}".rstrip() for c in diff.added]),
+        ("Removed", [f"{c.name} {c.version or ''}".rstrip() for c in diff.removed]),
+        ("Upgraded", [f"{c.name} {c.old} → {c.new}" for c in diff.upgraded]),
+        ("Downgraded", [f"{c.name} {c.old} → {c.new}" for c in diff.downgraded]),
+        (
+            "Licence changes",
+            [
+                f"{c.name} {c.version or ''}: {' AND '.join(c.old) or 'none'} → "
+                f"{' AND '.join(c.new) or 'none'}"
+                for c in diff.licence_changes
+            ],
+        ),
+    ):
+        if items:
+            lines += ["", f"### {title}", "", *(f"- {item}" for item in items)]
+    return "\n".join(lines)

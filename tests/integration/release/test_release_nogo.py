@@ -56,3 +56,17 @@ def test_real_release_tags_and_updates_changelog(
     assert git(repo, "tag", "--list") == "v0.1.0\nv0.2.0\n"
     assert "## [0.2.0]" in (repo / "CHANGELOG.md").read_text()
     assert (repo.parent / "out" / "vertice-0.2.0" / "SHA256SUMS").is_file()
+    assert git(repo, "log", "-1", "--format=%s") == "chore(release): 0.2.0\n"
+    assert git(repo, "status", "--porcelain") == ""
+
+    # The next release's notes say what changed in the dependencies since 0.2.0.
+    requirements = repo / "backend" / "requirements.txt"
+    requirements.write_text(requirements.read_text().replace("idna==3.20", "idna==3.21"))
+    commit_all(repo, "fix(deps): idna 3.21")
+    code = main(["release", "--project", str(repo), "--out", str(repo.parent / "out")])
+    assert code == 0, capsys.readouterr().err
+    notes = (repo.parent / "out" / "vertice-0.2.1" / "RELEASE_NOTES.md").read_text()
+    assert "## Dependency changes" in notes
+    assert "Compared with `vertice-0.2.0`." in notes
+    assert "- idna 3.20 → 3.21" in notes
+    assert "- vertice-backend 0.2.0 → 0.2.1" in notes
