@@ -401,3 +401,16 @@ def test_a_special_or_huge_file_in_the_answer_cache_is_a_miss(tmp_path: Path) ->
         handle.truncate(3 * MAX_HTTP_BYTES)  # sparse, over the entry limit: never read
     with pytest.raises(NetworkError, match="not in the cache and --offline is set"):
         client.request("GET", url)
+
+
+def test_the_exit_rule_is_in_the_help(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # argparse wraps at the terminal width
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scan", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "ANY component could not be checked because of the source" in text
+    assert "unless --accept-unchecked is given; 2 wins over 1" in text
+    assert "--accept-unchecked exit 0/1 even when the source could not check some" in text
