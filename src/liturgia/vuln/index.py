@@ -355,6 +355,7 @@ def import_advisories(index: Path, source: Path) -> ImportResult:
             written then); ``index`` is not an advisory index.
         StorageError: the index cannot be written.
     """
+    _check_index_path(index, write=True)  # before reading what may be a large source
     advisories, warnings, files = read_advisory_source(source)
     if not advisories:
         detail = f" (first problem: {sorted(warnings)[0]})" if warnings else ""

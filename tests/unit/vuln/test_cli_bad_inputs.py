@@ -220,7 +220,10 @@ def test_cli_bad_db_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         (["scan", str(sbom), "--db", str(junk)], "junk.db: not a readable advisory index: file"),
         (["vulndb", "import", GHSA, "--db", str(junk)], "junk.db: cannot create or write the"),
         (["vulndb", "import", GHSA, "--db", str(sbom / "db")], "cannot create the advisory ind"),
-    ]
+        # Unwritable even for root: /proc accepts no new files.
+        (["vulndb", "import", GHSA, "--db", "/proc/liturgia.db"],
+         "/proc/liturgia.db: cannot create or write the advisory index: unable to open"),
+    ]  # fmt: skip
     for args, message in cases:
         assert main(args) == 2
         assert message in _one_error_line(capsys.readouterr().err)
