@@ -229,6 +229,22 @@ def test_cli_bad_db_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         assert message in _one_error_line(capsys.readouterr().err)
 
 
+def _read_request(connection: socket.socket) -> None:
+    """Read one whole request (head and Content-Length body): closing a socket with unread
+    bytes sends a reset, which the client would see instead of the answer under test."""
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := connection.recv(65536)):
+        data += chunk
+    head, _sep, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+         if line.lower().startswith(b"content-length:")),
+        0,
+    )  # fmt: skip
+    while len(body) < length and (chunk := connection.recv(65536)):
+        body += chunk
+
+
 class _RawServer:
     """A TCP server answering every request with fixed raw bytes, then closing."""
 
@@ -248,7 +264,7 @@ class _RawServer:
                 return
             self.connection = connection
             with connection:
-                connection.recv(65536)
+                _read_request(connection)
                 self.requests += 1
                 with contextlib.suppress(OSError):
                     answer(connection)
