@@ -112,12 +112,15 @@ class ScanSettings(_Section):
             been updated is stale: it would miss everything published since).
         stale: a stale database is an ``"error"`` (exit 2 before the build) or fails the
             vulnerability ``"gate"`` (the release is written, NO-GO).
+        accept_unchecked: let the gate pass although the advisory database holds nothing for
+            some components' ecosystems (they are still listed as unchecked).
     """
 
     osv: _Strings = ()
     ignore: str | None = None
     max_age_days: int = Field(default=7, ge=1)
     stale: Literal["error", "gate"] = "error"
+    accept_unchecked: bool = False
     unknown_severity: Literal["critical", "high", "medium", "low", "none"] = "high"
 
 

@@ -465,11 +465,23 @@ def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResu
     evidence = [*failing]
     if scan.stale is not None:
         evidence.insert(0, f"stale advisory database: {scan.stale}")
+    # Never a silent "no vulnerabilities": components the advisory source could not check (no
+    # advisories for their ecosystem at all) fail the gate unless the project accepts them.
+    blind = list(scan.report.unchecked_by_source)
+    coverage = scan.report.coverage_problem()
+    unaccepted = bool(blind or coverage) and not settings.scan.accept_unchecked
+    if unaccepted:
+        evidence.insert(
+            0,
+            coverage
+            or f"{len(blind)} components the advisory source cannot check "
+            "(set scan.accept_unchecked = true to accept this)",
+        )
     evidence.extend(f"unchecked: {item}" for item in scan.report.unchecked_lines())
     evidence.extend(f"unusable advisory file: {item}" for item in scan.warnings)
     return CheckResult(
         name="vulnerabilities",
-        passed=not failing and scan.stale is None,
+        passed=not failing and scan.stale is None and not unaccepted,
         summary=(
             f"no unsuppressed finding at or above {settings.gates.fail_on.upper()}"
             if not failing

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from liturgia.cli import main
+from tests.conftest import CORPUS
 from tests.integration.release.conftest import commit_all, git
 
 
@@ -70,3 +71,34 @@ def test_real_release_tags_and_updates_changelog(
     assert "Compared with `vertice-0.2.0`." in notes
     assert "- idna 3.20 → 3.21" in notes
     assert "- vertice-backend 0.2.0 → 0.2.1" in notes
+
+
+def test_components_the_database_cannot_check_fail_the_gate(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A Rust part with no crates.io advisories in the database: nothing was checked for it,
+    # which must not read as "no vulnerabilities".
+    repo = make_vertice()
+    rust = repo / "engine"
+    rust.mkdir()
+    for name in ("Cargo.toml", "Cargo.lock"):
+        (rust / name).write_bytes((CORPUS / "sbom" / "rust" / name).read_bytes())
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace('"cli"]', '"cli", "engine"]'))
+    commit_all(repo, "feat(engine): a Rust engine")
+    code = main(["release", "--dry-run", "--project", str(repo), "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 1, out.err
+    checks = {c["name"]: c for c in json.loads(out.out)["checks"]}
+    assert not checks["vulnerabilities"]["passed"]
+    gate = (Path(json.loads(out.out)["directory"]) / "gate-report.md").read_text()
+    assert "components the advisory source cannot check" in gate
+    assert "crates.io" in gate
+
+    config.write_text(
+        config.read_text().replace(
+            "max_age_days = 3650", "max_age_days = 3650\naccept_unchecked = true"
+        )
+    )
+    commit_all(repo, "chore: accept unchecked Rust components")
+    assert main(["release", "--dry-run", "--project", str(repo)]) == 0, capsys.readouterr().err
