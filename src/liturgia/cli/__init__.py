@@ -30,8 +30,45 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the full parser, discovering every command module of ``liturgia.cli``."""
+#: Command name -> the module of ``liturgia.cli`` that registers it. Running one command imports
+#: only its module (start-up time matters for a tool run per lockfile); ``--help`` imports all.
+#: ``tests/unit/cli`` checks this table against what the modules register.
+COMMANDS = {
+    "attest": "attest",
+    "init": "init",
+    "keys": "keys",
+    "release": "release",
+    "sbom": "sbom",
+    "scan": "scan",
+    "sign": "sign",
+    "trust-root": "keys",
+    "verify": "verify",
+    "verify-attestation": "attest",
+    "vulndb": "vulndb",
+}
+
+
+def command_modules(argv: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The command modules a command line needs: the named command's, else every module."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    first = next((word for word in words if not word.startswith("-")), None)
+    if first in COMMANDS:
+        return (COMMANDS[first],)
+    if first is None and "--version" in words:
+        return ()
+    return tuple(
+        sorted(
+            info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")
+        )
+    )
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Build the parser for ``argv``: only the named command's module is imported.
+
+    Args:
+        argv: the command line without the program name (``sys.argv[1:]`` when ``None``).
+    """
     parser = _Parser(
         prog="liturgia",
         description="Turn a software release into a verifiable, gated event.",
@@ -42,10 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="debug logs, and tracebacks on errors"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for name in command_modules(argv):
+        module = importlib.import_module(f"{__name__}.{name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
@@ -54,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code (never raises for user errors)."""
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
 
-from liturgia import __version__
+from liturgia import __version__, cli
 from liturgia.cli import main
 from liturgia.config import load_config
 
@@ -46,3 +47,22 @@ def test_verify_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "not found" in capsys.readouterr().err
     assert main(["verify", str(tmp_path)]) == 2
     assert "no public key to trust: pass --key" in capsys.readouterr().err
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    (action,) = [
+        action
+        for action in parser._actions  # argparse keeps its sub-commands only here
+        if isinstance(action, argparse._SubParsersAction)
+    ]
+    return set(action.choices)
+
+
+def test_command_table_matches_what_the_modules_register() -> None:
+    assert _subcommands(cli.build_parser(["--help"])) == set(cli.COMMANDS)
+    assert set(cli.COMMANDS.values()) <= set(cli.command_modules(["--help"]))
+    assert cli.command_modules(["--version"]) == ()
+    for command, module in cli.COMMANDS.items():
+        assert cli.command_modules(["-v", command, "--x"]) == (module,)
+        # Only the named command's module is imported, and it registers that command.
+        assert command in _subcommands(cli.build_parser([command]))
