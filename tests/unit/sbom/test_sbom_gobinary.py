@@ -18,6 +18,8 @@ from liturgia.sbom import catalog
 from liturgia.sbom.catalogers import GoBinaryCataloger
 from liturgia.sbom.catalogers.gobinary import parse_build_info
 
+from .conftest import apt_install
+
 SENTINEL_START = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
 SENTINEL_END = bytes.fromhex("f932433186182072008242104116d8f2")
 
@@ -147,16 +149,6 @@ DEBIAN_GO_SOURCES = (
 GOCODE = Path("/usr/share/gocode/src")
 #: ../shared/corpus/sbom/go/gocli relative to the project root.
 GOCLI_SOURCE = Path(__file__).resolve().parents[3].parent / "shared/corpus/sbom/go/gocli"
-
-
-def apt_install(*packages: str) -> None:
-    """Install Debian packages (root, the Debian archive is reachable)."""
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", *packages],
-        check=True,
-        timeout=900,
-        capture_output=True,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,6 @@ from liturgia.sbom._licence import is_spdx_expression
 from liturgia.sbom._purl import pep503
 from liturgia.sbom.environments import python_site_packages, site_packages_of
 
-from .conftest import SBOM_CORPUS
-
 VENV = Path(sys.prefix)
 
 
@@ -199,29 +197,9 @@ def test_non_ascii_metadata(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_large_virtualenv_from_pypi_equals_pip_list(tmp_path: Path) -> None:
+def test_large_virtualenv_from_pypi_equals_pip_list(large_venv: Path) -> None:
     """A fresh venv from PyPI: the corpus's 71 pins, Jupyter and Matplotlib (150+ dists)."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
-    freeze = SBOM_CORPUS / "python/venv-freeze/requirements-freeze.txt"
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            "-r",
-            str(freeze),
-            "jupyter",
-            "matplotlib",
-        ],
-        check=True,
-        timeout=1800,
-        capture_output=True,
-    )
+    python = large_venv / "bin" / "python"
     listed = json.loads(
         subprocess.run(
             [str(python), "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"],
@@ -232,7 +210,7 @@ def test_large_virtualenv_from_pypi_equals_pip_list(tmp_path: Path) -> None:
     )
     expected = {(pep503(d["name"]), d["version"]) for d in listed}
     assert len(expected) >= 150
-    inventory = catalog([venv])
+    inventory = catalog([large_venv])
     assert inventory.warnings == ()
     assert {(c.name, c.version) for c in inventory.components} == expected
     assert all(c.licenses for c in inventory.components)

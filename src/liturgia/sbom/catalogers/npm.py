@@ -12,6 +12,10 @@ from ``integrity`` (Subresource Integrity). Edges: each of ``dependencies``,
 ``devDependencies``; v1: ``requires``) is resolved as Node does: the nearest ``node_modules``
 folder walking up from the dependent. The root component comes from ``packages[""]`` (or
 ``package.json`` beside a v1 lock) and gets an edge to each direct dependency.
+
+Licences: the entry's ``license``. npm copies only a ``license`` field into its lockfiles, so a
+package declaring the legacy ``licenses`` array has none there; for npm's hidden lockfile the
+installed package's own ``package.json`` is read for those few entries.
 """
 
 from __future__ import annotations
@@ -136,7 +140,8 @@ class NpmLockCataloger(Cataloger):
             )
             packages[""] = self._v1_root(doc, path)
         project = path.parent
-        if path.name == ".package-lock.json":  # npm's hidden lockfile inside node_modules
+        hidden = path.name == ".package-lock.json"
+        if hidden:  # npm's hidden lockfile inside node_modules
             project = path.parent.parent
             manifest = read_manifest(project)
             if "" not in packages and manifest is not None:
@@ -158,13 +163,17 @@ class NpmLockCataloger(Cataloger):
             version = opt_str(entry.get("version"))
             if version is None:
                 warnings.append(f"{found_in}: packages[{key!r}] has no version")
+            licenses = npm_licenses(entry)
+            if not licenses and hidden and key.startswith(_NM):
+                manifest = read_manifest(project / key)
+                licenses = npm_licenses(manifest) if manifest is not None else ()
             component = npm_component(
                 name,
                 version,
                 found_in=found_in,
                 scope=_scope(entry),
                 integrity=opt_str(entry.get("integrity")),
-                licenses=npm_licenses(entry),
+                licenses=licenses,
             )
             refs[key] = component.ref
             components.setdefault(component.ref, component)
