@@ -10,7 +10,14 @@ found of:
    classifier names one licence unambiguously, else kept as a licence name
    (``BSD License`` does not say which BSD, ``Apache Software License`` which version);
 4. ``License`` as a name when it is one short line (not the full licence text some projects
-   paste there).
+   paste there);
+5. only when none of the above says anything: the licence files' text, identified by
+   :func:`liturgia.sbom._licence_text.identify_licence_text`. The files are those
+   ``License-File`` names (PEP 639: under ``.dist-info/licenses/``; older wheels put them at the
+   top of ``.dist-info``), else the folder's files named ``LICENSE*``, ``LICENCE*`` or
+   ``COPYING*``, plus a full licence text pasted into ``License``. Every one must be identified
+   as the same single SPDX licence (a second file is often a bundled project's licence, and
+   two licences cannot say whether they combine with AND or OR); otherwise none is reported.
 
 Dependencies: ``Requires-Dist``, and for ``.egg-info`` folders setuptools' ``requires.txt``.
 ``direct_url.json`` (PEP 610) beside it marks VCS installs (``vcs_url`` purl qualifier) and
@@ -22,6 +29,7 @@ environment and drops the rest (requirements for extras or platforms not install
 from __future__ import annotations
 
 import json
+import re
 from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path
@@ -32,6 +40,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from liturgia.errors import InputError
 from liturgia.model import Dependency
 from liturgia.sbom._licence import is_spdx_expression
+from liturgia.sbom._licence_text import identify_licence_text
 from liturgia.sbom._purl import pypi_purl
 from liturgia.sbom.cataloger import Cataloger, CatalogResult, first_line
 from liturgia.sbom.catalogers._python import ECOSYSTEM, VCS_PREFIXES, pypi_component
@@ -39,6 +48,7 @@ from liturgia.sbom.catalogers._python import ECOSYSTEM, VCS_PREFIXES, pypi_compo
 __all__ = [
     "CLASSIFIER_LICENCES",
     "InstalledPythonCataloger",
+    "licences_from_files",
     "licences_from_metadata",
     "parse_metadata",
 ]
@@ -97,6 +107,72 @@ def licences_from_metadata(message: Message) -> tuple[str, ...]:
     if raw and "\n" not in raw and len(raw) <= 100 and raw != "UNKNOWN":
         return (raw,)
     return ()
+
+
+_LICENCE_FILE_NAME = re.compile(r"(?i)(licen[cs]e|copying)")
+#: Read at most this many licence files of this many bytes each (a licence is a few KB).
+_MAX_LICENCE_FILES = 16
+_MAX_LICENCE_BYTES = 256 * 1024
+
+
+def _licence_files(folder: Path, message: Message) -> list[Path] | None:
+    """The distribution's licence files (rule 5); ``None`` when one cannot be read safely."""
+    declared = [" ".join(v.split()) for v in message.get_all("License-File") or []]
+    found: list[Path] = []
+    for name in declared:
+        parts = Path(name).parts
+        if not name or Path(name).is_absolute() or ".." in parts:
+            return None
+        candidates = (folder / "licenses" / name, folder / name)
+        match = next((c for c in candidates if c.is_file() and not c.is_symlink()), None)
+        if match is not None:
+            found.append(match)
+    if declared:
+        return found
+    for base in (folder, folder / "licenses"):
+        try:
+            entries = sorted(base.iterdir())
+        except OSError:
+            continue
+        found.extend(
+            entry
+            for entry in entries
+            if _LICENCE_FILE_NAME.match(entry.name) and entry.is_file() and not entry.is_symlink()
+        )
+    return found
+
+
+def licences_from_files(folder: Path, message: Message) -> tuple[str, ...]:
+    """Rule 5 of the module docstring: the one SPDX licence all licence texts agree on.
+
+    Args:
+        folder: the ``.dist-info`` / ``.egg-info`` folder.
+        message: its core metadata.
+
+    Returns:
+        ``(spdx_id,)``, or ``()`` when there is no licence text, a text is not identified
+        unambiguously, texts disagree, or a file is too large, too many or unreadable.
+    """
+    files = _licence_files(folder, message)
+    if files is None or len(files) > _MAX_LICENCE_FILES:
+        return ()
+    texts: list[str] = []
+    pasted = (message.get("License") or "").strip()
+    if "\n" in pasted or len(pasted) > 100:
+        texts.append(pasted)
+    for file in files:
+        try:
+            with file.open("rb") as handle:
+                data = handle.read(_MAX_LICENCE_BYTES + 1)
+        except OSError:
+            return ()
+        if len(data) > _MAX_LICENCE_BYTES:
+            return ()
+        texts.append(data.decode("utf-8", errors="replace"))
+    identified = {identify_licence_text(text) for text in texts}
+    if len(identified) != 1 or None in identified:
+        return ()
+    return (str(identified.pop()),)
 
 
 def parse_metadata(data: bytes) -> Message:
@@ -169,7 +245,7 @@ class InstalledPythonCataloger(Cataloger):
             name,
             version,
             found_in=found_in,
-            licenses=licences_from_metadata(message),
+            licenses=licences_from_metadata(message) or licences_from_files(path.parent, message),
             qualifiers=_direct_url(path.parent),
         )
         targets: set[str] = set()
