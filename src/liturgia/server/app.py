@@ -1,0 +1,347 @@
+"""The Rekor v1 REST API over a :class:`~liturgia.tlog.log.RekorLog` (FastAPI/Starlette).
+
+Implements the subset of Rekor's published OpenAPI document (``sigstore/rekor`` ``openapi.yaml``,
+swagger 2.0) that Sigstore clients use:
+
+=====================================  ====================================================
+``POST /api/v1/log/entries``           ``createLogEntry``: 201 + ``Location``/``ETag``; 409
+                                       with the existing entry's ``Location`` (as Rekor)
+``GET /api/v1/log/entries?logIndex=``  ``getLogEntryByIndex`` (global index); 404 if absent
+``GET /api/v1/log/entries/{entryUUID}``  ``getLogEntryByUUID`` (64-hex UUID or 80-hex ID)
+``POST /api/v1/log/entries/retrieve``  ``searchLogQuery``: ``entryUUIDs``, ``logIndexes``,
+                                       ``entries`` (proposed entries)
+``GET /api/v1/log``                    ``getLogInfo``: ``rootHash``, ``treeSize``,
+                                       ``signedTreeHead``, ``treeID``
+``GET /api/v1/log/proof``              ``getLogProof``: ``firstSize`` (default 1), ``lastSize``
+``POST /api/v1/index/retrieve``        ``searchIndex``: ``hash``, ``publicKey`` (x509), ``operator``
+=====================================  ====================================================
+
+Errors are Rekor's ``Error`` object ``{"code": <HTTP status>, "message": ...}``: 400 for bad
+content (malformed JSON, unknown kinds or versions, bad signatures, unsupported keys, sizes
+beyond the tree, negative or non-numeric indexes), 404, 409, 413 for a body over
+``max_body_bytes``, 503 when the storage fails. Nothing is stored for a refused request.
+
+The library is synchronous: every call into the log runs in a worker thread (anyio), so a
+submission waiting for its checkpoint never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from liturgia.errors import ExternalError, LiturgiaError, UsageError, VerificationError
+from liturgia.tlog import rekor
+from liturgia.tlog.entries import accept_entry
+from liturgia.tlog.log import RekorLog
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_SEARCH_QUERIES", "ApiError", "create_app"]
+
+_LOG = logging.getLogger(__name__)
+
+#: Default request body limit: 1 MiB (a hashedrekord is about 1 KiB; DSSE envelopes larger).
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+#: Most items one search may ask for (Rekor's ``maxSearchQueries``).
+MAX_SEARCH_QUERIES = 10
+_ENTRIES = "/api/v1/log/entries"
+_JSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+_T = TypeVar("_T")
+
+
+class ApiError(Exception):
+    """An answer other than success: becomes ``{"code": status, "message": message}``.
+
+    Args:
+        status: the HTTP status code (also the ``code`` field, as Rekor answers).
+        message: one line saying what was wrong.
+        headers: extra response headers (``Location`` for a 409).
+    """
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"code": status, "message": message}, status_code=status, headers=headers)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+async def _read_json(request: Request, limit: int) -> Any:
+    """Read the request body (at most ``limit`` bytes) and parse it as JSON.
+
+    Raises:
+        ApiError: 413 over the limit (by ``Content-Length`` or by the bytes read), 400 when not
+            JSON.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"request body of {declared} bytes is over the {limit}-byte limit")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, f"request body is over the {limit}-byte limit")
+    try:
+        return json.loads(bytes(body), parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise ApiError(400, "request body is not JSON: nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, over-long integers
+        raise ApiError(400, f"request body is not JSON: {exc}") from exc
+
+
+def _entry_id_of(entry: rekor.LogEntry, log: RekorLog) -> str:
+    return rekor.entry_id(entry.body, log.tree_id)
+
+
+def create_app(log: RekorLog, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+    """Build the ASGI application serving ``log`` with Rekor's v1 REST API.
+
+    The caller starts the log before serving (:meth:`RekorLog.start` verifies the stored tree)
+    and closes it afterwards; the application never does either.
+
+    Args:
+        log: a started log.
+        max_body_bytes: largest request body accepted; larger ones get 413.
+
+    Returns:
+        The FastAPI application; its OpenAPI document is at ``/openapi.json``.
+
+    Raises:
+        ValueError: ``max_body_bytes`` is not positive.
+    """
+    if max_body_bytes < 1:
+        raise ValueError(f"max_body_bytes must be positive, not {max_body_bytes}")
+    app = FastAPI(
+        title="liturgia transparency log",
+        description="A Rekor v1-compatible transparency log (the subset Sigstore clients use).",
+        version="1",
+    )
+    limiter = anyio.CapacityLimiter(256)
+
+    async def call(func: Callable[[], _T]) -> _T:
+        """Run a library call in a worker thread, mapping its errors to API errors."""
+        try:
+            return await anyio.to_thread.run_sync(func, limiter=limiter)
+        except (UsageError, VerificationError) as exc:
+            raise ApiError(400, str(exc)) from exc
+        except ExternalError as exc:
+            _LOG.warning("log unavailable: %s", exc)
+            raise ApiError(503, f"the log is unavailable: {exc}") from exc
+        except LiturgiaError as exc:  # pragma: no cover - no other family is raised
+            raise ApiError(500, str(exc)) from exc
+
+    def answer(entry: rekor.LogEntry) -> dict[str, Any]:
+        return entry.to_api_json(tree_id=log.tree_id)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        del request
+        return _error(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        del request
+        problems = [
+            f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}"
+            for error in exc.errors()
+        ]
+        return _error(400, "; ".join(problems) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        del request
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+    @app.post(
+        _ENTRIES,
+        status_code=201,
+        operation_id="createLogEntry",
+        tags=["entries"],
+        openapi_extra=_JSON_BODY,
+        responses={400: {}, 409: {}, 413: {}},
+    )
+    async def create_log_entry(request: Request) -> JSONResponse:
+        """Verify and add a proposed ``hashedrekord`` or ``dsse`` v0.0.1 entry."""
+        proposed = await _read_json(request, max_body_bytes)
+        entry, created = await call(partial(log.submit, proposed))
+        entry_id = _entry_id_of(entry, log)
+        headers = {"Location": f"{_ENTRIES}/{entry_id}", "ETag": entry_id}
+        if not created:
+            raise ApiError(
+                409,
+                f"an equivalent entry already exists in the transparency log with UUID {entry_id}",
+                headers,
+            )
+        return JSONResponse(answer(entry), status_code=201, headers=headers)
+
+    @app.get(_ENTRIES, operation_id="getLogEntryByIndex", tags=["entries"])
+    async def get_log_entry_by_index(
+        log_index: int = Query(alias="logIndex", ge=0),
+    ) -> JSONResponse:
+        """Return the entry at a global ``logIndex`` with its inclusion proof."""
+        entry = await call(partial(log.entry, log_index))
+        if entry is None:
+            raise ApiError(404, f"no entry at log index {log_index}")
+        return JSONResponse(answer(entry))
+
+    @app.post(
+        f"{_ENTRIES}/retrieve",
+        operation_id="searchLogQuery",
+        tags=["entries"],
+        openapi_extra=_JSON_BODY,
+        responses={400: {}, 413: {}},
+    )
+    async def search_log_query(request: Request) -> JSONResponse:
+        """Return the entries named by UUID, by log index, or by proposed entry."""
+        query = await _read_json(request, max_body_bytes)
+        lookups = _log_query(query)
+        found: list[dict[str, Any]] = []
+        for kind, value in lookups:
+            if kind == "uuid":
+                entry = await call(partial(log.entry_by_id, value.lower()))
+            elif kind == "index":
+                entry = await call(partial(log.entry, value))
+            else:
+                accepted = await call(partial(accept_entry, value))
+                entry = await call(partial(log.entry_by_id, rekor.entry_id(accepted.body)))
+            if entry is not None:
+                found.append(answer(entry))
+        return JSONResponse(found)
+
+    @app.get(f"{_ENTRIES}/{{entry_uuid}}", operation_id="getLogEntryByUUID", tags=["entries"])
+    async def get_log_entry_by_uuid(entry_uuid: str) -> JSONResponse:
+        """Return the entry with this UUID (64 hex) or entry ID (80 hex) with its proof."""
+        entry = await call(partial(log.entry_by_id, entry_uuid.lower()))
+        if entry is None:
+            raise ApiError(404, f"no entry with UUID {entry_uuid}")
+        return JSONResponse(answer(entry))
+
+    @app.get("/api/v1/log", operation_id="getLogInfo", tags=["tlog"])
+    async def get_log_info() -> JSONResponse:
+        """Return the tree size, root hash, signed checkpoint and tree ID."""
+        return JSONResponse(await call(log.info))
+
+    @app.get("/api/v1/log/proof", operation_id="getLogProof", tags=["tlog"])
+    async def get_log_proof(
+        last_size: int = Query(alias="lastSize", ge=1),
+        first_size: int = Query(default=1, alias="firstSize", ge=1),
+        tree_id: str | None = Query(default=None, alias="treeID", pattern=r"^[0-9]+$"),
+    ) -> JSONResponse:
+        """Return a consistency proof from ``firstSize`` to ``lastSize``."""
+        if tree_id is not None and int(tree_id) != log.tree_id:
+            raise ApiError(400, f"tree {tree_id} is not this log's tree {log.tree_id}")
+        return JSONResponse(await call(partial(log.consistency, first_size, last_size)))
+
+    @app.post(
+        "/api/v1/index/retrieve",
+        operation_id="searchIndex",
+        tags=["index"],
+        openapi_extra=_JSON_BODY,
+        responses={400: {}, 413: {}},
+    )
+    async def search_index(request: Request) -> JSONResponse:
+        """Return the entry IDs filed under an artifact hash and/or a signer's public key."""
+        query = await _read_json(request, max_body_bytes)
+        artifact_hash, public_key, operator = _index_query(query)
+        found = await call(
+            partial(
+                log.search, artifact_hash=artifact_hash, public_key=public_key, operator=operator
+            )
+        )
+        return JSONResponse(list(found))
+
+    return app
+
+
+def _log_query(query: Any) -> list[tuple[str, Any]]:
+    """Validate a ``SearchLogQuery``; return its lookups in Rekor's order.
+
+    Raises:
+        ApiError: 400 for a malformed query or one asking more than :data:`MAX_SEARCH_QUERIES`.
+    """
+    if not isinstance(query, dict):
+        raise ApiError(400, "search query must be a JSON object")
+    lookups: list[tuple[str, Any]] = []
+    for field, kind in (("entryUUIDs", "uuid"), ("logIndexes", "index"), ("entries", "entry")):
+        values = query.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, list):
+            raise ApiError(400, f"search field {field!r} must be a list")
+        for position, value in enumerate(values):
+            where = f"{field}[{position}]"
+            if kind == "uuid" and not isinstance(value, str):
+                raise ApiError(400, f"search field {where} must be a string")
+            if kind == "index" and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise ApiError(400, f"search field {where} must be a non-negative integer")
+            lookups.append((kind, value))
+    if not lookups:
+        raise ApiError(400, "search query needs entryUUIDs, logIndexes or entries")
+    if len(lookups) > MAX_SEARCH_QUERIES:
+        raise ApiError(
+            400, f"search query asks for {len(lookups)} items; at most {MAX_SEARCH_QUERIES}"
+        )
+    return lookups
+
+
+def _index_query(query: Any) -> tuple[str | None, bytes | None, str]:
+    """Validate a ``SearchIndex``; return ``(hash, PEM public key, operator)``.
+
+    Raises:
+        ApiError: 400 for a malformed query, a search by e-mail or key URL, or a key format
+            other than ``x509`` (a PEM public key or certificate).
+    """
+    if not isinstance(query, dict):
+        raise ApiError(400, "index query must be a JSON object")
+    if "email" in query:
+        raise ApiError(400, "search by email is not supported (entries are signed by keys)")
+    artifact_hash = query.get("hash")
+    if artifact_hash is not None and not isinstance(artifact_hash, str):
+        raise ApiError(400, "index query field 'hash' must be a string")
+    operator = query.get("operator", "and")
+    if not isinstance(operator, str):
+        raise ApiError(400, "index query field 'operator' must be 'and' or 'or'")
+    key_obj = query.get("publicKey")
+    public_key: bytes | None = None
+    if key_obj is not None:
+        if not isinstance(key_obj, dict):
+            raise ApiError(400, "index query field 'publicKey' must be an object")
+        key_format = key_obj.get("format")
+        if key_format != "x509":
+            raise ApiError(
+                400, f"public key format {key_format!r} is not supported (supported: x509)"
+            )
+        if "url" in key_obj:
+            raise ApiError(400, "publicKey.url is not supported: send publicKey.content")
+        content = key_obj.get("content")
+        if not isinstance(content, str):
+            raise ApiError(400, "index query field 'publicKey.content' must be a base64 string")
+        try:
+            public_key = base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ApiError(400, "index query field 'publicKey.content' is not base64") from exc
+    return artifact_hash, public_key, operator
