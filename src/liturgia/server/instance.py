@@ -1,0 +1,172 @@
+"""A served log's files and start-up: database URL, log key beside it, tree ID, verification.
+
+What ``liturgia serve`` needs besides HTTP, kept out of the CLI so it is a library call:
+
+* the default database is ``sqlite:///$XDG_DATA_HOME/liturgia/tlog/log.db``
+  (``~/.local/share`` when ``XDG_DATA_HOME`` is unset);
+* the log's signing key (ECDSA P-256, unencrypted PKCS#8 PEM, mode 0600) is created on first
+  start and kept beside an SQLite database as ``<database>.key.pem``; for PostgreSQL, under the
+  data folder, named after the server and database (every API process of one log must be given
+  the same key file);
+* the tree ID, when not given, is derived from the key: the first 8 bytes of the log ID
+  (SHA-256 of the key's SubjectPublicKeyInfo) as a positive int64, so it is stable across
+  restarts and differs between logs;
+* :func:`open_log` verifies the stored tree against its signed checkpoint before anything is
+  served, and refuses (``StorageError``, exit 3) a tree that does not match.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from liturgia._internal.files import atomic_write_bytes
+from liturgia.errors import ConfigError, StorageError, VerificationError
+from liturgia.tlog import rekor
+from liturgia.tlog.log import RekorLog
+from liturgia.tlog.rekor import PrivateKey
+from liturgia.tlog.storage import LogStorage, open_storage
+
+__all__ = [
+    "default_db_url",
+    "default_key_path",
+    "load_or_create_log_key",
+    "open_log",
+    "tree_id_for",
+]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _data_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "liturgia" / "tlog"
+
+
+def default_db_url() -> str:
+    """Return the default database URL: an SQLite file under the user data folder."""
+    return f"sqlite://{_data_home() / 'log.db'}"
+
+
+def default_key_path(db_url: str) -> Path:
+    """Return where the log key of ``db_url`` lives when no key path is given.
+
+    SQLite: ``<database path>.key.pem`` beside the file. PostgreSQL: ``<data folder>/
+    postgresql-<host>-<port>-<database>.key.pem``.
+
+    Raises:
+        ConfigError: ``db_url`` has neither scheme (the message names it without password).
+    """
+    parts = urlsplit(db_url)
+    if parts.scheme == "sqlite":
+        path = db_url[len("sqlite://") :].split("?", 1)[0]
+        if not path:
+            raise ConfigError(f"database URL {db_url!r} has no file path")
+        return Path(path + ".key.pem")
+    if parts.scheme in ("postgresql", "postgres"):
+        name = f"postgresql-{parts.hostname or 'local'}-{parts.port or 5432}-{parts.path[1:]}"
+        return _data_home() / (_UNSAFE.sub("_", name).rstrip("-_") + ".key.pem")
+    shown = db_url.replace(f":{parts.password}@", ":***@") if parts.password else db_url
+    raise ConfigError(
+        f"database URL {shown!r}: unsupported scheme {parts.scheme!r} "
+        "(use sqlite://PATH or postgresql://...)"
+    )
+
+
+def load_or_create_log_key(path: Path) -> PrivateKey:
+    """Load the log key from ``path``, creating an ECDSA P-256 key there if it does not exist.
+
+    Args:
+        path: an unencrypted PKCS#8 PEM private key (ECDSA P-256 or Ed25519).
+
+    Returns:
+        The private key.
+
+    Raises:
+        ConfigError: the file is not an unencrypted PEM private key, or of another type.
+        StorageError: the file cannot be read or written.
+    """
+    if not path.exists():
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        atomic_write_bytes(path, pem, mode=0o600)
+        return key
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot read the log key: {exc.strerror or exc}") from exc
+    try:
+        loaded = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{path}: not an unencrypted PEM private key ({exc})") from exc
+    if isinstance(loaded, ed25519.Ed25519PrivateKey) or (
+        isinstance(loaded, ec.EllipticCurvePrivateKey) and isinstance(loaded.curve, ec.SECP256R1)
+    ):
+        return loaded
+    raise ConfigError(f"{path}: the log key must be ECDSA P-256 or Ed25519")
+
+
+def tree_id_for(private_key: PrivateKey) -> int:
+    """Return the tree ID derived from the log key: its log ID's first 8 bytes, as an int63."""
+    value = int.from_bytes(rekor.log_id(private_key.public_key())[:8], "big") >> 1
+    return value or 1
+
+
+def open_log(
+    db_url: str,
+    *,
+    host: str,
+    key_path: Path | None = None,
+    tree_id: int | None = None,
+    index_offset: int = 0,
+    **log_options: Any,
+) -> tuple[RekorLog, LogStorage]:
+    """Open the storage, load (or create) the key, verify the stored tree and start the log.
+
+    Args:
+        db_url: ``sqlite://PATH`` or ``postgresql://...`` (see
+            :func:`liturgia.tlog.storage.open_storage`).
+        host: the log's host name as in its base URL (checkpoint origin and key name).
+        key_path: the log key; default :func:`default_key_path`.
+        tree_id: the tree ID; default :func:`tree_id_for` the key.
+        index_offset: added to tree-local indexes to give global ones.
+        log_options: passed to :class:`~liturgia.tlog.log.RekorLog`.
+
+    Returns:
+        ``(log, storage)``: the started log; the caller closes the log, then the storage.
+
+    Raises:
+        ConfigError: a bad URL or key file.
+        InputError: a tree ID that is not a positive int64, or a negative offset.
+        StorageError: the storage failed, or the stored tree does not match its signed
+            checkpoint (the log refuses to serve it).
+    """
+    key = load_or_create_log_key(key_path or default_key_path(db_url))
+    storage = open_storage(db_url)
+    try:
+        log = RekorLog(
+            storage,
+            key,
+            host=host,
+            tree_id=tree_id_for(key) if tree_id is None else tree_id,
+            index_offset=index_offset,
+            **log_options,
+        )
+        log.start()
+    except VerificationError as exc:
+        storage.close()
+        raise StorageError(f"refusing to serve the stored log: {exc}") from exc
+    except BaseException:
+        storage.close()
+        raise
+    return log, storage
