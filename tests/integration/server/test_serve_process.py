@@ -1,0 +1,172 @@
+"""The real ``liturgia serve`` process on a loopback port, driven over HTTP.
+
+A hashedrekord entry made by ``liturgia.sign`` is submitted (201), fetched back, verified
+offline (inclusion proof, checkpoint, SET) against the key the server created beside its
+database, embedded in the bundle and verified by ``verify_file_bundle``; the duplicate gets
+409 with the same location; a bad request gets 400 and the server keeps serving; after SIGTERM
+a restart verifies the stored tree and serves the same entry. Only loopback, bounded in time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from liturgia import sign
+from liturgia.tlog import rekor
+from liturgia.tlog.checkpoint import open_checkpoint, verifier_for
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """One ``liturgia serve`` child process (started and stopped by the test)."""
+
+    def __init__(self, db: Path, home: Path) -> None:
+        self.db = db
+        self.port = _free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.stderr = home / f"serve-{self.port}.err"
+        env = {**os.environ, "XDG_DATA_HOME": str(home / "data")}
+        with self.stderr.open("wb") as err:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "liturgia",
+                    "serve",
+                    "--db",
+                    f"sqlite://{db}",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+            )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"serve exited {self.process.returncode}: {self.stderr.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/log", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"serve did not answer within {START_TIMEOUT} s: {self.stderr.read_text()}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.process.returncode
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.stop()
+
+
+def test_serve_accepts_proves_and_survives_a_restart(tmp_path: Path, servers: list[Server]) -> None:
+    # A real signature made by liturgia.sign, and the entry a client proposes for it.
+    sign.generate_key_pair(tmp_path / "release.key", tmp_path / "release.pub", password=b"pw")
+    signer = sign.load_signer(str(tmp_path / "release.key"), password=b"pw")
+    artifact = tmp_path / "app-1.0.tar.gz"
+    artifact.write_bytes(b"release contents\n" * 100)
+    bundle = sign.parse_bundle(sign.sign_file(artifact, signer))
+    proposed = sign.proposed_entry(bundle, signer.public_key)
+
+    db = tmp_path / "tlog" / "log.db"
+    servers.append(Server(db, tmp_path))
+    server = servers[-1]
+    key_file = Path(f"{db}.key.pem")
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    log_key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    public_key = log_key.public_key()
+
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        created = client.post("/api/v1/log/entries", json=proposed)
+        assert created.status_code == 201, created.text
+        location = created.headers["location"]
+        fetched = client.get(location)
+        assert fetched.status_code == 200
+        # The same entry (ECDSA signatures are randomised: the SET is re-signed per answer).
+        first = rekor.LogEntry.from_api_json(created.json())
+        assert list(fetched.json()) == list(created.json())
+        assert rekor.LogEntry.from_api_json(fetched.json()).body == first.body
+        info = client.get("/api/v1/log").json()
+        origin = f"{HOST} - {info['treeID']}"
+
+        # Offline: the entry's SET, inclusion proof and checkpoint under the log's key.
+        entry = rekor.LogEntry.from_api_json(fetched.json())
+        checkpoint = rekor.verify_log_entry(entry, public_key, key_name=HOST, origin=origin)  # type: ignore[arg-type]
+        assert checkpoint is not None and checkpoint.size == 1 == info["treeSize"]
+        head = open_checkpoint(
+            info["signedTreeHead"].encode(), [verifier_for(HOST, public_key)], origin=origin
+        )
+        assert head.root_hash.hex() == info["rootHash"]
+
+        # The entry in the bundle, as a client writes it, verifies with the artifact.
+        ((_, value),) = fetched.json().items()
+        tlog_entry = sign.tlog_entry_from_rekor(value)
+        assert bundle.message_signature is not None
+        with_entry = sign.message_signature_bundle(
+            bundle.message_signature, signer.public_key, tlog_entries=[tlog_entry]
+        )
+        sign.verify_file_bundle(artifact, with_entry, signer.public_key)
+        from_bundle = rekor.LogEntry.from_bundle_json(tlog_entry)
+        rekor.verify_log_entry(from_bundle, public_key, key_name=HOST, origin=origin)  # type: ignore[arg-type]
+
+        # The duplicate: 409 and the existing entry's location; a bad request: 400.
+        duplicate = client.post("/api/v1/log/entries", json=proposed)
+        assert duplicate.status_code == 409
+        assert duplicate.headers["location"] == location
+        assert duplicate.json()["code"] == 409
+        bad = client.post(
+            "/api/v1/log/entries",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        )
+        assert bad.status_code == 400 and bad.json()["code"] == 400
+        assert client.get("/api/v1/log").json()["treeSize"] == 1
+
+    assert server.stop() == 143  # SIGTERM: uvicorn shuts down, the log is closed, "terminated"
+    assert server.stderr.read_text().endswith("liturgia: error: terminated\n")
+    # A restart verifies the stored tree and serves the same entry with the same key.
+    servers.append(Server(db, tmp_path))
+    with httpx.Client(base_url=servers[-1].url, timeout=30) as client:
+        again = client.get("/api/v1/log/entries", params={"logIndex": 0})
+        assert again.status_code == 200
+        entry = rekor.LogEntry.from_api_json(again.json())
+        assert entry.body == from_bundle.body
+        rekor.verify_log_entry(entry, public_key, key_name=HOST, origin=origin)  # type: ignore[arg-type]
