@@ -114,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         index_offset=args.index_offset,
     )
     try:
-        app = create_app(log, max_body_bytes=args.max_body_bytes)
+        key = instance.load_or_create_log_key(args.key or instance.default_key_path(db_url))
+        app = create_app(log, max_body_bytes=args.max_body_bytes, public_key=key.public_key())
         info = log.info()
         sys.stderr.write(
             f"liturgia: serving log {log.origin!r} (tree size {info['treeSize']}) "

@@ -36,9 +36,10 @@ from functools import partial
 from typing import Any, TypeVar
 
 import anyio
-from fastapi import FastAPI, Query, Request
+from cryptography.hazmat.primitives import serialization
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liturgia.errors import ExternalError, LiturgiaError, UsageError, VerificationError
@@ -115,7 +116,12 @@ def _entry_id_of(entry: rekor.LogEntry, log: RekorLog) -> str:
     return rekor.entry_id(entry.body, log.tree_id)
 
 
-def create_app(log: RekorLog, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+def create_app(
+    log: RekorLog,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    public_key: rekor.PublicKey | None = None,
+) -> FastAPI:
     """Build the ASGI application serving ``log`` with Rekor's v1 REST API.
 
     The caller starts the log before serving (:meth:`RekorLog.start` verifies the stored tree)
@@ -124,6 +130,8 @@ def create_app(log: RekorLog, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -
     Args:
         log: a started log.
         max_body_bytes: largest request body accepted; larger ones get 413.
+        public_key: the log's public key, served as PEM at ``GET /api/v1/log/publicKey``
+            (``getPublicKey``) when given.
 
     Returns:
         The FastAPI application; its OpenAPI document is at ``/openapi.json``.
@@ -230,8 +238,8 @@ def create_app(log: RekorLog, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -
                 found.append(answer(entry))
         return JSONResponse(found)
 
-    @app.get(f"{_ENTRIES}/{{entry_uuid}}", operation_id="getLogEntryByUUID", tags=["entries"])
-    async def get_log_entry_by_uuid(entry_uuid: str) -> JSONResponse:
+    @app.get(f"{_ENTRIES}/{{entryUUID}}", operation_id="getLogEntryByUUID", tags=["entries"])
+    async def get_log_entry_by_uuid(entry_uuid: str = Path(alias="entryUUID")) -> JSONResponse:
         """Return the entry with this UUID (64 hex) or entry ID (80 hex) with its proof."""
         entry = await call(partial(log.entry_by_id, entry_uuid.lower()))
         if entry is None:
@@ -242,6 +250,16 @@ def create_app(log: RekorLog, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -
     async def get_log_info() -> JSONResponse:
         """Return the tree size, root hash, signed checkpoint and tree ID."""
         return JSONResponse(await call(log.info))
+
+    if public_key is not None:
+        pem = public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+        @app.get("/api/v1/log/publicKey", operation_id="getPublicKey", tags=["pubkey"])
+        async def get_public_key() -> Response:
+            """Return the log's public key (PEM), which signs checkpoints and SETs."""
+            return Response(pem, media_type="application/x-pem-file")
 
     @app.get("/api/v1/log/proof", operation_id="getLogProof", tags=["tlog"])
     async def get_log_proof(

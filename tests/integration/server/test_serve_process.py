@@ -124,6 +124,9 @@ def test_serve_accepts_proves_and_survives_a_restart(tmp_path: Path, servers: li
         first = rekor.LogEntry.from_api_json(created.json())
         assert list(fetched.json()) == list(created.json())
         assert rekor.LogEntry.from_api_json(fetched.json()).body == first.body
+        assert client.get("/api/v1/log/publicKey").content == public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         info = client.get("/api/v1/log").json()
         origin = f"{HOST} - {info['treeID']}"
 

@@ -512,11 +512,13 @@ def test_openapi_document(client: TestClient) -> None:
         ("/api/v1/log/entries", "post"): "createLogEntry",
         ("/api/v1/log/entries", "get"): "getLogEntryByIndex",
         ("/api/v1/log/entries/retrieve", "post"): "searchLogQuery",
-        ("/api/v1/log/entries/{entry_uuid}", "get"): "getLogEntryByUUID",
+        ("/api/v1/log/entries/{entryUUID}", "get"): "getLogEntryByUUID",
         ("/api/v1/log", "get"): "getLogInfo",
         ("/api/v1/log/proof", "get"): "getLogProof",
         ("/api/v1/index/retrieve", "post"): "searchIndex",
     }
+    parameters = document["paths"]["/api/v1/log/entries/{entryUUID}"]["get"]["parameters"]
+    assert [p["name"] for p in parameters] == ["entryUUID"]
     parameters = document["paths"]["/api/v1/log/proof"]["get"]["parameters"]
     assert {p["name"] for p in parameters} == {"firstSize", "lastSize", "treeID"}
 
@@ -546,3 +548,19 @@ def test_storage_failure_is_503(
 def test_body_limit_must_be_positive(log: RekorLog) -> None:
     with pytest.raises(ValueError, match="max_body_bytes must be positive, not 0"):
         create_app(log, max_body_bytes=0)
+
+
+def test_public_key_endpoint(
+    portal: BlockingPortal, log: RekorLog, log_key: ec.EllipticCurvePrivateKey
+) -> None:
+    client = TestClient(portal, create_app(log, public_key=log_key.public_key()))
+    response = client.get("/api/v1/log/publicKey")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-pem-file"
+    assert response.content == _pem(log_key)
+    document = client.get("/openapi.json").json()
+    assert document["paths"]["/api/v1/log/publicKey"]["get"]["operationId"] == "getPublicKey"
+    client.close()
+    without = TestClient(portal, create_app(log))
+    assert without.get("/api/v1/log/publicKey").status_code == 404
+    without.close()
