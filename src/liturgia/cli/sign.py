@@ -44,6 +44,13 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="write bundles here instead of beside each file",
     )
+    parser.add_argument(
+        "--tlog-url",
+        default=os.environ.get("LITURGIA_TLOG_URL"),
+        metavar="URL",
+        help="a Rekor v1 transparency log (e.g. liturgia serve's http://127.0.0.1:8080): log "
+        "each signature there and write the entry into the bundle [env LITURGIA_TLOG_URL]",
+    )
     parser.set_defaults(func=run)
 
 
@@ -58,6 +65,11 @@ def run(args: argparse.Namespace) -> int:
     console = stderr_console()
     for path in files:
         bundle = sign.sign_file(path, signer)
+        if args.tlog_url:
+            from liturgia.sign.tlog_upload import add_log_entry  # noqa: PLC0415 - only when asked
+
+            bundle = add_log_entry(bundle, signer.public_key, args.tlog_url)
+            sign.verify_file_bundle(path, bundle, signer.public_key)  # the entry is about it
         folder = args.output_dir or path.parent
         target = folder / (path.name + BUNDLE_SUFFIX)
         atomic_write_bytes(target, bundle)
