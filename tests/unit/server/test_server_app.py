@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -477,7 +478,36 @@ def test_bad_submissions_store_nothing_and_the_server_keeps_serving(
     assert client.get("/api/v1/log").json()["treeSize"] == 0
     good = client.post("/api/v1/log/entries", json=hashedrekord(signer, b"fine"))
     assert good.status_code == 201
-    _verify(_entry(good.json()), log_key)
+    entry = _entry(good.json())
+    _verify(entry, log_key)
+    assert entry.log_index == OFFSET  # nothing was sequenced before it
+
+
+def test_concurrent_submissions_are_all_logged(
+    portal: BlockingPortal,
+    client: TestClient,
+    log_key: ec.EllipticCurvePrivateKey,
+    signer: ec.EllipticCurvePrivateKey,
+) -> None:
+    requests = [hashedrekord(signer, b"c%d" % n) for n in range(48)]
+    app_client = client._client
+    answers: list[httpx.Response] = []
+
+    async def submit_all() -> None:
+        async def one(request: dict[str, Any]) -> None:
+            answers.append(await app_client.post("/api/v1/log/entries", json=request))
+
+        async with anyio.create_task_group() as group:
+            for request in requests:
+                group.start_soon(one, request)
+
+    portal.call(submit_all)
+    assert sorted(a.status_code for a in answers) == [201] * 48
+    entries = [_entry(a.json()) for a in answers]
+    assert sorted(e.log_index for e in entries) == list(range(OFFSET, OFFSET + 48))
+    for entry in entries:
+        _verify(entry, log_key)
+    assert client.get("/api/v1/log").json()["treeSize"] == 48
 
 
 def test_oversized_streamed_body_without_length(client: TestClient) -> None:
