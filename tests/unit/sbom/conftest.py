@@ -21,13 +21,19 @@ def corpus() -> Path:
 
 
 def apt_install(*packages: str) -> None:
-    """Install Debian packages (root; the Debian archive is reachable, the apt lock may be held)."""
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", *packages],
-        check=True,
-        timeout=1800,
-        capture_output=True,
-    )
+    """Install Debian packages (root; the Debian archive is reachable, the apt lock may be held).
+
+    A fresh machine may have no package lists yet: on failure, ``apt-get update`` and retry once.
+    """
+    command = ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", *packages]
+    if subprocess.run(command, timeout=1800, capture_output=True, check=False).returncode:
+        subprocess.run(
+            ["apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=600"],
+            check=True,
+            timeout=1800,
+            capture_output=True,
+        )
+        subprocess.run(command, check=True, timeout=1800, capture_output=True)
 
 
 #: Added to the corpus's large npm project so the installed tree passes 800 packages.

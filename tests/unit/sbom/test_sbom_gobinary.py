@@ -154,11 +154,11 @@ GOCLI_SOURCE = Path(__file__).resolve().parents[3].parent / "shared/corpus/sbom/
 @pytest.fixture(scope="session")
 def debian_go() -> Path:
     """Debian's ``go`` command (golang-go, Go 1.19 on Debian 12), installed when missing."""
-    if shutil.which("go") is None:
+    go = Path("/usr/bin/go")  # Debian's, not another toolchain earlier on PATH
+    if not go.exists():
         apt_install("golang-go")
-    go = shutil.which("go")
-    assert go is not None
-    return Path(go)
+    assert go.exists()
+    return go
 
 
 @pytest.fixture(scope="session")
