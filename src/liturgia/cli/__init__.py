@@ -40,6 +40,7 @@ COMMANDS = {
     "release": "release",
     "sbom": "sbom",
     "scan": "scan",
+    "serve": "serve",
     "sign": "sign",
     "trust-root": "keys",
     "verify": "verify",
