@@ -59,6 +59,7 @@ from liturgia.sign.keys import (
 )
 from liturgia.sign.rekor import check_entry_bodies, proposed_entry, tlog_entry_from_rekor
 from liturgia.sign.signer import Signer, load_signer, load_verification_key, register_scheme
+from liturgia.sign.tlog_verify import log_keys_from_trusted_root, verify_tlog_entries
 from liturgia.sign.trust_root import TRUSTED_ROOT_MEDIA_TYPE, TransparencyLog, trusted_root_json
 from liturgia.sign.verify import verify_bytes_bundle, verify_dsse_bundle, verify_file_bundle
 
@@ -85,6 +86,7 @@ __all__ = [
     "load_public_key",
     "load_signer",
     "load_verification_key",
+    "log_keys_from_trusted_root",
     "message_signature_bundle",
     "pae",
     "parse_bundle",
@@ -101,5 +103,6 @@ __all__ = [
     "verify_dsse",
     "verify_dsse_bundle",
     "verify_file_bundle",
+    "verify_tlog_entries",
     "write_key_pair",
 ]
