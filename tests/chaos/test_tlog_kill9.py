@@ -1,0 +1,255 @@
+"""Issue 6's crash test over HTTP: kill -9 a real ``liturgia serve`` during bursts, 20 times.
+
+Each round starts ``liturgia serve`` on the same SQLite database (a free loopback port), sends a
+burst of concurrent hashedrekord submissions (real P-256 signatures made by ``liturgia.sign``;
+a share are retries of submissions the previous crash left unanswered), and SIGKILLs the server
+at a random moment of the burst. After each restart:
+
+* the restarted log's signed checkpoint verifies under the log key and is consistent (a
+  consistency proof from ``GET /api/v1/log/proof``) with every earlier restart's checkpoint
+  and with every checkpoint handed out in a 201 answer since;
+* every entry that got a 201, in any round, is served by UUID at the same ``logIndex``, with
+  an inclusion proof that verifies against a signed checkpoint (and its SET);
+* a retry of an entry already logged gets 409 naming it, never a second index.
+
+At the end every index of the tree is read back: no UUID appears twice. Only loopback traffic,
+bounded counts (at most ``BURST`` submissions a round) and time (each wait has a deadline).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from liturgia import sign
+from liturgia.tlog import merkle, rekor
+from liturgia.tlog.checkpoint import Checkpoint, open_checkpoint, verifier_for
+
+HOST = "127.0.0.1"
+ROUNDS = int(os.environ.get("LITURGIA_CHAOS_ROUNDS", "20"))
+CLIENTS = 16
+BURST = 48
+START_TIMEOUT = 30.0
+_SERVE = (sys.executable, "-m", "liturgia", "serve")
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Round:
+    """What the clients saw during one burst."""
+
+    created: dict[str, int] = field(default_factory=dict)  # UUID -> logIndex, from 201s
+    conflicts: dict[str, str] = field(default_factory=dict)  # UUID asked -> Location of a 409
+    unanswered: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    checkpoints: list[bytes] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Serve:
+    """One ``liturgia serve`` child on the shared database; killed with SIGKILL."""
+
+    def __init__(self, db: Path, home: Path) -> None:
+        self.url = f"http://{HOST}:{_free_port()}"
+        port = self.url.rsplit(":", 1)[1]
+        err = (home / f"serve-{port}.err").open("wb")
+        self.stderr_path = Path(err.name)
+        self.process = subprocess.Popen(
+            [*_SERVE, "--db", f"sqlite://{db}", "--host", HOST, "--port", port],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, "XDG_DATA_HOME": str(home / "data")},
+        )
+        err.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"serve exited {self.process.returncode}: {self._stderr()}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/log", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.kill()
+        pytest.fail(f"serve did not answer within {START_TIMEOUT} s: {self._stderr()}")
+
+    def _stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def started() -> Iterator[list[Serve]]:
+    processes: list[Serve] = []
+    yield processes
+    for process in processes:
+        process.kill()
+
+
+def _proposals(tmp_path: Path, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """``count`` distinct tagged hashedrekord proposals signed by one real P-256 key."""
+    sign.generate_key_pair(tmp_path / "signer.key", tmp_path / "signer.pub", password=b"pw")
+    signer = sign.load_signer(str(tmp_path / "signer.key"), password=b"pw")
+    made = []
+    for number in range(count):
+        bundle = sign.parse_bundle(sign.sign_bytes(b"release %d\n" % number * 16, signer))
+        made.append((f"fresh-{number}", sign.proposed_entry(bundle, signer.public_key)))
+    return made
+
+
+def _burst(url: str, work: list[tuple[str, dict[str, Any]]], seen: Round) -> None:
+    """Submit ``work`` from ``CLIENTS`` threads until done or the server dies."""
+    queue = list(reversed(work))
+
+    def client() -> None:
+        with httpx.Client(base_url=url, timeout=20) as http:
+            while True:
+                with seen.lock:
+                    if not queue:
+                        return
+                    item = queue.pop()
+                try:
+                    answer = http.post("/api/v1/log/entries", json=item[1])
+                except httpx.TransportError:
+                    with seen.lock:
+                        seen.unanswered.append(item)
+                    continue
+                with seen.lock:
+                    if answer.status_code == 201:
+                        ((entry_id, value),) = answer.json().items()
+                        seen.created[entry_id[-64:]] = int(value["logIndex"])
+                        proof = value["verification"]["inclusionProof"]
+                        seen.checkpoints.append(proof["checkpoint"].encode())
+                    elif answer.status_code == 409:
+                        seen.conflicts[item[0]] = answer.headers["location"]
+                    else:  # a 503 while dying is an unanswered request, not an ack
+                        seen.unanswered.append(item)
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        for future in [pool.submit(client) for _ in range(CLIENTS)]:
+            future.result(timeout=60)
+
+
+def _consistent(http: httpx.Client, old: Checkpoint, new: Checkpoint) -> None:
+    assert new.size >= old.size, f"rollback from {old.size} to {new.size}"
+    if old.size == new.size or old.size == 0:
+        assert old.size == 0 or old.root_hash == new.root_hash, f"fork at size {old.size}"
+        return
+    answer = http.get("/api/v1/log/proof", params={"firstSize": old.size, "lastSize": new.size})
+    assert answer.status_code == 200, answer.text
+    proof = [bytes.fromhex(h) for h in answer.json()["hashes"]]
+    merkle.verify_consistency(
+        size1=old.size, size2=new.size, proof=proof, root1=old.root_hash, root2=new.root_hash
+    )
+
+
+def test_kill9_during_bursts_loses_nothing_acknowledged(
+    tmp_path: Path, started: list[Serve]
+) -> None:
+    seed = int(os.environ.get("LITURGIA_CHAOS_SEED", str(time.time_ns() % 1_000_000)))
+    chooser = random.Random(seed)  # noqa: S311 - kill timing, not crypto
+    db = tmp_path / "tlog" / "log.db"
+    fresh = _proposals(tmp_path, ROUNDS * BURST)
+    acked: dict[str, int] = {}  # UUID -> logIndex of every 201 ever
+    conflicts: list[str] = []  # Location of every 409 a retry got
+    restarts: list[Checkpoint] = []
+    handed_out: list[bytes] = []
+    retries: list[tuple[str, dict[str, Any]]] = []
+    key = None
+    origin = ""
+    for number in range(ROUNDS):
+        server = Serve(db, tmp_path)
+        started.append(server)
+        if key is None:
+            pem = Path(f"{db}.key.pem").read_bytes()
+            key = serialization.load_pem_private_key(pem, password=None).public_key()
+        verifiers = (verifier_for(HOST, key),)
+        with httpx.Client(base_url=server.url, timeout=20) as http:
+            info = http.get("/api/v1/log").json()
+            origin = f"{HOST} - {info['treeID']}"
+            now = open_checkpoint(info["signedTreeHead"].encode(), verifiers, origin=origin)
+            assert now.size == info["treeSize"] and now.root_hash.hex() == info["rootHash"]
+            # Consistent with every earlier restart and every checkpoint a 201 carried.
+            for old in restarts:
+                _consistent(http, old, now)
+            for note in handed_out:
+                _consistent(http, open_checkpoint(note, verifiers, origin=origin), now)
+            handed_out.clear()
+            restarts.append(now)
+            # Every acknowledged entry is there, at its index, with a verifying proof.
+            for uuid, index in sorted(acked.items()):
+                answer = http.get(f"/api/v1/log/entries/{uuid}")
+                assert answer.status_code == 200, f"seed {seed}: acked {uuid} lost: {answer.text}"
+                entry = rekor.LogEntry.from_api_json(answer.json())
+                assert entry.log_index == index, f"seed {seed}: {uuid} moved"
+                rekor.verify_log_entry(entry, key, key_name=HOST, origin=origin)  # type: ignore[arg-type]
+
+        # The burst: fresh entries and the last crash's unanswered ones, killed at random.
+        work = retries + fresh[number * BURST : (number + 1) * BURST - len(retries)]
+        seen = Round()
+        burster = threading.Thread(target=_burst, args=(server.url, work, seen))
+        burster.start()
+        time.sleep(chooser.uniform(0.05, 0.6))
+        server.kill()
+        burster.join(timeout=60)
+        assert not burster.is_alive()
+        overlap = set(seen.created) & set(acked)
+        assert not overlap, f"seed {seed}: re-created with a 201: {sorted(overlap)[:3]}"
+        acked.update(seen.created)
+        conflicts.extend(seen.conflicts.values())
+        handed_out.extend(seen.checkpoints)
+        retries = seen.unanswered
+
+    # A last start: nothing acked is lost, and no UUID holds two indexes.
+    server = Serve(db, tmp_path)
+    started.append(server)
+    with httpx.Client(base_url=server.url, timeout=20) as http:
+        info = http.get("/api/v1/log").json()
+        size = int(info["treeSize"])
+        now = open_checkpoint(info["signedTreeHead"].encode(), (verifier_for(HOST, key),))
+        for old in restarts:
+            _consistent(http, old, now)
+        at: dict[str, int] = {}
+        for start in range(0, size, 10):
+            asked = list(range(start, min(start + 10, size)))
+            answer = http.post("/api/v1/log/entries/retrieve", json={"logIndexes": asked})
+            assert answer.status_code == 200, answer.text
+            for found in answer.json():
+                ((entry_id, value),) = found.items()
+                uuid = entry_id[-64:]
+                twice = f"seed {seed}: {uuid} at {at.get(uuid)} and {value['logIndex']}"
+                assert uuid not in at, twice
+                at[uuid] = int(value["logIndex"])
+    assert sorted(at.values()) == list(range(size))
+    assert {uuid: at.get(uuid) for uuid in acked} == acked
+    assert len(acked) > 0 and size >= len(acked)
+    for location in conflicts:  # a 409 names an entry that is in the log
+        assert location.rsplit("/", 1)[1][-64:] in at, f"seed {seed}: 409 to missing {location}"
+    print(
+        f"seed {seed}: {ROUNDS} kills, {len(acked)} acknowledged, {len(conflicts)} retries "
+        f"answered 409, tree size {size}"
+    )
