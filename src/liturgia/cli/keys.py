@@ -10,6 +10,7 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,14 @@ def register(subparsers: Any) -> None:
         help="base URL of each log, in the same order; must contain its checkpoint origin",
     )
     export.add_argument(
+        "--valid-from",
+        type=_rfc3339,
+        metavar="TIME",
+        help="start of the log keys' validity, RFC 3339 (e.g. 2026-01-01T00:00:00Z); must "
+        "precede every entry verifiers should accept (default: now, so entries logged "
+        "earlier are refused by sigstore-js)",
+    )
+    export.add_argument(
         "-o", "--output", type=Path, help="write to this file instead of stdout (atomically)"
     )
     export.set_defaults(func=run, keys_run=_trust_root)
@@ -205,6 +214,19 @@ def _key_id(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rfc3339(value: str) -> datetime:
+    """Parse ``--valid-from``: an RFC 3339 date-time with an offset (``Z`` or ``+hh:mm``)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or "T" not in value.upper():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an RFC 3339 time with an offset (e.g. 2026-01-01T00:00:00Z)"
+        )
+    return moment.astimezone(UTC)
+
+
 def _trust_root(args: argparse.Namespace) -> int:
     if len(args.tlog_key) != len(args.tlog_url):
         raise InputError(
@@ -212,7 +234,9 @@ def _trust_root(args: argparse.Namespace) -> int:
             "--tlog-url; give one URL per log key"
         )
     logs = [
-        sign.TransparencyLog(base_url=url, public_key=sign.load_public_key(path))
+        sign.TransparencyLog(
+            base_url=url, public_key=sign.load_public_key(path), valid_from=args.valid_from
+        )
         for path, url in zip(args.tlog_key, args.tlog_url, strict=True)
     ]
     document = sign.trusted_root_json(logs)

@@ -8,10 +8,13 @@ required) accepts the bundles and refuses every tampered variant.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from liturgia import cli
 
 from . import _tamper
 from .conftest import Material
@@ -133,3 +136,37 @@ def test_other_artifact_other_key_other_log_fail(sigstore_js: Path, material: Ma
     )
     assert other_root == (1, promise)
     assert other_log == (1, promise)
+
+
+def test_trust_root_exported_after_the_entries_needs_valid_from(
+    sigstore_js: Path, material: Material, capsys: pytest.CaptureFixture[str]
+) -> None:
+    late, early = material.folder / "late-root.json", material.folder / "early-root.json"
+    common = ["trust-root", "export", "--tlog-key", str(material.log_pub)]
+    common += ["--tlog-url", material.log_url]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("SOURCE_DATE_EPOCH", raising=False)
+        assert cli.main([*common, "-o", str(late)]) == 0
+        for value, start in (
+            ("2026-01-01T00:00:00+01:00", "2025-12-31T23:00:00Z"),
+            ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+        ):
+            assert cli.main([*common, "--valid-from", value, "-o", str(early)]) == 0
+            document = json.loads(early.read_bytes())
+            assert document["tlogs"][0]["publicKey"]["validFor"]["start"] == start
+    # Exported after signing with the default start (now): the SET predates the key's validity.
+    for root, expected in ((late, 1), (early, 0)):
+        code, out = _verify(
+            sigstore_js,
+            material.folder,
+            material.bundle(0),
+            root=root,
+            key=material.signer_pub,
+            artifact=material.artifacts[0],
+        )
+        assert code == expected, out
+    for bad in ("2026-01-01", "2026-01-01T00:00:00", "yesterday"):
+        with pytest.raises(SystemExit) as exited:
+            cli.main([*common, "--valid-from", bad])
+        assert exited.value.code == 2
+        assert "is not an RFC 3339 time with an offset" in capsys.readouterr().err
