@@ -59,7 +59,11 @@ from liturgia.sign.keys import (
 )
 from liturgia.sign.rekor import check_entry_bodies, proposed_entry, tlog_entry_from_rekor
 from liturgia.sign.signer import Signer, load_signer, load_verification_key, register_scheme
-from liturgia.sign.tlog_verify import log_keys_from_trusted_root, verify_tlog_entries
+from liturgia.sign.tlog_verify import (
+    load_log_keys,
+    log_keys_from_trusted_root,
+    verify_tlog_entries,
+)
 from liturgia.sign.trust_root import TRUSTED_ROOT_MEDIA_TYPE, TransparencyLog, trusted_root_json
 from liturgia.sign.verify import verify_bytes_bundle, verify_dsse_bundle, verify_file_bundle
 
@@ -83,6 +87,7 @@ __all__ = [
     "dsse_bundle",
     "generate_key_pair",
     "key_id",
+    "load_log_keys",
     "load_public_key",
     "load_signer",
     "load_verification_key",

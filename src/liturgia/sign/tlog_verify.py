@@ -26,15 +26,17 @@ import binascii
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
+from liturgia._internal.files import read_bytes
 from liturgia.errors import BundleError, InputError, ProofError, SignatureError
 from liturgia.sign.bundle import Bundle
-from liturgia.sign.keys import PublicKey, parse_public_key
+from liturgia.sign.keys import PublicKey, load_public_key, parse_public_key
 from liturgia.tlog import merkle
 from liturgia.tlog.checkpoint import Checkpoint, SignedNote, open_checkpoint, verifier_for
 from liturgia.tlog.rekor import LogEntry, verify_entry_timestamp
 
-__all__ = ["log_keys_from_trusted_root", "verify_tlog_entries"]
+__all__ = ["load_log_keys", "log_keys_from_trusted_root", "verify_tlog_entries"]
 
 
 def log_keys_from_trusted_root(
@@ -73,6 +75,31 @@ def log_keys_from_trusted_root(
             + b"-----END PUBLIC KEY-----\n"
         )
         keys.append(parse_public_key(pem, source=f"{source}: tlogs[{index}].publicKey"))
+    return tuple(keys)
+
+
+def load_log_keys(
+    key_paths: Sequence[Path] = (), trusted_root: Path | None = None
+) -> tuple[PublicKey, ...] | None:
+    """The trusted log keys named on a command line: PEM files and/or a TrustedRoot JSON.
+
+    Args:
+        key_paths: public key PEM files of trusted logs (``--log-key``, repeatable).
+        trusted_root: a TrustedRoot JSON whose ``tlogs[]`` keys are trusted (``--trusted-root``).
+
+    Returns:
+        The keys (PEM files first), or ``None`` when neither is given: then no log entry is
+        required (pass it straight to ``verify_file_bundle(..., log_keys=...)``).
+
+    Raises:
+        InputError: a file is missing, unreadable or not a key / TrustedRoot.
+    """
+    if not key_paths and trusted_root is None:
+        return None
+    keys = [load_public_key(path) for path in key_paths]
+    if trusted_root is not None:
+        data = read_bytes(trusted_root, what="trusted root")
+        keys.extend(log_keys_from_trusted_root(data, source=str(trusted_root)))
     return tuple(keys)
 
 

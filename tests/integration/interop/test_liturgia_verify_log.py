@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,22 @@ def test_entry_field_failures(
 def test_trusted_root_refused(data: bytes, message: str) -> None:
     with pytest.raises(InputError, match=re.escape(message)):
         log_keys_from_trusted_root(data, source="root.json")
+
+
+def test_load_log_keys_from_files(material: Material, tmp_path: Path) -> None:
+    assert sign.load_log_keys() is None
+    keys = sign.load_log_keys([material.other_log_pub], material.root)
+    assert keys is not None
+    assert [key.der for key in keys] == [
+        sign.load_public_key(material.other_log_pub).der,
+        sign.load_public_key(material.log_pub).der,
+    ]
+    signer = sign.load_public_key(material.signer_pub)
+    sign.verify_file_bundle(material.artifacts[0], material.bundle(0), signer, log_keys=keys)
+    only_other = sign.load_log_keys([material.other_log_pub])
+    with pytest.raises(SignatureError, match="untrusted log"):
+        sign.verify_file_bundle(
+            material.artifacts[0], material.bundle(0), signer, log_keys=only_other
+        )
+    with pytest.raises(InputError, match=r"missing\.json"):
+        sign.load_log_keys(trusted_root=tmp_path / "missing.json")
