@@ -76,11 +76,15 @@ class Entries:
         bundle = sign.parse_bundle(sign.sign_bytes(data, self.signer))
         return sign.proposed_entry(bundle, self.signer.public_key)
 
-    def submit(self, server: Server, count: int, tag: str = "") -> None:
+    def submit(self, server: Server, count: int, tag: str = "") -> list[str]:
+        """Submit ``count`` new entries; return their entry IDs (each answered 201)."""
+        created = []
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for _ in range(count):
                 answer = client.post("/api/v1/log/entries", json=self.proposed(tag))
                 assert answer.status_code == 201, answer.text
+                created += list(answer.json())
+        return created
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from liturgia import cli
+from liturgia.tlog.client import LogClient
 
 from .conftest import HOST, Entries, Server, free_port
 
@@ -53,12 +54,16 @@ def test_monitor_follows_an_honest_log_and_refuses_a_rewritten_one(
     code, out, err = _monitor(capsys, honest.url, *watch)
     assert code == 0, err
     assert "size 3" in out and "from 0" in out
-    entries.submit(honest, 2, "a")
+    (last,) = entries.submit(honest, 1, "a")
+    entries.submit(honest, 1, "a")
     code, out, err = _monitor(capsys, honest.url, *watch)
     assert (code, "size 5" in out, "from 3" in out) == (0, True, True), err
     code, out, err = _monitor(capsys, honest.url, *watch)  # unchanged: still consistent
     assert (code, "size 5" in out) == (0, True), err
     recorded = (state / "checkpoint").read_bytes()
+    fetched = LogClient(honest.url).entry_by_uuid(last)
+    assert fetched is not None and fetched.log_index == 3
+    assert LogClient(honest.url).entry_by_uuid("ab" * 32) is None
     history = (state / "history").read_text().splitlines()
     assert [line.split()[1] for line in history] == ["0", "3", "5", "5"]
 
@@ -100,3 +105,20 @@ def test_monitor_exit_3_when_the_log_is_unreachable(
     code, _, err = _monitor(capsys, url, "--state", str(tmp_path / "s"), "--timeout", "5")
     assert code == 3 and url in err, err
     assert not (tmp_path / "s").exists()
+
+
+def test_monitor_default_state_is_per_log_under_xdg_state_home(
+    tmp_path: Path,
+    servers: list[Server],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    server = Server(tmp_path / "log.db", tmp_path)
+    servers.append(server)
+    code, out, err = _monitor(capsys, server.url)
+    assert code == 0 and "first use" in out, err
+    folder = tmp_path / "xdg" / "liturgia" / "log-monitor" / f"{HOST}_{server.port}"
+    assert json.loads((folder / "log.json").read_text())["keyName"] == HOST
+    code, out, err = _monitor(capsys, server.url)
+    assert code == 0 and "from 0" in out, err
