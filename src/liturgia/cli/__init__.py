@@ -37,6 +37,7 @@ COMMANDS = {
     "attest": "attest",
     "init": "init",
     "keys": "keys",
+    "log": "log",
     "release": "release",
     "sbom": "sbom",
     "scan": "scan",

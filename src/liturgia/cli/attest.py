@@ -78,6 +78,13 @@ def register(subparsers: Any) -> None:
         help="bundle path (default: FIRST_SUBJECT.intoto.json, a Sigstore bundle holding the "
         "DSSE envelope; not *.sigstore.json, which names artifact signatures)",
     )
+    parser.add_argument(
+        "--tlog-url",
+        default=os.environ.get("LITURGIA_TLOG_URL"),
+        metavar="URL",
+        help="a Rekor v1 transparency log (e.g. liturgia serve's): log the attestation (a dsse "
+        "entry) and write the entry into the bundle [env LITURGIA_TLOG_URL]",
+    )
     parser.set_defaults(func=run)
 
     check = subparsers.add_parser(
@@ -121,6 +128,11 @@ def run(args: argparse.Namespace) -> int:
     )
     signer = sign.load_signer(args.key, password=password_for_key(args.key))
     bundle = provenance.attest(statement, signer)
+    if args.tlog_url:
+        from liturgia.sign.tlog_upload import add_log_entry  # noqa: PLC0415 - only when asked
+
+        bundle = add_log_entry(bundle, signer.public_key, args.tlog_url)
+        sign.verify_dsse_bundle(bundle, signer.public_key)  # the entry is about this envelope
     first: Path = args.subjects[0]
     target: Path = args.output or first.with_name(first.name + ".intoto.json")
     atomic_write_bytes(target, bundle)

@@ -38,6 +38,21 @@ def register(subparsers: Any) -> None:
         help="public key PEM to trust (default: the configured signing key's .pub)",
     )
     parser.add_argument("--bundle", type=Path, help="bundle of FILE (default FILE.sigstore.json)")
+    parser.add_argument(
+        "--log-key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="public key of a transparency log to trust (repeatable): every bundle must carry "
+        "an entry of it, checked offline (signed entry timestamp, checkpoint, inclusion proof)",
+    )
+    parser.add_argument(
+        "--trusted-root",
+        type=Path,
+        metavar="JSON",
+        help="TrustedRoot JSON (liturgia trust-root export) whose logs to trust, as --log-key",
+    )
     add_format_option(parser)
     parser.set_defaults(func=run)
 
@@ -51,12 +66,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: --bundle goes with a FILE, not a release folder")
     key_path = _key_path(args.key)
     public_key = sign.load_public_key(key_path)
+    log_keys = sign.load_log_keys(args.log_key, args.trusted_root)
     if path.is_dir():
-        problems = [str(p) for p in check_release_dir(path, public_key)]
+        problems = [str(p) for p in check_release_dir(path, public_key, log_keys=log_keys)]
     else:
         bundle_path: Path = args.bundle or path.with_name(path.name + ".sigstore.json")
         bundle = read_bytes(bundle_path, what="bundle")
-        sign.verify_file_bundle(path, bundle, public_key, bundle_name=bundle_path.name)
+        sign.verify_file_bundle(
+            path, bundle, public_key, bundle_name=bundle_path.name, log_keys=log_keys
+        )
         problems = []
     if args.format == OutputFormat.JSON:
         document = {"path": str(path), "key": str(key_path), "verified": not problems}

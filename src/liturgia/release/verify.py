@@ -17,6 +17,7 @@ along with it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +44,19 @@ class Problem:
         return f"{self.file}: {self.reason}"
 
 
-def check_release_dir(directory: Path, public_key: sign.PublicKey) -> tuple[Problem, ...]:
+def check_release_dir(
+    directory: Path,
+    public_key: sign.PublicKey,
+    *,
+    log_keys: Sequence[sign.PublicKey] | None = None,
+) -> tuple[Problem, ...]:
     """Return every problem found in the release folder (empty when it verifies).
 
     Args:
         directory: a folder written by ``liturgia release``.
         public_key: the key the release must be signed with (pinned by the consumer).
+        log_keys: transparency logs to trust; when given, every bundle must carry an entry of
+            one of them, checked offline (see :func:`liturgia.sign.verify_file_bundle`).
 
     Raises:
         InputError: ``directory`` is not a folder.
@@ -76,6 +84,7 @@ def check_release_dir(directory: Path, public_key: sign.PublicKey) -> tuple[Prob
                 read_bytes(directory / bundle_name, what="bundle"),
                 public_key,
                 bundle_name=bundle_name,
+                log_keys=log_keys,
             )
         except LiturgiaError as exc:
             reason = _short(str(exc), bundle_name, subject, str(directory / subject))
@@ -110,14 +119,19 @@ def _check_decision(directory: Path, files: list[str]) -> list[Problem]:
     return []
 
 
-def verify_release_dir(directory: Path, public_key: sign.PublicKey) -> None:
+def verify_release_dir(
+    directory: Path,
+    public_key: sign.PublicKey,
+    *,
+    log_keys: Sequence[sign.PublicKey] | None = None,
+) -> None:
     """Verify the release folder; return ``None`` or raise.
 
     Raises:
         InputError: ``directory`` is not a folder.
         VerificationError: one or more problems; the message lists each (file and reason).
     """
-    problems = check_release_dir(directory, public_key)
+    problems = check_release_dir(directory, public_key, log_keys=log_keys)
     if problems:
         listed = "; ".join(str(problem) for problem in problems)
         raise VerificationError(f"{directory}: {len(problems)} problems: {listed}")

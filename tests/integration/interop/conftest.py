@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from liturgia import cli, sign
-from liturgia.sign.tlog_upload import add_log_entry
 from tests.integration.server.conftest import Server
 from tests.integration.sign.conftest import sigstore_js
 
@@ -74,9 +73,9 @@ def _attest(folder: Path, subject: Path, name: str, log_url: str) -> Path:
         str(folder / "release.key"),
         "-o",
         str(out),
+        "--tlog-url",
+        log_url,
     )
-    public = sign.load_public_key(folder / "release.pub")
-    out.write_bytes(add_log_entry(out.read_bytes(), public, log_url))
     return out
 
 
