@@ -9,7 +9,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["Component", "ComponentType", "Dependency", "Hash", "Inventory", "Scope"]
+__all__ = [
+    "PURL_TYPE_TO_ECOSYSTEM",
+    "Component",
+    "ComponentType",
+    "Dependency",
+    "Hash",
+    "Inventory",
+    "Scope",
+]
+
+#: Package URL ``type`` -> OSV ecosystem name (purl-spec PURL-TYPES, OSV schema ecosystems).
+#: Shared by the SBOM engine (what a component's ecosystem is) and the scanner (which
+#: advisories apply to it).
+PURL_TYPE_TO_ECOSYSTEM: dict[str, str] = {
+    "pypi": "PyPI",
+    "npm": "npm",
+    "golang": "Go",
+    "cargo": "crates.io",
+    "gem": "RubyGems",
+    "composer": "Packagist",
+    "maven": "Maven",
+    "nuget": "NuGet",
+    "hex": "Hex",
+    "pub": "Pub",
+    "hackage": "Hackage",
+    "cran": "CRAN",
+    "swift": "SwiftURL",
+}
 
 
 class ComponentType(StrEnum):

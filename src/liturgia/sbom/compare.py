@@ -21,7 +21,15 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from liturgia.errors import InputError
-from liturgia.model import Component, ComponentType, Dependency, Hash, Inventory, Scope
+from liturgia.model import (
+    PURL_TYPE_TO_ECOSYSTEM,
+    Component,
+    ComponentType,
+    Dependency,
+    Hash,
+    Inventory,
+    Scope,
+)
 from liturgia.sbom.cataloger import CatalogResult
 from liturgia.sbom.inventory import merge
 
@@ -38,16 +46,7 @@ __all__ = [
 _TYPES = {t.value: t for t in ComponentType}
 _SCOPES = {s.value: s for s in Scope}
 #: purl type -> OSV ecosystem name (the ``ecosystem`` an Inventory records).
-PURL_ECOSYSTEMS = {
-    "pypi": "PyPI",
-    "npm": "npm",
-    "golang": "Go",
-    "cargo": "crates.io",
-    "gem": "RubyGems",
-    "composer": "Packagist",
-    "maven": "Maven",
-    "nuget": "NuGet",
-}
+PURL_ECOSYSTEMS = PURL_TYPE_TO_ECOSYSTEM
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,8 @@ from functools import lru_cache
 
 from packageurl import PackageURL
 
+from liturgia.model import PURL_TYPE_TO_ECOSYSTEM
+
 __all__ = [
     "PURL_TYPE_TO_ECOSYSTEM",
     "PackageKey",
@@ -28,23 +30,6 @@ __all__ = [
     "normalize_name",
     "package_from_purl",
 ]
-
-#: Package URL ``type`` -> OSV ecosystem name (purl-spec PURL-TYPES, OSV schema ecosystems).
-PURL_TYPE_TO_ECOSYSTEM: dict[str, str] = {
-    "pypi": "PyPI",
-    "npm": "npm",
-    "golang": "Go",
-    "cargo": "crates.io",
-    "gem": "RubyGems",
-    "composer": "Packagist",
-    "maven": "Maven",
-    "nuget": "NuGet",
-    "hex": "Hex",
-    "pub": "Pub",
-    "hackage": "Hackage",
-    "cran": "CRAN",
-    "swift": "SwiftURL",
-}
 
 _KNOWN = {
     name.lower(): name
