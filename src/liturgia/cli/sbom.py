@@ -145,6 +145,11 @@ def run(args: argparse.Namespace) -> int:
         inventory = sbom.merge_inventories([_read(name) for name in paths[1:]])
     else:
         targets = [Path(p) for p in paths]
+        for target in targets:
+            # A PATH named on the command line that does not exist is the user's typo, not a
+            # file found during the scan (those are warnings): say so and stop.
+            if not target.exists() and not target.is_symlink():
+                raise UsageError(f"{target}: not found")
         for interpreter in args.python:
             targets.extend(python_site_packages(interpreter))
         inventory = sbom.catalog(

@@ -96,3 +96,13 @@ def test_parse_output_and_detect_format() -> None:
     assert detect_format(b'{"bomFormat": "CycloneDX"}') is SbomFormat.CYCLONEDX_JSON
     with pytest.raises(InputError, match="not JSON or XML"):
         detect_format(b"\x00garbage")
+
+
+def test_a_named_path_that_does_not_exist_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-lockfile.json"
+    assert main(["sbom", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"liturgia: error: {missing}: not found" in err
+    assert capsys.readouterr().out == ""
