@@ -18,18 +18,20 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on the loopback address."""
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
 
 
 class Server:
-    """One ``liturgia serve`` child process (started and stopped by the test)."""
+    """One ``liturgia serve`` child process on SQLite (started and stopped by the test);
+    ``extra`` adds options such as ``--key``."""
 
-    def __init__(self, db: Path, home: Path) -> None:
+    def __init__(self, db: Path, home: Path, *extra: str) -> None:
         self.db = db
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.stderr = home / f"serve-{self.port}.err"
         env = {**os.environ, "XDG_DATA_HOME": str(home / "data")}
@@ -46,6 +48,7 @@ class Server:
                     HOST,
                     "--port",
                     str(self.port),
+                    *extra,
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=err,

@@ -24,7 +24,7 @@ from liturgia.errors import BundleError, ConfigError, NetworkError
 from liturgia.sign.tlog_upload import MAX_ANSWER_BYTES, add_log_entry, upload_entry
 from liturgia.tlog import rekor
 
-from .conftest import HOST, Server, _free_port
+from .conftest import HOST, Server, free_port
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_refused_and_unreachable_logs(
         upload_entry(server.url, proposed)
     with pytest.raises(ConfigError, match="is not an http"):
         upload_entry("ftp://log.example", proposed)
-    closed = f"http://{HOST}:{_free_port()}"
+    closed = f"http://{HOST}:{free_port()}"
     with pytest.raises(NetworkError, match="Connection refused"):
         upload_entry(closed, proposed)
     # The command: exit 3, one line, no bundle written.
