@@ -62,8 +62,6 @@ PUBLIC_KEY_NAME = "release-key.pub"
 CHANGELOG_NAME = "CHANGELOG.md"
 BUNDLE_SUFFIX = ".sigstore.json"
 
-_SEVERITY_ORDER = ("none", "low", "medium", "high", "critical")
-
 
 def conventional(commits: Sequence[Commit]) -> tuple[ConventionalCommit, ...]:
     """Return the commits that follow Conventional Commits 1.0.0, oldest first."""
@@ -447,21 +445,17 @@ def _relabel(check: CheckResult, labels: Mapping[str, str]) -> CheckResult:
 
 def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResult:
     settings = config.settings
-    threshold = _SEVERITY_ORDER.index(settings.gates.fail_on)
-    unknown_as = _SEVERITY_ORDER.index(settings.scan.unknown_severity)
-    failing: list[str] = []
-    for finding in scan.report.findings:
-        if finding.suppressed:
-            continue
-        rating = str(finding.severity).lower()
-        rank = unknown_as if rating == "unknown" else _SEVERITY_ORDER.index(rating)
-        if rank >= threshold:
-            note = f" (no severity in the advisory: counted as {settings.scan.unknown_severity})"
-            failing.append(
-                f"{finding.vulnerability_id} in {finding.component_name}@"
-                f"{finding.component_version}: {rating.upper()}"
-                + (note if rating == "unknown" else "")
-            )
+    unknown = settings.scan.unknown_severity
+    blocking = scan.report.blocking(
+        vuln.Severity(settings.gates.fail_on.upper()),
+        unknown_as=vuln.Severity(unknown.upper()),
+    )
+    note = f" (no severity in the advisory: counted as {unknown})"
+    failing = [
+        f"{finding.vulnerability_id} in {finding.component_name}@{finding.component_version}: "
+        f"{finding.severity.value}" + (note if finding.severity is vuln.Severity.UNKNOWN else "")
+        for finding in blocking
+    ]
     evidence = [*failing]
     if scan.stale is not None:
         evidence.insert(0, f"stale advisory database: {scan.stale}")
