@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from liturgia._internal.files import read_bytes
 from liturgia.cli._common import OutputFormat, add_format_option, stderr_console
 from liturgia.config import default_key_path
 from liturgia.errors import UsageError
-from liturgia.release.verify import check_release_dir
+from liturgia.release.verify import OnlineCheck, OnlineLogChecker, check_release_dir
+from liturgia.sign.tlog_verify import load_log_urls
 
 __all__ = ["register", "run"]
 
@@ -28,7 +30,8 @@ def register(subparsers: Any) -> None:
         description=(
             "Verify a release folder (checksums, every bundle, SBOM digests) or a single FILE "
             "with --bundle. Exit 0 when everything verifies, 1 naming each file and reason "
-            "otherwise (a NO-GO release is reported too), 2 on usage or input errors."
+            "otherwise (a NO-GO release is reported too), 2 on usage or input errors, 3 when "
+            "--online cannot reach the log. Without --online nothing is fetched."
         ),
     )
     parser.add_argument("path", type=Path, metavar="DIR|FILE")
@@ -53,6 +56,27 @@ def register(subparsers: Any) -> None:
         metavar="JSON",
         help="TrustedRoot JSON (liturgia trust-root export) whose logs to trust, as --log-key",
     )
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="also fetch each entry's log's current signed checkpoint and prove it consistent "
+        "with the entry's checkpoint (RFC 9162 consistency proof); needs --log-key or "
+        "--trusted-root, and --log-url or the trusted root's baseUrl",
+    )
+    parser.add_argument(
+        "--log-url",
+        default=os.environ.get("LITURGIA_TLOG_URL") or None,
+        metavar="URL",
+        help="with --online: the log's base URL, for every entry (default: each log's baseUrl "
+        "in --trusted-root) [env LITURGIA_TLOG_URL]",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="with --online: seconds per HTTP exchange with the log (default: 30)",
+    )
     add_format_option(parser)
     parser.set_defaults(func=run)
 
@@ -67,20 +91,29 @@ def run(args: argparse.Namespace) -> int:
     key_path = _key_path(args.key)
     public_key = sign.load_public_key(key_path)
     log_keys = sign.load_log_keys(args.log_key, args.trusted_root)
+    online = _online_checker(args, log_keys)
     if path.is_dir():
-        problems = [str(p) for p in check_release_dir(path, public_key, log_keys=log_keys)]
+        found = check_release_dir(path, public_key, log_keys=log_keys, online=online)
+        problems = [str(p) for p in found]
     else:
         bundle_path: Path = args.bundle or path.with_name(path.name + ".sigstore.json")
         bundle = read_bytes(bundle_path, what="bundle")
         sign.verify_file_bundle(
             path, bundle, public_key, bundle_name=bundle_path.name, log_keys=log_keys
         )
+        if online is not None:
+            online.check_bundle(bundle, name=bundle_path.name)
         problems = []
+    checks = online.checks if online is not None else ()
     if args.format == OutputFormat.JSON:
-        document = {"path": str(path), "key": str(key_path), "verified": not problems}
-        document["problems"] = problems
+        document: dict[str, Any] = {"path": str(path), "key": str(key_path)}
+        document |= {"verified": not problems, "problems": problems}
+        if online is not None:
+            document["online"] = [check.to_json() for check in checks]
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     console = stderr_console()
+    for check in checks:
+        console.print(f"[green]✓[/green] {escape(_online_line(check))}", highlight=False)
     for problem in problems:
         console.print(f"[red]✗[/red] {escape(problem)}", markup=True, highlight=False)
     if problems:
@@ -89,6 +122,35 @@ def run(args: argparse.Namespace) -> int:
         return 1
     console.print(f"[bold green]verified[/bold green]: {path} (key {key_path})")
     return 0
+
+
+def _online_checker(
+    args: argparse.Namespace, log_keys: tuple[sign.PublicKey, ...] | None
+) -> OnlineLogChecker | None:
+    """The ``--online`` checker, or ``None``; refuses ``--online`` without a log key or URL."""
+    if not args.online:
+        return None
+    if log_keys is None:
+        raise UsageError(
+            "--online needs the log's key to check its checkpoint: pass --log-key PEM or "
+            "--trusted-root JSON"
+        )
+    log_urls = load_log_urls(args.trusted_root)
+    if not args.log_url and not log_urls:
+        raise UsageError(
+            "--online needs the log's URL: pass --log-url URL (or set LITURGIA_TLOG_URL), or "
+            "a --trusted-root whose tlogs[] have a baseUrl"
+        )
+    return OnlineLogChecker(log_keys, log_url=args.log_url, log_urls=log_urls, timeout=args.timeout)
+
+
+def _online_line(check: OnlineCheck) -> str:
+    """One line per entry proven consistent with its log's current checkpoint."""
+    return (
+        f"online: {check.bundle}: log entry {check.log_index} (tree size {check.entry_size}) is "
+        f"consistent with {check.log_url}'s checkpoint of size {check.log_size} "
+        f"({check.origin})"
+    )
 
 
 def _key_path(explicit: Path | None) -> Path:

@@ -12,21 +12,48 @@ Checks, all of them, collecting every problem rather than stopping at the first:
 
 Anything in a sub-folder is a problem: a release folder is flat, and nothing unlisted may ride
 along with it.
+
+With an :class:`OnlineLogChecker` (``liturgia verify --online``), every bundle's log entries are
+also proven consistent with their log's current signed checkpoint, fetched from the log: the one
+place verification touches the network, and only when asked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from liturgia import sbom, sign
 from liturgia._internal.files import read_bytes, sha256_file
-from liturgia.errors import InputError, LiturgiaError, VerificationError
+from liturgia.errors import (
+    ConfigError,
+    InputError,
+    LiturgiaError,
+    NetworkError,
+    ProofError,
+    SignatureError,
+    VerificationError,
+)
 from liturgia.release.checksums import parse_sha256sums, verify_sha256sums
+from liturgia.sign.tlog_verify import VerifiedLogEntry, verify_tlog_entries
+from liturgia.tlog.checkpoint import (
+    Checkpoint,
+    open_checkpoint,
+    verifier_for,
+    verify_checkpoint_consistency,
+)
+from liturgia.tlog.client import LogClient
 
-__all__ = ["Problem", "check_release_dir", "verify_release_dir"]
+__all__ = [
+    "OnlineCheck",
+    "OnlineLogChecker",
+    "Problem",
+    "check_release_dir",
+    "verify_release_dir",
+]
 
 _BUNDLE = ".sigstore.json"
 _SUMS = "SHA256SUMS"
@@ -49,6 +76,7 @@ def check_release_dir(
     public_key: sign.PublicKey,
     *,
     log_keys: Sequence[sign.PublicKey] | None = None,
+    online: OnlineLogChecker | None = None,
 ) -> tuple[Problem, ...]:
     """Return every problem found in the release folder (empty when it verifies).
 
@@ -57,9 +85,16 @@ def check_release_dir(
         public_key: the key the release must be signed with (pinned by the consumer).
         log_keys: transparency logs to trust; when given, every bundle must carry an entry of
             one of them, checked offline (see :func:`liturgia.sign.verify_file_bundle`).
+        online: when given, every bundle that verifies offline also has its log entries
+            proven consistent with their log's current checkpoint (:class:`OnlineLogChecker`;
+            its :attr:`~OnlineLogChecker.checks` lists what was proven). A log that is not
+            consistent is a problem of the bundle's subject.
 
     Raises:
         InputError: ``directory`` is not a folder.
+        ConfigError: ``online`` has no URL for a bundle's log.
+        NetworkError: ``online`` cannot reach a log, or it answers out of shape (exit 3: no
+            verdict can be given, so none is).
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: release folder not found")
@@ -79,9 +114,10 @@ def check_release_dir(
             problems.append(Problem(file=bundle_name, reason=f"its subject {subject} is missing"))
             continue
         try:
+            bundle = read_bytes(directory / bundle_name, what="bundle")
             sign.verify_file_bundle(
                 directory / subject,
-                read_bytes(directory / bundle_name, what="bundle"),
+                bundle,
                 public_key,
                 bundle_name=bundle_name,
                 log_keys=log_keys,
@@ -89,6 +125,13 @@ def check_release_dir(
         except LiturgiaError as exc:
             reason = _short(str(exc), bundle_name, subject, str(directory / subject))
             problems.append(Problem(file=subject, reason=f"{bundle_name}: {reason}"))
+            continue
+        if online is not None:
+            try:
+                online.check_bundle(bundle, name=bundle_name)
+            except VerificationError as exc:
+                reason = _short(str(exc), bundle_name)
+                problems.append(Problem(file=subject, reason=f"{bundle_name}: {reason}"))
     problems.extend(_check_sums(directory, files))
     problems.extend(_check_sbom(directory, files))
     problems.extend(_check_decision(directory, files))
@@ -124,14 +167,16 @@ def verify_release_dir(
     public_key: sign.PublicKey,
     *,
     log_keys: Sequence[sign.PublicKey] | None = None,
+    online: OnlineLogChecker | None = None,
 ) -> None:
     """Verify the release folder; return ``None`` or raise.
 
     Raises:
         InputError: ``directory`` is not a folder.
+        ConfigError, NetworkError: as :func:`check_release_dir` with ``online``.
         VerificationError: one or more problems; the message lists each (file and reason).
     """
-    problems = check_release_dir(directory, public_key, log_keys=log_keys)
+    problems = check_release_dir(directory, public_key, log_keys=log_keys, online=online)
     if problems:
         listed = "; ".join(str(problem) for problem in problems)
         raise VerificationError(f"{directory}: {len(problems)} problems: {listed}")
@@ -181,3 +226,208 @@ def _check_sbom(directory: Path, files: list[str]) -> list[Problem]:
         if f"{name}{_BUNDLE}" not in files:
             problems.append(Problem(file=name, reason="artifact is not signed"))
     return problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnlineCheck:
+    """A bundle's log entry proven consistent with its log's current checkpoint.
+
+    Attributes:
+        bundle: how the bundle is named (its file name).
+        position: the entry's index in the bundle's ``tlogEntries``.
+        log_url: the log's base URL that was asked.
+        origin: the log's checkpoint origin (Rekor v1: ``"<host> - <tree id>"``).
+        log_index: the entry's global log index.
+        entry_size: size of the tree the entry's own checkpoint commits to.
+        log_size: size of the log's current checkpoint (``>= entry_size``).
+        log_root: that checkpoint's 32-byte root hash.
+    """
+
+    bundle: str
+    position: int
+    log_url: str
+    origin: str
+    log_index: int
+    entry_size: int
+    log_size: int
+    log_root: bytes
+
+    def to_json(self) -> dict[str, object]:
+        """Return the check as JSON-ready values (``logRoot`` in lowercase hex)."""
+        return {
+            "bundle": self.bundle,
+            "entry": self.position,
+            "logUrl": self.log_url,
+            "origin": self.origin,
+            "logIndex": self.log_index,
+            "entryTreeSize": self.entry_size,
+            "logTreeSize": self.log_size,
+            "logRoot": self.log_root.hex(),
+        }
+
+
+class OnlineLogChecker:
+    """Proves bundles' log entries consistent with their logs' current checkpoints (``--online``).
+
+    For each entry, once it verified offline (:func:`liturgia.sign.tlog_verify.
+    verify_tlog_entries`: SET, checkpoint signature, inclusion proof): fetch the log's current
+    signed checkpoint (``GET /api/v1/log``), verify it under the same trusted key and with the
+    same origin as the entry's own checkpoint (key name: the origin's host, as offline), fetch
+    the consistency proof from the entry's tree size to the current one (``GET
+    /api/v1/log/proof?firstSize=&lastSize=``) and verify it (RFC 9162 §2.1.4.2). A log that
+    shrank, forked (same size, other root) or cannot prove it extends the entry's tree has
+    rewritten history that a bundle relies on.
+
+    Each log's checkpoint is fetched once, and each consistency proof once per pair of sizes,
+    however many bundles are checked; no network access happens before the first check.
+
+    Args:
+        log_keys: the trusted logs' public keys (as for offline verification).
+        log_url: the base URL to ask for every entry (``--log-url``); otherwise each entry's
+            log is looked up in ``log_urls``.
+        log_urls: base URL of each trusted log by log ID (SHA-256 of its DER key), as
+            :func:`liturgia.sign.tlog_verify.load_log_urls` reads them from a TrustedRoot.
+        timeout: seconds per HTTP exchange.
+
+    Raises:
+        ConfigError: ``log_url`` is not an http(s) URL.
+    """
+
+    def __init__(
+        self,
+        log_keys: Sequence[sign.PublicKey],
+        *,
+        log_url: str | None = None,
+        log_urls: Mapping[bytes, str] | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self._keys = {hashlib.sha256(key.der).digest(): key for key in log_keys}
+        self._log_keys = tuple(log_keys)
+        self._log_url = log_url
+        self._log_urls = dict(log_urls or {})
+        self._timeout = timeout
+        self._clients: dict[str, LogClient] = {}
+        self._notes: dict[str, bytes] = {}
+        self._proofs: dict[tuple[str, int, int], tuple[bytes, ...]] = {}
+        self._checks: list[OnlineCheck] = []
+        if log_url is not None:
+            self._client(log_url)  # a bad URL is a usage error before anything is verified
+
+    @property
+    def checks(self) -> tuple[OnlineCheck, ...]:
+        """Every entry proven consistent so far, in the order checked."""
+        return tuple(self._checks)
+
+    def check_bundle(self, bundle: bytes, *, name: str = "bundle") -> tuple[OnlineCheck, ...]:
+        """Verify a bundle's log entries offline, then each against its log's current state.
+
+        Args:
+            bundle: the bundle's JSON bytes.
+            name: how messages name the bundle.
+
+        Returns:
+            One check per entry, in bundle order.
+
+        Raises:
+            BundleError, SignatureError, ProofError: offline, as
+                :func:`~liturgia.sign.tlog_verify.verify_tlog_entries`.
+            ConfigError, NetworkError, SignatureError, ProofError: online, as
+                :meth:`check_entry`.
+        """
+        entries = verify_tlog_entries(
+            sign.parse_bundle(bundle, name=name), self._log_keys, name=name
+        )
+        return tuple(
+            self.check_entry(entry, name=name, position=position)
+            for position, entry in enumerate(entries)
+        )
+
+    def check_entry(
+        self, entry: VerifiedLogEntry, *, name: str = "bundle", position: int = 0
+    ) -> OnlineCheck:
+        """Prove one offline-verified entry's checkpoint consistent with its log's current one.
+
+        Args:
+            entry: the entry, as :func:`~liturgia.sign.tlog_verify.verify_tlog_entries` returns it.
+            name: how messages name the bundle.
+            position: the entry's index in the bundle's ``tlogEntries``.
+
+        Returns:
+            The check, also recorded in :attr:`checks`.
+
+        Raises:
+            ConfigError: no URL is known for the entry's log.
+            NetworkError: the log cannot be reached, answers other than 200, or not JSON.
+            SignatureError: the entry's log is not trusted, or the current checkpoint is not
+                signed by its key under the origin's host.
+            ProofError: the current checkpoint is malformed or of another origin; the log
+                shrank, forked, or its consistency proof is malformed or does not verify.
+        """
+        where = f"{name}: tlogEntries[{position}]"
+        key = self._keys.get(entry.log_id)
+        if key is None:
+            raise SignatureError(f"{where}: log entry from an untrusted log")
+        url = self._log_url or self._log_urls.get(entry.log_id)
+        if url is None:
+            raise ConfigError(
+                f"{where}: no URL known for the log {entry.origin!r}: pass --log-url URL, or a "
+                "--trusted-root whose tlogs[] entry for it has a baseUrl"
+            )
+        old = Checkpoint(origin=entry.origin, size=entry.tree_size, root_hash=entry.root_hash)
+        host = entry.origin.split(" ")[0]
+        note = self._note(url, where)
+        try:
+            current = open_checkpoint(note, (verifier_for(host, key.key),), origin=entry.origin)
+        except (SignatureError, ProofError) as exc:
+            raise type(exc)(
+                f"{where}: the current checkpoint of {url} does not verify under the log key "
+                f"(the entry's checkpoint has tree size {old.size}): {exc}"
+            ) from exc
+        grew = 0 < old.size < current.size
+        proof = self._proof(url, old.size, current.size, where) if grew else ()
+        try:
+            verify_checkpoint_consistency(old, current, proof)
+        except ProofError as exc:
+            raise ProofError(
+                f"{where}: the log {url} is not consistent with the entry's checkpoint "
+                f"(tree size {old.size}, the log's now {current.size}): {exc}"
+            ) from exc
+        check = OnlineCheck(
+            bundle=name,
+            position=position,
+            log_url=url,
+            origin=current.origin,
+            log_index=entry.log_index,
+            entry_size=old.size,
+            log_size=current.size,
+            log_root=current.root_hash,
+        )
+        self._checks.append(check)
+        return check
+
+    def _client(self, url: str) -> LogClient:
+        if url not in self._clients:
+            self._clients[url] = LogClient(url, timeout=self._timeout)
+        return self._clients[url]
+
+    def _note(self, url: str, where: str) -> bytes:
+        if url not in self._notes:
+            try:
+                self._notes[url] = self._client(url).checkpoint()
+            except NetworkError as exc:
+                raise NetworkError(f"{where}: {exc}") from exc
+        return self._notes[url]
+
+    def _proof(self, url: str, first: int, last: int, where: str) -> tuple[bytes, ...]:
+        if (url, first, last) not in self._proofs:
+            try:
+                proof = self._client(url).consistency_proof(first, last)
+            except NetworkError as exc:
+                raise NetworkError(f"{where}: {exc}") from exc
+            except ProofError as exc:
+                raise ProofError(
+                    f"{where}: the log {url} sent a malformed consistency proof from tree size "
+                    f"{first} to {last}: {exc}"
+                ) from exc
+            self._proofs[url, first, last] = proof
+        return self._proofs[url, first, last]

@@ -43,7 +43,9 @@ from liturgia.sign.keys import PublicKey, load_public_key, parse_public_key
 __all__ = [
     "VerifiedLogEntry",
     "load_log_keys",
+    "load_log_urls",
     "log_keys_from_trusted_root",
+    "log_urls_from_trusted_root",
     "verify_tlog_entries",
 ]
 
@@ -112,6 +114,42 @@ def log_keys_from_trusted_root(
         )
         keys.append(parse_public_key(pem, source=f"{source}: tlogs[{index}].publicKey"))
     return tuple(keys)
+
+
+def log_urls_from_trusted_root(data: bytes, *, source: str = "trusted root") -> dict[bytes, str]:
+    """Read where each transparency log of a Sigstore TrustedRoot JSON is served.
+
+    Args:
+        data: the TrustedRoot JSON bytes.
+        source: how messages name it (e.g. its path).
+
+    Returns:
+        ``{log ID: baseUrl}``: the log ID is the SHA-256 of the log key's DER
+        SubjectPublicKeyInfo (as in bundles' ``logId.keyId``); logs without a string
+        ``baseUrl`` are left out.
+
+    Raises:
+        InputError: as :func:`log_keys_from_trusted_root`.
+    """
+    keys = log_keys_from_trusted_root(data, source=source)
+    tlogs = json.loads(data)["tlogs"]
+    return {
+        hashlib.sha256(key.der).digest(): tlog["baseUrl"]
+        for key, tlog in zip(keys, tlogs, strict=True)
+        if isinstance(tlog.get("baseUrl"), str) and tlog["baseUrl"]
+    }
+
+
+def load_log_urls(trusted_root: Path | None) -> dict[bytes, str]:
+    """The base URLs of the logs a ``--trusted-root`` file lists, by log ID (empty without one).
+
+    Raises:
+        InputError: the file is missing, unreadable or not a TrustedRoot.
+    """
+    if trusted_root is None:
+        return {}
+    data = read_bytes(trusted_root, what="trusted root")
+    return log_urls_from_trusted_root(data, source=str(trusted_root))
 
 
 def load_log_keys(
