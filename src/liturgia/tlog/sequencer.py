@@ -11,6 +11,16 @@ Follows tessera's design (STYLE.md "Abstractions"):
   but not yet integrated are integrated on the next start.
 * :meth:`Sequencer.start` first verifies the stored tree against the last signed checkpoint
   and refuses to serve a tree that does not match (:func:`verify_stored_tree`).
+
+Several processes may share one log (PostgreSQL, or one SQLite file). Every one sequences its
+own submissions (the storage serialises index assignment), but only the holder of the storage's
+**lead** (:meth:`LogStorage.try_lead`) integrates and signs; integrating in every process would
+have them race for ``commit_tree``'s compare-and-swap and throw away the losers' tiles and
+signatures. A follower watches the storage (:meth:`LogStorage.wait_for_change`: a pushed
+notification on PostgreSQL, a cheap ``PRAGMA data_version`` poll on SQLite, every 2 ms while
+one of its entries waits for integration, every 25 ms otherwise), adopts each newer tree after
+checking its checkpoint signature, and asks for the lead every 250 ms, so the log keeps
+integrating when the leader dies: the database or the kernel frees a dead leader's lease.
 """
 
 from __future__ import annotations
@@ -51,6 +61,17 @@ class _Item(NamedTuple):
 
 
 _STOP = object()
+
+#: Seconds between checks of the storage while an entry waits for integration (or leading).
+_FAST_POLL = 0.002
+#: Seconds between checks when nothing waits.
+_IDLE_POLL = 0.025
+#: Seconds a blocking storage watch lasts before the watcher looks at its own state again.
+_WATCH_WINDOW = 0.05
+#: Seconds between a follower's attempts to take the lead.
+_LEAD_RETRY = 0.25
+#: Seconds a follower started on a never-signed log waits for the leader's first checkpoint.
+_FIRST_CHECKPOINT_WAIT = 30.0
 
 
 def _epoch_seconds() -> int:
@@ -206,6 +227,9 @@ class Sequencer:
         self._accepting_lock = threading.Lock()
         self._nodes = tiles.NodeCache(node_cache)
         self._clock = clock or _epoch_seconds
+        self._leading = False
+        self._external = False  # the watcher saw a change made elsewhere
+        self._waiters = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -219,7 +243,10 @@ class Sequencer:
         self.close()
 
     def start(self) -> StoredTree:
-        """Verify the stored tree, integrate leftovers, and start the worker threads.
+        """Verify the stored tree, integrate leftovers if leading, and start the worker threads.
+
+        A process that does not get the lead serves the stored tree and follows the leader's;
+        on a log never signed it first waits (up to 30 s) for the leader's first checkpoint.
 
         Returns:
             The verified stored tree, as found before integrating leftovers.
@@ -227,32 +254,53 @@ class Sequencer:
         Raises:
             ProofError: the stored tree does not match its signed checkpoint (nothing served).
             SignatureError: the stored checkpoint is not signed by a known key.
-            StorageError: the storage failed.
+            StorageError: the storage failed, or no leader signed a first checkpoint in time.
         """
         if self._started:
             raise StorageError("sequencer already started")
-        stored = verify_stored_tree(
-            self._storage, self._verifiers, origin=self.origin, full=self._verify_full
-        )
+        deadline = time.monotonic() + _FIRST_CHECKPOINT_WAIT
+        while True:
+            stored = verify_stored_tree(
+                self._storage, self._verifiers, origin=self.origin, full=self._verify_full
+            )
+            self._leading = self._storage.try_lead()
+            if self._leading or stored.checkpoint is not None:
+                break
+            if time.monotonic() > deadline:
+                raise StorageError(
+                    f"no leader signed the log's first checkpoint within {_FIRST_CHECKPOINT_WAIT} s"
+                )
+            time.sleep(0.01)
         self._state, self._sequenced = stored.state, stored.sequenced
-        if stored.checkpoint is None:
-            self._sign_empty()
-        while self._integrate_once():
-            pass
+        if self._leading:
+            if stored.checkpoint is None:
+                self._sign_empty()
+            while self._integrate_once():
+                pass
         self._started = self._accepting = True
         self._stopping = False
+        self._failure = None
         for name, target in (
             ("sequence", self._sequence_loop),
             ("integrate", self._integrate_loop),
+            ("watch", self._watch_loop),
         ):
             thread = threading.Thread(target=target, name=f"tlog-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
-        _LOG.info("log %s serving tree of size %d", self.origin, self._state.size)
+        _LOG.info(
+            "log %s serving tree of size %d (%s)",
+            self.origin,
+            self._state.size,
+            "leading" if self._leading else "following",
+        )
         return stored
 
     def close(self) -> None:
-        """Store and integrate everything queued, then stop the threads."""
+        """Store everything queued, integrate it if leading, stop the threads, give up the lead.
+
+        A follower's entries are durable when this returns; the leader integrates them.
+        """
         if not self._started:
             return
         with self._accepting_lock:
@@ -262,9 +310,18 @@ class Sequencer:
         with self._changed:
             self._stopping = True
             self._changed.notify_all()
-        self._threads[1].join()
+        for thread in self._threads[1:]:
+            thread.join()
+        if self._leading:
+            self._storage.release_lead()
+            self._leading = False
         self._started = False
         self._threads.clear()
+
+    @property
+    def leading(self) -> bool:
+        """Whether this sequencer holds the log's lead (integrates and signs) at the moment."""
+        return self._leading
 
     # -- submissions ---------------------------------------------------------------------------
 
@@ -313,14 +370,23 @@ class Sequencer:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
-            while self._state.size <= index:
-                if self._failure is not None:
-                    raise StorageError(f"integration failed: {self._failure}") from self._failure
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise StorageError(f"leaf {index} not integrated within {timeout} s")
-                self._changed.wait(remaining)
-            return self._state
+            if self._state.size > index:
+                return self._state
+            self._waiters += 1  # the watcher polls fast while anyone waits
+            self._changed.notify_all()
+            try:
+                while self._state.size <= index:
+                    if self._failure is not None:
+                        raise StorageError(
+                            f"integration failed: {self._failure}"
+                        ) from self._failure
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise StorageError(f"leaf {index} not integrated within {timeout} s")
+                    self._changed.wait(remaining)
+                return self._state
+            finally:
+                self._waiters -= 1
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -397,14 +463,31 @@ class Sequencer:
             self._changed.notify_all()
 
     def _integrate_loop(self) -> None:
+        """Lead: integrate what is sequenced (here or elsewhere); follow: adopt the stored tree."""
+        next_try = time.monotonic() + _LEAD_RETRY
         while True:
             with self._changed:
-                while self._sequenced <= self._state.size and not self._stopping:
-                    self._changed.wait()
+                while not (self._stopping or self._external or self._has_work()):
+                    if self._leading:
+                        self._changed.wait()
+                        continue
+                    remaining = next_try - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._changed.wait(remaining)
                 stopping = self._stopping
+                self._external = False
             try:
-                while self._integrate_once():
-                    pass
+                if not self._leading and time.monotonic() >= next_try:
+                    next_try = time.monotonic() + _LEAD_RETRY
+                    self._take_lead()
+                if self._leading and not self._storage.try_lead():
+                    self._set_leading(False)
+                if self._leading:
+                    while self._integrate_once():
+                        pass
+                else:
+                    self._refresh()
             except LiturgiaError as exc:
                 _LOG.error("integration failed: %s", exc)
                 with self._changed:
@@ -416,6 +499,75 @@ class Sequencer:
                 continue
             if stopping:
                 return
+
+    def _has_work(self) -> bool:
+        """Whether the leader has sequenced entries to integrate (the lock is held)."""
+        return self._leading and self._sequenced > self._state.size
+
+    def _set_leading(self, leading: bool) -> None:
+        with self._changed:
+            if self._leading and not leading:
+                _LOG.warning("log %s lost the lead; following", self.origin)
+            self._leading = leading
+            self._changed.notify_all()
+
+    def _take_lead(self) -> None:
+        """Ask for the lead; on taking over, check the stored tree as :meth:`start` does."""
+        if not self._storage.try_lead():
+            return
+        try:
+            verify_stored_tree(self._storage, self._verifiers, origin=self.origin)
+        except LiturgiaError:
+            self._storage.release_lead()
+            raise
+        _LOG.info("log %s took the lead", self.origin)
+        self._set_leading(True)
+
+    def _refresh(self) -> None:
+        """Adopt the stored tree if it grew, once its checkpoint verifies (a follower)."""
+        stored = self._storage.read_state()
+        with self._changed:
+            if stored.size <= self._state.size:
+                self._failure = None
+                return
+        checkpoint = open_checkpoint(stored.checkpoint, self._verifiers, origin=self.origin)
+        if (checkpoint.size, checkpoint.root_hash) != (stored.size, stored.root):
+            raise ProofError(
+                f"stored tree ({stored.size}, {stored.root.hex()}) does not match its checkpoint"
+            )
+        with self._changed:
+            if stored.size > self._state.size:
+                self._state = stored
+            self._failure = None
+            self._changed.notify_all()
+
+    def _watch_loop(self) -> None:
+        """Wake the integrating thread when another process changed the log."""
+        while True:
+            with self._changed:
+                if self._stopping:
+                    return
+                if not self._fast():
+                    self._changed.wait(_IDLE_POLL)  # own submissions and waiters wake it early
+                    if self._stopping:
+                        return
+                fast = self._fast()
+            try:
+                changed = self._storage.wait_for_change(
+                    _WATCH_WINDOW if fast else 0.0, poll=_FAST_POLL
+                )
+            except LiturgiaError as exc:
+                _LOG.warning("watching the log storage failed: %s", exc)
+                changed = True  # poll instead
+                time.sleep(_IDLE_POLL)
+            if changed:
+                with self._changed:
+                    self._external = True
+                    self._changed.notify_all()
+
+    def _fast(self) -> bool:
+        """Whether the storage is watched closely (the lock is held)."""
+        return self._leading or self._waiters > 0 or self._sequenced > self._state.size
 
     def _sign_empty(self) -> None:
         state = self._signed(TreeState(), ())

@@ -12,6 +12,11 @@ get indexes, durable on return: this is what the log acknowledges) and
 Entries at ``[tree size, sequenced size)`` are durable but not yet in the tree; the sequencer
 integrates them, also after a crash.
 
+Several processes may share one log (PostgreSQL, or one SQLite file). Each sequences its own
+submissions, but only one at a time integrates and signs: the holder of the **lead**, a lease
+taken with :meth:`LogStorage.try_lead` that the database or the kernel frees when its holder
+dies. The others follow the stored tree, woken by :meth:`LogStorage.wait_for_change`.
+
 Every backend passes the same contract suite (``tests/contract/tlog``).
 """
 
@@ -146,8 +151,48 @@ class LogStorage(Protocol):
         """
         ...  # pragma: no cover - protocol
 
+    def try_lead(self) -> bool:
+        """Take the lead (the right to integrate and sign) or confirm it is still held.
+
+        At most one storage object per log holds the lead at a time, across threads and
+        processes; it is freed by :meth:`release_lead`, :meth:`close`, or the death of the
+        holding process (so that another can take over). Calling it again while holding the lead
+        is cheap and returns ``True`` unless the lease was lost (e.g. a dropped connection).
+
+        Returns:
+            Whether this storage object holds the lead now.
+
+        Raises:
+            StorageError: the lease cannot be asked for (database or file error, closed storage).
+        """
+        ...  # pragma: no cover - protocol
+
+    def release_lead(self) -> None:
+        """Give up the lead if held (idempotent; a no-op on a closed storage)."""
+        ...  # pragma: no cover - protocol
+
+    def wait_for_change(self, timeout: float, *, poll: float = 0.002) -> bool:
+        """Wait until the log may have changed since this thread's previous call.
+
+        A change is an entry sequenced or a tree committed through another storage object
+        (another process). Spurious ``True`` answers are allowed (e.g. this process's own
+        commits, or the first call of a thread); a change made elsewhere is reported within
+        ``timeout`` (plus ``poll`` for backends that poll).
+
+        Args:
+            timeout: seconds to wait at most; ``0`` checks once without waiting.
+            poll: seconds between checks for backends without a push notification.
+
+        Returns:
+            ``True`` when the log may have changed, ``False`` when the time ran out first.
+
+        Raises:
+            StorageError: the database cannot be read (closed storage included).
+        """
+        ...  # pragma: no cover - protocol
+
     def close(self) -> None:
-        """Release connections and files; further calls are errors."""
+        """Release connections, files and the lead; further calls are errors."""
         ...  # pragma: no cover - protocol
 
 

@@ -1,7 +1,9 @@
 """An in-memory :class:`~liturgia.tlog.storage.base.LogStorage`, for tests and tools.
 
 Nothing survives the process; "durable" means "stored in this object". It is the reference the
-contract suite holds the real backends to.
+contract suite holds the real backends to. Every holder leads (nothing is shared with another
+process); two sequencers on one object both integrate, and ``commit_tree``'s compare-and-swap
+keeps the tree linear.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ class MemoryStorage:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._moved = threading.Condition(self._lock)
+        self._version = 0
+        self._seen = threading.local()
         self._hashes: list[bytes] = []
         self._entries: list[tuple[bytes, int]] = []
         self._by_hash: dict[bytes, int] = {}
@@ -57,6 +62,7 @@ class MemoryStorage:
                 for key in keys:
                     self._keys.setdefault(key, set()).add(index)
                 out.append(Assigned(index=index, duplicate=False))
+            self._bump()
             return tuple(out)
 
     def sequenced_size(self) -> int:
@@ -120,8 +126,35 @@ class MemoryStorage:
                 )
             self._tiles.update(tiles)
             self._state = state
+            self._bump()
+
+    def _bump(self) -> None:
+        """Count a change and wake :meth:`wait_for_change` (the lock is held)."""
+        self._version += 1
+        self._moved.notify_all()
+
+    def try_lead(self) -> bool:
+        """Lead: a memory log is not shared with another process."""
+        with self._lock:
+            self._check_open()
+            return True
+
+    def release_lead(self) -> None:
+        """Nothing to release."""
+
+    def wait_for_change(self, timeout: float, *, poll: float = 0.002) -> bool:
+        """Wait until something was stored since this thread's previous call (``poll`` unused)."""
+        seen: int | None = getattr(self._seen, "version", None)
+        with self._moved:
+            self._check_open()
+            if seen == self._version:
+                self._moved.wait_for(lambda: self._version != seen or self._closed, timeout)
+            self._check_open()
+            self._seen.version = self._version
+            return self._version != seen
 
     def close(self) -> None:
         """Mark the storage closed."""
         with self._lock:
             self._closed = True
+            self._moved.notify_all()

@@ -8,6 +8,13 @@ is that several API processes, on several machines, may write to one log:
   duplicates are found under the same lock, so one leaf hash never gets two indexes.
 * :meth:`PostgresStorage.commit_tree` locks the tree row (``FOR UPDATE``) and refuses an update
   computed from another size: two integrators cannot both move the tree.
+* One process at a time integrates and signs: the holder of the **lead**, a session-level
+  advisory lock (``pg_try_advisory_lock``, a key of its own per schema) held on a dedicated
+  connection, so PostgreSQL frees it when the holder's connection drops (a crashed or killed
+  process). The others keep sequencing and follow the tree.
+* Both writes ``NOTIFY`` a channel of the schema in their transaction; a follower listens on
+  it (:meth:`PostgresStorage.wait_for_change`), so it learns of a new tree at once, without
+  polling; notifications of its own writes are skipped.
 
 Durability: a transaction is acknowledged after PostgreSQL's ``COMMIT`` returns, which with the
 server defaults (``fsync = on``, ``synchronous_commit = on``) means its WAL record is flushed.
@@ -16,7 +23,9 @@ server defaults (``fsync = on``, ``synchronous_commit = on``) means its WAL reco
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -28,10 +37,26 @@ from liturgia.tlog.tiles import TileKey
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["ADVISORY_LOCK_KEY", "PostgresStorage"]
+__all__ = ["ADVISORY_LOCK_KEY", "PostgresStorage", "lead_lock_key"]
 
 #: The advisory lock key that serialises sequencing (an arbitrary, fixed int64).
 ADVISORY_LOCK_KEY = 0x6C69747572676961  # "liturgia"
+
+
+def lead_lock_key(schema: str) -> int:
+    """The advisory lock key of the lead of the log in ``schema`` (a signed int64).
+
+    Advisory locks are per database; keying the lead by schema lets logs in different schemas
+    of one database each have their own leader.
+    """
+    digest = hashlib.sha256(b"liturgia lead\0" + schema.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _channel(schema: str) -> str:
+    """The NOTIFY channel of the log in ``schema`` (a plain identifier)."""
+    return "liturgia_" + hashlib.sha256(schema.encode()).hexdigest()[:16]
+
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS tlog_entries (
@@ -97,7 +122,13 @@ class PostgresStorage:
         self._idle = threading.Condition()
         self._active = 0
         self._closed = False
+        self._lead_lock = threading.Lock()
+        self._lease: psycopg.Connection[Any] | None = None
+        self._leading = False
+        self._lead_key = 0
+        self._channel = ""
         self._writer = self._connect(autocommit=False)
+        self._writer_pid = self._writer.info.backend_pid
         try:
             self._prepare()
         except BaseException:
@@ -127,6 +158,10 @@ class PostgresStorage:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
             for statement in _SCHEMA:
                 conn.execute(statement)
+            found = conn.execute("SELECT current_schema()").fetchone()
+            schema = str(found[0]) if found and found[0] else "public"
+        self._lead_key = lead_lock_key(schema)
+        self._channel = _channel(schema)
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
@@ -214,6 +249,8 @@ class PostgresStorage:
                     cur.executemany(
                         "INSERT INTO tlog_index_keys (key, idx) VALUES (%s, %s)", key_rows
                     )
+            if new_rows:
+                conn.execute("SELECT pg_notify(%s, 'sequenced')", (self._channel,))
         return tuple(out)
 
     def commit_tree(
@@ -241,6 +278,7 @@ class PostgresStorage:
                 "UPDATE tlog_tree SET size = %s, root = %s, checkpoint = %s WHERE id = 0",
                 (state.size, state.root, state.checkpoint),
             )
+            conn.execute("SELECT pg_notify(%s, 'tree')", (self._channel,))
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -309,8 +347,106 @@ class PostgresStorage:
             ).fetchall()
         return {TileKey(level=int(lv), index=int(ix)): bytes(data) for lv, ix, data in rows}
 
+    # -- the lead ------------------------------------------------------------------------------
+
+    def try_lead(self) -> bool:
+        """Hold the session advisory lock of the lead; see ``LogStorage.try_lead``.
+
+        The lock lives on a connection of its own (not the writer's, whose transactions come
+        and go), kept open between attempts. A broken lease connection means the lock is lost:
+        it is reopened and asked for again.
+        """
+        with self._lead_lock:
+            if self._closed:
+                raise StorageError("PostgreSQL log storage is closed")
+            lease = self._lease
+            if lease is not None and (lease.broken or lease.closed):
+                self._drop_lease()
+                lease = None
+            if lease is None:
+                lease = self._lease = self._connect(autocommit=True)
+            elif self._leading:
+                return True
+            try:
+                with self._errors("take the lead"):
+                    row = lease.execute(
+                        "SELECT pg_try_advisory_lock(%s)", (self._lead_key,)
+                    ).fetchone()
+            except StorageError:
+                self._drop_lease()
+                raise
+            self._leading = bool(row and row[0])
+            return self._leading
+
+    def _drop_lease(self) -> None:
+        """Close the lease connection (PostgreSQL frees its locks); the lock is held."""
+        lease, self._lease, self._leading = self._lease, None, False
+        if lease is not None:
+            with self._connections_lock:
+                if lease in self._connections:
+                    self._connections.remove(lease)
+            lease.close()
+
+    def release_lead(self) -> None:
+        """Unlock the lead if held (closing the lease connection if the unlock fails)."""
+        with self._lead_lock:
+            if not self._leading or self._lease is None:
+                return
+            try:
+                with self._errors("release the lead"):
+                    self._lease.execute("SELECT pg_advisory_unlock(%s)", (self._lead_key,))
+                self._leading = False
+            except StorageError:
+                self._drop_lease()
+
+    def wait_for_change(self, timeout: float, *, poll: float = 0.002) -> bool:
+        """Wait for a notification of another session's write; see ``LogStorage``.
+
+        Each thread listens on a connection of its own; ``poll`` is unused (notifications are
+        pushed). A broken listening connection is dropped (the next call listens anew) and
+        raises, which the caller treats as "may have changed".
+        """
+        with self._idle:
+            if self._closed:
+                raise StorageError("PostgreSQL log storage is closed")
+            self._active += 1
+        try:
+            listener: psycopg.Connection[Any] | None = getattr(self._local, "listener", None)
+            if listener is None:
+                listener = self._connect(autocommit=True)
+                self._local.listener = listener
+                with self._errors("listen"):
+                    listener.execute(f"LISTEN {self._channel}")
+                return True  # changes before listening were not seen
+            try:
+                with self._errors("wait for notifications"):
+                    return self._notified(listener, timeout)
+            except StorageError:
+                self._local.listener = None
+                with self._connections_lock:
+                    if listener in self._connections:
+                        self._connections.remove(listener)
+                listener.close()
+                raise
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _notified(self, listener: psycopg.Connection[Any], timeout: float) -> bool:
+        """Whether a notification from another session arrives within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        changed = False
+        while True:
+            # Once a change is seen, only drain what is queued (the next call starts afresh).
+            wait = 0.0 if changed else max(0.0, deadline - time.monotonic())
+            notes = list(listener.notifies(timeout=wait, stop_after=1))
+            if not notes:
+                return changed
+            changed = changed or any(note.pid != self._writer_pid for note in notes)
+
     def close(self) -> None:
-        """Wait for running reads, then close every connection (idempotent)."""
+        """Wait for running reads, then close every connection (the lead goes with them)."""
         with self._write_lock, self._idle:
             self._closed = True
             while self._active:
@@ -319,3 +455,5 @@ class PostgresStorage:
                 for conn in self._connections:
                     conn.close()
                 self._connections.clear()
+        with self._lead_lock:
+            self._lease, self._leading = None, False

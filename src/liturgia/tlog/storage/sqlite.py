@@ -10,14 +10,21 @@ sequencer commits many submissions per transaction (group commit). ``NORMAL`` st
 for throwaway logs.
 
 Concurrency: one writer connection behind a lock; each reading thread gets its own connection,
-so proofs are served while a batch commits (WAL readers never block the writer).
+so proofs are served while a batch commits (WAL readers never block the writer). Several
+processes may open one file: SQLite's write lock serialises their transactions, the **lead**
+(the right to integrate) is an exclusive ``flock`` on ``<database>.lead`` that the kernel frees
+when the holder dies, even by SIGKILL, and ``PRAGMA data_version`` tells a follower cheaply
+whether another connection committed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,6 +102,9 @@ class SqliteStorage:
         self._closed = False
         self._active = 0
         self._idle = threading.Condition()
+        self.lead_path = path.with_name(path.name + ".lead")
+        self._lead_fd: int | None = None
+        self._lead_lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -325,8 +335,65 @@ class SqliteStorage:
                         out[TileKey(level=level, index=index)] = bytes(data)
         return out
 
+    # -- the lead ------------------------------------------------------------------------------
+
+    def try_lead(self) -> bool:
+        """Hold an exclusive ``flock`` on :attr:`lead_path`; see ``LogStorage.try_lead``.
+
+        ``flock`` locks belong to an open file description, so two storage objects of one
+        process exclude each other as two processes do; the kernel drops the lock with the
+        descriptor when the process dies.
+        """
+        with self._lead_lock:
+            if self._closed:
+                raise StorageError(f"{self.path}: log storage is closed")
+            if self._lead_fd is not None:
+                return True
+            try:
+                fd = os.open(self.lead_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                raise StorageError(
+                    f"{self.lead_path}: cannot open the lead lock file: {exc.strerror or exc}"
+                ) from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            except OSError as exc:
+                os.close(fd)
+                raise StorageError(f"{self.lead_path}: cannot lock: {exc.strerror or exc}") from exc
+            self._lead_fd = fd
+            return True
+
+    def release_lead(self) -> None:
+        """Unlock and close the lead file if held."""
+        with self._lead_lock:
+            fd, self._lead_fd = self._lead_fd, None
+            if fd is not None:
+                os.close(fd)  # closing the only descriptor releases the flock
+
+    def wait_for_change(self, timeout: float, *, poll: float = 0.002) -> bool:
+        """Poll ``PRAGMA data_version`` on this thread's connection; see ``LogStorage``.
+
+        The value changes when another connection (of this or another process) commits, and
+        reading it touches no table: a few microseconds per check.
+        """
+        deadline = time.monotonic() + timeout
+        seen: int | None = getattr(self._local, "data_version", None)
+        while True:
+            with self._read("watch the database") as conn:
+                version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+            self._local.data_version = version
+            if version != seen:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(poll, remaining))
+
     def close(self) -> None:
-        """Wait for running reads, then close every connection (idempotent)."""
+        """Wait for running reads, then close every connection and give up the lead."""
         with self._write_lock, self._idle:
             self._closed = True
             while self._active:
@@ -335,3 +402,4 @@ class SqliteStorage:
                 for conn in self._connections:
                     conn.close()
                 self._connections.clear()
+        self.release_lead()
