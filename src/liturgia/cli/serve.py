@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 __all__ = ["register", "run"]
+
+
+_STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
 
 
 def _env_int(name: str, default: int) -> int:
@@ -81,30 +87,76 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="largest request body accepted (larger ones get 413)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=_env_int("LITURGIA_SERVE_WORKERS", 1),
+        metavar="N",
+        help="worker processes sharing the database (one per core for the most writes/s) "
+        "[env LITURGIA_SERVE_WORKERS]",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Verify the stored log, then serve it until interrupted; 0 on a clean stop.
+    """Verify the stored log, then serve it until SIGTERM or Ctrl-C; 0 on a clean stop.
 
     Raises:
-        ConfigError: the ``server`` extra is missing, or a bad URL or key file.
+        ConfigError: the ``server`` extra is missing, a bad option, URL or key file.
         StorageError: the storage failed or the stored tree does not match its checkpoint.
         NetworkError: the address cannot be listened on.
     """
-    from liturgia.errors import ConfigError, NetworkError  # noqa: PLC0415 - keep --help fast
-    from liturgia.server import instance  # noqa: PLC0415
+    from liturgia.errors import ConfigError  # noqa: PLC0415 - keep --help fast
 
     try:
-        import uvicorn  # noqa: PLC0415
-
-        from liturgia.server.app import create_app  # noqa: PLC0415
+        import uvicorn  # noqa: PLC0415, F401
     except ImportError as exc:
         raise ConfigError(
             f"liturgia serve needs the 'server' extra (pip install 'liturgia[server]'): {exc}"
         ) from exc
     if args.max_body_bytes < 1:
         raise ConfigError(f"--max-body-bytes must be positive, not {args.max_body_bytes}")
+    if not 1 <= args.workers <= 64:
+        raise ConfigError(f"--workers must be between 1 and 64, not {args.workers}")
+    if args.workers == 1:
+        return _serve_one(args)
+    return _serve_many(args)
+
+
+@contextmanager
+def _server_signals() -> Iterator[None]:
+    """Let the server own SIGINT and SIGTERM while it runs; restore the handlers after.
+
+    uvicorn re-raises the signal it handled once it has shut down (and its supervisor never
+    restores the handlers it sets): the stop asked for is the normal end of a server, not the
+    "terminated" of an interrupted command, so SIGTERM is ignored until the handlers are back.
+    """
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _announce(origin: str, tree_size: int, args: argparse.Namespace) -> None:
+    workers = f" with {args.workers} workers" if args.workers > 1 else ""
+    sys.stderr.write(
+        f"liturgia: serving log {origin!r} (tree size {tree_size}) "
+        f"on http://{args.host}:{args.port}{workers}\n"
+    )
+    sys.stderr.flush()
+
+
+def _serve_one(args: argparse.Namespace) -> int:
+    """Serve in this process: one event loop, one sequencer."""
+    import uvicorn  # noqa: PLC0415
+
+    from liturgia.errors import NetworkError  # noqa: PLC0415
+    from liturgia.server import instance  # noqa: PLC0415
+    from liturgia.server.app import create_app  # noqa: PLC0415
+
     db_url = args.db or instance.default_db_url()
     log, storage = instance.open_log(
         db_url,
@@ -116,21 +168,78 @@ def run(args: argparse.Namespace) -> int:
     try:
         key = instance.load_or_create_log_key(args.key or instance.default_key_path(db_url))
         app = create_app(log, max_body_bytes=args.max_body_bytes, public_key=key.public_key())
-        info = log.info()
-        sys.stderr.write(
-            f"liturgia: serving log {log.origin!r} (tree size {info['treeSize']}) "
-            f"on http://{args.host}:{args.port}\n"
-        )
-        sys.stderr.flush()
+        _announce(log.origin, log.info()["treeSize"], args)
         config = uvicorn.Config(
             app, host=args.host, port=args.port, log_level="warning", lifespan="off"
         )
         server = uvicorn.Server(config)
         try:
-            server.run()
+            with _server_signals():
+                server.run()
         except SystemExit as exc:  # uvicorn exits when it cannot listen
             raise NetworkError(f"cannot listen on {args.host}:{args.port}") from exc
-        return 0
     finally:
         log.close()
         storage.close()
+    sys.stderr.write(f"liturgia: stopped; tree size {log.info()['treeSize']}\n")
+    return 0
+
+
+def _serve_many(args: argparse.Namespace) -> int:
+    """Check the log here, then serve it from ``args.workers`` processes on one socket."""
+    import uvicorn  # noqa: PLC0415
+    from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
+
+    from liturgia.errors import NetworkError, StorageError  # noqa: PLC0415
+    from liturgia.server import instance, worker  # noqa: PLC0415
+
+    db_url = args.db or instance.default_db_url()
+    key_path = args.key or instance.default_key_path(db_url)
+    log_host = args.log_host or args.host
+    # Refuse a tree that does not match its checkpoint before any worker starts (and create
+    # the key once, so that the workers do not race to create it).
+    log, storage = instance.open_log(
+        db_url,
+        host=log_host,
+        key_path=key_path,
+        tree_id=args.tree_id,
+        index_offset=args.index_offset,
+    )
+    try:
+        origin, tree_size = log.origin, log.info()["treeSize"]
+    finally:
+        log.close()
+        storage.close()
+    options = worker.WorkerOptions(
+        db_url=db_url,
+        log_host=log_host,
+        key_path=str(Path(key_path).absolute()),
+        tree_id=args.tree_id,
+        index_offset=args.index_offset,
+        max_body_bytes=args.max_body_bytes,
+    )
+    os.environ[worker.ENVIRONMENT_VARIABLE] = options.to_environment()
+    config = uvicorn.Config(
+        "liturgia.server.worker:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        lifespan="on",
+    )
+    try:
+        sock = config.bind_socket()
+    except SystemExit as exc:
+        raise NetworkError(f"cannot listen on {args.host}:{args.port}") from exc
+    _announce(origin, tree_size, args)
+    try:
+        with _server_signals():
+            supervisor = Multiprocess(config, sockets=[sock])
+            supervisor.run()
+    finally:
+        sock.close()
+    if any(process.exitcode == _STARTUP_FAILURE for process in supervisor.processes):
+        raise StorageError("a worker could not open the log (its error is above)")
+    sys.stderr.write("liturgia: stopped\n")
+    return 0

@@ -22,16 +22,22 @@ beyond the tree, negative or non-numeric indexes), 404, 409, 413 for a body over
 ``max_body_bytes``, 503 when the storage fails. Nothing is stored for a refused request.
 
 The library is synchronous: every call into the log runs in a worker thread (anyio), so a
-submission waiting for its checkpoint never blocks the event loop.
+submission waiting for its checkpoint never blocks the event loop. Submissions are verified on
+the event loop as they arrive and handed to the log in batches (:class:`_Committer`): one
+worker-thread call stores a whole batch, waits for the checkpoint covering it and builds every
+answer, while the next batch gathers. This replaces a thread per waiting request, whose wake-ups
+and GIL hand-offs cost more than the work itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -41,10 +47,11 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from liturgia.errors import ExternalError, LiturgiaError, UsageError, VerificationError
 from liturgia.tlog import rekor
-from liturgia.tlog.entries import accept_entry
+from liturgia.tlog.entries import AcceptedEntry, accept_entry
 from liturgia.tlog.log import RekorLog
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_SEARCH_QUERIES", "ApiError", "create_app"]
@@ -96,24 +103,148 @@ async def _read_json(request: Request, limit: int) -> Any:
         ApiError: 413 over the limit (by ``Content-Length`` or by the bytes read), 400 when not
             JSON.
     """
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"request body of {declared} bytes is over the {limit}-byte limit")
+    _check_declared_length(request.headers.get("content-length"), limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             raise ApiError(413, f"request body is over the {limit}-byte limit")
+    return _parse_json(bytes(body))
+
+
+def _check_declared_length(declared: str | None, limit: int) -> None:
+    """Refuse a ``Content-Length`` over ``limit`` before reading the body (413)."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"request body of {declared} bytes is over the {limit}-byte limit")
+
+
+def _parse_json(body: bytes) -> Any:
+    """Parse a request body as JSON (RFC 8259; ``NaN`` and ``Infinity`` refused).
+
+    Raises:
+        ApiError: 400 when the body is not JSON.
+    """
     try:
-        return json.loads(bytes(body), parse_constant=_reject_constant)
+        return json.loads(body, parse_constant=_reject_constant)
     except RecursionError as exc:
         raise ApiError(400, "request body is not JSON: nested too deeply") from exc
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, over-long integers
         raise ApiError(400, f"request body is not JSON: {exc}") from exc
 
 
+async def _receive_body(receive: Receive, limit: int) -> bytes:
+    """Read an ASGI request body of at most ``limit`` bytes.
+
+    Raises:
+        ApiError: 413 over the limit.
+        _Disconnected: the client went away first.
+    """
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        body += message.get("body", b"")
+        if len(body) > limit:
+            raise ApiError(413, f"request body is over the {limit}-byte limit")
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+class _Disconnected(Exception):
+    """The client closed the connection before sending its whole request."""
+
+
 def _entry_id_of(entry: rekor.LogEntry, log: RekorLog) -> str:
     return rekor.entry_id(entry.body, log.tree_id)
+
+
+class _Committer:
+    """Hands verified entries to :meth:`RekorLog.commit` in batches, from the event loop.
+
+    Each call of :meth:`submit` queues one entry and waits for its answer. A drain task takes
+    everything queued, runs one :meth:`RekorLog.commit` in a worker thread, answers each
+    waiter, and repeats while entries are queued; up to ``parallel`` drains run at once, so one
+    batch is stored while the previous one is integrated.
+
+    Args:
+        log: the started log.
+        call: runs a blocking library call in a worker thread, mapping errors to
+            :class:`ApiError`.
+        parallel: most batches in flight.
+    """
+
+    def __init__(
+        self,
+        log: RekorLog,
+        call: Callable[[Callable[[], Any]], Awaitable[Any]],
+        parallel: int = 2,
+    ) -> None:
+        self._log = log
+        self._call = call
+        self._parallel = parallel
+        self._queued: list[tuple[AcceptedEntry, asyncio.Future[tuple[rekor.LogEntry, bool]]]] = []
+        self._draining = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def submit(self, accepted: AcceptedEntry) -> tuple[rekor.LogEntry, bool]:
+        """Queue ``accepted`` and return ``(entry, created)`` once it is in a checkpoint.
+
+        Raises:
+            ApiError: 503 when the batch could not be stored or integrated.
+        """
+        future: asyncio.Future[tuple[rekor.LogEntry, bool]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._queued.append((accepted, future))
+        if self._draining < self._parallel:
+            self._draining += 1
+            task = asyncio.ensure_future(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queued:
+                batch, self._queued = self._queued, []
+                try:
+                    answers = await self._call(partial(self._log.commit, [a for a, _ in batch]))
+                except (ApiError, LiturgiaError) as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), answer in zip(batch, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+        finally:
+            self._draining -= 1
+
+
+class _LogApp(FastAPI):
+    """The FastAPI application, with ``POST /api/v1/log/entries`` served before its stack.
+
+    Every submission is a write the log must sign and store; the framework's middleware,
+    routing and dependency resolution cost about as much CPU as the log's own work per entry,
+    so that one route is answered by a bare ASGI handler (:attr:`create_entry_asgi`) with the
+    same checks, answers and errors. The FastAPI route stays declared for the OpenAPI document
+    (and serves the request when this application is mounted inside another).
+    """
+
+    create_entry_asgi: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve ``POST /api/v1/log/entries`` directly; everything else through FastAPI."""
+        if (
+            self.create_entry_asgi is not None
+            and scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"] == _ENTRIES
+        ):
+            await self.create_entry_asgi(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -121,6 +252,7 @@ def create_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     public_key: rekor.PublicKey | None = None,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
     """Build the ASGI application serving ``log`` with Rekor's v1 REST API.
 
@@ -132,6 +264,7 @@ def create_app(
         max_body_bytes: largest request body accepted; larger ones get 413.
         public_key: the log's public key, served as PEM at ``GET /api/v1/log/publicKey``
             (``getPublicKey``) when given.
+        lifespan: the application's lifespan (a worker process closes its log there).
 
     Returns:
         The FastAPI application; its OpenAPI document is at ``/openapi.json``.
@@ -141,10 +274,11 @@ def create_app(
     """
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, not {max_body_bytes}")
-    app = FastAPI(
+    app = _LogApp(
         title="liturgia transparency log",
         description="A Rekor v1-compatible transparency log (the subset Sigstore clients use).",
         version="1",
+        lifespan=lifespan,
     )
     limiter = anyio.CapacityLimiter(256)
 
@@ -159,6 +293,8 @@ def create_app(
             raise ApiError(503, f"the log is unavailable: {exc}") from exc
         except LiturgiaError as exc:  # pragma: no cover - no other family is raised
             raise ApiError(500, str(exc)) from exc
+
+    committer = _Committer(log, call)
 
     def answer(entry: rekor.LogEntry) -> dict[str, Any]:
         return entry.to_api_json(tree_id=log.tree_id)
@@ -192,8 +328,21 @@ def create_app(
     )
     async def create_log_entry(request: Request) -> JSONResponse:
         """Verify and add a proposed ``hashedrekord`` or ``dsse`` v0.0.1 entry."""
-        proposed = await _read_json(request, max_body_bytes)
-        entry, created = await call(partial(log.submit, proposed))
+        headers, document = await create_entry(await _read_json(request, max_body_bytes))
+        return JSONResponse(document, status_code=201, headers=headers)
+
+    async def create_entry(proposed: Any) -> tuple[dict[str, str], dict[str, Any]]:
+        """Verify ``proposed``, log it; return the 201's headers and body.
+
+        Raises:
+            ApiError: 400 for a bad entry, 409 (with ``Location``) for one already logged,
+                503 when the storage fails.
+        """
+        try:
+            accepted = accept_entry(proposed)
+        except (UsageError, VerificationError) as exc:
+            raise ApiError(400, str(exc)) from exc
+        entry, created = await committer.submit(accepted)
         entry_id = _entry_id_of(entry, log)
         headers = {"Location": f"{_ENTRIES}/{entry_id}", "ETag": entry_id}
         if not created:
@@ -202,7 +351,37 @@ def create_app(
                 f"an equivalent entry already exists in the transparency log with UUID {entry_id}",
                 headers,
             )
-        return JSONResponse(answer(entry), status_code=201, headers=headers)
+        return headers, answer(entry)
+
+    async def create_entry_asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        """``createLogEntry`` as a bare ASGI handler: the write path without the framework."""
+        declared = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value.decode("latin-1")
+        status = 201
+        try:
+            _check_declared_length(declared, max_body_bytes)
+            headers, document = await create_entry(
+                _parse_json(await _receive_body(receive, max_body_bytes))
+            )
+        except _Disconnected:
+            return
+        except ApiError as exc:
+            status, headers = exc.status, exc.headers
+            document = {"code": exc.status, "message": exc.message}
+        body = json.dumps(
+            document, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
+        raw_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(body)),
+            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+
+    app.create_entry_asgi = create_entry_asgi
 
     @app.get(_ENTRIES, operation_id="getLogEntryByIndex", tags=["entries"])
     async def get_log_entry_by_index(

@@ -17,13 +17,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from liturgia.errors import InputError
+from liturgia.errors import InputError, StorageError
 from liturgia.tlog import rekor, tiles
 from liturgia.tlog.checkpoint import NoteVerifier, rekor_origin, signer_for
-from liturgia.tlog.entries import accept_entry, key_index
+from liturgia.tlog.entries import AcceptedEntry, accept_entry, key_index
 from liturgia.tlog.rekor import InclusionProof, LogEntry, PrivateKey
 from liturgia.tlog.sequencer import Sequencer
-from liturgia.tlog.storage.base import LogStorage
+from liturgia.tlog.storage.base import LogStorage, TreeState
 
 __all__ = ["RekorLog"]
 
@@ -83,6 +83,7 @@ class RekorLog:
         self.origin = rekor_origin(host, tree_id)
         self.log_id = rekor.log_id(private_key.public_key())
         self._wait = wait_timeout
+        self._nodes = tiles.NodeCache(1 << 14)
         self._sequencer = Sequencer(
             storage,
             signer_for(host, private_key),
@@ -131,15 +132,50 @@ class RekorLog:
             SignatureError: its signature does not verify.
             StorageError: it could not be stored or integrated in time.
         """
-        accepted = accept_entry(proposed)
-        assigned = self._sequencer.add(
-            accepted.body, index_keys=accepted.index_keys, timeout=self._wait
+        return self.commit([accept_entry(proposed)])[0]
+
+    def commit(self, accepted: Sequence[AcceptedEntry]) -> list[tuple[LogEntry, bool]]:
+        """Store already-verified entries, wait for one checkpoint covering all, answer each.
+
+        The batch form of :meth:`submit` for a server that verifies each request as it arrives
+        and hands the verified entries over together: the entries share one storage
+        transaction (when the sequencer is idle) and one wait for integration, and their
+        inclusion proofs are all at the same tree size.
+
+        Args:
+            accepted: entries that passed :func:`~liturgia.tlog.entries.accept_entry`.
+
+        Returns:
+            ``(entry, created)`` per input, in input order; a repeated or already logged entry
+            answers the existing one with ``created`` ``False``.
+
+        Raises:
+            StorageError: the entries could not be stored or integrated in time; none of them
+                is acknowledged (those already stored are integrated later and answer 409 when
+                retried).
+        """
+        if not accepted:
+            return []
+        futures = [
+            self._sequencer.submit(entry.body, index_keys=entry.index_keys) for entry in accepted
+        ]
+        assigned = []
+        for future in futures:
+            try:
+                assigned.append(future.result(self._wait))
+            except TimeoutError as exc:
+                raise StorageError(f"entry not stored within {self._wait} s") from exc
+        state = self._sequencer.wait_integrated(max(a.index for a in assigned), timeout=self._wait)
+        proofs = tiles.inclusion_proofs(
+            self._storage, [a.index for a in assigned], state.size, cache=self._nodes
         )
-        self._sequencer.wait_integrated(assigned.index, timeout=self._wait)
-        entry = self._entry(assigned.index)
-        if entry is None:  # pragma: no cover - the index was just integrated
-            raise InputError(f"entry {assigned.index} vanished")
-        return entry, not assigned.duplicate
+        answers = []
+        for result, proof in zip(assigned, proofs, strict=True):
+            entry = self._entry(result.index, state, proof)
+            if entry is None:  # pragma: no cover - the index was just integrated
+                raise StorageError(f"entry {result.index} vanished")
+            answers.append((entry, not result.duplicate))
+        return answers
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -160,8 +196,17 @@ class RekorLog:
         index = self._storage.find_index(bytes.fromhex(entry_id[-64:]))
         return None if index is None else self._entry(index)
 
-    def _entry(self, local: int) -> LogEntry | None:
-        state = self._sequencer.state()
+    def _entry(
+        self,
+        local: int,
+        state: TreeState | None = None,
+        proof: tuple[bytes, ...] | None = None,
+    ) -> LogEntry | None:
+        """Answer leaf ``local`` with its inclusion ``proof`` at ``state``.
+
+        Default: the latest tree, and the proof computed here.
+        """
+        state = state or self._sequencer.state()
         if not 0 <= local < state.size:
             return None
         stored = self._storage.read_entry(local)
@@ -184,7 +229,9 @@ class RekorLog:
                 log_index=local,
                 tree_size=state.size,
                 root_hash=state.root,
-                hashes=self._sequencer.inclusion_proof(local, state.size),
+                hashes=(
+                    self._sequencer.inclusion_proof(local, state.size) if proof is None else proof
+                ),
                 checkpoint=state.checkpoint,
             ),
         )

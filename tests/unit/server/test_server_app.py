@@ -138,9 +138,15 @@ def portal() -> Iterator[BlockingPortal]:
         yield running
 
 
-@pytest.fixture
-def client(portal: BlockingPortal, log: RekorLog) -> Iterator[TestClient]:
-    test_client = TestClient(portal, create_app(log, max_body_bytes=LIMIT))
+@pytest.fixture(params=["bare ASGI write path", "FastAPI route"])
+def client(
+    portal: BlockingPortal, log: RekorLog, request: pytest.FixtureRequest
+) -> Iterator[TestClient]:
+    """A client of the app; every test runs against both ways of serving a submission."""
+    app = create_app(log, max_body_bytes=LIMIT)
+    if request.param == "FastAPI route":
+        app.create_entry_asgi = None  # type: ignore[attr-defined]
+    test_client = TestClient(portal, app)
     yield test_client
     test_client.close()
 

@@ -180,3 +180,29 @@ def test_search_by_artifact_hash_and_key(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="is not a PEM public key or certificate"):
             log.search(public_key=b"nope")
     storage.close()
+
+
+def test_commit_answers_a_batch_at_one_tree_size(tmp_path: Path, log_key: Any) -> None:
+    """commit stores a batch, repeats and all, and answers each entry with a valid proof."""
+    from liturgia.tlog.entries import accept_entry  # noqa: PLC0415
+
+    signer = ec.generate_private_key(ec.SECP256R1())
+    storage = SqliteStorage(tmp_path / "log.db")
+    with RekorLog(storage, log_key, host=HOST, tree_id=TREE_ID, index_offset=OFFSET) as log:
+        earlier_request = hashedrekord(signer, b"earlier")  # ECDSA is randomised: keep it
+        earlier, _ = log.submit(earlier_request)
+        proposed = [hashedrekord(signer, b"artifact %d" % n) for n in range(20)]
+        accepted = [accept_entry(p) for p in proposed]
+        answers = log.commit([*accepted, accepted[3]])
+        assert log.commit([]) == []
+        assert [created for _, created in answers] == [True] * 20 + [False]
+        assert answers[-1][0].log_index == answers[3][0].log_index
+        indexes = [entry.log_index for entry, _ in answers[:20]]
+        assert sorted(indexes) == list(range(OFFSET + 1, OFFSET + 21))
+        sizes = {entry.inclusion_proof.tree_size for entry, _ in answers if entry.inclusion_proof}
+        assert len(sizes) == 1 and sizes.pop() >= 21
+        for entry, _ in answers:
+            assert entry.body == accepted[entry.log_index - OFFSET - 1].body
+            rekor.verify_log_entry(entry, log_key.public_key(), key_name=HOST, origin=log.origin)
+        again = log.commit([accept_entry(earlier_request)])
+        assert again[0][0].log_index == earlier.log_index and not again[0][1]

@@ -210,3 +210,17 @@ def test_tile_path_errors() -> None:
         tiles.tile_path(TileKey(level=64, index=0), 1)
     with pytest.raises(ValueError, match="only at level 0"):
         tiles.tile_path(TileKey(level=1, index=0), 1 << 20, entries=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_batch_proofs_equal_single_proofs(big_tree: TileTree, data: st.DataObject) -> None:
+    """inclusion_proofs answers a batch as inclusion_proof answers each leaf, in one read."""
+    size = data.draw(st.integers(1, 70_000))
+    indexes = data.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=40))
+    source = CountingSource(big_tree)
+    proofs = tiles.inclusion_proofs(source, indexes, size)
+    assert proofs == tuple(big_tree.inclusion_proof(index, size) for index in indexes)
+    assert len(source.reads) == (1 if size > 1 else 0)  # a one-leaf tree's proofs are empty
+    with pytest.raises(ValueError):
+        tiles.inclusion_proofs(big_tree, [size], size)

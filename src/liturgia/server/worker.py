@@ -1,0 +1,115 @@
+"""One ``liturgia serve`` worker process: opens the log and builds its app (uvicorn factory).
+
+``liturgia serve --workers N`` (N > 1) binds the listening socket once and starts N worker
+processes under uvicorn's supervisor; each one calls :func:`app_from_environment`, which opens
+the storage, verifies the stored tree, starts its own sequencer and returns the application.
+All workers share one database: index assignment is serialised by the storage (SQLite's write
+lock, PostgreSQL's advisory lock), so every entry gets one dense index whichever worker took it,
+and each worker answers with a checkpoint that includes its entries. The log is closed (queued
+entries stored and integrated) when the worker shuts down.
+
+The options travel in the environment variable :data:`ENVIRONMENT_VARIABLE` as JSON, because
+uvicorn starts workers by importing a factory by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+
+from liturgia.errors import ConfigError
+from liturgia.server import instance
+from liturgia.server.app import create_app
+
+__all__ = ["ENVIRONMENT_VARIABLE", "WorkerOptions", "app_from_environment"]
+
+#: The environment variable carrying a worker's :class:`WorkerOptions` as JSON.
+ENVIRONMENT_VARIABLE = "LITURGIA_SERVE_WORKER"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerOptions:
+    """What every worker of one ``liturgia serve`` needs to open the same log.
+
+    Attributes:
+        db_url: the database URL (``sqlite://PATH`` or ``postgresql://...``).
+        log_host: the log's host name (checkpoint origin and key name).
+        key_path: the log key file (already created by the parent).
+        tree_id: the tree ID, or ``None`` to derive it from the key.
+        index_offset: added to tree-local indexes to give global ``logIndex`` values.
+        max_body_bytes: largest request body accepted.
+    """
+
+    db_url: str
+    log_host: str
+    key_path: str
+    tree_id: int | None = None
+    index_offset: int = 0
+    max_body_bytes: int = 1 << 20
+
+    def to_environment(self) -> str:
+        """Return the JSON form for :data:`ENVIRONMENT_VARIABLE`."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_environment(cls, value: str | None) -> WorkerOptions:
+        """Parse :meth:`to_environment`'s JSON.
+
+        Raises:
+            ConfigError: the variable is unset or not this JSON shape.
+        """
+        if not value:
+            raise ConfigError(f"{ENVIRONMENT_VARIABLE} is not set: start workers with serve")
+        try:
+            fields: dict[str, Any] = json.loads(value)
+            return cls(**fields)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{ENVIRONMENT_VARIABLE} is not valid worker options: {exc}") from exc
+
+
+def app_from_environment() -> FastAPI:
+    """Open the log named by :data:`ENVIRONMENT_VARIABLE` and return its application.
+
+    The application's lifespan closes the log and its storage when the worker stops.
+
+    Raises:
+        ConfigError: bad options, URL or key file.
+        StorageError: the storage failed or the stored tree does not match its checkpoint.
+    """
+    options = WorkerOptions.from_environment(os.environ.get(ENVIRONMENT_VARIABLE))
+    key_path = Path(options.key_path)
+    log, storage = instance.open_log(
+        options.db_url,
+        host=options.log_host,
+        key_path=key_path,
+        tree_id=options.tree_id,
+        index_offset=options.index_offset,
+    )
+
+    def close() -> None:
+        log.close()
+        storage.close()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        del app
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(close)
+
+    key = instance.load_or_create_log_key(key_path)
+    return create_app(
+        log,
+        max_body_bytes=options.max_body_bytes,
+        public_key=key.public_key(),
+        lifespan=lifespan,
+    )
