@@ -218,7 +218,11 @@ class Sequencer:
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._state = TreeState()
         self._sequenced = 0
-        self._changed = threading.Condition()
+        lock = threading.Lock()
+        # Two conditions on one lock: waiters of a new tree, and the worker threads' wake-ups
+        # (so that a submission or a watcher tick does not wake every waiting client).
+        self._changed = threading.Condition(lock)
+        self._wake = threading.Condition(lock)
         self._failure: LiturgiaError | None = None
         self._stopping = False
         self._threads: list[threading.Thread] = []
@@ -309,7 +313,7 @@ class Sequencer:
         self._threads[0].join()
         with self._changed:
             self._stopping = True
-            self._changed.notify_all()
+            self._wake.notify_all()
         for thread in self._threads[1:]:
             thread.join()
         if self._leading:
@@ -372,8 +376,9 @@ class Sequencer:
         with self._changed:
             if self._state.size > index:
                 return self._state
-            self._waiters += 1  # the watcher polls fast while anyone waits
-            self._changed.notify_all()
+            self._waiters += 1
+            if self._waiters == 1 and not self._leading:
+                self._wake.notify_all()  # the watcher polls fast while anyone waits
             try:
                 while self._state.size <= index:
                     if self._failure is not None:
@@ -460,7 +465,7 @@ class Sequencer:
             item.future.set_result(result)
         with self._changed:
             self._sequenced = max(self._sequenced, max(a.index for a in assigned) + 1)
-            self._changed.notify_all()
+            self._wake.notify_all()
 
     def _integrate_loop(self) -> None:
         """Lead: integrate what is sequenced (here or elsewhere); follow: adopt the stored tree."""
@@ -469,12 +474,12 @@ class Sequencer:
             with self._changed:
                 while not (self._stopping or self._external or self._has_work()):
                     if self._leading:
-                        self._changed.wait()
+                        self._wake.wait()
                         continue
                     remaining = next_try - time.monotonic()
                     if remaining <= 0:
                         break
-                    self._changed.wait(remaining)
+                    self._wake.wait(remaining)
                 stopping = self._stopping
                 self._external = False
             try:
@@ -509,7 +514,7 @@ class Sequencer:
             if self._leading and not leading:
                 _LOG.warning("log %s lost the lead; following", self.origin)
             self._leading = leading
-            self._changed.notify_all()
+            self._wake.notify_all()
 
     def _take_lead(self) -> None:
         """Ask for the lead; on taking over, check the stored tree as :meth:`start` does."""
@@ -548,7 +553,7 @@ class Sequencer:
                 if self._stopping:
                     return
                 if not self._fast():
-                    self._changed.wait(_IDLE_POLL)  # own submissions and waiters wake it early
+                    self._wake.wait(_IDLE_POLL)  # own submissions and waiters wake it early
                     if self._stopping:
                         return
                 fast = self._fast()
@@ -563,7 +568,7 @@ class Sequencer:
             if changed:
                 with self._changed:
                     self._external = True
-                    self._changed.notify_all()
+                    self._wake.notify_all()
 
     def _fast(self) -> bool:
         """Whether the storage is watched closely (the lock is held)."""

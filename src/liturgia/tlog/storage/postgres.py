@@ -23,6 +23,7 @@ server defaults (``fsync = on``, ``synchronous_commit = on``) means its WAL reco
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -446,7 +447,17 @@ class PostgresStorage:
             changed = changed or any(note.pid != self._writer_pid for note in notes)
 
     def close(self) -> None:
-        """Wait for running reads, then close every connection (the lead goes with them)."""
+        """Give up the lead, wait for running reads, then close every connection (idempotent).
+
+        The lead is unlocked explicitly first: PostgreSQL frees a closed session's locks only
+        once its backend has exited, a moment after the client hung up.
+        """
+        with self._lead_lock:
+            self._closed = True  # no new lease, reads or writes from here on
+            if self._leading and self._lease is not None:
+                with contextlib.suppress(self._pg.Error):
+                    self._lease.execute("SELECT pg_advisory_unlock(%s)", (self._lead_key,))
+            self._leading = False
         with self._write_lock, self._idle:
             self._closed = True
             while self._active:
