@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
@@ -127,21 +128,51 @@ def _b64(value: Any, field: str) -> bytes:
         raise InputError(f"entry field {field!r} is not valid base64") from exc
 
 
-def _load_key(pem: bytes, field: str) -> tuple[Any, bytes]:
-    """Return (public key, canonical PEM) of a PEM public key or certificate."""
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """A parsed public key and its encodings (what an entry stores and is filed under)."""
+
+    key: Any
+    canonical_pem: bytes
+    der: bytes
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_key(pem: bytes) -> _Key | None:
+    """Parse a PEM public key or certificate; ``None`` when it is neither.
+
+    Cached: a log sees the same few signers' keys again and again, and parsing and re-encoding
+    a key costs about a quarter of checking an entry. Keys are immutable, so sharing is sound.
+    """
+    key: Any
     try:
         if pem.lstrip().startswith(b"-----BEGIN CERTIFICATE-----"):
             cert = x509.load_pem_x509_certificate(pem)
-            return cert.public_key(), cert.public_bytes(serialization.Encoding.PEM)
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise InputError(
-            "entry field 'spec.signature.publicKey.content' is not a PEM public key or certificate"
-        ) from exc
-    canonical = key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            key = cert.public_key()
+            canonical = cert.public_bytes(serialization.Encoding.PEM)
+        else:
+            key = serialization.load_pem_public_key(pem)
+            canonical = key.public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+    except (ValueError, UnsupportedAlgorithm):
+        return None
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return key, canonical
+    return _Key(key=key, canonical_pem=canonical, der=der)
+
+
+def _load_key(pem: bytes, field: str) -> _Key:
+    """Return the parsed public key or certificate in entry ``field``.
+
+    Raises:
+        InputError: the field holds neither a PEM public key nor a certificate.
+    """
+    parsed = _parse_key(pem)
+    if parsed is None:
+        raise InputError(f"entry field {field!r} is not a PEM public key or certificate")
+    return parsed
 
 
 def _pem_index(canonical_pem: bytes) -> str:
@@ -156,7 +187,7 @@ def key_index(pem: bytes) -> str:
     Raises:
         InputError: not a PEM public key or certificate.
     """
-    return _pem_index(_load_key(pem, "publicKey")[1])
+    return _pem_index(_load_key(pem, "publicKey").canonical_pem)
 
 
 def _verify_digest(
@@ -196,7 +227,8 @@ def _hashedrekord(spec_value: Any) -> AcceptedEntry:
         raise InputError(f"spec.data.hash.value must be {hex_length} lower-case hex digits")
     signature = _b64(signature_obj.get("content"), "spec.signature.content")
     field = "spec.signature.publicKey.content"
-    key, canonical_pem = _load_key(_b64(key_obj.get("content"), field), field)
+    parsed = _load_key(_b64(key_obj.get("content"), field), field)
+    key, canonical_pem = parsed.key, parsed.canonical_pem
     _verify_digest(key, signature, bytes.fromhex(value), hash_class())
     body = canonical_json(
         {
@@ -211,15 +243,12 @@ def _hashedrekord(spec_value: Any) -> AcceptedEntry:
             },
         }
     )
-    der = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
     return AcceptedEntry(
         kind="hashedrekord",
         api_version="0.0.1",
         body=body,
         artifact_hash=f"{algorithm}:{value}",
-        public_keys=(der,),
+        public_keys=(parsed.der,),
         index_keys=tuple(sorted({f"{algorithm}:{value}", _pem_index(canonical_pem)})),
     )
 
@@ -288,7 +317,8 @@ def _dsse(spec_value: Any) -> AcceptedEntry:
         if not pending:
             break  # every signature has its key; later keys are not needed (as Rekor does)
         field = f"spec.proposedContent.verifiers[{position}]"
-        key, canonical_pem = _load_key(_b64(encoded, field), field)
+        parsed = _load_key(_b64(encoded, field), field)
+        key, canonical_pem = parsed.key, parsed.canonical_pem
         _check_dsse_key(key, field)
         matched = [text for text, sig in pending.items() if _verifies(key, sig, message)]
         if not matched:
@@ -296,11 +326,7 @@ def _dsse(spec_value: Any) -> AcceptedEntry:
         for text in matched:
             del pending[text]
             verifier_of[text] = canonical_pem
-        keys_der.append(
-            key.public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        )
+        keys_der.append(parsed.der)
     if pending:
         raise SignatureError(f"{len(pending)} envelope signature(s) verify under no given key")
     payload_hash = hashlib.sha256(payload).hexdigest()
