@@ -6,19 +6,12 @@ missing), on a free loopback port, once per session; each test gets its own data
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 import pytest
+from tests.contract.tlog.pgcluster import new_schema, pg_url, throwaway_cluster
 
 from liturgia.tlog.storage import LogStorage, MemoryStorage
 from liturgia.tlog.storage.postgres import PostgresStorage
@@ -76,17 +69,8 @@ def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         open=lambda: PostgresStorage(dsn),
         reopen=reopen,
         open_again=lambda _: PostgresStorage(dsn),
-        url=_pg_url(dsn),
+        url=pg_url(dsn),
     )
-
-
-def _pg_url(dsn: str) -> str:
-    """The ``postgresql://`` URL of a key=value DSN, options included."""
-    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415 - PostgreSQL tests only
-
-    info = conninfo_to_dict(dsn)
-    query = urlencode({"options": info["options"]}, quote_via=quote) if "options" in info else ""
-    return f"postgresql://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}?{query}"
 
 
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Backend]] = {
@@ -126,53 +110,11 @@ def storage(backend: Backend) -> Iterator[LogStorage]:
 # -- a throwaway PostgreSQL cluster ---------------------------------------------------------------
 
 
-def _pg_bindir() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not found:
-        subprocess.run(["apt-get", "update"], check=True, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "postgresql"],
-            check=True,
-            capture_output=True,
-        )
-        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return found[-1].parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[str]:
     """Start a PostgreSQL cluster on a free loopback port; yield a DSN to its admin database."""
-    bindir = _pg_bindir()
-    # initdb refuses root: run as the package's `postgres` user, in a folder it can reach.
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    root = Path(tempfile.mkdtemp(prefix="liturgia-pg-"))
-    root.chmod(0o755)
-    data = root / "data"
-    data.mkdir()
-    if as_user:
-        shutil.chown(root, "postgres")
-        shutil.chown(data, "postgres")
-    port = _free_port()
-    subprocess.run(
-        [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log")]
-    subprocess.run([*ctl, "-o", options, "start"], check=True, capture_output=True)
-    try:
-        yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
-    finally:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            subprocess.run([*ctl, "-m", "immediate", "stop"], check=True, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    with throwaway_cluster() as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="session")
@@ -191,9 +133,4 @@ def pg_database(pg_shared_database: str) -> str:
 
     (A schema is created in milliseconds; a database is a copy of its template on disk.)
     """
-    import psycopg  # noqa: PLC0415 - only PostgreSQL tests need it
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_shared_database, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-    return f"{pg_shared_database} options='-c search_path={name}'"
+    return new_schema(pg_shared_database)
