@@ -190,7 +190,7 @@ def _check_sums(directory: Path, files: list[str]) -> list[Problem]:
     try:
         expected = parse_sha256sums(read_bytes(directory / _SUMS).decode("utf-8", "replace"))
     except VerificationError as exc:
-        return [Problem(file=_SUMS, reason=str(exc))]
+        return [Problem(file=_SUMS, reason=_short(str(exc), _SUMS))]
     problems = [
         Problem(file=name, reason="not listed in SHA256SUMS")
         for name in files

@@ -22,8 +22,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from liturgia import sign
-from liturgia.errors import ConfigError, InputError, NetworkError, ProofError, SignatureError
-from liturgia.release.verify import OnlineCheck, OnlineLogChecker
+from liturgia.errors import (
+    ConfigError,
+    InputError,
+    NetworkError,
+    ProofError,
+    SignatureError,
+    VerificationError,
+)
+from liturgia.release.verify import (
+    OnlineCheck,
+    OnlineLogChecker,
+    check_release_dir,
+    verify_release_dir,
+)
 from liturgia.sign.tlog_verify import (
     VerifiedLogEntry,
     load_log_urls,
@@ -250,3 +262,43 @@ def test_log_urls_from_a_trusted_root(tmp_path: Path, log: Log) -> None:
     path.write_bytes(b'{"tlogs": []}')
     with pytest.raises(InputError, match="no 'tlogs' list"):
         load_log_urls(path)
+
+
+def test_folder_problems_are_collected_and_failed_bundles_never_fetched(
+    tmp_path: Path, log: Log
+) -> None:
+    log.publish()
+    private, public = tmp_path / "k.key", tmp_path / "k.pub"
+    sign.generate_key_pair(private, public, password=b"pw")
+    signer = sign.load_signer(str(private), password=b"pw")
+    folder = tmp_path / "release"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("a.bin", "b.bin", "SHA256SUMS"):
+        (folder / name).write_bytes(name.encode() * 3)
+    for name in ("a.bin", "SHA256SUMS"):
+        (folder / f"{name}.sigstore.json").write_bytes(sign.sign_file(folder / name, signer))
+    (folder / "gone.bin.sigstore.json").write_bytes(b"{}")
+    (folder / "gate-report.json").write_text("[]")
+    (folder / "sbom.cdx.json").write_text('{"specVersion": "1.6", "components": []}')
+    problems = check_release_dir(
+        folder, signer.public_key, log_keys=(log.public_key,), online=log.checker()
+    )
+    assert log.requests == []  # bundles that fail offline are not asked about online
+    assert [str(p) for p in problems] == [
+        "sub: not a regular file (a release folder holds only files)",
+        "SHA256SUMS: SHA256SUMS.sigstore.json: no transparency log entry (one is required)",
+        "a.bin: a.bin.sigstore.json: no transparency log entry (one is required)",
+        "gone.bin.sigstore.json: its subject gone.bin is missing",
+        "SHA256SUMS: line 1 is not '<sha256>  <file>'",
+        "sbom.cdx.json: not signed",
+        "sbom.cdx.json: not a valid CycloneDX 1.6 document: 'bomFormat' is a required property",
+        "gate-report.json: not a gate report",
+    ]
+    with pytest.raises(VerificationError, match="release: 6 problems: sub: not a regular"):
+        verify_release_dir(folder, signer.public_key)
+    for name in ("SHA256SUMS", "sbom.cdx.json", "gate-report.json"):
+        (folder / name).unlink()
+    with pytest.raises(InputError, match="not a release folder"):
+        check_release_dir(folder, signer.public_key)
+    with pytest.raises(InputError, match="release folder not found"):
+        check_release_dir(folder / "a.bin", signer.public_key)
