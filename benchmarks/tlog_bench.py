@@ -1,6 +1,7 @@
 """Transparency-log benchmark: durable writes/s into SQLite, proof latency at a large size.
 
-Two bounded phases, both in-process (the HTTP server does not exist yet):
+Three bounded phases, all in-process, so they measure the log library without HTTP
+(``benchmarks/tlog_http_bench.py`` drives the real ``liturgia serve`` over loopback):
 
 1. ``writes``: N client threads call ``Sequencer.add`` (durable: SQLite WAL, synchronous=FULL)
    and then, as a Rekor v1 client does, wait until the entry is in a signed checkpoint. Reports

@@ -1,17 +1,21 @@
 """HTTP load generator for ``liturgia serve``: durable writes/s at N concurrent clients.
 
-Starts the real ``liturgia serve`` (one uvicorn worker) on a free loopback port over a fresh
-SQLite database (or PostgreSQL on a throwaway local cluster with ``--backend postgres``), then
-runs ``--clients`` kept-alive asyncio HTTP/1.1 connections that POST pre-signed hashedrekord entries
-(real P-256 signatures made with ``liturgia.sign``) for ``--duration`` seconds. A 201 is only
-sent once the entry is durable *and* integrated in a signed checkpoint (the answer carries the
-inclusion proof and that checkpoint), so the latency to 201 is also the latency to inclusion in
-a signed checkpoint; the benchmark checks this on a sample by verifying the proofs offline.
+Starts the real ``liturgia serve --workers N`` (``--workers``, default 2: one per core here) on a
+free loopback port over a fresh SQLite database (or PostgreSQL on a throwaway local cluster with
+``--backend postgres``), then runs ``--clients`` kept-alive asyncio HTTP/1.1 connections that
+POST pre-signed hashedrekord entries (real P-256 signatures made with ``liturgia.sign``) for
+``--duration`` seconds. The server's CPU time (its worker processes included) is reported too:
+writes per server CPU-second is the figure least disturbed by other load on a shared machine.
+
+A 201 is only sent once the entry is durable *and* integrated in a signed checkpoint (the
+answer carries the inclusion proof and that checkpoint), so the latency to 201 is also the
+latency to inclusion in a signed checkpoint; the benchmark checks this on a sample by
+verifying the proofs offline.
 
 Usage::
 
     .venv/bin/python benchmarks/tlog_http_bench.py --clients 64 --duration 10
-    .venv/bin/python benchmarks/tlog_http_bench.py --backend postgres --duration 10
+    .venv/bin/python benchmarks/tlog_http_bench.py --backend postgres --duration 10 --workers 1
 
 Bounded: loopback only, at most ``--entries`` submissions, each request has a timeout, the
 server and cluster are stopped at the end. Prints one line per figure and a JSON summary last.
