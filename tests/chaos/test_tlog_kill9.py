@@ -1,6 +1,7 @@
 """Issue 6's crash test over HTTP: kill -9 a real ``liturgia serve`` during bursts, 20 times.
 
-Each round starts ``liturgia serve`` on the same SQLite database (a free loopback port), sends a
+Run once over SQLite and once over PostgreSQL (a throwaway cluster on a free loopback port).
+Each round starts ``liturgia serve`` on the same database (a free loopback port), sends a
 burst of concurrent hashedrekord submissions (real P-256 signatures made by ``liturgia.sign``;
 a share are retries of submissions the previous crash left unanswered), and SIGKILLs the server
 at a random moment of the burst. After each restart:
@@ -40,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from liturgia import sign
 from liturgia.tlog import merkle, rekor
 from liturgia.tlog.checkpoint import Checkpoint, open_checkpoint, verifier_for
+from tests.contract.tlog.pgcluster import pg_url, throwaway_cluster
 
 HOST = "127.0.0.1"
 ROUNDS = int(os.environ.get("LITURGIA_CHAOS_ROUNDS", "20"))
@@ -71,13 +73,13 @@ class Round:
 class Serve:
     """One ``liturgia serve`` child on the shared database; killed with SIGKILL."""
 
-    def __init__(self, db: Path, home: Path) -> None:
+    def __init__(self, db: str, key: Path, home: Path) -> None:
         self.url = f"http://{HOST}:{_free_port()}"
         port = self.url.rsplit(":", 1)[1]
         err = (home / f"serve-{port}.err").open("wb")
         self.stderr_path = Path(err.name)
         self.process = subprocess.Popen(
-            [*_SERVE, "--db", f"sqlite://{db}", "--host", HOST, "--port", port],
+            [*_SERVE, "--db", db, "--key", str(key), "--host", HOST, "--port", port],
             stdout=subprocess.DEVNULL,
             stderr=err,
             env={**os.environ, "XDG_DATA_HOME": str(home / "data")},
@@ -102,6 +104,16 @@ class Serve:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The ``--db`` URL of the log: an SQLite file, or a throwaway PostgreSQL cluster."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'tlog' / 'log.db'}"
+        return
+    with throwaway_cluster(max_connections=50) as dsn:
+        yield pg_url(dsn)
 
 
 @pytest.fixture
@@ -182,11 +194,11 @@ def _check_entries(
 
 
 def test_kill9_during_bursts_loses_nothing_acknowledged(
-    tmp_path: Path, started: list[Serve]
+    tmp_path: Path, started: list[Serve], database: str
 ) -> None:
     seed = int(os.environ.get("LITURGIA_CHAOS_SEED", str(time.time_ns() % 1_000_000)))
     chooser = random.Random(seed)  # noqa: S311 - kill timing, not crypto
-    db = tmp_path / "tlog" / "log.db"
+    key_path = tmp_path / "log.key.pem"
     fresh = _proposals(tmp_path, ROUNDS * BURST)
     acked: dict[str, int] = {}  # UUID -> logIndex of every 201 ever
     conflicts: list[str] = []  # Location of every 409 a retry got
@@ -197,10 +209,10 @@ def test_kill9_during_bursts_loses_nothing_acknowledged(
     key = None
     origin = ""
     for number in range(ROUNDS):
-        server = Serve(db, tmp_path)
+        server = Serve(database, key_path, tmp_path)
         started.append(server)
         if key is None:
-            pem = Path(f"{db}.key.pem").read_bytes()
+            pem = key_path.read_bytes()
             key = serialization.load_pem_private_key(pem, password=None).public_key()
         verifiers = (verifier_for(HOST, key),)
         with httpx.Client(base_url=server.url, timeout=20) as http:
@@ -238,7 +250,7 @@ def test_kill9_during_bursts_loses_nothing_acknowledged(
         retries = seen.unanswered
 
     # A last start: nothing acked is lost, and no UUID holds two indexes.
-    server = Serve(db, tmp_path)
+    server = Serve(database, key_path, tmp_path)
     started.append(server)
     with httpx.Client(base_url=server.url, timeout=20) as http:
         info = http.get("/api/v1/log").json()
