@@ -265,8 +265,10 @@ class _Listener:
                 )
 
     def close(self) -> None:
+        self.socket.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() does not
         self.socket.close()
         self.thread.join(timeout=5)
+        assert not self.thread.is_alive()
 
 
 def test_no_network_without_online(
