@@ -5,12 +5,19 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+import time
 
 import psycopg
 import pytest
+from tests.contract.tlog.pgcluster import new_schema
 
 from liturgia.errors import ConfigError, StorageError
-from liturgia.tlog.storage.postgres import PostgresStorage
+from liturgia.tlog.storage.postgres import (
+    ADVISORY_LOCK_KEY,
+    LEASE_CHECK_SECONDS,
+    PostgresStorage,
+    lead_lock_key,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -81,3 +88,73 @@ def test_missing_psycopg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setitem(sys.modules, "psycopg", None)  # what `import psycopg` sees when absent
     with pytest.raises(ConfigError, match=r"install liturgia\[postgres\]"):
         PostgresStorage("host=127.0.0.1")
+
+
+def _terminate(pg_database: str, pid: int) -> None:
+    """End one server session, as a network failure or an administrator would."""
+    with psycopg.connect(pg_database, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(200):  # its locks go when the backend has exited
+            if not admin.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)
+            ).fetchone():
+                return
+            time.sleep(0.01)
+
+
+def test_lead_is_keyed_by_schema(pg_database: str) -> None:
+    assert lead_lock_key("a") != lead_lock_key("b")
+    assert lead_lock_key("a") != ADVISORY_LOCK_KEY
+    first = PostgresStorage(pg_database)
+    second = PostgresStorage(new_schema(pg_database.split(" options=", maxsplit=1)[0]))
+    try:  # two logs in two schemas of one database: each has its own leader
+        assert first.try_lead() and second.try_lead()
+    finally:
+        second.close()
+        first.close()
+
+
+def test_a_lost_lease_connection_loses_the_lead(pg_database: str) -> None:
+    leader, other = PostgresStorage(pg_database), PostgresStorage(pg_database)
+    try:
+        assert leader.try_lead() and not other.try_lead()
+        assert leader._lease is not None
+        _terminate(pg_database, leader._lease.info.backend_pid)
+        assert other.try_lead()  # PostgreSQL freed the dead session's lock
+        time.sleep(LEASE_CHECK_SECONDS * 2)
+        assert leader.try_lead() is False  # noticed on its next check, asked again, refused
+        # A lease connection that breaks while following: the attempt fails, the next one works.
+        assert leader._lease is not None
+        _terminate(pg_database, leader._lease.info.backend_pid)
+        with pytest.raises(StorageError, match="cannot take the lead"):
+            leader.try_lead()
+        assert leader.try_lead() is False
+        other.release_lead()
+        assert leader.try_lead() is True
+        # Releasing over a dead connection drops it (the lock went with it).
+        _terminate(pg_database, leader._lease.info.backend_pid)
+        leader.release_lead()
+        assert leader._lease is None and other.try_lead()
+    finally:
+        other.close()
+        leader.close()
+
+
+def test_own_notifications_are_skipped_and_a_broken_listener_listens_again(
+    pg_database: str,
+) -> None:
+    storage, other = PostgresStorage(pg_database), PostgresStorage(pg_database)
+    try:
+        assert storage.wait_for_change(0) is True  # the first call starts listening
+        storage.sequence([(b"\x01" * 32, b"own")], integrated_time=1)
+        assert storage.wait_for_change(0.1) is False  # its own write is not news
+        other.sequence([(b"\x02" * 32, b"other")], integrated_time=1)
+        assert storage.wait_for_change(2.0) is True
+        _terminate(pg_database, storage._local.listener.info.backend_pid)
+        with pytest.raises(StorageError, match="cannot wait for notifications"):
+            storage.wait_for_change(0.5)
+        assert storage.wait_for_change(0) is True  # listening again (changes may be missed)
+        assert storage.wait_for_change(0.05) is False
+    finally:
+        other.close()
+        storage.close()

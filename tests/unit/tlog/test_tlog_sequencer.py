@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from liturgia.errors import StorageError
-from liturgia.tlog.checkpoint import Ed25519NoteSigner
+from liturgia.tlog.checkpoint import Checkpoint, Ed25519NoteSigner, sign_checkpoint
 from liturgia.tlog.sequencer import Sequencer
-from liturgia.tlog.storage import Assigned, MemoryStorage
+from liturgia.tlog.storage import Assigned, MemoryStorage, TreeState
 
 
 class GatedStorage(MemoryStorage):
@@ -87,3 +88,83 @@ def test_default_clock_honours_source_date_epoch(monkeypatch: pytest.MonkeyPatch
         seq.add(b"x")
     stored = storage.read_entry(0)
     assert stored is not None and stored.integrated_time == 1_700_000_000
+
+
+class SwitchedLeadStorage(MemoryStorage):
+    """A memory storage whose lead can be withheld, as when another process holds it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lead = True
+        self.watch_error = False
+
+    def try_lead(self) -> bool:
+        super().try_lead()
+        return self.lead
+
+    def wait_for_change(self, timeout: float, *, poll: float = 0.002) -> bool:
+        if self.watch_error:
+            raise StorageError("watch failed")
+        return super().wait_for_change(timeout, poll=poll)
+
+
+def _until(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return check()
+
+
+def _signer() -> Ed25519NoteSigner:
+    return Ed25519NoteSigner("log.example", ed25519.Ed25519PrivateKey.generate())
+
+
+def test_a_leader_that_loses_the_lead_follows_and_takes_it_back() -> None:
+    storage = SwitchedLeadStorage()
+    with Sequencer(storage, _signer(), origin="log.example") as seq:
+        assert seq.leading and seq.wait_integrated(seq.add(b"a").index, timeout=5).size == 1
+        storage.lead = False
+        index = seq.add(b"b").index  # the lead is found lost when integrating this entry
+        assert _until(lambda: not seq.leading)
+        with pytest.raises(StorageError, match="not integrated within"):
+            seq.wait_integrated(index, timeout=0.1)
+        storage.lead = True  # the other "process" went away: taken back within 250 ms
+        assert seq.wait_integrated(index, timeout=5).size == 2
+        assert seq.leading
+
+
+def test_follower_refuses_a_stored_tree_that_does_not_verify() -> None:
+    storage = SwitchedLeadStorage()
+    signer = _signer()
+    with Sequencer(storage, signer, origin="log.example") as seq:
+        seq.wait_integrated(seq.add(b"a").index, timeout=5)
+        storage.lead = False
+        assert _until(lambda: seq.add(b"b") is not None and not seq.leading)
+        # A "leader" stores a tree whose checkpoint is for another root.
+        state = storage.read_state()
+        note = sign_checkpoint(
+            Checkpoint(origin="log.example", size=2, root_hash=b"\x07" * 32), [signer]
+        )
+        storage.commit_tree(
+            old_size=1, state=TreeState(size=2, root=b"\x08" * 32, checkpoint=note), tiles=()
+        )
+        with pytest.raises(StorageError, match="integration failed: stored tree"):
+            seq.wait_integrated(1, timeout=5)
+        assert seq.state() == state  # not adopted
+        # Taking the lead again checks the stored tree first, and refuses it.
+        storage.lead = True
+        time.sleep(0.6)
+        assert not seq.leading
+        with pytest.raises(StorageError, match="does not match its checkpoint"):
+            seq.wait_integrated(1, timeout=1)
+        storage.commit_tree(old_size=2, state=state, tiles=())  # repaired
+        assert _until(lambda: seq.leading)
+        assert _until(lambda: seq.state().size == 2)
+        assert seq.wait_integrated(1, timeout=5).size == 2
+
+
+def test_watch_failures_fall_back_to_polling() -> None:
+    storage = SwitchedLeadStorage()
+    storage.watch_error = True
+    with Sequencer(storage, _signer(), origin="log.example") as seq:
+        assert seq.wait_integrated(seq.add(b"a").index, timeout=5).size == 1

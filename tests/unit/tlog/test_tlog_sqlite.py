@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from liturgia.errors import ProofError, StorageError
+from liturgia.tlog import sequencer as sequencer_module
 from liturgia.tlog.checkpoint import Ed25519NoteSigner
 from liturgia.tlog.sequencer import Sequencer
 from liturgia.tlog.storage.sqlite import SCHEMA_VERSION, SqliteStorage
@@ -107,3 +108,50 @@ def test_integration_failure_is_reported_to_waiters(tmp_path: Path) -> None:
     with Sequencer(storage, signer(), origin=ORIGIN) as again:
         assert again.state().size == 1
     storage.close()
+
+
+def test_follower_of_a_never_signed_log_gives_up_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sequencer_module, "_FIRST_CHECKPOINT_WAIT", 0.1)
+    holder = SqliteStorage(tmp_path / "log.db")
+    storage = SqliteStorage(tmp_path / "log.db")
+    try:
+        assert holder.try_lead()  # a leader that never signs
+        with pytest.raises(StorageError, match=r"no leader signed .* within 0\.1 s"):
+            Sequencer(storage, signer(), origin=ORIGIN).start()
+    finally:
+        storage.close()
+        holder.close()
+
+
+def test_lead_file_that_cannot_be_opened(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "log.db")
+    try:
+        storage.lead_path.mkdir()  # a folder where the lock file should be
+        with pytest.raises(StorageError, match=r"log\.db\.lead: cannot open the lead lock file"):
+            storage.try_lead()
+    finally:
+        storage.close()
+
+
+def test_lead_is_a_flock_freed_with_the_descriptor(tmp_path: Path) -> None:
+    import fcntl  # noqa: PLC0415 - one test
+    import os  # noqa: PLC0415
+
+    storage = SqliteStorage(tmp_path / "log.db")
+    try:
+        assert storage.try_lead()
+        fd = os.open(storage.lead_path, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):  # held: another opener cannot lock it
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            storage.release_lead()
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released: it can
+            assert not storage.try_lead()
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            assert storage.try_lead()
+        finally:
+            os.close(fd)
+    finally:
+        storage.close()

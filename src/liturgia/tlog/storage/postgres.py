@@ -38,10 +38,14 @@ from liturgia.tlog.tiles import TileKey
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["ADVISORY_LOCK_KEY", "PostgresStorage", "lead_lock_key"]
+__all__ = ["ADVISORY_LOCK_KEY", "LEASE_CHECK_SECONDS", "PostgresStorage", "lead_lock_key"]
 
 #: The advisory lock key that serialises sequencing (an arbitrary, fixed int64).
 ADVISORY_LOCK_KEY = 0x6C69747572676961  # "liturgia"
+
+
+#: Seconds a held lead is trusted before :meth:`PostgresStorage.try_lead` checks its connection.
+LEASE_CHECK_SECONDS = 0.05
 
 
 def lead_lock_key(schema: str) -> int:
@@ -126,6 +130,7 @@ class PostgresStorage:
         self._lead_lock = threading.Lock()
         self._lease: psycopg.Connection[Any] | None = None
         self._leading = False
+        self._confirmed = 0.0
         self._lead_key = 0
         self._channel = ""
         self._writer = self._connect(autocommit=False)
@@ -354,20 +359,31 @@ class PostgresStorage:
         """Hold the session advisory lock of the lead; see ``LogStorage.try_lead``.
 
         The lock lives on a connection of its own (not the writer's, whose transactions come
-        and go), kept open between attempts. A broken lease connection means the lock is lost:
-        it is reopened and asked for again.
+        and go), kept open between attempts. While leading, the connection is checked with one
+        round trip at most every :data:`LEASE_CHECK_SECONDS`; a broken lease connection means
+        the lock is lost: it is reopened and the lock asked for again.
         """
         with self._lead_lock:
             if self._closed:
                 raise StorageError("PostgreSQL log storage is closed")
             lease = self._lease
+            if lease is not None and self._leading:
+                if time.monotonic() - self._confirmed < LEASE_CHECK_SECONDS:
+                    return True
+                try:  # a live session keeps its locks: one round trip confirms the lead
+                    with self._errors("check the lead"):
+                        lease.execute("SELECT 1")
+                except StorageError:
+                    self._drop_lease()  # lost with its connection: ask again below
+                    lease = None
+                else:
+                    self._confirmed = time.monotonic()
+                    return True
             if lease is not None and (lease.broken or lease.closed):
                 self._drop_lease()
                 lease = None
             if lease is None:
                 lease = self._lease = self._connect(autocommit=True)
-            elif self._leading:
-                return True
             try:
                 with self._errors("take the lead"):
                     row = lease.execute(
@@ -377,6 +393,7 @@ class PostgresStorage:
                 self._drop_lease()
                 raise
             self._leading = bool(row and row[0])
+            self._confirmed = time.monotonic()
             return self._leading
 
     def _drop_lease(self) -> None:
