@@ -128,11 +128,13 @@ def _server_signals() -> Iterator[None]:
     """Let the server own SIGINT and SIGTERM while it runs; restore the handlers after.
 
     uvicorn re-raises the signal it handled once it has shut down (and its supervisor never
-    restores the handlers it sets): the stop asked for is the normal end of a server, not the
-    "terminated" of an interrupted command, so SIGTERM is ignored until the handlers are back.
+    restores the handlers it sets). For a server, SIGTERM or Ctrl-C is the normal way to stop,
+    not the "terminated"/"interrupted" of a command cut short: both are ignored until the
+    previous handlers are back, so a clean stop exits 0.
     """
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for sig in previous:
+        signal.signal(sig, signal.SIG_IGN)
     try:
         yield
     finally:

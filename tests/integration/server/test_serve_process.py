@@ -9,6 +9,7 @@ a restart verifies the stored tree and serves the same entry. Only loopback, bou
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -135,7 +136,8 @@ def test_several_workers_share_one_log(tmp_path: Path, servers: list[Server]) ->
         # Every worker serves the whole tree (each request may land on either one).
         for _ in range(6):
             assert client.get("/api/v1/log").json()["treeSize"] == 40
-    assert server.stop() == 0
+    server.process.send_signal(signal.SIGINT)  # Ctrl-C stops a server cleanly too
+    assert server.process.wait(timeout=30) == 0
     assert server.stderr.read_text().endswith("liturgia: stopped\n")
     servers.append(Server(db, tmp_path))  # a restart verifies what the workers wrote
     assert httpx.get(f"{servers[-1].url}/api/v1/log", timeout=10).json()["treeSize"] == 40
