@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from liturgia.errors import ConfigError, StorageError
-from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState, check_index_keys
+from liturgia.tlog.storage._sql import SqlStorage
 from liturgia.tlog.tiles import TileKey
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def _psycopg() -> Any:
     return psycopg
 
 
-class PostgresStorage:
+class PostgresStorage(SqlStorage):
     """A :class:`~liturgia.tlog.storage.base.LogStorage` in a PostgreSQL database.
 
     Args:
@@ -116,17 +116,18 @@ class PostgresStorage:
         StorageError: the database cannot be reached or prepared, or commits are not durable.
     """
 
+    MARK = "%s"
+    ENTRIES = "tlog_entries"
+    INDEX_KEYS = "tlog_index_keys"
+    TILES = "tlog_tiles"
+    TREE = "tlog_tree"
+    LOCK_ROW = " FOR UPDATE"
+
     def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
         self._pg = _psycopg()
+        self._init_sql("PostgreSQL log storage", "PostgreSQL log storage is closed", self._pg.Error)
         self._dsn = dsn
         self._timeout = connect_timeout
-        self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._connections: list[psycopg.Connection[Any]] = []
-        self._connections_lock = threading.Lock()
-        self._idle = threading.Condition()
-        self._active = 0
-        self._closed = False
         self._lead_lock = threading.Lock()
         self._lease: psycopg.Connection[Any] | None = None
         self._leading = False
@@ -152,9 +153,11 @@ class PostgresStorage:
             conn: psycopg.Connection[Any] = self._pg.connect(
                 self._dsn, autocommit=autocommit, connect_timeout=self._timeout
             )
-        with self._connections_lock:
-            self._connections.append(conn)
+        self._register(conn)
         return conn
+
+    def _new_reader(self) -> psycopg.Connection[Any]:
+        return self._connect(autocommit=True)
 
     def _prepare(self) -> None:
         with self._write("prepare tables") as conn:
@@ -170,174 +173,44 @@ class PostgresStorage:
         self._channel = _channel(schema)
 
     @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except self._pg.Error as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StorageError(f"PostgreSQL log storage: cannot {what}: {message}") from exc
-
-    @contextmanager
     def _write(self, what: str) -> Iterator[psycopg.Connection[Any]]:
         """One transaction on the writer connection, rolled back on any error."""
         with self._write_lock:
             if self._closed:
-                raise StorageError("PostgreSQL log storage is closed")
+                raise StorageError(self._closed_message)
             conn = self._writer
             with self._errors(what), conn.transaction():
                 yield conn
 
-    @contextmanager
-    def _read(self, what: str) -> Iterator[psycopg.Connection[Any]]:
-        """This thread's autocommit reader connection, counted so :meth:`close` waits for it."""
-        with self._idle:
-            if self._closed:
-                raise StorageError("PostgreSQL log storage is closed")
-            self._active += 1
-        try:
-            conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self._connect(autocommit=True)
-                self._local.conn = conn
-            with self._errors(what):
-                yield conn
-        finally:
-            with self._idle:
-                self._active -= 1
-                self._idle.notify_all()
+    # -- backend statements --------------------------------------------------------------------
 
-    # -- writes --------------------------------------------------------------------------------
+    def _locked(self, conn: psycopg.Connection[Any]) -> None:
+        """One sequencer at a time across every process sharing the database."""
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
 
-    def sequence(
-        self,
-        leaves: Sequence[tuple[bytes, bytes]],
-        *,
-        integrated_time: int,
-        index_keys: Sequence[Sequence[str]] = (),
-    ) -> tuple[Assigned, ...]:
-        """Durably store new entries with the next indexes; see ``LogStorage.sequence``."""
-        keys_per_leaf = check_index_keys(leaves, index_keys)
-        if not leaves:
-            return ()
-        with self._write("store entries") as conn:
-            # One sequencer at a time across every process sharing the database.
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
-            hashes = list({leaf_hash: None for leaf_hash, _ in leaves})
-            rows = conn.execute(
-                "SELECT leaf_hash, idx FROM tlog_entries WHERE leaf_hash = ANY(%s)", (hashes,)
-            ).fetchall()
-            existing: dict[bytes, int] = {bytes(h): int(i) for h, i in rows}
-            found = conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM tlog_entries").fetchone()
-            next_index = int(found[0]) if found else 0
-            new_rows: list[tuple[int, bytes, bytes, int]] = []
-            out: list[Assigned] = []
-            key_rows: list[tuple[str, int]] = []
-            for (leaf_hash, body), keys in zip(leaves, keys_per_leaf, strict=True):
-                index = existing.get(leaf_hash)
-                if index is not None:
-                    out.append(Assigned(index=index, duplicate=True))
-                    continue
-                existing[leaf_hash] = next_index
-                new_rows.append((next_index, leaf_hash, body, integrated_time))
-                key_rows.extend((key, next_index) for key in set(keys))
-                out.append(Assigned(index=next_index, duplicate=False))
-                next_index += 1
-            with (
-                conn.cursor() as cur,
-                cur.copy(
-                    "COPY tlog_entries (idx, leaf_hash, body, integrated_time) FROM STDIN"
-                ) as copy,
-            ):
-                for row in new_rows:
-                    copy.write_row(row)
-            if key_rows:
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        "INSERT INTO tlog_index_keys (key, idx) VALUES (%s, %s)", key_rows
-                    )
-            if new_rows:
-                conn.execute("SELECT pg_notify(%s, 'sequenced')", (self._channel,))
-        return tuple(out)
+    def _written(self, conn: psycopg.Connection[Any], kind: str) -> None:
+        """Notify the followers (delivered at commit)."""
+        conn.execute("SELECT pg_notify(%s, %s)", (self._channel, kind))
 
-    def commit_tree(
-        self, *, old_size: int, state: TreeState, tiles: Sequence[tuple[TileKey, bytes]]
+    def _existing(self, conn: psycopg.Connection[Any], hashes: Sequence[bytes]) -> dict[bytes, int]:
+        rows = conn.execute(
+            "SELECT leaf_hash, idx FROM tlog_entries WHERE leaf_hash = ANY(%s)", (list(hashes),)
+        ).fetchall()
+        return {bytes(h): int(i) for h, i in rows}
+
+    def _insert_entries(
+        self, conn: psycopg.Connection[Any], rows: Sequence[tuple[int, bytes, bytes, int]]
     ) -> None:
-        """Store tiles and the new state atomically if the tree is still at ``old_size``."""
-        with self._write("store tree") as conn:
-            row = conn.execute("SELECT size FROM tlog_tree WHERE id = 0 FOR UPDATE").fetchone()
-            size = int(row[0]) if row else 0
-            if size != old_size:
-                raise StorageError(f"tree moved: stored size is {size}, update was for {old_size}")
-            found = conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM tlog_entries").fetchone()
-            sequenced = int(found[0]) if found else 0
-            if state.size > sequenced:
-                raise StorageError(
-                    f"tree size {state.size} exceeds the {sequenced} sequenced entries"
-                )
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO tlog_tiles (level, idx, hashes) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (level, idx) DO UPDATE SET hashes = EXCLUDED.hashes",
-                    [(key.level, key.index, data) for key, data in tiles],
-                )
-            conn.execute(
-                "UPDATE tlog_tree SET size = %s, root = %s, checkpoint = %s WHERE id = 0",
-                (state.size, state.root, state.checkpoint),
-            )
-            conn.execute("SELECT pg_notify(%s, 'tree')", (self._channel,))
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "COPY tlog_entries (idx, leaf_hash, body, integrated_time) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
 
     # -- reads ---------------------------------------------------------------------------------
-
-    def sequenced_size(self) -> int:
-        """Return the number of entries stored."""
-        with self._read("read entries") as conn:
-            row = conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM tlog_entries").fetchone()
-        return int(row[0]) if row else 0
-
-    def read_state(self) -> TreeState:
-        """Return the integrated tree state."""
-        with self._read("read tree state") as conn:
-            row = conn.execute(
-                "SELECT size, root, checkpoint FROM tlog_tree WHERE id = 0"
-            ).fetchone()
-        if row is None:
-            raise StorageError("PostgreSQL log storage: the tree row is missing")
-        return TreeState(size=int(row[0]), root=bytes(row[1]), checkpoint=bytes(row[2]))
-
-    def read_leaf_hashes(self, start: int, end: int) -> tuple[bytes, ...]:
-        """Return the leaf hashes of entries ``[start, end)``."""
-        with self._read("read entries") as conn:
-            rows = conn.execute(
-                "SELECT leaf_hash FROM tlog_entries WHERE idx >= %s AND idx < %s ORDER BY idx",
-                (start, end),
-            ).fetchall()
-        return tuple(bytes(row[0]) for row in rows)
-
-    def read_entry(self, index: int) -> StoredEntry | None:
-        """Return entry ``index`` or ``None``."""
-        with self._read("read entry") as conn:
-            row = conn.execute(
-                "SELECT body, integrated_time FROM tlog_entries WHERE idx = %s", (index,)
-            ).fetchone()
-        if row is None:
-            return None
-        return StoredEntry(index=index, body=bytes(row[0]), integrated_time=int(row[1]))
-
-    def find_by_key(self, key: str) -> tuple[int, ...]:
-        """Return the indexes stored with search ``key``."""
-        with self._read("search entries") as conn:
-            rows = conn.execute(
-                "SELECT idx FROM tlog_index_keys WHERE key = %s ORDER BY idx", (key,)
-            ).fetchall()
-        return tuple(int(row[0]) for row in rows)
-
-    def find_index(self, leaf_hash: bytes) -> int | None:
-        """Return the index of ``leaf_hash`` or ``None``."""
-        with self._read("read entry") as conn:
-            row = conn.execute(
-                "SELECT idx FROM tlog_entries WHERE leaf_hash = %s", (leaf_hash,)
-            ).fetchone()
-        return None if row is None else int(row[0])
 
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
         """Return the stored tiles among ``keys`` in one round trip (primary-key lookups)."""
@@ -400,10 +273,7 @@ class PostgresStorage:
         """Close the lease connection (PostgreSQL frees its locks); the lock is held."""
         lease, self._lease, self._leading = self._lease, None, False
         if lease is not None:
-            with self._connections_lock:
-                if lease in self._connections:
-                    self._connections.remove(lease)
-            lease.close()
+            self._forget(lease)
 
     def release_lead(self) -> None:
         """Unlock the lead if held (closing the lease connection if the unlock fails)."""
@@ -424,11 +294,7 @@ class PostgresStorage:
         pushed). A broken listening connection is dropped (the next call listens anew) and
         raises, which the caller treats as "may have changed".
         """
-        with self._idle:
-            if self._closed:
-                raise StorageError("PostgreSQL log storage is closed")
-            self._active += 1
-        try:
+        with self._counted():
             listener: psycopg.Connection[Any] | None = getattr(self._local, "listener", None)
             if listener is None:
                 listener = self._connect(autocommit=True)
@@ -441,15 +307,8 @@ class PostgresStorage:
                     return self._notified(listener, timeout)
             except StorageError:
                 self._local.listener = None
-                with self._connections_lock:
-                    if listener in self._connections:
-                        self._connections.remove(listener)
-                listener.close()
+                self._forget(listener)
                 raise
-        finally:
-            with self._idle:
-                self._active -= 1
-                self._idle.notify_all()
 
     def _notified(self, listener: psycopg.Connection[Any], timeout: float) -> bool:
         """Whether a notification from another session arrives within ``timeout`` seconds."""
@@ -475,13 +334,6 @@ class PostgresStorage:
                 with contextlib.suppress(self._pg.Error):
                     self._lease.execute("SELECT pg_advisory_unlock(%s)", (self._lead_key,))
             self._leading = False
-        with self._write_lock, self._idle:
-            self._closed = True
-            while self._active:
-                self._idle.wait()
-            with self._connections_lock:
-                for conn in self._connections:
-                    conn.close()
-                self._connections.clear()
+        self._close_all()
         with self._lead_lock:
             self._lease, self._leading = None, False

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from liturgia.errors import StorageError
-from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState, check_index_keys
+from liturgia.tlog.storage._sql import SqlStorage
 from liturgia.tlog.tiles import TileKey
 
 __all__ = ["SCHEMA_VERSION", "SqliteStorage"]
@@ -71,7 +71,7 @@ INSERT OR IGNORE INTO tree (id, size, root, checkpoint)
 _CHUNK = 500
 
 
-class SqliteStorage:
+class SqliteStorage(SqlStorage):
     """A :class:`~liturgia.tlog.storage.base.LogStorage` in one SQLite file.
 
     Args:
@@ -83,6 +83,12 @@ class SqliteStorage:
         StorageError: the file cannot be opened, is not a log database, or has a newer schema.
     """
 
+    MARK = "?"
+    ENTRIES = "entries"
+    INDEX_KEYS = "index_keys"
+    TILES = "tiles"
+    TREE = "tree"
+
     def __init__(
         self,
         path: Path,
@@ -92,16 +98,10 @@ class SqliteStorage:
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise StorageError(f"{path}: synchronous must be FULL or NORMAL, not {synchronous!r}")
+        self._init_sql(str(path), f"{path}: log storage is closed", sqlite3.Error)
         self.path = path
         self._synchronous = synchronous
         self._busy = busy_timeout_ms
-        self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        self._closed = False
-        self._active = 0
-        self._idle = threading.Condition()
         self.lead_path = path.with_name(path.name + ".lead")
         self._lead_fd: int | None = None
         self._lead_lock = threading.Lock()
@@ -137,9 +137,11 @@ class SqliteStorage:
         except BaseException:
             conn.close()
             raise
-        with self._connections_lock:
-            self._connections.append(conn)
+        self._register(conn)
         return conn
+
+    def _new_reader(self) -> sqlite3.Connection:
+        return self._connect()
 
     def _configure(self, conn: sqlite3.Connection) -> None:
         with self._errors("configure"):
@@ -150,41 +152,11 @@ class SqliteStorage:
             raise StorageError(f"{self.path}: cannot enable WAL (journal mode {mode})")
 
     @contextmanager
-    def _read(self, what: str) -> Iterator[sqlite3.Connection]:
-        """This thread's reader connection, counted so that :meth:`close` waits for it.
-
-        Closing a connection while another thread runs a statement on it crashes the
-        interpreter (sqlite3 with ``check_same_thread=False``), hence the count.
-        """
-        with self._idle:
-            if self._closed:
-                raise StorageError(f"{self.path}: log storage is closed")
-            self._active += 1
-        try:
-            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self._connect()
-                self._local.conn = conn
-            with self._errors(what):
-                yield conn
-        finally:
-            with self._idle:
-                self._active -= 1
-                self._idle.notify_all()
-
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StorageError(f"{self.path}: cannot {what}: {exc}") from exc
-
-    @contextmanager
     def _write(self, what: str) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction on the writer connection, rolled back on any error."""
         with self._write_lock:
             if self._closed:
-                raise StorageError(f"{self.path}: log storage is closed")
+                raise StorageError(self._closed_message)
             conn = self._writer
             with self._errors(what):
                 conn.execute("BEGIN IMMEDIATE")
@@ -197,123 +169,23 @@ class SqliteStorage:
                         conn.execute("ROLLBACK")
                     raise
 
-    # -- writes --------------------------------------------------------------------------------
+    # -- backend statements --------------------------------------------------------------------
 
-    def sequence(
-        self,
-        leaves: Sequence[tuple[bytes, bytes]],
-        *,
-        integrated_time: int,
-        index_keys: Sequence[Sequence[str]] = (),
-    ) -> tuple[Assigned, ...]:
-        """Durably store new entries with the next indexes; see ``LogStorage.sequence``."""
-        keys_per_leaf = check_index_keys(leaves, index_keys)
-        if not leaves:
-            return ()
-        with self._write("store entries") as conn:
-            existing: dict[bytes, int] = {}
-            hashes = list({leaf_hash: None for leaf_hash, _ in leaves})
-            for start in range(0, len(hashes), _CHUNK):
-                chunk = hashes[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT leaf_hash, idx FROM entries WHERE leaf_hash IN ({marks})"  # noqa: S608 - only '?' marks are interpolated
-                existing.update(conn.execute(query, chunk).fetchall())
-            next_index = conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM entries").fetchone()[
-                0
-            ]
-            rows: list[tuple[int, bytes, bytes, int]] = []
-            out: list[Assigned] = []
-            key_rows: list[tuple[str, int]] = []
-            for (leaf_hash, body), keys in zip(leaves, keys_per_leaf, strict=True):
-                found = existing.get(leaf_hash)
-                if found is not None:
-                    out.append(Assigned(index=found, duplicate=True))
-                    continue
-                existing[leaf_hash] = next_index
-                rows.append((next_index, leaf_hash, body, integrated_time))
-                key_rows.extend((key, next_index) for key in set(keys))
-                out.append(Assigned(index=next_index, duplicate=False))
-                next_index += 1
-            conn.executemany(
-                "INSERT INTO entries (idx, leaf_hash, body, integrated_time) VALUES (?, ?, ?, ?)",
-                rows,
-            )
-            conn.executemany("INSERT INTO index_keys (key, idx) VALUES (?, ?)", key_rows)
-        return tuple(out)
+    def _existing(self, conn: sqlite3.Connection, hashes: Sequence[bytes]) -> dict[bytes, int]:
+        existing: dict[bytes, int] = {}
+        for start in range(0, len(hashes), _CHUNK):
+            chunk = hashes[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT leaf_hash, idx FROM entries WHERE leaf_hash IN ({marks})"  # noqa: S608 - only '?' marks are interpolated
+            existing.update(conn.execute(query, chunk).fetchall())
+        return existing
 
-    def commit_tree(
-        self, *, old_size: int, state: TreeState, tiles: Sequence[tuple[TileKey, bytes]]
+    def _insert_entries(
+        self, conn: sqlite3.Connection, rows: Sequence[tuple[int, bytes, bytes, int]]
     ) -> None:
-        """Store tiles and the new state atomically if the tree is still at ``old_size``."""
-        with self._write("store tree") as conn:
-            size = conn.execute("SELECT size FROM tree WHERE id = 0").fetchone()[0]
-            if size != old_size:
-                raise StorageError(
-                    f"{self.path}: tree moved: stored size is {size}, update was for {old_size}"
-                )
-            sequenced = conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM entries").fetchone()[0]
-            if state.size > sequenced:
-                raise StorageError(
-                    f"{self.path}: tree size {state.size} exceeds the {sequenced} sequenced entries"
-                )
-            conn.executemany(
-                "INSERT OR REPLACE INTO tiles (level, idx, hashes) VALUES (?, ?, ?)",
-                [(key.level, key.index, data) for key, data in tiles],
-            )
-            conn.execute(
-                "UPDATE tree SET size = ?, root = ?, checkpoint = ? WHERE id = 0",
-                (state.size, state.root, state.checkpoint),
-            )
-
-    # -- reads ---------------------------------------------------------------------------------
-
-    def sequenced_size(self) -> int:
-        """Return the number of entries stored."""
-        with self._read("read entries") as conn:
-            row = conn.execute("SELECT COALESCE(MAX(idx), -1) + 1 FROM entries")
-            return int(row.fetchone()[0])
-
-    def read_state(self) -> TreeState:
-        """Return the integrated tree state."""
-        with self._read("read tree state") as conn:
-            size, root, checkpoint = conn.execute(
-                "SELECT size, root, checkpoint FROM tree WHERE id = 0"
-            ).fetchone()
-        return TreeState(size=size, root=bytes(root), checkpoint=bytes(checkpoint))
-
-    def read_leaf_hashes(self, start: int, end: int) -> tuple[bytes, ...]:
-        """Return the leaf hashes of entries ``[start, end)``."""
-        with self._read("read entries") as conn:
-            rows = conn.execute(
-                "SELECT leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-                (start, end),
-            )
-            return tuple(bytes(row[0]) for row in rows)
-
-    def read_entry(self, index: int) -> StoredEntry | None:
-        """Return entry ``index`` or ``None``."""
-        with self._read("read entry") as conn:
-            row = conn.execute(
-                "SELECT body, integrated_time FROM entries WHERE idx = ?", (index,)
-            ).fetchone()
-        if row is None:
-            return None
-        return StoredEntry(index=index, body=bytes(row[0]), integrated_time=int(row[1]))
-
-    def find_by_key(self, key: str) -> tuple[int, ...]:
-        """Return the indexes stored with search ``key``."""
-        with self._read("search entries") as conn:
-            rows = conn.execute(
-                "SELECT idx FROM index_keys WHERE key = ? ORDER BY idx", (key,)
-            ).fetchall()
-        return tuple(int(row[0]) for row in rows)
-
-    def find_index(self, leaf_hash: bytes) -> int | None:
-        """Return the index of ``leaf_hash`` or ``None``."""
-        with self._read("read entry") as conn:
-            row = conn.execute("SELECT idx FROM entries WHERE leaf_hash = ?", (leaf_hash,))
-            found = row.fetchone()
-        return None if found is None else int(found[0])
+        conn.executemany(
+            "INSERT INTO entries (idx, leaf_hash, body, integrated_time) VALUES (?, ?, ?, ?)", rows
+        )
 
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
         """Return the stored tiles among ``keys``: one primary-key lookup per tile level.
@@ -394,12 +266,5 @@ class SqliteStorage:
 
     def close(self) -> None:
         """Wait for running reads, then close every connection and give up the lead."""
-        with self._write_lock, self._idle:
-            self._closed = True
-            while self._active:
-                self._idle.wait()
-            with self._connections_lock:
-                for conn in self._connections:
-                    conn.close()
-                self._connections.clear()
+        self._close_all()
         self.release_lead()

@@ -1,0 +1,294 @@
+"""What the SQLite and PostgreSQL backends share: one table layout, the queries, reader upkeep.
+
+The two backends store the same four tables (entries, index keys, tiles, the tree row) and ask
+the same questions of them; they differ in the driver (``sqlite3`` with ``?`` marks, psycopg
+with ``%s``), in table names, in how a write transaction starts, and in a few statements where
+each database has a faster form (bulk inserts, duplicate lookups, tile reads). This base holds
+the shared part; a backend sets the class attributes and implements the hooks.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, ClassVar
+
+from liturgia.errors import StorageError
+from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState, check_index_keys
+from liturgia.tlog.tiles import TileKey
+
+__all__ = ["SqlStorage"]
+
+#: The shared statements; ``{m}`` is the driver's parameter mark, ``{entries}`` etc. the tables.
+_QUERIES = {
+    "next_index": "SELECT COALESCE(MAX(idx), -1) + 1 FROM {entries}",
+    "state": "SELECT size, root, checkpoint FROM {tree} WHERE id = 0",
+    "tree_size": "SELECT size FROM {tree} WHERE id = 0{lock_row}",
+    "set_state": "UPDATE {tree} SET size = {m}, root = {m}, checkpoint = {m} WHERE id = 0",
+    "leaf_hashes": "SELECT leaf_hash FROM {entries} WHERE idx >= {m} AND idx < {m} ORDER BY idx",
+    "entry": "SELECT body, integrated_time FROM {entries} WHERE idx = {m}",
+    "by_key": "SELECT idx FROM {index_keys} WHERE key = {m} ORDER BY idx",
+    "by_hash": "SELECT idx FROM {entries} WHERE leaf_hash = {m}",
+    "insert_keys": "INSERT INTO {index_keys} (key, idx) VALUES ({m}, {m})",
+    # SQLite has UPSERT since 3.24 (2018), in PostgreSQL's syntax.
+    "upsert_tile": (
+        "INSERT INTO {tiles} (level, idx, hashes) VALUES ({m}, {m}, {m}) "
+        "ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes"
+    ),
+}
+
+
+class SqlStorage(ABC):
+    """The shared half of a SQL :class:`~liturgia.tlog.storage.base.LogStorage`.
+
+    A subclass sets :attr:`MARK` and the table names, calls :meth:`_init_sql` first in its
+    constructor, and implements :meth:`_write` (one transaction on its writer connection),
+    :meth:`_new_reader`, :meth:`_existing` and :meth:`_insert_entries`; :meth:`_locked` and
+    :meth:`_written` are optional hooks.
+    """
+
+    #: The driver's parameter mark: ``?`` (sqlite3) or ``%s`` (psycopg).
+    MARK: ClassVar[str]
+    ENTRIES: ClassVar[str]
+    INDEX_KEYS: ClassVar[str]
+    TILES: ClassVar[str]
+    TREE: ClassVar[str]
+    #: Appended to the tree-size read of :meth:`commit_tree` (PostgreSQL: ``FOR UPDATE``).
+    LOCK_ROW: ClassVar[str] = ""
+    #: The statements of :data:`_QUERIES` for this backend (filled in per subclass).
+    SQL: ClassVar[dict[str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Write this backend's statements once."""
+        super().__init_subclass__(**kwargs)
+        names = {
+            "m": cls.MARK,
+            "entries": cls.ENTRIES,
+            "index_keys": cls.INDEX_KEYS,
+            "tiles": cls.TILES,
+            "tree": cls.TREE,
+            "lock_row": cls.LOCK_ROW,
+        }
+        cls.SQL = {name: query.format(**names) for name, query in _QUERIES.items()}
+
+    def _init_sql(self, label: str, closed_message: str, driver_error: type[Exception]) -> None:
+        """Set up the bookkeeping (call first in the constructor).
+
+        Args:
+            label: what error messages start with (the file, or the database kind).
+            closed_message: the message of a call after :meth:`close`.
+            driver_error: the driver's base exception, turned into ``StorageError``.
+        """
+        self._label = label
+        self._closed_message = closed_message
+        self._driver_error = driver_error
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._connections_lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._active = 0
+        self._closed = False
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def _write(self, what: str) -> AbstractContextManager[Any]:
+        """One transaction on the writer connection (under the write lock), rolled back on error."""
+
+    @abstractmethod
+    def _new_reader(self) -> Any:
+        """Open a connection for one reading thread (registered in ``_connections``)."""
+
+    @abstractmethod
+    def _existing(self, conn: Any, hashes: Sequence[bytes]) -> dict[bytes, int]:
+        """Return ``{leaf_hash: index}`` of the stored entries among ``hashes``."""
+
+    @abstractmethod
+    def _insert_entries(self, conn: Any, rows: Sequence[tuple[int, bytes, bytes, int]]) -> None:
+        """Insert ``(idx, leaf_hash, body, integrated_time)`` rows."""
+
+    def _locked(self, conn: Any) -> None:  # noqa: B027 - an optional hook
+        """Serialise sequencing across processes if the database needs more than its write lock."""
+
+    def _written(self, conn: Any, kind: str) -> None:  # noqa: B027 - an optional hook
+        """Called inside a write transaction that stored ``kind`` (``sequenced`` or ``tree``)."""
+
+    # -- connections ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Turn the driver's errors into ``StorageError`` naming ``what`` failed."""
+        try:
+            yield
+        except self._driver_error as exc:
+            text = str(exc).strip()
+            message = text.splitlines()[0] if text else type(exc).__name__
+            raise StorageError(f"{self._label}: cannot {what}: {message}") from exc
+
+    def _register(self, conn: Any) -> Any:
+        with self._connections_lock:
+            self._connections.append(conn)
+        return conn
+
+    def _forget(self, conn: Any) -> None:
+        """Close ``conn`` and drop it from the connections :meth:`_close_all` closes."""
+        with self._connections_lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        conn.close()
+
+    @contextmanager
+    def _counted(self) -> Iterator[None]:
+        """Count a running use of a connection, so that :meth:`_close_all` waits for it.
+
+        Closing a connection while another thread runs a statement on it crashes sqlite3 (with
+        ``check_same_thread=False``) and breaks psycopg, hence the count.
+        """
+        with self._idle:
+            if self._closed:
+                raise StorageError(self._closed_message)
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    @contextmanager
+    def _read(self, what: str) -> Iterator[Any]:
+        """This thread's reader connection, counted so that :meth:`close` waits for it."""
+        with self._counted():
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = self._new_reader()
+            with self._errors(what):
+                yield conn
+
+    def _close_all(self) -> None:
+        """Refuse new calls, wait for running ones, close every connection (idempotent)."""
+        with self._write_lock, self._idle:
+            self._closed = True
+            while self._active:
+                self._idle.wait()
+            with self._connections_lock:
+                for conn in self._connections:
+                    conn.close()
+                self._connections.clear()
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def sequence(
+        self,
+        leaves: Sequence[tuple[bytes, bytes]],
+        *,
+        integrated_time: int,
+        index_keys: Sequence[Sequence[str]] = (),
+    ) -> tuple[Assigned, ...]:
+        """Durably store new entries with the next indexes; see ``LogStorage.sequence``."""
+        keys_per_leaf = check_index_keys(leaves, index_keys)
+        if not leaves:
+            return ()
+        with self._write("store entries") as conn:
+            self._locked(conn)
+            existing = self._existing(conn, list({leaf_hash: None for leaf_hash, _ in leaves}))
+            next_index = int(conn.execute(self.SQL["next_index"]).fetchone()[0])
+            rows: list[tuple[int, bytes, bytes, int]] = []
+            out: list[Assigned] = []
+            key_rows: list[tuple[str, int]] = []
+            for (leaf_hash, body), keys in zip(leaves, keys_per_leaf, strict=True):
+                found = existing.get(leaf_hash)
+                if found is not None:
+                    out.append(Assigned(index=found, duplicate=True))
+                    continue
+                existing[leaf_hash] = next_index
+                rows.append((next_index, leaf_hash, body, integrated_time))
+                key_rows.extend((key, next_index) for key in set(keys))
+                out.append(Assigned(index=next_index, duplicate=False))
+                next_index += 1
+            if rows:
+                self._insert_entries(conn, rows)
+                self._executemany(conn, self.SQL["insert_keys"], key_rows)
+                self._written(conn, "sequenced")
+        return tuple(out)
+
+    def commit_tree(
+        self, *, old_size: int, state: TreeState, tiles: Sequence[tuple[TileKey, bytes]]
+    ) -> None:
+        """Store tiles and the new state atomically if the tree is still at ``old_size``."""
+        with self._write("store tree") as conn:
+            size = self._tree_row(conn.execute(self.SQL["tree_size"]).fetchone())[0]
+            if size != old_size:
+                raise StorageError(
+                    f"{self._label}: tree moved: stored size is {size}, update was for {old_size}"
+                )
+            sequenced = int(conn.execute(self.SQL["next_index"]).fetchone()[0])
+            if state.size > sequenced:
+                raise StorageError(
+                    f"{self._label}: tree size {state.size} exceeds the {sequenced} sequenced "
+                    "entries"
+                )
+            self._executemany(
+                conn,
+                self.SQL["upsert_tile"],
+                [(key.level, key.index, data) for key, data in tiles],
+            )
+            conn.execute(self.SQL["set_state"], (state.size, state.root, state.checkpoint))
+            self._written(conn, "tree")
+
+    @staticmethod
+    def _executemany(conn: Any, query: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        cursor = conn.cursor()
+        try:
+            cursor.executemany(query, rows)
+        finally:
+            cursor.close()
+
+    def _tree_row(self, row: Any) -> Any:
+        if row is None:
+            raise StorageError(f"{self._label}: the tree row is missing")
+        return row
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def sequenced_size(self) -> int:
+        """Return the number of entries stored."""
+        with self._read("read entries") as conn:
+            return int(conn.execute(self.SQL["next_index"]).fetchone()[0])
+
+    def read_state(self) -> TreeState:
+        """Return the integrated tree state."""
+        with self._read("read tree state") as conn:
+            size, root, checkpoint = self._tree_row(conn.execute(self.SQL["state"]).fetchone())
+        return TreeState(size=int(size), root=bytes(root), checkpoint=bytes(checkpoint))
+
+    def read_leaf_hashes(self, start: int, end: int) -> tuple[bytes, ...]:
+        """Return the leaf hashes of entries ``[start, end)``."""
+        with self._read("read entries") as conn:
+            rows = conn.execute(self.SQL["leaf_hashes"], (start, end)).fetchall()
+        return tuple(bytes(row[0]) for row in rows)
+
+    def read_entry(self, index: int) -> StoredEntry | None:
+        """Return entry ``index`` or ``None``."""
+        with self._read("read entry") as conn:
+            row = conn.execute(self.SQL["entry"], (index,)).fetchone()
+        if row is None:
+            return None
+        return StoredEntry(index=index, body=bytes(row[0]), integrated_time=int(row[1]))
+
+    def find_by_key(self, key: str) -> tuple[int, ...]:
+        """Return the indexes stored with search ``key``."""
+        with self._read("search entries") as conn:
+            rows = conn.execute(self.SQL["by_key"], (key,)).fetchall()
+        return tuple(int(row[0]) for row in rows)
+
+    def find_index(self, leaf_hash: bytes) -> int | None:
+        """Return the index of ``leaf_hash`` or ``None``."""
+        with self._read("read entry") as conn:
+            row = conn.execute(self.SQL["by_hash"], (leaf_hash,)).fetchone()
+        return None if row is None else int(row[0])
