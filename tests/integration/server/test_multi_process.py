@@ -180,7 +180,19 @@ def _start_pair(tmp_path: Path, servers: list[Server], options: tuple[str, ...])
     info = httpx.get(f"{servers[0].url}/api/v1/log", timeout=10).json()
     log.origin = f"{HOST} - {info['treeID']}"
     assert httpx.get(f"{servers[1].url}/api/v1/log", timeout=10).json()["treeID"] == info["treeID"]
+    if "--db" not in options:  # SQLite: the first server holds the lead file's flock
+        assert _flock_holder(db.with_name(db.name + ".lead")) == servers[0].process.pid
     return log
+
+
+def _flock_holder(path: Path) -> int:
+    """The pid holding a ``flock`` on ``path``, from ``/proc/locks``."""
+    inode = path.stat().st_ino
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "FLOCK" in fields and fields[5].endswith(f":{inode}"):
+            return int(fields[4])
+    raise AssertionError(f"nobody holds a flock on {path}")
 
 
 def test_two_servers_share_one_log(
