@@ -155,3 +155,41 @@ def test_lead_is_a_flock_freed_with_the_descriptor(tmp_path: Path) -> None:
             os.close(fd)
     finally:
         storage.close()
+
+
+def test_writers_queue_on_the_write_lock_file(tmp_path: Path) -> None:
+    """A write waits while another holder (any process) has the write flock, then proceeds."""
+    import fcntl  # noqa: PLC0415 - one test
+    import os  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    storage = SqliteStorage(tmp_path / "log.db")
+    try:
+        fd = os.open(storage.write_lock_path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            done = threading.Event()
+
+            def write() -> None:
+                storage.sequence([(b"\x01" * 32, b"entry")], integrated_time=1)
+                done.set()
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            assert not done.wait(0.3)  # queued behind the holder
+            assert storage.sequenced_size() == 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            assert done.wait(10)
+            writer.join()
+            assert storage.sequenced_size() == 1
+        finally:
+            os.close(fd)
+    finally:
+        storage.close()
+    storage.close()  # closing twice is harmless
+
+
+def test_write_lock_file_that_cannot_be_opened(tmp_path: Path) -> None:
+    (tmp_path / "log.db.write").mkdir()
+    with pytest.raises(StorageError, match=r"log\.db\.write: cannot open the write lock file"):
+        SqliteStorage(tmp_path / "log.db")

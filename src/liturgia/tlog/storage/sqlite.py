@@ -105,11 +105,27 @@ class SqliteStorage(SqlStorage):
         self.lead_path = path.with_name(path.name + ".lead")
         self._lead_fd: int | None = None
         self._lead_lock = threading.Lock()
+        # Writers of all processes queue on an flock before BEGIN IMMEDIATE: the kernel hands
+        # the lock over at once, where SQLite's busy handler sleeps 1, 2, 5... ms between
+        # retries (with two `serve` workers: 2,220 against 2,520 writes/s).
+        self.write_lock_path = path.with_name(path.name + ".write")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"{path}: cannot create folder: {exc.strerror or exc}") from exc
-        self._writer = self._connect()
+        try:
+            self._write_fd = os.open(
+                self.write_lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+            )
+        except OSError as exc:
+            raise StorageError(
+                f"{self.write_lock_path}: cannot open the write lock file: {exc.strerror or exc}"
+            ) from exc
+        try:
+            self._writer = self._connect()
+        except BaseException:
+            os.close(self._write_fd)
+            raise
         try:
             self._create_schema()
         except BaseException:
@@ -158,16 +174,20 @@ class SqliteStorage(SqlStorage):
             if self._closed:
                 raise StorageError(self._closed_message)
             conn = self._writer
-            with self._errors(what):
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                    conn.execute("COMMIT")
-                except BaseException:
-                    # A failed COMMIT may already have rolled back; keep the first error.
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                    raise
+            fcntl.flock(self._write_fd, fcntl.LOCK_EX)
+            try:
+                with self._errors(what):
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        # A failed COMMIT may already have rolled back; keep the first error.
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                        raise
+            finally:
+                fcntl.flock(self._write_fd, fcntl.LOCK_UN)
 
     # -- backend statements --------------------------------------------------------------------
 
@@ -268,3 +288,7 @@ class SqliteStorage(SqlStorage):
         """Wait for running reads, then close every connection and give up the lead."""
         self._close_all()
         self.release_lead()
+        with self._write_lock:
+            fd, self._write_fd = self._write_fd, -1
+            if fd >= 0:
+                os.close(fd)
