@@ -23,7 +23,7 @@ from liturgia.tlog.checkpoint import NoteVerifier, rekor_origin, signer_for
 from liturgia.tlog.entries import AcceptedEntry, accept_entry, key_index
 from liturgia.tlog.rekor import InclusionProof, LogEntry, PrivateKey
 from liturgia.tlog.sequencer import Sequencer
-from liturgia.tlog.storage.base import LogStorage, TreeState
+from liturgia.tlog.storage.base import LogStorage, StoredEntry, TreeState
 
 __all__ = ["RekorLog"]
 
@@ -166,12 +166,12 @@ class RekorLog:
             except TimeoutError as exc:
                 raise StorageError(f"entry not stored within {self._wait} s") from exc
         state = self._sequencer.wait_integrated(max(a.index for a in assigned), timeout=self._wait)
-        proofs = tiles.inclusion_proofs(
-            self._storage, [a.index for a in assigned], state.size, cache=self._nodes
-        )
+        indexes = [a.index for a in assigned]
+        proofs = tiles.inclusion_proofs(self._storage, indexes, state.size, cache=self._nodes)
+        stored = self._storage.read_entries(indexes)
         answers = []
         for result, proof in zip(assigned, proofs, strict=True):
-            entry = self._entry(result.index, state, proof)
+            entry = self._entry(result.index, state, proof, stored.get(result.index))
             if entry is None:  # pragma: no cover - the index was just integrated
                 raise StorageError(f"entry {result.index} vanished")
             answers.append((entry, not result.duplicate))
@@ -201,15 +201,17 @@ class RekorLog:
         local: int,
         state: TreeState | None = None,
         proof: tuple[bytes, ...] | None = None,
+        stored: StoredEntry | None = None,
     ) -> LogEntry | None:
         """Answer leaf ``local`` with its inclusion ``proof`` at ``state``.
 
-        Default: the latest tree, and the proof computed here.
+        Default: the latest tree, the proof computed here and the entry read here (a batch
+        passes what it read for all its entries at once).
         """
         state = state or self._sequencer.state()
         if not 0 <= local < state.size:
             return None
-        stored = self._storage.read_entry(local)
+        stored = stored or self._storage.read_entry(local)
         if stored is None:  # pragma: no cover - integrated entries are stored
             return None
         log_index = local + self.index_offset

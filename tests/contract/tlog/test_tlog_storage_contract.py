@@ -21,6 +21,7 @@ def test_empty_storage(storage: LogStorage) -> None:
     assert storage.sequenced_size() == 0
     assert storage.read_state() == TreeState(size=0, root=merkle.EMPTY_ROOT, checkpoint=b"")
     assert storage.read_entry(0) is None
+    assert storage.read_entries([0, 1]) == {}
     assert storage.read_leaf_hashes(0, 10) == ()
     assert storage.find_index(leaf(0)[0]) is None
     assert storage.read_tiles([TileKey(level=0, index=0)]) == {}
@@ -43,6 +44,11 @@ def test_sequence_assigns_dense_indexes_and_deduplicates(storage: LogStorage) ->
     assert storage.read_entry(2) == StoredEntry(index=2, body=b"entry-2", integrated_time=T0)
     assert storage.read_entry(4) is None
     assert storage.read_entry(-1) is None
+    # The batch read answers what exists, each index once, the same as read_entry.
+    assert storage.read_entries([3, 2, 4, -1, 3]) == {
+        3: StoredEntry(index=3, body=b"entry-3", integrated_time=T0 + 5),
+        2: StoredEntry(index=2, body=b"entry-2", integrated_time=T0),
+    }
     assert storage.find_index(leaf(1)[0]) == 1
     assert storage.read_leaf_hashes(1, 3) == (leaf(1)[0], leaf(2)[0])
     assert storage.read_leaf_hashes(2, 100) == (leaf(2)[0], leaf(3)[0])
@@ -131,3 +137,11 @@ def test_index_keys_are_stored_with_new_entries_only(storage: LogStorage) -> Non
     with pytest.raises(ValueError, match="1 index key lists for 2 leaves"):
         storage.sequence([leaf(3), leaf(4)], integrated_time=T0, index_keys=[("y",)])
     assert storage.sequenced_size() == 3
+
+
+def test_batch_read_of_many_entries(storage: LogStorage) -> None:
+    """More indexes than one query takes (500) are read in several, all answered."""
+    storage.sequence([leaf(i) for i in range(1200)], integrated_time=T0)
+    found = storage.read_entries(range(1250))
+    assert sorted(found) == list(range(1200))
+    assert all(found[i] == storage.read_entry(i) for i in (0, 499, 500, 1000, 1199))

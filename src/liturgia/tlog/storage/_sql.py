@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar
 
@@ -280,6 +280,24 @@ class SqlStorage(ABC):
         if row is None:
             return None
         return StoredEntry(index=index, body=bytes(row[0]), integrated_time=int(row[1]))
+
+    def read_entries(self, indexes: Collection[int]) -> Mapping[int, StoredEntry]:
+        """Return the stored entries among ``indexes``, keyed by index (one query per 500)."""
+        wanted = sorted(set(indexes))
+        found: dict[int, StoredEntry] = {}
+        with self._read("read entries") as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join([self.MARK] * len(chunk))
+                query = (
+                    f"SELECT idx, body, integrated_time FROM {self.ENTRIES} "  # noqa: S608 - only marks and the fixed table name are interpolated
+                    f"WHERE idx IN ({marks})"
+                )
+                for index, body, when in conn.execute(query, chunk).fetchall():
+                    found[int(index)] = StoredEntry(
+                        index=int(index), body=bytes(body), integrated_time=int(when)
+                    )
+        return found
 
     def find_by_key(self, key: str) -> tuple[int, ...]:
         """Return the indexes stored with search ``key``."""

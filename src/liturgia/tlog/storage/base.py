@@ -123,6 +123,10 @@ class LogStorage(Protocol):
         """Return entry ``index``, or ``None`` when there is no such entry."""
         ...  # pragma: no cover - protocol
 
+    def read_entries(self, indexes: Collection[int]) -> Mapping[int, StoredEntry]:
+        """Return the entries among ``indexes`` that exist, keyed by index (one batch read)."""
+        ...  # pragma: no cover - protocol
+
     def find_by_key(self, key: str) -> tuple[int, ...]:
         """Return the indexes of entries stored with search ``key``, ascending."""
         ...  # pragma: no cover - protocol

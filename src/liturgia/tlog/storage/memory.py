@@ -92,6 +92,20 @@ class MemoryStorage:
             body, when = self._entries[index]
             return StoredEntry(index=index, body=body, integrated_time=when)
 
+    def read_entries(self, indexes: Collection[int]) -> Mapping[int, StoredEntry]:
+        """Return the entries among ``indexes`` that exist, keyed by index."""
+        with self._lock:
+            self._check_open()
+            return {
+                index: StoredEntry(
+                    index=index,
+                    body=self._entries[index][0],
+                    integrated_time=self._entries[index][1],
+                )
+                for index in indexes
+                if 0 <= index < len(self._entries)
+            }
+
     def find_by_key(self, key: str) -> tuple[int, ...]:
         """Return the indexes stored with search ``key``."""
         with self._lock:
