@@ -42,7 +42,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa,
 
 from liturgia.errors import InputError, SignatureError
 
-__all__ = ["SUPPORTED_KINDS", "AcceptedEntry", "accept_entry", "canonical_json", "key_index"]
+__all__ = [
+    "MAX_DSSE_SIGNATURES",
+    "SUPPORTED_KINDS",
+    "AcceptedEntry",
+    "accept_entry",
+    "canonical_json",
+    "key_index",
+]
 
 #: (kind, apiVersion) pairs this log accepts.
 SUPPORTED_KINDS = (("dsse", "0.0.1"), ("hashedrekord", "0.0.1"))
@@ -54,6 +61,11 @@ _DIGESTS: dict[str, tuple[type[hashes.HashAlgorithm], int]] = {
 }
 _HEX = re.compile(r"[0-9a-f]+\Z")
 _MIN_RSA_BITS = 2048
+#: Largest RSA key accepted: verification time grows with the modulus.
+_MAX_RSA_BITS = 8192
+#: Most signatures, and most verifiers, one DSSE entry may carry. Each signature may have to be
+#: tried under each key, so the cost of checking an entry grows with their product.
+MAX_DSSE_SIGNATURES = 16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,8 +212,7 @@ def _verify_digest(
                 raise InputError(f"ECDSA curve {key.curve.name} is not supported")
             key.verify(signature, digest, ec.ECDSA(prehashed))
         elif isinstance(key, rsa.RSAPublicKey):
-            if key.key_size < _MIN_RSA_BITS:
-                raise InputError(f"RSA keys of {key.key_size} bits are too small")
+            _check_rsa_size(key, "spec.signature.publicKey.content")
             key.verify(signature, digest, padding.PKCS1v15(), prehashed)
         else:
             raise InputError(
@@ -253,9 +264,28 @@ def _hashedrekord(spec_value: Any) -> AcceptedEntry:
     )
 
 
+def _check_rsa_size(key: rsa.RSAPublicKey, field: str) -> None:
+    if key.key_size < _MIN_RSA_BITS:
+        raise InputError(f"{field}: RSA keys of {key.key_size} bits are too small")
+    if key.key_size > _MAX_RSA_BITS:
+        raise InputError(f"{field}: RSA keys over {_MAX_RSA_BITS} bits are not accepted")
+
+
+def _utf8(text: str, field: str) -> bytes:
+    """Encode ``text`` as UTF-8; a lone surrogate (from a ``\\ud800`` escape) is an error."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{field} is not valid Unicode text (a lone surrogate)") from exc
+
+
 def _pae(payload_type: str, payload: bytes) -> bytes:
-    """DSSE v1 pre-authentication encoding (DSSE protocol §"Signature definition")."""
-    kind = payload_type.encode("utf-8")
+    """DSSE v1 pre-authentication encoding (DSSE protocol §"Signature definition").
+
+    Raises:
+        InputError: ``payload_type`` is not valid Unicode text.
+    """
+    kind = _utf8(payload_type, "envelope field 'payloadType'")
     return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(payload), payload)
 
 
@@ -280,8 +310,8 @@ def _check_dsse_key(key: Any, field: str) -> None:
         key.curve, ec.SECP256R1 | ec.SECP384R1 | ec.SECP521R1
     ):
         raise InputError(f"{field}: ECDSA curve {key.curve.name} is not supported")
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size < _MIN_RSA_BITS:
-        raise InputError(f"{field}: RSA keys of {key.key_size} bits are too small")
+    if isinstance(key, rsa.RSAPublicKey):
+        _check_rsa_size(key, field)
 
 
 def _dsse(spec_value: Any) -> AcceptedEntry:
@@ -291,10 +321,20 @@ def _dsse(spec_value: Any) -> AcceptedEntry:
     verifiers = content.get("verifiers")
     if not isinstance(verifiers, list) or not verifiers:
         raise InputError("entry field 'spec.proposedContent.verifiers' must be a non-empty list")
+    if len(verifiers) > MAX_DSSE_SIGNATURES:
+        raise InputError(
+            f"entry field 'spec.proposedContent.verifiers' has {len(verifiers)} keys; "
+            f"at most {MAX_DSSE_SIGNATURES}"
+        )
+    envelope_bytes = _utf8(envelope_text, "entry field 'spec.proposedContent.envelope'")
     try:
         envelope = json.loads(envelope_text)
     except json.JSONDecodeError as exc:
         raise InputError(f"spec.proposedContent.envelope is not JSON: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise InputError("spec.proposedContent.envelope is not JSON: nested too deeply") from exc
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise InputError("spec.proposedContent.envelope is not JSON: a number is too long") from exc
     if not isinstance(envelope, Mapping):
         raise InputError("spec.proposedContent.envelope must be a JSON object")
     payload_type = envelope.get("payloadType")
@@ -304,6 +344,11 @@ def _dsse(spec_value: Any) -> AcceptedEntry:
     raw_signatures = envelope.get("signatures")
     if not isinstance(raw_signatures, list) or not raw_signatures:
         raise InputError("envelope field 'signatures' must be a non-empty list")
+    if len(raw_signatures) > MAX_DSSE_SIGNATURES:
+        raise InputError(
+            f"envelope field 'signatures' has {len(raw_signatures)} signatures; "
+            f"at most {MAX_DSSE_SIGNATURES}"
+        )
     pending: dict[str, bytes] = {}
     for position, item in enumerate(raw_signatures):
         if not isinstance(item, Mapping):
@@ -330,7 +375,7 @@ def _dsse(spec_value: Any) -> AcceptedEntry:
     if pending:
         raise SignatureError(f"{len(pending)} envelope signature(s) verify under no given key")
     payload_hash = hashlib.sha256(payload).hexdigest()
-    envelope_hash = hashlib.sha256(envelope_text.encode("utf-8")).hexdigest()
+    envelope_hash = hashlib.sha256(envelope_bytes).hexdigest()
     body = canonical_json(
         {
             "apiVersion": "0.0.1",

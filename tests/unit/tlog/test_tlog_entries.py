@@ -345,9 +345,24 @@ GOOD_SIG = [{"sig": base64.b64encode(b"x" * 64).decode()}]
             SignatureError,
             "verifies no signature",
         ),
+        # Found by a tester: each of these was a 500 from the server.
+        (_envelope("[" * 100_000 + "]" * 100_000), InputError, "nested too deeply"),
+        (_envelope('{"payloadType": ' + "9" * 5000 + "}"), InputError, "a number is too long"),
+        (
+            _envelope({"payloadType": "\ud800", "payload": "AA==", "signatures": GOOD_SIG}),
+            InputError,
+            "'payloadType' is not valid Unicode text",
+        ),
+        (_envelope('{"payloadType": "\ud800"}'), InputError, "envelope' is not valid Unicode"),
+        (
+            _envelope({"payloadType": "t", "payload": "AA==", "signatures": GOOD_SIG * 17}),
+            InputError,
+            "'signatures' has 17 signatures; at most 16",
+        ),
     ],
 )
 def test_malformed_dsse(request_: dict[str, Any], error: type[Exception], message: str) -> None:
+    """Every malformed envelope is an InputError or SignatureError, never another exception."""
     with pytest.raises(error, match=message):
         entries.accept_entry(request_)
 
@@ -403,3 +418,15 @@ def test_real_rekor_dsse_body_is_reproduced_byte_for_byte() -> None:
     assert accepted.artifact_hash == (
         "sha256:0ce100d95a547f50f7d54327fc7e4e3005dcddc06bc546f9e96aef930c5b9a15"
     )
+
+
+def test_dsse_verifier_count_is_capped() -> None:
+    """Each signature may be tried under each key: the product is bounded (16 x 16)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    request, _ = dsse_request([key], [key] * 17)
+    with pytest.raises(
+        InputError, match=r"'spec\.proposedContent\.verifiers' has 17 keys; at most 16"
+    ):
+        entries.accept_entry(request)
+    request, _ = dsse_request([key], [key] * 16)
+    assert entries.accept_entry(request).kind == "dsse"
