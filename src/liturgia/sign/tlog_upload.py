@@ -18,12 +18,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from liturgia.errors import BundleError, ConfigError, NetworkError
+from liturgia.errors import BundleError, ConfigError, InputError, NetworkError
 from liturgia.sign.bundle import dsse_bundle, message_signature_bundle, parse_bundle
 from liturgia.sign.keys import PublicKey
 from liturgia.sign.rekor import proposed_entry, tlog_entry_from_rekor
 
 __all__ = ["MAX_ANSWER_BYTES", "add_log_entry", "upload_entry"]
+
+#: Statuses with which a log refuses an entry it read (the entry, not the log, is at fault).
+_REFUSED = frozenset({400, 413, 415, 422})
 
 #: Largest answer read from the log (an entry with its proof is a few KiB).
 MAX_ANSWER_BYTES = 1 << 20
@@ -86,8 +89,10 @@ def upload_entry(
 
     Raises:
         ConfigError: ``base_url`` is not an http(s) URL.
-        NetworkError: the log cannot be reached, refuses the entry (its message is kept), or
-            answers something other than one log entry.
+        InputError: the log refused the entry as bad (400, 413, 415, 422; its message is
+            kept), e.g. a key type it does not take.
+        NetworkError: the log cannot be reached, fails, or answers something other than one
+            log entry.
     """
     base = _check_url(base_url)
     url = base + _ENTRIES
@@ -110,9 +115,10 @@ def upload_entry(
     elif status == 201:
         return _entry_value(document, url)
     message = document.get("message") if isinstance(document, dict) else None
-    raise NetworkError(
-        f"transparency log {url} answered {status}" + (f": {message}" if message else "")
-    )
+    detail = f"transparency log {url} answered {status}" + (f": {message}" if message else "")
+    if status in _REFUSED:
+        raise InputError(detail)  # the log read the entry and refused it: the input is wrong
+    raise NetworkError(detail)
 
 
 def add_log_entry(

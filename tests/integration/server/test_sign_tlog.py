@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from liturgia import cli, sign
-from liturgia.errors import BundleError, ConfigError, NetworkError
+from liturgia.errors import BundleError, ConfigError, InputError, NetworkError
 from liturgia.sign.tlog_upload import MAX_ANSWER_BYTES, add_log_entry, upload_entry
 from liturgia.tlog import rekor
 
@@ -133,7 +133,7 @@ def test_refused_and_unreachable_logs(
         sign.parse_bundle(sign.sign_file(artifact, signer)), signer.public_key
     )
     proposed["spec"]["data"]["hash"]["value"] = hashlib.sha256(b"other").hexdigest()
-    with pytest.raises(NetworkError, match="answered 400: hashedrekord signature does not verify"):
+    with pytest.raises(InputError, match="answered 400: hashedrekord signature does not verify"):
         upload_entry(server.url, proposed)
     with pytest.raises(ConfigError, match="is not an http"):
         upload_entry("ftp://log.example", proposed)
@@ -191,6 +191,7 @@ def fake_log() -> Iterator[str]:
         ([(201, {}, b" " * (MAX_ANSWER_BYTES + 1))], "answer over"),
         ([(409, {}, b'{"code": 409, "message": "dup"}')], "answered 409: dup"),
         ([(500, {}, b"")], "answered 500"),
+        ([(503, {}, b'{"code": 503, "message": "down"}')], "answered 503: down"),
         ([(409, {"Location": "http://evil.example/x"}, b"")], "409 points to another host"),
         (
             [(409, {"Location": "/api/v1/log/entries/ab"}, b""), (404, {}, b"{}")],
