@@ -15,6 +15,8 @@ __all__ = ["register", "run"]
 
 
 _STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
+#: Seconds a stopping server waits for requests in flight (a stalled client cannot hold it).
+_GRACE_SECONDS = 10
 
 
 def _env_int(name: str, default: int) -> int:
@@ -142,11 +144,11 @@ def _server_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _announce(origin: str, tree_size: int, args: argparse.Namespace) -> None:
+def _announce(origin: str, tree_size: int, args: argparse.Namespace, port: int) -> None:
     workers = f" with {args.workers} workers" if args.workers > 1 else ""
     sys.stderr.write(
         f"liturgia: serving log {origin!r} (tree size {tree_size}) "
-        f"on http://{args.host}:{args.port}{workers}\n"
+        f"on http://{args.host}:{port}{workers}\n"
     )
     sys.stderr.flush()
 
@@ -155,31 +157,34 @@ def _serve_one(args: argparse.Namespace) -> int:
     """Serve in this process: one event loop, one sequencer."""
     import uvicorn  # noqa: PLC0415
 
-    from liturgia.errors import NetworkError  # noqa: PLC0415
     from liturgia.server import instance  # noqa: PLC0415
     from liturgia.server.app import create_app  # noqa: PLC0415
 
     db_url = args.db or instance.default_db_url()
+    log_host = instance.check_log_host(args.log_host or args.host)
     log, storage = instance.open_log(
         db_url,
-        host=args.log_host or args.host,
+        host=log_host,
         key_path=args.key,
         tree_id=args.tree_id,
         index_offset=args.index_offset,
     )
     try:
+        sock = instance.listen(args.host, args.port)
         key = instance.load_or_create_log_key(args.key or instance.default_key_path(db_url))
         app = create_app(log, max_body_bytes=args.max_body_bytes, public_key=key.public_key())
-        _announce(log.origin, log.info()["treeSize"], args)
+        _announce(log.origin, log.info()["treeSize"], args, sock.getsockname()[1])
         config = uvicorn.Config(
-            app, host=args.host, port=args.port, log_level="warning", lifespan="off"
+            app,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=_GRACE_SECONDS,
         )
-        server = uvicorn.Server(config)
         try:
             with _server_signals():
-                server.run()
-        except SystemExit as exc:  # uvicorn exits when it cannot listen
-            raise NetworkError(f"cannot listen on {args.host}:{args.port}") from exc
+                uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            sock.close()
     finally:
         log.close()
         storage.close()
@@ -192,12 +197,12 @@ def _serve_many(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
     from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
 
-    from liturgia.errors import NetworkError, StorageError  # noqa: PLC0415
+    from liturgia.errors import StorageError  # noqa: PLC0415
     from liturgia.server import instance, worker  # noqa: PLC0415
 
     db_url = args.db or instance.default_db_url()
     key_path = args.key or instance.default_key_path(db_url)
-    log_host = args.log_host or args.host
+    log_host = instance.check_log_host(args.log_host or args.host)
     # Refuse a tree that does not match its checkpoint before any worker starts (and create
     # the key once, so that the workers do not race to create it).
     log, storage = instance.open_log(
@@ -219,22 +224,19 @@ def _serve_many(args: argparse.Namespace) -> int:
         tree_id=args.tree_id,
         index_offset=args.index_offset,
         max_body_bytes=args.max_body_bytes,
+        parent_pid=os.getpid(),
     )
     os.environ[worker.ENVIRONMENT_VARIABLE] = options.to_environment()
     config = uvicorn.Config(
         "liturgia.server.worker:app_from_environment",
         factory=True,
-        host=args.host,
-        port=args.port,
         workers=args.workers,
         log_level="warning",
         lifespan="on",
+        timeout_graceful_shutdown=_GRACE_SECONDS,
     )
-    try:
-        sock = config.bind_socket()
-    except SystemExit as exc:
-        raise NetworkError(f"cannot listen on {args.host}:{args.port}") from exc
-    _announce(origin, tree_size, args)
+    sock = instance.listen(args.host, args.port)
+    _announce(origin, tree_size, args, sock.getsockname()[1])
     try:
         with _server_signals():
             supervisor = Multiprocess(config, sockets=[sock])

@@ -60,6 +60,8 @@ _LOG = logging.getLogger(__name__)
 
 #: Default request body limit: 1 MiB (a hashedrekord is about 1 KiB; DSSE envelopes larger).
 DEFAULT_MAX_BODY_BYTES = 1 << 20
+#: Largest submission checked on the event loop; larger ones (and DSSE) in a worker thread.
+_INLINE_BYTES = 16 * 1024
 #: Most items one search may ask for (Rekor's ``maxSearchQueries``).
 MAX_SEARCH_QUERIES = 10
 _ENTRIES = "/api/v1/log/entries"
@@ -88,8 +90,40 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class _ErrorResponse(JSONResponse):
+    """Rekor's ``Error`` object, non-ASCII escaped: a message may quote a lone surrogate that a
+    request smuggled in with a ``\\ud800`` escape, which has no UTF-8 form."""
+
+    def render(self, content: Any) -> bytes:
+        """Serialize ``content`` as ASCII JSON."""
+        return _error_bytes(content)
+
+
+def _error_bytes(document: Any) -> bytes:
+    return json.dumps(document, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"code": status, "message": message}, status_code=status, headers=headers)
+    return _ErrorResponse({"code": status, "message": message}, status_code=status, headers=headers)
+
+
+def _clip(text: str, limit: int = 100) -> str:
+    """``text`` cut to ``limit`` characters for an error message (a request may be huge)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _check_content_type(value: str | None) -> None:
+    """Refuse a request body that is not declared ``application/json`` (415), as Rekor does.
+
+    A browser sends ``text/plain``, form and multipart bodies to another site without asking
+    first; requiring JSON keeps such cross-site posts out of the log.
+    """
+    media_type = (value or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        shown = f"{_clip(value, 60)!r}" if value else "none"
+        raise ApiError(
+            415, f"request body must be sent as application/json (Content-Type: {shown})"
+        )
 
 
 def _reject_constant(name: str) -> Any:
@@ -104,6 +138,7 @@ async def _read_json(request: Request, limit: int) -> Any:
             JSON.
     """
     _check_declared_length(request.headers.get("content-length"), limit)
+    _check_content_type(request.headers.get("content-type"))
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -128,8 +163,13 @@ def _parse_json(body: bytes) -> Any:
         return json.loads(body, parse_constant=_reject_constant)
     except RecursionError as exc:
         raise ApiError(400, "request body is not JSON: nested too deeply") from exc
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, over-long integers
+    except json.JSONDecodeError as exc:
         raise ApiError(400, f"request body is not JSON: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"request body is not JSON: not UTF-8 ({exc.reason})") from exc
+    except ValueError as exc:  # NaN/Infinity, or an integer of more digits than Python reads
+        problem = "a number is too long" if "digits" in str(exc) else str(exc)
+        raise ApiError(400, f"request body is not JSON: {problem}") from exc
 
 
 async def _receive_body(receive: Receive, limit: int) -> bytes:
@@ -279,6 +319,7 @@ def create_app(
         description="A Rekor v1-compatible transparency log (the subset Sigstore clients use).",
         version="1",
         lifespan=lifespan,
+        redirect_slashes=False,  # a 307 would point at whatever host the client named
     )
     limiter = anyio.CapacityLimiter(256)
 
@@ -331,17 +372,29 @@ def create_app(
         headers, document = await create_entry(await _read_json(request, max_body_bytes))
         return JSONResponse(document, status_code=201, headers=headers)
 
-    async def create_entry(proposed: Any) -> tuple[dict[str, str], dict[str, Any]]:
-        """Verify ``proposed``, log it; return the 201's headers and body.
+    async def create_entry(
+        proposed: Any, size: int = _INLINE_BYTES + 1
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Verify ``proposed`` (a ``size``-byte request), log it; return the 201's headers and body.
+
+        A small hashedrekord (one signature to check) is checked on the event loop; anything
+        else in a worker thread, so that no request holds the loop for long.
 
         Raises:
             ApiError: 400 for a bad entry, 409 (with ``Location``) for one already logged,
                 503 when the storage fails.
         """
-        try:
-            accepted = accept_entry(proposed)
-        except (UsageError, VerificationError) as exc:
-            raise ApiError(400, str(exc)) from exc
+        if (
+            size <= _INLINE_BYTES
+            and isinstance(proposed, dict)
+            and (proposed.get("kind") == "hashedrekord")
+        ):
+            try:
+                accepted = accept_entry(proposed)
+            except (UsageError, VerificationError) as exc:
+                raise ApiError(400, str(exc)) from exc
+        else:
+            accepted = await call(partial(accept_entry, proposed))
         entry, created = await committer.submit(accepted)
         entry_id = _entry_id_of(entry, log)
         headers = {"Location": f"{_ENTRIES}/{entry_id}", "ETag": entry_id}
@@ -355,24 +408,31 @@ def create_app(
 
     async def create_entry_asgi(scope: Scope, receive: Receive, send: Send) -> None:
         """``createLogEntry`` as a bare ASGI handler: the write path without the framework."""
-        declared = None
+        declared = content_type = None
         for name, value in scope["headers"]:
             if name == b"content-length":
                 declared = value.decode("latin-1")
-        status = 201
+            elif name == b"content-type":
+                content_type = value.decode("latin-1")
         try:
             _check_declared_length(declared, max_body_bytes)
-            headers, document = await create_entry(
-                _parse_json(await _receive_body(receive, max_body_bytes))
+            _check_content_type(content_type)
+            raw = await _receive_body(receive, max_body_bytes)
+            proposed = (
+                _parse_json(raw)
+                if len(raw) <= _INLINE_BYTES
+                else await call(partial(_parse_json, raw))
             )
+            headers, document = await create_entry(proposed, len(raw))
+            body = json.dumps(
+                document, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+            ).encode("utf-8")
+            status = 201
         except _Disconnected:
             return
         except ApiError as exc:
             status, headers = exc.status, exc.headers
-            document = {"code": exc.status, "message": exc.message}
-        body = json.dumps(
-            document, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        ).encode("utf-8")
+            body = _error_bytes({"code": exc.status, "message": exc.message})
         raw_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(body)),
@@ -422,7 +482,7 @@ def create_app(
         """Return the entry with this UUID (64 hex) or entry ID (80 hex) with its proof."""
         entry = await call(partial(log.entry_by_id, entry_uuid.lower()))
         if entry is None:
-            raise ApiError(404, f"no entry with UUID {entry_uuid}")
+            raise ApiError(404, f"no entry with UUID {_clip(entry_uuid)}")
         return JSONResponse(answer(entry))
 
     @app.get("/api/v1/log", operation_id="getLogInfo", tags=["tlog"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,15 +28,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from liturgia._internal.files import atomic_write_bytes
-from liturgia.errors import ConfigError, StorageError, VerificationError
+from liturgia.errors import ConfigError, NetworkError, StorageError, VerificationError
 from liturgia.tlog import rekor
 from liturgia.tlog.log import RekorLog
 from liturgia.tlog.rekor import PrivateKey
 from liturgia.tlog.storage import LogStorage, open_storage
 
 __all__ = [
+    "check_log_host",
     "default_db_url",
     "default_key_path",
+    "listen",
     "load_or_create_log_key",
     "open_log",
     "tree_id_for",
@@ -165,8 +168,56 @@ def open_log(
         log.start()
     except VerificationError as exc:
         storage.close()
-        raise StorageError(f"refusing to serve the stored log: {exc}") from exc
+        raise StorageError(
+            f"refusing to serve the stored log: {exc} (a log keeps the key, log host and tree "
+            "ID it was created with: see --key, --log-host and --tree-id)"
+        ) from exc
     except BaseException:
         storage.close()
         raise
     return log, storage
+
+
+def check_log_host(host: str) -> str:
+    """Return ``host`` if it can name the log in its checkpoints.
+
+    The host is the checkpoint's key name, and C2SP signed notes (c2sp.org/signed-note) allow
+    any non-empty UTF-8 key name without spaces or ``+``; the origin line also forbids line
+    breaks.
+
+    Raises:
+        ConfigError: ``host`` is empty or holds a space, a line break or ``+``.
+    """
+    if not host or "+" in host or any(c.isspace() for c in host):
+        raise ConfigError(
+            f"log host {host!r} cannot name a log: it must be non-empty, without spaces or '+'"
+        )
+    return host
+
+
+def listen(host: str, port: int, *, backlog: int = 2048) -> socket.socket:
+    """Bind and listen on ``host``:``port`` (TCP); port 0 picks a free one.
+
+    The socket is inheritable, so that worker processes can serve it.
+
+    Raises:
+        ConfigError: ``port`` is not in 0..65535.
+        NetworkError: the address cannot be resolved or bound (in use, not ours, no rights).
+    """
+    if not 0 <= port <= 65_535:
+        raise ConfigError(f"--port must be between 0 and 65535, not {port}")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise NetworkError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        raise NetworkError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.set_inheritable(True)
+    return sock

@@ -14,8 +14,11 @@ uvicorn starts workers by importing a factory by name.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -46,6 +49,8 @@ class WorkerOptions:
         tree_id: the tree ID, or ``None`` to derive it from the key.
         index_offset: added to tree-local indexes to give global ``logIndex`` values.
         max_body_bytes: largest request body accepted.
+        parent_pid: the ``liturgia serve`` process that started the worker (0: none); the
+            worker stops when it dies.
     """
 
     db_url: str
@@ -54,6 +59,7 @@ class WorkerOptions:
     tree_id: int | None = None
     index_offset: int = 0
     max_body_bytes: int = 1 << 20
+    parent_pid: int = 0
 
     def to_environment(self) -> str:
         """Return the JSON form for :data:`ENVIRONMENT_VARIABLE`."""
@@ -75,6 +81,27 @@ class WorkerOptions:
             raise ConfigError(f"{ENVIRONMENT_VARIABLE} is not valid worker options: {exc}") from exc
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _stop_with_parent(parent_pid: int) -> None:
+    """Ask Linux to send this worker SIGTERM (a clean stop) when its parent dies.
+
+    Without it, a ``kill -9`` of ``liturgia serve`` leaves its workers serving the port,
+    orphaned. Elsewhere this does nothing.
+
+    Raises:
+        ConfigError: the parent is already gone.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent_pid:  # it died before the request took effect
+        raise ConfigError(
+            f"the liturgia serve process {parent_pid} that started this worker is gone"
+        )
+
+
 def app_from_environment() -> FastAPI:
     """Open the log named by :data:`ENVIRONMENT_VARIABLE` and return its application.
 
@@ -85,6 +112,8 @@ def app_from_environment() -> FastAPI:
         StorageError: the storage failed or the stored tree does not match its checkpoint.
     """
     options = WorkerOptions.from_environment(os.environ.get(ENVIRONMENT_VARIABLE))
+    if options.parent_pid:
+        _stop_with_parent(options.parent_pid)
     key_path = Path(options.key_path)
     log, storage = instance.open_log(
         options.db_url,

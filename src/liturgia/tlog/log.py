@@ -190,7 +190,10 @@ class RekorLog:
             InputError: not 64 or 80 lower-case hex digits, or another tree's ID.
         """
         if not _ENTRY_ID.match(entry_id):
-            raise InputError(f"entry ID {entry_id!r} is not 64 or 80 lower-case hex digits")
+            shown = (
+                entry_id if len(entry_id) <= 100 else f"{entry_id[:100]}... ({len(entry_id)} chars)"
+            )
+            raise InputError(f"entry ID {shown!r} is not 64 or 80 lower-case hex digits")
         if len(entry_id) == 80 and int(entry_id[:16], 16) != self.tree_id:
             raise InputError(f"entry ID {entry_id!r} is not of tree {self.tree_id}")
         index = self._storage.find_index(bytes.fromhex(entry_id[-64:]))

@@ -9,20 +9,23 @@ a restart verifies the stored tree and serves the same entry. Only loopback, bou
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives import serialization
 
 from liturgia import sign
 from liturgia.tlog import rekor
 from liturgia.tlog.checkpoint import open_checkpoint, verifier_for
 
-from .conftest import HOST, Server
+from .conftest import HOST, Server, free_port
 
 
 def test_serve_accepts_proves_and_survives_a_restart(tmp_path: Path, servers: list[Server]) -> None:
@@ -163,3 +166,89 @@ def test_bad_worker_count_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == "liturgia: error: --workers must be between 1 and 64, not 0\n"
     assert not (tmp_path / "x.db").exists()
+
+
+def _serve(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "liturgia", "serve", "--db", f"sqlite://{tmp_path}/x.db", *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")},
+    )
+
+
+def test_bad_addresses_and_hosts_are_one_line(tmp_path: Path, servers: list[Server]) -> None:
+    """Found by a tester: --port 99999 served on a random port; a busy port printed three lines."""
+    result = _serve(tmp_path, "--port", "99999")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "liturgia: error: --port must be between 0 and 65535, not 99999\n",
+    )
+    result = _serve(tmp_path, "--log-host", "log example")
+    assert result.returncode == 2
+    assert "cannot name a log: it must be non-empty, without spaces or '+'" in result.stderr
+    servers.append(Server(tmp_path / "busy.db", tmp_path))
+    result = _serve(tmp_path, "--host", HOST, "--port", str(servers[-1].port))
+    assert result.returncode == 3
+    assert result.stderr == (
+        f"liturgia: error: cannot listen on {HOST}:{servers[-1].port}: Address already in use\n"
+    )
+
+
+def test_workers_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """Found by a tester: kill -9 of serve left its workers serving the port, orphaned."""
+    port = free_port()
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "liturgia", "serve", "--db", f"sqlite://{tmp_path}/l.db"]
+    parent = subprocess.Popen(
+        [*command, "--host", HOST, "--port", str(port), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = [
+                int(stat.parent.name)
+                for stat in Path("/proc").glob("[0-9]*/stat")
+                if _ppid(stat) == parent.pid
+                and b"spawn_main" in _cmdline(stat.parent)  # not multiprocessing's tracker
+            ]
+        assert len(workers) == 2
+        assert httpx.get(f"http://{HOST}:{port}/api/v1/log", timeout=10).status_code == 200
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}/stat").exists() and _alive(pid)]
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://{HOST}:{port}/api/v1/log", timeout=2)
+
+
+def _ppid(stat: Path) -> int:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for init to reap it does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -522,7 +522,7 @@ def test_oversized_streamed_body_without_length(client: TestClient) -> None:
             yield b" " * 1024
 
     for path in ("/api/v1/log/entries", "/api/v1/log/entries/retrieve", "/api/v1/index/retrieve"):
-        response = client.post(path, content=chunks())
+        response = client.post(path, content=chunks(), headers={"content-type": "application/json"})
         assert response.status_code == 413, path
         assert response.json() == {
             "code": 413,
@@ -600,3 +600,48 @@ def test_public_key_endpoint(
     without = TestClient(portal, create_app(log))
     assert without.get("/api/v1/log/publicKey").status_code == 404
     without.close()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; b=x"],
+)
+def test_bodies_not_sent_as_json_get_415(
+    client: TestClient, signer: ec.EllipticCurvePrivateKey, content_type: str | None
+) -> None:
+    """Found by a tester: a browser can post these cross-site without asking first."""
+    body = json.dumps(hashedrekord(signer, b"cross-site")).encode()
+    headers = {} if content_type is None else {"content-type": content_type}
+    for path in ("/api/v1/log/entries", "/api/v1/log/entries/retrieve", "/api/v1/index/retrieve"):
+        response = client.post(path, content=body, headers=headers)
+        assert response.status_code == 415, path
+        assert response.json()["code"] == 415
+        assert "must be sent as application/json" in response.json()["message"]
+    assert client.get("/api/v1/log").json()["treeSize"] == 0
+    ok = client.post(
+        "/api/v1/log/entries",
+        content=body,
+        headers={"content-type": "Application/JSON; charset=utf-8"},
+    )
+    assert ok.status_code == 201
+
+
+def test_requests_the_tester_turned_into_500s_are_400s(client: TestClient) -> None:
+    """Lone surrogates and over-long numbers are answered as ASCII JSON errors."""
+    cases = [
+        (b'{"kind": "\\ud800", "apiVersion": "0.0.1", "spec": {}}', "is not supported"),
+        (b'{"kind": "hashedrekord", "x": ' + b"9" * 5000 + b"}", "a number is too long"),
+    ]
+    for content, message in cases:
+        response = client.post(
+            "/api/v1/log/entries", content=content, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400
+        assert response.content.isascii()
+        assert message in response.json()["message"]
+    long_uuid = client.get("/api/v1/log/entries/" + "a" * 60_000)
+    assert long_uuid.status_code == 400
+    assert len(long_uuid.content) < 400 and "(60000 chars)" in long_uuid.json()["message"]
+    slash = client.get("/api/v1/log/", headers={"host": "evil.example"})
+    assert slash.status_code == 404 and "location" not in slash.headers
+    assert client.get("/api/v1/log").json()["treeSize"] == 0

@@ -212,3 +212,29 @@ def test_environment_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert (args.port, args.log_host, args.host) == (9191, "log.example", "127.0.0.1")
     monkeypatch.setenv("LITURGIA_SERVE_PORT", "nope")
     assert _args(tmp_path).port == 8080
+
+
+def test_listen_binds_or_says_why_in_one_line() -> None:
+    from liturgia.errors import ConfigError, NetworkError  # noqa: PLC0415
+
+    first = instance.listen("127.0.0.1", 0)
+    try:
+        port = first.getsockname()[1]
+        assert port > 0 and first.get_inheritable()
+        with pytest.raises(NetworkError, match=rf"cannot listen on 127\.0\.0\.1:{port}: Address"):
+            instance.listen("127.0.0.1", port)
+    finally:
+        first.close()
+    with pytest.raises(ConfigError, match="--port must be between 0 and 65535, not 70000"):
+        instance.listen("127.0.0.1", 70_000)
+    with pytest.raises(NetworkError, match=r"cannot listen on no-such-host\.invalid:0"):
+        instance.listen("no-such-host.invalid", 0)
+
+
+@pytest.mark.parametrize("host", ["", "a b", "log+x", "log\nexample"])
+def test_log_hosts_that_cannot_name_a_log(host: str) -> None:
+    from liturgia.errors import ConfigError  # noqa: PLC0415
+
+    with pytest.raises(ConfigError, match="cannot name a log"):
+        instance.check_log_host(host)
+    assert instance.check_log_host("rekor.example.com") == "rekor.example.com"

@@ -97,3 +97,24 @@ def test_factory_refuses_a_tree_that_does_not_match(
     )
     with pytest.raises(StorageError, match="refusing to serve the stored log"):
         worker.app_from_environment()
+
+
+def test_a_worker_whose_parent_is_gone_does_not_start() -> None:
+    """Run in a child: the death signal it asks for is its own, not the test runner's."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import os\n"
+        "from liturgia.errors import ConfigError\n"
+        "from liturgia.server import worker\n"
+        "worker._stop_with_parent(os.getppid())\n"
+        "try:\n"
+        "    worker._stop_with_parent(os.getppid() + 1_000_000)\n"
+        "except ConfigError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "that started this worker is gone" in result.stdout
