@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from liturgia.errors import InputError, StorageError
-from liturgia.tlog import rekor, tiles
+from liturgia.errors import InputError, ProofError, StorageError
+from liturgia.tlog import merkle, rekor, tiles
 from liturgia.tlog.checkpoint import NoteVerifier, rekor_origin, signer_for
 from liturgia.tlog.entries import AcceptedEntry, accept_entry, key_index
 from liturgia.tlog.rekor import InclusionProof, LogEntry, PrivateKey
@@ -170,8 +170,10 @@ class RekorLog:
         proofs = tiles.inclusion_proofs(self._storage, indexes, state.size, cache=self._nodes)
         stored = self._storage.read_entries(indexes)
         answers = []
-        for result, proof in zip(assigned, proofs, strict=True):
-            entry = self._entry(result.index, state, proof, stored.get(result.index))
+        for result, proof, submitted in zip(assigned, proofs, accepted, strict=True):
+            entry = self._entry(
+                result.index, state, proof, stored.get(result.index), expected=submitted.body
+            )
             if entry is None:  # pragma: no cover - the index was just integrated
                 raise StorageError(f"entry {result.index} vanished")
             answers.append((entry, not result.duplicate))
@@ -205,11 +207,19 @@ class RekorLog:
         state: TreeState | None = None,
         proof: tuple[bytes, ...] | None = None,
         stored: StoredEntry | None = None,
+        *,
+        expected: bytes | None = None,
     ) -> LogEntry | None:
         """Answer leaf ``local`` with its inclusion ``proof`` at ``state``.
 
         Default: the latest tree, the proof computed here and the entry read here (a batch
-        passes what it read for all its entries at once).
+        passes what it read for all its entries at once). The log signs a SET only for the
+        body the tree holds: the stored body must be ``expected`` (the body just submitted,
+        whose leaf hash the tree got), or else its leaf hash must prove into the tree.
+
+        Raises:
+            StorageError: the stored body is not the one in the tree (the database was changed
+                outside the log).
         """
         state = state or self._sequencer.state()
         if not 0 <= local < state.size:
@@ -217,6 +227,27 @@ class RekorLog:
         stored = stored or self._storage.read_entry(local)
         if stored is None:  # pragma: no cover - integrated entries are stored
             return None
+        if proof is None:
+            proof = self._sequencer.inclusion_proof(local, state.size)
+        if expected is not None:
+            matches = stored.body == expected
+        else:
+            try:
+                merkle.verify_inclusion(
+                    leaf_hash=merkle.leaf_hash(stored.body),
+                    index=local,
+                    tree_size=state.size,
+                    proof=proof,
+                    root=state.root,
+                )
+                matches = True
+            except ProofError:
+                matches = False
+        if not matches:
+            raise StorageError(
+                f"stored entry {local} is not the entry the tree holds: the database was "
+                "changed outside the log"
+            )
         log_index = local + self.index_offset
         payload = rekor.set_payload(
             body=stored.body,
@@ -234,9 +265,7 @@ class RekorLog:
                 log_index=local,
                 tree_size=state.size,
                 root_hash=state.root,
-                hashes=(
-                    self._sequencer.inclusion_proof(local, state.size) if proof is None else proof
-                ),
+                hashes=proof,
                 checkpoint=state.checkpoint,
             ),
         )

@@ -206,3 +206,27 @@ def test_commit_answers_a_batch_at_one_tree_size(tmp_path: Path, log_key: Any) -
             rekor.verify_log_entry(entry, log_key.public_key(), key_name=HOST, origin=log.origin)
         again = log.commit([accept_entry(earlier_request)])
         assert again[0][0].log_index == earlier.log_index and not again[0][1]
+
+
+def test_a_body_changed_in_the_database_is_never_signed(tmp_path: Path) -> None:
+    """Found by a tester: an entry body edited with sqlite3 was served with a fresh, valid SET."""
+    import sqlite3  # noqa: PLC0415
+
+    from liturgia.errors import StorageError  # noqa: PLC0415
+    from liturgia.tlog.entries import accept_entry  # noqa: PLC0415
+
+    signer = ec.generate_private_key(ec.SECP256R1())
+    log_key = ec.generate_private_key(ec.SECP256R1())
+    requests = [hashedrekord(signer, b"t%d" % n) for n in range(3)]
+    storage = SqliteStorage(tmp_path / "log.db")
+    with RekorLog(storage, log_key, host=HOST, tree_id=TREE_ID) as log:
+        for request in requests:
+            log.submit(request)
+        with sqlite3.connect(tmp_path / "log.db") as raw:
+            raw.execute("UPDATE entries SET body = ? WHERE idx = 1", (b'{"forged":"yes"}',))
+        assert log.entry(0) is not None and log.entry(2) is not None  # the others are served
+        with pytest.raises(StorageError, match="stored entry 1 is not the entry the tree holds"):
+            log.entry(1)
+        with pytest.raises(StorageError, match="stored entry 1 is not the entry the tree holds"):
+            log.commit([accept_entry(requests[1])])  # a resubmission answers the stored one
+    storage.close()
