@@ -219,38 +219,24 @@ class TileNodes:
         self._shared = cache
 
     def __call__(self, level: int, index: int) -> bytes:
-        """Return the hash of the full subtree at tree ``level``, position ``index``.
-
-        A node stored in a tile is read; a node between tile levels is the hash of its two
-        children (RFC 9162 §2.1.1). Every node computed is remembered for this reader's
-        other calls (the proofs of one batch share most of them); only the nodes asked for
-        go into the shared cache, so the children do not crowd the proofs' nodes out of it.
-        """
-        value = self._node(level, index)
-        if self._shared is not None:
-            self._shared.put(level, index, value)
-        return value
-
-    def _node(self, level: int, index: int) -> bytes:
+        """Return the hash of the full subtree at tree ``level``, position ``index``."""
         cached = self._cache.get((level, index))
         if cached is None and self._shared is not None:
             cached = self._shared.get(level, index)
         if cached is not None:
             return cached
-        if level % TILE_HEIGHT:
-            value = merkle.node_hash(
-                self._node(level - 1, 2 * index), self._node(level - 1, 2 * index + 1)
+        key, offset, count = _locate(level, index)
+        row = self._tiles.get(key, b"")
+        part = row[offset * _H : (offset + count) * _H]
+        if len(part) != count * _H:
+            raise StorageError(
+                f"tile {key.level}/{key.index} holds {len(row) // _H} hashes; node "
+                f"{level}/{index} needs hashes {offset}..{offset + count - 1}"
             )
-        else:
-            key, offset, _ = _locate(level, index)
-            row = self._tiles.get(key, b"")
-            value = row[offset * _H : (offset + 1) * _H]
-            if len(value) != _H:
-                raise StorageError(
-                    f"tile {key.level}/{key.index} holds {len(row) // _H} hashes; node "
-                    f"{level}/{index} needs hash {offset}"
-                )
+        value = part if count == 1 else _perfect_root(part)
         self._cache[(level, index)] = value
+        if self._shared is not None:
+            self._shared.put(level, index, value)
         return value
 
 
