@@ -602,12 +602,12 @@ class Sequencer:
         leaves = self._storage.read_leaf_hashes(old.size, old.size + self._max_integrate)
         if not leaves:
             return False
-        result = tiles.integrate(self._storage, old.size, leaves)
+        result = tiles.integrate(self._storage, old.size, leaves, cache=self._nodes)
         if old.size:
             # Never sign a checkpoint inconsistent with the last one (c2sp.org/tlog-checkpoint
             # §"Signatures"): prove the new tree extends the old before signing it.
             view = _Overlay(self._storage, dict(result.tiles))
-            proof = tiles.consistency_proof(view, old.size, result.size)
+            proof = tiles.consistency_proof(view, old.size, result.size, cache=self._nodes)
             merkle.verify_consistency(
                 size1=old.size, size2=result.size, proof=proof, root1=old.root, root2=result.root
             )

@@ -375,7 +375,13 @@ class Integration:
     tiles: tuple[tuple[TileKey, bytes], ...]
 
 
-def integrate(source: TileSource, tree_size: int, leaf_hashes: Sequence[bytes]) -> Integration:
+def integrate(
+    source: TileSource,
+    tree_size: int,
+    leaf_hashes: Sequence[bytes],
+    *,
+    cache: NodeCache | None = None,
+) -> Integration:
     """Append ``leaf_hashes`` to the stored tree of ``tree_size`` leaves.
 
     Reads only the partial tiles on the tree's right edge (one per tile level), appends the new
@@ -385,6 +391,8 @@ def integrate(source: TileSource, tree_size: int, leaf_hashes: Sequence[bytes]) 
         source: the stored tiles at ``tree_size``.
         tree_size: the current (integrated) tree size.
         leaf_hashes: the new leaves' hashes, in index order.
+        cache: full-subtree hashes shared with earlier calls (the new root folds the same
+            large subtrees each time).
 
     Returns:
         The new size, root, and the changed tiles to store.
@@ -438,7 +446,7 @@ def integrate(source: TileSource, tree_size: int, leaf_hashes: Sequence[bytes]) 
     wanted = [key for key in needed_tiles(ranges) if key not in changed] if new_size else []
     view = dict(source.read_tiles(wanted)) if wanted else {}
     view.update(changed)
-    new_root = merkle.root_from(new_size, TileNodes(view))
+    new_root = merkle.root_from(new_size, TileNodes(view, cache))
     return Integration(size=new_size, root=new_root, tiles=tuple(sorted(changed.items())))
 
 

@@ -224,3 +224,18 @@ def test_batch_proofs_equal_single_proofs(big_tree: TileTree, data: st.DataObjec
     assert len(source.reads) == (1 if size > 1 else 0)  # a one-leaf tree's proofs are empty
     with pytest.raises(ValueError):
         tiles.inclusion_proofs(big_tree, [size], size)
+
+
+def test_integrate_with_a_shared_cache_gives_the_same_tree() -> None:
+    plain, cached = TileTree(), TileTree()
+    cache = tiles.NodeCache()
+    plain.append(LEAVES[:1000])
+    cached.append(LEAVES[:1000])
+    for start in range(1000, 3000, 333):
+        batch = LEAVES[start : start + 333]
+        expected = tiles.integrate(plain, plain.size, batch)
+        got = tiles.integrate(cached, cached.size, batch, cache=cache)
+        assert got == expected and got.root == merkle.root_hash(LEAVES[: start + len(batch)])
+        plain.append(batch)
+        cached.append(batch)
+    assert len(cache) > 0
