@@ -45,6 +45,7 @@ import anyio
 from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
@@ -443,6 +444,20 @@ def create_app(
 
     app.create_entry_asgi = create_entry_asgi
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _rekor_errors(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.get(_ENTRIES, operation_id="getLogEntryByIndex", tags=["entries"])
     async def get_log_entry_by_index(
         log_index: int = Query(alias="logIndex", ge=0),
@@ -480,6 +495,8 @@ def create_app(
     @app.get(f"{_ENTRIES}/{{entryUUID}}", operation_id="getLogEntryByUUID", tags=["entries"])
     async def get_log_entry_by_uuid(entry_uuid: str = Path(alias="entryUUID")) -> JSONResponse:
         """Return the entry with this UUID (64 hex) or entry ID (80 hex) with its proof."""
+        if entry_uuid == "retrieve":  # POST-only searchLogQuery, not an entry ID
+            raise ApiError(405, "Method Not Allowed", {"Allow": "POST"})
         entry = await call(partial(log.entry_by_id, entry_uuid.lower()))
         if entry is None:
             raise ApiError(404, f"no entry with UUID {_clip(entry_uuid)}")
@@ -530,6 +547,47 @@ def create_app(
         return JSONResponse(list(found))
 
     return app
+
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+    "required": ["code", "message"],
+}
+_ERROR_STATUSES = {
+    "400": "the request is malformed or asks for what the log cannot answer",
+    "404": "no such entry",
+    "405": "method not allowed",
+    "409": "an equivalent entry is already in the log (Location names it)",
+    "413": "the request body is over the limit",
+    "415": "the request body is not application/json",
+    "503": "the log's storage is unavailable",
+}
+
+
+def _rekor_errors(document: dict[str, Any]) -> dict[str, Any]:
+    """Describe errors as this server sends them: Rekor's ``Error`` object, never a 422.
+
+    FastAPI documents a 422 validation error for every route with parameters; this server
+    answers those as 400 with ``{"code", "message"}`` (Rekor's OpenAPI ``Error``).
+    """
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["Error"] = _ERROR_SCHEMA
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for methods in document.get("paths", {}).values():
+        for operation in methods.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            wanted = {"400", "503"} | {code for code in responses if code in _ERROR_STATUSES}
+            if operation.get("requestBody"):
+                wanted |= {"413", "415"}
+            if operation.get("operationId", "").startswith("getLogEntryBy"):
+                wanted.add("404")
+            for code in sorted(wanted):
+                responses[code] = {"description": _ERROR_STATUSES[code], "content": reference}
+    return document
 
 
 def _log_query(query: Any) -> list[tuple[str, Any]]:

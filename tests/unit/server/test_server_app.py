@@ -557,6 +557,17 @@ def test_openapi_document(client: TestClient) -> None:
     assert [p["name"] for p in parameters] == ["entryUUID"]
     parameters = document["paths"]["/api/v1/log/proof"]["get"]["parameters"]
     assert {p["name"] for p in parameters} == {"firstSize", "lastSize", "treeID"}
+    # Errors as the server sends them (found by a tester: 422s it never answers were listed).
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert document["components"]["schemas"]["Error"]["required"] == ["code", "message"]
+    for (path, method), _ in operations.items():
+        responses = document["paths"][path][method]["responses"]
+        assert "422" not in responses and {"400", "503"} <= set(responses), (path, method)
+    create = document["paths"]["/api/v1/log/entries"]["post"]["responses"]
+    assert {"201", "400", "409", "413", "415"} <= set(create)
+    assert "404" in document["paths"]["/api/v1/log/entries"]["get"]["responses"]
+    wrong = client.get("/api/v1/log/entries/retrieve")
+    assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")
 
 
 def test_storage_failure_is_503(
