@@ -73,14 +73,16 @@ def register(subparsers: Any) -> None:
         "--tree-id",
         type=int,
         metavar="N",
-        help="tree ID (a positive int64); default: derived from the log key",
+        help="tree ID (a positive int64), stored with the log at its first start; default: "
+        "what the log was created with, derived from the log key for a new log",
     )
     parser.add_argument(
         "--index-offset",
         type=int,
-        default=0,
         metavar="N",
-        help="added to tree-local indexes to give global logIndex values (earlier shards)",
+        help="added to tree-local indexes to give global logIndex values (earlier shards), "
+        "stored with the log at its first start; default: what the log was created with, "
+        "0 for a new log",
     )
     parser.add_argument(
         "--max-body-bytes",
@@ -214,6 +216,8 @@ def _serve_many(args: argparse.Namespace) -> int:
     )
     try:
         origin, tree_size = log.origin, log.info()["treeSize"]
+        # The workers get the values the log was created with (now stored), not the options.
+        tree_id, index_offset = log.tree_id, log.index_offset
     finally:
         log.close()
         storage.close()
@@ -221,8 +225,8 @@ def _serve_many(args: argparse.Namespace) -> int:
         db_url=db_url,
         log_host=log_host,
         key_path=str(Path(key_path).absolute()),
-        tree_id=args.tree_id,
-        index_offset=args.index_offset,
+        tree_id=tree_id,
+        index_offset=index_offset,
         max_body_bytes=args.max_body_bytes,
         parent_pid=os.getpid(),
     )

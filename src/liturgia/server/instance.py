@@ -8,9 +8,12 @@ What ``liturgia serve`` needs besides HTTP, kept out of the CLI so it is a libra
   start and kept beside an SQLite database as ``<database>.key.pem``; for PostgreSQL, under the
   data folder, named after the server and database (every API process of one log must be given
   the same key file);
-* the tree ID, when not given, is derived from the key: the first 8 bytes of the log ID
-  (SHA-256 of the key's SubjectPublicKeyInfo) as a positive int64, so it is stable across
-  restarts and differs between logs;
+* the tree ID, when not given for a new log, is derived from the key: the first 8 bytes of the
+  log ID (SHA-256 of the key's SubjectPublicKeyInfo) as a positive int64, so that it differs
+  between logs;
+* the tree ID and the index offset are stored with the log at its first start; later starts
+  use the stored ones and refuse others (``ConfigError``, exit 2), since the log's signed
+  checkpoints and SignedEntryTimestamps already name them;
 * :func:`open_log` verifies the stored tree against its signed checkpoint before anything is
   served, and refuses (``StorageError``, exit 3) a tree that does not match.
 """
@@ -125,46 +128,134 @@ def tree_id_for(private_key: PrivateKey) -> int:
     return value or 1
 
 
+def _db_label(db_url: str) -> str:
+    """What messages about a log's settings start with: the SQLite file, or the URL."""
+    parts = urlsplit(db_url)
+    if parts.scheme == "sqlite":
+        return db_url[len("sqlite://") :].split("?", 1)[0]
+    return db_url.replace(f":{parts.password}@", ":***@") if parts.password else db_url
+
+
+def _stored_int(storage: LogStorage, label: str, name: str) -> int | None:
+    """The integer setting ``name`` of the log, or ``None`` when the log has none yet.
+
+    Raises:
+        StorageError: the stored value is not a decimal integer.
+    """
+    value = storage.read_setting(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise StorageError(f"{label}: stored setting {name} is not an integer: {value!r}") from exc
+
+
+def _refuse(label: str, option: str, stored: int, given: int) -> ConfigError:
+    return ConfigError(f"{label}: this log was created with {option} {stored}, not {given}")
+
+
+def _check(label: str, option: str, stored: int | None, given: int | None) -> None:
+    """Refuse an explicit value other than the stored one.
+
+    Raises:
+        ConfigError: ``given`` and ``stored`` are both set and differ.
+    """
+    if stored is not None and given is not None and given != stored:
+        raise _refuse(label, option, stored, given)
+
+
+def _claim(storage: LogStorage, label: str, settings: dict[str, tuple[str, int]]) -> None:
+    """Store each setting the log has none of; refuse one that another process stored first.
+
+    Args:
+        storage: the log storage.
+        label: what messages start with.
+        settings: ``{name: (option, value)}``.
+
+    Raises:
+        ConfigError: another value was stored first (two processes starting a new log at once
+            with different options).
+    """
+    for name, (option, value) in sorted(settings.items()):
+        stored = int(storage.claim_setting(name, str(value)))
+        _check(label, option, stored, value)
+
+
 def open_log(
     db_url: str,
     *,
     host: str,
     key_path: Path | None = None,
     tree_id: int | None = None,
-    index_offset: int = 0,
+    index_offset: int | None = None,
     **log_options: Any,
 ) -> tuple[RekorLog, LogStorage]:
     """Open the storage, load (or create) the key, verify the stored tree and start the log.
+
+    The tree ID and the index offset are settings of the log, stored with it at its first start
+    (:meth:`~liturgia.tlog.storage.base.LogStorage.claim_setting`) and never changed: a
+    restart without the options serves the same entries under the same ``logIndex`` and tree
+    ID, as the SignedEntryTimestamps and checkpoints it already signed say. A log stored before
+    settings existed takes the values given (or the defaults) at its next start, once its
+    stored tree is verified with them.
 
     Args:
         db_url: ``sqlite://PATH`` or ``postgresql://...`` (see
             :func:`liturgia.tlog.storage.open_storage`).
         host: the log's host name as in its base URL (checkpoint origin and key name).
         key_path: the log key; default :func:`default_key_path`.
-        tree_id: the tree ID; default :func:`tree_id_for` the key.
-        index_offset: added to tree-local indexes to give global ones.
+        tree_id: the tree ID; ``None``: the one the log was created with, for a new log
+            :func:`tree_id_for` the key.
+        index_offset: added to tree-local indexes to give global ones; ``None``: the one the
+            log was created with, ``0`` for a new log.
         log_options: passed to :class:`~liturgia.tlog.log.RekorLog`.
 
     Returns:
         ``(log, storage)``: the started log; the caller closes the log, then the storage.
 
     Raises:
-        ConfigError: a bad URL or key file.
+        ConfigError: a bad URL or key file, or a tree ID or index offset other than the one the
+            log was created with (``"<db>: this log was created with --index-offset 1000, not
+            0"``).
         InputError: a tree ID that is not a positive int64, or a negative offset.
         StorageError: the storage failed, or the stored tree does not match its signed
             checkpoint (the log refuses to serve it).
     """
     key = load_or_create_log_key(key_path or default_key_path(db_url))
+    label = _db_label(db_url)
     storage = open_storage(db_url)
     try:
+        stored_tree_id = _stored_int(storage, label, "tree_id")
+        stored_offset = _stored_int(storage, label, "index_offset")
+        # A different tree ID is a different checkpoint origin: say so before the stored tree
+        # is refused for its origin.
+        _check(label, "--tree-id", stored_tree_id, tree_id)
+        if stored_tree_id is not None:
+            tree_id = stored_tree_id
+        elif tree_id is None:
+            tree_id = tree_id_for(key)
         log = RekorLog(
             storage,
             key,
             host=host,
-            tree_id=tree_id_for(key) if tree_id is None else tree_id,
-            index_offset=index_offset,
+            tree_id=tree_id,
+            index_offset=stored_offset if stored_offset is not None else (index_offset or 0),
             **log_options,
         )
+        new = {
+            name: (option, value)
+            for name, option, value, stored in (
+                ("tree_id", "--tree-id", log.tree_id, stored_tree_id),
+                ("index_offset", "--index-offset", log.index_offset, stored_offset),
+            )
+            if stored is None
+        }
+        # A log that never signed a checkpoint takes its settings before signing its first; a
+        # stored tree (of a log made before settings existed) is verified with them first.
+        fresh = not storage.read_state().checkpoint
+        if fresh:
+            _claim(storage, label, new)
         log.start()
     except VerificationError as exc:
         storage.close()
@@ -173,6 +264,16 @@ def open_log(
             "ID it was created with: see --key, --log-host and --tree-id)"
         ) from exc
     except BaseException:
+        storage.close()
+        raise
+    try:
+        # The offset is checked once the stored tree is known to be this log's: a log that is
+        # not this one is refused for that first.
+        _check(label, "--index-offset", log.index_offset, index_offset)
+        if not fresh:
+            _claim(storage, label, new)
+    except BaseException:
+        log.close()
         storage.close()
         raise
     return log, storage

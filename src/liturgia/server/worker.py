@@ -46,8 +46,10 @@ class WorkerOptions:
         db_url: the database URL (``sqlite://PATH`` or ``postgresql://...``).
         log_host: the log's host name (checkpoint origin and key name).
         key_path: the log key file (already created by the parent).
-        tree_id: the tree ID, or ``None`` to derive it from the key.
-        index_offset: added to tree-local indexes to give global ``logIndex`` values.
+        tree_id: the tree ID as the parent resolved it (``None``: the one the log was created
+            with).
+        index_offset: added to tree-local indexes to give global ``logIndex`` values, as the
+            parent resolved it (``None``: the one the log was created with).
         max_body_bytes: largest request body accepted.
         parent_pid: the ``liturgia serve`` process that started the worker (0: none); the
             worker stops when it dies.
@@ -57,7 +59,7 @@ class WorkerOptions:
     log_host: str
     key_path: str
     tree_id: int | None = None
-    index_offset: int = 0
+    index_offset: int | None = None
     max_body_bytes: int = 1 << 20
     parent_pid: int = 0
 

@@ -238,3 +238,25 @@ def test_log_hosts_that_cannot_name_a_log(host: str) -> None:
     with pytest.raises(ConfigError, match="cannot name a log"):
         instance.check_log_host(host)
     assert instance.check_log_host("rekor.example.com") == "rekor.example.com"
+
+
+def test_cli_tree_id_and_index_offset_default_to_what_the_log_was_created_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _args(tmp_path)
+    assert (args.tree_id, args.index_offset) == (None, None)
+    assert _args(tmp_path, "--index-offset", "1000").index_offset == 1000
+    url = f"sqlite://{tmp_path / 'log.db'}"
+    log, storage = instance.open_log(url, host="127.0.0.1", index_offset=1000)
+    _submit(log, b"x")
+    log.close()
+    storage.close()
+    # Another offset than the stored one: a usage error (exit 2) in one line, before listening.
+    assert cli.main(["serve", "--db", url, "--index-offset", "0", "--port", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"liturgia: error: {tmp_path / 'log.db'}: this log was created with --index-offset "
+        "1000, not 0"
+    ]
+    assert cli.main(["serve", "--db", url, "--tree-id", "5", "--port", "1"]) == 2
+    assert "this log was created with --tree-id " in capsys.readouterr().err

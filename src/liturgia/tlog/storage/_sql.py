@@ -1,10 +1,10 @@
 """What the SQLite and PostgreSQL backends share: one table layout, the queries, reader upkeep.
 
-The two backends store the same four tables (entries, index keys, tiles, the tree row) and ask
-the same questions of them; they differ in the driver (``sqlite3`` with ``?`` marks, psycopg
-with ``%s``), in table names, in how a write transaction starts, and in a few statements where
-each database has a faster form (bulk inserts, duplicate lookups, tile reads). This base holds
-the shared part; a backend sets the class attributes and implements the hooks.
+The two backends store the same five tables (entries, index keys, tiles, the tree row, the
+settings) and ask the same questions of them; they differ in the driver (``sqlite3`` with ``?``
+marks, psycopg with ``%s``), in table names, in how a write transaction starts, and in a few
+statements where each database has a faster form (bulk inserts, duplicate lookups, tile reads).
+This base holds the shared part; a backend sets the class attributes and implements the hooks.
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ _QUERIES = {
         "INSERT INTO {tiles} (level, idx, hashes) VALUES ({m}, {m}, {m}) "
         "ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes"
     ),
+    # First writer wins: a stored setting is never replaced (read back in the same transaction).
+    "claim_setting": (
+        "INSERT INTO {settings} (name, value) VALUES ({m}, {m}) ON CONFLICT (name) DO NOTHING"
+    ),
+    "setting": "SELECT value FROM {settings} WHERE name = {m}",
 }
 
 
@@ -55,6 +60,7 @@ class SqlStorage(ABC):
     INDEX_KEYS: ClassVar[str]
     TILES: ClassVar[str]
     TREE: ClassVar[str]
+    SETTINGS: ClassVar[str]
     #: Appended to the tree-size read of :meth:`commit_tree` (PostgreSQL: ``FOR UPDATE``).
     LOCK_ROW: ClassVar[str] = ""
     #: The statements of :data:`_QUERIES` for this backend (filled in per subclass).
@@ -69,6 +75,7 @@ class SqlStorage(ABC):
             "index_keys": cls.INDEX_KEYS,
             "tiles": cls.TILES,
             "tree": cls.TREE,
+            "settings": cls.SETTINGS,
             "lock_row": cls.LOCK_ROW,
         }
         cls.SQL = {name: query.format(**names) for name, query in _QUERIES.items()}
@@ -239,6 +246,21 @@ class SqlStorage(ABC):
             conn.execute(self.SQL["set_state"], (state.size, state.root, state.checkpoint))
             self._written(conn, "tree")
 
+    def claim_setting(self, name: str, value: str) -> str:
+        """Store ``value`` under ``name`` if none is stored; see ``LogStorage.claim_setting``.
+
+        ``INSERT ... ON CONFLICT DO NOTHING`` then ``SELECT`` in one write transaction. On
+        PostgreSQL (read committed) an insert that meets another session's uncommitted row of
+        the same name waits for it, then does nothing, and the ``SELECT`` (a new snapshot) sees
+        the committed winner; on SQLite the transaction holds the database's write lock.
+        """
+        with self._write(f"store setting {name}") as conn:
+            conn.execute(self.SQL["claim_setting"], (name, value))
+            row = conn.execute(self.SQL["setting"], (name,)).fetchone()
+        if row is None:  # pragma: no cover - the row was just inserted or found
+            raise StorageError(f"{self._label}: setting {name} vanished while claimed")
+        return str(row[0])
+
     @staticmethod
     def _executemany(conn: Any, query: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
@@ -304,6 +326,12 @@ class SqlStorage(ABC):
         with self._read("search entries") as conn:
             rows = conn.execute(self.SQL["by_key"], (key,)).fetchall()
         return tuple(int(row[0]) for row in rows)
+
+    def read_setting(self, name: str) -> str | None:
+        """Return the value stored under ``name``, or ``None``."""
+        with self._read("read settings") as conn:
+            row = conn.execute(self.SQL["setting"], (name,)).fetchone()
+        return None if row is None else str(row[0])
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""

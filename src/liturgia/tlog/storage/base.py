@@ -1,10 +1,13 @@
 """The storage contract of the transparency log, kept small (tessera's lesson).
 
-A backend stores three things:
+A backend stores four things:
 
 * **entries**: the leaf bytes under a dense, never reused index, unique by leaf hash;
 * **tiles**: the stored subtree hashes of the integrated tree (:mod:`liturgia.tlog.tiles`);
-* **the tree state**: the integrated size, its root and the latest signed checkpoint.
+* **the tree state**: the integrated size, its root and the latest signed checkpoint;
+* **settings**: what the log was created with (its tree ID, its index offset), each stored once
+  by :meth:`LogStorage.claim_setting` and never changed, so that a restart cannot contradict
+  what the log already signed.
 
 Writes come in two kinds, each one atomic transaction: :meth:`LogStorage.sequence` (new entries
 get indexes, durable on return: this is what the log acknowledges) and
@@ -189,6 +192,32 @@ class LogStorage(Protocol):
 
         Returns:
             ``True`` when the log may have changed, ``False`` when the time ran out first.
+
+        Raises:
+            StorageError: the database cannot be read (closed storage included).
+        """
+        ...  # pragma: no cover - protocol
+
+    def claim_setting(self, name: str, value: str) -> str:
+        """Store ``value`` under ``name`` unless a value is stored already; return the stored one.
+
+        One atomic step: of several processes claiming one name at once, exactly one stores its
+        value and every one gets that value back. A stored setting is never changed.
+
+        Args:
+            name: the setting's name, e.g. ``"index_offset"``.
+            value: the value to store if ``name`` has none.
+
+        Returns:
+            The value stored under ``name`` after the call: ``value``, or the earlier one.
+
+        Raises:
+            StorageError: the database cannot be written (closed storage included).
+        """
+        ...  # pragma: no cover - protocol
+
+    def read_setting(self, name: str) -> str | None:
+        """Return the value stored under ``name``, or ``None`` when none was claimed.
 
         Raises:
             StorageError: the database cannot be read (closed storage included).

@@ -32,6 +32,7 @@ class MemoryStorage:
         self._keys: dict[str, set[int]] = {}
         self._tiles: dict[TileKey, bytes] = {}
         self._state = TreeState()
+        self._settings: dict[str, str] = {}
         self._closed = False
 
     def _check_open(self) -> None:
@@ -141,6 +142,18 @@ class MemoryStorage:
             self._tiles.update(tiles)
             self._state = state
             self._bump()
+
+    def claim_setting(self, name: str, value: str) -> str:
+        """Store ``value`` under ``name`` unless one is stored; return the stored value."""
+        with self._lock:
+            self._check_open()
+            return self._settings.setdefault(name, value)
+
+    def read_setting(self, name: str) -> str | None:
+        """Return the value stored under ``name``, or ``None``."""
+        with self._lock:
+            self._check_open()
+            return self._settings.get(name)
 
     def _bump(self) -> None:
         """Count a change and wake :meth:`wait_for_change` (the lock is held)."""

@@ -87,6 +87,11 @@ _SCHEMA = (
         root BYTEA NOT NULL,
         checkpoint BYTEA NOT NULL
     )""",
+    # Added after the first release: created here on the next start of an older database too.
+    """CREATE TABLE IF NOT EXISTS tlog_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
     """INSERT INTO tlog_tree (id, size, root, checkpoint)
         VALUES (0, 0, decode('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
                               'hex'), '')
@@ -121,6 +126,7 @@ class PostgresStorage(SqlStorage):
     INDEX_KEYS = "tlog_index_keys"
     TILES = "tlog_tiles"
     TREE = "tlog_tree"
+    SETTINGS = "tlog_settings"
     LOCK_ROW = " FOR UPDATE"
 
     def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:

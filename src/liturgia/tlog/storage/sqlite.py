@@ -36,7 +36,9 @@ from liturgia.tlog.tiles import TileKey
 
 __all__ = ["SCHEMA_VERSION", "SqliteStorage"]
 
-#: Version of the table layout below, stored in ``PRAGMA user_version``.
+#: Version of the table layout below, stored in ``PRAGMA user_version``. The ``settings`` table
+#: came later within version 1: every statement below is idempotent and runs at each open, so a
+#: file made before it gets the table the next time it is opened.
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -63,6 +65,10 @@ CREATE TABLE IF NOT EXISTS tree (
     root BLOB NOT NULL,
     checkpoint BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 INSERT OR IGNORE INTO tree (id, size, root, checkpoint)
     VALUES (0, 0, x'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', x'');
 """
@@ -88,6 +94,7 @@ class SqliteStorage(SqlStorage):
     INDEX_KEYS = "index_keys"
     TILES = "tiles"
     TREE = "tree"
+    SETTINGS = "settings"
 
     def __init__(
         self,
