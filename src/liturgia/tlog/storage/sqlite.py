@@ -120,24 +120,23 @@ class SqliteStorage(SqlStorage):
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"{path}: cannot create folder: {exc.strerror or exc}") from exc
+        self._write_fd = -1
+        self._writer = self._connect()
         try:
-            self._write_fd = os.open(
-                self.write_lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
-            )
-        except OSError as exc:
-            raise StorageError(
-                f"{self.write_lock_path}: cannot open the write lock file: {exc.strerror or exc}"
-            ) from exc
-        try:
-            self._writer = self._connect()
-        except BaseException:
-            os.close(self._write_fd)
-            raise
-        try:
+            self._write_fd = self._open_write_lock()
             self._create_schema()
         except BaseException:
             self.close()
             raise
+
+    def _open_write_lock(self) -> int:
+        """Open the write lock file, once the path is known to be a WAL database."""
+        try:
+            return os.open(self.write_lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise StorageError(
+                f"{self.write_lock_path}: cannot open the write lock file: {exc.strerror or exc}"
+            ) from exc
 
     def _create_schema(self) -> None:
         path = self.path
