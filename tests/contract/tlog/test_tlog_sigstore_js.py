@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from tests.rekor_requests import hashedrekord, hashedrekord_request, public_pem, sign_sha256
 
 from liturgia.tlog.log import RekorLog
 from liturgia.tlog.storage import SqliteStorage
@@ -36,48 +37,23 @@ def sigstore_js() -> Path:
     return INSTALL / "verify.js"
 
 
-def _signed(key: ec.EllipticCurvePrivateKey, artifact: bytes) -> tuple[bytes, bytes]:
-    digest = hashlib.sha256(artifact).digest()
-    return digest, key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-
-
-def _request(key: ec.EllipticCurvePrivateKey, digest: bytes, signature: bytes) -> dict[str, Any]:
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return {
-        "apiVersion": "0.0.1",
-        "kind": "hashedrekord",
-        "spec": {
-            "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-            "signature": {
-                "content": base64.b64encode(signature).decode(),
-                "publicKey": {"content": base64.b64encode(public).decode()},
-            },
-        },
-    }
-
-
 @pytest.fixture(scope="module")
 def material(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("interop")
     signer = ec.generate_private_key(ec.SECP256R1())
     log_key = ec.generate_private_key(ec.SECP256R1())
-    (folder / "signer.pub").write_bytes(
-        signer.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
+    signer_pem = public_pem(signer)
+    (folder / "signer.pub").write_bytes(signer_pem)
     artifact = b"liturgia release artifact\n"
     (folder / "artifact.txt").write_bytes(artifact)
-    digest, signature = _signed(signer, artifact)
-    other_digest, other_signature = _signed(signer, b"another artifact\n")
+    digest, signature = sign_sha256(signer, artifact)
+    other_digest, other_signature = sign_sha256(signer, b"another artifact\n")
     storage = SqliteStorage(folder / "log.db")
     with RekorLog(storage, log_key, host="log.example", tree_id=4242, index_offset=1000) as log:
         for i in range(6):
-            log.submit(_request(signer, *_signed(signer, b"filler %d" % i)))
-        entry, _ = log.submit(_request(signer, digest, signature))
-        other, _ = log.submit(_request(signer, other_digest, other_signature))
+            log.submit(hashedrekord(signer, b"filler %d" % i))
+        entry, _ = log.submit(hashedrekord_request(signer_pem, digest, signature))
+        other, _ = log.submit(hashedrekord_request(signer_pem, other_digest, other_signature))
     storage.close()
     der = log_key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -9,8 +9,6 @@ conflicting flag stops ``serve`` with exit 2 and one line saying why.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import subprocess
 import sys
@@ -18,32 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from liturgia.tlog import rekor
+from tests.rekor_requests import hashedrekord
 
 from .conftest import HOST, Server, free_port
 
 
 def _proposed(artifact: bytes) -> dict[str, Any]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    digest = hashlib.sha256(artifact).digest()
-    signature = key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-    pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return {
-        "apiVersion": "0.0.1",
-        "kind": "hashedrekord",
-        "spec": {
-            "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-            "signature": {
-                "content": base64.b64encode(signature).decode(),
-                "publicKey": {"content": base64.b64encode(pem).decode()},
-            },
-        },
-    }
+    """A hashedrekord proposal for ``artifact``, signed by a new P-256 key."""
+    return hashedrekord(ec.generate_private_key(ec.SECP256R1()), artifact)
 
 
 def _fetch_verified(server: Server, log_index: int, tree_id: int) -> rekor.LogEntry:

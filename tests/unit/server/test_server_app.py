@@ -17,8 +17,9 @@ import anyio
 import httpx
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from tests.rekor_requests import hashedrekord, public_pem
 
 from liturgia.server import create_app
 from liturgia.tlog import merkle, rekor
@@ -30,31 +31,6 @@ HOST = "log.example"
 TREE_ID = 4242
 OFFSET = 1000
 LIMIT = 16_384
-
-
-def _pem(key: Any) -> bytes:
-    return key.public_key().public_bytes(  # type: ignore[no-any-return]
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def hashedrekord(key: Any, artifact: bytes) -> dict[str, Any]:
-    digest = hashlib.sha256(artifact).digest()
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        signature = key.sign(digest)
-    else:
-        signature = key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-    return {
-        "apiVersion": "0.0.1",
-        "kind": "hashedrekord",
-        "spec": {
-            "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-            "signature": {
-                "content": base64.b64encode(signature).decode(),
-                "publicKey": {"content": base64.b64encode(_pem(key)).decode()},
-            },
-        },
-    }
 
 
 def dsse(key: ec.EllipticCurvePrivateKey, payload: bytes) -> dict[str, Any]:
@@ -72,7 +48,7 @@ def dsse(key: ec.EllipticCurvePrivateKey, payload: bytes) -> dict[str, Any]:
         "spec": {
             "proposedContent": {
                 "envelope": json.dumps(envelope),
-                "verifiers": [base64.b64encode(_pem(key)).decode()],
+                "verifiers": [base64.b64encode(public_pem(key)).decode()],
             }
         },
     }
@@ -378,7 +354,7 @@ def test_index_retrieve(client: TestClient, signer: ec.EllipticCurvePrivateKey) 
         for key, art in ((signer, b"shared"), (other, b"shared"), (signer, b"own"))
     ]
     shared = hashlib.sha256(b"shared").hexdigest()
-    key = {"format": "x509", "content": base64.b64encode(_pem(signer)).decode()}
+    key = {"format": "x509", "content": base64.b64encode(public_pem(signer)).decode()}
 
     def search(query: dict[str, Any]) -> Any:
         response = client.post("/api/v1/index/retrieve", json=query)
@@ -430,7 +406,7 @@ def _wrong_version(signer: ec.EllipticCurvePrivateKey) -> dict[str, Any]:
 def _dsse_wrong_key(signer: ec.EllipticCurvePrivateKey) -> dict[str, Any]:
     request = dsse(signer, b"{}")
     other = ec.generate_private_key(ec.SECP256R1())
-    request["spec"]["proposedContent"]["verifiers"] = [base64.b64encode(_pem(other)).decode()]
+    request["spec"]["proposedContent"]["verifiers"] = [base64.b64encode(public_pem(other)).decode()]
     return request
 
 
@@ -604,7 +580,7 @@ def test_public_key_endpoint(
     response = client.get("/api/v1/log/publicKey")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/x-pem-file"
-    assert response.content == _pem(log_key)
+    assert response.content == public_pem(log_key)
     document = client.get("/openapi.json").json()
     assert document["paths"]["/api/v1/log/publicKey"]["get"]["operationId"] == "getPublicKey"
     client.close()

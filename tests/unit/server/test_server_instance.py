@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import socket
 import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, utils
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from tests.rekor_requests import hashedrekord
 
 from liturgia import cli
 from liturgia.cli import serve
@@ -29,25 +28,8 @@ def _args(tmp_path: Path, *extra: str) -> argparse.Namespace:
 
 
 def _submit(log: RekorLog, artifact: bytes) -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    digest = hashlib.sha256(artifact).digest()
-    signature = key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-    pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    log.submit(
-        {
-            "apiVersion": "0.0.1",
-            "kind": "hashedrekord",
-            "spec": {
-                "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-                "signature": {
-                    "content": base64.b64encode(signature).decode(),
-                    "publicKey": {"content": base64.b64encode(pem).decode()},
-                },
-            },
-        }
-    )
+    """Submit a hashedrekord entry for ``artifact``, signed by a new P-256 key."""
+    log.submit(hashedrekord(ec.generate_private_key(ec.SECP256R1()), artifact))
 
 
 def test_defaults_under_the_user_data_folder(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import sqlite3
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.hazmat.primitives.asymmetric import ec
+from tests.rekor_requests import hashedrekord
 
 from liturgia.errors import ConfigError, InputError, StorageError
 from liturgia.server import instance
@@ -25,25 +23,8 @@ def _url(tmp_path: Path, name: str = "log.db") -> str:
 
 
 def _submit(log: RekorLog, artifact: bytes) -> rekor.LogEntry:
-    key = ec.generate_private_key(ec.SECP256R1())
-    digest = hashlib.sha256(artifact).digest()
-    signature = key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-    pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    entry, created = log.submit(
-        {
-            "apiVersion": "0.0.1",
-            "kind": "hashedrekord",
-            "spec": {
-                "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-                "signature": {
-                    "content": base64.b64encode(signature).decode(),
-                    "publicKey": {"content": base64.b64encode(pem).decode()},
-                },
-            },
-        }
-    )
+    """Submit a new hashedrekord entry for ``artifact``, signed by a new P-256 key."""
+    entry, created = log.submit(hashedrekord(ec.generate_private_key(ec.SECP256R1()), artifact))
     assert created
     return entry
 

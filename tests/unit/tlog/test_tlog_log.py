@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -10,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from tests.rekor_requests import hashedrekord
 
 from liturgia.errors import InputError, SignatureError
 from liturgia.tlog import merkle, rekor
@@ -22,25 +22,6 @@ from liturgia.tlog.storage import SqliteStorage
 HOST = "log.example"
 TREE_ID = 4242
 OFFSET = 1000
-
-
-def hashedrekord(key: ec.EllipticCurvePrivateKey, artifact: bytes) -> dict[str, Any]:
-    digest = hashlib.sha256(artifact).digest()
-    signature = key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return {
-        "apiVersion": "0.0.1",
-        "kind": "hashedrekord",
-        "spec": {
-            "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-            "signature": {
-                "content": base64.b64encode(signature).decode(),
-                "publicKey": {"content": base64.b64encode(public).decode()},
-            },
-        },
-    }
 
 
 @pytest.fixture(params=["ecdsa", "ed25519"])
