@@ -16,14 +16,16 @@ swagger 2.0) that Sigstore clients use:
 ``POST /api/v1/index/retrieve``        ``searchIndex``: ``hash``, ``publicKey`` (x509), ``operator``
 =====================================  ====================================================
 
-Errors are Rekor's ``Error`` object ``{"code": <HTTP status>, "message": ...}``: 400 for bad
-content (malformed JSON, unknown kinds or versions, bad signatures, unsupported keys, sizes
-beyond the tree, negative or non-numeric indexes), 404, 409, 413 for a body over
-``max_body_bytes``, 503 when the storage fails. Nothing is stored for a refused request.
+Errors are Rekor's ``Error`` object ``{"code": <HTTP status>, "message": ...}``, as ASCII JSON:
+400 for bad content (malformed JSON, unknown kinds or versions, bad signatures, unsupported
+keys, sizes beyond the tree, negative or non-numeric indexes), 404, 405, 409, 413 for a body
+over ``max_body_bytes``, 415 for a body not sent as ``application/json``, 503 when the storage
+fails. Nothing is stored for a refused request.
 
 The library is synchronous: every call into the log runs in a worker thread (anyio), so a
-submission waiting for its checkpoint never blocks the event loop. Submissions are verified on
-the event loop as they arrive and handed to the log in batches (:class:`_Committer`): one
+submission waiting for its checkpoint never blocks the event loop. A small hashedrekord is
+verified on the event loop as it arrives (DSSE entries and bodies over 16 KiB in a worker
+thread) and handed to the log in batches (:class:`_Committer`): one
 worker-thread call stores a whole batch, waits for the checkpoint covering it and builds every
 answer, while the next batch gathers. This replaces a thread per waiting request, whose wake-ups
 and GIL hand-offs cost more than the work itself.
