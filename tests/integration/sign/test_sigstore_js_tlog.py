@@ -1,12 +1,13 @@
 """sigstore-js with its default policy (one log entry, one trusted time) on bundles with entries.
 
-The log side is emulated here the way Rekor v1 computes it (until the log issue's server
-exists): the entry body is our :func:`proposed_entry` in canonical JSON, the inclusion proof is
-RFC 6962 hashing over a two-leaf tree, the checkpoint is a C2SP signed note with Rekor's
-``<host> - <tree id>`` origin (liturgia.tlog.checkpoint), and the SignedEntryTimestamp is an
-ECDSA signature over the RFC 8785 JSON of body, integratedTime, logID and logIndex. What this
-checks is our side: :func:`tlog_entry_from_rekor`, the bundle layout and
-:func:`trusted_root_json`, against an independent verifier.
+The log side is emulated here the way Rekor v1 computes it (the real ``liturgia serve`` is
+driven in ``tests/integration/interop/test_sigstore_js_served_log.py``): the entry body is our
+:func:`proposed_entry` in canonical JSON, the inclusion proof is RFC 6962 hashing over a
+two-leaf tree, the checkpoint is a C2SP signed note with Rekor's ``<host> - <tree id>`` origin
+(liturgia.tlog.checkpoint), and the SignedEntryTimestamp is an ECDSA signature over the RFC 8785
+JSON of body, integratedTime, logID and logIndex. What this checks is our side:
+:func:`tlog_entry_from_rekor`, the bundle layout and :func:`trusted_root_json`, against an
+independent verifier.
 """
 
 from __future__ import annotations
@@ -137,19 +138,28 @@ def _run(
     return result.returncode, result.stdout.strip()
 
 
-def test_default_policy_with_log_entries(sigstore_js: Path, tmp_path: Path) -> None:
-    signer = FileSigner(ec.generate_private_key(ec.SECP256R1()))
-    rekor = FakeRekor()
-    now = int(datetime.now(tz=UTC).timestamp())
-    root = trusted_root_json(
+def _root_for(log: FakeRekor) -> bytes:
+    """A trusted root listing ``log`` alone, valid since 2020."""
+    return trusted_root_json(
         [
             TransparencyLog(
                 base_url=f"https://{HOST}",
-                public_key=rekor.public,
+                public_key=log.public,
                 valid_from=datetime(2020, 1, 1, tzinfo=UTC),
             )
         ]
     )
+
+
+def _world() -> tuple[FileSigner, FakeRekor, int, bytes]:
+    """A new signer, an emulated log, the time now and a trusted root listing that log."""
+    rekor = FakeRekor()
+    signer = FileSigner(ec.generate_private_key(ec.SECP256R1()))
+    return signer, rekor, int(datetime.now(tz=UTC).timestamp()), _root_for(rekor)
+
+
+def test_default_policy_with_log_entries(sigstore_js: Path, tmp_path: Path) -> None:
+    signer, rekor, now, root = _world()
     artifact = tmp_path / "vertice-0.1.0.tar.gz"
     artifact.write_bytes(b"sdist")
     bundle = sign_file(artifact, signer)
@@ -172,16 +182,7 @@ def test_default_policy_with_log_entries(sigstore_js: Path, tmp_path: Path) -> N
     assert code == 1 and "TLOG_BODY_ERROR" in out, out
 
     # A trusted root listing another log's key (e.g. only the public instance's) fails.
-    stranger = FakeRekor()
-    other_root = trusted_root_json(
-        [
-            TransparencyLog(
-                base_url=f"https://{HOST}",
-                public_key=stranger.public,
-                valid_from=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        ]
-    )
+    other_root = _root_for(FakeRekor())
     code, out = _run(sigstore_js, tmp_path, with_entry, other_root, pem, artifact)
     assert code == 1 and "TLOG_INCLUSION_PROMISE_ERROR" in out, out
 
@@ -203,18 +204,7 @@ def test_default_policy_with_log_entries(sigstore_js: Path, tmp_path: Path) -> N
 
 
 def test_inclusion_proof_and_checkpoint_tampering(sigstore_js: Path, tmp_path: Path) -> None:
-    signer = FileSigner(ec.generate_private_key(ec.SECP256R1()))
-    rekor = FakeRekor()
-    now = int(datetime.now(tz=UTC).timestamp())
-    root = trusted_root_json(
-        [
-            TransparencyLog(
-                base_url=f"https://{HOST}",
-                public_key=rekor.public,
-                valid_from=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        ]
-    )
+    signer, rekor, now, root = _world()
     artifact = tmp_path / "a.tar.gz"
     artifact.write_bytes(b"a")
     bundle = sign_file(artifact, signer)
@@ -254,18 +244,7 @@ def test_inclusion_proof_and_checkpoint_tampering(sigstore_js: Path, tmp_path: P
 
 
 def test_default_policy_with_dsse_log_entry(sigstore_js: Path, tmp_path: Path) -> None:
-    signer = FileSigner(ec.generate_private_key(ec.SECP256R1()))
-    rekor = FakeRekor()
-    now = int(datetime.now(tz=UTC).timestamp())
-    root = trusted_root_json(
-        [
-            TransparencyLog(
-                base_url=f"https://{HOST}",
-                public_key=rekor.public,
-                valid_from=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        ]
-    )
+    signer, rekor, now, root = _world()
     artifact = tmp_path / "app.whl"
     artifact.write_bytes(b"wheel")
     bundle = attest(
