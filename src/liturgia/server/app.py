@@ -253,7 +253,10 @@ class _Committer:
                 batch, self._queued = self._queued, []
                 try:
                     answers = await self._call(partial(self._log.commit, [a for a, _ in batch]))
-                except (ApiError, LiturgiaError) as exc:
+                except Exception as exc:  # noqa: BLE001 - every waiter gets an answer, even from a bug
+                    if not isinstance(exc, ApiError | LiturgiaError):
+                        _LOG.exception("committing %d entries failed", len(batch))
+                        exc = ApiError(500, f"internal error: {type(exc).__name__}: {exc}")
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)

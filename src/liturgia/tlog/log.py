@@ -27,6 +27,8 @@ from liturgia.tlog.storage.base import LogStorage, StoredEntry, TreeState
 
 __all__ = ["RekorLog"]
 
+#: Largest index offset: offset plus tree size must stay an exact RFC 8785 (IEEE 754) integer.
+_MAX_OFFSET = 1 << 52
 _ENTRY_ID = re.compile(r"(?:[0-9a-f]{16})?[0-9a-f]{64}\Z")
 _HASH = re.compile(r"(?:(sha256|sha384|sha512):)?([0-9a-f]+)\Z")
 _HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
@@ -73,8 +75,11 @@ class RekorLog:
     ) -> None:
         if not 0 < tree_id < 1 << 63:
             raise InputError(f"tree ID {tree_id} is not a positive int64")
-        if index_offset < 0:
-            raise InputError(f"index offset {index_offset} is negative")
+        if not 0 <= index_offset < _MAX_OFFSET:
+            raise InputError(
+                f"index offset {index_offset} is not in 0..2**52 (log indexes are signed as "
+                "RFC 8785 JSON numbers, exact below 2**53)"
+            )
         self._storage = storage
         self._key = private_key
         self.host = host
@@ -183,7 +188,20 @@ class RekorLog:
 
     def entry(self, log_index: int) -> LogEntry | None:
         """Return the entry at global ``log_index`` with proof, or ``None`` if there is none."""
-        return self._entry(log_index - self.index_offset)
+        return self._entry(
+            log_index - self.index_offset, self._state_with(log_index - self.index_offset)
+        )
+
+    def _state_with(self, local: int) -> TreeState:
+        """The tree to answer leaf ``local`` from: this process's, or the stored one if newer.
+
+        Another process of the log may have acknowledged the entry before this one's view of
+        the tree caught up; the storage is asked only then.
+        """
+        state = self._sequencer.state()
+        if local >= state.size and local >= 0:
+            state = self._sequencer.latest_state()
+        return state
 
     def entry_by_id(self, entry_id: str) -> LogEntry | None:
         """Return the entry with this UUID (64 hex) or entry ID (16 hex tree ID + UUID).
@@ -199,7 +217,7 @@ class RekorLog:
         if len(entry_id) == 80 and int(entry_id[:16], 16) != self.tree_id:
             raise InputError(f"entry ID {entry_id!r} is not of tree {self.tree_id}")
         index = self._storage.find_index(bytes.fromhex(entry_id[-64:]))
-        return None if index is None else self._entry(index)
+        return None if index is None else self._entry(index, self._state_with(index))
 
     def _entry(
         self,
@@ -303,6 +321,8 @@ class RekorLog:
         found = [set(self._storage.find_by_key(key)) for key in keys]
         indexes = set.intersection(*found) if operator == "and" else set.union(*found)
         size = self._sequencer.state().size
+        if indexes and max(indexes) >= size:
+            size = self._sequencer.latest_state().size
         out = []
         for index in sorted(i for i in indexes if i < size):
             stored = self._storage.read_entry(index)
@@ -312,8 +332,12 @@ class RekorLog:
         return tuple(out)
 
     def info(self) -> dict[str, Any]:
-        """Return Rekor's ``LogInfo`` for ``GET /api/v1/log``."""
-        state = self._sequencer.state()
+        """Return Rekor's ``LogInfo`` for ``GET /api/v1/log``.
+
+        The newest stored tree, so that the size a client sees never goes back when its next
+        request lands on another process of the log.
+        """
+        state = self._sequencer.latest_state()
         return {
             "rootHash": state.root.hex(),
             "signedTreeHead": state.checkpoint.decode("utf-8"),
@@ -329,6 +353,8 @@ class RekorLog:
                 beyond the tree (Rekor answers 400).
         """
         state = self._sequencer.state()
+        if last_size is None or last_size > state.size:
+            state = self._sequencer.latest_state()  # a size another process just signed
         last = state.size if last_size is None else last_size
         if not 1 <= first_size <= last <= state.size:
             raise InputError(

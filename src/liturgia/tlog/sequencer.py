@@ -395,6 +395,34 @@ class Sequencer:
 
     # -- reads ---------------------------------------------------------------------------------
 
+    def latest_state(self) -> TreeState:
+        """Return the newest signed tree: this process's, or a newer one another stored.
+
+        With several processes on one log, a follower's view trails the leader's by a poll;
+        a read that must not go back in time (a tree size, an entry just acknowledged by
+        another process) asks the storage. A newer stored tree is adopted once its checkpoint
+        verifies.
+
+        Raises:
+            ProofError: the stored tree does not match its checkpoint.
+            SignatureError: the stored checkpoint is not signed by a known key.
+            StorageError: the storage failed.
+        """
+        stored = self._storage.read_state()
+        with self._changed:
+            if stored.size <= self._state.size:
+                return self._state
+        checkpoint = open_checkpoint(stored.checkpoint, self._verifiers, origin=self.origin)
+        if (checkpoint.size, checkpoint.root_hash) != (stored.size, stored.root):
+            raise ProofError(
+                f"stored tree ({stored.size}, {stored.root.hex()}) does not match its checkpoint"
+            )
+        with self._changed:
+            if stored.size > self._state.size:
+                self._state = stored
+                self._changed.notify_all()
+            return self._state
+
     def state(self) -> TreeState:
         """Return the latest integrated tree state (size, root, signed checkpoint)."""
         with self._changed:

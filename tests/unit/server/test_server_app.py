@@ -632,3 +632,25 @@ def test_requests_the_tester_turned_into_500s_are_400s(client: TestClient) -> No
     slash = client.get("/api/v1/log/", headers={"host": "evil.example"})
     assert slash.status_code == 404 and "location" not in slash.headers
     assert client.get("/api/v1/log").json()["treeSize"] == 0
+
+
+def test_a_bug_while_committing_answers_500_instead_of_hanging(
+    portal: BlockingPortal,
+    log: RekorLog,
+    signer: ec.EllipticCurvePrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a tester: an exception other than the log's own left every waiter hanging."""
+
+    def broken(accepted: object) -> None:
+        raise ValueError("integratedTime 1e20 is outside 0..2**53")
+
+    monkeypatch.setattr(log, "commit", broken)  # fault injection: what a bug in commit raises
+    client = TestClient(portal, create_app(log))
+    response = client.post("/api/v1/log/entries", json=hashedrekord(signer, b"bug"))
+    assert response.status_code == 500
+    assert response.json() == {
+        "code": 500,
+        "message": "internal error: ValueError: integratedTime 1e20 is outside 0..2**53",
+    }
+    client.close()

@@ -202,8 +202,12 @@ def test_an_older_log_refused_for_its_tree_id_stores_nothing(tmp_path: Path) -> 
 
 
 def test_bad_values_are_refused_and_not_stored(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="index offset -1 is negative"):
+    with pytest.raises(InputError, match=r"index offset -1 is not in 0\.\.2\*\*52"):
         instance.open_log(_url(tmp_path), host=HOST, index_offset=-1)
+    with pytest.raises(
+        InputError, match=r"index offset 9223372036854775807 is not in 0\.\.2\*\*52"
+    ):
+        instance.open_log(_url(tmp_path), host=HOST, index_offset=(1 << 63) - 1)
     with pytest.raises(InputError, match="tree ID 0 is not a positive int64"):
         instance.open_log(_url(tmp_path), host=HOST, tree_id=0)
     assert _settings(tmp_path / "log.db") == {}

@@ -124,8 +124,11 @@ def test_constructor_checks(tmp_path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     with pytest.raises(InputError, match="tree ID 0 is not a positive int64"):
         RekorLog(storage, key, host=HOST, tree_id=0)
-    with pytest.raises(InputError, match="index offset -1 is negative"):
+    with pytest.raises(InputError, match=r"index offset -1 is not in 0\.\.2\*\*52"):
         RekorLog(storage, key, host=HOST, tree_id=1, index_offset=-1)
+    # Found by a tester: an offset past 2**53 was taken, then every submission hung.
+    with pytest.raises(InputError, match=r"index offset 4503599627370496 is not in 0\.\.2\*\*52"):
+        RekorLog(storage, key, host=HOST, tree_id=1, index_offset=1 << 52)
     storage.close()
 
 
@@ -211,3 +214,30 @@ def test_a_body_changed_in_the_database_is_never_signed(tmp_path: Path) -> None:
         with pytest.raises(StorageError, match="stored entry 1 is not the entry the tree holds"):
             log.commit([accept_entry(requests[1])])  # a resubmission answers the stored one
     storage.close()
+
+
+def test_another_process_answers_what_one_acknowledged(tmp_path: Path) -> None:
+    """Found by a tester: with --workers N a read right after a 201 could be a 404 elsewhere,
+    and GET /api/v1/log could report a smaller tree than the last answer."""
+    signer = ec.generate_private_key(ec.SECP256R1())
+    log_key = ec.generate_private_key(ec.SECP256R1())
+    first_storage = SqliteStorage(tmp_path / "log.db")
+    second_storage = SqliteStorage(tmp_path / "log.db")  # as a second worker opens it
+    with (
+        RekorLog(first_storage, log_key, host=HOST, tree_id=TREE_ID, index_offset=OFFSET) as one,
+        RekorLog(second_storage, log_key, host=HOST, tree_id=TREE_ID, index_offset=OFFSET) as two,
+    ):
+        for n in range(30):
+            entry, created = one.submit(hashedrekord(signer, b"w%d" % n))
+            assert created
+            proof = entry.inclusion_proof
+            assert proof is not None
+            # At once, with no waiting for the other process to notice:
+            seen = two.entry(entry.log_index)
+            assert seen is not None and seen.body == entry.body
+            assert two.entry_by_id(entry.uuid) is not None
+            assert two.info()["treeSize"] >= proof.tree_size
+            assert two.consistency(1, proof.tree_size)["rootHash"] == proof.root_hash.hex()
+            assert two.search(artifact_hash=json.loads(entry.body)["spec"]["data"]["hash"]["value"])
+    first_storage.close()
+    second_storage.close()
