@@ -16,6 +16,7 @@ __all__ = [
     "OutputFormat",
     "add_format_option",
     "password_from_env_or_prompt",
+    "positive_seconds",
     "print_error",
     "stderr_console",
     "stdout_console",
@@ -46,6 +47,22 @@ def _output_format(text: str) -> OutputFormat:
     except ValueError:
         choices = ", ".join(OutputFormat)
         raise argparse.ArgumentTypeError(f"{text!r} is not one of {choices}") from None
+
+
+def positive_seconds(text: str) -> float:
+    """Parse a ``--timeout``-style option: a finite number of seconds above zero.
+
+    Raises:
+        argparse.ArgumentTypeError: not a number, or zero, negative, infinite or NaN (argparse
+            turns it into a usage error, exit 2).
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < 86_400 * 365:  # NaN fails both comparisons
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds must be a positive, finite number")
+    return value
 
 
 def stderr_console() -> Console:

@@ -9,6 +9,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from liturgia.cli._common import positive_seconds
+
 __all__ = ["register", "run"]
 
 
@@ -42,7 +44,11 @@ def register(subparsers: Any) -> None:
         "--log-key", type=Path, metavar="PEM", help="the log's public key (PEM) to trust"
     )
     monitor.add_argument(
-        "--timeout", type=float, default=30.0, metavar="S", help="seconds per HTTP exchange"
+        "--timeout",
+        type=positive_seconds,
+        default=30.0,
+        metavar="S",
+        help="seconds per HTTP exchange",
     )
     parser.set_defaults(func=run)
 

@@ -13,7 +13,12 @@ from rich.markup import escape
 
 from liturgia import sign
 from liturgia._internal.files import read_bytes
-from liturgia.cli._common import OutputFormat, add_format_option, stderr_console
+from liturgia.cli._common import (
+    OutputFormat,
+    add_format_option,
+    positive_seconds,
+    stderr_console,
+)
 from liturgia.config import default_key_path
 from liturgia.errors import UsageError
 from liturgia.release.verify import OnlineCheck, OnlineLogChecker, check_release_dir
@@ -72,7 +77,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         default=30.0,
         metavar="S",
         help="with --online: seconds per HTTP exchange with the log (default: 30)",

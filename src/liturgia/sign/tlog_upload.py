@@ -40,10 +40,21 @@ def _check_url(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Refuse redirects: urllib would re-send a POST as a GET, and a log has one URL."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        """Follow no redirect: the 3xx reaches the caller as an HTTPError."""
+        del args, kwargs
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _exchange(request: urllib.request.Request, timeout: float) -> tuple[int, Any, str | None]:
     """Send ``request``; return (status, parsed JSON answer or None, Location header)."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - http(s) checked
+        with _OPENER.open(request, timeout=timeout) as answer:
             status, location, data = (
                 answer.status,
                 answer.headers.get("Location"),
@@ -116,6 +127,8 @@ def upload_entry(
         return _entry_value(document, url)
     message = document.get("message") if isinstance(document, dict) else None
     detail = f"transparency log {url} answered {status}" + (f": {message}" if message else "")
+    if 300 <= status < 400:
+        detail += " (a redirect: give the log's own URL)"
     if status in _REFUSED:
         raise InputError(detail)  # the log read the entry and refused it: the input is wrong
     raise NetworkError(detail)
@@ -137,14 +150,19 @@ def add_log_entry(
         log's entry: body, SET, inclusion proof and checkpoint.
 
     Raises:
-        BundleError: the bundle cannot be logged as hashedrekord/dsse, or the answer lacks a
-            field.
+        BundleError: the bundle cannot be logged as hashedrekord/dsse.
         ConfigError: a bad URL.
-        NetworkError: see :func:`upload_entry`.
+        NetworkError: see :func:`upload_entry`; also an answer that is not a well-formed entry.
     """
     parsed = parse_bundle(bundle)
     value = upload_entry(base_url, proposed_entry(parsed, public_key), timeout=timeout)
-    entries = [*parsed.tlog_entries, tlog_entry_from_rekor(value)]
+    try:
+        logged = tlog_entry_from_rekor(value)
+    except BundleError as exc:  # the log's answer, not the bundle, is malformed
+        raise NetworkError(
+            f"transparency log {base_url} answered a malformed entry: {exc}"
+        ) from exc
+    entries = [*parsed.tlog_entries, logged]
     if parsed.envelope is not None:
         return dsse_bundle(parsed.envelope, public_key, tlog_entries=entries)
     signature = parsed.message_signature

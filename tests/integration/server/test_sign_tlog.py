@@ -191,6 +191,11 @@ def fake_log() -> Iterator[str]:
         ([(201, {}, b" " * (MAX_ANSWER_BYTES + 1))], "answer over"),
         ([(409, {}, b'{"code": 409, "message": "dup"}')], "answered 409: dup"),
         ([(500, {}, b"")], "answered 500"),
+        # Found by a tester: urllib followed a 302 and re-sent the POST as a GET.
+        (
+            [(302, {"Location": "/elsewhere"}, b"")],
+            r"answered 302 \(a redirect: give the log's own URL\)",
+        ),
         ([(503, {}, b'{"code": 503, "message": "down"}')], "answered 503: down"),
         ([(409, {"Location": "http://evil.example/x"}, b"")], "409 points to another host"),
         (
@@ -215,3 +220,21 @@ def test_a_409_location_is_fetched(fake_log: str) -> None:
         (200, {}, json.dumps({"ab": value}).encode()),
     ]
     assert upload_entry(fake_log, {"kind": "hashedrekord"}, timeout=10) == value
+
+
+def test_a_malformed_201_is_a_network_error(
+    fake_log: str,
+    tmp_path: Path,
+    signer_files: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found by a tester: a 201 with a well-formed but wrong entry made sign exit 1."""
+    artifact = tmp_path / "z.bin"
+    artifact.write_bytes(b"z")
+    _Answers.answers[:] = [(201, {}, b'{"abc": {"logIndex": "x"}}')]
+    monkeypatch.setenv("LITURGIA_PASSWORD", "pw")
+    code = cli.main(["sign", str(artifact), "--key", str(signer_files[0]), "--tlog-url", fake_log])
+    assert code == 3
+    assert "answered a malformed entry" in capsys.readouterr().err
+    assert not (tmp_path / "z.bin.sigstore.json").exists()

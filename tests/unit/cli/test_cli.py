@@ -66,3 +66,20 @@ def test_command_table_matches_what_the_modules_register() -> None:
         assert cli.command_modules(["-v", command, "--x"]) == (module,)
         # Only the named command's module is imported, and it registers that command.
         assert command in _subcommands(cli.build_parser([command]))
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "nan", "inf", "-inf", "abc", "1e400"])
+def test_timeouts_must_be_positive_finite_seconds(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a tester: --timeout -1, nan or inf ended in an internal error (exit 4)."""
+    from liturgia.cli._common import positive_seconds  # noqa: PLC0415
+
+    with pytest.raises(argparse.ArgumentTypeError, match="seconds"):
+        positive_seconds(text)
+    assert positive_seconds("2.5") == 2.5
+    for command in (["log", "monitor", "http://127.0.0.1:9"], ["verify", "x", "--online"]):
+        with pytest.raises(SystemExit) as stopped:
+            main([*command, "--timeout", text])
+        assert stopped.value.code == 2
+        assert "argument --timeout" in capsys.readouterr().err
