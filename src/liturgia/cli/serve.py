@@ -66,8 +66,8 @@ def register(subparsers: Any) -> None:
         "--log-host",
         default=os.environ.get("LITURGIA_LOG_HOST"),
         metavar="NAME",
-        help="host name of the log's base URL, in its checkpoints; default: --host "
-        "[env LITURGIA_LOG_HOST]",
+        help="host name of the log's base URL, in its checkpoints; default: the one the log "
+        "was created with, --host for a new log [env LITURGIA_LOG_HOST]",
     )
     parser.add_argument(
         "--tree-id",
@@ -146,6 +146,13 @@ def _server_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _given_log_host(args: argparse.Namespace) -> str | None:
+    """``--log-host`` if given (checked), else ``None``: the log's own, or ``--host`` if new."""
+    from liturgia.server import instance  # noqa: PLC0415
+
+    return None if args.log_host is None else instance.check_log_host(args.log_host)
+
+
 def _announce(origin: str, tree_size: int, args: argparse.Namespace, port: int) -> None:
     workers = f" with {args.workers} workers" if args.workers > 1 else ""
     sys.stderr.write(
@@ -163,10 +170,10 @@ def _serve_one(args: argparse.Namespace) -> int:
     from liturgia.server.app import create_app  # noqa: PLC0415
 
     db_url = args.db or instance.default_db_url()
-    log_host = instance.check_log_host(args.log_host or args.host)
     log, storage = instance.open_log(
         db_url,
-        host=log_host,
+        host=_given_log_host(args),
+        default_host=instance.check_log_host(args.host),
         key_path=args.key,
         tree_id=args.tree_id,
         index_offset=args.index_offset,
@@ -190,7 +197,7 @@ def _serve_one(args: argparse.Namespace) -> int:
     finally:
         log.close()
         storage.close()
-    sys.stderr.write(f"liturgia: stopped; tree size {log.info()['treeSize']}\n")
+    sys.stderr.write(f"liturgia: stopped; tree size {log.tree_size}\n")
     return 0
 
 
@@ -204,12 +211,12 @@ def _serve_many(args: argparse.Namespace) -> int:
 
     db_url = args.db or instance.default_db_url()
     key_path = args.key or instance.default_key_path(db_url)
-    log_host = instance.check_log_host(args.log_host or args.host)
     # Refuse a tree that does not match its checkpoint before any worker starts (and create
     # the key once, so that the workers do not race to create it).
     log, storage = instance.open_log(
         db_url,
-        host=log_host,
+        host=_given_log_host(args),
+        default_host=instance.check_log_host(args.host),
         key_path=key_path,
         tree_id=args.tree_id,
         index_offset=args.index_offset,
@@ -217,7 +224,7 @@ def _serve_many(args: argparse.Namespace) -> int:
     try:
         origin, tree_size = log.origin, log.info()["treeSize"]
         # The workers get the values the log was created with (now stored), not the options.
-        tree_id, index_offset = log.tree_id, log.index_offset
+        tree_id, index_offset, log_host = log.tree_id, log.index_offset, log.host
     finally:
         log.close()
         storage.close()

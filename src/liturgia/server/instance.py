@@ -182,10 +182,39 @@ def _claim(storage: LogStorage, label: str, settings: dict[str, tuple[str, int]]
         _check(label, option, stored, value)
 
 
+def _log_host(label: str, stored: str | None, given: str | None, default: str | None) -> str:
+    """The log's host: the stored one, else the one given, else ``default`` (a new log).
+
+    Raises:
+        ConfigError: ``given`` differs from the stored host, or there is no host at all.
+    """
+    if stored is not None and given is not None and given != stored:
+        raise ConfigError(f"{label}: this log was created with --log-host {stored}, not {given}")
+    host = stored or given or default
+    if host is None:
+        raise ConfigError(f"{label}: a new log needs a host name (--log-host)")
+    return host
+
+
+def _claim_host(storage: LogStorage, label: str, host: str, stored: str | None) -> None:
+    """Store the log host if the log has none; refuse one another process stored first.
+
+    Raises:
+        ConfigError: another host was stored first.
+    """
+    if stored is None:
+        claimed = storage.claim_setting("log_host", host)
+        if claimed != host:
+            raise ConfigError(
+                f"{label}: this log was created with --log-host {claimed}, not {host}"
+            )
+
+
 def open_log(
     db_url: str,
     *,
-    host: str,
+    host: str | None,
+    default_host: str | None = None,
     key_path: Path | None = None,
     tree_id: int | None = None,
     index_offset: int | None = None,
@@ -193,7 +222,8 @@ def open_log(
 ) -> tuple[RekorLog, LogStorage]:
     """Open the storage, load (or create) the key, verify the stored tree and start the log.
 
-    The tree ID and the index offset are settings of the log, stored with it at its first start
+    The log host, the tree ID and the index offset are settings of the log, stored with it at
+    its first start
     (:meth:`~liturgia.tlog.storage.base.LogStorage.claim_setting`) and never changed: a
     restart without the options serves the same entries under the same ``logIndex`` and tree
     ID, as the SignedEntryTimestamps and checkpoints it already signed say. A log stored before
@@ -203,7 +233,10 @@ def open_log(
     Args:
         db_url: ``sqlite://PATH`` or ``postgresql://...`` (see
             :func:`liturgia.tlog.storage.open_storage`).
-        host: the log's host name as in its base URL (checkpoint origin and key name).
+        host: the log's host name as in its base URL (checkpoint origin and key name);
+            ``None``: the one the log was created with, for a new log ``default_host``.
+        default_host: the host name of a new log when ``host`` is ``None`` (``serve`` passes
+            the address it listens on).
         key_path: the log key; default :func:`default_key_path`.
         tree_id: the tree ID; ``None``: the one the log was created with, for a new log
             :func:`tree_id_for` the key.
@@ -215,9 +248,9 @@ def open_log(
         ``(log, storage)``: the started log; the caller closes the log, then the storage.
 
     Raises:
-        ConfigError: a bad URL or key file, or a tree ID or index offset other than the one the
-            log was created with (``"<db>: this log was created with --index-offset 1000, not
-            0"``).
+        ConfigError: a bad URL or key file, or a log host, tree ID or index offset other than
+            the one the log was created with (``"<db>: this log was created with
+            --index-offset 1000, not 0"``).
         InputError: a tree ID that is not a positive int64, or a negative offset.
         StorageError: the storage failed, or the stored tree does not match its signed
             checkpoint (the log refuses to serve it).
@@ -226,6 +259,8 @@ def open_log(
     label = _db_label(db_url)
     storage = open_storage(db_url)
     try:
+        stored_host = storage.read_setting("log_host")
+        host = _log_host(label, stored_host, host, default_host)
         stored_tree_id = _stored_int(storage, label, "tree_id")
         stored_offset = _stored_int(storage, label, "index_offset")
         # A different tree ID is a different checkpoint origin: say so before the stored tree
@@ -256,6 +291,7 @@ def open_log(
         fresh = not storage.read_state().checkpoint
         if fresh:
             _claim(storage, label, new)
+            _claim_host(storage, label, host, stored_host)
         log.start()
     except VerificationError as exc:
         storage.close()
@@ -272,6 +308,7 @@ def open_log(
         _check(label, "--index-offset", log.index_offset, index_offset)
         if not fresh:
             _claim(storage, label, new)
+            _claim_host(storage, label, host, stored_host)
     except BaseException:
         log.close()
         storage.close()

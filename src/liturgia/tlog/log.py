@@ -331,6 +331,11 @@ class RekorLog:
             out.append(rekor.entry_id(stored.body, self.tree_id))
         return tuple(out)
 
+    @property
+    def tree_size(self) -> int:
+        """The size of this process's latest signed tree (no storage access: also after close)."""
+        return self._sequencer.state().size
+
     def info(self) -> dict[str, Any]:
         """Return Rekor's ``LogInfo`` for ``GET /api/v1/log``.
 

@@ -127,9 +127,17 @@ def test_open_log_restarts_and_refuses_a_tampered_tree(tmp_path: Path) -> None:
     assert log.info()["rootHash"] == root and log.entry(7) is not None
     log.close()
     storage.close()
-    # Another host name is another origin: the stored checkpoint is not this log's.
-    with pytest.raises(StorageError, match="refusing to serve the stored log"):
+    # Another host name is another origin: the log says which one it was created with.
+    with pytest.raises(
+        ConfigError, match=r"this log was created with --log-host 127\.0\.0\.1, not elsewhere"
+    ):
         instance.open_log(url, host="elsewhere.example")
+    # Without --log-host it keeps its own, whatever address serve listens on (a tester found
+    # that moving to --host 0.0.0.0 refused the log).
+    log, storage = instance.open_log(url, host=None, default_host="0.0.0.0")  # noqa: S104
+    assert (log.host, log.origin.split(" - ")[0]) == ("127.0.0.1", "127.0.0.1")
+    log.close()
+    storage.close()
     # A flipped byte in a stored leaf hash: the tree no longer matches its checkpoint.
     with sqlite3.connect(tmp_path / "log.db") as conn:
         (hashes_row,) = conn.execute("SELECT hashes FROM tiles WHERE level=0 AND idx=0").fetchone()

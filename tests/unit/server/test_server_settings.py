@@ -58,7 +58,11 @@ def test_a_new_log_stores_its_settings(tmp_path: Path) -> None:
     )
     log.close()
     storage.close()
-    assert _settings(tmp_path / "other.db") == {"tree_id": "4242", "index_offset": "1000"}
+    assert _settings(tmp_path / "other.db") == {
+        "tree_id": "4242",
+        "index_offset": "1000",
+        "log_host": HOST,
+    }
 
 
 def test_a_restart_without_options_keeps_offset_and_tree_id(tmp_path: Path) -> None:
@@ -118,7 +122,7 @@ def test_other_explicit_values_are_refused(
     assert str(caught.value) == f"{db}: {message}"
     assert caught.value.exit_code == 2
     # Nothing was changed, and the log was closed: it opens again with what it was created with.
-    assert _settings(db) == {"tree_id": "4242", "index_offset": "1000"}
+    assert _settings(db) == {"tree_id": "4242", "index_offset": "1000", "log_host": HOST}
     log, storage = instance.open_log(_url(tmp_path), host=HOST)
     assert (log.tree_id, log.index_offset, log.info()["treeSize"]) == (4242, 1000, 1)
     log.close()
@@ -161,7 +165,11 @@ def test_an_older_log_takes_the_values_given(tmp_path: Path) -> None:
     finally:
         log.close()
         storage.close()
-    assert _settings(tmp_path / "log.db") == {"tree_id": "4242", "index_offset": "1000"}
+    assert _settings(tmp_path / "log.db") == {
+        "tree_id": "4242",
+        "index_offset": "1000",
+        "log_host": HOST,
+    }
     # From now on the flags may be left out.
     log, storage = instance.open_log(_url(tmp_path), host=HOST)
     assert (log.tree_id, log.index_offset) == (4242, 1000)
@@ -180,7 +188,11 @@ def test_an_older_log_takes_the_defaults(tmp_path: Path) -> None:
     assert (log.tree_id, log.index_offset) == (tree_id, 0)
     log.close()
     storage.close()
-    assert _settings(tmp_path / "log.db") == {"tree_id": str(tree_id), "index_offset": "0"}
+    assert _settings(tmp_path / "log.db") == {
+        "tree_id": str(tree_id),
+        "index_offset": "0",
+        "log_host": HOST,
+    }
 
 
 def test_an_older_log_refused_for_its_tree_id_stores_nothing(tmp_path: Path) -> None:
@@ -198,7 +210,11 @@ def test_an_older_log_refused_for_its_tree_id_stores_nothing(tmp_path: Path) -> 
     assert (log.tree_id, log.index_offset, log.info()["treeSize"]) == (4242, 0, 1)
     log.close()
     storage.close()
-    assert _settings(tmp_path / "log.db") == {"tree_id": "4242", "index_offset": "0"}
+    assert _settings(tmp_path / "log.db") == {
+        "tree_id": "4242",
+        "index_offset": "0",
+        "log_host": HOST,
+    }
 
 
 def test_bad_values_are_refused_and_not_stored(tmp_path: Path) -> None:
