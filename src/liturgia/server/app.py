@@ -52,6 +52,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
+from liturgia._internal.text import clip
 from liturgia.errors import ExternalError, LiturgiaError, UsageError, VerificationError
 from liturgia.tlog import rekor
 from liturgia.tlog.entries import AcceptedEntry, accept_entry
@@ -110,11 +111,6 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return _ErrorResponse({"code": status, "message": message}, status_code=status, headers=headers)
 
 
-def _clip(text: str, limit: int = 100) -> str:
-    """``text`` cut to ``limit`` characters for an error message (a request may be huge)."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
 def _check_content_type(value: str | None) -> None:
     """Refuse a request body that is not declared ``application/json`` (415), as Rekor does.
 
@@ -123,7 +119,7 @@ def _check_content_type(value: str | None) -> None:
     """
     media_type = (value or "").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
-        shown = f"{_clip(value, 60)!r}" if value else "none"
+        shown = f"{clip(value, 60)!r}" if value else "none"
         raise ApiError(
             415, f"request body must be sent as application/json (Content-Type: {shown})"
         )
@@ -504,7 +500,7 @@ def create_app(
             raise ApiError(405, "Method Not Allowed", {"Allow": "POST"})
         entry = await call(partial(log.entry_by_id, entry_uuid.lower()))
         if entry is None:
-            raise ApiError(404, f"no entry with UUID {_clip(entry_uuid)}")
+            raise ApiError(404, f"no entry with UUID {clip(entry_uuid)}")
         return JSONResponse(answer(entry))
 
     @app.get("/api/v1/log", operation_id="getLogInfo", tags=["tlog"])

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from liturgia._internal.text import clip
 from liturgia.errors import InputError, ProofError, StorageError
 from liturgia.tlog import merkle, rekor, tiles
 from liturgia.tlog.checkpoint import NoteVerifier, rekor_origin, signer_for
@@ -210,10 +211,7 @@ class RekorLog:
             InputError: not 64 or 80 lower-case hex digits, or another tree's ID.
         """
         if not _ENTRY_ID.match(entry_id):
-            shown = (
-                entry_id if len(entry_id) <= 100 else f"{entry_id[:100]}... ({len(entry_id)} chars)"
-            )
-            raise InputError(f"entry ID {shown!r} is not 64 or 80 lower-case hex digits")
+            raise InputError(f"entry ID {clip(entry_id)!r} is not 64 or 80 lower-case hex digits")
         if len(entry_id) == 80 and int(entry_id[:16], 16) != self.tree_id:
             raise InputError(f"entry ID {entry_id!r} is not of tree {self.tree_id}")
         index = self._storage.find_index(bytes.fromhex(entry_id[-64:]))

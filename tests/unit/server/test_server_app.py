@@ -628,7 +628,7 @@ def test_requests_the_tester_turned_into_500s_are_400s(client: TestClient) -> No
         assert message in response.json()["message"]
     long_uuid = client.get("/api/v1/log/entries/" + "a" * 60_000)
     assert long_uuid.status_code == 400
-    assert len(long_uuid.content) < 400 and "(60000 chars)" in long_uuid.json()["message"]
+    assert len(long_uuid.content) < 400 and "(60000 characters)" in long_uuid.json()["message"]
     slash = client.get("/api/v1/log/", headers={"host": "evil.example"})
     assert slash.status_code == 404 and "location" not in slash.headers
     assert client.get("/api/v1/log").json()["treeSize"] == 0
