@@ -89,7 +89,6 @@ class RekorLog:
         self.origin = rekor_origin(host, tree_id)
         self.log_id = rekor.log_id(private_key.public_key())
         self._wait = wait_timeout
-        self._nodes = tiles.NodeCache(1 << 14)
         self._sequencer = Sequencer(
             storage,
             signer_for(host, private_key),
@@ -173,7 +172,7 @@ class RekorLog:
                 raise StorageError(f"entry not stored within {self._wait} s") from exc
         state = self._sequencer.wait_integrated(max(a.index for a in assigned), timeout=self._wait)
         indexes = [a.index for a in assigned]
-        proofs = tiles.inclusion_proofs(self._storage, indexes, state.size, cache=self._nodes)
+        proofs = self._sequencer.inclusion_proofs(indexes, state.size)
         stored = self._storage.read_entries(indexes)
         answers = []
         for result, proof, submitted in zip(assigned, proofs, accepted, strict=True):
@@ -321,13 +320,9 @@ class RekorLog:
         size = self._sequencer.state().size
         if indexes and max(indexes) >= size:
             size = self._sequencer.latest_state().size
-        out = []
-        for index in sorted(i for i in indexes if i < size):
-            stored = self._storage.read_entry(index)
-            if stored is None:  # pragma: no cover - integrated entries are stored
-                continue
-            out.append(rekor.entry_id(stored.body, self.tree_id))
-        return tuple(out)
+        kept = sorted(i for i in indexes if i < size)
+        stored = self._storage.read_entries(kept)
+        return tuple(rekor.entry_id(stored[i].body, self.tree_id) for i in kept if i in stored)
 
     @property
     def tree_size(self) -> int:

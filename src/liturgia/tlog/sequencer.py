@@ -438,6 +438,20 @@ class Sequencer:
         size = self._checked_size(tree_size)
         return tiles.inclusion_proof(self._storage, index, size, cache=self._nodes)
 
+    def inclusion_proofs(
+        self, indexes: Sequence[int], tree_size: int
+    ) -> tuple[tuple[bytes, ...], ...]:
+        """Return the inclusion proofs of several leaves at ``tree_size``, sharing tile reads.
+
+        See :func:`liturgia.tlog.tiles.inclusion_proofs` (RFC 9162 §2.1.3.1).
+
+        Raises:
+            ValueError: ``tree_size`` is beyond the tree or an index is not below it.
+            StorageError: the storage failed.
+        """
+        size = self._checked_size(tree_size)
+        return tiles.inclusion_proofs(self._storage, indexes, size, cache=self._nodes)
+
     def consistency_proof(self, size1: int, size2: int | None = None) -> tuple[bytes, ...]:
         """Return the consistency proof from ``size1`` to ``size2`` (default: latest), from tiles.
 
