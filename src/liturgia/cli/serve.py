@@ -9,7 +9,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from liturgia.tlog.log import RekorLog
+    from liturgia.tlog.storage import LogStorage
 
 __all__ = ["register", "run"]
 
@@ -146,11 +150,24 @@ def _server_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _given_log_host(args: argparse.Namespace) -> str | None:
-    """``--log-host`` if given (checked), else ``None``: the log's own, or ``--host`` if new."""
+def _open_log(
+    args: argparse.Namespace, db_url: str, key_path: Path | None
+) -> tuple[RekorLog, LogStorage]:
+    """Open and start the log the options name: ``(RekorLog, LogStorage)``.
+
+    ``--log-host``, ``--tree-id`` and ``--index-offset`` default to what the log was created
+    with (``--host`` names a new log). Raises what :func:`instance.open_log` raises.
+    """
     from liturgia.server import instance  # noqa: PLC0415
 
-    return None if args.log_host is None else instance.check_log_host(args.log_host)
+    return instance.open_log(
+        db_url,
+        host=None if args.log_host is None else instance.check_log_host(args.log_host),
+        default_host=instance.check_log_host(args.host),
+        key_path=key_path,
+        tree_id=args.tree_id,
+        index_offset=args.index_offset,
+    )
 
 
 def _announce(origin: str, tree_size: int, args: argparse.Namespace, port: int) -> None:
@@ -169,19 +186,10 @@ def _serve_one(args: argparse.Namespace) -> int:
     from liturgia.server import instance  # noqa: PLC0415
     from liturgia.server.app import create_app  # noqa: PLC0415
 
-    db_url = args.db or instance.default_db_url()
-    log, storage = instance.open_log(
-        db_url,
-        host=_given_log_host(args),
-        default_host=instance.check_log_host(args.host),
-        key_path=args.key,
-        tree_id=args.tree_id,
-        index_offset=args.index_offset,
-    )
+    log, storage = _open_log(args, args.db or instance.default_db_url(), args.key)
     try:
         sock = instance.listen(args.host, args.port)
-        key = instance.load_or_create_log_key(args.key or instance.default_key_path(db_url))
-        app = create_app(log, max_body_bytes=args.max_body_bytes, public_key=key.public_key())
+        app = create_app(log, max_body_bytes=args.max_body_bytes, public_key=log.public_key)
         _announce(log.origin, log.info()["treeSize"], args, sock.getsockname()[1])
         config = uvicorn.Config(
             app,
@@ -213,14 +221,7 @@ def _serve_many(args: argparse.Namespace) -> int:
     key_path = args.key or instance.default_key_path(db_url)
     # Refuse a tree that does not match its checkpoint before any worker starts (and create
     # the key once, so that the workers do not race to create it).
-    log, storage = instance.open_log(
-        db_url,
-        host=_given_log_host(args),
-        default_host=instance.check_log_host(args.host),
-        key_path=key_path,
-        tree_id=args.tree_id,
-        index_offset=args.index_offset,
-    )
+    log, storage = _open_log(args, db_url, key_path)
     try:
         origin, tree_size = log.origin, log.info()["treeSize"]
         # The workers get the values the log was created with (now stored), not the options.

@@ -137,10 +137,9 @@ def app_from_environment() -> FastAPI:
         finally:
             await anyio.to_thread.run_sync(close)
 
-    key = instance.load_or_create_log_key(key_path)
     return create_app(
         log,
         max_body_bytes=options.max_body_bytes,
-        public_key=key.public_key(),
+        public_key=log.public_key,
         lifespan=lifespan,
     )

@@ -325,6 +325,11 @@ class RekorLog:
         return tuple(rekor.entry_id(stored[i].body, self.tree_id) for i in kept if i in stored)
 
     @property
+    def public_key(self) -> rekor.PublicKey:
+        """The log's public key: it verifies the checkpoints and SignedEntryTimestamps."""
+        return self._key.public_key()
+
+    @property
     def tree_size(self) -> int:
         """The size of this process's latest signed tree (no storage access: also after close)."""
         return self._sequencer.state().size
