@@ -38,8 +38,8 @@ import base64
 import binascii
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -133,17 +133,15 @@ async def _read_json(request: Request, limit: int) -> Any:
     """Read the request body (at most ``limit`` bytes) and parse it as JSON.
 
     Raises:
-        ApiError: 413 over the limit (by ``Content-Length`` or by the bytes read), 400 when not
-            JSON.
+        ApiError: 413 over the limit (by ``Content-Length`` or by the bytes read), 415 when not
+            sent as JSON, 400 when not JSON or when the client went away mid-body.
     """
     _check_declared_length(request.headers.get("content-length"), limit)
     _check_content_type(request.headers.get("content-type"))
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiError(413, f"request body is over the {limit}-byte limit")
-    return _parse_json(bytes(body))
+    try:
+        return _parse_json(await _receive_body(request.receive, limit))
+    except _Disconnected as exc:
+        raise ApiError(400, "the client closed the connection before its body ended") from exc
 
 
 def _check_declared_length(declared: str | None, limit: int) -> None:
@@ -192,6 +190,21 @@ async def _receive_body(receive: Receive, limit: int) -> bytes:
 
 class _Disconnected(Exception):
     """The client closed the connection before sending its whole request."""
+
+
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    """Map the library's errors to API errors: 400 for bad input or a failed check, 503 when
+    the storage fails."""
+    try:
+        yield
+    except (UsageError, VerificationError) as exc:
+        raise ApiError(400, str(exc)) from exc
+    except ExternalError as exc:
+        _LOG.warning("log unavailable: %s", exc)
+        raise ApiError(503, f"the log is unavailable: {exc}") from exc
+    except LiturgiaError as exc:  # pragma: no cover - no other family is raised
+        raise ApiError(500, str(exc)) from exc
 
 
 def _entry_id_of(entry: rekor.LogEntry, log: RekorLog) -> str:
@@ -327,15 +340,8 @@ def create_app(
 
     async def call(func: Callable[[], _T]) -> _T:
         """Run a library call in a worker thread, mapping its errors to API errors."""
-        try:
+        with _api_errors():
             return await anyio.to_thread.run_sync(func, limiter=limiter)
-        except (UsageError, VerificationError) as exc:
-            raise ApiError(400, str(exc)) from exc
-        except ExternalError as exc:
-            _LOG.warning("log unavailable: %s", exc)
-            raise ApiError(503, f"the log is unavailable: {exc}") from exc
-        except LiturgiaError as exc:  # pragma: no cover - no other family is raised
-            raise ApiError(500, str(exc)) from exc
 
     committer = _Committer(log, call)
 
@@ -391,10 +397,8 @@ def create_app(
             and isinstance(proposed, dict)
             and (proposed.get("kind") == "hashedrekord")
         ):
-            try:
+            with _api_errors():
                 accepted = accept_entry(proposed)
-            except (UsageError, VerificationError) as exc:
-                raise ApiError(400, str(exc)) from exc
         else:
             accepted = await call(partial(accept_entry, proposed))
         entry, created = await committer.submit(accepted)
