@@ -151,21 +151,17 @@ def _stored_int(storage: LogStorage, label: str, name: str) -> int | None:
         raise StorageError(f"{label}: stored setting {name} is not an integer: {value!r}") from exc
 
 
-def _refuse(label: str, option: str, stored: int, given: int) -> ConfigError:
-    return ConfigError(f"{label}: this log was created with {option} {stored}, not {given}")
-
-
-def _check(label: str, option: str, stored: int | None, given: int | None) -> None:
-    """Refuse an explicit value other than the stored one.
+def _check(label: str, option: str, stored: str | int | None, given: str | int | None) -> None:
+    """Refuse an explicit value other than the stored one (compared as stored: as text).
 
     Raises:
         ConfigError: ``given`` and ``stored`` are both set and differ.
     """
-    if stored is not None and given is not None and given != stored:
-        raise _refuse(label, option, stored, given)
+    if stored is not None and given is not None and str(given) != str(stored):
+        raise ConfigError(f"{label}: this log was created with {option} {stored}, not {given}")
 
 
-def _claim(storage: LogStorage, label: str, settings: dict[str, tuple[str, int]]) -> None:
+def _claim(storage: LogStorage, label: str, settings: dict[str, tuple[str, str | int]]) -> None:
     """Store each setting the log has none of; refuse one that another process stored first.
 
     Args:
@@ -178,8 +174,7 @@ def _claim(storage: LogStorage, label: str, settings: dict[str, tuple[str, int]]
             with different options).
     """
     for name, (option, value) in sorted(settings.items()):
-        stored = int(storage.claim_setting(name, str(value)))
-        _check(label, option, stored, value)
+        _check(label, option, storage.claim_setting(name, str(value)), value)
 
 
 def _log_host(label: str, stored: str | None, given: str | None, default: str | None) -> str:
@@ -188,26 +183,11 @@ def _log_host(label: str, stored: str | None, given: str | None, default: str | 
     Raises:
         ConfigError: ``given`` differs from the stored host, or there is no host at all.
     """
-    if stored is not None and given is not None and given != stored:
-        raise ConfigError(f"{label}: this log was created with --log-host {stored}, not {given}")
+    _check(label, "--log-host", stored, given)
     host = stored or given or default
     if host is None:
         raise ConfigError(f"{label}: a new log needs a host name (--log-host)")
     return host
-
-
-def _claim_host(storage: LogStorage, label: str, host: str, stored: str | None) -> None:
-    """Store the log host if the log has none; refuse one another process stored first.
-
-    Raises:
-        ConfigError: another host was stored first.
-    """
-    if stored is None:
-        claimed = storage.claim_setting("log_host", host)
-        if claimed != host:
-            raise ConfigError(
-                f"{label}: this log was created with --log-host {claimed}, not {host}"
-            )
 
 
 def open_log(
@@ -278,9 +258,10 @@ def open_log(
             index_offset=stored_offset if stored_offset is not None else (index_offset or 0),
             **log_options,
         )
-        new = {
+        new: dict[str, tuple[str, str | int]] = {
             name: (option, value)
             for name, option, value, stored in (
+                ("log_host", "--log-host", host, stored_host),
                 ("tree_id", "--tree-id", log.tree_id, stored_tree_id),
                 ("index_offset", "--index-offset", log.index_offset, stored_offset),
             )
@@ -291,7 +272,6 @@ def open_log(
         fresh = not storage.read_state().checkpoint
         if fresh:
             _claim(storage, label, new)
-            _claim_host(storage, label, host, stored_host)
         log.start()
     except VerificationError as exc:
         storage.close()
@@ -308,7 +288,6 @@ def open_log(
         _check(label, "--index-offset", log.index_offset, index_offset)
         if not fresh:
             _claim(storage, label, new)
-            _claim_host(storage, label, host, stored_host)
     except BaseException:
         log.close()
         storage.close()
