@@ -408,20 +408,7 @@ class Sequencer:
             SignatureError: the stored checkpoint is not signed by a known key.
             StorageError: the storage failed.
         """
-        stored = self._storage.read_state()
-        with self._changed:
-            if stored.size <= self._state.size:
-                return self._state
-        checkpoint = open_checkpoint(stored.checkpoint, self._verifiers, origin=self.origin)
-        if (checkpoint.size, checkpoint.root_hash) != (stored.size, stored.root):
-            raise ProofError(
-                f"stored tree ({stored.size}, {stored.root.hex()}) does not match its checkpoint"
-            )
-        with self._changed:
-            if stored.size > self._state.size:
-                self._state = stored
-                self._changed.notify_all()
-            return self._state
+        return self._adopt_stored(settle=False)
 
     def state(self) -> TreeState:
         """Return the latest integrated tree state (size, root, signed checkpoint)."""
@@ -571,12 +558,21 @@ class Sequencer:
         self._set_leading(True)
 
     def _refresh(self) -> None:
-        """Adopt the stored tree if it grew, once its checkpoint verifies (a follower)."""
+        """Adopt the stored tree if it grew (a follower's integrating thread)."""
+        self._adopt_stored(settle=True)
+
+    def _adopt_stored(self, *, settle: bool) -> TreeState:
+        """Adopt the stored tree if it grew, once its checkpoint verifies; return the tree.
+
+        ``settle``: the integrating thread's refresh, which also clears a past failure (a
+        reader's refresh leaves that to it).
+        """
         stored = self._storage.read_state()
         with self._changed:
             if stored.size <= self._state.size:
-                self._failure = None
-                return
+                if settle:
+                    self._failure = None
+                return self._state
         checkpoint = open_checkpoint(stored.checkpoint, self._verifiers, origin=self.origin)
         if (checkpoint.size, checkpoint.root_hash) != (stored.size, stored.root):
             raise ProofError(
@@ -585,8 +581,10 @@ class Sequencer:
         with self._changed:
             if stored.size > self._state.size:
                 self._state = stored
-            self._failure = None
+            if settle:
+                self._failure = None
             self._changed.notify_all()
+            return self._state
 
     def _watch_loop(self) -> None:
         """Wake the integrating thread when another process changed the log."""
