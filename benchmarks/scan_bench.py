@@ -1,6 +1,10 @@
 """Scan benchmark: corpus import, a 10,000-component scan, and per-component cost vs index size.
 
-Run: ``.venv/bin/python benchmarks/scan_bench.py [--corpus ../shared/corpus/osv]``
+Run: ``.venv/bin/python benchmarks/scan_bench.py [--corpus DIR]``
+
+``--corpus`` names a folder holding ``pypi/``, ``go/``, ``ghsa/`` and ``rustsec/`` advisory trees
+(the layout of tests/fixtures/osv, the default). The committed fixtures are a small subset (about
+460 records); for the issue's figures pass a full export (PyPA, Go vulndb, GHSA, RustSec).
 
 1. Imports the whole OSV corpus (PyPA, Go vulndb, GHSA, RustSec) into a fresh SQLite index.
 2. Builds 10,000 components: every package the index names (at a version inside an advisory
@@ -118,7 +122,7 @@ def _timed_scan(index: Path, components: list[Component], runs: int = 3) -> tupl
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "osv")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "tests" / "fixtures" / "osv")
     parser.add_argument("--components", type=int, default=10_000)
     args = parser.parse_args()
     failed = False

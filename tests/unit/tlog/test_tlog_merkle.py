@@ -12,18 +12,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.conftest import CORPUS
 
 from liturgia.errors import ProofError
 from liturgia.tlog import merkle
 
-VECTORS = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared"
-    / "corpus"
-    / "tlog"
-    / "merkle-vectors"
-    / "testdata"
-)
+VECTORS = CORPUS / "tlog" / "merkle-vectors" / "testdata"
 
 MAX_SIZE = 300
 LEAVES = tuple(merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(MAX_SIZE))

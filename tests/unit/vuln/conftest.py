@@ -1,4 +1,4 @@
-"""Fixtures for the vulnerability tests: the real OSV corpus, copied in small subsets."""
+"""Fixtures for the vulnerability tests: real OSV records (tests/fixtures/osv) in subsets."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.conftest import CORPUS as FIXTURES
 
 from liturgia.vuln import AdvisoryDatabase, load_osv_directory
 
-#: ../shared/corpus/osv relative to the project root (this file is tests/unit/vuln/conftest.py).
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "osv"
+#: The committed OSV corpus subset (tests/fixtures/osv; its NOTICE.md says which records and why).
+CORPUS = FIXTURES / "osv"
 
 PYPI_PINS = ("django", "requests", "pyyaml", "jinja2", "urllib3", "flask", "cryptography", "pillow")
 
