@@ -4,7 +4,7 @@ protobuf-specs ``sigstore_trustroot.proto`` (media type
 ``application/vnd.dev.sigstore.trustedroot+json;version=0.1``): it lists the transparency logs
 (and CAs, CT logs, TSAs; we have none) a verifier trusts. Our signing keys are not in it: a
 key-based bundle is verified against the public key the consumer was given. Facts found with
-sigstore-js (../shared/peers/sigstore-js/README.md): ``logId.keyId`` is the SHA-256 of the log
+sigstore-js 3.1.1 (scripts/peers/sigstore-js/README.md): ``logId.keyId`` is the SHA-256 of the log
 key's DER SubjectPublicKeyInfo; ``checkpointKeyId`` is left out for a Rekor-v1-style log; the
 checkpoint origin must appear inside ``baseUrl``.
 """

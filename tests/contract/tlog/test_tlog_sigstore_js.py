@@ -19,22 +19,17 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from tests.peers import install_sigstore_js
 from tests.rekor_requests import hashedrekord, hashedrekord_request, public_pem, sign_sha256
 
 from liturgia.tlog.log import RekorLog
 from liturgia.tlog.storage import SqliteStorage
 
-PEERS = Path(__file__).resolve().parents[3].parent / "shared" / "peers" / "sigstore-js"
-INSTALL = Path("/tmp/liturgia-peers/sigstore-js")
-
 
 @pytest.fixture(scope="module")
 def sigstore_js() -> Path:
-    """The sigstore-js verifier, installed from the npm registry by the peer's own script."""
-    subprocess.run(
-        ["bash", str(PEERS / "install.sh"), str(INSTALL)], check=True, capture_output=True
-    )
-    return INSTALL / "verify.js"
+    """The sigstore-js verifier (npm registry), installed by scripts/install-sigstore-js.sh."""
+    return install_sigstore_js() / "verify.js"
 
 
 @pytest.fixture(scope="module")

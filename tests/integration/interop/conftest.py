@@ -1,7 +1,7 @@
 """Two real ``liturgia serve`` logs, bundles logged in them by ``liturgia sign --tlog-url``.
 
 The server and sigstore-js fixtures are the ones of tests/integration/server and
-tests/integration/sign (sigstore-js installed outside the repository by its install.sh).
+tests/integration/sign (sigstore-js installed by scripts/install-sigstore-js.sh).
 """
 
 from __future__ import annotations

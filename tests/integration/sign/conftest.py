@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from liturgia.sign.backends.pkcs11 import DEFAULT_MODULE
+from tests.peers import install_sigstore_js
 
 PIN = "1234"
 
@@ -166,25 +166,7 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             os.environ["SOFTHSM2_CONF"] = previous
 
 
-PEER = Path(__file__).resolve().parents[3].parent / "shared" / "peers" / "sigstore-js"
-
-
 @pytest.fixture(scope="session")
 def sigstore_js() -> Path:
-    """The folder of an installed sigstore-js and verify.js (outside the repository)."""
-    for tool in ("node", "npm"):
-        assert shutil.which(tool), f"{tool} is needed (apt-get install nodejs npm)"
-    base = Path(
-        os.environ.get("LITURGIA_PEERS_DIR") or Path(tempfile.gettempdir()) / "liturgia-peers"
-    )
-    target = base / "sigstore-js"
-    result = subprocess.run(
-        ["bash", str(PEER / "install.sh"), str(target)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert (target / "node_modules" / "@sigstore" / "verify").is_dir()
-    return target
+    """The folder of sigstore-js and our verify.js, installed by scripts/install-sigstore-js.sh."""
+    return install_sigstore_js()

@@ -1,7 +1,7 @@
 """Interoperability: sigstore-js (@sigstore/verify 3.1.1, pinned) verifies our bundles offline.
 
-Runs ../shared/peers/sigstore-js/install.sh once into a folder outside the repository
-(``$LITURGIA_PEERS_DIR`` or the system temp folder; node_modules is never committed), then its
+Runs scripts/install-sigstore-js.sh once (into ``.peers/``, git-ignored, or
+``$LITURGIA_PEERS_DIR``; node_modules is never committed), then our
 ``verify.js`` on bundles we make: a message-signature bundle and a DSSE bundle without a log
 entry pass with ``--tlog 0 --ts 0``; every tampered variant fails. Needs node and npm (Debian
 ``nodejs``/``npm``) and the npm registry for the first install.
@@ -27,9 +27,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from liturgia.provenance import PredicateType, attest, statement_for_files
 from liturgia.sign import sign_file, trusted_root_json
 from liturgia.sign.backends.file import FileSigner
-
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-PEER = PROJECT_ROOT.parent / "shared" / "peers" / "sigstore-js"
 
 
 @pytest.fixture
