@@ -17,22 +17,25 @@ Each ordering turns a version string into a sort key; keys of one ordering compa
   correctly by construction. The standard library (``stdlib``/``toolchain``) also accepts Go's
   own spellings ``go1.21.3``, ``go1.21`` and ``go1.21rc2`` (= ``1.21.0-rc.2``, as the Go vulndb
   writes them).
-* **Generic** (RubyGems, Maven, Packagist and any other ecosystem) — no well-kept Python library
+* **Maven** — Maven's ``ComparableVersion`` order (:mod:`liturgia.vuln.orderings.maven`):
+  qualifier ranks, ``sp``, ``.RELEASE``, ``-SNAPSHOT``, unknown qualifiers (vendor builds such
+  as ``2.414.2-cb-5``) after the release.
+* **Generic** (RubyGems, Packagist and any other ecosystem) — no well-kept Python library
   implements these orderings faithfully (``univers`` is the closest, but it pulls a large tree of
-  pinned dependencies and its Maven/Composer comparators are themselves approximations), so we
-  use one token rule that agrees with all three on ordinary versions: the version splits into
+  pinned dependencies and its Composer comparator is itself an approximation), so we
+  use one token rule that agrees with both on ordinary versions: the version splits into
   numbers and words; trailing zero release parts are dropped (``1.0`` == ``1.0.0``); at each
   position a pre-release word (``alpha``, ``a``, ``beta``, ``b``, ``milestone``, ``m``, ``rc``,
   ``cr``, ``pre``, ``preview``, ``dev``, ``snapshot``, any other word) sorts before the end of the
   version, which sorts before a post-release word (``sp``, ``patch``, ``pl``, ``p``, ``post``,
-  ``ga``/``final``/``release`` count as the end), which sorts before a number. Maven's and
-  RubyGems' documented examples (``1.0.a`` < ``1.0``, ``1-rc1`` < ``1`` < ``1-sp1`` < ``1.1``)
-  hold under it.
+  ``ga``/``final``/``release`` count as the end), which sorts before a number. RubyGems'
+  documented examples (``1.0.a`` < ``1.0``, ``1.0.b1`` < ``1.0``) hold under it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -40,9 +43,12 @@ from typing import Any, Protocol
 from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
+from liturgia.vuln.orderings import maven
+
 __all__ = [
     "GenericOrdering",
     "GoOrdering",
+    "KeyedOrdering",
     "Pep440Ordering",
     "SemverOrdering",
     "VersionOrdering",
@@ -264,11 +270,45 @@ class GenericOrdering:
         return repr(self.key(version))
 
 
+@dataclass(frozen=True, slots=True)
+class KeyedOrdering:
+    """An ordering given by a key function and its canonical text (Maven, dpkg, apk).
+
+    Attributes:
+        name: label used in messages.
+        key_function: version -> hashable key; raises ``ValueError`` on an invalid version.
+        canonical_function: version -> text equal iff the keys are equal.
+    """
+
+    name: str
+    key_function: Callable[[str], Any]
+    canonical_function: Callable[[str], str]
+
+    def key(self, version: str) -> Any:
+        """Return the key of ``version``.
+
+        Raises:
+            ValueError: not a version of this ordering.
+        """
+        return self.key_function(version)
+
+    def canonical(self, version: str) -> str:
+        """Return the canonical text of ``version``.
+
+        Raises:
+            ValueError: not a version of this ordering.
+        """
+        return self.canonical_function(version)
+
+
 _PEP440 = Pep440Ordering()
 _SEMVER_ORDERING = SemverOrdering()
 _NUGET = SemverOrdering(name="NuGet", fold_case=True)
 _GO = GoOrdering()
 _GENERIC = GenericOrdering()
+_MAVEN = KeyedOrdering(
+    name="Maven", key_function=maven.maven_key, canonical_function=maven.canonical
+)
 
 
 def ordering_for(ecosystem: str, range_type: str = "ECOSYSTEM") -> VersionOrdering:
@@ -296,5 +336,7 @@ def ordering_for(ecosystem: str, range_type: str = "ECOSYSTEM") -> VersionOrderi
             return _SEMVER_ORDERING
         case "NuGet":
             return _NUGET
+        case "Maven":
+            return _MAVEN
         case _:
             return _GENERIC
