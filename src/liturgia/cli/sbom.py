@@ -16,7 +16,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +25,9 @@ from liturgia.cli._common import stderr_console
 from liturgia.errors import InputError, PolicyError, UsageError
 from liturgia.model import Component, Inventory, Scope
 from liturgia.sbom.environments import python_site_packages
-from liturgia.sbom.formats import cyclonedx, spdx
+from liturgia.sbom.formats import SbomFormat, cyclonedx, detect_format, spdx
 
-__all__ = ["SbomFormat", "parse_output", "register", "run"]
-
-
-class SbomFormat(StrEnum):
-    """Document formats ``-o`` can write."""
-
-    CYCLONEDX_JSON = "cyclonedx-json"
-    CYCLONEDX_XML = "cyclonedx-xml"
-    SPDX_JSON = "spdx-json"
+__all__ = ["SbomFormat", "detect_format", "parse_output", "register", "run"]
 
 
 _WRITERS: dict[SbomFormat, Callable[..., bytes]] = {
@@ -76,7 +67,8 @@ def register(subparsers: Any) -> None:
             "Catalog each PATH (a folder, walked; or a lockfile) into one SBOM. "
             "`liturgia sbom validate FILE...` checks documents against their official schemas; "
             "`sbom diff OLD NEW` lists added, removed, upgraded and downgraded components and "
-            "licence changes; `sbom merge FILE... -o ...` joins CycloneDX JSON documents. "
+            "licence changes; `sbom merge FILE... -o ...` joins SBOMs (each read may be "
+            "CycloneDX JSON or XML, or SPDX JSON). "
             "Name a folder called 'validate', 'diff' or 'merge' as ./NAME."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -141,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-o: only one format can go to stdout; add =FILE to the others")
     if paths and paths[0] == "merge":
         if not paths[1:]:
-            raise UsageError("sbom merge: name at least one CycloneDX JSON FILE")
+            raise UsageError("sbom merge: name at least one SBOM FILE")
         inventory = sbom.merge_inventories([_read(name) for name in paths[1:]])
     else:
         targets = [Path(p) for p in paths]
@@ -187,26 +179,6 @@ def _summary(inventory: Inventory, artifacts: Sequence[Component], files: list[P
         console.print(f"warning: {warning}", markup=False)
 
 
-def detect_format(data: bytes) -> SbomFormat:
-    """Tell which SBOM format a document is, from its first bytes / top-level keys.
-
-    Raises:
-        InputError: neither XML nor a JSON object with ``bomFormat`` or ``spdxVersion``.
-    """
-    head = data.lstrip()[:1]
-    if head == b"<":
-        return SbomFormat.CYCLONEDX_XML
-    try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"not JSON or XML: {exc}") from exc
-    if isinstance(doc, dict) and "spdxVersion" in doc:
-        return SbomFormat.SPDX_JSON
-    if isinstance(doc, dict) and "bomFormat" in doc:
-        return SbomFormat.CYCLONEDX_JSON
-    raise InputError("a JSON document without bomFormat (CycloneDX) or spdxVersion (SPDX)")
-
-
 _VALIDATORS: dict[SbomFormat, Callable[..., None]] = {
     SbomFormat.CYCLONEDX_JSON: cyclonedx.validate_cyclonedx_json,
     SbomFormat.CYCLONEDX_XML: cyclonedx.validate_cyclonedx_xml,
@@ -229,12 +201,12 @@ def _validate(files: list[str]) -> int:
 
 
 def _read(name: str) -> Inventory:
-    return sbom.read_cyclonedx_json(read_bytes(Path(name), what="SBOM"), source=name)
+    return sbom.read_sbom(read_bytes(Path(name), what="SBOM"), source=name)
 
 
 def _diff(files: list[str], *, as_json: bool) -> int:
     if len(files) != 2:
-        raise UsageError("sbom diff: name exactly two CycloneDX JSON files, OLD and NEW")
+        raise UsageError("sbom diff: name exactly two SBOM files, OLD and NEW")
     diff = sbom.diff_inventories(_read(files[0]), _read(files[1]))
     if as_json:
         doc = {

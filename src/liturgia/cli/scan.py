@@ -1,6 +1,7 @@
 """``liturgia scan [SBOM|PATH]``: match components against advisories; gate on severity.
 
-The target is an SBOM (CycloneDX or SPDX JSON) or a folder/lockfile cataloged on the fly. The
+The target is an SBOM (CycloneDX JSON, CycloneDX XML named ``*.cdx.xml``/``bom.xml``, or SPDX
+JSON) or a folder/lockfile cataloged on the fly. The
 advisories come from ``--osv DIR`` folders, the local index (``--db``), or an online source.
 Warnings (advisory files that could not be used, and why) are printed on stderr.
 
@@ -49,7 +50,6 @@ from liturgia.vuln.http import CachedClient
 from liturgia.vuln.index import default_index_path, open_index
 from liturgia.vuln.limits import MAX_SBOM_BYTES, read_limited
 from liturgia.vuln.online import NpmBulkDatabase, OsvApiDatabase, PyPIJsonDatabase
-from liturgia.vuln.sbom_input import components_from_sbom
 from liturgia.vuln.vex import load_vex
 
 __all__ = ["ScanFormat", "SourceKind", "StalePolicy", "register", "run"]
@@ -173,9 +173,12 @@ def register(subparsers: Any) -> None:
 def _components(target: Path) -> tuple[Component, ...]:
     if not target.exists():
         raise InputError(f"{target}: scan target not found")
-    if target.suffix.lower() == ".json" and not target.is_dir():
+    name = target.name.lower()
+    if name.endswith((".json", ".cdx.xml", "bom.xml")) and not target.is_dir():
+        from liturgia.sbom.formats import read_sbom  # noqa: PLC0415 - as below
+
         data = read_limited(target, limit=MAX_SBOM_BYTES, what="SBOM")
-        found = components_from_sbom(data, source=str(target))
+        found = read_sbom(data, source=str(target)).components
         if not found:
             raise InputError(f"{target}: nothing to scan: the SBOM lists no components")
         return found

@@ -540,7 +540,7 @@ def dependency_changes(previous_sbom: Path, inventory: Inventory) -> str | None:
     if not previous_sbom.is_file():
         return None
     try:
-        old = sbom.read_cyclonedx_json(read_bytes(previous_sbom), source=str(previous_sbom))
+        old = sbom.read_sbom(read_bytes(previous_sbom), source=str(previous_sbom))
     except LiturgiaError:
         return None  # an unreadable old SBOM is not this release's problem; the notes say less
     diff = sbom.diff_inventories(old, inventory)

@@ -16,8 +16,8 @@ binaries, Cargo.lock, Gemfile.lock, composer.lock, packages.lock.json, pom.xml, 
 implement :class:`Cataloger`; :func:`catalog` walks the inputs, runs them and merges what they
 found (see :mod:`liturgia.sbom.inventory` for the one dev/optional/duplicate policy).
 Outputs: CycloneDX 1.6 JSON and XML, SPDX 2.3 JSON, each with its validator;
-:func:`read_cyclonedx_json`, :func:`merge_inventories` and :func:`diff_inventories` work on
-existing SBOMs.
+:func:`read_sbom` reads any of them back (and other tools' documents);
+:func:`merge_inventories` and :func:`diff_inventories` work on what it read.
 """
 
 from __future__ import annotations
@@ -30,16 +30,18 @@ from liturgia.sbom.compare import (
     VersionChange,
     diff_inventories,
     merge_inventories,
-    read_cyclonedx_json,
 )
-from liturgia.sbom.formats.cyclonedx import (
+from liturgia.sbom.formats import (
+    SbomFormat,
     artifact_digests,
+    read_sbom,
     to_cyclonedx_json,
     to_cyclonedx_xml,
+    to_spdx_json,
     validate_cyclonedx_json,
     validate_cyclonedx_xml,
+    validate_spdx_json,
 )
-from liturgia.sbom.formats.spdx import to_spdx_json, validate_spdx_json
 from liturgia.sbom.inventory import catalog
 
 __all__ = [
@@ -47,13 +49,14 @@ __all__ = [
     "Cataloger",
     "LicenceChange",
     "SbomDiff",
+    "SbomFormat",
     "VersionChange",
     "artifact_component",
     "artifact_digests",
     "catalog",
     "diff_inventories",
     "merge_inventories",
-    "read_cyclonedx_json",
+    "read_sbom",
     "to_cyclonedx_json",
     "to_cyclonedx_xml",
     "to_spdx_json",

@@ -1,9 +1,6 @@
-"""Read CycloneDX JSON back into an Inventory; merge SBOMs; diff two SBOMs.
+"""Merge SBOMs; diff two SBOMs (read with :func:`liturgia.sbom.formats.read_sbom`).
 
-:func:`read_cyclonedx_json` is the inverse of :func:`liturgia.sbom.to_cyclonedx_json` for what
-an Inventory holds (``metadata.component`` -> root, ``components``, ``dependencies``, licences,
-hashes, scope, ``evidence.occurrences[0].location`` -> ``found_in``); it reads documents other
-tools wrote too. :func:`merge_inventories` applies the scan's merging rules
+:func:`merge_inventories` applies the scan's merging rules
 (:mod:`liturgia.sbom.inventory`) across SBOMs. :func:`diff_inventories` says what changed between
 two releases, for release notes: a package is identified by its purl without version and
 qualifiers (else its type and name); when exactly one version of a package went and one came,
@@ -12,7 +9,6 @@ that is an upgrade or a downgrade, anything else added and removed versions.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,15 +16,11 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from liturgia.errors import InputError
 from liturgia.model import (
     PURL_TYPE_TO_ECOSYSTEM,
     Component,
     ComponentType,
-    Dependency,
-    Hash,
     Inventory,
-    Scope,
 )
 from liturgia.sbom.cataloger import CatalogResult
 from liturgia.sbom.inventory import merge
@@ -40,11 +32,8 @@ __all__ = [
     "VersionChange",
     "diff_inventories",
     "merge_inventories",
-    "read_cyclonedx_json",
 ]
 
-_TYPES = {t.value: t for t in ComponentType}
-_SCOPES = {s.value: s for s in Scope}
 #: purl type -> OSV ecosystem name (the ``ecosystem`` an Inventory records).
 PURL_ECOSYSTEMS = PURL_TYPE_TO_ECOSYSTEM
 
@@ -85,85 +74,6 @@ class SbomDiff:
         return not (
             self.added or self.removed or self.upgraded or self.downgraded or self.licence_changes
         )
-
-
-def _licences(value: Any) -> tuple[str, ...]:
-    out: list[str] = []
-    for item in value if isinstance(value, list) else []:
-        if not isinstance(item, dict):
-            continue
-        if isinstance(item.get("expression"), str):
-            out.append(item["expression"])
-        licence = item.get("license")
-        if isinstance(licence, dict):
-            text = licence.get("id") or licence.get("name")
-            if isinstance(text, str):
-                out.append(text)
-    return tuple(out)
-
-
-def _component(item: Any, where: str) -> Component:
-    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-        raise InputError(f"{where}: not a component with a name")
-    hashes = tuple(
-        Hash(algorithm=h["alg"], value=str(h["content"]).lower())
-        for h in (item["hashes"] if isinstance(item.get("hashes"), list) else [])
-        if isinstance(h, dict) and isinstance(h.get("alg"), str) and "content" in h
-    )
-    evidence = item.get("evidence")
-    occurrences = evidence.get("occurrences") if isinstance(evidence, dict) else None
-    first = occurrences[0] if isinstance(occurrences, list) and occurrences else None
-    location = first.get("location") if isinstance(first, dict) else None
-    purl = item.get("purl") if isinstance(item.get("purl"), str) else None
-    version = item.get("version") if isinstance(item.get("version"), str) else None
-    return Component(
-        name=item["name"],
-        version=version,
-        type=_TYPES.get(str(item.get("type")), ComponentType.LIBRARY),
-        purl=purl,
-        ecosystem=PURL_ECOSYSTEMS.get(purl[4:].split("/", 1)[0]) if purl else None,
-        licenses=_licences(item.get("licenses")),
-        hashes=hashes,
-        scope=_SCOPES.get(str(item.get("scope")), Scope.REQUIRED),
-        found_in=location if isinstance(location, str) else None,
-        bom_ref=str(item.get("bom-ref") or purl or f"{item['name']}@{version or ''}"),
-    )
-
-
-def read_cyclonedx_json(data: bytes, *, source: str) -> Inventory:
-    """Read a CycloneDX JSON document (1.4 to 1.6) into an Inventory.
-
-    Raises:
-        InputError: not JSON, or not a CycloneDX document (the message names ``source``).
-    """
-    try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise InputError(f"{source}: not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
-        raise InputError(f"{source}: not a CycloneDX document (no bomFormat 'CycloneDX')")
-    metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    root = (
-        _component(metadata["component"], f"{source}: metadata.component")
-        if isinstance(metadata, dict) and "component" in metadata
-        else None
-    )
-    items = doc.get("components", [])
-    components = tuple(
-        _component(item, f"{source}: components[{i}]")
-        for i, item in enumerate(items if isinstance(items, list) else [])
-    )
-    dependencies = tuple(
-        Dependency(
-            ref=d["ref"],
-            depends_on=tuple(t for t in d["dependsOn"] if isinstance(t, str))
-            if isinstance(d.get("dependsOn"), list)
-            else (),
-        )
-        for d in (doc["dependencies"] if isinstance(doc.get("dependencies"), list) else [])
-        if isinstance(d, dict) and isinstance(d.get("ref"), str)
-    )
-    return Inventory(root=root, components=components, dependencies=dependencies)
 
 
 def merge_inventories(inventories: Sequence[Inventory]) -> Inventory:

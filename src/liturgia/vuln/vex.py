@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from liturgia._internal.jsonshape import json_array as _array
 from liturgia.errors import InputError
 from liturgia.vuln.limits import MAX_DOCUMENT_BYTES, read_limited
 from liturgia.vuln.scanner import Suppression
@@ -27,15 +28,6 @@ __all__ = ["load_vex", "parse_vex"]
 
 _OPENVEX_SUPPRESS = frozenset({"not_affected", "fixed"})
 _CDX_SUPPRESS = frozenset({"not_affected", "false_positive", "resolved", "resolved_with_pedigree"})
-
-
-def _array(value: object, where: str, source: str) -> list[Any]:
-    """``value`` when it is a JSON array, ``[]`` when absent; else an error naming the field."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InputError(f"{source}: {where}: expected an array, found {type(value).__name__}")
-    return value
 
 
 def _ids(value: object) -> list[str]:

@@ -14,14 +14,14 @@ from liturgia.sbom import (
     catalog,
     diff_inventories,
     merge_inventories,
-    read_cyclonedx_json,
+    read_sbom,
     to_cyclonedx_json,
 )
 
 
 def test_round_trip_of_every_field(corpus: Path) -> None:
     inventory = catalog([corpus / "js/npm"])
-    back = read_cyclonedx_json(to_cyclonedx_json(inventory), source="x")
+    back = read_sbom(to_cyclonedx_json(inventory), source="x")
     assert back.root == inventory.root
     assert set(back.components) == set(inventory.components)
     assert {d.ref: d.depends_on for d in back.dependencies if d.depends_on} == {
@@ -39,7 +39,7 @@ def test_round_trip_of_every_field(corpus: Path) -> None:
 )
 def test_read_rejects(data: bytes, reason: str) -> None:
     with pytest.raises(InputError, match=f"^f: .*{reason}"):
-        read_cyclonedx_json(data, source="f")
+        read_sbom(data, source="f")
 
 
 def test_read_tolerates_other_tools_shapes() -> None:
@@ -57,7 +57,7 @@ def test_read_tolerates_other_tools_shapes() -> None:
         ],
         "dependencies": [{"ref": "a@", "dependsOn": "zz"}, {"no": "ref"}],
     }
-    inventory = read_cyclonedx_json(json.dumps(doc).encode(), source="s")
+    inventory = read_sbom(json.dumps(doc).encode(), source="s")
     (component,) = inventory.components
     assert component.type is ComponentType.LIBRARY and component.scope is Scope.REQUIRED
     assert component.licenses == ("Custom", "MIT") and component.bom_ref == "a@"

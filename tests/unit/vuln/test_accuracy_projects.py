@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from liturgia.sbom import catalog, to_cyclonedx_json
+from liturgia.sbom.formats import read_sbom
 from liturgia.vuln import load_osv_directories, scan
-from liturgia.vuln.sbom_input import components_from_sbom
 
 from .conftest import copy_subset
 from .test_corpus_ghsa_go import GHSA_TABLE
@@ -102,7 +102,7 @@ def test_scanning_our_own_sbom_gives_the_same_findings(project: Path, tmp_path: 
     database = load_osv_directories([osv])
     inventory = catalog([project])
     direct = scan(inventory.components, database)
-    sbom = components_from_sbom(to_cyclonedx_json(inventory), source="sbom.cdx.json")
+    sbom = read_sbom(to_cyclonedx_json(inventory), source="sbom.cdx.json").components
     via_sbom = scan(sbom, database)
     assert [(f.purl, f.id) for f in via_sbom.findings] == [(f.purl, f.id) for f in direct.findings]
     assert len(direct.findings) > 10

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from liturgia.errors import InputError
+from liturgia.sbom.formats import read_sbom
 from liturgia.vuln import import_advisories, load_osv_directory, open_index
 from liturgia.vuln.ecosystems import PackageKey
 from liturgia.vuln.ignore import load_ignore_file
 from liturgia.vuln.index import read_advisory_source
 from liturgia.vuln.limits import MAX_ADVISORY_BYTES, file_kind, limit_text, read_limited
-from liturgia.vuln.sbom_input import components_from_sbom
 from liturgia.vuln.vex import load_vex, parse_vex
 
 from .conftest import CORPUS, copy_subset
@@ -280,14 +280,14 @@ def test_bad_vex_documents(document: bytes, message: str) -> None:
 )  # fmt: skip
 def test_bad_sboms(document: bytes, message: str) -> None:
     with pytest.raises(InputError, match=message) as caught:
-        components_from_sbom(document, source="sbom.json")
+        read_sbom(document, source="sbom.json")
     assert str(caught.value).startswith("sbom.json: ")
 
 
 def test_sbom_fields_of_the_wrong_type_are_ignored() -> None:
     document = {"bomFormat": "CycloneDX", "components": [
         {"name": "a", "group": 3, "version": 5, "purl": 7, "bom-ref": []}]}  # fmt: skip
-    (component,) = components_from_sbom(json.dumps(document).encode(), source="s")
+    (component,) = read_sbom(json.dumps(document).encode(), source="s").components
     assert (component.name, component.version, component.purl) == ("a", None, None)
 
 

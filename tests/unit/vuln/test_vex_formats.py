@@ -15,6 +15,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from liturgia.errors import InputError
 from liturgia.model import Component
+from liturgia.sbom.formats import read_sbom
 from liturgia.vuln import (
     AdvisoryDatabase,
     IgnoreRule,
@@ -25,7 +26,6 @@ from liturgia.vuln import (
 )
 from liturgia.vuln.advisory import parse_osv_record
 from liturgia.vuln.formats import to_cyclonedx_vex, to_markdown, to_sarif
-from liturgia.vuln.sbom_input import components_from_sbom
 from liturgia.vuln.vex import load_vex, parse_vex
 
 LODASH = Component(
@@ -273,7 +273,7 @@ def test_sbom_input_shapes() -> None:
         {"type": "application", "name": "app", "bom-ref": "app", "components": [
             {"type": "library", "group": "org.example", "name": "lib", "version": "1.0",
              "purl": "pkg:maven/org.example/lib@1.0"}]}]}  # fmt: skip
-    found = components_from_sbom(json.dumps(cdx).encode(), source="s")
+    found = read_sbom(json.dumps(cdx).encode(), source="s").components
     assert [(c.name, c.version, c.purl) for c in found] == [
         ("app", None, None), ("org.example/lib", "1.0", "pkg:maven/org.example/lib@1.0"),
     ]  # fmt: skip
@@ -286,9 +286,9 @@ def test_sbom_input_shapes() -> None:
          r"packages\[0\]: a package needs a 'name'"),
     ):  # fmt: skip
         with pytest.raises(InputError, match=message):
-            components_from_sbom(bad, source="s")
+            read_sbom(bad, source="s")
     spdx = {"spdxVersion": "SPDX-2.3", "packages": [{"name": "x", "SPDXID": "SPDXRef-x"}]}
-    (package,) = components_from_sbom(json.dumps(spdx).encode(), source="s")
+    (package,) = read_sbom(json.dumps(spdx).encode(), source="s").components
     assert (package.name, package.version, package.purl, package.bom_ref) == (
         "x",
         None,

@@ -34,10 +34,11 @@ from liturgia.errors import PolicyError
 from liturgia.model import Component, ComponentType, Inventory, Scope
 from liturgia.sbom._licence import is_spdx_expression
 
-__all__ = ["to_spdx_json", "validate_spdx_json"]
+__all__ = ["CHECKSUM_ALGORITHMS", "to_spdx_json", "validate_spdx_json"]
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://liturgia.invalid/sbom/spdx")
-_CHECKSUM = {
+#: CycloneDX hash algorithm name -> SPDX 2.3 checksum algorithm (§7.10).
+CHECKSUM_ALGORITHMS = {
     "SHA-1": "SHA1",
     "SHA-256": "SHA256",
     "SHA-384": "SHA384",
@@ -92,9 +93,9 @@ def _package(component: Component, extracted: dict[str, str]) -> dict[str, Any]:
     if component.version is not None:
         package["versionInfo"] = component.version
     checksums = [
-        {"algorithm": _CHECKSUM[h.algorithm], "checksumValue": h.value}
+        {"algorithm": CHECKSUM_ALGORITHMS[h.algorithm], "checksumValue": h.value}
         for h in component.hashes
-        if h.algorithm in _CHECKSUM
+        if h.algorithm in CHECKSUM_ALGORITHMS
     ]
     if checksums:
         package["checksums"] = checksums
