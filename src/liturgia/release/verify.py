@@ -28,6 +28,12 @@ from pathlib import Path
 
 from liturgia import sbom, sign
 from liturgia._internal.files import read_bytes, sha256_file
+from liturgia._internal.transparency.note import (
+    Checkpoint,
+    open_checkpoint,
+    verifier_for,
+    verify_checkpoint_consistency,
+)
 from liturgia.errors import (
     ConfigError,
     InputError,
@@ -39,12 +45,6 @@ from liturgia.errors import (
 )
 from liturgia.release.checksums import parse_sha256sums, verify_sha256sums
 from liturgia.sign.tlog_verify import VerifiedLogEntry, verify_tlog_entries
-from liturgia.tlog.checkpoint import (
-    Checkpoint,
-    open_checkpoint,
-    verifier_for,
-    verify_checkpoint_consistency,
-)
 from liturgia.tlog.client import LogClient
 
 __all__ = [

@@ -23,14 +23,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from liturgia._internal.transparency.rekor import DSSE, HASHEDREKORD, LogEntry
 from liturgia.errors import BundleError
 from liturgia.sign.bundle import Bundle, HashAlgorithm
 from liturgia.sign.keys import PublicKey
 
 __all__ = ["check_entry_bodies", "proposed_entry", "tlog_entry_from_rekor"]
-
-HASHEDREKORD = ("hashedrekord", "0.0.1")
-DSSE = ("dsse", "0.0.1")
 
 
 def _b64(data: bytes) -> str:
@@ -74,23 +72,11 @@ def proposed_entry(bundle: Bundle, public_key: PublicKey) -> dict[str, Any]:
     }
 
 
-def _hex_to_b64(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise BundleError(f"log entry: {what} is not a hex string")
-    try:
-        return _b64(bytes.fromhex(value))
-    except ValueError as exc:
-        raise BundleError(f"log entry: {what} is not hex") from exc
-
-
-def _int(value: Any, what: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BundleError(f"log entry: {what} is not a non-negative integer")
-    return str(value)
-
-
 def tlog_entry_from_rekor(entry: Mapping[str, Any]) -> dict[str, Any]:
     """Convert one Rekor v1 ``LogEntry`` value into a bundle ``TransparencyLogEntry``.
+
+    Both shapes are the shared definition the log writes them with
+    (:class:`liturgia._internal.transparency.rekor.LogEntry`).
 
     Args:
         entry: the object under the entry's UUID in Rekor's answer: ``body`` (base64 canonical
@@ -99,45 +85,9 @@ def tlog_entry_from_rekor(entry: Mapping[str, Any]) -> dict[str, Any]:
             (``logIndex`` tree-local, ``rootHash``, ``treeSize``, ``hashes`` hex, ``checkpoint``).
 
     Raises:
-        BundleError: a field is missing or ill-typed.
+        BundleError: a field is missing or ill-typed (the message names it).
     """
-    body = entry.get("body")
-    if not isinstance(body, str):
-        raise BundleError("log entry: body is missing")
-    try:
-        decoded = json.loads(base64.b64decode(body, validate=True))
-        kind, version = decoded["kind"], decoded["apiVersion"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise BundleError("log entry: body is not base64 JSON with kind and apiVersion") from exc
-    verification = entry.get("verification")
-    if not isinstance(verification, dict):
-        raise BundleError("log entry: verification is missing")
-    result: dict[str, Any] = {
-        "logIndex": _int(entry.get("logIndex"), "logIndex"),
-        "logId": {"keyId": _hex_to_b64(entry.get("logID"), "logID")},
-        "kindVersion": {"kind": str(kind), "version": str(version)},
-        "integratedTime": _int(entry.get("integratedTime"), "integratedTime"),
-    }
-    set_value = verification.get("signedEntryTimestamp")
-    if isinstance(set_value, str) and set_value:
-        result["inclusionPromise"] = {"signedEntryTimestamp": set_value}
-    proof = verification.get("inclusionProof")
-    if isinstance(proof, dict):
-        hashes = proof.get("hashes", [])
-        if not isinstance(hashes, list):
-            raise BundleError("log entry: inclusionProof.hashes is not a list")
-        checkpoint = proof.get("checkpoint")
-        if not isinstance(checkpoint, str):
-            raise BundleError("log entry: inclusionProof.checkpoint is missing")
-        result["inclusionProof"] = {
-            "logIndex": _int(proof.get("logIndex"), "inclusionProof.logIndex"),
-            "rootHash": _hex_to_b64(proof.get("rootHash"), "inclusionProof.rootHash"),
-            "treeSize": _int(proof.get("treeSize"), "inclusionProof.treeSize"),
-            "hashes": [_hex_to_b64(h, "inclusionProof.hashes[]") for h in hashes],
-            "checkpoint": {"envelope": checkpoint},
-        }
-    result["canonicalizedBody"] = body
-    return result
+    return LogEntry.from_api_value(entry).to_bundle_json()
 
 
 def _body(entry: Mapping[str, Any], name: str, index: int) -> dict[str, Any]:

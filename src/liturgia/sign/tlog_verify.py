@@ -14,6 +14,10 @@ its default policy, each failure raising its own error with a named reason:
 * the checkpoint commits to the proof's tree and the body's RFC 6962 leaf hash is included at
   the proof's tree-local index (:class:`ProofError` "inclusion proof invalid").
 
+Parsing and checking are the shared Rekor v1 code of
+:mod:`liturgia._internal.transparency` (the one implementation the log uses too); this module
+adds the choice of the trusted key by log ID and the entry's place in the message.
+
 That the body is about the bundle's own signature and digest is
 :func:`liturgia.sign.rekor.check_entry_bodies` (:class:`BundleError` "entry body does not match
 the bundle", raised by :mod:`liturgia.sign.verify`).
@@ -23,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
@@ -31,11 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-
 from liturgia._internal.files import read_bytes
+from liturgia._internal.transparency.rekor import LogEntry, log_id, verify_log_entry
 from liturgia.errors import BundleError, InputError, ProofError, SignatureError
 from liturgia.sign.bundle import Bundle
 from liturgia.sign.keys import PublicKey, load_public_key, parse_public_key
@@ -48,9 +48,6 @@ __all__ = [
     "log_urls_from_trusted_root",
     "verify_tlog_entries",
 ]
-
-_ED25519_NOTE_TYPE = 0x01  # C2SP signed-note signature type of Ed25519 keys
-_EM_DASH = "\u2014"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,7 +131,7 @@ def log_urls_from_trusted_root(data: bytes, *, source: str = "trusted root") -> 
     keys = log_keys_from_trusted_root(data, source=source)
     tlogs = json.loads(data)["tlogs"]
     return {
-        hashlib.sha256(key.der).digest(): tlog["baseUrl"]
+        log_id(key.key): tlog["baseUrl"]
         for key, tlog in zip(keys, tlogs, strict=True)
         if isinstance(tlog.get("baseUrl"), str) and tlog["baseUrl"]
     }
@@ -177,206 +174,41 @@ def load_log_keys(
     return tuple(keys)
 
 
-def _get(obj: Any, path: str, where: str) -> Any:
-    value = obj
-    for key in path.split("."):
-        value = value.get(key) if isinstance(value, Mapping) else None
-    if value is None:
-        raise BundleError(f"{where}: field {path!r} is missing")
-    return value
-
-
-def _int(obj: Any, path: str, where: str) -> int:
-    """An int, or a decimal string as protobuf JSON writes int64; never negative or a bool."""
-    value = _get(obj, path, where)
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 53:
-        raise BundleError(f"{where}: field {path!r} is not an integer in 0..2**53")
-    return value
-
-
-def _b64(value: Any, path: str, where: str, size: int | None = None) -> bytes:
-    try:
-        raw = base64.b64decode(str(value), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise BundleError(f"{where}: field {path!r} is not base64") from exc
-    if size is not None and len(raw) != size:
-        raise BundleError(f"{where}: field {path!r} is {len(raw)} bytes, expected {size}")
-    return raw
-
-
-def _key_for(log_id: bytes, log_keys: Sequence[PublicKey], where: str) -> PublicKey:
+def _key_for(wanted: bytes, log_keys: Sequence[PublicKey], where: str) -> PublicKey:
     for key in log_keys:
-        if hmac.compare_digest(hashlib.sha256(key.der).digest(), log_id):
+        if hmac.compare_digest(log_id(key.key), wanted):
             return key
     raise SignatureError(
-        f"{where}: log entry from an untrusted log (log ID {log_id.hex()} is none of the "
+        f"{where}: log entry from an untrusted log (log ID {wanted.hex()} is none of the "
         f"{len(log_keys)} trusted log keys)"
     )
-
-
-def _verify(key: PublicKey, signature: bytes, data: bytes) -> None:
-    """A log key's signature: ECDSA over SHA-256 (Rekor v1, any curve), or Ed25519."""
-    raw = key.key
-    if isinstance(raw, ed25519.Ed25519PublicKey):
-        raw.verify(signature, data)
-    elif isinstance(raw, ec.EllipticCurvePublicKey):
-        raw.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-    else:  # pragma: no cover - PublicKey holds only EC and Ed25519 keys
-        raise InvalidSignature
-
-
-def _note_key_hash(name: str, key: PublicKey) -> bytes:
-    """C2SP signed-note key hash: Ed25519 per the spec, ECDSA as Rekor v1 (SPKI SHA-256)."""
-    if isinstance(key.key, ed25519.Ed25519PublicKey):
-        raw = key.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        material = name.encode() + b"\n" + bytes([_ED25519_NOTE_TYPE]) + raw
-        return hashlib.sha256(material).digest()[:4]
-    return hashlib.sha256(key.der).digest()[:4]
-
-
-def _checkpoint_body(text: str) -> tuple[str, int, bytes] | None:
-    lines = text.split("\n")
-    if len(lines) < 3 or not lines[0] or not lines[1].isascii() or not lines[1].isdigit():
-        return None
-    try:
-        root = base64.b64decode(lines[2], validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return (lines[0], int(lines[1]), root) if len(root) == 32 else None
-
-
-def _open_checkpoint(note: str, key: PublicKey, where: str) -> tuple[str, int, bytes]:
-    """Verify a checkpoint (C2SP signed note + tlog-checkpoint body); return its body.
-
-    The signature must be by ``key`` under the name Rekor v1 gives it: the origin's host.
-    """
-    text, blank, signatures = note.partition("\n\n")
-    body = _checkpoint_body(text) if blank and signatures.endswith("\n") else None
-    if body is None:
-        raise ProofError(
-            f"{where}: checkpoint malformed: not a signed note whose text is an origin, a "
-            "decimal tree size and a base64 32-byte root hash"
-        )
-    origin, size, root = body
-    name = origin.split(" ")[0]
-    wanted = _note_key_hash(name, key)
-    for line in signatures[:-1].split("\n"):
-        dash, _, rest = line.partition(" ")
-        signer, _, blob_text = rest.partition(" ")
-        try:
-            blob = base64.b64decode(blob_text, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        if dash != _EM_DASH or signer != name or blob[:4] != wanted:
-            continue
-        try:
-            _verify(key, blob[4:], (text + "\n").encode())
-        except InvalidSignature as exc:
-            raise SignatureError(
-                f"{where}: checkpoint signature invalid: {name}'s signature does not verify"
-            ) from exc
-        return origin, size, root
-    raise SignatureError(
-        f"{where}: checkpoint signature invalid: no signature by the log key under {name!r}"
-    )
-
-
-def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def _root_from_proof(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes | None:
-    """RFC 9162 §2.1.3.2: the root an inclusion proof yields, or None if it is ill-shaped."""
-    if not 0 <= index < size:
-        return None
-    fn, sn, r = index, size - 1, leaf
-    for p in path:
-        if sn == 0:
-            return None
-        if fn & 1 or fn == sn:
-            r = _node(p, r)
-            while fn and not fn & 1:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = _node(r, p)
-        fn >>= 1
-        sn >>= 1
-    return r if sn == 0 else None
 
 
 def _check_one(
     raw: Mapping[str, Any], log_keys: Sequence[PublicKey], where: str
 ) -> VerifiedLogEntry:
-    body = _b64(_get(raw, "canonicalizedBody", where), "canonicalizedBody", where)
     try:
-        document = json.loads(body)
-        kind_version = (document["kind"], document["apiVersion"])
-    except (ValueError, TypeError, KeyError) as exc:
-        raise BundleError(f"{where}: canonicalizedBody has no kind and apiVersion") from exc
-    recorded = (_get(raw, "kindVersion.kind", where), _get(raw, "kindVersion.version", where))
-    if recorded != kind_version:
-        raise BundleError(
-            f"{where}: kindVersion {'/'.join(map(str, recorded))} does not match the body's "
-            f"{'/'.join(map(str, kind_version))}"
-        )
-    log_id = _b64(_get(raw, "logId.keyId", where), "logId.keyId", where, 32)
-    log_index = _int(raw, "logIndex", where)
-    integrated_time = _int(raw, "integratedTime", where)
-    key = _key_for(log_id, log_keys, where)
-    promise = _b64(
-        _get(raw, "inclusionPromise.signedEntryTimestamp", where),
-        "inclusionPromise.signedEntryTimestamp",
-        where,
-    )
-    payload = json.dumps(
-        {
-            "body": base64.b64encode(body).decode("ascii"),
-            "integratedTime": integrated_time,
-            "logID": log_id.hex(),
-            "logIndex": log_index,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    ).encode("ascii")
+        entry = LogEntry.from_bundle_json(raw)
+    except BundleError as exc:
+        raise BundleError(f"{where}: {exc}") from exc
+    key = _key_for(entry.log_id, log_keys, where)
     try:
-        _verify(key, promise, payload)
-    except InvalidSignature as exc:
-        raise SignatureError(f"{where}: signed entry timestamp invalid under the log key") from exc
-    proof = raw.get("inclusionProof")
-    if not isinstance(proof, Mapping):
+        checkpoint = verify_log_entry(entry, key.key)
+    except SignatureError as exc:
+        raise SignatureError(f"{where}: {exc}") from exc
+    except ProofError as exc:
+        raise ProofError(f"{where}: {exc}") from exc
+    proof = entry.inclusion_proof
+    if checkpoint is None or proof is None:  # pragma: no cover - require_proof is the default
         raise ProofError(f"{where}: inclusion proof invalid: the entry has no inclusion proof")
-    tree_index = _int(proof, "logIndex", where)
-    tree_size = _int(proof, "treeSize", where)
-    root_hash = _b64(_get(proof, "rootHash", where), "inclusionProof.rootHash", where, 32)
-    hashes_ = _get(proof, "hashes", where)
-    if not isinstance(hashes_, list):
-        raise BundleError(f"{where}: field 'inclusionProof.hashes' is not a list")
-    path = [_b64(h, f"inclusionProof.hashes[{i}]", where, 32) for i, h in enumerate(hashes_)]
-    note = _get(proof, "checkpoint.envelope", where)
-    origin, size, root = _open_checkpoint(str(note), key, where)
-    if (size, root) != (tree_size, root_hash):
-        raise ProofError(
-            f"{where}: inclusion proof invalid: the checkpoint commits to tree "
-            f"({size}, {root.hex()}), the proof to ({tree_size}, {root_hash.hex()})"
-        )
-    leaf = hashlib.sha256(b"\x00" + body).digest()
-    computed = _root_from_proof(leaf, tree_index, tree_size, path)
-    if computed is None or not hmac.compare_digest(computed, root_hash):
-        raise ProofError(
-            f"{where}: inclusion proof invalid: leaf {tree_index} with {len(path)} hashes does "
-            f"not yield the root of the tree of size {tree_size}"
-        )
     return VerifiedLogEntry(
-        log_index=log_index,
-        integrated_time=integrated_time,
-        log_id=log_id,
-        tree_index=tree_index,
-        tree_size=tree_size,
-        root_hash=root_hash,
-        origin=origin,
+        log_index=entry.log_index,
+        integrated_time=entry.integrated_time,
+        log_id=entry.log_id,
+        tree_index=proof.log_index,
+        tree_size=proof.tree_size,
+        root_hash=proof.root_hash,
+        origin=checkpoint.origin,
     )
 
 
@@ -391,8 +223,8 @@ def verify_tlog_entries(
     entries: the SET (ECDSA/Ed25519 over the RFC 8785 JSON of body, integratedTime, logID and
     logIndex), the checkpoint signature (C2SP signed note by the log key, key name = the
     origin's host) and RFC 9162 §2.1.3.2 inclusion of the body's leaf hash in the
-    checkpoint's tree. Independent of :mod:`liturgia.tlog` (the log's own code), by design
-    and by the package layering.
+    checkpoint's tree, all by :func:`liturgia._internal.transparency.rekor.verify_log_entry`,
+    the one implementation the log (:mod:`liturgia.tlog`) uses too.
 
     Args:
         bundle: a parsed bundle.

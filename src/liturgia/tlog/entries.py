@@ -40,6 +40,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
+from liturgia._internal.transparency.rekor import DSSE, HASHEDREKORD
 from liturgia.errors import InputError, SignatureError
 
 __all__ = [
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 #: (kind, apiVersion) pairs this log accepts.
-SUPPORTED_KINDS = (("dsse", "0.0.1"), ("hashedrekord", "0.0.1"))
+SUPPORTED_KINDS = (DSSE, HASHEDREKORD)
 
 _DIGESTS: dict[str, tuple[type[hashes.HashAlgorithm], int]] = {
     "sha256": (hashes.SHA256, 64),

@@ -128,7 +128,7 @@ def _entry_edit(material: Material, change: str) -> bytes:
 @pytest.mark.parametrize(
     ("change", "error", "reason"),
     [
-        ("no proof", ProofError, "inclusion proof invalid: the entry has no inclusion proof"),
+        ("no proof", ProofError, "inclusion proof invalid: log entry 3 has no inclusion proof"),
         ("root", ProofError, "inclusion proof invalid: the checkpoint commits to tree"),
         ("checkpoint text", ProofError, "checkpoint malformed"),
         ("no entry", BundleError, "no transparency log entry (one is required)"),

@@ -204,15 +204,21 @@ def test_sha384_bundles_have_no_hashedrekord_entry(tmp_path: Path, make_signer: 
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (lambda e: e.pop("body"), "body is missing"),
-        (lambda e: e.update(body="bm90IGpzb24="), "not base64 JSON"),
-        (lambda e: e.pop("verification"), "verification is missing"),
-        (lambda e: e.update(logIndex=-1), "logIndex is not a non-negative integer"),
-        (lambda e: e.update(logIndex=True), "logIndex is not a non-negative integer"),
-        (lambda e: e.update(logID="zz"), "logID is not hex"),
-        (lambda e: e.update(logID=5), "logID is not a hex string"),
-        (lambda e: e["verification"]["inclusionProof"].update(hashes="x"), "hashes is not a list"),
-        (lambda e: e["verification"]["inclusionProof"].pop("checkpoint"), "checkpoint is missing"),
+        (lambda e: e.pop("body"), "'body' must be a string"),
+        (lambda e: e.update(body="bm90IGpzb24="), "body is not JSON"),
+        (lambda e: e.pop("verification"), "'verification' must be an object"),
+        (lambda e: e.update(logIndex=-1), "'logIndex' must be a non-negative integer"),
+        (lambda e: e.update(logIndex=True), "'logIndex' must be a non-negative integer"),
+        (lambda e: e.update(logID="zz"), "'logID' must be 64 lower-case hex digits"),
+        (lambda e: e.update(logID=5), "'logID' must be a string"),
+        (
+            lambda e: e["verification"]["inclusionProof"].update(hashes="x"),
+            "hashes' must be a list",
+        ),
+        (
+            lambda e: e["verification"]["inclusionProof"].pop("checkpoint"),
+            "'inclusionProof.checkpoint' must be a string",
+        ),
     ],
 )
 def test_malformed_rekor_answers(change: Callable[[dict[str, Any]], None], reason: str) -> None:
@@ -223,7 +229,11 @@ def test_malformed_rekor_answers(change: Callable[[dict[str, Any]], None], reaso
 
 
 def test_answer_without_proof_or_set() -> None:
+    """A promise-only answer converts (the signer then refuses it); one without a SET does not."""
     answer = _rekor_answer(_canonical({"kind": "hashedrekord", "apiVersion": "0.0.1", "spec": {}}))
-    answer["verification"] = {}
+    del answer["verification"]["inclusionProof"]
     entry = tlog_entry_from_rekor(answer)
-    assert "inclusionProof" not in entry and "inclusionPromise" not in entry
+    assert "inclusionProof" not in entry and "inclusionPromise" in entry
+    answer["verification"] = {}
+    with pytest.raises(BundleError, match=r"'verification\.signedEntryTimestamp' must be a string"):
+        tlog_entry_from_rekor(answer)

@@ -1,9 +1,10 @@
-"""liturgia.sign.tlog_verify against the log's own code (liturgia.tlog), field by field.
+"""liturgia.sign.tlog_verify: a bundle's log entries made by the log's own code, and each malformed
+field refused with its named reason.
 
-The bundle-side verifier is independent of liturgia.tlog (the package layering forbids the
-import); here the log's code makes the entries (Ed25519 and P-256 log keys, checkpoints as
-C2SP signed notes, RFC 9162 proofs) and the verifier must agree with it, and refuse each
-malformed field naming it.
+Parsing and proof checking are the one shared implementation (liturgia._internal.transparency,
+whose RFC 9162 and C2SP vectors run in tests/unit/tlog); here the log's code makes the entries
+(Ed25519 and P-256 log keys, checkpoints as C2SP signed notes, RFC 9162 proofs) and the bundle
+verifier must accept them and name what is wrong with a tampered one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from liturgia import sign
 from liturgia.errors import BundleError, ProofError, SignatureError, VerificationError
 from liturgia.sign.backends.file import FileSigner
-from liturgia.sign.tlog_verify import _root_from_proof, verify_tlog_entries
+from liturgia.sign.tlog_verify import verify_tlog_entries
 from liturgia.tlog import merkle, rekor
 from liturgia.tlog.checkpoint import (
     Checkpoint,
@@ -31,19 +32,7 @@ from liturgia.tlog.checkpoint import (
 )
 
 HOST = "log.test"
-
-
-@pytest.mark.parametrize("size", range(1, 18))
-def test_inclusion_agrees_with_the_log(size: int) -> None:
-    leaves = [merkle.leaf_hash(b"leaf %d" % i) for i in range(size)]
-    root = merkle.root_hash(leaves)
-    for index in range(size):
-        path = merkle.inclusion_proof(leaves, index)
-        assert _root_from_proof(leaves[index], index, size, path) == root
-        assert _root_from_proof(leaves[index], index, size, [*path, root]) != root
-        if path:
-            assert _root_from_proof(leaves[index], index, size, path[:-1]) != root
-    assert _root_from_proof(leaves[0], size, size, []) is None
+SIG_BY_LOG = "note signature by log.test does not verify"  # after "checkpoint signature invalid"
 
 
 def _entry(key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey) -> dict[str, Any]:
@@ -97,12 +86,17 @@ def test_entries_made_by_the_log_verify(curve: str) -> None:
     (verified,) = verify_tlog_entries(_bundle(entry), [log_key])
     assert (verified.log_index, verified.tree_index, verified.tree_size) == (105, 5, 6)
     assert verified.integrated_time == 1700000000 and verified.origin == f"{HOST} - 7"
-    # A second, foreign signature line (and one not base64) before ours is skipped.
+    # A second, foreign signature line before ours is skipped (c2sp.org/signed-note); a line
+    # that is not a signature line makes the note malformed, as Go's note.Open has it.
     note = entry["inclusionProof"]["checkpoint"]["envelope"]
     text, _, signatures = note.partition("\n\n")
-    extra = "\u2014 other.test AAAAAAAA\n\u2014 log.test !!!\n"
-    entry["inclusionProof"]["checkpoint"]["envelope"] = f"{text}\n\n{extra}{signatures}"
+    foreign = "\u2014 other.test AAAAAAAA\n"
+    entry["inclusionProof"]["checkpoint"]["envelope"] = f"{text}\n\n{foreign}{signatures}"
     verify_tlog_entries(_bundle(entry), [log_key])
+    garbled = f"{text}\n\n{foreign}\u2014 log.test !!!\n{signatures}"
+    entry["inclusionProof"]["checkpoint"]["envelope"] = garbled
+    with pytest.raises(ProofError, match="checkpoint malformed: signature line 2 is not valid"):
+        verify_tlog_entries(_bundle(entry), [log_key])
 
 
 def _set(entry: dict[str, Any], path: str, value: Any) -> None:
@@ -136,21 +130,26 @@ def _note(entry: dict[str, Any], change: str) -> str:
 @pytest.mark.parametrize(
     ("path", "value", "error", "reason"),
     [
-        ("canonicalizedBody", None, BundleError, "field 'canonicalizedBody' is missing"),
-        ("canonicalizedBody", "bm90IGpzb24=", BundleError, "has no kind and apiVersion"),
-        ("logIndex", "-1", BundleError, "field 'logIndex' is not an integer"),
-        ("logIndex", True, BundleError, "field 'logIndex' is not an integer"),
-        ("integratedTime", 1 << 53, BundleError, "'integratedTime' is not an integer"),
-        ("logId.keyId", "!!", BundleError, "field 'logId.keyId' is not base64"),
+        ("canonicalizedBody", None, BundleError, "field 'canonicalizedBody' must be a string"),
+        ("canonicalizedBody", "bm90IGpzb24=", BundleError, "body is not JSON"),
+        ("logIndex", "-1", BundleError, "field 'logIndex' must be a non-negative integer"),
+        ("logIndex", True, BundleError, "field 'logIndex' must be a non-negative integer"),
+        (
+            "integratedTime",
+            1 << 53,
+            BundleError,
+            "'integratedTime' must be a non-negative integer below 2**53",
+        ),
+        ("logId.keyId", "!!", BundleError, "field 'logId.keyId' is not valid base64"),
         ("logId.keyId", "AAAA", BundleError, "'logId.keyId' is 3 bytes, expected 32"),
-        ("inclusionProof.hashes", "x", BundleError, "'inclusionProof.hashes' is not a list"),
+        ("inclusionProof.hashes", "x", BundleError, "'inclusionProof.hashes' must be a list"),
         ("inclusionProof.treeSize", "7", ProofError, "inclusion proof invalid: the checkpoint"),
         ("inclusionProof.logIndex", "4", ProofError, "inclusion proof invalid: leaf 4"),
         ("inclusionProof.logIndex", "6", ProofError, "inclusion proof invalid: leaf 6"),
         ("note:size", None, ProofError, "checkpoint malformed"),
         ("note:root b64", None, ProofError, "checkpoint malformed"),
         ("note:root size", None, ProofError, "checkpoint malformed"),
-        ("note:signature", None, SignatureError, "checkpoint signature invalid: log.test's"),
+        ("note:signature", None, SignatureError, SIG_BY_LOG),
     ],
 )
 @pytest.mark.parametrize("curve", ["ed25519", "p256"])
