@@ -47,7 +47,7 @@ __all__ = [
     "store_advisories",
 ]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: Maven canonical forms of versions lists (ComparableVersion)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

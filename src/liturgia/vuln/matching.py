@@ -1,7 +1,9 @@
 """Exact OSV affected-version evaluation (OSV schema §affected, §Evaluation).
 
 A package at version ``v`` is affected by an ``affected[]`` entry when ``v`` is listed in its
-``versions`` (compared by the ecosystem's equality, so ``3.2`` lists the pin ``3.2.0``) or lies
+``versions`` (compared by the ecosystem's equality in every ecosystem, so ``3.2`` lists the pin
+``3.2.0``, Maven's ``1.0`` lists ``1.0.RELEASE`` and PEP 440's ``2.0.0`` lists the local build
+``2.0.0+cpu``; see :func:`~liturgia.vuln.versions.list_forms`) or lies
 in one of its ranges. A range's events are sorted by version (records may list them in any
 order) and replayed as the schema's pseudo-code does: ``introduced`` opens (``"0"`` sorts before
 every version), ``fixed`` closes exclusively, ``last_affected`` closes inclusively; several
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from liturgia.vuln.advisory import Advisory, AffectedPackage, AffectedRange, canonical_versions
-from liturgia.vuln.versions import VersionOrdering, ordering_for
+from liturgia.vuln.versions import VersionOrdering, list_forms, ordering_for
 
 __all__ = ["CompiledEntry", "CompiledRange", "VersionKeys", "compile_entry"]
 
@@ -28,22 +30,23 @@ _KIND_ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2, "limit": 3}
 class VersionKeys:
     """Memoizes one version's key under each ordering (orderings differ per range type)."""
 
-    __slots__ = ("_cache", "_canonical", "version")
+    __slots__ = ("_cache", "_forms", "version")
 
     def __init__(self, version: str) -> None:
         """Create the memo for ``version``."""
         self.version = version
         self._cache: dict[str, Any] = {}
-        self._canonical: dict[str, str | None] = {}
+        self._forms: dict[str, tuple[str, ...]] = {}
 
-    def canonical(self, ordering: VersionOrdering) -> str | None:
-        """Return the canonical text under ``ordering``, or ``None`` when invalid there."""
-        if ordering.name not in self._canonical:
+    def list_forms(self, ordering: VersionOrdering) -> tuple[str, ...]:
+        """Canonical forms matching a ``versions`` entry (see :func:`list_forms`); ``()`` when
+        the version is invalid under ``ordering``."""
+        if ordering.name not in self._forms:
             try:
-                self._canonical[ordering.name] = ordering.canonical(self.version)
+                self._forms[ordering.name] = list_forms(ordering, self.version)
             except ValueError:
-                self._canonical[ordering.name] = None
-        return self._canonical[ordering.name]
+                self._forms[ordering.name] = ()
+        return self._forms[ordering.name]
 
     def key(self, ordering: VersionOrdering) -> Any:
         """Return the key under ``ordering``, or ``None`` when the version is invalid there."""
@@ -122,7 +125,9 @@ class CompiledEntry:
         """
         if version.version in self.version_strings:
             return True
-        if self.version_canon and version.canonical(self.ordering) in self.version_canon:
+        if self.version_canon and any(
+            form in self.version_canon for form in version.list_forms(self.ordering)
+        ):
             return True
         for compiled in self.ranges:
             range_key = version.key(compiled.ordering)

@@ -52,6 +52,7 @@ __all__ = [
     "Pep440Ordering",
     "SemverOrdering",
     "VersionOrdering",
+    "list_forms",
     "ordering_for",
 ]
 
@@ -340,3 +341,32 @@ def ordering_for(ecosystem: str, range_type: str = "ECOSYSTEM") -> VersionOrderi
             return _MAVEN
         case _:
             return _GENERIC
+
+
+def list_forms(ordering: VersionOrdering, version: str) -> tuple[str, ...]:
+    """Canonical forms under which ``version`` equals an entry of an advisory's ``versions``.
+
+    OSV schema §affected.versions lists versions "in the ecosystem's own format"; membership is
+    the ecosystem's equality, so a queried version is in the list when one of these forms is
+    the canonical form (:meth:`VersionOrdering.canonical`) of a listed entry. In every ordering
+    that is the version's own canonical form. PEP 440 adds its public version when it has a
+    local label: per PEP 440 §Version matching, a listed (specified) version without a local
+    label matches any local build of it (``2.0.0+cpu`` is the listed ``2.0.0``), while a listed
+    ``2.0.0+cpu`` matches only that build.
+
+    Args:
+        ordering: the ecosystem's ordering (``ECOSYSTEM`` range type).
+        version: the queried version.
+
+    Returns:
+        One or two canonical forms.
+
+    Raises:
+        ValueError: ``version`` is not valid under ``ordering``.
+    """
+    own = ordering.canonical(version)
+    if isinstance(ordering, Pep440Ordering):
+        parsed = ordering.key(version)
+        if parsed.local is not None:
+            return (own, ordering.canonical(parsed.public))
+    return (own,)

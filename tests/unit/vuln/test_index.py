@@ -161,7 +161,7 @@ def test_open_index_errors(tmp_path: Path) -> None:
     with sqlite3.connect(future) as connection:
         connection.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     connection.close()
-    with pytest.raises(InputError, match="schema 99 is not 1"):
+    with pytest.raises(InputError, match="schema 99 is not 2"):
         open_index(future)
 
 
