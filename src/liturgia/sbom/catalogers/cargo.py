@@ -22,14 +22,8 @@ from packageurl import PackageURL
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Hash, Scope
 from liturgia.sbom._graph import scopes_by_reach
-from liturgia.sbom.cataloger import (
-    Cataloger,
-    CatalogResult,
-    as_dict,
-    as_list,
-    load_toml,
-    opt_str,
-)
+from liturgia.sbom.cataloger import CatalogResult, as_dict, as_list, opt_str
+from liturgia.sbom.catalogers._toml_lock import TomlLockCataloger
 
 __all__ = ["CargoLockCataloger"]
 
@@ -44,26 +38,26 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
         return {}
 
 
-class CargoLockCataloger(Cataloger):
+class CargoLockCataloger(TomlLockCataloger):
     """``Cargo.lock`` files."""
 
     name: ClassVar[str] = "rust-cargo-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
+    filename: ClassVar[str] = "Cargo.lock"
+    version_key: ClassVar[str] = "version"
+    version_default: ClassVar[object] = 1
 
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``Cargo.lock``."""
-        return path.name == "Cargo.lock"
+    def supported(self, version: object) -> bool:
+        """Lock format versions 1 to 4 (a TOML integer)."""
+        return version in {1, 2, 3, 4}
 
-    def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
+    def parse_lock(
+        self, doc: dict[str, Any], packages: list[dict[str, Any]], *, path: Path, found_in: str
+    ) -> CatalogResult:
         """Return the crates, the edges and the root crate (see the module docstring)."""
-        doc = load_toml(data, found_in)
-        version = doc.get("version", 1)
-        if version not in {1, 2, 3, 4}:
-            raise InputError(f"{found_in}: unsupported Cargo.lock version {version!r}")
         legacy = as_dict(doc.get("metadata", {}), found_in, "[metadata]")
         entries: dict[_Key, dict[str, Any]] = {}
-        for index, raw in enumerate(as_list(doc.get("package", []), found_in, "[[package]]")):
-            entry = as_dict(raw, found_in, f"package[{index}]")
+        for index, entry in enumerate(packages):
             name, ver = opt_str(entry.get("name")), opt_str(entry.get("version"))
             if name is None or ver is None:
                 raise InputError(f"{found_in}: package[{index}] without name or version")

@@ -10,50 +10,38 @@ each package's ``[package.dependencies]`` names, resolved to every locked packag
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, ClassVar
 
-from liturgia.errors import InputError
-from liturgia.model import Component, Dependency, Hash, Scope
+from liturgia.model import Component, Scope
 from liturgia.sbom._purl import pep503
-from liturgia.sbom.cataloger import (
-    Cataloger,
-    CatalogResult,
-    as_dict,
-    as_list,
-    load_toml,
-    opt_str,
-)
-from liturgia.sbom.catalogers._python import ECOSYSTEM, hash_from_pip, pypi_component
+from liturgia.sbom.cataloger import CatalogResult, as_dict, as_list, opt_str
+from liturgia.sbom.catalogers._python import ECOSYSTEM, pypi_component
+from liturgia.sbom.catalogers._toml_lock import TomlLockCataloger, edges_by_name, file_hashes
 
 __all__ = ["PoetryLockCataloger"]
 
 
-class PoetryLockCataloger(Cataloger):
+class PoetryLockCataloger(TomlLockCataloger):
     """``poetry.lock`` files."""
 
     name: ClassVar[str] = "python-poetry-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
+    filename: ClassVar[str] = "poetry.lock"
+    version_key: ClassVar[str] = "metadata.lock-version"
+    version_default: ClassVar[object] = "1.0"
+    majors: ClassVar[frozenset[str]] = frozenset({"1", "2"})
 
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``poetry.lock``."""
-        return path.name == "poetry.lock"
-
-    def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
+    def parse_lock(
+        self, doc: dict[str, Any], packages: list[dict[str, Any]], *, path: Path, found_in: str
+    ) -> CatalogResult:
         """Return every locked package with scope, hashes and dependency edges."""
-        doc = load_toml(data, found_in)
         metadata = as_dict(doc.get("metadata", {}), found_in, "[metadata]")
-        lock_version = str(metadata.get("lock-version", "1.0"))
-        if lock_version.split(".", maxsplit=1)[0] not in {"1", "2"}:
-            raise InputError(f"{found_in}: unsupported poetry.lock lock-version {lock_version}")
         legacy_files = as_dict(metadata.get("files", {}), found_in, "[metadata.files]")
-        packages = as_list(doc.get("package", []), found_in, "[[package]]")
         components: list[Component] = []
         wanted: list[tuple[str, list[str]]] = []
         warnings: list[str] = []
-        for index, raw in enumerate(packages):
-            entry = as_dict(raw, found_in, f"package[{index}]")
+        for index, entry in enumerate(packages):
             name, version = opt_str(entry.get("name")), opt_str(entry.get("version"))
             if name is None or version is None:
                 warnings.append(f"{found_in}: package[{index}] without name or version, skipped")
@@ -64,24 +52,16 @@ class PoetryLockCataloger(Cataloger):
                 version,
                 found_in=found_in,
                 scope=_scope(entry),
-                hashes=_hashes(as_list(files, found_in, f"{name} files")),
+                hashes=file_hashes(as_list(files, found_in, f"{name} files")),
                 qualifiers=_qualifiers(entry),
             )
             components.append(component)
             deps = as_dict(entry.get("dependencies", {}), found_in, f"{name} dependencies")
             wanted.append((component.ref, sorted(pep503(d) for d in deps)))
-        by_name: dict[str, list[str]] = defaultdict(list)
-        for component in components:
-            by_name[component.name].append(component.ref)
-        dependencies = tuple(
-            Dependency(
-                ref=ref,
-                depends_on=tuple(sorted({t for n in names for t in by_name.get(n, [])})),
-            )
-            for ref, names in wanted
-        )
         return CatalogResult(
-            components=tuple(components), dependencies=dependencies, warnings=tuple(warnings)
+            components=tuple(components),
+            dependencies=edges_by_name(components, wanted),
+            warnings=tuple(warnings),
         )
 
 
@@ -92,16 +72,6 @@ def _scope(entry: dict[str, Any]) -> Scope:
     if not main:
         return Scope.EXCLUDED
     return Scope.OPTIONAL if entry.get("optional") is True else Scope.REQUIRED
-
-
-def _hashes(files: list[Any]) -> tuple[Hash, ...]:
-    hashes = []
-    for item in files:
-        if isinstance(item, dict) and isinstance(item.get("hash"), str):
-            parsed = hash_from_pip(item["hash"])
-            if parsed is not None:
-                hashes.append(parsed)
-    return tuple(hashes)
 
 
 def _qualifiers(entry: dict[str, Any]) -> dict[str, str] | None:

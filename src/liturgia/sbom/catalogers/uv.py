@@ -18,15 +18,9 @@ from typing import Any, ClassVar
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Hash, Scope
 from liturgia.sbom._purl import pep503
-from liturgia.sbom.cataloger import (
-    Cataloger,
-    CatalogResult,
-    as_dict,
-    as_list,
-    load_toml,
-    opt_str,
-)
-from liturgia.sbom.catalogers._python import ECOSYSTEM, hash_from_pip, pypi_component
+from liturgia.sbom.cataloger import CatalogResult, as_dict, as_list, opt_str
+from liturgia.sbom.catalogers._python import ECOSYSTEM, pypi_component
+from liturgia.sbom.catalogers._toml_lock import TomlLockCataloger, file_hashes
 
 __all__ = ["UvLockCataloger"]
 
@@ -34,22 +28,23 @@ _Key = tuple[str, str | None]
 _Edge = tuple[_Key, tuple[str, ...]]
 
 
-class UvLockCataloger(Cataloger):
+class UvLockCataloger(TomlLockCataloger):
     """``uv.lock`` files."""
 
     name: ClassVar[str] = "python-uv-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
+    filename: ClassVar[str] = "uv.lock"
+    version_key: ClassVar[str] = "version"
 
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``uv.lock``."""
-        return path.name == "uv.lock"
+    def supported(self, version: object) -> bool:
+        """Lock format version 1 (a TOML integer)."""
+        return version == 1
 
-    def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
+    def parse_lock(
+        self, doc: dict[str, Any], packages: list[dict[str, Any]], *, path: Path, found_in: str
+    ) -> CatalogResult:
         """Return the root, every locked package with scope and hashes, and the edges."""
-        doc = load_toml(data, found_in)
-        if doc.get("version") != 1:
-            raise InputError(f"{found_in}: unsupported uv.lock version {doc.get('version')!r}")
-        graph = _Graph(as_list(doc.get("package", []), found_in, "[[package]]"), found_in)
+        graph = _Graph(packages, found_in)
         root_key = graph.root_key()
         scopes = graph.scopes(root_key)
         components: list[Component] = []
@@ -87,12 +82,11 @@ class UvLockCataloger(Cataloger):
 class _Graph:
     """The packages of one uv.lock, keyed by (normalized name, version)."""
 
-    def __init__(self, packages: list[Any], found_in: str) -> None:
+    def __init__(self, packages: list[dict[str, Any]], found_in: str) -> None:
         self.found_in = found_in
         self.entries: dict[_Key, dict[str, Any]] = {}
         self.names: dict[str, list[_Key]] = {}
-        for index, raw in enumerate(packages):
-            entry = as_dict(raw, found_in, f"package[{index}]")
+        for index, entry in enumerate(packages):
             name = opt_str(entry.get("name"))
             if name is None:
                 raise InputError(f"{found_in}: package[{index}] has no name")
@@ -194,14 +188,6 @@ def _qualifiers(entry: dict[str, Any]) -> dict[str, str] | None:
 
 
 def _hashes(entry: dict[str, Any]) -> tuple[Hash, ...]:
-    files = [entry.get("sdist")]
+    """The sdist's and every wheel's digest."""
     wheels = entry.get("wheels")
-    if isinstance(wheels, list):
-        files.extend(wheels)
-    hashes = []
-    for item in files:
-        if isinstance(item, dict) and isinstance(item.get("hash"), str):
-            parsed = hash_from_pip(item["hash"])
-            if parsed is not None:
-                hashes.append(parsed)
-    return tuple(hashes)
+    return file_hashes([entry.get("sdist"), *(wheels if isinstance(wheels, list) else [])])

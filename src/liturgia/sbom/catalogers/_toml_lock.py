@@ -1,0 +1,106 @@
+"""What the TOML lockfiles (Cargo.lock, pdm.lock, poetry.lock, uv.lock) share.
+
+Each is a TOML document with a lock-format version and an array of ``[[package]]`` tables.
+:class:`TomlLockCataloger` claims its file by name, loads the TOML, refuses a lock version it does
+not know (one :class:`~liturgia.errors.InputError` naming the file, the field and the value) and
+hands the package tables, each checked to be a table, to :meth:`TomlLockCataloger.parse_lock`.
+:func:`file_hashes` and :func:`edges_by_name` are the two steps the Python locks share after that.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from liturgia.errors import InputError
+from liturgia.model import Component, Dependency, Hash
+from liturgia.sbom.cataloger import Cataloger, CatalogResult, as_dict, as_list, load_toml
+from liturgia.sbom.catalogers._python import hash_from_pip
+
+__all__ = ["TomlLockCataloger", "edges_by_name", "file_hashes"]
+
+
+class TomlLockCataloger(Cataloger):
+    """A TOML lockfile of ``[[package]]`` tables under a lock-format version.
+
+    Subclasses set :attr:`filename`, :attr:`version_key` (``"version"`` for a top-level key,
+    ``"metadata.lock-version"`` for one in a table), :attr:`version_default` (the value when the
+    key is absent) and :attr:`majors` (the major versions read), and implement :meth:`parse_lock`.
+    """
+
+    filename: ClassVar[str]
+    version_key: ClassVar[str]
+    version_default: ClassVar[object] = None
+    majors: ClassVar[frozenset[str]]
+
+    def claims(self, path: Path) -> bool:
+        """Claim files named exactly :attr:`filename`."""
+        return path.name == self.filename
+
+    def supported(self, version: object) -> bool:
+        """Whether this lock version is read: its text's major (before the first dot) is known."""
+        return str(version).split(".", maxsplit=1)[0] in self.majors
+
+    def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
+        """Load the TOML, check the lock version, then :meth:`parse_lock` the packages.
+
+        Raises:
+            InputError: not TOML, an unsupported lock version, ``[[package]]`` not an array of
+                tables, or whatever :meth:`parse_lock` finds malformed.
+        """
+        doc = load_toml(data, found_in)
+        table, _, key = self.version_key.rpartition(".")
+        holder = as_dict(doc.get(table, {}), found_in, f"[{table}]") if table else doc
+        version = holder.get(key, self.version_default)
+        if not self.supported(version):
+            raise InputError(f"{found_in}: unsupported {self.filename} {key} {version}")
+        packages = [
+            as_dict(raw, found_in, f"package[{index}]")
+            for index, raw in enumerate(as_list(doc.get("package", []), found_in, "[[package]]"))
+        ]
+        return self.parse_lock(doc, packages, path=path, found_in=found_in)
+
+    @abstractmethod
+    def parse_lock(
+        self, doc: dict[str, Any], packages: list[dict[str, Any]], *, path: Path, found_in: str
+    ) -> CatalogResult:
+        """Turn the checked document and its package tables (in file order) into a result.
+
+        Raises:
+            InputError: a package table is malformed (the message names the file).
+        """
+
+
+def file_hashes(files: Iterable[Any]) -> tuple[Hash, ...]:
+    """The digests of lockfile ``files``/wheels entries: each ``{"hash": "sha256:<hex>", ...}``.
+
+    Entries that are not tables, have no ``hash`` string or an unknown/malformed digest are
+    skipped (a lock may record digests liturgia does not model).
+    """
+    return tuple(
+        parsed
+        for item in files
+        if isinstance(item, dict) and isinstance(item.get("hash"), str)
+        if (parsed := hash_from_pip(item["hash"])) is not None
+    )
+
+
+def edges_by_name(
+    components: Sequence[Component], wanted: Iterable[tuple[str, Iterable[str]]]
+) -> tuple[Dependency, ...]:
+    """Edges from each ``(ref, dependency names)`` to every locked component of those names.
+
+    A lock may pin several versions of one name (under exclusive markers): each is a target.
+    Targets are sorted refs; an unknown name is no edge.
+    """
+    by_name: dict[str, list[str]] = {}
+    for component in components:
+        by_name.setdefault(component.name, []).append(component.ref)
+    return tuple(
+        Dependency(
+            ref=ref, depends_on=tuple(sorted({t for n in names for t in by_name.get(n, [])}))
+        )
+        for ref, names in wanted
+    )
