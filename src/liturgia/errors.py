@@ -6,6 +6,7 @@
     ├── UsageError                     exit 2
     │   ├── ConfigError                exit 2  the config file or a setting is wrong
     │   └── InputError                 exit 2  a file the user gave us is missing or malformed
+    │       └── KeyPasswordError       exit 2  an encrypted private key does not open
     ├── ExternalError                  exit 3
     │   ├── NetworkError               exit 3  the transport failed
     │   ├── StorageError               exit 3  the disk or database failed
@@ -32,6 +33,7 @@ __all__ = [
     "ExternalError",
     "GateFailedError",
     "InputError",
+    "KeyPasswordError",
     "LiturgiaError",
     "NetworkError",
     "PolicyError",
@@ -74,6 +76,21 @@ class ConfigError(UsageError):
 
 class InputError(UsageError):
     """An input file is missing, unreadable or malformed; the message names the file and why."""
+
+
+class KeyPasswordError(InputError):
+    """An encrypted private key could not be opened: wrong password, or the file is corrupt.
+
+    The two cannot be told apart (authenticated encryption fails the same way). The command that
+    chose the key adds what to do, since only it knows how the key was chosen.
+
+    Attributes:
+        source: the key file (or the name used in the message), as given.
+    """
+
+    def __init__(self, source: str) -> None:
+        super().__init__(f"{source}: wrong password or corrupt key")
+        self.source = source
 
 
 class ExternalError(LiturgiaError):

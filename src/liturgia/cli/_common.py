@@ -10,11 +10,13 @@ from enum import StrEnum
 
 from rich.console import Console
 
-from liturgia.errors import ConfigError
+from liturgia.errors import ConfigError, InputError, KeyPasswordError
 
 __all__ = [
+    "KEY_OPTION_WAY_OUT",
     "OutputFormat",
     "add_format_option",
+    "explain_key_password",
     "password_from_env_or_prompt",
     "positive_seconds",
     "print_error",
@@ -79,6 +81,28 @@ def print_error(message: str) -> None:
     """Print ``liturgia: error: MESSAGE`` on stderr, without markup interpretation."""
     sys.stderr.write(f"liturgia: error: {message}\n")
     sys.stderr.flush()
+
+
+#: For commands with ``--key`` (default ``$LITURGIA_KEY``): the way out of a key that does not
+#: open, besides its password (see :func:`explain_key_password`).
+KEY_OPTION_WAY_OUT = "use another key with --key PATH or LITURGIA_KEY=PATH"
+
+
+def explain_key_password(error: KeyPasswordError, *, other_key: str) -> InputError:
+    """Say what to do about a signing key that does not open, in the same one line.
+
+    The key's path is already in ``error``; this adds the two ways out: give that key's password
+    (``LITURGIA_PASSWORD``), or choose another key the way the calling command allows.
+
+    Args:
+        error: the library's error for the key (wrong password or corrupt file).
+        other_key: the other way out, as this command allows it, e.g.
+            ``"use another key with --key PATH or LITURGIA_KEY=PATH"``.
+
+    Returns:
+        An :class:`InputError` (exit 2) to raise ``from error``.
+    """
+    return InputError(f"{error}; set LITURGIA_PASSWORD to this key's password, or {other_key}")
 
 
 def password_from_env_or_prompt(purpose: str, confirm: bool) -> bytes:

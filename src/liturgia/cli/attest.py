@@ -11,10 +11,10 @@ from typing import Any
 
 from liturgia import provenance, sign
 from liturgia._internal.files import atomic_write_bytes, read_bytes
-from liturgia.cli._common import stderr_console
+from liturgia.cli._common import KEY_OPTION_WAY_OUT, explain_key_password, stderr_console
 from liturgia.cli.keys import password_for_key
 from liturgia.config import default_key_path
-from liturgia.errors import InputError
+from liturgia.errors import InputError, KeyPasswordError
 
 __all__ = ["register", "run", "run_verify"]
 
@@ -126,7 +126,10 @@ def run(args: argparse.Namespace) -> int:
     statement = provenance.statement_for_files(
         args.subjects, predicate_type=type_uri, predicate=predicate
     )
-    signer = sign.load_signer(args.key, password=password_for_key(args.key))
+    try:
+        signer = sign.load_signer(args.key, password=password_for_key(args.key))
+    except KeyPasswordError as exc:
+        raise explain_key_password(exc, other_key=KEY_OPTION_WAY_OUT) from exc
     bundle = provenance.attest(statement, signer)
     if args.tlog_url:
         from liturgia.sign.tlog_upload import add_log_entry  # noqa: PLC0415 - only when asked

@@ -15,10 +15,12 @@ from rich.table import Table
 from liturgia.cli._common import (
     OutputFormat,
     add_format_option,
+    explain_key_password,
     password_from_env_or_prompt,
     stderr_console,
 )
-from liturgia.config import load_config
+from liturgia.config import LoadedConfig, load_config
+from liturgia.errors import KeyPasswordError
 from liturgia.release.pipeline import ReleaseOptions, ReleaseResult, run_release
 
 __all__ = ["register", "run"]
@@ -88,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
             ),
             progress,
         )
+    except KeyPasswordError as exc:
+        raise explain_key_password(exc, other_key=_other_key(config)) from exc
     finally:
         progress.close()
     if args.format == OutputFormat.JSON:
@@ -95,6 +99,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_summary(console, result)
     return 0 if result.report.go else 1
+
+
+def _other_key(config: LoadedConfig) -> str:
+    """How this project's release is given another signing key (for error messages)."""
+    if config.settings.signing.key:
+        return f"point [signing].key in {config.path} at another key"
+    return (
+        f"use another key with LITURGIA_KEY=PATH or [signing].key in {config.path} "
+        "(a new key pair is created at a PATH that does not exist yet)"
+    )
 
 
 def _as_json(result: ReleaseResult) -> dict[str, Any]:

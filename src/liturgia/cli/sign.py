@@ -10,13 +10,12 @@ from typing import Any
 
 from liturgia import sign
 from liturgia._internal.files import atomic_write_bytes
-from liturgia.cli._common import stderr_console
+from liturgia.cli._common import KEY_OPTION_WAY_OUT, explain_key_password, stderr_console
 from liturgia.cli.keys import password_for_key
 from liturgia.config import default_key_path
-from liturgia.errors import InputError
+from liturgia.errors import InputError, KeyPasswordError
 
 __all__ = ["register", "run"]
-
 BUNDLE_SUFFIX = ".sigstore.json"
 
 
@@ -61,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise InputError(f"{path}: file not found")
     password = password_for_key(args.key)
-    signer = sign.load_signer(args.key, password=password)
+    try:
+        signer = sign.load_signer(args.key, password=password)
+    except KeyPasswordError as exc:
+        raise explain_key_password(exc, other_key=KEY_OPTION_WAY_OUT) from exc
     console = stderr_console()
     for path in files:
         bundle = sign.sign_file(path, signer)

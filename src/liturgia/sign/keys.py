@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
 
 from liturgia._internal.files import atomic_write_bytes, read_bytes
-from liturgia.errors import InputError, SignatureError
+from liturgia.errors import InputError, KeyPasswordError, SignatureError
 from liturgia.sign import _encrypted
 
 __all__ = [
@@ -290,7 +290,8 @@ def decrypt_private_key(data: bytes, password: bytes, *, source: str = "private 
         source: the file name used in error messages.
 
     Raises:
-        InputError: not such a PEM block; corrupt or truncated; wrong password; the plaintext
+        KeyPasswordError: wrong password, or the ciphertext was altered.
+        InputError: not such a PEM block; corrupt or truncated; the plaintext
             is not PKCS#8 (cosign refuses SEC1 too); unsupported curve.
     """
     blocks = [
@@ -306,7 +307,7 @@ def decrypt_private_key(data: bytes, password: bytes, *, source: str = "private 
     except _encrypted.FormatError as exc:
         raise InputError(f"{source}: corrupt encrypted key: {exc}") from exc
     except _encrypted.DecryptionError as exc:
-        raise InputError(f"{source}: wrong password or corrupt key") from exc
+        raise KeyPasswordError(source) from exc
     return _load_pkcs8(plaintext, source)
 
 
@@ -335,8 +336,9 @@ def parse_private_key(
     ``ENCRYPTED PRIVATE KEY`` (RFC 5958, with ``password``) and SEC1 ``EC PRIVATE KEY`` PEM.
 
     Raises:
-        InputError: no key found, a password is needed but missing, wrong password, corrupt
-            key, or an unsupported key type or curve.
+        KeyPasswordError: the key does not open (wrong password, or corrupt).
+        InputError: no key found, a password is needed but missing, or an unsupported key
+            type or curve.
     """
     labels = [label for label, _ in _pem_blocks(data)]
     if ENCRYPTED_SIGSTORE_LABEL in labels or ENCRYPTED_COSIGN_LABEL in labels:
@@ -353,7 +355,7 @@ def parse_private_key(
             data, password=password if "ENCRYPTED PRIVATE KEY" in labels else None
         )
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise InputError(f"{source}: wrong password or corrupt key") from exc
+        raise KeyPasswordError(source) from exc
     if not isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
         raise InputError(
             f"{source}: unsupported key type {type(key).__name__} (expected ECDSA or Ed25519)"

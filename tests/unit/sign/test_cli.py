@@ -114,7 +114,8 @@ def test_sign_errors(
     monkeypatch.setenv("LITURGIA_PASSWORD", "wrong")
     assert main(["sign", str(artifact), "--key", f"{keys}.key"]) == 2
     assert capsys.readouterr().err == (
-        f"liturgia: error: {keys}.key: wrong password or corrupt key\n"
+        f"liturgia: error: {keys}.key: wrong password or corrupt key; set LITURGIA_PASSWORD to "
+        "this key's password, or use another key with --key PATH or LITURGIA_KEY=PATH\n"
     )
     assert main(["sign", str(artifact), "--key", str(tmp_path / "none.key")]) == 2
     assert "none.key: private key not found" in capsys.readouterr().err
@@ -164,7 +165,9 @@ def test_attest_and_verify_attestation(
     assert "subject digest mismatch" in capsys.readouterr().err
 
 
-def test_attest_bad_input(keys: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_attest_bad_input(
+    keys: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     subject = tmp_path / "app.whl"
     subject.write_bytes(b"wheel")
     predicate = tmp_path / "p.json"
@@ -179,6 +182,14 @@ def test_attest_bad_input(keys: Path, tmp_path: Path, capsys: pytest.CaptureFixt
     assert main([*base, "--type", "bogus"]) == 2
     assert "--type 'bogus': not a URI nor one of cyclonedx" in capsys.readouterr().err
     out = tmp_path / "x.json"
+    monkeypatch.setenv("LITURGIA_PASSWORD", "not this key's")
+    assert main([*base, "--type", "https://example.com/p", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"liturgia: error: {keys}.key: wrong password or corrupt key; set LITURGIA_PASSWORD to "
+        "this key's password, or use another key with --key PATH or LITURGIA_KEY=PATH\n"
+    )
+    assert not out.exists()
+    monkeypatch.setenv("LITURGIA_PASSWORD", "pw")
     assert main([*base, "--type", "https://example.com/p", "-o", str(out)]) == 0
     assert json.loads(out.read_bytes())["dsseEnvelope"]["payloadType"] == (
         "application/vnd.in-toto+json"
