@@ -16,7 +16,6 @@ from liturgia.config import default_key_path
 from liturgia.errors import InputError, KeyPasswordError
 
 __all__ = ["register", "run"]
-BUNDLE_SUFFIX = ".sigstore.json"
 
 
 def register(subparsers: Any) -> None:
@@ -73,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             bundle = add_log_entry(bundle, signer.public_key, args.tlog_url)
             sign.verify_file_bundle(path, bundle, signer.public_key)  # the entry is about it
         folder = args.output_dir or path.parent
-        target = folder / (path.name + BUNDLE_SUFFIX)
+        target = folder / (path.name + sign.BUNDLE_SUFFIX)
         atomic_write_bytes(target, bundle)
         sys.stdout.write(f"{target}\n")
         console.print(f"signed {path} -> {target} (key {signer.key_id})")

@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         found = check_release_dir(path, public_key, log_keys=log_keys, online=online)
         problems = [str(p) for p in found]
     else:
-        bundle_path: Path = args.bundle or path.with_name(path.name + ".sigstore.json")
+        bundle_path: Path = args.bundle or path.with_name(path.name + sign.BUNDLE_SUFFIX)
         bundle = read_bytes(bundle_path, what="bundle")
         sign.verify_file_bundle(
             path, bundle, public_key, bundle_name=bundle_path.name, log_keys=log_keys

@@ -40,16 +40,12 @@ from liturgia.release.stages import CHANGELOG_NAME
 from liturgia.release.version import Version, next_version
 
 __all__ = [
-    "BUNDLE_SUFFIX",
     "PasswordProvider",
     "ReleaseOptions",
     "ReleaseResult",
     "StageListener",
     "run_release",
 ]
-
-#: Suffix of the Sigstore bundle written beside each signed file.
-BUNDLE_SUFFIX = ".sigstore.json"
 
 #: ``(purpose, confirm) -> password``: asked once when the signing key is opened or created.
 PasswordProvider = Callable[[str, bool], bytes]

@@ -60,7 +60,6 @@ SBOM_NAME = "sbom.cdx.json"
 VULNERABILITIES_NAME = "vulnerabilities.json"
 PUBLIC_KEY_NAME = "release-key.pub"
 CHANGELOG_NAME = "CHANGELOG.md"
-BUNDLE_SUFFIX = ".sigstore.json"
 
 
 def conventional(commits: Sequence[Commit]) -> tuple[ConventionalCommit, ...]:
@@ -103,7 +102,7 @@ def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tup
     paths = collect_artifacts(patterns, base=config.project_dir)
     reserved = {SBOM_NAME, VULNERABILITIES_NAME, PUBLIC_KEY_NAME, CHANGELOG_NAME, "SHA256SUMS"}
     for path in paths:
-        if path.name in reserved or path.name.endswith(BUNDLE_SUFFIX):
+        if path.name in reserved or path.name.endswith(sign.BUNDLE_SUFFIX):
             raise InputError(f"build.artifacts: {path.name}: name is reserved for liturgia output")
         shutil.copyfile(path, staging / path.name)
     return tuple(path.name for path in paths)
@@ -345,7 +344,7 @@ def open_signing_key(key_path: Path, password: Any) -> SigningKey:
 def sign_into(staging: Path, name: str, key: SigningKey) -> None:
     """Sign ``staging/name`` and write its Sigstore bundle ``staging/name.sigstore.json``."""
     bundle = sign.sign_file(staging / name, key.signer)
-    atomic_write_bytes(staging / f"{name}{BUNDLE_SUFFIX}", bundle)
+    atomic_write_bytes(staging / f"{name}{sign.BUNDLE_SUFFIX}", bundle)
 
 
 def write_changelog(
@@ -506,7 +505,7 @@ def _check_signatures(
 ) -> CheckResult:
     problems: list[str] = []
     for name in signed:
-        bundle_path = staging / f"{name}{BUNDLE_SUFFIX}"
+        bundle_path = staging / f"{name}{sign.BUNDLE_SUFFIX}"
         try:
             bundle = read_bytes(bundle_path, what="bundle")
             sign.verify_file_bundle(
@@ -522,7 +521,7 @@ def _check_signatures(
             if not problems
             else f"{len(problems)} of {len(signed)} signatures do not verify"
         ),
-        evidence=tuple(problems) or tuple(f"{name}{BUNDLE_SUFFIX}" for name in signed),
+        evidence=tuple(problems) or tuple(f"{name}{sign.BUNDLE_SUFFIX}" for name in signed),
     )
 
 

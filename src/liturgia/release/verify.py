@@ -55,7 +55,6 @@ __all__ = [
     "verify_release_dir",
 ]
 
-_BUNDLE = ".sigstore.json"
 _SUMS = "SHA256SUMS"
 _SBOM = "sbom.cdx.json"
 
@@ -107,9 +106,9 @@ def check_release_dir(
         for p in entries
         if p.name not in files
     ]
-    bundles = [name for name in files if name.endswith(_BUNDLE)]
+    bundles = [name for name in files if name.endswith(sign.BUNDLE_SUFFIX)]
     for bundle_name in bundles:
-        subject = bundle_name[: -len(_BUNDLE)]
+        subject = bundle_name[: -len(sign.BUNDLE_SUFFIX)]
         if not (directory / subject).is_file():
             problems.append(Problem(file=bundle_name, reason=f"its subject {subject} is missing"))
             continue
@@ -185,7 +184,7 @@ def verify_release_dir(
 def _check_sums(directory: Path, files: list[str]) -> list[Problem]:
     if _SUMS not in files:
         return [Problem(file=_SUMS, reason="missing")]
-    if f"{_SUMS}{_BUNDLE}" not in files:
+    if f"{_SUMS}{sign.BUNDLE_SUFFIX}" not in files:
         return [Problem(file=_SUMS, reason="not signed (no SHA256SUMS.sigstore.json)")]
     try:
         expected = parse_sha256sums(read_bytes(directory / _SUMS).decode("utf-8", "replace"))
@@ -208,7 +207,7 @@ def _check_sbom(directory: Path, files: list[str]) -> list[Problem]:
     if _SBOM not in files:
         return [Problem(file=_SBOM, reason="missing")]
     problems: list[Problem] = []
-    if f"{_SBOM}{_BUNDLE}" not in files:
+    if f"{_SBOM}{sign.BUNDLE_SUFFIX}" not in files:
         problems.append(Problem(file=_SBOM, reason="not signed"))
     data = read_bytes(directory / _SBOM)
     try:
@@ -223,7 +222,7 @@ def _check_sbom(directory: Path, files: list[str]) -> list[Problem]:
         actual = sha256_file(directory / name)
         if actual != digest:
             problems.append(Problem(file=name, reason=f"SHA-256 differs from {_SBOM}"))
-        if f"{name}{_BUNDLE}" not in files:
+        if f"{name}{sign.BUNDLE_SUFFIX}" not in files:
             problems.append(Problem(file=name, reason="artifact is not signed"))
     return problems
 

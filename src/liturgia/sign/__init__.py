@@ -30,6 +30,7 @@ from __future__ import annotations
 from liturgia.sign.artifact import digest_file, sign_bytes, sign_file
 from liturgia.sign.bundle import (
     BUNDLE_MEDIA_TYPE,
+    BUNDLE_SUFFIX,
     READABLE_MEDIA_TYPES,
     Bundle,
     HashAlgorithm,
@@ -69,6 +70,7 @@ from liturgia.sign.verify import verify_bytes_bundle, verify_dsse_bundle, verify
 
 __all__ = [
     "BUNDLE_MEDIA_TYPE",
+    "BUNDLE_SUFFIX",
     "INTOTO_PAYLOAD_TYPE",
     "READABLE_MEDIA_TYPES",
     "TRUSTED_ROOT_MEDIA_TYPE",

@@ -23,6 +23,7 @@ from liturgia.sign.keys import PublicKey
 
 __all__ = [
     "BUNDLE_MEDIA_TYPE",
+    "BUNDLE_SUFFIX",
     "READABLE_MEDIA_TYPES",
     "Bundle",
     "HashAlgorithm",
@@ -31,6 +32,10 @@ __all__ = [
     "message_signature_bundle",
     "parse_bundle",
 ]
+
+#: Suffix of the bundle file written beside a signed file: ``<file>.sigstore.json`` (the name
+#: cosign, sigstore-python and GitHub's attestations use).
+BUNDLE_SUFFIX = ".sigstore.json"
 
 #: The media type we write (protobuf-specs: "application/vnd.dev.sigstore.bundle.v0.3+json").
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
