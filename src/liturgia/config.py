@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
+from liturgia._internal.xdg import user_dir
 from liturgia.errors import ConfigError
 
 __all__ = [
@@ -188,8 +189,7 @@ def default_key_path() -> Path:
     env = os.environ.get("LITURGIA_KEY")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "liturgia" / "keys" / "release.key"
+    return user_dir("config") / "keys" / "release.key"
 
 
 def find_config(project_dir: Path) -> Path:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from liturgia._internal.xdg import user_dir
 from liturgia.cli._common import positive_seconds
 
 __all__ = ["register", "run"]
@@ -56,8 +56,7 @@ def register(subparsers: Any) -> None:
 def _default_state(url: str) -> Path:
     parts = urllib.parse.urlsplit(url)
     name = f"{parts.hostname or 'log'}_{parts.port or parts.scheme}"
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "liturgia" / "log-monitor" / name
+    return user_dir("state") / "log-monitor" / name
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,7 +20,6 @@ What ``liturgia serve`` needs besides HTTP, kept out of the CLI so it is a libra
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from pathlib import Path
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from liturgia._internal.files import atomic_write_bytes
+from liturgia._internal.xdg import user_dir
 from liturgia.errors import ConfigError, NetworkError, StorageError, VerificationError
 from liturgia.tlog import rekor
 from liturgia.tlog.log import RekorLog
@@ -51,8 +51,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _data_home() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "liturgia" / "tlog"
+    return user_dir("data") / "tlog"
 
 
 def default_db_url() -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liturgia._internal.clock import now
+from liturgia._internal.xdg import user_dir
 from liturgia.errors import InputError, StorageError
 from liturgia.vuln.advisory import Advisory, advisory_from_dict, advisory_to_dict
 from liturgia.vuln.database import OSV_SUFFIXES, AdvisoryDatabase, DatabaseInfo, advisory_keys
@@ -80,9 +81,7 @@ def default_index_path() -> Path:
     explicit = os.environ.get("LITURGIA_VULNDB", "").strip()
     if explicit:
         return Path(explicit)
-    cache = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(cache) if cache else Path.home() / ".cache"
-    return base / "liturgia" / "advisories.sqlite3"
+    return user_dir("cache") / "advisories.sqlite3"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
