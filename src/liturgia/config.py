@@ -32,7 +32,7 @@ __all__ = [
     "Settings",
     "SigningSettings",
     "TestSettings",
-    "default_key_path",
+    "default_signing_key_path",
     "find_config",
     "load_config",
     "starter_config",
@@ -130,7 +130,7 @@ class SigningSettings(_Section):
 
     Attributes:
         key: path of the encrypted private key (cosign format); the public key is ``<key>.pub``
-            with the ``.key`` suffix replaced. Default: :func:`default_key_path`.
+            with the ``.key`` suffix replaced. Default: :func:`default_signing_key_path`.
     """
 
     key: str | None = None
@@ -183,9 +183,12 @@ class LoadedConfig:
         return Path(os.path.normpath(self.project_dir / Path(relative).expanduser()))
 
 
-def default_key_path() -> Path:
-    """Return the default private key path: ``$LITURGIA_KEY``, else
-    ``$XDG_CONFIG_HOME/liturgia/keys/release.key`` (``~/.config`` when unset)."""
+def default_signing_key_path() -> Path:
+    """Return the path of the release signing key (private, cosign format) when none is set.
+
+    ``$LITURGIA_KEY``, else ``$XDG_CONFIG_HOME/liturgia/keys/release.key`` (``~/.config`` when
+    unset). Not the transparency log's key: see ``server.instance.log_key_path_for_db``.
+    """
     env = os.environ.get("LITURGIA_KEY")
     if env:
         return Path(env).expanduser()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from liturgia.config import default_key_path, find_config, load_config, starter_config
+from liturgia.config import default_signing_key_path, find_config, load_config, starter_config
 from liturgia.errors import ConfigError
 
 
@@ -69,8 +69,8 @@ def test_missing_folder_and_missing_config(tmp_path: Path) -> None:
         load_config(tmp_path)
 
 
-def test_default_key_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_signing_key_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    assert default_key_path() == tmp_path / "liturgia" / "keys" / "release.key"
+    assert default_signing_key_path() == tmp_path / "liturgia" / "keys" / "release.key"
     monkeypatch.setenv("LITURGIA_KEY", "~/k.key")
-    assert default_key_path() == Path("~/k.key").expanduser()
+    assert default_signing_key_path() == Path("~/k.key").expanduser()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from liturgia._internal.xdg import user_dir
-from liturgia.config import default_key_path
+from liturgia.config import default_signing_key_path
 from liturgia.vuln.index import default_index_path
 
 DEFAULTS = {
@@ -41,5 +41,5 @@ def test_the_callers_use_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "c"))
     monkeypatch.setenv("XDG_CACHE_HOME", "not/absolute")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert default_key_path() == tmp_path / "c" / "liturgia" / "keys" / "release.key"
+    assert default_signing_key_path() == tmp_path / "c" / "liturgia" / "keys" / "release.key"
     assert default_index_path() == tmp_path / "home/.cache/liturgia/advisories.sqlite3"

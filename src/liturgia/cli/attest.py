@@ -13,7 +13,7 @@ from liturgia import provenance, sign
 from liturgia._internal.files import atomic_write_bytes, read_bytes
 from liturgia.cli._common import KEY_OPTION_WAY_OUT, explain_key_password, stderr_console
 from liturgia.cli.keys import password_for_key
-from liturgia.config import default_key_path
+from liturgia.config import default_signing_key_path
 from liturgia.errors import InputError, KeyPasswordError
 
 __all__ = ["register", "run", "run_verify"]
@@ -67,7 +67,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--key",
-        default=os.environ.get("LITURGIA_KEY") or str(default_key_path()),
+        default=os.environ.get("LITURGIA_KEY") or str(default_signing_key_path()),
         metavar="REF",
         help="signing key reference [env LITURGIA_KEY]",
     )

@@ -218,7 +218,7 @@ def _serve_many(args: argparse.Namespace) -> int:
     from liturgia.server import instance, worker  # noqa: PLC0415
 
     db_url = args.db or instance.default_db_url()
-    key_path = args.key or instance.default_key_path(db_url)
+    key_path = args.key or instance.log_key_path_for_db(db_url)
     # Refuse a tree that does not match its checkpoint before any worker starts (and create
     # the key once, so that the workers do not race to create it).
     log, storage = _open_log(args, db_url, key_path)

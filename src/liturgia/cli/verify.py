@@ -19,7 +19,7 @@ from liturgia.cli._common import (
     positive_seconds,
     stderr_console,
 )
-from liturgia.config import default_key_path
+from liturgia.config import default_signing_key_path
 from liturgia.errors import UsageError
 from liturgia.release.verify import OnlineCheck, OnlineLogChecker, check_release_dir
 from liturgia.sign.tlog_verify import load_log_urls
@@ -166,7 +166,7 @@ def _key_path(explicit: Path | None) -> Path:
     """
     if explicit is not None:
         return explicit
-    configured = default_key_path().with_suffix(".pub")
+    configured = default_signing_key_path().with_suffix(".pub")
     if configured.is_file():
         return configured
     raise UsageError(

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text
-from liturgia.config import LoadedConfig, default_key_path
+from liturgia.config import LoadedConfig, default_signing_key_path
 from liturgia.errors import InputError, StorageError
 from liturgia.release import stages
 from liturgia.release.changelog import render_release_notes
@@ -222,7 +222,9 @@ def _stages(
     # so a wrong password or a missing database costs no build time.
     listen.stage_started("preflight")
     advisories = stages.open_advisories(config)
-    key_path = config.resolve(settings.signing.key) if settings.signing.key else default_key_path()
+    key_path = (
+        config.resolve(settings.signing.key) if settings.signing.key else default_signing_key_path()
+    )
     signing = stages.open_signing_key(key_path, options.password)
     listen.stage_finished(
         "preflight",

@@ -40,9 +40,9 @@ from liturgia.tlog.storage import LogStorage, open_storage
 __all__ = [
     "check_log_host",
     "default_db_url",
-    "default_key_path",
     "listen",
     "load_or_create_log_key",
+    "log_key_path_for_db",
     "open_log",
     "tree_id_for",
 ]
@@ -59,8 +59,8 @@ def default_db_url() -> str:
     return f"sqlite://{_data_home() / 'log.db'}"
 
 
-def default_key_path(db_url: str) -> Path:
-    """Return where the log key of ``db_url`` lives when no key path is given.
+def log_key_path_for_db(db_url: str) -> Path:
+    """Return where the transparency log's signing key for ``db_url`` lives when none is given.
 
     SQLite: ``<database path>.key.pem`` beside the file. PostgreSQL: ``<data folder>/
     postgresql-<host>-<port>-<database>.key.pem``.
@@ -216,7 +216,7 @@ def open_log(
             ``None``: the one the log was created with, for a new log ``default_host``.
         default_host: the host name of a new log when ``host`` is ``None`` (``serve`` passes
             the address it listens on).
-        key_path: the log key; default :func:`default_key_path`.
+        key_path: the log key; default :func:`log_key_path_for_db`.
         tree_id: the tree ID; ``None``: the one the log was created with, for a new log
             :func:`tree_id_for` the key.
         index_offset: added to tree-local indexes to give global ones; ``None``: the one the
@@ -234,7 +234,7 @@ def open_log(
         StorageError: the storage failed, or the stored tree does not match its signed
             checkpoint (the log refuses to serve it).
     """
-    key = load_or_create_log_key(key_path or default_key_path(db_url))
+    key = load_or_create_log_key(key_path or log_key_path_for_db(db_url))
     label = _db_label(db_url)
     storage = open_storage(db_url)
     try:

@@ -38,19 +38,19 @@ def test_defaults_under_the_user_data_folder(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     url = instance.default_db_url()
     assert url == f"sqlite://{tmp_path}/data/liturgia/tlog/log.db"
-    assert instance.default_key_path(url) == tmp_path / "data/liturgia/tlog/log.db.key.pem"
-    assert instance.default_key_path("postgresql://u:pw@db.example:5433/rekor") == (
+    assert instance.log_key_path_for_db(url) == tmp_path / "data/liturgia/tlog/log.db.key.pem"
+    assert instance.log_key_path_for_db("postgresql://u:pw@db.example:5433/rekor") == (
         tmp_path / "data/liturgia/tlog/postgresql-db.example-5433-rekor.key.pem"
     )
-    assert instance.default_key_path("postgres:///logs").name == (
+    assert instance.log_key_path_for_db("postgres:///logs").name == (
         "postgresql-local-5432-logs.key.pem"
     )
     monkeypatch.delenv("XDG_DATA_HOME")
     assert instance.default_db_url().endswith("/.local/share/liturgia/tlog/log.db")
     with pytest.raises(ConfigError, match=r"'mysql://u:\*\*\*@h/d': unsupported scheme"):
-        instance.default_key_path("mysql://u:secret@h/d")
+        instance.log_key_path_for_db("mysql://u:secret@h/d")
     with pytest.raises(ConfigError, match="has no file path"):
-        instance.default_key_path("sqlite://")
+        instance.log_key_path_for_db("sqlite://")
 
 
 def test_key_created_once_and_reloaded(tmp_path: Path) -> None:
