@@ -6,19 +6,25 @@ answer is the new entry, a 409 (an equivalent entry is already logged, as after 
 the existing one in its ``Location`` header, which is fetched. The answer becomes the bundle's
 ``TransparencyLogEntry`` (:func:`~liturgia.sign.rekor.tlog_entry_from_rekor`), and the bundle
 is rebuilt around the **same** signature (ECDSA signatures are randomised: signing again would
-make another entry). Only the standard library speaks HTTP here, so signing needs no extra.
+make another entry).
+
+HTTP goes through the shared :class:`~liturgia._internal.http.HttpClient` (standard library
+only, so signing needs no extra). Redirects are refused (urllib would re-send the POST as a
+GET, and a log has one URL). The POST is retried after a transport failure or a 429/5xx: a
+Rekor log deduplicates entries, so a repeat of an entry that was stored before its answer was
+lost gets a 409 naming it, which is fetched. A 503 or a timeout therefore does not mean "not
+stored".
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from liturgia.errors import BundleError, ConfigError, InputError, NetworkError
+from liturgia._internal.http import HttpClient, HttpResponse, check_base_url
+from liturgia.errors import BundleError, InputError, NetworkError
 from liturgia.sign.bundle import dsse_bundle, message_signature_bundle, parse_bundle
 from liturgia.sign.keys import PublicKey
 from liturgia.sign.rekor import proposed_entry, tlog_entry_from_rekor
@@ -33,46 +39,23 @@ MAX_ANSWER_BYTES = 1 << 20
 _ENTRIES = "/api/v1/log/entries"
 
 
-def _check_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"transparency log URL {base_url!r} is not an http(s) URL")
-    return base_url.rstrip("/")
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Refuse redirects: urllib would re-send a POST as a GET, and a log has one URL."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        """Follow no redirect: the 3xx reaches the caller as an HTTPError."""
-        del args, kwargs
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def _exchange(request: urllib.request.Request, timeout: float) -> tuple[int, Any, str | None]:
-    """Send ``request``; return (status, parsed JSON answer or None, Location header)."""
+def _exchange(
+    http: HttpClient, method: str, url: str, body: bytes | None = None
+) -> tuple[int, Any, str | None]:
+    """Send one request (retried by ``http``); return (status, parsed JSON or None, Location)."""
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
     try:
-        with _OPENER.open(request, timeout=timeout) as answer:
-            status, location, data = (
-                answer.status,
-                answer.headers.get("Location"),
-                answer.read(MAX_ANSWER_BYTES + 1),
-            )
-    except urllib.error.HTTPError as exc:
-        status, location = exc.code, exc.headers.get("Location")
-        data = exc.read(MAX_ANSWER_BYTES + 1)
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise NetworkError(f"transparency log {request.full_url}: {reason}") from exc
-    if len(data) > MAX_ANSWER_BYTES:
-        raise NetworkError(f"transparency log {request.full_url}: answer over {MAX_ANSWER_BYTES}")
+        # A POST is retried too: the log answers a repeat with 409 (see the module docstring).
+        answer: HttpResponse = http.send(method, url, body=body, headers=headers, retry=True)
+    except NetworkError as exc:
+        raise NetworkError(f"transparency log {exc}") from exc
     try:
-        document = json.loads(data) if data else None
+        document = json.loads(answer.body) if answer.body else None
     except ValueError:
         document = None
-    return status, document, location
+    return answer.status, document, answer.headers.get("location")
 
 
 def _entry_value(document: Any, url: str) -> dict[str, Any]:
@@ -85,7 +68,11 @@ def _entry_value(document: Any, url: str) -> dict[str, Any]:
 
 
 def upload_entry(
-    base_url: str, proposed: Mapping[str, Any], *, timeout: float = 30.0
+    base_url: str,
+    proposed: Mapping[str, Any],
+    *,
+    timeout: float = 30.0,
+    http: HttpClient | None = None,
 ) -> dict[str, Any]:
     """POST a proposed entry to a Rekor v1 log; return the logged ``LogEntry`` value.
 
@@ -93,6 +80,8 @@ def upload_entry(
         base_url: the log's base URL (``http://127.0.0.1:8080``).
         proposed: the proposed entry (``hashedrekord`` or ``dsse`` v0.0.1).
         timeout: seconds per HTTP exchange.
+        http: the HTTP client (default: a new one with ``timeout`` and a
+            :data:`MAX_ANSWER_BYTES` cap).
 
     Returns:
         The object under the entry ID in Rekor's answer (``body``, ``integratedTime``,
@@ -105,21 +94,17 @@ def upload_entry(
         NetworkError: the log cannot be reached, fails, or answers something other than one
             log entry.
     """
-    base = _check_url(base_url)
+    base = check_base_url(base_url, what="transparency log URL")
+    client = http or HttpClient(timeout=timeout, max_bytes=MAX_ANSWER_BYTES)
     url = base + _ENTRIES
-    request = urllib.request.Request(  # noqa: S310 - http(s) checked
-        url,
-        data=json.dumps(proposed).encode("utf-8"),
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-        method="POST",
+    status, document, location = _exchange(
+        client, "POST", url, json.dumps(proposed).encode("utf-8")
     )
-    status, document, location = _exchange(request, timeout)
     if status == 409 and location:
         existing = urljoin(base + "/", location)
         if urlsplit(existing).netloc != urlsplit(base).netloc:
             raise NetworkError(f"transparency log {url}: 409 points to another host {existing}")
-        fetch = urllib.request.Request(existing, headers={"Accept": "application/json"})  # noqa: S310
-        status, document, _ = _exchange(fetch, timeout)
+        status, document, _ = _exchange(client, "GET", existing)
         url = existing
         if status == 200:
             return _entry_value(document, url)

@@ -2,7 +2,8 @@
 
 :class:`LogClient` speaks the read-only subset of Rekor's v1 REST API a monitor needs
 (``GET /api/v1/log``, ``GET /api/v1/log/publicKey``, ``GET /api/v1/log/proof``, ``GET
-/api/v1/log/entries/{uuid}``) with the standard library only. :func:`monitor_log` is
+/api/v1/log/entries/{uuid}``) through the shared :class:`~liturgia._internal.http.HttpClient`
+(GETs: redirects followed, transient failures retried within a deadline). :func:`monitor_log` is
 ``liturgia log monitor``: it fetches the log's signed checkpoint, verifies it under the log's
 key (fetched on first use, then pinned in the state folder, or given by the caller), proves it
 consistent with the last checkpoint recorded (RFC 9162 §2.1.4.2, through
@@ -19,9 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from liturgia._internal.files import atomic_write_text
-from liturgia.errors import ConfigError, NetworkError, ProofError, SignatureError, StorageError
+from liturgia._internal.http import HttpClient, check_base_url
+from liturgia.errors import NetworkError, ProofError, SignatureError, StorageError
 from liturgia.tlog.checkpoint import Checkpoint, SignedNote, open_checkpoint, verifier_for
 from liturgia.tlog.monitor import Monitor
 from liturgia.tlog.rekor import LogEntry
@@ -47,34 +47,30 @@ class LogClient:
     Args:
         base_url: the log's base URL (``http://127.0.0.1:8080``).
         timeout: seconds per HTTP exchange.
+        http: the HTTP client (default: a new :class:`~liturgia._internal.http.HttpClient`
+            with ``timeout`` and a :data:`MAX_ANSWER_BYTES` cap).
 
     Raises:
         ConfigError: ``base_url`` is not an http(s) URL with a host.
     """
 
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
-        parts = urllib.parse.urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"transparency log URL {base_url!r} is not an http(s) URL")
-        self.base_url = base_url.rstrip("/")
-        self.host = parts.hostname
+    def __init__(
+        self, base_url: str, *, timeout: float = 30.0, http: HttpClient | None = None
+    ) -> None:
+        self.base_url = check_base_url(base_url, what="transparency log URL")
+        self.host = urllib.parse.urlsplit(self.base_url).hostname or ""
         self.timeout = timeout
+        self._http = http or HttpClient(timeout=timeout, max_bytes=MAX_ANSWER_BYTES)
 
     def _get(self, path: str, query: dict[str, int] | None = None) -> tuple[int, bytes]:
         url = self.base_url + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
-        request = urllib.request.Request(url, headers={"Accept": "*/*"})  # noqa: S310 - checked
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
-                status, data = answer.status, answer.read(MAX_ANSWER_BYTES + 1)
-        except urllib.error.HTTPError as exc:
-            status, data = exc.code, exc.read(MAX_ANSWER_BYTES + 1)
-        except (urllib.error.URLError, OSError) as exc:
-            raise NetworkError(f"transparency log {url}: {getattr(exc, 'reason', exc)}") from exc
-        if len(data) > MAX_ANSWER_BYTES:
-            raise NetworkError(f"transparency log {url}: answer over {MAX_ANSWER_BYTES} bytes")
-        return status, data
+            answer = self._http.send("GET", url, headers={"Accept": "*/*"}, follow_redirects=True)
+        except NetworkError as exc:
+            raise NetworkError(f"transparency log {exc}") from exc
+        return answer.status, answer.body
 
     def _get_json(self, path: str, query: dict[str, int] | None = None) -> Any:
         status, data = self._get(path, query)

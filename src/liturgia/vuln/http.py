@@ -1,116 +1,46 @@
-"""A small HTTP client for advisory services: disk cache with expiry, retries, offline mode.
+"""The advisory services' HTTP: a disk cache with expiry and an offline mode over the one client.
 
 Every online source goes through :class:`CachedClient`: answers are cached on disk (keyed by the
-SHA-256 of method, URL and body) for ``ttl``; transient failures (connection errors, HTTP 429
-and 5xx) are retried with exponential backoff honouring ``Retry-After``; after the last attempt
-the error names the source and the reason. ``offline=True`` serves fresh cache entries and
-refuses everything else: a source that cannot answer is an error, never an empty answer.
-The transport is injectable; the default uses :mod:`urllib`.
+SHA-256 of method, URL and body) for ``ttl``; requests go through the shared
+:class:`~liturgia._internal.http.HttpClient`, which retries transient failures (connection
+errors, HTTP 429 and 5xx) with exponential backoff and jitter honouring ``Retry-After``; after
+the last attempt the error names the source and the reason. ``offline=True`` serves fresh cache
+entries and refuses everything else: a source that cannot answer is an error, never an empty
+answer. The transport is injectable (:data:`~liturgia._internal.http.Transport`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes
-from liturgia.errors import AdvisorySourceError, ConfigError, InputError, NetworkError
+from liturgia._internal.http import (
+    RETRYABLE_STATUSES,
+    AnswerTooLargeError,
+    HttpClient,
+    HttpRequest,
+    HttpResponse,
+    Transport,
+    check_base_url,
+    urllib_transport,
+)
+from liturgia.errors import AdvisorySourceError, InputError, NetworkError
 from liturgia.vuln.limits import MAX_HTTP_BYTES, limit_text, read_limited
 
-__all__ = ["CachedClient", "HttpResponse", "Transport", "check_base_url", "urllib_transport"]
-
-_RETRYABLE = frozenset({429, 500, 502, 503, 504})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HttpResponse:
-    """An HTTP answer: status, body and headers (names lower-cased)."""
-
-    status: int
-    body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-#: ``transport(method, url, body, headers, timeout) -> HttpResponse``; raises OSError on failure.
-Transport = Callable[[str, str, bytes | None, Mapping[str, str], float], HttpResponse]
-
-
-def check_base_url(url: str, *, what: str) -> str:
-    """Return ``url`` (without a trailing slash) when it is an absolute http(s) URL with a host.
-
-    Args:
-        url: the URL given by the user.
-        what: how to name it in the message (``"--source-url"``...).
-
-    Raises:
-        ConfigError: another scheme, no host, an invalid port, or spaces (names ``what``).
-    """
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError as exc:
-        raise ConfigError(f"{what}: {url!r} is not a valid URL: {exc}") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise ConfigError(f"{what}: {url!r} is not an http(s) URL with a host")
-    if any(char.isspace() for char in url):
-        raise ConfigError(f"{what}: {url!r} contains spaces")
-    return url.rstrip("/")
-
-
-def _read_capped(response: Any, url: str) -> bytes:
-    """Read an answer of at most :data:`MAX_HTTP_BYTES` (an advisory answer is small)."""
-    body: bytes = response.read(MAX_HTTP_BYTES + 1)
-    if len(body) > MAX_HTTP_BYTES:
-        raise AdvisorySourceError(
-            f"{url}: answer is over the {limit_text(MAX_HTTP_BYTES)} limit; not read"
-        )
-    missing = getattr(response, "length", None)
-    if missing:  # read(n) stops quietly at EOF: a shorter body than Content-Length broke off
-        raise OSError(f"broken HTTP answer: {missing} bytes short of its Content-Length")
-    return body
-
-
-def urllib_transport(
-    method: str, url: str, body: bytes | None, headers: Mapping[str, str], timeout: float
-) -> HttpResponse:
-    """Send one request with :mod:`urllib`; HTTP error statuses are returned, not raised.
-
-    Raises:
-        OSError: the connection failed (refused, reset, timeout, DNS).
-        AdvisorySourceError: the answer is larger than :data:`MAX_HTTP_BYTES`.
-    """
-    if not url.startswith(("http://", "https://")):
-        raise OSError(f"only http(s) URLs are supported: {url}")
-    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return HttpResponse(
-                status=response.status,
-                body=_read_capped(response, url),
-                headers={k.lower(): v for k, v in response.headers.items()},
-            )
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return HttpResponse(
-                status=exc.code,
-                body=_read_capped(exc, url),
-                headers={k.lower(): v for k, v in (exc.headers or {}).items()},
-            )
-    except urllib.error.URLError as exc:
-        raise OSError(str(exc.reason)) from exc
-    except http.client.HTTPException as exc:  # e.g. IncompleteRead: the answer broke off
-        raise OSError(f"broken HTTP answer: {type(exc).__name__}: {exc}") from exc
+__all__ = [
+    "CachedClient",
+    "HttpRequest",
+    "HttpResponse",
+    "Transport",
+    "check_base_url",
+    "urllib_transport",
+]
 
 
 class CachedClient:
@@ -146,12 +76,19 @@ class CachedClient:
         self._cache_dir = cache_dir
         self._ttl = ttl
         self._offline = offline
-        self._transport = transport
-        self._attempts = max(1, attempts)
-        self._backoff = backoff
-        self._timeout = timeout
-        self._sleep = sleep
-        self.requests = 0
+        self._http = HttpClient(
+            transport=transport,
+            timeout=timeout,
+            max_bytes=MAX_HTTP_BYTES,
+            attempts=attempts,
+            backoff=backoff,
+            sleep=sleep,
+        )
+
+    @property
+    def requests(self) -> int:
+        """HTTP exchanges made so far (each retry counts)."""
+        return self._http.requests
 
     def _cache_path(self, method: str, url: str, body: bytes | None) -> Path | None:
         if self._cache_dir is None:
@@ -193,33 +130,25 @@ class CachedClient:
             return cached
         if self._offline:
             raise NetworkError(f"{self.source}: {url}: not in the cache and --offline is set")
-        headers = {"Accept": "application/json", "User-Agent": "liturgia"}
+        headers = {"Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        last = ""
-        for attempt in range(self._attempts):
-            self.requests += 1
-            delay = self._backoff * 2.0**attempt
-            try:
-                response = self._transport(method, url, data, headers, self._timeout)
-            except OSError as exc:
-                last = f"unreachable: {exc}"
-            else:
-                if 200 <= response.status < 300 or (response.status == 404 and method == "GET"):
-                    result = response.body if response.status != 404 else b""
-                    if path is not None:
-                        entry = {"stored": now().timestamp(), "body": result.hex()}
-                        atomic_write_bytes(path, json.dumps(entry).encode())
-                    return result
-                if response.status not in _RETRYABLE:
-                    raise AdvisorySourceError(f"{self.source}: {url}: HTTP {response.status}")
-                last = f"HTTP {response.status}"
-                retry_after = response.headers.get("retry-after", "")
-                if retry_after.isdigit():
-                    delay = min(float(retry_after), 60.0)
-            if attempt + 1 < self._attempts:
-                self._sleep(delay)
-        message = f"{self.source}: {url}: {last} after {self._attempts} attempts"
-        if last.startswith("HTTP"):
-            raise AdvisorySourceError(message)
-        raise NetworkError(message)
+        try:
+            # Advisory queries only read, POSTs included (OSV's querybatch): all are retried.
+            response = self._http.send(method, url, body=data, headers=headers, retry=True)
+        except AnswerTooLargeError as exc:
+            raise AdvisorySourceError(
+                f"{url}: answer is over the {limit_text(MAX_HTTP_BYTES)} limit; not read"
+            ) from exc
+        except NetworkError as exc:
+            raise NetworkError(f"{self.source}: {exc}") from exc
+        if 200 <= response.status < 300 or (response.status == 404 and method == "GET"):
+            result = response.body if response.status != 404 else b""
+            if path is not None:
+                entry = {"stored": now().timestamp(), "body": result.hex()}
+                atomic_write_bytes(path, json.dumps(entry).encode())
+            return result
+        message = f"{self.source}: {url}: HTTP {response.status}"
+        if response.status in RETRYABLE_STATUSES:
+            message += f" after {response.attempts} attempts"
+        raise AdvisorySourceError(message)

@@ -190,13 +190,13 @@ def fake_log() -> Iterator[str]:
         ([(201, {}, b"not json")], "the answer is not one Rekor log entry"),
         ([(201, {}, b" " * (MAX_ANSWER_BYTES + 1))], "answer over"),
         ([(409, {}, b'{"code": 409, "message": "dup"}')], "answered 409: dup"),
-        ([(500, {}, b"")], "answered 500"),
+        ([(500, {}, b"")] * 3, "answered 500"),  # retried: 3 attempts
         # Found by a tester: urllib followed a 302 and re-sent the POST as a GET.
         (
             [(302, {"Location": "/elsewhere"}, b"")],
             r"answered 302 \(a redirect: give the log's own URL\)",
         ),
-        ([(503, {}, b'{"code": 503, "message": "down"}')], "answered 503: down"),
+        ([(503, {}, b'{"code": 503, "message": "down"}')] * 3, "answered 503: down"),
         ([(409, {"Location": "http://evil.example/x"}, b"")], "409 points to another host"),
         (
             [(409, {"Location": "/api/v1/log/entries/ab"}, b""), (404, {}, b"{}")],
@@ -220,6 +220,18 @@ def test_a_409_location_is_fetched(fake_log: str) -> None:
         (200, {}, json.dumps({"ab": value}).encode()),
     ]
     assert upload_entry(fake_log, {"kind": "hashedrekord"}, timeout=10) == value
+
+
+def test_a_post_whose_answer_was_lost_is_retried_and_its_409_fetched(fake_log: str) -> None:
+    """A 503 does not mean "not stored": the repeat meets the stored entry as a 409."""
+    value = {"body": base64.b64encode(b"{}").decode(), "logIndex": 4}
+    _Answers.answers[:] = [
+        (503, {}, b""),
+        (409, {"Location": "/api/v1/log/entries/cd"}, b""),
+        (200, {}, json.dumps({"cd": value}).encode()),
+    ]
+    assert upload_entry(fake_log, {"kind": "hashedrekord"}, timeout=10) == value
+    assert _Answers.answers == []
 
 
 def test_a_malformed_201_is_a_network_error(

@@ -24,7 +24,7 @@ from liturgia.errors import AdvisorySourceError, NetworkError
 from liturgia.model import Component
 from liturgia.vuln import Severity, scan
 from liturgia.vuln.ecosystems import PackageKey
-from liturgia.vuln.http import CachedClient, HttpResponse
+from liturgia.vuln.http import CachedClient, HttpRequest, HttpResponse
 from liturgia.vuln.online import (
     NpmBulkDatabase,
     OsvApiDatabase,
@@ -340,7 +340,7 @@ def test_client_cache_expiry_retries_and_transport_errors(tmp_path: Path) -> Non
     ]
     delays: list[float] = []
 
-    def transport(method, url, body, headers, timeout):  # type: ignore[no-untyped-def]
+    def transport(request: HttpRequest) -> HttpResponse:
         return answers.pop(0)
 
     client = CachedClient(source="t", cache_dir=tmp_path, transport=transport, sleep=delays.append)
@@ -362,7 +362,7 @@ def test_client_cache_expiry_retries_and_transport_errors(tmp_path: Path) -> Non
     with pytest.raises(AdvisorySourceError, match="t: http://x/a: HTTP 400"):
         client.request("GET", "http://x/a")
 
-    def refused(method, url, body, headers, timeout):  # type: ignore[no-untyped-def]
+    def refused(request: HttpRequest) -> HttpResponse:
         raise ConnectionRefusedError("refused")
 
     down = CachedClient(source="t", cache_dir=None, transport=refused, sleep=lambda _s: None)
