@@ -88,22 +88,26 @@ def load_signer(ref: str | Path, *, password: bytes | None) -> Signer:
     Raises:
         InputError: unknown scheme, missing file, wrong password, corrupt or unsupported key.
     """
-    # Import here: backends register themselves and depend on this module.
-    from liturgia.sign.backends import file as _file  # noqa: PLC0415
-
+    # The file backend is found through the registry like every other: backends import this
+    # module to register themselves, never the other way round.
     if isinstance(ref, Path):
-        return _file.FileSigner.load(ref, password=password)
+        return _factory("file", str(ref))(str(ref), password)
     parsed = _scheme_of(ref)
     if parsed is None:
-        return _file.FileSigner.load(Path(ref), password=password)
+        return _factory("file", ref)(ref, password)
     scheme, rest = parsed
+    return _factory(scheme, ref)(rest, password)
+
+
+def _factory(scheme: str, ref: str) -> SignerFactory:
+    """The registered factory of ``scheme``, importing a built-in backend on first use."""
     if scheme not in _SCHEMES and scheme in _BUILTIN_BACKENDS:
         importlib.import_module(_BUILTIN_BACKENDS[scheme])
     factory = _SCHEMES.get(scheme)
     if factory is None:
         known = ", ".join(sorted(f"{s}:" for s in _SCHEMES.keys() | _BUILTIN_BACKENDS.keys()))
         raise InputError(f"{ref}: unsupported key reference scheme {scheme!r} (known: {known})")
-    return factory(rest, password)
+    return factory
 
 
 def load_verification_key(ref: str | Path) -> PublicKey:

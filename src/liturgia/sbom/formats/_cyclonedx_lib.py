@@ -25,7 +25,7 @@ from packageurl import PackageURL
 from liturgia import __version__
 from liturgia._internal.clock import now
 from liturgia.model import Component, Inventory
-from liturgia.sbom.formats.cyclonedx import serial_number
+from liturgia.sbom.formats._serial import serial_number
 
 __all__ = ["render_xml"]
 

@@ -20,11 +20,8 @@ several values of which one is an expression are joined into one ``(A) AND (B)``
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from liturgia import __version__
@@ -32,6 +29,7 @@ from liturgia._internal.clock import now
 from liturgia.errors import PolicyError
 from liturgia.model import Component, Inventory
 from liturgia.sbom._licence import is_spdx_expression
+from liturgia.sbom.formats._serial import serial_number
 
 __all__ = [
     "artifact_digests",
@@ -42,26 +40,7 @@ __all__ = [
     "validate_cyclonedx_xml",
 ]
 
-#: Namespace of the content-derived serial numbers (a UUIDv5 of a fixed URL).
-SERIAL_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://liturgia.invalid/sbom/serial")
 SCHEMA_URL = "http://cyclonedx.org/schema/bom-1.6.schema.json"
-
-
-def serial_number(
-    inventory: Inventory, artifacts: Sequence[Component], timestamp: datetime
-) -> uuid.UUID:
-    """UUIDv5 of a digest of everything the document says (the reprs of frozen values)."""
-    content = repr(
-        (
-            inventory.root,
-            inventory.components,
-            inventory.dependencies,
-            tuple(artifacts),
-            timestamp.isoformat(),
-            __version__,
-        )
-    )
-    return uuid.uuid5(SERIAL_NAMESPACE, hashlib.sha256(content.encode("utf-8")).hexdigest())
 
 
 def _spdx_id(value: str) -> str | None:
