@@ -5,6 +5,7 @@
     LiturgiaError                      exit 4 (an internal bug, unless a subclass says otherwise)
     ├── UsageError                     exit 2
     │   ├── ConfigError                exit 2  the config file or a setting is wrong
+    │   │   └── MissingExtraError      exit 2  an optional feature's extra is not installed
     │   └── InputError                 exit 2  a file the user gave us is missing or malformed
     │       └── KeyPasswordError       exit 2  an encrypted private key does not open
     ├── ExternalError                  exit 3
@@ -35,6 +36,7 @@ __all__ = [
     "InputError",
     "KeyPasswordError",
     "LiturgiaError",
+    "MissingExtraError",
     "NetworkError",
     "PolicyError",
     "ProofError",
@@ -72,6 +74,27 @@ class UsageError(LiturgiaError):
 
 class ConfigError(UsageError):
     """The configuration file or a setting is invalid; the message names the file and key."""
+
+
+class MissingExtraError(ConfigError):
+    """An optional feature needs a package of an extra that is not installed.
+
+    The message names the feature, the extra and the command that installs it (STYLE.md:
+    "a module that needs an extra raises a clear error naming it when used").
+
+    Attributes:
+        extra: the extra of liturgia's distribution that provides the package (``"postgres"``).
+        package: the importable module that is missing (``"psycopg"``).
+    """
+
+    def __init__(self, feature: str, *, extra: str, package: str) -> None:
+        """Build the message from what needs it, the extra and the missing module."""
+        super().__init__(
+            f"{feature} needs the '{extra}' extra ({package} is not installed): "
+            f"install liturgia[{extra}] (pip install 'liturgia[{extra}]')"
+        )
+        self.extra = extra
+        self.package = package
 
 
 class InputError(UsageError):

@@ -114,14 +114,10 @@ def run(args: argparse.Namespace) -> int:
         StorageError: the storage failed or the stored tree does not match its checkpoint.
         NetworkError: the address cannot be listened on.
     """
-    from liturgia.errors import ConfigError  # noqa: PLC0415 - keep --help fast
+    from liturgia._internal.extras import import_extra  # noqa: PLC0415 - keep --help fast
+    from liturgia.errors import ConfigError  # noqa: PLC0415
 
-    try:
-        import uvicorn  # noqa: PLC0415, F401
-    except ImportError as exc:
-        raise ConfigError(
-            f"liturgia serve needs the 'server' extra (pip install 'liturgia[server]'): {exc}"
-        ) from exc
+    import_extra("uvicorn", extra="server", feature="liturgia serve")
     if args.max_body_bytes < 1:
         raise ConfigError(f"--max-body-bytes must be positive, not {args.max_body_bytes}")
     if not 1 <= args.workers <= 64:

@@ -24,6 +24,7 @@ from urllib.parse import unquote_to_bytes
 
 from cryptography.hazmat.primitives.asymmetric import utils
 
+from liturgia._internal.extras import import_extra
 from liturgia.errors import ConfigError, InputError
 from liturgia.sign.keys import KeyAlgorithm, PublicKey, parse_public_key
 from liturgia.sign.signer import Signer, register_scheme
@@ -110,12 +111,7 @@ def parse_pkcs11_uri(uri: str) -> Pkcs11Uri:
 
 
 def _library() -> Any:
-    try:
-        return importlib.import_module("pkcs11")
-    except ImportError as exc:
-        raise ConfigError(
-            "pkcs11: keys need the python-pkcs11 package: pip install 'liturgia[hsm]'"
-        ) from exc
+    return import_extra("pkcs11", extra="hsm", feature="pkcs11: keys (python-pkcs11)")
 
 
 class Pkcs11Signer(Signer):

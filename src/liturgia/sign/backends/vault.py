@@ -22,6 +22,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from liturgia._internal.extras import import_extra
 from liturgia.errors import ConfigError, InputError
 from liturgia.sign.keys import KeyAlgorithm, PublicKey, parse_public_key
 from liturgia.sign.signer import Signer, register_scheme
@@ -35,12 +36,7 @@ _HASH_NAMES = {
 
 
 def _hvac() -> Any:
-    try:
-        return importlib.import_module("hvac")
-    except ImportError as exc:
-        raise ConfigError(
-            "hashivault:// keys need the hvac package: pip install 'liturgia[vault]'"
-        ) from exc
+    return import_extra("hvac", extra="vault", feature="hashivault:// keys")
 
 
 def _server() -> tuple[str, str]:

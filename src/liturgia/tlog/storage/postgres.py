@@ -31,7 +31,8 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from liturgia.errors import ConfigError, StorageError
+from liturgia._internal.extras import import_extra
+from liturgia.errors import StorageError
 from liturgia.tlog.storage._sql import SqlStorage
 from liturgia.tlog.tiles import TileKey
 
@@ -100,13 +101,7 @@ _SCHEMA = (
 
 
 def _psycopg() -> Any:
-    try:
-        import psycopg  # noqa: PLC0415 - optional dependency, imported when used
-    except ImportError as exc:
-        raise ConfigError(
-            "PostgreSQL log storage needs psycopg: install liturgia[postgres]"
-        ) from exc
-    return psycopg
+    return import_extra("psycopg", extra="postgres", feature="PostgreSQL log storage")
 
 
 class PostgresStorage(SqlStorage):
