@@ -17,8 +17,10 @@
         ├── DigestError                a digest does not match the bytes
         ├── BundleError                a bundle or envelope is malformed or unsupported
         ├── ProofError                 an inclusion or consistency proof does not verify
-        ├── PolicyError                a document is valid but not what the policy requires
-        └── GateFailedError            a release gate failed
+        └── PolicyError                a document is valid but not what the policy requires
+
+A failed release gate is not an error: gates return result data (``release.gates.GateReport``,
+NO-GO), which the CLI turns into exit 1, as a scan's findings are.
 
 Library code raises these and never prints or exits; ``liturgia.cli.main`` turns them into a
 one-line message on stderr and the exit code (see DEVELOPERS.md "Exit codes").
@@ -32,7 +34,6 @@ __all__ = [
     "ConfigError",
     "DigestError",
     "ExternalError",
-    "GateFailedError",
     "InputError",
     "KeyPasswordError",
     "LiturgiaError",
@@ -158,7 +159,3 @@ class ProofError(VerificationError):
 
 class PolicyError(VerificationError):
     """A document verifies but is not what the verification policy requires."""
-
-
-class GateFailedError(VerificationError):
-    """One or more release gates failed (the release is NO-GO)."""
