@@ -1,13 +1,20 @@
 """liturgia: a software release as a verifiable, gated event.
 
-Subpackages, one per capability (dependencies point down):
+Subpackages, one per capability (dependencies point down; import-linter checks the layers):
 
-- ``liturgia.sbom``: catalogers and CycloneDX/SPDX documents.
-- ``liturgia.vuln``: OSV advisory databases and matching.
-- ``liturgia.sign``: keys, Sigstore bundles, DSSE envelopes.
-- ``liturgia.tlog``: the RFC 9162 Merkle transparency log.
-- ``liturgia.release``: versioning, notes, gates and the release pipeline.
-- ``liturgia.cli``: the ``liturgia`` command (nothing imports it).
+- ``liturgia.cli``: the ``liturgia`` command, a thin adapter (nothing imports it).
+- ``liturgia.server``: ``liturgia serve``, the transparency log's HTTP API (needs ``server``).
+- ``liturgia.release``: versioning, notes, gates, the release pipeline and ``verify``.
+- ``liturgia.provenance``: in-toto statements, SLSA provenance, signed attestations.
+- ``liturgia.vuln``: OSV advisory databases and matching, scans, VEX and reports.
+- ``liturgia.sbom``: catalogers and CycloneDX/SPDX documents (written and read back).
+- ``liturgia.sign``: keys and signer backends, Sigstore bundles, DSSE envelopes.
+- ``liturgia.tlog``: the RFC 9162 Merkle transparency log and its storage.
+- ``liturgia._internal``: private helpers below them all (files, clock, HTTP, XDG folders,
+  optional extras, and the transparency-log verification that sign, tlog and release share).
+
+Modules at the bottom: ``liturgia.config`` (the configuration file), ``liturgia.model`` (the
+values subsystems hand each other) and ``liturgia.errors`` (the one error tree, exit codes).
 """
 
 from __future__ import annotations
