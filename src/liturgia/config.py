@@ -113,8 +113,10 @@ class ScanSettings(_Section):
             been updated is stale: it would miss everything published since).
         stale: a stale database is an ``"error"`` (exit 2 before the build) or fails the
             vulnerability ``"gate"`` (the release is written, NO-GO).
-        accept_unchecked: let the gate pass although the advisory database holds nothing for
-            some components' ecosystems (they are still listed as unchecked).
+        accept_unchecked: let the gate pass although some components could not be checked
+            (no version, a version their ecosystem cannot order, no advisories for their
+            ecosystem); they are still listed. To accept components one by one with a reason,
+            use ``[[unchecked]]`` entries in the ignore file instead.
     """
 
     osv: _Strings = ()

@@ -5,14 +5,15 @@ JSON) or a folder/lockfile cataloged on the fly. The
 advisories come from ``--osv DIR`` folders, the local index (``--db``), or an online source.
 Warnings (advisory files that could not be used, and why) are printed on stderr.
 
-Exit codes: 0 nothing blocks; 1 an unsuppressed finding is at or above --fail-on; 2 the scan
-cannot be trusted: nothing to scan, an option is invalid, the database is missing, empty,
-unreadable, or older than --max-age-days under --stale error, the source cannot answer for any
-component (e.g. --offline with an online source and no cached answer), or ANY component could
-not be checked because of the source (it could not answer, or holds no advisory for the
-component's ecosystem) unless --accept-unchecked is given; 2 wins over 1. Components that
-cannot be checked because of their own data (no version, no purl or ecosystem, an invalid
-purl) are listed as not checked but do not change the exit code.
+Exit codes: 0 nothing blocks; 1 an unsuppressed finding is at or above --fail-on (``none``:
+findings never fail the scan); 2 the scan cannot be trusted: nothing to scan, an option is
+invalid, the database is missing, empty, unreadable, or older than --max-age-days under --stale
+error, the source cannot answer for any component (e.g. --offline with an online source and no
+cached answer), or ANY package could not be checked (no version or an unpinned range, a version
+its ecosystem cannot order, no purl or ecosystem, a source that could not answer or holds no
+advisory for its ecosystem) unless --accept-unchecked is given or an ``[[unchecked]]`` entry of
+the --ignore file names it with a reason; 2 wins over 1. Files that are not packages (release
+artifacts) are listed as not checked but do not change the exit code.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from liturgia.vuln import (
     Suppression,
     load_ignore_file,
     load_osv_directories,
+    load_unchecked_rules,
     report_to_json,
     scan,
 )
@@ -150,13 +152,19 @@ def register(subparsers: Any) -> None:
     option("--cache-ttl-hours", "LITURGIA_CACHE_TTL_HOURS", "how long online answers are cached",
            type=_positive(float, _MAX_TTL_HOURS), default="6")  # fmt: skip
     option("--fail-on", "LITURGIA_FAIL_ON", "exit 1 on an unsuppressed finding at or above this "
-           "severity", default="high", **severity)  # fmt: skip
+           "severity (none: findings never fail the scan)", default="high",
+           **severity)  # fmt: skip
     option("--unknown-severity-as", "LITURGIA_UNKNOWN_SEVERITY", "rank of findings whose "
            "advisories state no severity", default="high", **severity)  # fmt: skip
     option("--format", "LITURGIA_SCAN_FORMAT", "output format", type=ScanFormat,
            choices=list(ScanFormat), default="table")  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, help="write the output to this file")
-    parser.add_argument("--ignore", type=Path, help="ignore file (TOML [[ignore]] entries)")
+    parser.add_argument(
+        "--ignore",
+        type=Path,
+        help="ignore file (TOML [[ignore]] entries; [[unchecked]] entries accept components "
+        "that could not be checked)",
+    )
     parser.add_argument(
         "--vex", action="append", type=Path, default=[], help="OpenVEX or CycloneDX VEX file"
     )
@@ -165,8 +173,8 @@ def register(subparsers: Any) -> None:
            default="7")  # fmt: skip
     option("--stale", "LITURGIA_STALE", "an older database is an error (exit 2) or a loud "
            "warning", type=StalePolicy, choices=list(StalePolicy), default="error")  # fmt: skip
-    option("--accept-unchecked", "LITURGIA_ACCEPT_UNCHECKED", "exit 0/1 even when the source "
-           "could not check some components (they stay listed)", action="store_true")  # fmt: skip
+    option("--accept-unchecked", "LITURGIA_ACCEPT_UNCHECKED", "exit 0/1 even when some "
+           "components could not be checked (they stay listed)", action="store_true")  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -265,7 +273,15 @@ def run(args: argparse.Namespace) -> int:
     for vex in args.vex:
         suppressions.extend(load_vex(vex))
     ignore = load_ignore_file(args.ignore) if args.ignore else ()
-    report = scan(components, database, ignore=ignore, suppressions=suppressions, max_age=max_age)
+    accept = load_unchecked_rules(args.ignore) if args.ignore else ()
+    report = scan(
+        components,
+        database,
+        ignore=ignore,
+        suppressions=suppressions,
+        max_age=max_age,
+        accept=accept,
+    )
     nothing = report.coverage_problem()
     if nothing is not None:
         offline = args.offline and not local and "--offline" in nothing
@@ -292,10 +308,13 @@ def run(args: argparse.Namespace) -> int:
         f"{len(blocking)} at or above {fail_on.value}{note}",
         markup=False,
     )
-    if by_source and not args.accept_unchecked:
+    incomplete = report.incomplete
+    if incomplete and not args.accept_unchecked:
+        first = incomplete[0]
         raise InputError(
-            f"{len(by_source)} components could not be checked because of the advisory source "
-            f"(first: {report.unchecked_by_source[0].name}: {by_source[0].reason}); the scan is "
-            "incomplete, pass --accept-unchecked to accept that"
+            f"{len(incomplete)} components could not be checked ({len(by_source)} because of "
+            f"the advisory source; first: {first.name}@{first.version or '?'}: {first.reason}); "
+            "the scan is incomplete: pass --accept-unchecked, or accept each in the --ignore "
+            "file ([[unchecked]] component = ..., reason = ...)"
         )
     return 1 if blocking else 0

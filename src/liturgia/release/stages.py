@@ -238,13 +238,15 @@ class Advisories:
 
     Attributes:
         database: the OSV advisories of ``[scan].osv``.
-        rules: the ignore file's entries.
+        rules: the ignore file's ``[[ignore]]`` entries.
         stale: why the database is too old, when ``[scan].stale = "gate"`` (the gate fails).
+        accept: the ignore file's ``[[unchecked]]`` entries (components accepted as unchecked).
     """
 
     database: vuln.AdvisoryDatabase
     rules: tuple[vuln.IgnoreRule, ...]
     stale: str | None
+    accept: tuple[vuln.UncheckedRule, ...] = ()
 
 
 def open_advisories(config: LoadedConfig) -> Advisories:
@@ -263,20 +265,24 @@ def open_advisories(config: LoadedConfig) -> Advisories:
         )
     database = vuln.load_osv_directories([config.resolve(path) for path in settings.osv])
     rules: tuple[vuln.IgnoreRule, ...] = ()
+    accept: tuple[vuln.UncheckedRule, ...] = ()
     if settings.ignore:
-        rules = tuple(vuln.load_ignore_file(config.resolve(settings.ignore)))
+        rules = vuln.load_ignore_file(config.resolve(settings.ignore))
+        accept = vuln.load_unchecked_rules(config.resolve(settings.ignore))
     stale = vuln.freshness_problem(
         database.info, max_age=timedelta(days=settings.max_age_days), at=now()
     )
     if stale is not None and settings.stale == "error":
         raise InputError(f"{stale} (scan.max_age_days in {config.path.name})")
-    return Advisories(database=database, rules=rules, stale=stale)
+    return Advisories(database=database, rules=rules, stale=stale, accept=accept)
 
 
 def run_scan(advisories: Advisories, staging: Path, inventory: Inventory) -> ScanOutcome:
     """Scan the inventory's components and write ``vulnerabilities.json``."""
     components = inventory.components
-    report = vuln.scan(components, advisories.database, ignore=advisories.rules)
+    report = vuln.scan(
+        components, advisories.database, ignore=advisories.rules, accept=advisories.accept
+    )
     atomic_write_bytes(staging / VULNERABILITIES_NAME, vuln.report_to_json(report))
     active = [f for f in report.findings if not f.suppressed]
     warnings = advisories.database.warnings
@@ -458,17 +464,20 @@ def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResu
     evidence = [*failing]
     if scan.stale is not None:
         evidence.insert(0, f"stale advisory database: {scan.stale}")
-    # Never a silent "no vulnerabilities": components the advisory source could not check (no
-    # advisories for their ecosystem at all) fail the gate unless the project accepts them.
-    blind = list(scan.report.unchecked_by_source)
+    # Never a silent "no vulnerabilities": a package that could not be checked (no version, an
+    # unpinned range, a version its ecosystem cannot order, no advisories for its ecosystem)
+    # fails the gate unless the project accepts it: by name with a reason ([[unchecked]] in
+    # the ignore file), or all at once (scan.accept_unchecked).
+    blind = scan.report.incomplete
     coverage = scan.report.coverage_problem()
     unaccepted = bool(blind or coverage) and not settings.scan.accept_unchecked
     if unaccepted:
         evidence.insert(
             0,
             coverage
-            or f"{len(blind)} components the advisory source cannot check "
-            "(set scan.accept_unchecked = true to accept this)",
+            or f"{len(blind)} components could not be checked and are not accepted (name each "
+            "with a reason in an [[unchecked]] entry of scan.ignore, or set "
+            "scan.accept_unchecked = true)",
         )
     evidence.extend(f"unchecked: {item}" for item in scan.report.unchecked_lines())
     evidence.extend(f"unusable advisory file: {item}" for item in scan.warnings)

@@ -23,7 +23,7 @@ from liturgia.vuln.database import (
     load_osv_directory,
 )
 from liturgia.vuln.formats import to_cyclonedx_vex, to_markdown, to_sarif
-from liturgia.vuln.ignore import IgnoreRule, load_ignore_file
+from liturgia.vuln.ignore import IgnoreRule, UncheckedRule, load_ignore_file, load_unchecked_rules
 from liturgia.vuln.index import (
     ImportResult,
     IndexedAdvisoryDatabase,
@@ -61,11 +61,13 @@ __all__ = [
     "Suppression",
     "UncheckedCause",
     "UncheckedComponent",
+    "UncheckedRule",
     "UpgradeAdvice",
     "default_index_path",
     "freshness_problem",
     "import_advisories",
     "load_ignore_file",
+    "load_unchecked_rules",
     "load_osv_directories",
     "load_osv_directory",
     "load_vex",

@@ -288,6 +288,7 @@ def to_markdown(report: ScanReport, *, fail_on: Severity | None = None) -> str:
         lines += ["", "## Not checked", ""]
         lines += [
             f"- `{_cell(u.name)}@{_cell(u.version or '?')}`: {_cell(u.reason)}"
+            + (f" (accepted: {_cell(u.accepted)})" if u.accepted else "")
             for u in report.unchecked
         ]
     if report.warnings:

@@ -66,6 +66,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
             "suppressed": len(report.findings) - len(report.unsuppressed),
             "unchecked": len(report.unchecked),
             "unchecked_by_source": len(report.unchecked_by_source),
+            "unchecked_not_accepted": len(report.incomplete),
             "unsuppressed_by_severity": {s.value: counts.get(s.value, 0) for s in Severity},
         },
         "findings": [_finding(f) for f in report.findings],
@@ -76,6 +77,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
                 "version": u.version,
                 "reason": u.reason,
                 "cause": u.cause.value,
+                "accepted": u.accepted,
             }
             for u in report.unchecked
         ],

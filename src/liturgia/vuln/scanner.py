@@ -24,7 +24,7 @@ from liturgia.vuln.ecosystems import (
     normalize_name,
     package_from_purl,
 )
-from liturgia.vuln.ignore import IgnoreRule
+from liturgia.vuln.ignore import IgnoreRule, UncheckedRule
 from liturgia.vuln.matching import CompiledEntry, VersionKeys
 from liturgia.vuln.severity import Severity, SeverityAssessment, assess_severity
 from liturgia.vuln.versions import ordering_for
@@ -138,23 +138,44 @@ class UncheckedCause(StrEnum):
     ``COMPONENT``: the component lacks what a lookup needs (no purl or ecosystem, an invalid
     purl, no version, a version invalid in its ecosystem's ordering): no source could check it.
     ``SOURCE``: the component could be looked up, but the advisory source could not answer
-    (offline, unreachable, an error answer) or holds nothing for its ecosystem. The CLI fails
-    the scan (exit 2) on any ``SOURCE`` entry unless told to accept them.
+    (offline, unreachable, an error answer) or holds nothing for its ecosystem.
+    ``NOT_A_PACKAGE``: a ``file`` component (a release artifact) with no purl or ecosystem:
+    advisories name packages, so there is nothing to look up; listed, but it does not make
+    the scan incomplete.
+
+    Every ``COMPONENT`` or ``SOURCE`` entry makes the answer incomplete: the CLI exits 2 and the
+    release gate fails unless the entry is accepted (see :attr:`UncheckedComponent.accepted`).
     """
 
     COMPONENT = "component"
     SOURCE = "source"
+    NOT_A_PACKAGE = "not-a-package"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UncheckedComponent:
-    """A component that could not be (fully) checked, why, and whose fault it is."""
+    """A component that could not be (fully) checked, why, and whose fault it is.
+
+    Attributes:
+        component_ref: the component's ref.
+        name: its name.
+        version: its version, or ``None``.
+        reason: why it could not be checked.
+        cause: whose fault it is (see :class:`UncheckedCause`).
+        accepted: the reason of the ``[[unchecked]]`` entry that accepts it, or ``None``.
+    """
 
     component_ref: str
     name: str
     version: str | None
     reason: str
     cause: UncheckedCause = UncheckedCause.COMPONENT
+    accepted: str | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether it makes the scan's answer incomplete (a package not checked, not accepted)."""
+        return self.cause is not UncheckedCause.NOT_A_PACKAGE and self.accepted is None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,6 +226,11 @@ class ScanReport:
         """Components the advisory source could not answer for (see :class:`UncheckedCause`)."""
         return tuple(u for u in self.unchecked if u.cause is UncheckedCause.SOURCE)
 
+    @property
+    def incomplete(self) -> tuple[UncheckedComponent, ...]:
+        """Unchecked packages no ``[[unchecked]]`` entry accepts: the answer is incomplete."""
+        return tuple(u for u in self.unchecked if u.incomplete)
+
     def coverage_problem(self) -> str | None:
         """Say why the scan checked no component at all, or return ``None``.
 
@@ -217,7 +243,7 @@ class ScanReport:
             One line naming the first unchecked component and the reason, or ``None``.
         """
         by_source = {u.component_ref for u in self.unchecked_by_source}
-        own = {u.component_ref for u in self.unchecked if u.cause is UncheckedCause.COMPONENT}
+        own = {u.component_ref for u in self.unchecked if u.cause is not UncheckedCause.SOURCE}
         checkable = self.component_count - len(own - by_source)
         if checkable == 0 and self.unchecked:
             return (
@@ -232,9 +258,11 @@ class ScanReport:
         return None
 
     def unchecked_lines(self) -> tuple[str, ...]:
-        """One line per unchecked component: ``name@version (ref): reason``."""
+        """One line per unchecked component: ``name@version (ref): reason[; accepted: why]``."""
         return tuple(
-            f"{u.name}@{u.version or '?'} ({u.component_ref}): {u.reason}" for u in self.unchecked
+            f"{u.name}@{u.version or '?'} ({u.component_ref}): {u.reason}"
+            + (f"; accepted: {u.accepted}" if u.accepted else "")
+            for u in self.unchecked
         )
 
     @property
@@ -245,12 +273,15 @@ class ScanReport:
     def blocking(
         self, fail_on: Severity, *, unknown_as: Severity = Severity.HIGH
     ) -> tuple[Finding, ...]:
-        """Unsuppressed findings at or above ``fail_on``.
+        """Unsuppressed findings at or above ``fail_on``; none at all when ``fail_on`` is NONE.
 
         Args:
-            fail_on: the gate threshold (a known rating).
+            fail_on: the gate threshold (a known rating); ``NONE`` means findings never block
+                (``--fail-on none``), not "block on every finding".
             unknown_as: where UNKNOWN ranks (default HIGH: it fails a HIGH gate).
         """
+        if fail_on is Severity.NONE:
+            return ()
         threshold = fail_on.rank_with(unknown_as=unknown_as)
         return tuple(
             f for f in self.unsuppressed if f.severity.rank_with(unknown_as=unknown_as) >= threshold
@@ -262,6 +293,7 @@ class _Target:
     component: Component
     key: PackageKey
     version: str
+    problem: str | None = None  # the version is invalid in its ecosystem's ordering
 
 
 def _resolve(component: Component) -> _Target | str:
@@ -287,6 +319,17 @@ def _resolve(component: Component) -> _Target | str:
         return "no purl and no ecosystem: cannot be looked up"
     if not version:
         return "no version: cannot be matched against advisory ranges"
+    ordering = ordering_for(key.ecosystem)
+    try:
+        ordering.key(version)
+    except ValueError:
+        # Judged whatever advisories are loaded: a version its ecosystem cannot order can match
+        # no range, so the component is not checked even when no advisory names it today.
+        problem = (
+            f"version {version!r} is not valid under {ordering.name}: "
+            "advisory ranges could not be evaluated"
+        )
+        return _Target(component=component, key=key, version=version, problem=problem)
     return _Target(component=component, key=key, version=version)
 
 
@@ -398,6 +441,31 @@ def _suppress(
     return replace(finding, notes=tuple(notes)) if notes else finding
 
 
+def _acceptance(
+    component: Component,
+    target: _Target | str,
+    rules: Sequence[UncheckedRule],
+    today: date,
+    warnings: set[str],
+) -> str | None:
+    """The reason of the first unexpired ``[[unchecked]]`` entry naming the component."""
+    if isinstance(target, _Target):
+        ecosystem, name = target.key.ecosystem, target.key.name
+    else:
+        ecosystem = canonical_ecosystem(component.ecosystem) if component.ecosystem else ""
+        name = normalize_name(ecosystem, component.name) if ecosystem else component.name
+    for rule in rules:
+        if rule.applies_to(ecosystem=ecosystem, name=name, purl=component.purl, ref=component.ref):
+            if rule.is_expired(today):
+                warnings.add(
+                    f"[[unchecked]] entry for {rule.component} expired on {rule.expires}; "
+                    f"{component.ref} is not accepted"
+                )
+                continue
+            return rule.reason
+    return None
+
+
 def _scan_one(
     target: _Target, database: AdvisoryDatabase, warnings: set[str]
 ) -> tuple[list[Finding], str | None, list[CompiledEntry]]:
@@ -466,6 +534,7 @@ def scan(
     suppressions: Sequence[Suppression] = (),
     today: date | None = None,
     max_age: timedelta | None = None,
+    accept: Sequence[UncheckedRule] = (),
 ) -> ScanReport:
     """Match components against a database exactly per the OSV schema.
 
@@ -482,6 +551,9 @@ def scan(
         today: the date expiry is judged on (default: today per the reproducible clock).
         max_age: when given, a database whose newest record is older is reported in
             ``database_problems`` (judged at the reproducible clock's now).
+        accept: ``[[unchecked]]`` entries: components they name that could not be checked are
+            still listed, with the entry's reason in ``accepted`` (expired entries accept
+            nothing and add a warning).
 
     Returns:
         The report: findings, unchecked components (with reasons), upgrade advice, warnings.
@@ -522,61 +594,43 @@ def scan(
         database.prepare([(t.key, t.version) for t in targets if isinstance(t, _Target)])
     except (AdvisorySourceError, NetworkError) as exc:
         source_error = f"advisory source failed: {exc}"
+    def not_checked(
+        component: Component, target: _Target | str, reason: str, cause: UncheckedCause
+    ) -> None:
+        version = target.version if isinstance(target, _Target) else component.version
+        if cause is UncheckedCause.COMPONENT and isinstance(target, str):
+            if component.type is ComponentType.FILE and not component.purl:
+                cause = UncheckedCause.NOT_A_PACKAGE
+        unchecked.append(
+            UncheckedComponent(
+                component_ref=component.ref,
+                name=component.name,
+                version=version,
+                reason=reason,
+                cause=cause,
+                accepted=_acceptance(component, target, accept, day, warnings),
+            )
+        )
+
     for component, target in zip(unique, targets, strict=True):
         if isinstance(target, str):
-            unchecked.append(
-                UncheckedComponent(
-                    component_ref=component.ref,
-                    name=component.name,
-                    version=component.version,
-                    reason=target,
-                )
-            )
+            not_checked(component, target, target, UncheckedCause.COMPONENT)
             continue
         if source_error:
-            unchecked.append(
-                UncheckedComponent(
-                    component_ref=component.ref,
-                    name=component.name,
-                    version=target.version,
-                    reason=source_error,
-                    cause=UncheckedCause.SOURCE,
-                )
-            )
+            not_checked(component, target, source_error, UncheckedCause.SOURCE)
             continue
         if not database.covers(target.key.ecosystem):
-            unchecked.append(
-                UncheckedComponent(
-                    component_ref=component.ref,
-                    name=component.name,
-                    version=target.version,
-                    reason=f"the database holds no advisories for ecosystem {target.key.ecosystem}",
-                    cause=UncheckedCause.SOURCE,
-                )
-            )
+            blind = f"the database holds no advisories for ecosystem {target.key.ecosystem}"
+            not_checked(component, target, blind, UncheckedCause.SOURCE)
             continue
         try:
             found, reason, entries = _scan_one(target, database, warnings)
         except (AdvisorySourceError, NetworkError) as exc:
-            unchecked.append(
-                UncheckedComponent(
-                    component_ref=component.ref,
-                    name=component.name,
-                    version=target.version,
-                    reason=f"advisory source failed: {exc}",
-                    cause=UncheckedCause.SOURCE,
-                )
-            )
+            not_checked(component, target, f"advisory source failed: {exc}", UncheckedCause.SOURCE)
             continue
-        if reason is not None:
-            unchecked.append(
-                UncheckedComponent(
-                    component_ref=component.ref,
-                    name=component.name,
-                    version=target.version,
-                    reason=reason,
-                )
-            )
+        problem = target.problem or reason
+        if problem is not None:
+            not_checked(component, target, problem, UncheckedCause.COMPONENT)
         if not found:
             continue
         findings.extend(_suppress(f, target, rules, day) for f in found)

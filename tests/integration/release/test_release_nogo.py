@@ -92,7 +92,7 @@ def test_components_the_database_cannot_check_fail_the_gate(
     checks = {c["name"]: c for c in json.loads(out.out)["checks"]}
     assert not checks["vulnerabilities"]["passed"]
     gate = (Path(json.loads(out.out)["directory"]) / "gate-report.md").read_text()
-    assert "components the advisory source cannot check" in gate
+    assert "components could not be checked and are not accepted" in gate
     assert "crates.io" in gate
 
     config.write_text(

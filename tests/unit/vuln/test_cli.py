@@ -146,6 +146,9 @@ def test_scan_sbom_exit_codes_and_formats(
         {"type": "library", "name": "left-pad"},
     )
     base = ["scan", str(vulnerable), "--osv", osv, "--max-age-days", "100000"]
+    assert main([*base, "--format", "json"]) == 2  # left-pad has no version: incomplete
+    capsys.readouterr()
+    base.append("--accept-unchecked")
     assert main([*base, "--format", "json"]) == 1
     captured = capsys.readouterr()
     report = json.loads(captured.out)
@@ -205,10 +208,12 @@ def test_scan_project_folder_and_bad_inputs(
     (project / "requirements.txt").write_text("pyyaml==5.3\nrequests>=2\n")
     osv = copy_subset(tmp_path / "osv", "pypi/vulns/pyyaml")
     args = ["scan", str(project), "--osv", str(osv), "--max-age-days", "100000", "--format", "json"]
-    assert main(args) == 1
+    assert main(args) == 2  # requests>=2 is a range: not checked, so the answer is incomplete
     report = json.loads(capsys.readouterr().out)
     assert {f["id"] for f in report["findings"]} == {"PYSEC-2020-96", "PYSEC-2021-142"}
     assert [u["name"] for u in report["unchecked"]] == ["requests"]
+    assert main([*args, "--accept-unchecked"]) == 1
+    capsys.readouterr()
     assert (
         main(["scan", str(tmp_path / "missing"), "--osv", str(osv), "--max-age-days", "99999"]) == 2
     )

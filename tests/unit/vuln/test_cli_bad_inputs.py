@@ -90,8 +90,8 @@ def test_unchecked_because_of_the_source_is_exit_2_unless_accepted(
     assert "3 not checked" not in captured.err
     assert "2 not checked (1 because of the source)" in captured.err
     line = _one_error_line(captured.err)
-    assert "1 components could not be checked because of the advisory source" in line
-    assert "rails: the database holds no advisories for ecosystem RubyGems" in line
+    assert "2 components could not be checked (1 because of the advisory source" in line
+    assert "first: left-pad@?: no purl and no ecosystem" in line
     assert "pass --accept-unchecked" in line
     assert main([*args, "--accept-unchecked"]) == 1
     capsys.readouterr()
@@ -99,10 +99,10 @@ def test_unchecked_because_of_the_source_is_exit_2_unless_accepted(
     assert main([*args, "--fail-on", "critical"]) == 0
     capsys.readouterr()
     monkeypatch.delenv("LITURGIA_ACCEPT_UNCHECKED")
-    # Components unchecked for their own reasons (no version) do not change the exit code.
+    # Components unchecked for their own reasons (no version) make the answer incomplete too.
     mixed = _sbom(tmp_path, LODASH, {"type": "library", "name": "left-pad"})
-    assert main(["scan", str(mixed), "--osv", GHSA, *FRESH, "--fail-on", "critical"]) == 0
-    capsys.readouterr()
+    assert main(["scan", str(mixed), "--osv", GHSA, *FRESH, "--fail-on", "critical"]) == 2
+    assert "1 components could not be checked (0 because of" in capsys.readouterr().err
 
 
 def test_a_source_that_can_check_nothing_is_exit_2(
@@ -430,6 +430,6 @@ def test_the_exit_rule_is_in_the_help(
         main(["scan", "--help"])
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "ANY component could not be checked because of the source" in text
-    assert "unless --accept-unchecked is given; 2 wins over 1" in text
-    assert "--accept-unchecked exit 0/1 even when the source could not check some" in text
+    assert "or ANY package could not be checked" in text
+    assert "names it with a reason; 2 wins over 1" in text
+    assert "--accept-unchecked exit 0/1 even when some components could not be checked" in text
