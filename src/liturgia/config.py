@@ -131,8 +131,11 @@ class SigningSettings(_Section):
     """``[signing]``: the key that signs artifacts and the SBOM.
 
     Attributes:
-        key: path of the encrypted private key (cosign format); the public key is ``<key>.pub``
-            with the ``.key`` suffix replaced. Default: :func:`default_signing_key_path`.
+        key: a key reference, resolved exactly as ``liturgia sign --key`` resolves it: a path
+            of an encrypted private key (cosign format; the public key is ``<key>.pub`` with the
+            ``.key`` suffix replaced; created on first use), ``file:PATH``, or a backend URI
+            (``hashivault://KEY``, ``pkcs11:...``), which is never replaced by a local key.
+            Default: :func:`default_signing_key_path`.
     """
 
     key: str | None = None

@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         args.subjects, predicate_type=type_uri, predicate=predicate
     )
     try:
-        signer = sign.load_signer(args.key, password=password_for_key(args.key))
+        signer = sign.open_signer(args.key, password=password_for_key).signer
     except KeyPasswordError as exc:
         raise explain_key_password(exc, other_key=KEY_OPTION_WAY_OUT) from exc
     bundle = provenance.attest(statement, signer)

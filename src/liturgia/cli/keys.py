@@ -42,23 +42,12 @@ def read_password(*, env: str = PASSWORD_ENV, prompt: str, confirm: bool = False
     return first.encode("utf-8")
 
 
-def password_for_key(ref: str) -> bytes | None:
-    """The password a key reference needs: asked only for an encrypted key file.
+def password_for_key(purpose: str, confirm: bool) -> bytes:
+    """The password provider of :func:`liturgia.sign.open_signer` for ``sign`` and ``attest``.
 
-    A missing file gets ``None`` so that loading it reports the missing file first.
+    It is asked only for an encrypted key file: from ``LITURGIA_PASSWORD``, else a prompt.
     """
-    head, sep, rest = ref.partition(":")
-    if sep and head == "file":
-        path = Path(rest)
-    elif sep and len(head) > 1 and head.isalnum():
-        return None  # a URI of another backend: it finds its own credentials
-    else:
-        path = Path(ref)
-    try:
-        encrypted = b"ENCRYPTED" in path.read_bytes()
-    except OSError:
-        return None
-    return read_password(prompt=f"Password of {path}") if encrypted else None
+    return read_password(prompt=purpose[:1].upper() + purpose[1:], confirm=confirm)
 
 
 def _env(name: str, default: str) -> str:

@@ -58,9 +58,8 @@ def run(args: argparse.Namespace) -> int:
     for path in files:
         if not path.is_file():
             raise InputError(f"{path}: file not found")
-    password = password_for_key(args.key)
     try:
-        signer = sign.load_signer(args.key, password=password)
+        signer = sign.open_signer(args.key, password=password_for_key).signer
     except KeyPasswordError as exc:
         raise explain_key_password(exc, other_key=KEY_OPTION_WAY_OUT) from exc
     console = stderr_console()

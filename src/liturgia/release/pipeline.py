@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -38,6 +38,7 @@ from liturgia.release.git import (
 )
 from liturgia.release.stages import CHANGELOG_NAME
 from liturgia.release.version import Version, next_version
+from liturgia.sign import PasswordProvider
 
 __all__ = [
     "PasswordProvider",
@@ -46,9 +47,6 @@ __all__ = [
     "StageListener",
     "run_release",
 ]
-
-#: ``(purpose, confirm) -> password``: asked once when the signing key is opened or created.
-PasswordProvider = Callable[[str, bool], bytes]
 
 
 class StageListener(Protocol):
@@ -222,10 +220,11 @@ def _stages(
     # so a wrong password or a missing database costs no build time.
     listen.stage_started("preflight")
     advisories = stages.open_advisories(config)
-    key_path = (
-        config.resolve(settings.signing.key) if settings.signing.key else default_signing_key_path()
+    signing = stages.open_signing_key(
+        settings.signing.key or default_signing_key_path(),
+        options.password,
+        base=config.project_dir,
     )
-    signing = stages.open_signing_key(key_path, options.password)
     listen.stage_finished(
         "preflight",
         f"{advisories.database.info.record_count} advisories, key {signing.key_id[:16]}",
@@ -256,7 +255,7 @@ def _stages(
     signed = [*artifacts, stages.SBOM_NAME]
     for name in signed:
         stages.sign_into(staging, name, signing)
-    shutil.copyfile(signing.public_path, staging / stages.PUBLIC_KEY_NAME)
+    atomic_write_bytes(staging / stages.PUBLIC_KEY_NAME, signing.public_pem())
     listen.stage_finished("sign", f"{len(signed)} bundles, key {signing.key_id[:16]}")
 
     listen.stage_started("notes")

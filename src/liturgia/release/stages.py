@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from packageurl import PackageURL
 
@@ -309,38 +308,52 @@ class SigningKey:
     Attributes:
         signer: signs digests.
         public_key: the public key, for verification.
-        public_path: the ``.pub`` file beside the private key.
+        public_path: the ``.pub`` file beside a local private key; ``None`` for a key held by a
+            backend (Vault/OpenBao Transit, a PKCS#11 token), whose public half comes from it.
         key_id: hex SHA-256 of the DER SubjectPublicKeyInfo.
     """
 
     signer: sign.Signer
     public_key: sign.PublicKey
-    public_path: Path
+    public_path: Path | None
     key_id: str
 
+    def public_pem(self) -> bytes:
+        """The public key file published with the release (the ``.pub`` file's bytes, or PEM)."""
+        if self.public_path is not None:
+            return read_bytes(self.public_path, what="public key")
+        return self.public_key.pem
 
-def open_signing_key(key_path: Path, password: Any) -> SigningKey:
-    """Open the encrypted private key, creating the key pair on first use.
+
+def open_signing_key(
+    ref: str | Path, password: sign.PasswordProvider, *, base: Path | None = None
+) -> SigningKey:
+    """Open the release's signing key exactly as ``liturgia sign`` does (:func:`sign.open_signer`).
+
+    A local key file is created (encrypted, with its ``.pub``) on first use; a backend key
+    (``hashivault://``, ``pkcs11:``) is opened by its backend and never replaced by a local one.
 
     Args:
-        key_path: the private key file; its public key is the same path with suffix ``.pub``.
-        password: ``(purpose, confirm) -> bytes``, asked once.
+        ref: ``[signing].key`` as configured, or the default key path.
+        password: ``(purpose, confirm) -> bytes``, asked only for an encrypted key file.
+        base: the folder a relative key path is relative to (the project folder).
 
     Raises:
-        InputError: wrong password, corrupt key file, or a missing public key beside it.
+        InputError: wrong password, corrupt key file, unknown key scheme, or a missing public
+            key beside a local key.
+        ConfigError: the key's backend cannot be reached or has no such key.
     """
-    public_path = key_path.with_suffix(".pub")
-    if not key_path.exists():
-        secret = password(f"new password for {key_path}", True)
-        sign.generate_key_pair(key_path, public_path, password=secret)
+    opened = sign.open_signer(ref, password=password, create=True, base=base)
+    if opened.path is None:
+        public_key = opened.signer.public_key
+        public_path = None
     else:
-        secret = password(f"password for {key_path}", False)
-    signer = sign.load_signer(key_path, password=secret)
-    if not public_path.is_file():
-        raise InputError(f"{public_path}: public key not found beside {key_path.name}")
-    public_key = sign.load_public_key(public_path)
+        public_path = opened.path.with_suffix(".pub")
+        if not public_path.is_file():
+            raise InputError(f"{public_path}: public key not found beside {opened.path.name}")
+        public_key = sign.load_public_key(public_path)
     return SigningKey(
-        signer=signer,
+        signer=opened.signer,
         public_key=public_key,
         public_path=public_path,
         key_id=sign.key_id(public_key),

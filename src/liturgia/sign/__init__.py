@@ -59,7 +59,16 @@ from liturgia.sign.keys import (
     write_key_pair,
 )
 from liturgia.sign.rekor import check_entry_bodies, proposed_entry, tlog_entry_from_rekor
-from liturgia.sign.signer import Signer, load_signer, load_verification_key, register_scheme
+from liturgia.sign.signer import (
+    OpenedKey,
+    PasswordProvider,
+    Signer,
+    key_file_of,
+    load_signer,
+    load_verification_key,
+    open_signer,
+    register_scheme,
+)
 from liturgia.sign.tlog_verify import (
     load_log_keys,
     log_keys_from_trusted_root,
@@ -81,6 +90,8 @@ __all__ = [
     "KeyAlgorithm",
     "KeyPairInfo",
     "MessageSignature",
+    "OpenedKey",
+    "PasswordProvider",
     "PublicKey",
     "Signer",
     "TransparencyLog",
@@ -88,6 +99,7 @@ __all__ = [
     "digest_file",
     "dsse_bundle",
     "generate_key_pair",
+    "key_file_of",
     "key_id",
     "load_log_keys",
     "load_public_key",
@@ -95,6 +107,7 @@ __all__ = [
     "load_verification_key",
     "log_keys_from_trusted_root",
     "message_signature_bundle",
+    "open_signer",
     "pae",
     "parse_bundle",
     "parse_private_key",

@@ -11,15 +11,30 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from liturgia.errors import InputError
-from liturgia.sign.keys import KeyAlgorithm, PublicKey, load_public_key
+from liturgia.sign.keys import KeyAlgorithm, PublicKey, generate_key_pair, load_public_key
 
-__all__ = ["Signer", "SignerFactory", "load_signer", "load_verification_key", "register_scheme"]
+__all__ = [
+    "OpenedKey",
+    "PasswordProvider",
+    "Signer",
+    "SignerFactory",
+    "key_file_of",
+    "load_signer",
+    "load_verification_key",
+    "open_signer",
+    "register_scheme",
+]
 
 #: Builds a signer from the part of the reference after ``scheme:`` and a password.
 SignerFactory = Callable[[str, bytes | None], "Signer"]
+
+#: ``(purpose, confirm) -> password``: asked only for an encrypted key file (``confirm``: a new
+#: key, ask twice).
+PasswordProvider = Callable[[str, bool], bytes]
 
 _SCHEMES: dict[str, SignerFactory] = {}
 
@@ -108,6 +123,82 @@ def _factory(scheme: str, ref: str) -> SignerFactory:
         known = ", ".join(sorted(f"{s}:" for s in _SCHEMES.keys() | _BUILTIN_BACKENDS.keys()))
         raise InputError(f"{ref}: unsupported key reference scheme {scheme!r} (known: {known})")
     return factory
+
+
+def key_file_of(ref: str | Path, *, base: Path | None = None) -> Path | None:
+    """The local key file a key reference names, or ``None`` for a backend URI.
+
+    A reference is a backend URI when it starts with a scheme of two or more lower-case letters
+    or digits and a colon (``hashivault://KEY``, ``pkcs11:token=...``, an unknown ``awskms://``
+    too: it is never taken for a file name); ``file:PATH`` and anything else is a path.
+
+    Args:
+        ref: the key reference, as given on the command line or in the configuration.
+        base: the folder a relative path is relative to (default: the working folder).
+    """
+    if isinstance(ref, Path):
+        path = ref
+    else:
+        parsed = _scheme_of(ref)
+        if parsed is not None and parsed[0] != "file":
+            return None
+        path = Path(parsed[1] if parsed is not None else ref).expanduser()
+    return base / path if base is not None and not path.is_absolute() else path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenedKey:
+    """A signing key opened from its reference.
+
+    Attributes:
+        signer: signs digests and messages.
+        path: the private key file of a local key; ``None`` for a backend (Vault, PKCS#11).
+        created: the key pair was created by this call (a local key on first use).
+    """
+
+    signer: Signer
+    path: Path | None
+    created: bool = False
+
+
+def open_signer(
+    ref: str | Path,
+    *,
+    password: PasswordProvider,
+    create: bool = False,
+    base: Path | None = None,
+) -> OpenedKey:
+    """Open a signing key from its reference: the one resolver of ``sign``, ``attest``, ``release``.
+
+    A backend URI (``hashivault://``, ``pkcs11:``) is opened by its backend and never created
+    here; a reference with an unknown scheme is refused, never taken for a file name. A local
+    key file is asked a password only when it is encrypted; a missing one is created (encrypted,
+    with its ``.pub`` beside it) only when ``create`` is true.
+
+    Args:
+        ref: a key file path, ``file:PATH``, or a URI of a registered scheme.
+        password: asked for the password of an encrypted key file (or of a new key).
+        create: create a missing local key pair instead of refusing it.
+        base: the folder a relative key path is relative to.
+
+    Raises:
+        InputError: missing key file (without ``create``), wrong password, corrupt or unsupported
+            key, unknown scheme.
+        ConfigError: the backend cannot be reached or has no such key (Vault, PKCS#11).
+    """
+    path = key_file_of(ref, base=base)
+    if path is None:
+        return OpenedKey(signer=load_signer(str(ref), password=None), path=None)
+    if create and not path.exists():
+        chosen = password(f"new password for {path}", True)
+        generate_key_pair(path, path.with_suffix(".pub"), password=chosen)
+        return OpenedKey(signer=load_signer(path, password=chosen), path=path, created=True)
+    try:
+        encrypted = b"ENCRYPTED" in path.read_bytes()
+    except OSError:
+        encrypted = False  # loading names the missing or unreadable file
+    secret = password(f"password for {path}", False) if encrypted else None
+    return OpenedKey(signer=load_signer(path, password=secret), path=path)
 
 
 def load_verification_key(ref: str | Path) -> PublicKey:

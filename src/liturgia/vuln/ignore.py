@@ -149,7 +149,9 @@ def _fields(
 
 def _rule(entry: object, index: int, path: Path) -> IgnoreRule:
     where = f"{path}: ignore[{index}]"
-    fields, reason, component, expires = _fields(entry, where, {"id", "component", "reason", "expires"})
+    fields, reason, component, expires = _fields(
+        entry, where, {"id", "component", "reason", "expires"}
+    )
     ident = fields.get("id")
     if not isinstance(ident, str) or not ident.strip():
         raise InputError(f"{where}.id: required, a non-empty string")

@@ -594,13 +594,11 @@ def scan(
         database.prepare([(t.key, t.version) for t in targets if isinstance(t, _Target)])
     except (AdvisorySourceError, NetworkError) as exc:
         source_error = f"advisory source failed: {exc}"
+
     def not_checked(
         component: Component, target: _Target | str, reason: str, cause: UncheckedCause
     ) -> None:
         version = target.version if isinstance(target, _Target) else component.version
-        if cause is UncheckedCause.COMPONENT and isinstance(target, str):
-            if component.type is ComponentType.FILE and not component.purl:
-                cause = UncheckedCause.NOT_A_PACKAGE
         unchecked.append(
             UncheckedComponent(
                 component_ref=component.ref,
@@ -614,7 +612,9 @@ def scan(
 
     for component, target in zip(unique, targets, strict=True):
         if isinstance(target, str):
-            not_checked(component, target, target, UncheckedCause.COMPONENT)
+            package = component.type is not ComponentType.FILE or component.purl
+            cause = UncheckedCause.COMPONENT if package else UncheckedCause.NOT_A_PACKAGE
+            not_checked(component, target, target, cause)
             continue
         if source_error:
             not_checked(component, target, source_error, UncheckedCause.SOURCE)
