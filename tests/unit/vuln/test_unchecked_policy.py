@@ -1,7 +1,7 @@
 """Unchecked is not clean (issue 10 item 5): what could not be matched makes a scan incomplete.
 
 Inputs are real lockfiles and SBOMs written in a temporary folder, scanned by the real CLI
-against OSV records written here (made up for these tests, OSV schema 1.6).
+against a made-up OSV record (the tiny release project's, OSV schema 1.6).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tests.integration.release.tiny import ADVISORY
 
 from liturgia.cli import main
 from liturgia.errors import InputError
@@ -30,22 +31,7 @@ def _osv(tmp_path: Path) -> Path:
     """One HIGH advisory for PyPI pyyaml < 5.4 (the only package the database knows)."""
     folder = tmp_path / "osv"
     folder.mkdir()
-    record = {
-        "schema_version": "1.6.0",
-        "id": "TEST-2020-1",
-        "modified": "2024-01-01T00:00:00Z",
-        "summary": "arbitrary code execution in full_load",
-        "database_specific": {"severity": "HIGH"},
-        "affected": [
-            {
-                "package": {"ecosystem": "PyPI", "name": "pyyaml"},
-                "ranges": [
-                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "5.4"}]}
-                ],
-            }
-        ],
-    }
-    (folder / "TEST-2020-1.json").write_text(json.dumps(record))
+    (folder / "TEST-2020-1.json").write_text(json.dumps(ADVISORY))
     return folder
 
 
