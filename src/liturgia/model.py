@@ -36,6 +36,8 @@ PURL_TYPE_TO_ECOSYSTEM: dict[str, str] = {
     "hackage": "Hackage",
     "cran": "CRAN",
     "swift": "SwiftURL",
+    "deb": "Debian",
+    "apk": "Alpine",
 }
 
 

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from packageurl import PackageURL
 
+from liturgia._internal.distributions import release_ecosystem
 from liturgia.model import PURL_TYPE_TO_ECOSYSTEM
 
 __all__ = [
@@ -101,13 +102,43 @@ def normalize_name(ecosystem: str, name: str) -> str:
             return stripped
 
 
+#: Distributions whose OSV records are per release and per source package.
+_DISTRIBUTIONS = frozenset({"Debian", "Alpine"})
+
+
+def _distribution_package(parsed: PackageURL, ecosystem: str) -> tuple[PackageKey, str | None]:
+    """A ``deb``/``apk`` purl as OSV's Debian/Alpine package: the release from the ``distro``
+    qualifier, the source package from ``upstream`` (``name`` or ``name@version``, as Syft
+    writes it), else the binary package's own name and version."""
+    qualifiers = parsed.qualifiers if isinstance(parsed.qualifiers, dict) else {}
+    distro = qualifiers.get("distro")
+    if not distro:
+        raise ValueError(
+            f"a {parsed.type} purl needs the distro qualifier (e.g. distro="
+            f"{'debian-12' if ecosystem == 'Debian' else 'alpine-3.18'}): {ecosystem} "
+            "advisories are per release"
+        )
+    full = release_ecosystem(ecosystem, distro)
+    if full is None:
+        raise ValueError(f"distro qualifier {distro!r} names no {ecosystem} release")
+    name, version = parsed.name, parsed.version or None
+    upstream = qualifiers.get("upstream")
+    if upstream:
+        source, _at, source_version = upstream.partition("@")
+        name = source.strip() or name
+        version = source_version.strip() or version
+    return PackageKey(ecosystem=full, name=normalize_name(full, name)), version
+
+
 @lru_cache(maxsize=65536)
 def package_from_purl(purl: str) -> tuple[PackageKey, str | None]:
     """Map a Package URL to the OSV package it names, and its version.
 
     The OSV name is rebuilt from the purl's namespace and name per type: ``golang`` and npm
     scopes join with ``/`` (``@types/node``), Maven joins ``groupId:artifactId``, Composer
-    ``vendor/package``.
+    ``vendor/package``. ``deb`` and ``apk`` purls map to OSV's per-release ``Debian:<major>``
+    and ``Alpine:v<major>.<minor>`` ecosystems (from the ``distro`` qualifier) and to the
+    source package OSV records name (the ``upstream`` qualifier, else the package itself).
 
     Args:
         purl: a Package URL string (purl-spec).
@@ -116,12 +147,15 @@ def package_from_purl(purl: str) -> tuple[PackageKey, str | None]:
         The package key and the purl's version (``None`` when it has none).
 
     Raises:
-        ValueError: the purl is malformed or its type has no OSV ecosystem.
+        ValueError: the purl is malformed, its type has no OSV ecosystem, or a ``deb``/``apk``
+            purl names no distribution release.
     """
     parsed = PackageURL.from_string(purl)
     ecosystem = PURL_TYPE_TO_ECOSYSTEM.get(parsed.type)
     if ecosystem is None:
         raise ValueError(f"purl type {parsed.type!r} has no OSV ecosystem")
+    if ecosystem in _DISTRIBUTIONS:
+        return _distribution_package(parsed, ecosystem)
     namespace = parsed.namespace or ""
     if not namespace:
         name = parsed.name

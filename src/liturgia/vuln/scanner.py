@@ -309,7 +309,8 @@ def _resolve(component: Component) -> _Target | str:
             purl_problem = f"invalid purl {component.purl!r}: {exc}"
     if component.ecosystem:
         ecosystem = canonical_ecosystem(component.ecosystem)
-        if key is None or key.ecosystem != ecosystem:
+        # The purl may be more precise ("Debian:12" for an SBOM's plain "Debian").
+        if key is None or key.ecosystem.partition(":")[0] != ecosystem.partition(":")[0]:
             key = PackageKey(ecosystem=ecosystem, name=normalize_name(ecosystem, component.name))
     if key is None:
         if purl_problem:

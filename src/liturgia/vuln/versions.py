@@ -20,6 +20,8 @@ Each ordering turns a version string into a sort key; keys of one ordering compa
 * **Maven** — Maven's ``ComparableVersion`` order (:mod:`liturgia.vuln.orderings.maven`):
   qualifier ranks, ``sp``, ``.RELEASE``, ``-SNAPSHOT``, unknown qualifiers (vendor builds such
   as ``2.414.2-cb-5``) after the release.
+* **Debian** (and Ubuntu) — dpkg's order (:mod:`liturgia.vuln.orderings.dpkg`): epochs,
+  ``~``, revisions. **Alpine** — apk's order (:mod:`liturgia.vuln.orderings.apk`).
 * **Generic** (RubyGems, Packagist and any other ecosystem) — no well-kept Python library
   implements these orderings faithfully (``univers`` is the closest, but it pulls a large tree of
   pinned dependencies and its Composer comparator is itself an approximation), so we
@@ -43,7 +45,7 @@ from typing import Any, Protocol
 from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
-from liturgia.vuln.orderings import maven
+from liturgia.vuln.orderings import apk, dpkg, maven
 
 __all__ = [
     "GenericOrdering",
@@ -307,6 +309,8 @@ _SEMVER_ORDERING = SemverOrdering()
 _NUGET = SemverOrdering(name="NuGet", fold_case=True)
 _GO = GoOrdering()
 _GENERIC = GenericOrdering()
+_DPKG = KeyedOrdering(name="dpkg", key_function=dpkg.dpkg_key, canonical_function=dpkg.canonical)
+_APK = KeyedOrdering(name="apk", key_function=apk.apk_key, canonical_function=apk.canonical)
 _MAVEN = KeyedOrdering(
     name="Maven", key_function=maven.maven_key, canonical_function=maven.canonical
 )
@@ -330,7 +334,8 @@ def ordering_for(ecosystem: str, range_type: str = "ECOSYSTEM") -> VersionOrderi
         return _GO
     if range_type == "SEMVER":
         return _SEMVER_ORDERING
-    match ecosystem:
+    # "Debian:12", "Alpine:v3.18": the release does not change the ordering.
+    match ecosystem.partition(":")[0]:
         case "PyPI":
             return _PEP440
         case "npm" | "crates.io" | "Hex" | "Pub":
@@ -339,6 +344,10 @@ def ordering_for(ecosystem: str, range_type: str = "ECOSYSTEM") -> VersionOrderi
             return _NUGET
         case "Maven":
             return _MAVEN
+        case "Debian" | "Ubuntu":
+            return _DPKG
+        case "Alpine":
+            return _APK
         case _:
             return _GENERIC
 

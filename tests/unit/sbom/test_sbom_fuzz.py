@@ -55,6 +55,10 @@ SEEDS: dict[str, bytes] = {
         b"Classifier: License :: OSI Approved :: MIT License\nRequires-Dist: y>=1; extra == 'z'\n"
         b"\nlong description\n"
     ),
+    "var/lib/dpkg/status": b"Package: a\nStatus: install ok installed\nVersion: 1.0-1\n"
+    b"Source: s (1.0)\nDepends: b (>= 1) | c\n description\n\nPackage: b\nVersion: 2\n"
+    b"Provides: c\n",
+    "lib/apk/db/installed": b"P:a\nV:1.0-r0\nA:x86_64\no:s\nD:b so:x !d\n\nP:b\nV:2-r0\np:so:x=1\n",
 }
 
 JSON = st.recursive(

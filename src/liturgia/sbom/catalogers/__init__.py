@@ -15,6 +15,7 @@ from liturgia.sbom.catalogers.installed import InstalledPythonCataloger
 from liturgia.sbom.catalogers.java import GradleLockCataloger, MavenPomCataloger
 from liturgia.sbom.catalogers.npm import NpmLockCataloger
 from liturgia.sbom.catalogers.nuget import NugetLockCataloger
+from liturgia.sbom.catalogers.os_packages import ApkInstalledCataloger, DpkgStatusCataloger
 from liturgia.sbom.catalogers.pdm import PdmLockCataloger
 from liturgia.sbom.catalogers.pipenv import PipfileLockCataloger
 from liturgia.sbom.catalogers.pnpm import PnpmLockCataloger
@@ -25,8 +26,10 @@ from liturgia.sbom.catalogers.uv import UvLockCataloger
 from liturgia.sbom.catalogers.yarn import YarnLockCataloger
 
 __all__ = [
+    "ApkInstalledCataloger",
     "CargoLockCataloger",
     "ComposerLockCataloger",
+    "DpkgStatusCataloger",
     "GemfileLockCataloger",
     "GoBinaryCataloger",
     "GoModCataloger",
@@ -48,7 +51,8 @@ __all__ = [
 
 
 def default_catalogers() -> tuple[Cataloger, ...]:
-    """One instance of every cataloger: Python, JavaScript, Go, Rust, Ruby, PHP, .NET, Java."""
+    """One instance of every cataloger: Python, JavaScript, Go, Rust, Ruby, PHP, .NET, Java,
+    and the Debian and Alpine package databases of a root file system."""
     return (
         PyprojectCataloger(),
         RequirementsCataloger(),
@@ -67,4 +71,6 @@ def default_catalogers() -> tuple[Cataloger, ...]:
         NugetLockCataloger(),
         MavenPomCataloger(),
         GradleLockCataloger(),
+        DpkgStatusCataloger(),
+        ApkInstalledCataloger(),
     )
