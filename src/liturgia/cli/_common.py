@@ -1,4 +1,5 @@
-"""Helpers shared by the command modules: stderr console, output formats, path arguments."""
+"""Helpers shared by the command modules: consoles, output formats, options with environment
+twins, key passwords."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import getpass
 import os
 import sys
 from enum import StrEnum
+from typing import Any
 
 from rich.console import Console
 
@@ -16,6 +18,7 @@ __all__ = [
     "KEY_OPTION_WAY_OUT",
     "OutputFormat",
     "add_format_option",
+    "env_option",
     "explain_key_password",
     "password_from_env_or_prompt",
     "positive_seconds",
@@ -41,6 +44,57 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
         metavar="{" + ",".join(OutputFormat) + "}",
         help="table (for people, on stderr) or json (for machines, on stdout); default: table",
     )
+
+
+#: Values of an environment twin that turn a flag (``store_true``) on; any other value is off.
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def env_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    flag: str,
+    env: str,
+    help_: str,
+    *,
+    lenient: bool = False,
+    **kwargs: Any,
+) -> argparse.Action:
+    """Add option ``flag`` whose default comes from its environment twin ``env`` when set.
+
+    Flag > ``LITURGIA_*`` environment > built-in default (STYLE.md "Configuration"). A set,
+    non-blank variable replaces ``default``:
+
+    - a flag (``action="store_true"``) is on when the value is ``1``, ``true``, ``yes`` or
+      ``on`` (any case), off otherwise;
+    - any other option takes the text as its default, which argparse passes through ``type``
+      like a command-line value: a bad value is a usage error (exit 2) naming the option. With
+      ``lenient``, a value ``type`` rejects is ignored and the built-in default stays.
+
+    Args:
+        parser: the parser or argument group to add to.
+        flag: the option string, e.g. ``"--fail-on"``.
+        env: its environment twin, e.g. ``"LITURGIA_FAIL_ON"``; ``--help`` shows ``[env NAME]``.
+        help_: the help text.
+        lenient: ignore an environment value the option's ``type`` rejects.
+        kwargs: the rest of :meth:`argparse.ArgumentParser.add_argument`'s arguments.
+
+    Returns:
+        The action argparse created.
+    """
+    value = os.environ.get(env, "").strip()
+    if value and kwargs.get("action") == "store_true":
+        kwargs["default"] = value.lower() in _TRUE_WORDS
+    elif value and not (lenient and not _accepts(kwargs.get("type"), value)):
+        kwargs["default"] = value
+    return parser.add_argument(flag, help=f"{help_} [env {env}]", **kwargs)
+
+
+def _accepts(convert: Any, value: str) -> bool:
+    try:
+        (convert or str)(value)
+    except (ValueError, argparse.ArgumentTypeError):
+        return False
+    return True
 
 
 def _output_format(text: str) -> OutputFormat:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from liturgia import provenance, sign
 from liturgia._internal.files import atomic_write_bytes, read_bytes
-from liturgia.cli._common import KEY_OPTION_WAY_OUT, explain_key_password, stderr_console
+from liturgia.cli._common import (
+    KEY_OPTION_WAY_OUT,
+    env_option,
+    explain_key_password,
+    stderr_console,
+)
 from liturgia.cli.keys import password_for_key
 from liturgia.config import default_signing_key_path
 from liturgia.errors import InputError, KeyPasswordError
@@ -65,11 +69,13 @@ def register(subparsers: Any) -> None:
         metavar="URI",
         help=f"predicate type URI, or one of {', '.join(sorted(SHORT_TYPES))}",
     )
-    parser.add_argument(
+    env_option(
+        parser,
         "--key",
-        default=os.environ.get("LITURGIA_KEY") or str(default_signing_key_path()),
+        "LITURGIA_KEY",
+        "signing key reference",
+        default=str(default_signing_key_path()),
         metavar="REF",
-        help="signing key reference [env LITURGIA_KEY]",
     )
     parser.add_argument(
         "-o",
@@ -78,12 +84,13 @@ def register(subparsers: Any) -> None:
         help="bundle path (default: FIRST_SUBJECT.intoto.json, a Sigstore bundle holding the "
         "DSSE envelope; not *.sigstore.json, which names artifact signatures)",
     )
-    parser.add_argument(
+    env_option(
+        parser,
         "--tlog-url",
-        default=os.environ.get("LITURGIA_TLOG_URL"),
+        "LITURGIA_TLOG_URL",
+        "a Rekor v1 transparency log (e.g. liturgia serve's): log the attestation (a dsse "
+        "entry) and write the entry into the bundle",
         metavar="URL",
-        help="a Rekor v1 transparency log (e.g. liturgia serve's): log the attestation (a dsse "
-        "entry) and write the entry into the bundle [env LITURGIA_TLOG_URL]",
     )
     parser.set_defaults(func=run)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from liturgia import sign
 from liturgia._internal.files import atomic_write_bytes, read_bytes
-from liturgia.cli._common import stderr_console
+from liturgia.cli._common import env_option, stderr_console
 from liturgia.errors import InputError
 
 __all__ = ["password_for_key", "read_password", "register", "run"]
@@ -50,10 +50,6 @@ def password_for_key(purpose: str, confirm: bool) -> bytes:
     return read_password(prompt=purpose[:1].upper() + purpose[1:], confirm=confirm)
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
 def register(subparsers: Any) -> None:
     """Add the ``keys`` and ``trust-root`` commands."""
     keys = subparsers.add_parser(
@@ -70,17 +66,21 @@ def register(subparsers: Any) -> None:
         description=f"Generate a key pair. Password from {PASSWORD_ENV} or a prompt.",
         formatter_class=fmt,
     )
-    generate.add_argument(
+    env_option(
+        generate,
         "--algorithm",
+        "LITURGIA_KEY_ALGORITHM",
+        "key algorithm",
         choices=[a.value for a in sign.KeyAlgorithm],
-        default=_env("LITURGIA_KEY_ALGORITHM", sign.KeyAlgorithm.ECDSA_P256.value),
-        help="key algorithm [env LITURGIA_KEY_ALGORITHM]",
+        default=sign.KeyAlgorithm.ECDSA_P256.value,
     )
-    generate.add_argument(
+    env_option(
+        generate,
         "--prefix",
+        "LITURGIA_KEY_PREFIX",
+        "write PREFIX.key and PREFIX.pub",
         type=Path,
-        default=Path(_env("LITURGIA_KEY_PREFIX", "cosign")),
-        help="write PREFIX.key and PREFIX.pub [env LITURGIA_KEY_PREFIX]",
+        default=Path("cosign"),
     )
     generate.add_argument("--force", action="store_true", help="overwrite existing key files")
     generate.set_defaults(func=run, keys_run=_generate)
@@ -95,11 +95,13 @@ def register(subparsers: Any) -> None:
         formatter_class=fmt,
     )
     imported.add_argument("source", type=Path, metavar="KEY", help="the private key to import")
-    imported.add_argument(
+    env_option(
+        imported,
         "--prefix",
+        "LITURGIA_KEY_PREFIX",
+        "write PREFIX.key and PREFIX.pub",
         type=Path,
-        default=Path(_env("LITURGIA_KEY_PREFIX", "import-cosign")),
-        help="write PREFIX.key and PREFIX.pub [env LITURGIA_KEY_PREFIX]",
+        default=Path("import-cosign"),
     )
     imported.add_argument("--force", action="store_true", help="overwrite existing key files")
     imported.set_defaults(func=run, keys_run=_import)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 from liturgia import sbom
 from liturgia._internal.files import atomic_write_bytes, read_bytes
-from liturgia.cli._common import stderr_console
+from liturgia.cli._common import env_option, stderr_console
 from liturgia.errors import InputError, PolicyError, UsageError
 from liturgia.model import Component, Inventory, Scope
 from liturgia.sbom.environments import python_site_packages
@@ -54,10 +53,6 @@ def parse_output(value: str) -> tuple[SbomFormat, Path | None]:
     return fmt, Path(file) if sep else None
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def register(subparsers: Any) -> None:
     """Add the ``sbom`` command."""
     parser = subparsers.add_parser(
@@ -83,24 +78,12 @@ def register(subparsers: Any) -> None:
         help="cyclonedx-json, cyclonedx-xml or spdx-json, to FILE or stdout; repeatable "
         "[default: cyclonedx-json to stdout]",
     )
-    parser.add_argument(
-        "--exclude-dev",
-        action="store_true",
-        default=_env_flag("LITURGIA_EXCLUDE_DEV"),
-        help="drop development-only dependencies [env LITURGIA_EXCLUDE_DEV]",
-    )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        default=_env_flag("LITURGIA_STRICT"),
-        help="treat any unreadable or malformed input as an error (exit 2) [env LITURGIA_STRICT]",
-    )
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=os.environ.get("LITURGIA_SBOM_ROOT") or None,
-        help="folder the recorded file paths are relative to [env LITURGIA_SBOM_ROOT]",
-    )
+    env_option(parser, "--exclude-dev", "LITURGIA_EXCLUDE_DEV",
+               "drop development-only dependencies", action="store_true")  # fmt: skip
+    env_option(parser, "--strict", "LITURGIA_STRICT", "treat any unreadable or malformed input "
+               "as an error (exit 2)", action="store_true")  # fmt: skip
+    env_option(parser, "--root", "LITURGIA_SBOM_ROOT",
+               "folder the recorded file paths are relative to", type=Path)  # fmt: skip
     parser.add_argument(
         "--python",
         action="append",

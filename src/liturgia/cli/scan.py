@@ -32,7 +32,7 @@ from rich.table import Table
 
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes
-from liturgia.cli._common import stderr_console, stdout_console
+from liturgia.cli._common import env_option, stderr_console, stdout_console
 from liturgia.errors import InputError
 from liturgia.model import Component
 from liturgia.vuln import (
@@ -114,15 +114,6 @@ def _positive(kind: type[int] | type[float], most: float) -> Any:
     return parse
 
 
-def _option(parser: argparse.ArgumentParser, flag: str, env: str, help_: str, **kw: Any) -> None:
-    """Add ``flag`` whose default comes from environment variable ``env`` when set."""
-    if kw.get("action") == "store_true":
-        kw["default"] = bool(os.environ.get(env))
-    elif "default" in kw:
-        kw["default"] = os.environ.get(env) or kw["default"]
-    parser.add_argument(flag, help=f"{help_} (env {env})", **kw)
-
-
 def register(subparsers: Any) -> None:
     """Add the ``scan`` command."""
     parser = subparsers.add_parser(
@@ -140,8 +131,8 @@ def register(subparsers: Any) -> None:
         default=osv,
         help="OSV advisory folder (repeatable; env LITURGIA_OSV); else the index is used",
     )
-    severity = {"type": _severity, "metavar": "{" + ",".join(_SEVERITIES) + "}"}
-    option = partial(_option, parser)
+    severity: dict[str, Any] = {"type": _severity, "metavar": "{" + ",".join(_SEVERITIES) + "}"}
+    option = partial(env_option, parser)
     option("--db", "LITURGIA_VULNDB", "advisory index file", type=Path,
            default=str(default_index_path()))  # fmt: skip
     option("--source", "LITURGIA_SOURCE", "advisory source; online ones are cached on disk",

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from liturgia.cli._common import env_option
+
 if TYPE_CHECKING:
     from liturgia.tlog.log import RekorLog
     from liturgia.tlog.storage import LogStorage
@@ -21,11 +23,6 @@ __all__ = ["register", "run"]
 _STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
 #: Seconds a stopping server waits for requests in flight (a stalled client cannot hold it).
 _GRACE_SECONDS = 10
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value and value.isdigit() else default
 
 
 def register(subparsers: Any) -> None:
@@ -41,38 +38,18 @@ def register(subparsers: Any) -> None:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument(
-        "--db",
-        default=os.environ.get("LITURGIA_DB"),
-        metavar="URL",
-        help="sqlite:///PATH or postgresql://...; default: sqlite under "
-        "$XDG_DATA_HOME/liturgia/tlog/log.db [env LITURGIA_DB]",
-    )
-    parser.add_argument(
-        "--host",
-        default=os.environ.get("LITURGIA_SERVE_HOST", "127.0.0.1"),
-        help="address to listen on [env LITURGIA_SERVE_HOST]",
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=_env_int("LITURGIA_SERVE_PORT", 8080),
-        help="TCP port to listen on [env LITURGIA_SERVE_PORT]",
-    )
-    parser.add_argument(
-        "--key",
-        type=Path,
-        default=os.environ.get("LITURGIA_LOG_KEY"),
-        metavar="PATH",
-        help="the log's signing key (PEM); default: beside the database [env LITURGIA_LOG_KEY]",
-    )
-    parser.add_argument(
-        "--log-host",
-        default=os.environ.get("LITURGIA_LOG_HOST"),
-        metavar="NAME",
-        help="host name of the log's base URL, in its checkpoints; default: the one the log "
-        "was created with, --host for a new log [env LITURGIA_LOG_HOST]",
-    )
+    env_option(parser, "--db", "LITURGIA_DB", "sqlite:///PATH or postgresql://...; default: "
+               "sqlite under $XDG_DATA_HOME/liturgia/tlog/log.db", metavar="URL")  # fmt: skip
+    env_option(parser, "--host", "LITURGIA_SERVE_HOST", "address to listen on",
+               default="127.0.0.1")  # fmt: skip
+    # Lenient (as before): a port that is not a number in the environment leaves the default.
+    env_option(parser, "--port", "LITURGIA_SERVE_PORT", "TCP port to listen on", type=int,
+               default=8080, lenient=True)  # fmt: skip
+    env_option(parser, "--key", "LITURGIA_LOG_KEY", "the log's signing key (PEM); default: "
+               "beside the database", type=Path, metavar="PATH")  # fmt: skip
+    env_option(parser, "--log-host", "LITURGIA_LOG_HOST", "host name of the log's base URL, in "
+               "its checkpoints; default: the one the log was created with, --host for a new "
+               "log", metavar="NAME")  # fmt: skip
     parser.add_argument(
         "--tree-id",
         type=int,
@@ -95,14 +72,9 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="largest request body accepted (larger ones get 413)",
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=_env_int("LITURGIA_SERVE_WORKERS", 1),
-        metavar="N",
-        help="worker processes sharing the database (one per core for the most writes/s) "
-        "[env LITURGIA_SERVE_WORKERS]",
-    )
+    env_option(parser, "--workers", "LITURGIA_SERVE_WORKERS", "worker processes sharing the "
+               "database (one per core for the most writes/s)", type=int, default=1,
+               metavar="N", lenient=True)  # fmt: skip
     parser.set_defaults(func=run)
 
 

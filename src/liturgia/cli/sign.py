@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from liturgia import sign
 from liturgia._internal.files import atomic_write_bytes
-from liturgia.cli._common import KEY_OPTION_WAY_OUT, explain_key_password, stderr_console
+from liturgia.cli._common import (
+    KEY_OPTION_WAY_OUT,
+    env_option,
+    explain_key_password,
+    stderr_console,
+)
 from liturgia.cli.keys import password_for_key
 from liturgia.config import default_signing_key_path
 from liturgia.errors import InputError, KeyPasswordError
@@ -31,23 +35,26 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("files", type=Path, nargs="+", metavar="FILE")
-    parser.add_argument(
+    env_option(
+        parser,
         "--key",
-        default=os.environ.get("LITURGIA_KEY") or str(default_signing_key_path()),
+        "LITURGIA_KEY",
+        "signing key reference",
+        default=str(default_signing_key_path()),
         metavar="REF",
-        help="signing key reference [env LITURGIA_KEY]",
     )
     parser.add_argument(
         "--output-dir",
         type=Path,
         help="write bundles here instead of beside each file",
     )
-    parser.add_argument(
+    env_option(
+        parser,
         "--tlog-url",
-        default=os.environ.get("LITURGIA_TLOG_URL"),
+        "LITURGIA_TLOG_URL",
+        "a Rekor v1 transparency log (e.g. liturgia serve's http://127.0.0.1:8080): log "
+        "each signature there and write the entry into the bundle",
         metavar="URL",
-        help="a Rekor v1 transparency log (e.g. liturgia serve's http://127.0.0.1:8080): log "
-        "each signature there and write the entry into the bundle [env LITURGIA_TLOG_URL]",
     )
     parser.set_defaults(func=run)
 

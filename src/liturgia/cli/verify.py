@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from liturgia._internal.files import read_bytes
 from liturgia.cli._common import (
     OutputFormat,
     add_format_option,
+    env_option,
     positive_seconds,
     stderr_console,
 )
@@ -68,12 +68,13 @@ def register(subparsers: Any) -> None:
         "with the entry's checkpoint (RFC 9162 consistency proof); needs --log-key or "
         "--trusted-root, and --log-url or the trusted root's baseUrl",
     )
-    parser.add_argument(
+    env_option(
+        parser,
         "--log-url",
-        default=os.environ.get("LITURGIA_TLOG_URL") or None,
+        "LITURGIA_TLOG_URL",
+        "with --online: the log's base URL, for every entry (default: each log's baseUrl "
+        "in --trusted-root)",
         metavar="URL",
-        help="with --online: the log's base URL, for every entry (default: each log's baseUrl "
-        "in --trusted-root) [env LITURGIA_TLOG_URL]",
     )
     parser.add_argument(
         "--timeout",

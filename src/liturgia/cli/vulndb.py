@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 from rich.table import Table
 
 from liturgia._internal.clock import now
-from liturgia.cli._common import OutputFormat, stderr_console, stdout_console
+from liturgia.cli._common import OutputFormat, env_option, stderr_console, stdout_console
 from liturgia.errors import UsageError
 from liturgia.vuln.database import parse_timestamp
 from liturgia.vuln.download import OSV_EXPORT_BASE, download_export
@@ -31,12 +30,8 @@ _DEFAULT_ECOSYSTEMS = ("PyPI", "npm", "Go", "crates.io")
 
 
 def _db_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=Path(os.environ.get("LITURGIA_VULNDB") or default_index_path()),
-        help="advisory index file (env LITURGIA_VULNDB)",
-    )
+    env_option(parser, "--db", "LITURGIA_VULNDB", "advisory index file", type=Path,
+               default=default_index_path())  # fmt: skip
 
 
 def register(subparsers: Any) -> None:
@@ -67,17 +62,10 @@ def register(subparsers: Any) -> None:
         dest="ecosystems",
         help=f"ecosystem to download (repeatable; default {', '.join(_DEFAULT_ECOSYSTEMS)})",
     )
-    update.add_argument(
-        "--base-url",
-        default=os.environ.get("LITURGIA_OSV_EXPORT_URL", OSV_EXPORT_BASE),
-        help="export location (env LITURGIA_OSV_EXPORT_URL)",
-    )
-    update.add_argument(
-        "--offline",
-        action="store_true",
-        default=bool(os.environ.get("LITURGIA_OFFLINE")),
-        help="forbid network use (env LITURGIA_OFFLINE)",
-    )
+    env_option(update, "--base-url", "LITURGIA_OSV_EXPORT_URL", "export location",
+               default=OSV_EXPORT_BASE)  # fmt: skip
+    env_option(update, "--offline", "LITURGIA_OFFLINE", "forbid network use",
+               action="store_true")  # fmt: skip
     _db_argument(update)
     update.set_defaults(func=run)
     status = actions.add_parser(
