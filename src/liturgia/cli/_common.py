@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -16,8 +17,10 @@ from liturgia.errors import ConfigError, InputError, KeyPasswordError
 
 __all__ = [
     "KEY_OPTION_WAY_OUT",
+    "LOG_SIGNATURES_UNCHECKED",
     "OutputFormat",
     "add_format_option",
+    "add_tlog_options",
     "env_option",
     "explain_key_password",
     "password_from_env_or_prompt",
@@ -183,3 +186,37 @@ def password_from_env_or_prompt(purpose: str, confirm: bool) -> bytes:
         # A new private key is never written unprotected.
         raise ConfigError(f"{purpose}: the password is empty; a new key needs one")
     return answer.encode("utf-8")
+
+
+#: Said when a log entry was written or read without the log's key to check its signatures.
+LOG_SIGNATURES_UNCHECKED = (
+    "the log's signatures (signed entry timestamp, checkpoint) were not checked: no log key; "
+    "pass --log-key PEM (the log's public key, e.g. from GET /api/v1/log/publicKey fetched "
+    "once over a channel you trust) to check them"
+)
+
+
+def add_tlog_options(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """Add ``--tlog-url`` and ``--log-key`` (with their ``LITURGIA_*`` twins) to a command.
+
+    Args:
+        parser: the command's parser.
+        what: what is logged, for the help (``"each signature"``...).
+    """
+    env_option(
+        parser,
+        "--tlog-url",
+        "LITURGIA_TLOG_URL",
+        f"a Rekor v1 transparency log (e.g. liturgia serve's http://127.0.0.1:8080): log {what} "
+        "there and write the entry into the bundle, once it verifies",
+        metavar="URL",
+    )
+    env_option(
+        parser,
+        "--log-key",
+        "LITURGIA_TLOG_KEY",
+        "with --tlog-url: the log's public key; the entry's signed entry timestamp and "
+        "checkpoint must verify under it",
+        type=Path,
+        metavar="PEM",
+    )

@@ -12,6 +12,8 @@ from liturgia import provenance, sign
 from liturgia._internal.files import atomic_write_bytes, read_bytes
 from liturgia.cli._common import (
     KEY_OPTION_WAY_OUT,
+    LOG_SIGNATURES_UNCHECKED,
+    add_tlog_options,
     env_option,
     explain_key_password,
     stderr_console,
@@ -84,14 +86,7 @@ def register(subparsers: Any) -> None:
         help="bundle path (default: FIRST_SUBJECT.intoto.json, a Sigstore bundle holding the "
         "DSSE envelope; not *.sigstore.json, which names artifact signatures)",
     )
-    env_option(
-        parser,
-        "--tlog-url",
-        "LITURGIA_TLOG_URL",
-        "a Rekor v1 transparency log (e.g. liturgia serve's): log the attestation (a dsse "
-        "entry) and write the entry into the bundle",
-        metavar="URL",
-    )
+    add_tlog_options(parser, what="the attestation (a dsse entry)")
     parser.set_defaults(func=run)
 
     check = subparsers.add_parser(
@@ -137,12 +132,15 @@ def run(args: argparse.Namespace) -> int:
         signer = sign.open_signer(args.key, password=password_for_key).signer
     except KeyPasswordError as exc:
         raise explain_key_password(exc, other_key=KEY_OPTION_WAY_OUT) from exc
+    log_key = sign.load_public_key(args.log_key) if args.tlog_url and args.log_key else None
     bundle = provenance.attest(statement, signer)
     if args.tlog_url:
         from liturgia.sign.tlog_upload import add_log_entry  # noqa: PLC0415 - only when asked
 
-        bundle = add_log_entry(bundle, signer.public_key, args.tlog_url)
+        bundle = add_log_entry(bundle, signer.public_key, args.tlog_url, log_key=log_key)
         sign.verify_dsse_bundle(bundle, signer.public_key)  # the entry is about this envelope
+        if log_key is None:
+            stderr_console().print(f"note: {LOG_SIGNATURES_UNCHECKED}", highlight=False)
     first: Path = args.subjects[0]
     target: Path = args.output or first.with_name(first.name + ".intoto.json")
     atomic_write_bytes(target, bundle)

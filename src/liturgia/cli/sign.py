@@ -11,6 +11,8 @@ from liturgia import sign
 from liturgia._internal.files import atomic_write_bytes
 from liturgia.cli._common import (
     KEY_OPTION_WAY_OUT,
+    LOG_SIGNATURES_UNCHECKED,
+    add_tlog_options,
     env_option,
     explain_key_password,
     stderr_console,
@@ -48,14 +50,7 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="write bundles here instead of beside each file",
     )
-    env_option(
-        parser,
-        "--tlog-url",
-        "LITURGIA_TLOG_URL",
-        "a Rekor v1 transparency log (e.g. liturgia serve's http://127.0.0.1:8080): log "
-        "each signature there and write the entry into the bundle",
-        metavar="URL",
-    )
+    add_tlog_options(parser, what="each signature")
     parser.set_defaults(func=run)
 
 
@@ -69,17 +64,20 @@ def run(args: argparse.Namespace) -> int:
         signer = sign.open_signer(args.key, password=password_for_key).signer
     except KeyPasswordError as exc:
         raise explain_key_password(exc, other_key=KEY_OPTION_WAY_OUT) from exc
+    log_key = sign.load_public_key(args.log_key) if args.tlog_url and args.log_key else None
     console = stderr_console()
     for path in files:
         bundle = sign.sign_file(path, signer)
         if args.tlog_url:
             from liturgia.sign.tlog_upload import add_log_entry  # noqa: PLC0415 - only when asked
 
-            bundle = add_log_entry(bundle, signer.public_key, args.tlog_url)
+            bundle = add_log_entry(bundle, signer.public_key, args.tlog_url, log_key=log_key)
             sign.verify_file_bundle(path, bundle, signer.public_key)  # the entry is about it
         folder = args.output_dir or path.parent
         target = folder / (path.name + sign.BUNDLE_SUFFIX)
         atomic_write_bytes(target, bundle)
         sys.stdout.write(f"{target}\n")
         console.print(f"signed {path} -> {target} (key {signer.key_id})")
+    if args.tlog_url and log_key is None:
+        console.print(f"note: {LOG_SIGNATURES_UNCHECKED}", highlight=False)
     return 0

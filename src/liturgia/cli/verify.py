@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     public_key = sign.load_public_key(key_path)
     log_keys = sign.load_log_keys(args.log_key, args.trusted_root)
     online = _online_checker(args, log_keys)
+    notes: list[str] = []
     if path.is_dir():
         found = check_release_dir(path, public_key, log_keys=log_keys, online=online)
         problems = [str(p) for p in found]
@@ -110,10 +111,16 @@ def run(args: argparse.Namespace) -> int:
         if online is not None:
             online.check_bundle(bundle, name=bundle_path.name)
         problems = []
+        if log_keys is None and sign.parse_bundle(bundle).tlog_entries:
+            notes.append(
+                f"{bundle_path.name}: its transparency log entry was not checked (no log key): "
+                "pass --log-key PEM (the log's public key) or --trusted-root JSON to check "
+                "its signed entry timestamp, checkpoint and inclusion proof"
+            )
     checks = online.checks if online is not None else ()
     if args.format == OutputFormat.JSON:
         document: dict[str, Any] = {"path": str(path), "key": str(key_path)}
-        document |= {"verified": not problems, "problems": problems}
+        document |= {"verified": not problems, "problems": problems, "notes": notes}
         if online is not None:
             document["online"] = [check.to_json() for check in checks]
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
@@ -122,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[green]✓[/green] {escape(_online_line(check))}", highlight=False)
     for problem in problems:
         console.print(f"[red]✗[/red] {escape(problem)}", markup=True, highlight=False)
+    for note in notes:
+        console.print(f"note: {escape(note)}", highlight=False)
     if problems:
         count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
         console.print(f"[bold red]FAILED[/bold red]: {path}: {count}")

@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from liturgia._internal.transparency.rekor import DSSE, HASHEDREKORD, LogEntry
-from liturgia.errors import BundleError
+from liturgia.errors import BundleError, InputError
 from liturgia.sign.bundle import Bundle, HashAlgorithm
-from liturgia.sign.keys import PublicKey
+from liturgia.sign.keys import PublicKey, parse_public_key
 
-__all__ = ["check_entry_bodies", "proposed_entry", "tlog_entry_from_rekor"]
+__all__ = ["check_entry_bodies", "check_entry_key", "proposed_entry", "tlog_entry_from_rekor"]
 
 
 def _b64(data: bytes) -> str:
@@ -152,3 +152,32 @@ def check_entry_bodies(bundle: Bundle, *, name: str = "bundle") -> None:
                 raise BundleError(f"{where}: the log entry records another signature")
             if not _same(hashlib.sha256(bundle.envelope.payload).digest(), payload_hash, "hex"):
                 raise BundleError(f"{where}: the log entry records another payload hash")
+
+
+def check_entry_key(body: bytes, public_key: PublicKey) -> None:
+    """Check that a hashedrekord or dsse v0.0.1 entry body records ``public_key`` and no other.
+
+    The log keeps the key it was sent (in its own PEM layout), so the keys are compared as DER.
+
+    Raises:
+        BundleError: the body records no readable key, or another one.
+    """
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise BundleError("the log entry body is not JSON") from exc
+    if not isinstance(document, dict):
+        raise BundleError("the log entry body is not a JSON object")
+    spec = document.get("spec")
+    if document.get("kind") == DSSE[0]:
+        signatures = _dig(spec, "signatures")
+        values = [_dig(s, "verifier") for s in signatures] if isinstance(signatures, list) else []
+    else:
+        values = [_dig(spec, "signature", "publicKey", "content")]
+    for value in values or [None]:
+        try:
+            recorded = parse_public_key(base64.b64decode(str(value), validate=True))
+        except (binascii.Error, ValueError, InputError) as exc:
+            raise BundleError("the log entry records no readable public key") from exc
+        if recorded.der != public_key.der:
+            raise BundleError("the log entry records another public key than the signer's")

@@ -24,10 +24,20 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from liturgia._internal.http import HttpClient, HttpResponse, check_base_url
-from liturgia.errors import BundleError, InputError, NetworkError
+from liturgia._internal.transparency.rekor import (
+    LogEntry,
+    check_entry_inclusion,
+    verify_log_entry,
+)
+from liturgia.errors import BundleError, InputError, NetworkError, ProofError, SignatureError
 from liturgia.sign.bundle import dsse_bundle, message_signature_bundle, parse_bundle
 from liturgia.sign.keys import PublicKey
-from liturgia.sign.rekor import proposed_entry, tlog_entry_from_rekor
+from liturgia.sign.rekor import (
+    check_entry_bodies,
+    check_entry_key,
+    proposed_entry,
+    tlog_entry_from_rekor,
+)
 
 __all__ = ["MAX_ANSWER_BYTES", "add_log_entry", "upload_entry"]
 
@@ -120,15 +130,29 @@ def upload_entry(
 
 
 def add_log_entry(
-    bundle: bytes, public_key: PublicKey, base_url: str, *, timeout: float = 30.0
+    bundle: bytes,
+    public_key: PublicKey,
+    base_url: str,
+    *,
+    timeout: float = 30.0,
+    log_key: PublicKey | None = None,
+    http: HttpClient | None = None,
 ) -> bytes:
     """Log ``bundle``'s signature in a Rekor v1 log; return the bundle with the entry in it.
+
+    The log's answer is verified before it goes into the bundle: its body records this
+    bundle's signature, digest (payload hash for DSSE) and key; its inclusion proof leads to
+    the tree its checkpoint states (RFC 9162 §2.1.3.2); and, with ``log_key``, the log ID is
+    that key's and the SET and the checkpoint verify under it. Without ``log_key`` the log's
+    signatures are not checked (say so to the user: a log can sign its own lies).
 
     Args:
         bundle: a bundle made by :func:`~liturgia.sign.sign_file` or a DSSE bundle.
         public_key: the key that signed it.
         base_url: the log's base URL.
         timeout: seconds per HTTP exchange.
+        log_key: the log's public key, when known.
+        http: the HTTP client (see :func:`upload_entry`).
 
     Returns:
         The same bundle (same signature) with ``verificationMaterial.tlogEntries`` holding the
@@ -137,10 +161,11 @@ def add_log_entry(
     Raises:
         BundleError: the bundle cannot be logged as hashedrekord/dsse.
         ConfigError: a bad URL.
-        NetworkError: see :func:`upload_entry`; also an answer that is not a well-formed entry.
+        NetworkError: see :func:`upload_entry`; also an answer that is not a well-formed entry,
+            or an entry that does not verify (the log is lying or broken: exit 3).
     """
     parsed = parse_bundle(bundle)
-    value = upload_entry(base_url, proposed_entry(parsed, public_key), timeout=timeout)
+    value = upload_entry(base_url, proposed_entry(parsed, public_key), timeout=timeout, http=http)
     try:
         logged = tlog_entry_from_rekor(value)
     except BundleError as exc:  # the log's answer, not the bundle, is malformed
@@ -149,8 +174,35 @@ def add_log_entry(
         ) from exc
     entries = [*parsed.tlog_entries, logged]
     if parsed.envelope is not None:
-        return dsse_bundle(parsed.envelope, public_key, tlog_entries=entries)
-    signature = parsed.message_signature
-    if signature is None:  # pragma: no cover - parse_bundle guarantees one of the two
-        raise BundleError("bundle has no content")
-    return message_signature_bundle(signature, public_key, tlog_entries=entries)
+        result = dsse_bundle(parsed.envelope, public_key, tlog_entries=entries)
+    else:
+        signature = parsed.message_signature
+        if signature is None:  # pragma: no cover - parse_bundle guarantees one of the two
+            raise BundleError("bundle has no content")
+        result = message_signature_bundle(signature, public_key, tlog_entries=entries)
+    try:
+        _check_logged(result, logged, public_key, log_key)
+    except (BundleError, ProofError, SignatureError) as exc:
+        raise NetworkError(
+            f"transparency log {base_url} answered an entry that does not verify, refused: {exc}"
+        ) from exc
+    return result
+
+
+def _check_logged(
+    bundle: bytes, logged: Mapping[str, Any], public_key: PublicKey, log_key: PublicKey | None
+) -> None:
+    """Check the log's entry for ``bundle`` (see :func:`add_log_entry`).
+
+    Raises:
+        BundleError: the body is about other content or another key.
+        SignatureError: with ``log_key``: another log ID, a bad SET or checkpoint signature.
+        ProofError: the inclusion proof does not lead to the checkpoint's tree.
+    """
+    check_entry_bodies(parse_bundle(bundle), name="the logged entry")
+    entry = LogEntry.from_bundle_json(logged)
+    check_entry_key(entry.body, public_key)
+    if log_key is None:
+        check_entry_inclusion(entry)
+    else:
+        verify_log_entry(entry, log_key.key)

@@ -26,6 +26,7 @@ from liturgia.sign import (
     verify_file_bundle,
 )
 from liturgia.sign.backends.file import FileSigner
+from liturgia.sign.rekor import check_entry_key
 
 with warnings.catch_warnings():
     # sigstore-protobuf-specs 0.5.2 uses a pydantic validator form that pydantic 2.12 deprecates.
@@ -237,3 +238,25 @@ def test_answer_without_proof_or_set() -> None:
     answer["verification"] = {}
     with pytest.raises(BundleError, match=r"'verification\.signedEntryTimestamp' must be a string"):
         tlog_entry_from_rekor(answer)
+
+
+def test_the_logged_key_must_be_the_signers(make_signer: MakeSigner) -> None:
+    signer, other = make_signer(), make_signer()
+    pem = base64.b64encode(signer.public_key.pem).decode()
+    hashed = {"kind": "hashedrekord", "spec": {"signature": {"publicKey": {"content": pem}}}}
+    check_entry_key(json.dumps(hashed).encode(), signer.public_key)
+    with pytest.raises(BundleError, match="records another public key than the signer's"):
+        check_entry_key(json.dumps(hashed).encode(), other.public_key)
+    dsse = {"kind": "dsse", "spec": {"signatures": [{"signature": "x", "verifier": pem}]}}
+    check_entry_key(json.dumps(dsse).encode(), signer.public_key)
+    dsse["spec"]["signatures"].append({"verifier": "bm90IGEga2V5"})  # type: ignore[attr-defined]
+    with pytest.raises(BundleError, match="records no readable public key"):
+        check_entry_key(json.dumps(dsse).encode(), signer.public_key)
+    for body, reason in [
+        (b"{", "not JSON"),
+        (b"[1]", "not a JSON object"),
+        (b'{"kind": "dsse", "spec": {}}', "no readable public key"),
+        (b'{"kind": "hashedrekord"}', "no readable public key"),
+    ]:
+        with pytest.raises(BundleError, match=reason):
+            check_entry_key(body, signer.public_key)

@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from liturgia import sign
+from liturgia._internal.transparency.rekor import check_entry_inclusion
 from liturgia.errors import BundleError, ProofError, SignatureError, VerificationError
 from liturgia.sign.backends.file import FileSigner
 from liturgia.sign.tlog_verify import verify_tlog_entries
@@ -168,3 +169,25 @@ def test_malformed_fields_are_named(
         _set(entry, path, value)
     with pytest.raises(error, match=re.escape(reason)):
         verify_tlog_entries(_bundle(entry), [sign.PublicKey.from_key(key.public_key())])
+
+
+def test_inclusion_checked_without_the_log_key() -> None:
+    """What a signer without the log's key checks: the proof leads to the checkpoint's tree."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    good = _entry(key)
+    checkpoint = check_entry_inclusion(rekor.LogEntry.from_bundle_json(good))
+    assert (checkpoint.size, checkpoint.origin) == (6, f"{HOST} - 7")
+    for path, value, reason in [
+        ("inclusionProof.logIndex", "4", "inclusion proof invalid: leaf 4"),
+        ("inclusionProof.treeSize", "7", "inclusion proof invalid: the checkpoint commits"),
+        ("logIndex", "3", "global log index 3 is below the tree-local index 5"),
+        ("inclusionProof", None, "inclusion proof invalid: log entry 105 has no inclusion proof"),
+    ]:
+        entry = copy.deepcopy(good)
+        _set(entry, path, value)
+        with pytest.raises(ProofError, match=re.escape(reason)):
+            check_entry_inclusion(rekor.LogEntry.from_bundle_json(entry))
+    entry = copy.deepcopy(good)
+    entry["inclusionProof"]["checkpoint"]["envelope"] = _note(entry, "size")
+    with pytest.raises(ProofError, match="checkpoint malformed"):
+        check_entry_inclusion(rekor.LogEntry.from_bundle_json(entry))

@@ -49,6 +49,7 @@ __all__ = [
     "HASHEDREKORD",
     "InclusionProof",
     "LogEntry",
+    "check_entry_inclusion",
     "entry_id",
     "log_id",
     "rekor_key_name",
@@ -398,10 +399,7 @@ def verify_log_entry(
                 f"inclusion proof invalid: log entry {entry.log_index} has no inclusion proof"
             )
         return None
-    try:
-        written = Checkpoint.from_text(SignedNote.parse(proof.checkpoint).text)
-    except ProofError as exc:
-        raise ProofError(f"checkpoint malformed: {exc}") from exc
+    written = _written(proof)  # a malformed note is named so before any signature check
     name = rekor_key_name(written.origin) if key_name is None else key_name
     try:
         checkpoint = open_checkpoint(
@@ -409,6 +407,45 @@ def verify_log_entry(
         )
     except SignatureError as exc:
         raise SignatureError(f"checkpoint signature invalid: {exc}") from exc
+    _check_inclusion(entry, proof, checkpoint)
+    return checkpoint
+
+
+def check_entry_inclusion(entry: LogEntry) -> Checkpoint:
+    """Check an entry's inclusion proof against the tree its checkpoint states, unsigned.
+
+    What can be checked of a log's answer without the log's key: the checkpoint is well
+    formed, states the proof's tree size and root, and the body's leaf hash is included at the
+    tree-local index (RFC 9162 §2.1.3.2). It says nothing about who made the checkpoint or the
+    SET: :func:`verify_log_entry` checks those under the log's key.
+
+    Returns:
+        The checkpoint body, unverified.
+
+    Raises:
+        ProofError: no proof, a malformed checkpoint, a checkpoint of another tree than the
+            proof's, or a failed inclusion.
+    """
+    proof = entry.inclusion_proof
+    if proof is None:
+        raise ProofError(
+            f"inclusion proof invalid: log entry {entry.log_index} has no inclusion proof"
+        )
+    checkpoint = _written(proof)
+    _check_inclusion(entry, proof, checkpoint)
+    return checkpoint
+
+
+def _written(proof: InclusionProof) -> Checkpoint:
+    """The proof's checkpoint as written, unverified; "checkpoint malformed" if it is not one."""
+    try:
+        return Checkpoint.from_text(SignedNote.parse(proof.checkpoint).text)
+    except ProofError as exc:
+        raise ProofError(f"checkpoint malformed: {exc}") from exc
+
+
+def _check_inclusion(entry: LogEntry, proof: InclusionProof, checkpoint: Checkpoint) -> None:
+    """The checkpoint is the proof's tree, the indexes are possible, the leaf is included."""
     if (checkpoint.size, checkpoint.root_hash) != (proof.tree_size, proof.root_hash):
         raise ProofError(
             f"inclusion proof invalid: the checkpoint commits to tree ({checkpoint.size}, "
@@ -433,7 +470,6 @@ def verify_log_entry(
             f"inclusion proof invalid: leaf {proof.log_index} of the tree of size "
             f"{proof.tree_size}: {exc}"
         ) from exc
-    return checkpoint
 
 
 # -- strict JSON field readers (the message names the field) --------------------------------------
