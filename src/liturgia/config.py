@@ -59,6 +59,16 @@ class ProjectSettings(_Section):
         major_on_zero: whether a breaking change in 0.x bumps the major version.
         sbom_paths: folders or lockfiles to catalog, relative to the project folder.
         exclude_dev: leave development-only dependencies out of the SBOM.
+        tag_format: release tag names, ``{version}`` once: ``v{version}`` (default), or
+            ``cli/v{version}`` for one component of a monorepo.
+        version_scheme: how tags spell versions: ``semver`` (SemVer 2.0.0) or ``pep440``
+            (``v3.0.0rc1``).
+        paths: git pathspecs, relative to the project folder, whose commits make this
+            project's version and notes (a monorepo component lists its own folders).
+        prerelease_changelog: how a final release's changelog treats its pre-releases:
+            ``fold`` (the final section lists every change since the last final release and
+            the pre-release sections are removed) or ``keep`` (pre-release sections stay and
+            the final section lists only what came after the last pre-release).
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -66,6 +76,10 @@ class ProjectSettings(_Section):
     major_on_zero: bool = False
     sbom_paths: _Strings = (".",)
     exclude_dev: bool = False
+    tag_format: str = "v{version}"
+    version_scheme: Literal["semver", "pep440"] = "semver"
+    paths: _Strings = (".",)
+    prerelease_changelog: Literal["fold", "keep"] = "fold"
 
 
 class BuildSettings(_Section):

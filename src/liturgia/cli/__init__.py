@@ -38,6 +38,7 @@ COMMANDS = {
     "init": "init",
     "keys": "keys",
     "log": "log",
+    "notes": "versions",
     "release": "release",
     "sbom": "sbom",
     "scan": "scan",
@@ -46,6 +47,7 @@ COMMANDS = {
     "trust-root": "keys",
     "verify": "verify",
     "verify-attestation": "attest",
+    "version": "versions",
     "vulndb": "vulndb",
 }
 

@@ -45,7 +45,28 @@ def register(subparsers: Any) -> None:
         metavar="X.Y.Z",
         help="release this version instead of the one computed from the commits",
     )
-    parser.add_argument("--dry-run", action="store_true", help="no tag, project files untouched")
+    parser.add_argument(
+        "--pre",
+        metavar="TOKEN",
+        help="release a pre-release: --pre rc gives X.Y.Z-rc.1, then rc.2 (SemVer §9)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="every check of the real run; no commit, no tag, project files untouched",
+    )
+    parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="release although tracked files have uncommitted changes",
+    )
+    parser.add_argument(
+        "--push",
+        nargs="?",
+        const="origin",
+        metavar="REMOTE",
+        help="push the new tag to REMOTE (default origin); a failed push undoes the release",
+    )
     add_format_option(parser)
     parser.set_defaults(func=run)
 
@@ -85,7 +106,10 @@ def run(args: argparse.Namespace) -> int:
             ReleaseOptions(
                 dry_run=args.dry_run,
                 version=args.release_version,
+                prerelease=args.pre,
                 out_dir=args.out,
+                allow_dirty=args.allow_dirty,
+                push=args.push,
                 password=password_from_env_or_prompt,
             ),
             progress,

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from liturgia.errors import InputError
 from liturgia.release.commits import ConventionalCommit, effective_commits
 from liturgia.release.version import Version
 
@@ -32,6 +33,7 @@ __all__ = [
     "group_changes",
     "render_changelog_section",
     "render_release_notes",
+    "unreleased_notes",
     "update_changelog",
 ]
 
@@ -50,6 +52,7 @@ _TYPE_GROUP = {"feat": "Added", "fix": "Fixed", "perf": "Changed", "refactor": "
 # A level-2 heading starts a release section; a link reference definition ("[1.0.0]: https://")
 # at the end of the file is not part of the last section.
 _H2 = re.compile(r"^## ")
+_QUOTED_HEADER = re.compile(r"^(?P<type>[A-Za-z][A-Za-z0-9_-]*)(?:\([^()]+\))?!?: \S")
 _LINK_DEFINITION = re.compile(r"^\[[^\]]+\]:\s")
 # "## [Unreleased]" as Keep a Changelog writes it; "## Unreleased" and other cases accepted.
 _UNRELEASED_HEADING = re.compile(r"^## \[?unreleased\]?(?:\s|$)", re.IGNORECASE)
@@ -76,6 +79,9 @@ def _one_line(text: str) -> str:
 def _entry(commit: ConventionalCommit) -> str:
     scope = f"**{commit.scope}:** " if commit.scope else ""
     text = f"{scope}{_one_line(commit.description)} ({commit.short_sha})"
+    if commit.type == "revert":
+        target = f" of {commit.reverts[:7]}" if commit.reverts else ""
+        text = f"revert{target}: {text}"
     if not commit.breaking:
         return text
     notes = [n for n in commit.breaking_notes if _one_line(n) != _one_line(commit.description)]
@@ -83,9 +89,19 @@ def _entry(commit: ConventionalCommit) -> str:
     return f"**BREAKING** {text}{detail}"
 
 
+def _reverted_type(commit: ConventionalCommit) -> str | None:
+    """The type of what a revert undoes, read from the header it quotes (``feat: x``)."""
+    match = _QUOTED_HEADER.match(commit.description.strip())
+    return match["type"].lower() if match else None
+
+
 def _group_of(commit: ConventionalCommit) -> str | None:
-    if commit.breaking or commit.type == "revert":
+    if commit.breaking:
         return "Changed"
+    if commit.type == "revert":
+        # A revert goes in the section of what it undoes (git's `Revert "feat: x"`, or a
+        # `revert:` whose description quotes the header); unknown: Changed.
+        return _TYPE_GROUP.get(_reverted_type(commit) or "", "Changed")
     return _TYPE_GROUP.get(commit.type)
 
 
@@ -154,20 +170,115 @@ def _section_end(lines: list[str], start: int) -> int:
     return end
 
 
-def update_changelog(existing: str | None, section: str) -> str:
-    """Put ``section`` into a changelog, creating the file's text when there is none.
+@dataclass(slots=True)
+class _Section:
+    """A parsed ``##`` section: heading, text before its first ``###``, and its groups."""
 
-    Placement (Keep a Changelog: newest release first, ``[Unreleased]`` at the top):
+    heading: str
+    preamble: list[str]
+    groups: dict[str, list[str]]
+
+    @classmethod
+    def parse(cls, lines: Sequence[str]) -> _Section:
+        heading, body = (lines[0], lines[1:]) if lines else ("", [])
+        preamble: list[str] = []
+        groups: dict[str, list[str]] = {}
+        current = preamble
+        for line in body:
+            if line.startswith("### "):
+                current = groups.setdefault(line[4:].strip(), [])
+            else:
+                current.append(line)
+        return cls(
+            heading=heading,
+            preamble=_trim(preamble),
+            groups={title: _trim(entries) for title, entries in groups.items()},
+        )
+
+    def merge(self, other: _Section) -> None:
+        """Add ``other``'s lines that this section lacks (hand-written lines come first)."""
+        self.preamble += [ln for ln in other.preamble if ln not in self.preamble]
+        for title, entries in other.groups.items():
+            mine = self.groups.setdefault(title, [])
+            mine += [ln for ln in entries if ln not in mine]
+
+    def render(self) -> list[str]:
+        has_entries = any(any(ln.strip() for ln in e) for e in self.groups.values())
+        preamble = [ln for ln in self.preamble if not (has_entries and ln == _NO_CHANGES)]
+        lines = [self.heading]
+        if preamble:
+            lines += ["", *preamble]
+        known = [t for t in _SECTION_ORDER if t in self.groups]
+        for title in known + [t for t in self.groups if t not in _SECTION_ORDER]:
+            entries = self.groups[title]
+            if entries:
+                lines += ["", f"### {title}", "", *entries]
+        if len(lines) == 1:
+            lines += ["", _NO_CHANGES]
+        return lines
+
+
+_NO_CHANGES = "No user-facing changes."
+_HEADING_VERSION = re.compile(r"^## \[?v?(?P<version>[0-9][^\]\s]*)")
+
+
+def _trim(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def _heading_version(line: str) -> Version | None:
+    match = _HEADING_VERSION.match(line)
+    if match is None:
+        return None
+    try:
+        return Version.parse(match["version"])
+    except InputError:
+        return None
+
+
+def unreleased_notes(text: str | None) -> tuple[ChangeGroup, ...]:
+    """The hand-written entries under ``## [Unreleased]`` (Keep a Changelog 1.1.0), by group.
+
+    Lines before the first ``###`` heading go into a group titled ``""``.
+    """
+    if not text:
+        return ()
+    lines = text.replace("\r\n", "\n").rstrip("\n").split("\n")
+    start = next((i for i, ln in enumerate(lines) if _UNRELEASED_HEADING.match(ln)), None)
+    if start is None:
+        return ()
+    section = _Section.parse(lines[start : _section_end(lines, start)])
+    groups = [ChangeGroup(title="", entries=tuple(section.preamble))] if section.preamble else []
+    groups += [ChangeGroup(title=t, entries=tuple(e)) for t, e in section.groups.items() if e]
+    return tuple(groups)
+
+
+def update_changelog(existing: str | None, section: str, *, fold_prereleases: bool = True) -> str:
+    """Put a release ``section`` into a changelog, creating the file's text when there is none.
+
+    Idempotent: updating twice with the same section gives the same text. Rules (Keep a
+    Changelog 1.1.0: newest release first, ``[Unreleased]`` at the top):
 
     * no text (``None`` or blank): :data:`CHANGELOG_HEADER`, ``## [Unreleased]``, the section;
-    * a section for the same version exists: it is replaced in place (running a release twice
-      does not duplicate it);
-    * else after the ``## [Unreleased]`` section (whose entries stay as written) when present;
-    * else before the first ``## `` heading, or at the end (before link definitions).
+    * the entries written by hand under ``## [Unreleased]`` move into the new section (group by
+      group, before the generated entries), leaving ``## [Unreleased]`` empty;
+    * a section for the same version exists: the generated entries it lacks are added to it, and
+      everything in it (its heading and date, hand edits) stays;
+    * for a final version with ``fold_prereleases``, the sections of its pre-releases
+      (``## [1.3.0-rc.1]``...) are folded into it: their entries merged, their headings removed;
+    * a new section goes after ``## [Unreleased]``, else before the first ``## `` heading, else
+      at the end (before link reference definitions). Older sections are never changed.
 
     Args:
         existing: the current CHANGELOG.md text, or ``None``.
         section: a section from :func:`render_changelog_section` (its first line is the heading).
+        fold_prereleases: fold pre-release sections into a final release's section
+            (``[project].prerelease_changelog = "fold"``); ``False`` keeps them.
 
     Returns:
         The whole new text, ending with one newline, sections separated by one blank line.
@@ -179,16 +290,36 @@ def update_changelog(existing: str | None, section: str) -> str:
             + "\n"
         )
     lines = existing.replace("\r\n", "\n").rstrip("\n").split("\n")
-    heading = block[0]
-    version_text = re.match(r"^## \[?v?([^\]\s]+)", heading)
-    replace_at: int | None = None
-    if version_text is not None:
-        wanted = re.compile(rf"^## \[?v?{re.escape(version_text[1])}(?:\]|\s|$)")
-        replace_at = next((i for i, ln in enumerate(lines) if wanted.match(ln)), None)
-    if replace_at is not None:
-        end = _section_end(lines, replace_at)
-        insert_at = replace_at
-        del lines[replace_at:end]
+    generated = _Section.parse(block)
+    version = _heading_version(block[0])
+    merged = _Section(heading=block[0], preamble=[], groups={})
+    same = None if version is None else _heading_pattern(version)
+    found = next((i for i, ln in enumerate(lines) if same and same.match(ln)), None)
+    if found is not None:
+        merged = _Section.parse(lines[found : _section_end(lines, found)])
+    unreleased = next((i for i, ln in enumerate(lines) if _UNRELEASED_HEADING.match(ln)), None)
+    if unreleased is not None:
+        end = _section_end(lines, unreleased)
+        merged.merge(_Section.parse(lines[unreleased:end]))
+        lines[unreleased:end] = [lines[unreleased], ""]
+    if version is not None and fold_prereleases and not version.is_prerelease:
+        index = 0
+        folded: list[_Section] = []
+        while index < len(lines):
+            other = _heading_version(lines[index])
+            if other is not None and other.is_prerelease and other.core == version.core:
+                end = _section_end(lines, index)
+                folded.append(_Section.parse(lines[index:end]))
+                del lines[index:end]
+            else:
+                index += 1
+        for old in reversed(folded):  # oldest pre-release first
+            merged.merge(old)
+    merged.merge(generated)
+    found = next((i for i, ln in enumerate(lines) if same and same.match(ln)), None)
+    if found is not None:
+        insert_at = found
+        del lines[found : _section_end(lines, found)]
     else:
         unreleased = next((i for i, ln in enumerate(lines) if _UNRELEASED_HEADING.match(ln)), None)
         if unreleased is not None:
@@ -198,16 +329,33 @@ def update_changelog(existing: str | None, section: str) -> str:
                 (i for i, ln in enumerate(lines) if _H2.match(ln) or _LINK_DEFINITION.match(ln)),
                 len(lines),
             )
-    before = lines[:insert_at]
-    after = lines[insert_at:]
-    while before and not before[-1].strip():
-        before.pop()
-    while after and not after[0].strip():
-        after.pop(0)
-    joined = [*before, "", *block]
+    before = _trim(lines[:insert_at]) if any(ln.strip() for ln in lines[:insert_at]) else []
+    after = _trim(lines[insert_at:])
+    joined = [*before, "", *merged.render()] if before else merged.render()
     if after:
         joined += ["", *after]
-    return "\n".join(joined).lstrip("\n") + "\n"
+    return "\n".join(joined) + "\n"
+
+
+#: RELEASE_NOTES.md sections per Conventional Commits type, in this order; other types follow
+#: under their own name. ``docs``, ``chore``, ``ci``, ``test``, ``build`` and ``style`` are
+#: left out as in the changelog.
+_NOTES_SECTIONS = {
+    "feat": "Features",
+    "fix": "Bug fixes",
+    "perf": "Performance",
+    "refactor": "Refactoring",
+    "revert": "Reverts",
+}
+_QUIET_TYPES = frozenset({"docs", "chore", "ci", "test", "build", "style"})
+
+
+def _notes_entry(commit: ConventionalCommit) -> str:
+    scope = f"**{commit.scope}:** " if commit.scope else ""
+    text = f"{scope}{_one_line(commit.description)} ({commit.short_sha})"
+    if commit.type == "revert" and commit.reverts:
+        text += f", reverts {commit.reverts[:7]}"
+    return text
 
 
 def render_release_notes(
@@ -217,20 +365,29 @@ def render_release_notes(
     commits: Sequence[ConventionalCommit],
     *,
     findings_summary: str | None = None,
+    hand_notes: Sequence[ChangeGroup] = (),
+    others: Sequence[tuple[str, str]] = (),
+    contributors: Sequence[str] = (),
 ) -> str:
     """Render RELEASE_NOTES.md for one release.
 
-    Layout: ``# <name> <version>``, the release date, a ``## Breaking changes`` list (each with
-    its ``BREAKING CHANGE`` note, Conventional Commits item 12/13) when any, the Keep a Changelog
-    groups as ``##`` sections, then ``## Vulnerability scan`` with ``findings_summary`` when
-    given (the scan's one-paragraph summary), and the count of commits considered.
+    Layout: ``# <name> <version>`` and the date; ``## Breaking changes`` first, each with its
+    migration note (the ``BREAKING CHANGE`` footer, Conventional Commits items 12/13), and
+    listed there only, not again under its type; ``## Notes`` with the hand-written entries of
+    ``## [Unreleased]``; one section per type (Features, Bug fixes, Performance, Refactoring,
+    Reverts, then other types but docs/chore/ci/test/build/style); ``## Vulnerability scan``;
+    ``## Commits that are not Conventional Commits``; ``## Contributors``; the commit count.
 
     Args:
         name: the project name.
         version: the version being released.
         date: the release date (from :func:`liturgia._internal.clock.now`).
-        commits: parsed commits of the release, oldest first.
+        commits: parsed commits of the release, oldest first (reverted pairs cancel out).
         findings_summary: Markdown text about vulnerability findings, or ``None``.
+        hand_notes: entries written by hand under ``## [Unreleased]``
+            (:func:`unreleased_notes`).
+        others: ``(short sha, subject)`` of the commits that are not Conventional Commits.
+        contributors: authors' names, in the order to list them.
 
     Returns:
         Markdown ending with exactly one newline.
@@ -244,15 +401,31 @@ def render_release_notes(
         lines += ["", "## Breaking changes", ""]
         for commit in breaking:
             scope = f"**{commit.scope}:** " if commit.scope else ""
-            notes = " ".join(_one_line(n) for n in commit.breaking_notes)
-            lines.append(f"- {scope}{notes} ({commit.short_sha})")
-    groups = group_changes(commits)
-    for group in groups:
-        lines += ["", f"## {group.title}", ""]
-        lines += [f"- {entry}" for entry in group.entries]
-    if not groups:
+            notes = [_one_line(n) for n in commit.breaking_notes]
+            head = _one_line(commit.description)
+            migration = "".join(f" — {n}" for n in notes if n != head)
+            lines.append(f"- {scope}{head}{migration} ({commit.short_sha})")
+    hand = [entry for group in hand_notes for entry in group.entries]
+    if hand:
+        lines += ["", "## Notes", "", *hand]
+    by_type: dict[str, list[str]] = {}
+    for commit in effective:
+        if not commit.breaking and commit.type not in _QUIET_TYPES:
+            by_type.setdefault(commit.type, []).append(_notes_entry(commit))
+    order = [t for t in _NOTES_SECTIONS if t in by_type] + sorted(
+        t for t in by_type if t not in _NOTES_SECTIONS
+    )
+    for kind in order:
+        lines += ["", f"## {_NOTES_SECTIONS.get(kind, kind)}", ""]
+        lines += [f"- {entry}" for entry in by_type[kind]]
+    if not breaking and not hand and not order:
         lines += ["", "No user-facing changes."]
     if findings_summary is not None and findings_summary.strip():
         lines += ["", "## Vulnerability scan", "", findings_summary.strip()]
+    if others:
+        lines += ["", "## Commits that are not Conventional Commits", ""]
+        lines += [f"- {_one_line(subject)} ({sha})" for sha, subject in others]
+    if contributors:
+        lines += ["", "## Contributors", "", *(f"- {who}" for who in contributors)]
     lines += ["", f"_{len(commits)} conventional commit(s) since the previous release._"]
     return "\n".join(lines) + "\n"

@@ -18,7 +18,9 @@ __all__ = [
     "Commit",
     "ConventionalCommit",
     "Footer",
+    "conventional_commits",
     "effective_commits",
+    "expand_commit",
     "parse_commit",
     "parse_message",
 ]
@@ -43,6 +45,11 @@ _FOOTER = re.compile(
 # git revert's default message (builtin/revert.c): ``Revert "<subject>"`` (``Reapply "..."`` when
 # reverting a revert, git >= 2.43) then ``This reverts commit <full sha>.`` in the body.
 _GIT_REVERT_SUBJECT = re.compile(r'^(?:Revert|Reapply) "(?P<subject>.+)"$')
+_CO_AUTHOR = re.compile(r"^Co-authored-by:\s*(?P<name>[^<\n]+?)\s*(?:<[^>\n]*>)?\s*$", re.M | re.I)
+# A squash merge's body lists the squashed commits' messages: GitHub writes each as a "* "
+# bullet; `git merge --squash` as "commit <sha>" blocks with the message indented four spaces.
+_SQUASH_BULLET = re.compile(r"^[*-] (?P<header>\S.*)$")
+_SQUASH_GIT_BLOCK = re.compile(r"^commit (?P<sha>[0-9a-f]{7,64})$")
 _REVERTS_SHA = re.compile(r"\bThis reverts commit (?P<sha>[0-9a-f]{7,64})\b")
 
 
@@ -55,11 +62,15 @@ class Commit:
         subject: the first line of the message, without its newline.
         body: the rest of the message after the blank line that ends the subject, with
             surrounding blank lines removed; ``""`` when the message is one line.
+        author: the author's name as git records it (any script), ``""`` when unknown.
+        co_authors: names from ``Co-authored-by:`` trailers of the message's last paragraph.
     """
 
     sha: str
     subject: str
     body: str
+    author: str = ""
+    co_authors: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
@@ -67,11 +78,18 @@ class Commit:
         return f"{self.subject}\n\n{self.body}" if self.body else self.subject
 
     @classmethod
-    def from_message(cls, sha: str, message: str) -> Commit:
+    def from_message(cls, sha: str, message: str, *, author: str = "") -> Commit:
         """Split a raw commit message (as ``git log --format=%B`` prints it) into a Commit."""
         text = message.replace("\r\n", "\n").strip("\n")
         subject, _, rest = text.partition("\n")
-        return cls(sha=sha, subject=subject.strip(), body=rest.strip("\n").rstrip())
+        body = rest.strip("\n").rstrip()
+        last = body.split("\n\n")[-1] if body else ""
+        co_authors = tuple(
+            m["name"].strip() for m in _CO_AUTHOR.finditer(last) if m["name"].strip()
+        )
+        return cls(
+            sha=sha, subject=subject.strip(), body=body, author=author, co_authors=co_authors
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,31 +168,16 @@ def _is_footer_start(line: str) -> bool:
 def _split_body_and_footers(lines: list[str]) -> tuple[str, tuple[Footer, ...]]:
     """Split the lines after the header into body text and footers.
 
-    Footers come "one blank line after the body" (item 8), so they begin at a paragraph start
-    (the first line, or a line after a blank one). The footer section begins at the earlier of:
-
-    * the first paragraph that starts with ``BREAKING CHANGE:``/``BREAKING-CHANGE:`` — its value
-      may run over several paragraphs (item 10), and missing it would miss a MAJOR bump;
-    * the first paragraph from which every remaining paragraph starts with a ``token: value`` /
-      ``token #value`` pair — so a body paragraph that happens to begin ``Note: ...`` and is
-      followed by more prose stays body, as in git's trailer convention.
-
-    Inside the section, a token/separator line starts a new footer and any other line continues
-    the previous value (item 10).
+    Footers are "one blank line after the body" (item 8): only the message's last paragraph can
+    hold them, and only when that paragraph starts with a ``token: value`` / ``token #value``
+    line — as git's trailers are read (git-interpret-trailers(1)). A ``BREAKING CHANGE:`` line
+    inside a body paragraph is body text, not a footer. Inside the footer paragraph, a
+    token/separator line starts a new footer and any other line continues the previous value
+    (item 10).
     """
-    starts = [i for i, line in enumerate(lines) if i == 0 or not lines[i - 1].strip()]
+    starts = [i for i, line in enumerate(lines) if (i == 0 or not lines[i - 1].strip())]
     starts = [i for i in starts if lines[i].strip()]
-    breaking_start = next(
-        (i for i in starts if (m := _FOOTER.match(lines[i])) and m["token"] in BREAKING_TOKENS),
-        None,
-    )
-    suffix_start: int | None = None
-    for index in reversed(starts):
-        if not _is_footer_start(lines[index]):
-            break
-        suffix_start = index
-    candidates = [i for i in (breaking_start, suffix_start) if i is not None]
-    start = min(candidates) if candidates else None
+    start = starts[-1] if starts and _is_footer_start(lines[starts[-1]]) else None
     body_lines = lines if start is None else lines[:start]
     body = "\n".join(body_lines).strip("\n").rstrip()
     if start is None:
@@ -285,3 +288,70 @@ def effective_commits(commits: Sequence[ConventionalCommit]) -> tuple[Convention
                 dropped.update({index, target})
                 break
     return tuple(c for i, c in enumerate(commits) if i not in dropped)
+
+
+def _squashed_messages(subject: str, body: str) -> list[str]:
+    """The messages a squash merge's body lists (GitHub bullets or ``git merge --squash``)."""
+    lines = body.split("\n")
+    messages: list[list[str]] = []
+    if subject.strip() == "Squashed commit of the following:":
+        current: list[str] | None = None
+        in_message = False
+        for line in lines:
+            if _SQUASH_GIT_BLOCK.match(line):
+                current = []
+                messages.append(current)
+                in_message = False
+            elif current is not None and line.startswith("    "):
+                in_message = True
+                current.append(line[4:])
+            elif current is not None and in_message and not line.strip():
+                current.append("")
+        return ["\n".join(m).strip("\n") for m in messages if any(x.strip() for x in m)]
+    for line in lines:
+        bullet = _SQUASH_BULLET.match(line)
+        if bullet is not None and _HEADER.match(bullet["header"].strip()):
+            messages.append([bullet["header"].strip()])
+        elif messages and (line.startswith("  ") or not line.strip()):
+            messages[-1].append(line[2:] if line.startswith("  ") else "")
+        elif messages and line.strip():
+            messages.append([])  # a line that belongs to no bullet ends the list
+    return ["\n".join(m).strip("\n") for m in messages if m]
+
+
+def expand_commit(commit: Commit) -> tuple[ConventionalCommit, ...]:
+    """Every Conventional Commit one git commit holds, in message order.
+
+    A squash merge lists the squashed commits' messages in its body: GitHub as ``* type: ...``
+    bullets (each bullet's indented lines are its body and footers), ``git merge --squash`` as
+    ``Squashed commit of the following:`` then ``commit <sha>`` blocks whose message is indented
+    four spaces. When such messages are found they stand for the commit (its subject usually
+    restates one of them), each with the squash commit's object name; the subject is kept as
+    well only when it is itself a breaking change. Otherwise the commit's own message is read
+    (:func:`parse_commit`), and a commit that is not a Conventional Commit gives ``()``.
+    """
+    main = parse_commit(commit)
+    subs = [
+        parsed
+        for parsed in (
+            parse_message(commit.sha, text)
+            for text in _squashed_messages(commit.subject, commit.body)
+        )
+        if parsed is not None
+    ]
+    if not subs:
+        return () if main is None else (main,)
+    if main is not None and main.breaking:
+        return (main, *subs)
+    return tuple(subs)
+
+
+def conventional_commits(commits: Sequence[Commit]) -> tuple[ConventionalCommit, ...]:
+    """The Conventional Commits among ``commits``, oldest first, squash merges expanded.
+
+    Commits that are not Conventional Commits are left out (the caller lists them).
+
+    Args:
+        commits: commits as git holds them, oldest first.
+    """
+    return tuple(parsed for commit in commits for parsed in expand_commit(commit))

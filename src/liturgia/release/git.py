@@ -11,32 +11,37 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from liturgia.errors import InputError
+from liturgia.errors import InputError, NetworkError
 from liturgia.release.commits import Commit
+from liturgia.release.tags import TagFormat
 from liturgia.release.version import Version
 
 __all__ = [
     "commit_paths",
     "create_annotated_tag",
+    "current_branch",
+    "delete_tag",
     "head_commit",
+    "history_problem",
     "is_git_repo",
     "last_release_tag",
+    "push_tag",
     "read_commits",
     "release_tags",
     "tag_exists",
+    "undo_commit",
+    "unread_tags",
     "working_tree_dirty",
 ]
 
 logger = logging.getLogger(__name__)
 
-_RELEASE_TAG = re.compile(r"^v(?P<version>(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*))$")
-_ANY_SEMVER_TAG = re.compile(r"^v(?P<version>\d+\.\d+\.\d+(?:[-+].*)?)$")
+_DEFAULT_FORMAT = TagFormat()
 
 
 def _git_executable() -> str:
@@ -159,13 +164,16 @@ def read_commits(
     _require_repo(repo)
     _require_commits(repo)
     revision = "HEAD" if since_ref is None else f"{_resolve(repo, since_ref)}..HEAD"
+    # --full-history: with a pathspec, git's default history simplification would hide a merge
+    # that is TREESAME to one parent, i.e. most merges of a feature branch.
     done = _run(
         repo,
         "log",
         "-z",
         "--reverse",
         "--encoding=UTF-8",
-        "--format=%H%n%B",
+        "--format=%H%n%an%n%B",
+        *(("--full-history",) if paths else ()),
         revision,
         "--",
         *paths,
@@ -174,46 +182,148 @@ def read_commits(
     for record in done.stdout.decode("utf-8", "replace").split("\0"):
         if not record.strip():
             continue
-        sha, _, message = record.partition("\n")
-        commits.append(Commit.from_message(sha.strip(), message))
+        sha, _, rest = record.partition("\n")
+        author, _, message = rest.partition("\n")
+        commits.append(Commit.from_message(sha.strip(), message, author=author.strip()))
     logger.debug("read %d commits from %s since %s", len(commits), repo, since_ref)
     return tuple(commits)
 
 
+def _tag_names(repo: Path, tag_format: TagFormat) -> list[str]:
+    _require_repo(repo)
+    done = _run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    if done.returncode != 0:
+        return []
+    names = _run(repo, "tag", "--merged", "HEAD", "--list", tag_format.glob)
+    return [n.strip() for n in names.stdout.decode("utf-8", "replace").splitlines() if n.strip()]
+
+
 def release_tags(
-    repo: Path, *, include_prereleases: bool = False
+    repo: Path,
+    *,
+    include_prereleases: bool = False,
+    tag_format: TagFormat = _DEFAULT_FORMAT,
 ) -> tuple[tuple[str, Version], ...]:
     """Release tags reachable from ``HEAD``, lowest to highest SemVer precedence (§11).
 
+    Lightweight and annotated tags count alike (``git tag --merged HEAD``).
+
     Args:
         repo: a folder inside the work tree.
-        include_prereleases: also count ``vX.Y.Z-PRE`` tags (and ``+BUILD``); by default only
-            ``vX.Y.Z`` tags are releases. Other tag names are ignored.
+        include_prereleases: also count pre-release tags (``v1.3.0-rc.1``) and tags with build
+            metadata; by default only final versions (``v1.2.3``) are releases.
+        tag_format: the tag format and version scheme (default ``v{version}``, SemVer); tags
+            it does not read are left out (see :func:`unread_tags`).
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    found: list[tuple[str, Version]] = []
+    for name in _tag_names(repo, tag_format):
+        version = tag_format.parse(name)
+        if version is None:
+            logger.debug("ignoring tag %s: not a %s version", name, tag_format.scheme)
+            continue
+        if include_prereleases or not (version.prerelease or version.build):
+            found.append((name, version))
+    # Precedence ignores build metadata; the tag name breaks ties so the order is total.
+    return tuple(sorted(found, key=lambda item: (item[1].precedence_key(), item[0])))
+
+
+def unread_tags(repo: Path, *, tag_format: TagFormat = _DEFAULT_FORMAT) -> tuple[str, ...]:
+    """Reasons for tags that look like releases but that ``tag_format``'s scheme does not read.
+
+    E.g. ``v3.0.0rc1`` under the SemVer scheme: a warning names it and the setting to change,
+    so no release history is skipped in silence.
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    return tuple(
+        reason
+        for reason in (tag_format.foreign(name) for name in _tag_names(repo, tag_format))
+        if reason is not None
+    )
+
+
+def history_problem(repo: Path) -> str | None:
+    """Why the local history cannot be trusted to compute a version, or ``None``.
+
+    A shallow clone (``git clone --depth``, CI checkouts) lacks older commits and tags; a clone
+    made with ``--no-tags`` (``remote.<name>.tagOpt = --no-tags``) lacks every tag. Either would
+    make the last release invisible and the next version wrong (a "first release" over a
+    project at 1.x), so the answer says how to fetch what is missing.
 
     Raises:
         InputError: not a repository or git missing.
     """
     _require_repo(repo)
-    done = _run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    shallow = _run(repo, "rev-parse", "--is-shallow-repository", check=False)
+    if shallow.stdout.strip() == b"true":
+        return (
+            f"{repo}: shallow clone: the history and tags needed to compute the version are "
+            "missing; run `git fetch --unshallow --tags` (in GitHub Actions: "
+            "actions/checkout with fetch-depth: 0)"
+        )
+    options = _run(repo, "config", "--get-regexp", r"^remote\..*\.tagopt$", check=False)
+    for line in options.stdout.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip() == "--no-tags":
+            remote = key.split(".")[1] if key.count(".") >= 2 else "origin"
+            return (
+                f"{repo}: cloned without tags ({key} = --no-tags): the release tags are "
+                f"missing; run `git fetch --tags {remote}`"
+            )
+    return None
+
+
+def current_branch(repo: Path) -> str | None:
+    """The checked-out branch's short name, or ``None`` on a detached ``HEAD``.
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    _require_repo(repo)
+    done = _run(repo, "symbolic-ref", "--quiet", "--short", "HEAD", check=False)
     if done.returncode != 0:
-        return ()
-    names = _run(repo, "tag", "--merged", "HEAD", "--list", "v*").stdout.decode("utf-8", "replace")
-    pattern = _ANY_SEMVER_TAG if include_prereleases else _RELEASE_TAG
-    found: list[tuple[str, Version]] = []
-    for name in names.splitlines():
-        match = pattern.match(name.strip())
-        if match is None:
-            continue
-        try:
-            found.append((name.strip(), Version.parse(match["version"])))
-        except InputError:
-            logger.debug("ignoring tag %s: not SemVer", name)
-    # Precedence ignores build metadata; the tag name breaks ties so the order is total.
-    return tuple(sorted(found, key=lambda item: (item[1].precedence_key(), item[0])))
+        return None
+    return done.stdout.decode("utf-8", "replace").strip() or None
+
+
+def push_tag(repo: Path, remote: str, tag: str) -> None:
+    """Push ``refs/tags/<tag>`` to ``remote`` (``git push --porcelain REMOTE refs/tags/TAG``).
+
+    Only the tag is pushed: no branch, no other tag. The remote refuses to overwrite a tag it
+    already has (no ``--force``).
+
+    Raises:
+        NetworkError: git cannot push (remote unreachable or refusing); the message quotes git.
+        InputError: not a repository, or ``remote`` is not a remote name or URL.
+    """
+    _require_repo(repo)
+    if not remote or remote.startswith("-"):
+        raise InputError(f"{repo}: {remote!r} is not a git remote")
+    done = _run(repo, "push", "--porcelain", "--no-verify", remote, f"refs/tags/{tag}", check=False)
+    if done.returncode != 0:
+        said = done.stderr if done.stderr.strip() else done.stdout
+        raise NetworkError(f"{repo}: git push of tag {tag} to {remote} failed: {_first_line(said)}")
+
+
+def delete_tag(repo: Path, tag: str) -> None:
+    """Delete the local tag ``tag`` (undoing a release whose push failed).
+
+    Raises:
+        InputError: not a repository, or git cannot delete it.
+    """
+    _require_repo(repo)
+    _run(repo, "tag", "--delete", "--end-of-options", tag)
 
 
 def last_release_tag(
-    repo: Path, *, include_prereleases: bool = False
+    repo: Path,
+    *,
+    include_prereleases: bool = False,
+    tag_format: TagFormat = _DEFAULT_FORMAT,
 ) -> tuple[str, Version] | None:
     """The highest-precedence release tag reachable from ``HEAD``, or ``None``.
 
@@ -224,7 +334,7 @@ def last_release_tag(
     Raises:
         InputError: not a repository or git missing.
     """
-    tags = release_tags(repo, include_prereleases=include_prereleases)
+    tags = release_tags(repo, include_prereleases=include_prereleases, tag_format=tag_format)
     return tags[-1] if tags else None
 
 
@@ -312,3 +422,17 @@ def commit_paths(repo: Path, paths: Sequence[Path], message: str) -> str:
     if done.returncode != 0:
         raise InputError(f"{repo}: git commit failed: {_first_line(done.stderr)}")
     return head_commit(repo)
+
+
+def undo_commit(repo: Path, commit: str, paths: Sequence[Path]) -> None:
+    """Move the branch back to ``commit`` and unstage ``paths`` (undoing a release commit).
+
+    ``git reset --soft COMMIT`` then ``git reset COMMIT -- PATHS``: the work tree is left alone
+    (the caller restores the files it wrote), and nothing else of the index changes.
+
+    Raises:
+        InputError: not a repository, or git refuses.
+    """
+    _require_repo(repo)
+    _run(repo, "reset", "--quiet", "--soft", _resolve(repo, commit))
+    _run(repo, "reset", "--quiet", commit, "--", *(str(p) for p in paths))

@@ -14,39 +14,43 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from liturgia._internal.clock import now
-from liturgia._internal.files import atomic_write_bytes, atomic_write_text
+from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
 from liturgia.config import LoadedConfig, default_signing_key_path
 from liturgia.errors import InputError, StorageError
 from liturgia.release import stages
-from liturgia.release.changelog import render_release_notes
 from liturgia.release.checksums import render_sha256sums
 from liturgia.release.gates import GateReport, gate_report_json, render_gate_markdown
 from liturgia.release.git import (
     commit_paths,
     create_annotated_tag,
-    is_git_repo,
-    last_release_tag,
-    read_commits,
-    tag_exists,
-    working_tree_dirty,
+    delete_tag,
+    head_commit,
+    push_tag,
+    undo_commit,
 )
+from liturgia.release.notes import notes_text
+from liturgia.release.plan import VersionPlan, check_releasable, plan_version
 from liturgia.release.stages import CHANGELOG_NAME
-from liturgia.release.version import Version, next_version
+from liturgia.release.version import Version
 from liturgia.sign import PasswordProvider
 
 __all__ = [
+    "DRY_RUN_NAME",
     "PasswordProvider",
     "ReleaseOptions",
     "ReleaseResult",
     "StageListener",
     "run_release",
 ]
+
+#: The file that marks a dry run's release folder (covered by SHA256SUMS); such a folder may be
+#: replaced by a later run, a real GO release folder never.
+DRY_RUN_NAME = "DRY-RUN"
 
 
 class StageListener(Protocol):
@@ -65,15 +69,22 @@ class ReleaseOptions:
     """What the caller asks of one release.
 
     Attributes:
-        dry_run: build and verify everything but neither tag nor touch the project's files.
+        dry_run: apply every check and write the release folder, but neither commit, tag, push
+            nor touch the project's files.
         version: a forced version instead of the one computed from the commits.
+        prerelease: a pre-release token (``rc`` gives ``1.3.0-rc.1``, then ``rc.2``).
         out_dir: where ``<name>-<version>/`` goes (default ``<project>/dist``).
+        allow_dirty: release although tracked files have uncommitted changes.
+        push: a git remote to push the tag to after creating it, or ``None``.
         password: provider of the signing key's password.
     """
 
     dry_run: bool = False
     version: str | None = None
+    prerelease: str | None = None
     out_dir: Path | None = None
+    allow_dirty: bool = False
+    push: str | None = None
     password: PasswordProvider
 
 
@@ -127,36 +138,26 @@ def run_release(
     listen: StageListener = listener or _NullListener()
     settings = config.settings
     project = config.project_dir
-    git = is_git_repo(project)
-    if git and not options.dry_run and working_tree_dirty(project):
-        raise InputError(f"{project}: the git working tree has uncommitted changes")
 
+    # Every refusal comes before anything is written, and a dry run applies the same ones as
+    # the real run: only the writes (commit, tag, push, the project's CHANGELOG.md) differ.
     listen.stage_started("version")
-    last = last_release_tag(project) if git else None
-    # Only the commits that touch the project's folder: a project may live in a sub-folder of a
-    # larger repository (as examples/vertice does in liturgia's).
-    commits = read_commits(project, last[0] if last else None, paths=["."]) if git else ()
-    parsed = stages.conventional(commits)
-    if options.version is not None:
-        version = Version.parse(options.version)
-    else:
-        version = next_version(
-            last[1] if last else None,
-            parsed,
-            initial=Version.parse(settings.project.initial_version),
-            major_on_zero=settings.project.major_on_zero,
-        )
-    tag = f"v{version}"
-    if git and not options.dry_run and tag_exists(project, tag):
-        raise InputError(f"{project}: tag {tag} already exists (pass --version for another)")
-    previous = f"since {last[0]}" if last else "first release"
-    listen.stage_finished("version", f"{version} ({previous}, {len(commits)} commits)")
+    plan = plan_version(
+        project, settings.project, requested=options.version, prerelease=options.prerelease
+    )
+    check_releasable(plan, project, allow_dirty=options.allow_dirty)
+    version, tag, git = plan.version, plan.tag, plan.git
+    if options.push is not None and not git:
+        raise InputError(f"{project}: --push needs a git repository (no version history, no tag)")
+    warned = "".join(f"; warning: {w}" for w in plan.warnings if plan.git)
+    listen.stage_finished("version", plan.summary + warned)
 
     out_root = options.out_dir or (project / "dist")
     final_dir = out_root / f"{settings.project.name}-{version}"
-    if final_dir.exists() and not _is_release_dir(final_dir):
-        raise InputError(f"{final_dir}: exists and is not a liturgia release folder; remove it")
+    _check_replaceable(final_dir)
+    created_out = not out_root.exists()
     staging = _make_staging(out_root, final_dir.name)
+    tagged: str | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="liturgia-work-") as work_name:
             report = _stages(
@@ -166,28 +167,37 @@ def run_release(
                 staging=staging,
                 work=Path(work_name),
                 version=version,
-                previous=last[1] if last else None,
-                parsed=parsed,
+                plan=plan,
             )
+        # Tag (and push) before the folder is moved into place: when the commit, tag or push
+        # fails, they are undone and the staging folder removed, so the project is as it was and
+        # the same release can be run again.
+        listen.stage_started("tag")
+        if options.dry_run:
+            listen.stage_finished("tag", f"skipped (dry run): would tag {tag}")
+        elif not report.go:
+            listen.stage_finished("tag", "skipped: NO-GO")
+        elif not git:
+            listen.stage_finished(
+                "tag", "skipped: not a git repository (no version history, no tag)"
+            )
+        else:
+            tagged = _commit_and_tag(
+                project,
+                staging,
+                tag,
+                version=version,
+                name=settings.project.name,
+                remote=options.push,
+            )
+            pushed = f", pushed to {options.push}" if options.push is not None else ""
+            listen.stage_finished("tag", f"created {tag}{pushed}")
         _finish(staging, final_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if created_out and [p.name for p in out_root.iterdir()] == [".gitignore"]:
+            shutil.rmtree(out_root, ignore_errors=True)  # nothing of this run stays behind
         raise
-
-    tagged: str | None = None
-    listen.stage_started("tag")
-    if options.dry_run:
-        listen.stage_finished("tag", f"skipped (dry run): would tag {tag}")
-    elif not report.go:
-        listen.stage_finished("tag", "skipped: NO-GO")
-    elif not git:
-        listen.stage_finished("tag", "skipped: not a git repository")
-    else:
-        # The changelog the notes stage updated is committed first, so the tag contains it.
-        commit_paths(project, [project / CHANGELOG_NAME], f"chore(release): {version}")
-        create_annotated_tag(project, tag, f"{settings.project.name} {version}")
-        tagged = tag
-        listen.stage_finished("tag", f"created {tag}")
     files = tuple(sorted(p.name for p in final_dir.iterdir()))
     return ReleaseResult(
         directory=final_dir, version=version, report=report, tagged=tagged, files=files
@@ -202,8 +212,7 @@ def _stages(
     staging: Path,
     work: Path,
     version: Version,
-    previous: Version | None,
-    parsed: Sequence[stages.ConventionalCommit],
+    plan: VersionPlan,
 ) -> GateReport:
     settings = config.settings
     project = config.project_dir
@@ -260,9 +269,18 @@ def _stages(
 
     listen.stage_started("notes")
     today = now().date()
-    notes = render_release_notes(
-        settings.project.name, version, today, parsed, findings_summary=scan.summary
+    project_changelog = project / CHANGELOG_NAME
+    existing = (
+        read_bytes(project_changelog).decode("utf-8") if project_changelog.is_file() else None
     )
+    notes = notes_text(
+        plan,
+        settings.project.name,
+        today,
+        existing_changelog=existing,
+        findings_summary=scan.summary,
+    )
+    previous = plan.last[1] if plan.last else None
     if previous is not None:
         old_sbom = staging.parent / f"{settings.project.name}-{previous}" / stages.SBOM_NAME
         changes = stages.dependency_changes(old_sbom, inventory)
@@ -272,9 +290,8 @@ def _stages(
     changelog = stages.write_changelog(
         config=config,
         staging=staging,
-        version=version,
+        plan=plan,
         today=today,
-        commits=parsed,
         dry_run=options.dry_run,
     )
     listen.stage_finished("notes", f"RELEASE_NOTES.md, {changelog}")
@@ -297,12 +314,66 @@ def _stages(
         atomic_write_text(staging / "NO-GO", "NO-GO: failed checks: " + ", ".join(failing) + "\n")
     listen.stage_finished("gate", "GO" if report.go else "NO-GO", ok=report.go)
 
+    if options.dry_run:
+        atomic_write_text(
+            staging / DRY_RUN_NAME, "DRY-RUN: a rehearsal; no tag was made for this folder\n"
+        )
     listen.stage_started("checksums")
     names = [p.name for p in staging.iterdir() if not p.name.startswith("SHA256SUMS")]
     atomic_write_text(staging / "SHA256SUMS", render_sha256sums(staging, names))
     stages.sign_into(staging, "SHA256SUMS", signing)
     listen.stage_finished("checksums", f"SHA256SUMS over {len(names)} files, signed")
     return report
+
+
+def _commit_and_tag(
+    project: Path, staging: Path, tag: str, *, version: Version, name: str, remote: str | None
+) -> str:
+    """Commit CHANGELOG.md, tag, and push the tag; on a failure undo the commit and the tag.
+
+    The changelog the notes stage updated is committed first, so the tag contains it. When the
+    push (or the tag) fails, the tag is deleted and the branch reset to the commit it was on,
+    so the work tree and the tags are as they were before the release.
+    """
+    changelog = project / CHANGELOG_NAME
+    original = read_bytes(changelog) if changelog.is_file() else None
+    before = head_commit(project)
+    try:
+        shutil.copyfile(staging / CHANGELOG_NAME, changelog)
+        commit_paths(project, [changelog], f"chore(release): {version}")
+        create_annotated_tag(project, tag, f"{name} {version}")
+        if remote is not None:
+            try:
+                push_tag(project, remote, tag)
+            except BaseException:
+                delete_tag(project, tag)
+                raise
+    except BaseException:
+        if head_commit(project) != before:
+            undo_commit(project, before, [changelog])
+        if original is None:
+            changelog.unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(changelog, original)
+        raise
+    return tag
+
+
+def _check_replaceable(final_dir: Path) -> None:
+    """Refuse to replace anything but a dry run's or a NO-GO release's folder.
+
+    A GO release folder that is not a dry run is a signed release: it is never replaced (with
+    git its tag also stops the release earlier; without git this is the only guard).
+    """
+    if not final_dir.exists():
+        return
+    if not _is_release_dir(final_dir):
+        raise InputError(f"{final_dir}: exists and is not a liturgia release folder; remove it")
+    if not (final_dir / DRY_RUN_NAME).is_file() and not (final_dir / "NO-GO").is_file():
+        raise InputError(
+            f"{final_dir}: a signed release of this version exists and is never replaced; "
+            "release another version or move the folder away"
+        )
 
 
 def _is_release_dir(folder: Path) -> bool:

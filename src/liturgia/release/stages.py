@@ -23,9 +23,7 @@ from liturgia.config import LoadedConfig
 from liturgia.errors import ConfigError, InputError, LiturgiaError, VerificationError
 from liturgia.model import Component, ComponentType, Dependency, Inventory
 from liturgia.release.build import CommandResult, collect_artifacts, expand, run_command
-from liturgia.release.changelog import render_changelog_section
-from liturgia.release.changelog import update_changelog as merge_changelog
-from liturgia.release.commits import Commit, ConventionalCommit, parse_commit
+from liturgia.release.commits import ConventionalCommit
 from liturgia.release.gates import (
     CheckResult,
     GateReport,
@@ -33,6 +31,8 @@ from liturgia.release.gates import (
     check_coverage,
     check_tests,
 )
+from liturgia.release.notes import changelog_text
+from liturgia.release.plan import VersionPlan
 from liturgia.release.version import Version
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "ScanOutcome",
     "SigningKey",
     "build",
-    "conventional",
     "dependency_changes",
     "evaluate_gates",
     "open_signing_key",
@@ -59,11 +58,6 @@ SBOM_NAME = "sbom.cdx.json"
 VULNERABILITIES_NAME = "vulnerabilities.json"
 PUBLIC_KEY_NAME = "release-key.pub"
 CHANGELOG_NAME = "CHANGELOG.md"
-
-
-def conventional(commits: Sequence[Commit]) -> tuple[ConventionalCommit, ...]:
-    """Return the commits that follow Conventional Commits 1.0.0, oldest first."""
-    return tuple(c for c in (parse_commit(commit) for commit in commits) if c is not None)
 
 
 def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tuple[str, ...]:
@@ -370,27 +364,26 @@ def write_changelog(
     *,
     config: LoadedConfig,
     staging: Path,
-    version: Version,
+    plan: VersionPlan,
     today: date,
-    commits: Sequence[ConventionalCommit],
     dry_run: bool,
 ) -> str:
-    """Add this version's section to CHANGELOG.md (Keep a Changelog 1.1.0).
+    """Write the project's CHANGELOG.md with this version's section into the release folder.
 
-    A dry run leaves the project's CHANGELOG.md alone and writes the would-be file into the
-    release folder; a real release updates the project's file too.
+    The project's own file is only replaced by the tag stage of a real GO release (and put back
+    if the commit, tag or push fails), so a dry run and a failed release leave it untouched.
 
     Returns:
         A one-line summary.
     """
     project_file = config.project_dir / CHANGELOG_NAME
     existing = read_bytes(project_file).decode("utf-8") if project_file.is_file() else None
-    text = merge_changelog(existing, render_changelog_section(version, today, commits))
+    fold = config.settings.project.prerelease_changelog == "fold"
+    text = changelog_text(plan, today, existing=existing, fold_prereleases=fold)
     atomic_write_text(staging / CHANGELOG_NAME, text)
     if dry_run:
-        return f"{CHANGELOG_NAME} section {version} (project file untouched: dry run)"
-    atomic_write_text(project_file, text)
-    return f"{CHANGELOG_NAME} section {version}"
+        return f"{CHANGELOG_NAME} section {plan.version} (project file untouched: dry run)"
+    return f"{CHANGELOG_NAME} section {plan.version} (committed with the tag on GO)"
 
 
 def evaluate_gates(

@@ -229,6 +229,7 @@ def next_version(
     initial: Version = INITIAL_VERSION,
     major_on_zero: bool = False,
     prerelease: str | None = None,
+    latest: Version | None = None,
 ) -> Version:
     """The version of the next release.
 
@@ -241,55 +242,62 @@ def next_version(
       (``--version 1.0.0`` or ``major_on_zero``).
     * Otherwise :func:`bump_for` applied to ``last``; from a pre-release see :func:`_apply`.
     * With ``prerelease="rc"`` the result is a pre-release of that version (SemVer §9):
-      ``<version>-rc.1``, or ``-rc.<n+1>`` when ``last`` is ``<version>-rc.<n>`` (e.g. after
-      ``1.1.0-rc.1`` a fix gives ``1.1.0-rc.2``, a breaking change ``2.0.0-rc.1``). Pass ``last``
-      from ``last_release_tag(..., include_prereleases=True)`` so the numbering continues.
+      ``<version>-rc.1``, or ``-rc.<n+1>`` when ``latest`` is ``<version>-rc.<n>`` (e.g. after
+      ``1.1.0-rc.1`` a fix gives ``1.1.0-rc.2``, a breaking change ``2.0.0-rc.1``); a changed
+      token or a changed version restarts the counter at 1.
 
     Args:
-        last: the last released version (from the highest ``vX.Y.Z`` tag), or ``None``.
+        last: the last released version (the highest final tag; or, when only pre-release tags
+            exist, the highest of them), or ``None``.
         commits: parsed commits since that release, oldest first.
         initial: the first release's version.
         major_on_zero: let a breaking change in ``0.x`` produce ``1.0.0``.
         prerelease: a pre-release label such as ``"rc"``, ``"beta"``, or ``None`` for a release.
+        latest: the highest tagged version, pre-releases included (default ``last``); the
+            pre-release counter continues from it.
 
     Raises:
         InputError: there is a last release and no commit since calls for a release (only
             ``docs``, ``chore``... or nothing), the message says to pass ``--version``;
             ``prerelease`` is not a valid identifier (SemVer §9); or the pre-release would rank
-            below ``last`` (``beta`` after ``1.1.0-rc.1``).
+            below ``latest`` (``beta`` after ``1.1.0-rc.1``).
     """
+    if latest is None:
+        latest = last
     if prerelease is not None:
         if not prerelease or prerelease.isdigit() or not _PRERELEASE_ID.fullmatch(prerelease):
             raise InputError(
                 f"pre-release label {prerelease!r} must be letters, digits and '-', not only "
                 "digits (SemVer §9)"
             )
-        base = next_version(last, commits, initial=initial, major_on_zero=major_on_zero)
+        base = next_version(
+            last, commits, initial=initial, major_on_zero=major_on_zero, latest=latest
+        )
         idents: tuple[str, ...] = (prerelease, "1")
         if (
-            last is not None
-            and last.is_prerelease
-            and last.core == base
-            and last.prerelease[0] == prerelease
+            latest is not None
+            and latest.is_prerelease
+            and latest.core == base
+            and latest.prerelease[0] == prerelease
         ):
             # Another pre-release of the same upcoming version: count the last identifier up,
             # or append ".1" when it is not a number (node-semver "prerelease"), so the result
-            # always has higher precedence than ``last`` (SemVer §11.4).
-            *head, tail = last.prerelease
+            # always has higher precedence than ``latest`` (SemVer §11.4).
+            *head, tail = latest.prerelease
             if head and tail.isdigit():
                 idents = (*head, str(int(tail) + 1))
             else:
-                idents = (*last.prerelease, "1")
+                idents = (*latest.prerelease, "1")
         result = Version(major=base.major, minor=base.minor, patch=base.patch, prerelease=idents)
-        if last is not None and result <= last:
+        if latest is not None and result <= latest:
             raise InputError(
-                f"pre-release {result} would not rank above the last release {last} (SemVer §11: "
-                f"{prerelease!r} sorts before {'.'.join(last.prerelease)!r}); use a later label "
-                "or pass --version"
+                f"pre-release {result} would not rank above the latest release {latest} "
+                f"(SemVer §11: {prerelease!r} sorts before {'.'.join(latest.prerelease)!r}); "
+                "use a later label or pass --version"
             )
         return result
     if last is None:
-        return initial
+        return _at_least_channel(initial, latest)
     bump = bump_for(commits)
     if bump is Bump.NONE:
         raise InputError(
@@ -298,4 +306,15 @@ def next_version(
         )
     if bump is Bump.MAJOR and last.major == 0 and not major_on_zero:
         bump = Bump.MINOR
-    return _apply(last, bump)
+    return _at_least_channel(_apply(last, bump), latest)
+
+
+def _at_least_channel(version: Version, latest: Version | None) -> Version:
+    """``version``, or the version a later pre-release channel is heading to when higher.
+
+    With ``v2.1.0`` and then ``v3.0.0-rc.1`` tagged, a fix makes ``3.0.0`` (the channel's
+    final release), not ``2.1.1``, which would rank below the pre-release (SemVer §11.3).
+    """
+    if latest is not None and latest.is_prerelease and latest.core > version:
+        return latest.core
+    return version

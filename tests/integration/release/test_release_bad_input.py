@@ -14,7 +14,7 @@ from tests.integration.release.conftest import commit_all
 
 
 def _release(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["release", "--dry-run", "--project", str(repo)])
+    code = main(["release", "--dry-run", "--allow-dirty", "--project", str(repo)])
     err = capsys.readouterr().err
     return code, err
 

@@ -17,6 +17,7 @@ from tests.integration.release.conftest import git
 
 EXPECTED_FILES = {
     "CHANGELOG.md",
+    "DRY-RUN",  # a dry run's folder says so (it may be replaced; a real release never)
     "RELEASE_NOTES.md",
     "SHA256SUMS",
     "SHA256SUMS.sigstore.json",

@@ -85,7 +85,13 @@ def test_reverted_feature_is_absent_and_outside_revert_is_listed():
         f'Revert "feat: released earlier"\n\nThis reverts commit {"f" * 40}.',
     )
     assert "shiny" not in text
-    assert "### Changed\n\n- feat: released earlier (3333333)\n" in text
+    # Issue 14: a revert is listed as the revert of the commit it names, in the section of
+    # what it undoes (a feature: Added).
+    assert "### Added\n\n- revert of fffffff: feat: released earlier (3333333)\n" in text
+    fix = section("1.1.1", f"revert: fix: retry twice\n\nRefs: {'e' * 12}")
+    assert "### Fixed\n\n- revert of eeeeeee: fix: retry twice (1111111)\n" in fix
+    unknown = section("1.1.2", "revert: the last change")
+    assert "### Changed\n\n- revert: the last change (1111111)\n" in unknown
 
 
 def test_multiline_description_and_footer_are_one_line_entries():
@@ -100,7 +106,7 @@ def test_new_changelog_has_standard_header_and_unreleased():
     assert update_changelog("  \n", section("0.1.0", "feat: first")) == text
 
 
-def test_insert_after_unreleased_keeping_its_entries():
+def test_unreleased_entries_move_into_the_release():
     existing = (
         "# Changelog\n\n## [Unreleased]\n\n### Added\n\n- hand-written entry\n\n"
         "## [1.0.0] - 2025-01-01\n\n### Added\n\n- old\n\n"
@@ -108,9 +114,10 @@ def test_insert_after_unreleased_keeping_its_entries():
         "[1.0.0]: https://example.invalid/releases/tag/v1.0.0\n"
     )
     new = update_changelog(existing, section("1.1.0", "feat: new"))
+    # Issue 14: the hand-written entry moves into the released section, before the generated.
     assert new == (
-        "# Changelog\n\n## [Unreleased]\n\n### Added\n\n- hand-written entry\n\n"
-        "## [1.1.0] - 2026-03-14\n\n### Added\n\n- new (1111111)\n\n"
+        "# Changelog\n\n## [Unreleased]\n\n"
+        "## [1.1.0] - 2026-03-14\n\n### Added\n\n- hand-written entry\n- new (1111111)\n\n"
         "## [1.0.0] - 2025-01-01\n\n### Added\n\n- old\n\n"
         "[unreleased]: https://example.invalid/compare/v1.0.0...HEAD\n"
         "[1.0.0]: https://example.invalid/releases/tag/v1.0.0\n"
@@ -147,15 +154,17 @@ def test_update_is_idempotent_and_replaces_same_version():
     assert replaced.index("## [0.2.0]") < replaced.index("## [0.1.0]")
 
 
-def test_replacing_the_last_section_keeps_link_definitions():
+def test_updating_the_last_section_keeps_hand_edits_and_link_definitions():
+    # Issue 14: hand edits in a section survive; only missing generated entries are added.
     existing = (
         "# C\n\n## [1.0.0] - 2025-01-01\n\n- old\n\n[1.0.0]: https://example.invalid/v1.0.0\n"
     )
     new = update_changelog(existing, section("1.0.0", "fix: z"))
     assert new == (
-        "# C\n\n## [1.0.0] - 2026-03-14\n\n### Fixed\n\n- z (1111111)\n\n"
+        "# C\n\n## [1.0.0] - 2025-01-01\n\n- old\n\n### Fixed\n\n- z (1111111)\n\n"
         "[1.0.0]: https://example.invalid/v1.0.0\n"
     )
+    assert update_changelog(new, section("1.0.0", "fix: z")) == new
 
 
 def test_update_does_not_confuse_similar_versions():
@@ -205,12 +214,13 @@ def test_release_notes():
         ),
         findings_summary="No known vulnerabilities in 12 components.\n",
     )
+    # Issue 14: breaking changes first with their migration note, listed once (not again
+    # under their type); then one section per type.
     assert notes == (
         "# vertice 2.0.0\n\nReleased 2026-03-14.\n"
-        "\n## Breaking changes\n\n- **api:** use /v2 (1111111)\n"
-        "\n## Added\n\n- dark mode (2222222)\n"
-        "\n## Changed\n\n- **BREAKING** **api:** remove v1 (1111111) — use /v2\n"
-        "\n## Fixed\n\n- crash on empty input (3333333)\n"
+        "\n## Breaking changes\n\n- **api:** remove v1 — use /v2 (1111111)\n"
+        "\n## Features\n\n- dark mode (2222222)\n"
+        "\n## Bug fixes\n\n- crash on empty input (3333333)\n"
         "\n## Vulnerability scan\n\nNo known vulnerabilities in 12 components.\n"
         "\n_4 conventional commit(s) since the previous release._\n"
     )
@@ -227,8 +237,10 @@ def test_release_notes_prerelease_and_empty():
 
 @pytest.mark.parametrize("heading", ["## [Unreleased]", "## Unreleased", "## [UNRELEASED]"])
 def test_unreleased_heading_variants(heading):
+    # Issue 14: hand-written notes under Unreleased move into the released section.
     existing = f"# Changelog\n\n{heading}\n\n- wip\n\n## [1.0.0] - 2025-01-01\n"
     new = update_changelog(existing, section("1.1.0", "fix: b"))
     assert (
-        new.index(heading) < new.index("- wip") < new.index("## [1.1.0]") < new.index("## [1.0.0]")
+        new.index(heading) < new.index("## [1.1.0]") < new.index("- wip") < new.index("## [1.0.0]")
     )
+    assert new.count("- wip") == 1

@@ -232,21 +232,27 @@ def test_prose_paragraph_starting_like_a_footer_stays_body():
     assert [f.token for f in c.footers] == ["Refs", "Signed-off-by"]
 
 
-def test_footers_separated_by_blank_lines():
+def test_only_the_last_paragraph_holds_footers():
+    # Issue 14: a footer is only in the last paragraph (as git-interpret-trailers reads
+    # trailers); an earlier paragraph of "token: value" lines is body text.
     c = parse("fix: x\n\nbody\n\nRefs: 1\n\nSigned-off-by: A")
-    assert c.body == "body"
-    assert [(f.token, f.value) for f in c.footers] == [("Refs", "1"), ("Signed-off-by", "A")]
+    assert c.body == "body\n\nRefs: 1"
+    assert [(f.token, f.value) for f in c.footers] == [("Signed-off-by", "A")]
 
 
-def test_breaking_change_value_over_several_paragraphs():
+def test_breaking_change_in_a_body_paragraph_is_not_a_footer():
+    # Issue 14: text in a body paragraph is not a footer, even BREAKING CHANGE: (the spec's
+    # item 8 puts the footers one blank line after the body, at the end of the message).
     c = parse(
         "feat: x\n\nbody\n\nBREAKING CHANGE: the config moved.\n\n"
         "Rename liturgia.cfg to liturgia.toml.\n\nRefs: 2"
     )
-    assert c.breaking
-    assert c.body == "body"
-    assert c.breaking_notes == ("the config moved.\n\nRename liturgia.cfg to liturgia.toml.",)
+    assert not c.breaking
+    assert c.body.endswith("Rename liturgia.cfg to liturgia.toml.")
     assert c.footer_values("refs") == ("2",)
+    last = parse("feat: x\n\nbody\n\nRefs: 2\nBREAKING-CHANGE: the config moved\n  to toml.")
+    assert last.breaking
+    assert last.breaking_notes == ("the config moved\n  to toml.",)
 
 
 def test_breaking_change_inside_prose_paragraph_is_not_a_footer():

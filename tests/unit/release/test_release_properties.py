@@ -88,7 +88,7 @@ def test_next_version_is_greater_than_last(messages, last):
     try:
         candidate = next_version(last_release, parsed, prerelease="rc")
     except InputError as exc:
-        assert "would not rank above the last release" in str(exc)
+        assert "would not rank above the latest release" in str(exc)
     else:
         assert candidate > last_release
 
@@ -119,3 +119,69 @@ def test_updates_are_idempotent_and_keep_every_version(releases):
     assert text is not None
     assert text.endswith("\n")
     assert not text.endswith("\n\n")
+
+
+def _spec_compare(a: Version, b: Version) -> int:
+    """SemVer 2.0.0 §11 written out step by step from the spec text, independently of
+    ``Version.precedence_key``: -1, 0 or 1."""
+    for x, y in ((a.major, b.major), (a.minor, b.minor), (a.patch, b.patch)):  # §11.2
+        if x != y:
+            return -1 if x < y else 1
+    if not a.prerelease or not b.prerelease:  # §11.3: a release ranks above a pre-release
+        return (not a.prerelease) - (not b.prerelease)
+    for x, y in zip(a.prerelease, b.prerelease, strict=False):  # §11.4
+        if x == y:
+            continue
+        if x.isdigit() and y.isdigit():  # §11.4.1: numerically
+            return -1 if int(x) < int(y) else 1
+        if x.isdigit() != y.isdigit():  # §11.4.3: numeric identifiers rank lower
+            return -1 if x.isdigit() else 1
+        return -1 if x < y else 1  # §11.4.2: ASCII sort order
+    # §11.4.4: a larger set of fields ranks higher when all preceding ones are equal.
+    return (len(a.prerelease) > len(b.prerelease)) - (len(a.prerelease) < len(b.prerelease))
+
+
+@settings(max_examples=300)
+@given(versions, versions)
+def test_precedence_is_the_spec_comparison(a, b):
+    expected = _spec_compare(a, b)
+    assert (a < b) == (expected < 0)
+    assert (a > b) == (expected > 0)
+    assert (a.precedence_key() == b.precedence_key()) == (expected == 0)
+    assert sorted([a, b], key=Version.precedence_key)[0] <= sorted([a, b])[1]
+
+
+_HAND = st.lists(
+    st.sampled_from(["- hand one", "- hand two", "Some prose.", "- **x:** y"]),
+    max_size=3,
+    unique=True,
+)
+
+
+@settings(max_examples=60)
+@given(
+    _HAND,
+    st.lists(_MESSAGES, max_size=4),
+    st.sampled_from(["Added", "Security", "Fixed"]),
+    st.booleans(),
+)
+def test_changelog_generation_is_idempotent_with_hand_written_notes(
+    hand, messages, group, prerelease_first
+):
+    # Hand-written Unreleased notes and hand edits in older sections: a second update with the
+    # same section adds nothing, the notes appear once, and the old section is unchanged.
+    old = "## [0.9.0] - 2025-01-01\n\n### Fixed\n\n- old fix, edited by hand\n"
+    unreleased = "\n".join(["## [Unreleased]", "", f"### {group}", "", *hand]) if hand else ""
+    text = "# Changelog\n\n" + (unreleased + "\n\n" if unreleased else "") + old
+    commits = [parse_message(f"{i:040x}", m) for i, m in enumerate(messages)]
+    parsed = [c for c in commits if c is not None]
+    if prerelease_first:
+        rc = render_changelog_section(Version.parse("1.0.0-rc.1"), date(2026, 1, 1), parsed)
+        text = update_changelog(text, rc)
+    section = render_changelog_section(Version.parse("1.0.0"), date(2026, 1, 2), parsed)
+    once = update_changelog(text, section)
+    assert update_changelog(once, section) == once
+    for line in hand:
+        assert once.count(line) == 1
+    assert once.endswith(old)
+    assert "## [1.0.0-rc.1]" not in once
