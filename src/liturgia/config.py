@@ -131,6 +131,9 @@ class ScanSettings(_Section):
             (no version, a version their ecosystem cannot order, no advisories for their
             ecosystem); they are still listed. To accept components one by one with a reason,
             use ``[[unchecked]]`` entries in the ignore file instead.
+        uncertain: findings the scanner is not sure of (a Go pseudo-version with no tagged base
+            cannot be placed in a range) ``"block"`` the gate like others, or are only
+            ``"report"``-ed.
     """
 
     osv: _Strings = ()
@@ -139,6 +142,7 @@ class ScanSettings(_Section):
     stale: Literal["error", "gate"] = "error"
     accept_unchecked: bool = False
     unknown_severity: Literal["critical", "high", "medium", "low", "none"] = "high"
+    uncertain: Literal["block", "report"] = "block"
 
 
 class SigningSettings(_Section):

@@ -147,6 +147,9 @@ def register(subparsers: Any) -> None:
            **severity)  # fmt: skip
     option("--unknown-severity-as", "LITURGIA_UNKNOWN_SEVERITY", "rank of findings whose "
            "advisories state no severity", default="high", **severity)  # fmt: skip
+    option("--uncertain", "LITURGIA_UNCERTAIN", "whether findings that may be wrong (a Go "
+           "pseudo-version with no tagged base) block or are only reported",
+           choices=["block", "report"], default="block")  # fmt: skip
     option("--format", "LITURGIA_SCAN_FORMAT", "output format", type=ScanFormat,
            choices=list(ScanFormat), default="table")  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, help="write the output to this file")
@@ -221,6 +224,8 @@ def _table(report: ScanReport) -> None:
     upgrades = {u.component_ref: u.upgrade_to or "-" for u in report.upgrades}
     for f in report.findings:
         status = f"suppressed ({f.suppression_reason})" if f.suppressed else "open"
+        if f.uncertain:
+            status += f"; uncertain: {f.uncertain}"
         table.add_row(
             f.severity.value, f.id, f.name, f.version, upgrades.get(f.component_ref, "-"), status
         )
@@ -288,7 +293,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"warning: {line}", markup=False)
     for line in report.database_problems:
         console.print(f"[bold red]WARNING: advisory database:[/bold red] {line}", markup=True)
-    blocking = report.blocking(fail_on, unknown_as=unknown_as)
+    blocking = report.blocking(
+        fail_on, unknown_as=unknown_as, uncertain_blocks=args.uncertain == "block"
+    )
     unknown = sum(f.severity is Severity.UNKNOWN for f in blocking)
     by_source = report.unchecked_by_source
     note = f" ({unknown} with no stated severity, counted as {unknown_as.value})" if unknown else ""

@@ -460,6 +460,7 @@ def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResu
     blocking = scan.report.blocking(
         vuln.Severity(settings.gates.fail_on.upper()),
         unknown_as=vuln.Severity(unknown.upper()),
+        uncertain_blocks=settings.scan.uncertain == "block",
     )
     note = f" (no severity in the advisory: counted as {unknown})"
     failing = [

@@ -42,6 +42,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "suppressed": finding.suppressed,
         "suppression_reason": finding.suppression_reason,
         "notes": list(finding.notes),
+        "uncertain": finding.uncertain,
     }
 
 

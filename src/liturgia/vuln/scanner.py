@@ -7,6 +7,7 @@ never drops a component silently: each one yields findings, or is clean, or is l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -89,6 +90,9 @@ class Finding:
         suppressed: an ignore rule or VEX statement suppresses it.
         suppression_reason: the justification when suppressed.
         notes: remarks such as an expired ignore rule that no longer suppresses.
+        uncertain: why the match may be wrong, when it may be (a Go pseudo-version with no
+            tagged base cannot be placed in a range reliably); ``None`` for a sure match.
+            Whether uncertain findings block is the caller's policy (:meth:`ScanReport.blocking`).
     """
 
     id: str
@@ -110,6 +114,7 @@ class Finding:
     suppressed: bool = False
     suppression_reason: str | None = None
     notes: tuple[str, ...] = ()
+    uncertain: str | None = None
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -271,7 +276,11 @@ class ScanReport:
         return tuple(f for f in self.findings if not f.suppressed)
 
     def blocking(
-        self, fail_on: Severity, *, unknown_as: Severity = Severity.HIGH
+        self,
+        fail_on: Severity,
+        *,
+        unknown_as: Severity = Severity.HIGH,
+        uncertain_blocks: bool = True,
     ) -> tuple[Finding, ...]:
         """Unsuppressed findings at or above ``fail_on``; none at all when ``fail_on`` is NONE.
 
@@ -279,12 +288,17 @@ class ScanReport:
             fail_on: the gate threshold (a known rating); ``NONE`` means findings never block
                 (``--fail-on none``), not "block on every finding".
             unknown_as: where UNKNOWN ranks (default HIGH: it fails a HIGH gate).
+            uncertain_blocks: whether findings with an ``uncertain`` reason count (default yes:
+                a match that may be wrong is not a reason to pass).
         """
         if fail_on is Severity.NONE:
             return ()
         threshold = fail_on.rank_with(unknown_as=unknown_as)
         return tuple(
-            f for f in self.unsuppressed if f.severity.rank_with(unknown_as=unknown_as) >= threshold
+            f
+            for f in self.unsuppressed
+            if f.severity.rank_with(unknown_as=unknown_as) >= threshold
+            and (uncertain_blocks or f.uncertain is None)
         )
 
 
@@ -332,6 +346,22 @@ def _resolve(component: Component) -> _Target | str:
         )
         return _Target(component=component, key=key, version=version, problem=problem)
     return _Target(component=component, key=key, version=version)
+
+
+# A Go pseudo-version with no tagged base: vX.0.0-yyyymmddhhmmss-abcdefabcdef where X is the
+# major version (Go Modules Reference, "Pseudo-versions", first form).
+_UNTAGGED_PSEUDO = re.compile(r"^v\d+\.0\.0-\d{14}-[0-9a-f]{12}(?:\+incompatible)?$")
+
+
+def _uncertainty(target: _Target) -> str | None:
+    """Why a match for this component may be wrong, or ``None``."""
+    if target.key.ecosystem == "Go" and _UNTAGGED_PSEUDO.match(target.version):
+        return (
+            f"{target.version} is a pseudo-version with no tagged base: it orders before every "
+            "release, so its place in the advisory's ranges is a guess (the commit may already "
+            "hold the fix)"
+        )
+    return None
 
 
 def _assess(advisory: Advisory, entries: Sequence[CompiledEntry]) -> SeverityAssessment:
@@ -518,6 +548,7 @@ def _scan_one(
                 fixed_versions=_fixed(group_entries, target.key.ecosystem),
                 records=tuple(sorted({adv.source for adv in advisories})),
                 references=tuple(dict.fromkeys(r for adv in advisories for r in adv.references)),
+                uncertain=_uncertainty(target),
             )
         )
     for advisory in {e.advisory.id: e.advisory for es in matched.values() for e in es}.values():

@@ -180,10 +180,13 @@ def test_npm_scoped_purls_and_aliases(corpus: Path) -> None:
 
 
 def go_requires(go_mod: Path) -> set[tuple[str, str]]:
-    """Lines ``<module path> v<version>`` inside require blocks or after ``require``."""
+    """Lines ``<module path> v<version>`` inside require blocks or after ``require``, and the
+    standard library at the ``go`` directive's release (``go 1.19`` -> ``1.19.0``)."""
     pairs = set()
     for line in go_mod.read_text().splitlines():
         words = line.split("//")[0].split()
+        if words[:1] == ["go"]:
+            pairs.add(("stdlib", words[1] + ".0"))
         if words[:1] == ["require"]:
             words = words[1:]
         if len(words) == 2 and words[1].startswith("v") and "." in words[0]:

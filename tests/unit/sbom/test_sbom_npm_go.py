@@ -206,6 +206,7 @@ def test_go_mod_directives(tmp_path: Path) -> None:
         "pkg:golang/example.com/c/v2",
         "pkg:golang/example.com/ex@v1.0.0",
         "pkg:golang/example.com/raw@v0.0.1",
+        "pkg:golang/stdlib@1.22.0",
     }
     assert [h.value for h in found["pkg:golang/example.com/a@v1.2.3"].hashes] == [digest.hex()]
     text = "\n".join(inventory.warnings)

@@ -26,7 +26,7 @@ from typing import ClassVar
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Hash
 from liturgia.sbom.cataloger import Cataloger, CatalogResult
-from liturgia.sbom.catalogers.gomod import ECOSYSTEM, go_component
+from liturgia.sbom.catalogers.gomod import ECOSYSTEM, go_component, go_release
 
 __all__ = ["EXECUTABLE_MAGIC", "GoBinaryCataloger", "parse_build_info"]
 
@@ -168,7 +168,8 @@ class GoBinaryCataloger(Cataloger):
                     )
         if root is None and path_line is not None:  # e.g. `go build file.go`: no module
             root = go_component(path_line, None, found_in=found_in, type_=ComponentType.APPLICATION)
-        stdlib_version = go_version.removeprefix("go").split(" ", 1)[0]
+        written = go_version.split(" ", 1)[0]
+        stdlib_version = go_release(written) or written.removeprefix("go")
         stdlib = go_component("stdlib", stdlib_version, found_in=found_in)
         components = (*deps, stdlib)
         dependencies: tuple[Dependency, ...] = ()

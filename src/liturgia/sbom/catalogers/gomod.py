@@ -7,6 +7,12 @@ becomes a required component with an edge from the root. ``replace old [v] => ne
 the replacement module; ``=> ./local/path`` keeps the module path without a version. ``exclude``
 lines name versions the build never selects: a require of an excluded version is reported.
 
+The Go standard library is a component too, as govulncheck and osv-scanner treat it:
+``pkg:golang/stdlib@<version>`` with the version of the ``toolchain`` directive when present
+(``toolchain go1.21.3`` -> ``1.21.3``), else of the ``go`` directive (``go 1.21`` -> ``1.21.0``;
+before Go 1.21 the directive names a language version, read as its ``.0`` release), so that GO
+records on ``stdlib`` are matched against source trees, not only binaries.
+
 Hashes: the ``h1:`` line of go.sum for ``module version`` (not ``version/go.mod``) is recorded as
 its SHA-256 digest in hex. ``h1`` is the SHA-256 of the module's dirhash summary (golang.org/x/
 mod/sumdb/dirhash Hash1), not of a zip file.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -25,9 +32,24 @@ from liturgia.model import Component, ComponentType, Dependency, Hash
 from liturgia.sbom._purl import golang_purl
 from liturgia.sbom.cataloger import Cataloger, CatalogResult, decode_text
 
-__all__ = ["GoModCataloger", "go_component", "parse_go_sum"]
+__all__ = ["GoModCataloger", "go_component", "go_release", "parse_go_sum"]
 
 ECOSYSTEM = "Go"
+_GO_RELEASE = re.compile(r"^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$")
+
+
+def go_release(text: str) -> str | None:
+    """A Go release as OSV's Go ecosystem writes ``stdlib`` versions.
+
+    ``go1.21.3`` / ``1.21.3`` -> ``1.21.3``; ``1.21`` -> ``1.21.0``; ``go1.21rc2`` ->
+    ``1.21.0-rc.2``. Returns ``None`` for anything else.
+    """
+    match = _GO_RELEASE.match(text.strip())
+    if match is None:
+        return None
+    major, minor, patch, kind, number = match.groups()
+    version = f"{major}.{minor}.{patch or 0}"
+    return f"{version}-{kind}.{number}" if kind else version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,6 +181,7 @@ def _parse_go_mod(
     replaces: dict[tuple[str, str | None], tuple[str, str | None]] = {}
     excludes: set[tuple[str, str]] = set()
     warnings: list[str] = []
+    toolchains: dict[str, str] = {}
     block: str | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         code, _, comment = raw.partition("//")
@@ -185,6 +208,8 @@ def _parse_go_mod(
         elif verb == "require" and len(args) == 2:
             indirect = comment.strip().startswith("indirect")
             requires.append(_Require(path=args[0], version=args[1], indirect=indirect))
+        elif verb in {"go", "toolchain"} and len(args) == 1:
+            toolchains[verb] = args[0]
         elif verb == "exclude" and len(args) == 2:
             excludes.add((args[0], args[1]))
         elif verb == "replace" and "=>" in args:
@@ -201,4 +226,11 @@ def _parse_go_mod(
         warnings.append(f"{found_in}: unterminated {block} ( block")
     if module is None:
         raise InputError(f"{found_in}: no module directive")
+    directive = toolchains.get("toolchain") or toolchains.get("go")
+    if directive is not None:
+        release = go_release(directive)
+        if release is None:
+            warnings.append(f"{found_in}: unreadable Go version {directive!r}; no stdlib component")
+        else:
+            requires.append(_Require(path="stdlib", version=release, indirect=False))
     return module, requires, replaces, excludes, warnings
