@@ -1,4 +1,5 @@
-"""``liturgia log``: watch a transparency log (``log monitor URL``), as a witness does."""
+"""``liturgia log``: watch a transparency log (``log monitor URL``), as a witness does, and
+publish one's own as static tiles (``log export DIR``, c2sp.org/tlog-tiles)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from liturgia._internal.xdg import user_dir
-from liturgia.cli._common import positive_seconds
+from liturgia.cli._common import env_option, positive_seconds
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "run_export"]
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +51,23 @@ def register(subparsers: Any) -> None:
         metavar="S",
         help="seconds per HTTP exchange",
     )
-    parser.set_defaults(func=run)
+    monitor.set_defaults(func=run)
+    export = commands.add_parser(
+        "export",
+        help="write the log's tiles and checkpoint as static files (c2sp.org/tlog-tiles)",
+        description=(
+            "Write the stored log's checkpoint, tiles and entry bundles under DIR as "
+            "c2sp.org/tlog-tiles lays them out (checkpoint, tile/<L>/<N>[.p/<W>], "
+            "tile/entries/<N>[.p/<W>]), for a plain web server or an object store to serve. "
+            "Incremental: files already there are kept (full tiles are never rewritten) and "
+            "the checkpoint is written last. Exit 3 when the storage cannot be read or does "
+            "not match its checkpoint."
+        ),
+    )
+    export.add_argument("directory", type=Path, metavar="DIR", help="the export folder")
+    env_option(export, "--db", "LITURGIA_DB", "sqlite:///PATH or postgresql://...; default: "
+               "the one liturgia serve uses", metavar="URL")  # fmt: skip
+    export.set_defaults(func=run_export)
 
 
 def _default_state(url: str) -> Path:
@@ -78,5 +95,29 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(
         f"consistent {checkpoint.origin!r} size {checkpoint.size} root "
         f"{checkpoint.root_hash.hex()} ({previous})\n"
+    )
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Run ``log export DIR``; 0 once the folder holds the stored tree's tiles and checkpoint.
+
+    Raises:
+        ConfigError: a bad database URL.
+        StorageError: the storage cannot be read, does not match its checkpoint, or the
+            folder cannot be written (exit 3).
+    """
+    from liturgia.server.instance import default_db_url  # noqa: PLC0415 - keep --help fast
+    from liturgia.tlog.storage import open_storage  # noqa: PLC0415
+    from liturgia.tlog.tiled import export  # noqa: PLC0415
+
+    storage = open_storage(args.db or default_db_url())
+    try:
+        report = export(storage, args.directory)
+    finally:
+        storage.close()
+    sys.stdout.write(
+        f"exported tree size {report.tree_size}: {report.written} files written, "
+        f"{report.kept} kept\n"
     )
     return 0

@@ -54,6 +54,7 @@ from starlette.types import Receive, Scope, Send
 
 from liturgia._internal.text import clip
 from liturgia.errors import ExternalError, LiturgiaError, UsageError, VerificationError
+from liturgia.server.tiles import add_tile_routes
 from liturgia.tlog import rekor
 from liturgia.tlog.entries import AcceptedEntry, accept_entry
 from liturgia.tlog.log import RekorLog
@@ -551,6 +552,7 @@ def create_app(
         )
         return JSONResponse(list(found))
 
+    add_tile_routes(app, log, call, _error)
     return app
 
 

@@ -25,6 +25,7 @@ from liturgia.tlog.entries import AcceptedEntry, accept_entry, key_index
 from liturgia.tlog.rekor import InclusionProof, LogEntry, PrivateKey
 from liturgia.tlog.sequencer import Sequencer
 from liturgia.tlog.storage.base import LogStorage, StoredEntry, TreeState
+from liturgia.tlog.tiled import DEFAULT_CACHE_BYTES, TileReader
 
 __all__ = ["RekorLog"]
 
@@ -56,6 +57,7 @@ class RekorLog:
         index_offset: added to tree-local indexes to give global ``logIndex`` values.
         verifiers: older checkpoint keys accepted at start (rotation).
         wait_timeout: seconds a submission waits for its inclusion in a checkpoint.
+        tile_cache_bytes: memory for the tiles and entry bundles served (c2sp.org/tlog-tiles).
         sequencer_options: passed to :class:`~liturgia.tlog.sequencer.Sequencer`.
 
     Raises:
@@ -72,6 +74,7 @@ class RekorLog:
         index_offset: int = 0,
         verifiers: Sequence[NoteVerifier] = (),
         wait_timeout: float = 30.0,
+        tile_cache_bytes: int = DEFAULT_CACHE_BYTES,
         **sequencer_options: Any,
     ) -> None:
         if not 0 < tree_id < 1 << 63:
@@ -89,6 +92,8 @@ class RekorLog:
         self.origin = rekor_origin(host, tree_id)
         self.log_id = rekor.log_id(private_key.public_key())
         self._wait = wait_timeout
+        #: The log's c2sp.org/tlog-tiles resources, read from the same storage.
+        self.tiles = TileReader(storage, cache_bytes=tile_cache_bytes)
         self._sequencer = Sequencer(
             storage,
             signer_for(host, private_key),
@@ -347,6 +352,14 @@ class RekorLog:
             "treeID": str(self.tree_id),
             "treeSize": state.size,
         }
+
+    def checkpoint(self) -> bytes:
+        """Return the newest signed checkpoint (c2sp.org/tlog-checkpoint note bytes).
+
+        The newest stored one, as :meth:`info` answers, so that a tile path it implies is
+        served by every process of the log.
+        """
+        return self._sequencer.latest_state().checkpoint
 
     def consistency(self, first_size: int, last_size: int | None = None) -> dict[str, Any]:
         """Return Rekor's ``ConsistencyProof`` for ``GET /api/v1/log/proof``.
