@@ -364,6 +364,20 @@ def _uncertainty(target: _Target) -> str | None:
     return None
 
 
+def _where_looked(records: Sequence[str], names: set[str]) -> str:
+    """Say where a severity was looked for before a finding is called UNKNOWN."""
+    others = sorted(names - set(records))
+    aliases = (
+        f"its aliases {', '.join(others)} have no record for this package in the database"
+        if others
+        else "it has no aliases"
+    )
+    return (
+        f"no severity stated: looked in {', '.join(records)} (severity[], affected[].severity, "
+        f"database_specific.severity); {aliases}"
+    )
+
+
 def _assess(advisory: Advisory, entries: Sequence[CompiledEntry]) -> SeverityAssessment:
     for entry in entries:
         if entry.affected.severity:
@@ -530,6 +544,9 @@ def _scan_one(
         )
         names = {name for adv in advisories for name in (adv.id, *adv.aliases)}
         primary = group[0]
+        severity_source = best.source
+        if best.severity is Severity.UNKNOWN:
+            severity_source = _where_looked(group, names)
         findings.append(
             Finding(
                 id=primary,
@@ -544,7 +561,7 @@ def _scan_one(
                 severity=best.severity,
                 score=best.score,
                 vector=best.vector,
-                severity_source=best.source,
+                severity_source=severity_source,
                 fixed_versions=_fixed(group_entries, target.key.ecosystem),
                 records=tuple(sorted({adv.source for adv in advisories})),
                 references=tuple(dict.fromkeys(r for adv in advisories for r in adv.references)),

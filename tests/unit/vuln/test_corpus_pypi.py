@@ -94,7 +94,7 @@ def test_records_without_severity_are_unknown_and_fail_the_high_gate(
     report = scan([Component(name="requests", version="2.19.0", ecosystem="PyPI")], pypi_db)
     finding = {f.id: f for f in report.findings}["PYSEC-2018-28"]
     assert finding.severity is Severity.UNKNOWN
-    assert finding.severity_source == "the advisory states no severity"
+    assert finding.severity_source.startswith("no severity stated: looked in PYSEC-2018-28 (")
     assert finding in report.blocking(Severity.HIGH)
     assert finding not in report.blocking(Severity.CRITICAL)
     assert finding not in report.blocking(Severity.HIGH, unknown_as=Severity.LOW)
