@@ -83,10 +83,12 @@ class Commit:
         text = message.replace("\r\n", "\n").strip("\n")
         subject, _, rest = text.partition("\n")
         body = rest.strip("\n").rstrip()
-        last = body.split("\n\n")[-1] if body else ""
-        co_authors = tuple(
-            m["name"].strip() for m in _CO_AUTHOR.finditer(last) if m["name"].strip()
-        )
+        co_authors: tuple[str, ...] = ()
+        if "uthored-by" in body or "UTHORED-BY" in body:  # skip the regex for most commits
+            last = body.split("\n\n")[-1]
+            co_authors = tuple(
+                m["name"].strip() for m in _CO_AUTHOR.finditer(last) if m["name"].strip()
+            )
         return cls(
             sha=sha, subject=subject.strip(), body=body, author=author, co_authors=co_authors
         )
@@ -175,25 +177,30 @@ def _split_body_and_footers(lines: list[str]) -> tuple[str, tuple[Footer, ...]]:
     token/separator line starts a new footer and any other line continues the previous value
     (item 10).
     """
-    starts = [i for i, line in enumerate(lines) if (i == 0 or not lines[i - 1].strip())]
-    starts = [i for i in starts if lines[i].strip()]
-    start = starts[-1] if starts and _is_footer_start(lines[starts[-1]]) else None
+    # The last paragraph's first line, found from the end (only that paragraph is read).
+    last = len(lines) - 1
+    while last >= 0 and not lines[last].strip():
+        last -= 1
+    first = last
+    while first > 0 and lines[first - 1].strip():
+        first -= 1
+    start = first if last >= 0 and _is_footer_start(lines[first]) else None
     body_lines = lines if start is None else lines[:start]
     body = "\n".join(body_lines).strip("\n").rstrip()
     if start is None:
         return body, ()
-    footers: list[Footer] = []
+    heads: list[tuple[str, str]] = []
     values: list[list[str]] = []
     for line in lines[start:]:
         match = _FOOTER.match(line)
         if match is not None:
-            footers.append(Footer(token=match["token"], separator=match["sep"], value=""))
+            heads.append((match["token"], match["sep"]))
             values.append([match["value"]])
         else:
             values[-1].append(line)
     return body, tuple(
-        Footer(token=f.token, separator=f.separator, value="\n".join(v).strip())
-        for f, v in zip(footers, values, strict=True)
+        Footer(token=token, separator=sep, value="\n".join(v).strip())
+        for (token, sep), v in zip(heads, values, strict=True)
     )
 
 
@@ -211,13 +218,16 @@ def parse_message(sha: str, message: str) -> ConventionalCommit | None:
     text = message.replace("\r\n", "\n").strip("\n")
     header, _, rest = text.partition("\n")
     header = header.strip()
+    revert = _GIT_REVERT_SUBJECT.match(header)
+    match = _HEADER.match(header) if revert is None else None
+    if revert is None and match is None:
+        return None  # decided by the header alone (item 1); the body is not read
     lines = rest.split("\n") if rest else []
     # Item 6: the body begins one blank line after the description; tolerate its absence.
     while lines and not lines[0].strip():
         lines.pop(0)
     body, footers = _split_body_and_footers(lines)
 
-    revert = _GIT_REVERT_SUBJECT.match(header)
     if revert is not None:
         found = _REVERTS_SHA.search(rest)
         return ConventionalCommit(
@@ -231,8 +241,7 @@ def parse_message(sha: str, message: str) -> ConventionalCommit | None:
             reverts=found["sha"] if found else None,
         )
 
-    match = _HEADER.match(header)
-    if match is None:
+    if match is None:  # unreachable: not a revert subject, so the header matched
         return None
     kind = match["type"].lower()
     scope = match["scope"].strip() if match["scope"] else None
@@ -331,6 +340,14 @@ def expand_commit(commit: Commit) -> tuple[ConventionalCommit, ...]:
     (:func:`parse_commit`), and a commit that is not a Conventional Commit gives ``()``.
     """
     main = parse_commit(commit)
+    body = commit.body
+    if not body or not (
+        body.startswith(("* ", "- "))
+        or "\n* " in body
+        or "\n- " in body
+        or commit.subject == "Squashed commit of the following:"
+    ):
+        return () if main is None else (main,)
     subs = [
         parsed
         for parsed in (

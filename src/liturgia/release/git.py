@@ -29,9 +29,11 @@ __all__ = [
     "head_commit",
     "history_problem",
     "is_git_repo",
+    "is_top_level",
     "last_release_tag",
     "push_tag",
     "read_commits",
+    "read_release_tags",
     "release_tags",
     "tag_exists",
     "undo_commit",
@@ -95,6 +97,17 @@ def is_git_repo(path: Path) -> bool:
             f"run `git config --global --add safe.directory {path}` if you trust it"
         )
     return done.returncode == 0 and done.stdout.strip() == b"true"
+
+
+def is_top_level(path: Path) -> bool:
+    """Whether ``path`` is the top folder of its git work tree.
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    _require_repo(path)
+    done = _run(path, "rev-parse", "--show-prefix")
+    return done.stdout.strip() == b""
 
 
 def _require_repo(repo: Path) -> None:
@@ -198,6 +211,37 @@ def _tag_names(repo: Path, tag_format: TagFormat) -> list[str]:
     return [n.strip() for n in names.stdout.decode("utf-8", "replace").splitlines() if n.strip()]
 
 
+def read_release_tags(
+    repo: Path, *, tag_format: TagFormat = _DEFAULT_FORMAT
+) -> tuple[tuple[tuple[str, Version], ...], tuple[str, ...]]:
+    """Every release tag reachable from ``HEAD`` (pre-releases included) and the unread ones.
+
+    One ``git tag --merged HEAD`` walk answers both :func:`release_tags` and
+    :func:`unread_tags`.
+
+    Returns:
+        ``(tags, warnings)``: ``(name, version)`` pairs, lowest to highest SemVer precedence
+        (§11; the name breaks ties), and one reason per tag that looks like a release but that
+        ``tag_format``'s scheme does not read (``v3.0.0rc1`` under SemVer).
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    found: list[tuple[str, Version]] = []
+    warnings: list[str] = []
+    for name in _tag_names(repo, tag_format):
+        version = tag_format.parse(name)
+        if version is not None:
+            found.append((name, version))
+            continue
+        reason = tag_format.foreign(name)
+        if reason is not None:
+            warnings.append(reason)
+        logger.debug("ignoring tag %s: not a %s version", name, tag_format.scheme)
+    found.sort(key=lambda item: (item[1].precedence_key(), item[0]))
+    return tuple(found), tuple(warnings)
+
+
 def release_tags(
     repo: Path,
     *,
@@ -218,16 +262,12 @@ def release_tags(
     Raises:
         InputError: not a repository or git missing.
     """
-    found: list[tuple[str, Version]] = []
-    for name in _tag_names(repo, tag_format):
-        version = tag_format.parse(name)
-        if version is None:
-            logger.debug("ignoring tag %s: not a %s version", name, tag_format.scheme)
-            continue
-        if include_prereleases or not (version.prerelease or version.build):
-            found.append((name, version))
-    # Precedence ignores build metadata; the tag name breaks ties so the order is total.
-    return tuple(sorted(found, key=lambda item: (item[1].precedence_key(), item[0])))
+    tags, _ = read_release_tags(repo, tag_format=tag_format)
+    return tuple(
+        (name, version)
+        for name, version in tags
+        if include_prereleases or not (version.prerelease or version.build)
+    )
 
 
 def unread_tags(repo: Path, *, tag_format: TagFormat = _DEFAULT_FORMAT) -> tuple[str, ...]:
@@ -239,11 +279,7 @@ def unread_tags(repo: Path, *, tag_format: TagFormat = _DEFAULT_FORMAT) -> tuple
     Raises:
         InputError: not a repository or git missing.
     """
-    return tuple(
-        reason
-        for reason in (tag_format.foreign(name) for name in _tag_names(repo, tag_format))
-        if reason is not None
-    )
+    return read_release_tags(repo, tag_format=tag_format)[1]
 
 
 def history_problem(repo: Path) -> str | None:

@@ -21,10 +21,10 @@ from liturgia.release.git import (
     current_branch,
     history_problem,
     is_git_repo,
+    is_top_level,
     read_commits,
-    release_tags,
+    read_release_tags,
     tag_exists,
-    unread_tags,
     working_tree_dirty,
 )
 from liturgia.release.tags import TagFormat, VersionScheme
@@ -140,11 +140,11 @@ def plan_version(
     problem = history_problem(project)
     if problem is not None:
         raise InputError(problem)
-    every = release_tags(project, include_prereleases=True, tag_format=tag_format)
+    every, warnings = read_release_tags(project, tag_format=tag_format)
     finals = [item for item in every if not item[1].is_prerelease and not item[1].build]
     last = finals[-1] if finals else None
     latest = every[-1] if every else None
-    paths = list(settings.paths)
+    paths = _pathspecs(project, settings.paths)
     bump_commits = read_commits(project, last[0] if last else None, paths=paths)
     bump_parsed = conventional_commits(bump_commits)
     if requested is not None:
@@ -163,10 +163,11 @@ def plan_version(
         since = latest[0] if latest else None
     else:
         since = last[0] if last else None
-    commits = bump_commits if since == (last[0] if last else None) else None
-    if commits is None:
+    if since == (last[0] if last else None):
+        commits, parsed = bump_commits, bump_parsed
+    else:
         commits = read_commits(project, since, paths=paths)
-    parsed = conventional_commits(commits)
+        parsed = conventional_commits(commits)
     conventional_shas = {c.sha for c in parsed}
     return VersionPlan(
         version=version,
@@ -178,8 +179,16 @@ def plan_version(
         commits=commits,
         parsed=parsed,
         unparsed=tuple(c for c in commits if c.sha not in conventional_shas),
-        warnings=unread_tags(project, tag_format=tag_format),
+        warnings=warnings,
     )
+
+
+def _pathspecs(project: Path, paths: tuple[str, ...]) -> list[str]:
+    """``paths`` as pathspecs; none for ``.`` at the top of the work tree (the whole history,
+    read without git's slower path filtering)."""
+    if tuple(paths) == (".",) and is_top_level(project):
+        return []
+    return list(paths)
 
 
 def check_releasable(plan: VersionPlan, project: Path, *, allow_dirty: bool = False) -> None:
