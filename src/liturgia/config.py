@@ -131,6 +131,8 @@ class ScanSettings(_Section):
             (no version, a version their ecosystem cannot order, no advisories for their
             ecosystem); they are still listed. To accept components one by one with a reason,
             use ``[[unchecked]]`` entries in the ignore file instead.
+        include_dev: findings in development-only components (scope ``excluded``) fail the
+            vulnerability gate like runtime ones (by default they are reported apart and do not).
         uncertain: findings the scanner is not sure of (a Go pseudo-version with no tagged base
             cannot be placed in a range) ``"block"`` the gate like others, or are only
             ``"report"``-ed.
@@ -143,6 +145,7 @@ class ScanSettings(_Section):
     accept_unchecked: bool = False
     unknown_severity: Literal["critical", "high", "medium", "low", "none"] = "high"
     uncertain: Literal["block", "report"] = "block"
+    include_dev: bool = False
 
 
 class SigningSettings(_Section):

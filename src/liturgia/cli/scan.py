@@ -34,7 +34,7 @@ from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes
 from liturgia.cli._common import env_option, stderr_console, stdout_console
 from liturgia.errors import InputError
-from liturgia.model import Component
+from liturgia.model import Component, Scope
 from liturgia.vuln import (
     AdvisoryDatabase,
     ScanReport,
@@ -147,6 +147,9 @@ def register(subparsers: Any) -> None:
            **severity)  # fmt: skip
     option("--unknown-severity-as", "LITURGIA_UNKNOWN_SEVERITY", "rank of findings whose "
            "advisories state no severity", default="high", **severity)  # fmt: skip
+    option("--include-dev", "LITURGIA_INCLUDE_DEV", "findings in development-only components "
+           "(scope excluded) block like runtime ones (they are always reported)",
+           action="store_true")  # fmt: skip
     option("--uncertain", "LITURGIA_UNCERTAIN", "whether findings that may be wrong (a Go "
            "pseudo-version with no tagged base) block or are only reported",
            choices=["block", "report"], default="block")  # fmt: skip
@@ -224,6 +227,8 @@ def _table(report: ScanReport) -> None:
     upgrades = {u.component_ref: u.upgrade_to or "-" for u in report.upgrades}
     for f in report.findings:
         status = f"suppressed ({f.suppression_reason})" if f.suppressed else "open"
+        if f.scope is Scope.EXCLUDED:
+            status += "; development-only (scope excluded)"
         if f.uncertain:
             status += f"; uncertain: {f.uncertain}"
         table.add_row(
@@ -294,11 +299,17 @@ def run(args: argparse.Namespace) -> int:
     for line in report.database_problems:
         console.print(f"[bold red]WARNING: advisory database:[/bold red] {line}", markup=True)
     blocking = report.blocking(
-        fail_on, unknown_as=unknown_as, uncertain_blocks=args.uncertain == "block"
+        fail_on,
+        unknown_as=unknown_as,
+        uncertain_blocks=args.uncertain == "block",
+        include_dev=args.include_dev,
     )
     unknown = sum(f.severity is Severity.UNKNOWN for f in blocking)
     by_source = report.unchecked_by_source
     note = f" ({unknown} with no stated severity, counted as {unknown_as.value})" if unknown else ""
+    dev = len(report.excluded_scope_findings)
+    if dev and not args.include_dev:
+        note += f"; {dev} in development-only components, not blocking (--include-dev)"
     console.print(
         f"{report.component_count} components, {len(report.findings)} findings "
         f"({len(report.findings) - len(report.unsuppressed)} suppressed), "

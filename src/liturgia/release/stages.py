@@ -461,6 +461,7 @@ def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResu
         vuln.Severity(settings.gates.fail_on.upper()),
         unknown_as=vuln.Severity(unknown.upper()),
         uncertain_blocks=settings.scan.uncertain == "block",
+        include_dev=settings.scan.include_dev,
     )
     note = f" (no severity in the advisory: counted as {unknown})"
     failing = [

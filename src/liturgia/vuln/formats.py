@@ -242,6 +242,26 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _findings_table(findings: tuple[Finding, ...], upgrades: dict[str, str]) -> list[str]:
+    lines = [
+        "| Severity | Advisory | Package | Version | Fixed in | Upgrade to | Status |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in findings:
+        status = f"suppressed: {f.suppression_reason}" if f.suppressed else "open"
+        if f.notes:
+            status += "; " + "; ".join(f.notes)
+        if f.uncertain:
+            status += f"; uncertain: {f.uncertain}"
+        ids = f.id + (f" ({', '.join(f.aliases)})" if f.aliases else "")
+        lines.append(
+            f"| {f.severity.value} | {_cell(ids)} | {_cell(f.name)} | {_cell(f.version)} | "
+            f"{_cell(', '.join(f.fixed_versions) or '-')} | "
+            f"{_cell(upgrades.get(f.component_ref, '-'))} | {_cell(status)} |"
+        )
+    return lines
+
+
 def to_markdown(report: ScanReport, *, fail_on: Severity | None = None) -> str:
     """Render a report as Markdown: summary, findings table, unchecked components, upgrades.
 
@@ -266,24 +286,21 @@ def to_markdown(report: ScanReport, *, fail_on: Severity | None = None) -> str:
     for problem in report.database_problems:
         lines.append(f"\n**Database problem:** {_cell(problem)}")
     lines.append("")
-    if report.findings:
-        upgrades = _upgrade_for(report)
-        lines += [
-            "| Severity | Advisory | Package | Version | Fixed in | Upgrade to | Status |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-        ]
-        for f in report.findings:
-            status = f"suppressed: {f.suppression_reason}" if f.suppressed else "open"
-            if f.notes:
-                status += "; " + "; ".join(f.notes)
-            ids = f.id + (f" ({', '.join(f.aliases)})" if f.aliases else "")
-            lines.append(
-                f"| {f.severity.value} | {_cell(ids)} | {_cell(f.name)} | {_cell(f.version)} | "
-                f"{_cell(', '.join(f.fixed_versions) or '-')} | "
-                f"{_cell(upgrades.get(f.component_ref, '-'))} | {_cell(status)} |"
-            )
+    upgrades = _upgrade_for(report)
+    if report.runtime_findings:
+        lines += _findings_table(report.runtime_findings, upgrades)
     else:
         lines.append("No findings.")
+    if report.excluded_scope_findings:
+        lines += [
+            "",
+            "## Development-only components",
+            "",
+            "Scope `excluded` (build and test tooling): reported, not blocking unless "
+            "`--include-dev`.",
+            "",
+            *_findings_table(report.excluded_scope_findings, upgrades),
+        ]
     if report.unchecked:
         lines += ["", "## Not checked", ""]
         lines += [

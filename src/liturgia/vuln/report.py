@@ -42,6 +42,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "suppressed": finding.suppressed,
         "suppression_reason": finding.suppression_reason,
         "notes": list(finding.notes),
+        "scope": finding.scope.value,
         "uncertain": finding.uncertain,
     }
 
@@ -69,8 +70,11 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
             "unchecked_by_source": len(report.unchecked_by_source),
             "unchecked_not_accepted": len(report.incomplete),
             "unsuppressed_by_severity": {s.value: counts.get(s.value, 0) for s in Severity},
+            "excluded_scope_findings": len(report.excluded_scope_findings),
         },
-        "findings": [_finding(f) for f in report.findings],
+        "findings": [_finding(f) for f in report.runtime_findings],
+        # Development-only components (scope excluded): reported apart, not blocking by default.
+        "excluded_scope_findings": [_finding(f) for f in report.excluded_scope_findings],
         "unchecked": [
             {
                 "ref": u.component_ref,

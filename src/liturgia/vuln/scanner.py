@@ -16,7 +16,7 @@ from typing import Any
 
 from liturgia._internal.clock import now
 from liturgia.errors import AdvisorySourceError, InputError, NetworkError
-from liturgia.model import Component, ComponentType
+from liturgia.model import Component, ComponentType, Scope
 from liturgia.vuln.advisory import Advisory
 from liturgia.vuln.database import AdvisoryDatabase, DatabaseInfo, freshness_problem
 from liturgia.vuln.ecosystems import (
@@ -90,6 +90,8 @@ class Finding:
         suppressed: an ignore rule or VEX statement suppresses it.
         suppression_reason: the justification when suppressed.
         notes: remarks such as an expired ignore rule that no longer suppresses.
+        scope: the component's scope; ``excluded`` (development-only) findings are reported in
+            their own group and block only when the caller includes them.
         uncertain: why the match may be wrong, when it may be (a Go pseudo-version with no
             tagged base cannot be placed in a range reliably); ``None`` for a sure match.
             Whether uncertain findings block is the caller's policy (:meth:`ScanReport.blocking`).
@@ -114,6 +116,7 @@ class Finding:
     suppressed: bool = False
     suppression_reason: str | None = None
     notes: tuple[str, ...] = ()
+    scope: Scope = Scope.REQUIRED
     uncertain: str | None = None
 
     @property
@@ -271,6 +274,16 @@ class ScanReport:
         )
 
     @property
+    def runtime_findings(self) -> tuple[Finding, ...]:
+        """Findings in components the product needs (scope ``required`` or ``optional``)."""
+        return tuple(f for f in self.findings if f.scope is not Scope.EXCLUDED)
+
+    @property
+    def excluded_scope_findings(self) -> tuple[Finding, ...]:
+        """Findings in development-only components (scope ``excluded``): their own group."""
+        return tuple(f for f in self.findings if f.scope is Scope.EXCLUDED)
+
+    @property
     def unsuppressed(self) -> tuple[Finding, ...]:
         """Findings no rule or VEX statement suppresses."""
         return tuple(f for f in self.findings if not f.suppressed)
@@ -281,6 +294,7 @@ class ScanReport:
         *,
         unknown_as: Severity = Severity.HIGH,
         uncertain_blocks: bool = True,
+        include_dev: bool = False,
     ) -> tuple[Finding, ...]:
         """Unsuppressed findings at or above ``fail_on``; none at all when ``fail_on`` is NONE.
 
@@ -290,6 +304,9 @@ class ScanReport:
             unknown_as: where UNKNOWN ranks (default HIGH: it fails a HIGH gate).
             uncertain_blocks: whether findings with an ``uncertain`` reason count (default yes:
                 a match that may be wrong is not a reason to pass).
+            include_dev: whether findings in development-only components (scope ``excluded``:
+                build and test tooling that does not ship) count; by default they are reported
+                but do not block.
         """
         if fail_on is Severity.NONE:
             return ()
@@ -299,6 +316,7 @@ class ScanReport:
             for f in self.unsuppressed
             if f.severity.rank_with(unknown_as=unknown_as) >= threshold
             and (uncertain_blocks or f.uncertain is None)
+            and (include_dev or f.scope is not Scope.EXCLUDED)
         )
 
 
@@ -565,6 +583,7 @@ def _scan_one(
                 fixed_versions=_fixed(group_entries, target.key.ecosystem),
                 records=tuple(sorted({adv.source for adv in advisories})),
                 references=tuple(dict.fromkeys(r for adv in advisories for r in adv.references)),
+                scope=component.scope,
                 uncertain=_uncertainty(target),
             )
         )
