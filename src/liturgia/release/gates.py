@@ -22,6 +22,7 @@ entities; documents declaring entities (``<!ENTITY``) are refused outright so no
 
 from __future__ import annotations
 
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from liturgia.release.version import Version
 
 __all__ = [
     "CheckResult",
+    "EvidenceFile",
     "GateReport",
     "JUnitCounts",
     "check_changelog",
@@ -46,6 +48,22 @@ __all__ = [
 #: Failed test cases named in a check's evidence, at most (the counts are always complete).
 MAX_NAMED_FAILURES = 20
 
+_TESTS_THRESHOLD = "every JUnit report readable, at least 1 test, 0 failures, 0 errors"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceFile:
+    """A file a check read, named as a reader of the release folder finds it.
+
+    Attributes:
+        name: the file's name in the release folder (a release ships every file its gate read,
+            so ``SHA256SUMS`` covers it), or the configured path when the file was not usable.
+        sha256: lowercase hex SHA-256 of the bytes the check read.
+    """
+
+    name: str
+    sha256: str
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
@@ -57,12 +75,18 @@ class CheckResult:
         summary: one line for people, e.g. ``"42 tests, 0 failures, 0 errors, 1 skipped"``.
         evidence: the facts the decision rests on, one per item (files read, counts, names of
             failed tests), in a deterministic order.
+        files: the files the decision was read from, with their digests.
+        figure: what was measured, e.g. ``"100.00% line+branch coverage"``.
+        threshold: what the figure had to meet, e.g. ``">= 85%"``.
     """
 
     name: str
     passed: bool
     summary: str
     evidence: tuple[str, ...] = ()
+    files: tuple[EvidenceFile, ...] = ()
+    figure: str = ""
+    threshold: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +142,8 @@ class _ReportError(Exception):
     """A report file cannot be used; the message says why (internal, becomes evidence)."""
 
 
-def _load_xml(path: Path, what: str) -> ET.Element:
+def _load_xml(path: Path, what: str) -> tuple[ET.Element, EvidenceFile]:
+    """Parse one report; return its root and the file's digest (internal)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
@@ -130,9 +155,10 @@ def _load_xml(path: Path, what: str) -> ET.Element:
     if b"<!ENTITY" in data:
         raise _ReportError(f"{path}: {what} declares XML entities, which are refused")
     try:
-        return ET.fromstring(data)  # noqa: S314 - no entities (checked above); expat fetches none
+        root = ET.fromstring(data)  # noqa: S314 - no entities (checked above); expat fetches none
     except ET.ParseError as exc:
         raise _ReportError(f"{path}: {what} is not well-formed XML: {exc}") from exc
+    return root, EvidenceFile(name=str(path), sha256=hashlib.sha256(data).hexdigest())
 
 
 def _int_attr(element: ET.Element, name: str, path: Path) -> int:
@@ -168,7 +194,15 @@ def read_junit(path: Path) -> JUnitCounts:
     Raises:
         _ReportError: missing, unreadable, not XML, or not a JUnit report (internal).
     """
-    root = _load_xml(path, "JUnit report")
+    return _read_junit(path)[0]
+
+
+def _read_junit(path: Path) -> tuple[JUnitCounts, EvidenceFile]:
+    root, file = _load_xml(path, "JUnit report")
+    return _junit_counts(root, path), file
+
+
+def _junit_counts(root: ET.Element, path: Path) -> JUnitCounts:
     if root.tag not in {"testsuites", "testsuite"}:
         raise _ReportError(
             f"{path}: not a JUnit report (root element <{root.tag}>, expected <testsuites> "
@@ -222,17 +256,21 @@ def check_tests(junit_paths: Sequence[Path]) -> CheckResult:
             passed=False,
             summary="no JUnit report configured",
             evidence=("no JUnit XML path given; configure the test report paths",),
+            figure="no JUnit report",
+            threshold=_TESTS_THRESHOLD,
         )
     evidence: list[str] = []
     problems: list[str] = []
     failed_names: list[str] = []
+    files: list[EvidenceFile] = []
     tests = failures = errors = skipped = 0
     for path in junit_paths:
         try:
-            counts = read_junit(path)
+            counts, file = _read_junit(path)
         except _ReportError as exc:
             problems.append(str(exc))
             continue
+        files.append(file)
         tests += counts.tests
         failures += counts.failures
         errors += counts.errors
@@ -254,7 +292,15 @@ def check_tests(junit_paths: Sequence[Path]) -> CheckResult:
     else:
         summary = totals
     passed = not problems and tests > 0 and failures + errors == 0
-    return CheckResult(name="tests", passed=passed, summary=summary, evidence=tuple(evidence))
+    return CheckResult(
+        name="tests",
+        passed=passed,
+        summary=summary,
+        evidence=tuple(evidence),
+        files=tuple(files),
+        figure=totals + (f", {len(problems)} unusable reports" if problems else ""),
+        threshold=_TESTS_THRESHOLD,
+    )
 
 
 def _rate(root: ET.Element, name: str, path: Path) -> float | None:
@@ -328,16 +374,18 @@ def check_coverage(
     """
     if not 0.0 <= minimum_percent <= 100.0:
         raise ConfigError(f"coverage minimum {minimum_percent!r} must be between 0 and 100")
+    threshold = f">= {minimum_percent:g}%"
     try:
-        percent, measure = _coverage_percent(
-            _load_xml(cobertura_path, "Cobertura report"), cobertura_path, include_branches
-        )
+        root, file = _load_xml(cobertura_path, "Cobertura report")
+        percent, measure = _coverage_percent(root, cobertura_path, include_branches)
     except _ReportError as exc:
         return CheckResult(
             name="coverage",
             passed=False,
             summary="unusable Cobertura report",
             evidence=(str(exc),),
+            figure="no usable coverage figure",
+            threshold=threshold,
         )
     passed = percent >= minimum_percent
     kind = measure.split(" (")[0]
@@ -347,6 +395,9 @@ def check_coverage(
         passed=passed,
         summary=f"{percent:.2f}% {relation} {minimum_percent:g}% minimum ({kind})",
         evidence=(f"{cobertura_path}: {measure}: {percent:.2f}%",),
+        files=(file,),
+        figure=f"{percent:.2f}% {kind}",
+        threshold=threshold,
     )
 
 
@@ -357,14 +408,18 @@ def check_changelog(path: Path, version: Version) -> CheckResult:
         A ``"changelog"`` check; evidence names the file and the line of the heading, or why it
         failed (missing file, unreadable, no such heading).
     """
+    threshold = f"a '## [{version}]' section (Keep a Changelog 1.1.0)"
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         return CheckResult(
             name="changelog",
             passed=False,
             summary=f"{path.name} not found",
             evidence=(f"{path}: not found",),
+            figure="no changelog",
+            threshold=threshold,
         )
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -373,13 +428,19 @@ def check_changelog(path: Path, version: Version) -> CheckResult:
             passed=False,
             summary=f"{path.name} unreadable",
             evidence=(f"{path}: cannot read: {reason}",),
+            figure="unreadable changelog",
+            threshold=threshold,
         )
+    file = EvidenceFile(name=str(path), sha256=hashlib.sha256(data).hexdigest())
     if not changelog_has_version(text, version):
         return CheckResult(
             name="changelog",
             passed=False,
             summary=f"{path.name} has no section for {version}",
             evidence=(f"{path}: no '## [{version}]' heading",),
+            files=(file,),
+            figure=f"no section for {version}",
+            threshold=threshold,
         )
     line_no = next(
         number
@@ -391,6 +452,9 @@ def check_changelog(path: Path, version: Version) -> CheckResult:
         passed=True,
         summary=f"{path.name} has a section for {version}",
         evidence=(f"{path}:{line_no}: {text.splitlines()[line_no - 1].strip()}",),
+        files=(file,),
+        figure=f"section for {version} at line {line_no}",
+        threshold=threshold,
     )
 
 
@@ -423,8 +487,14 @@ def render_gate_markdown(report: GateReport) -> str:
     lines += ["", "## Evidence"]
     for check in report.checks:
         lines += ["", f"### {check.name} ({'PASS' if check.passed else 'FAIL'})", ""]
-        if check.evidence:
-            lines += [f"- {' '.join(item.split())}" for item in check.evidence]
+        items = [
+            *([f"measured: {check.figure}"] if check.figure else []),
+            *([f"threshold: {check.threshold}"] if check.threshold else []),
+            *(f"file: `{file.name}` sha256:{file.sha256}" for file in check.files),
+            *check.evidence,
+        ]
+        if items:
+            lines += [f"- {' '.join(item.split())}" for item in items]
         else:
             lines.append("- (no evidence recorded)")
     return "\n".join(lines) + "\n"
@@ -435,8 +505,13 @@ def gate_report_json(report: GateReport) -> bytes:
 
     Shape::
 
-        {"checks": [{"evidence": [str], "name": str, "passed": bool, "summary": str}],
+        {"checks": [{"evidence": [str], "figure": str,
+                     "files": [{"name": str, "sha256": str}], "name": str, "passed": bool,
+                     "summary": str, "threshold": str}],
          "decision": "GO" | "NO-GO", "go": bool, "project": str, "version": str}
+
+    ``files`` name the files the check read as the release folder holds them (covered by
+    ``SHA256SUMS``), each with the SHA-256 of the bytes read.
 
     Keys are sorted, checks keep their order, indentation is two spaces, UTF-8, one final
     newline: the same report always gives the same bytes.
@@ -445,9 +520,12 @@ def gate_report_json(report: GateReport) -> bytes:
         "checks": [
             {
                 "evidence": list(check.evidence),
+                "figure": check.figure,
+                "files": [{"name": f.name, "sha256": f.sha256} for f in check.files],
                 "name": check.name,
                 "passed": check.passed,
                 "summary": check.summary,
+                "threshold": check.threshold,
             }
             for check in report.checks
         ],

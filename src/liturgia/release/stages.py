@@ -7,7 +7,8 @@ input raises (``ConfigError``/``InputError``, exit 2).
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from liturgia.release.build import CommandResult, collect_artifacts, expand, run
 from liturgia.release.commits import ConventionalCommit
 from liturgia.release.gates import (
     CheckResult,
+    EvidenceFile,
     GateReport,
     check_changelog,
     check_coverage,
@@ -33,6 +35,7 @@ from liturgia.release.gates import (
 )
 from liturgia.release.notes import changelog_text
 from liturgia.release.plan import VersionPlan
+from liturgia.release.shipped import portable_text, ship_report
 from liturgia.release.version import Version
 
 __all__ = [
@@ -58,6 +61,17 @@ SBOM_NAME = "sbom.cdx.json"
 VULNERABILITIES_NAME = "vulnerabilities.json"
 PUBLIC_KEY_NAME = "release-key.pub"
 CHANGELOG_NAME = "CHANGELOG.md"
+#: Names of the shipped test reports: ``junit.xml`` (``junit-1.xml``... when several), and
+#: the Cobertura report.
+JUNIT_STEM = "junit"
+COVERAGE_NAME = "coverage.xml"
+
+
+def _junit_names(count: int) -> tuple[str, ...]:
+    """The release folder's names of ``count`` JUnit reports, in configured order."""
+    if count == 1:
+        return (f"{JUNIT_STEM}.xml",)
+    return tuple(f"{JUNIT_STEM}-{number}.xml" for number in range(1, count + 1))
 
 
 def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tuple[str, ...]:
@@ -93,7 +107,15 @@ def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tup
             raise InputError(f"{where}: {template!r} matches no file after the build") from exc
         patterns.append(pattern)
     paths = collect_artifacts(patterns, base=config.project_dir)
-    reserved = {SBOM_NAME, VULNERABILITIES_NAME, PUBLIC_KEY_NAME, CHANGELOG_NAME, "SHA256SUMS"}
+    reserved = {
+        SBOM_NAME,
+        VULNERABILITIES_NAME,
+        PUBLIC_KEY_NAME,
+        CHANGELOG_NAME,
+        "SHA256SUMS",
+        COVERAGE_NAME,
+        *_junit_names(len(config.settings.test.junit)),
+    }
     for path in paths:
         if path.name in reserved or path.name.endswith(sign.BUNDLE_SUFFIX):
             raise InputError(f"build.artifacts: {path.name}: name is reserved for liturgia output")
@@ -234,12 +256,14 @@ class Advisories:
         rules: the ignore file's ``[[ignore]]`` entries.
         stale: why the database is too old, when ``[scan].stale = "gate"`` (the gate fails).
         accept: the ignore file's ``[[unchecked]]`` entries (components accepted as unchecked).
+        labels: the machine's folders and their portable names, for ``vulnerabilities.json``.
     """
 
     database: vuln.AdvisoryDatabase
     rules: tuple[vuln.IgnoreRule, ...]
     stale: str | None
     accept: tuple[vuln.UncheckedRule, ...] = ()
+    labels: Mapping[str, str]
 
 
 def open_advisories(config: LoadedConfig) -> Advisories:
@@ -267,7 +291,13 @@ def open_advisories(config: LoadedConfig) -> Advisories:
     )
     if stale is not None and settings.stale == "error":
         raise InputError(f"{stale} (scan.max_age_days in {config.path.name})")
-    return Advisories(database=database, rules=rules, stale=stale, accept=accept)
+    return Advisories(
+        database=database,
+        rules=rules,
+        stale=stale,
+        accept=accept,
+        labels=machine_labels(config, {}),
+    )
 
 
 def run_scan(advisories: Advisories, staging: Path, inventory: Inventory) -> ScanOutcome:
@@ -276,7 +306,10 @@ def run_scan(advisories: Advisories, staging: Path, inventory: Inventory) -> Sca
     report = vuln.scan(
         components, advisories.database, ignore=advisories.rules, accept=advisories.accept
     )
-    atomic_write_bytes(staging / VULNERABILITIES_NAME, vuln.report_to_json(report))
+    # Advisory folders and files are named as the project names them, never by the absolute
+    # paths of the machine that made the release.
+    published = portable_text(vuln.report_to_json(report).decode(), advisories.labels)
+    atomic_write_text(staging / VULNERABILITIES_NAME, published)
     active = [f for f in report.findings if not f.suppressed]
     warnings = advisories.database.warnings
     return ScanOutcome(
@@ -405,15 +438,23 @@ def evaluate_gates(
     has the version.
     """
     settings = config.settings
+    labels = machine_labels(config, values, staging=staging)
     checks: list[CheckResult] = []
     if settings.gates.require_tests:
-        junit = [config.resolve(expand(p, values, where="test.junit")) for p in settings.test.junit]
+        junit = [
+            ship_report(
+                config.resolve(expand(p, values, where="test.junit")), staging / name, labels
+            )
+            for p, name in zip(
+                settings.test.junit, _junit_names(len(settings.test.junit)), strict=True
+            )
+        ]
         tests = check_tests(junit)
         failed = [run for run in test_runs if run.returncode != 0]
         if failed:
             evidence = tuple(f"{run.command!r} exited {run.returncode}" for run in failed)
-            tests = CheckResult(
-                name=tests.name,
+            tests = replace(
+                tests,
                 passed=False,
                 summary=f"{len(failed)} test commands failed; {tests.summary}",
                 evidence=evidence + tests.evidence,
@@ -421,19 +462,18 @@ def evaluate_gates(
         checks.append(tests)
         if settings.test.coverage:
             coverage = config.resolve(expand(settings.test.coverage, values, where="test.coverage"))
-            checks.append(check_coverage(coverage, minimum_percent=settings.gates.coverage_min))
-    checks.append(_check_vulnerabilities(config, scan))
+            checks.append(
+                check_coverage(
+                    ship_report(coverage, staging / COVERAGE_NAME, labels),
+                    minimum_percent=settings.gates.coverage_min,
+                )
+            )
+    checks.append(
+        _documented_vulnerabilities(_check_vulnerabilities(config, scan), config, scan, staging)
+    )
     checks.append(_check_sbom(staging))
     checks.append(_check_signatures(staging, signed, public_key))
     checks.append(check_changelog(staging / CHANGELOG_NAME, version))
-    # Evidence names files as a reader of the release sees them, not by temporary paths, so the
-    # same input gives the same gate report bytes.
-    labels = {
-        f"{staging}{os.sep}": "",
-        values["reports_dir"]: "{reports_dir}",
-        values["build_dir"]: "{build_dir}",
-        f"{config.project_dir}{os.sep}": "",
-    }
     return GateReport(
         project=settings.project.name,
         version=str(version),
@@ -441,16 +481,88 @@ def evaluate_gates(
     )
 
 
+def machine_labels(
+    config: LoadedConfig, values: Mapping[str, str], *, staging: Path | None = None
+) -> dict[str, str]:
+    """The build machine's folders and the names a published file uses for them.
+
+    Files in the release folder are named as a reader of the release sees them, the work
+    folders by their placeholders, files of the project relative to it, the home folder ``~``:
+    no absolute path of the machine that made the release is published, and the same input
+    gives the same bytes wherever it is released.
+
+    Args:
+        config: the project's configuration (its folder).
+        values: the placeholder values (``build_dir``, ``reports_dir``), possibly empty.
+        staging: the staging folder, when files in it are named.
+    """
+    labels = {str(config.project_dir): ""}
+    home = str(Path.home())
+    if len(home) > 1:  # a home of "/" names nothing worth hiding
+        labels[home] = "~"
+    for placeholder in ("build_dir", "reports_dir"):
+        if placeholder in values:
+            labels[values[placeholder]] = "{" + placeholder + "}"
+    if staging is not None:
+        labels[str(staging)] = ""
+    return labels
+
+
 def _relabel(check: CheckResult, labels: Mapping[str, str]) -> CheckResult:
     def label(text: str) -> str:
-        for prefix, name in labels.items():
-            text = text.replace(prefix, name)
-        return text
+        return portable_text(text, labels)
 
     return replace(
         check,
         summary=label(check.summary),
         evidence=tuple(label(item) for item in check.evidence),
+        files=tuple(replace(file, name=label(file.name)) for file in check.files),
+    )
+
+
+def _evidence_file(path: Path) -> EvidenceFile | None:
+    """The release folder's file ``path`` with its digest, or ``None`` when it is unreadable."""
+    try:
+        return EvidenceFile(name=path.name, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    except OSError:
+        return None
+
+
+def _documented_vulnerabilities(
+    check: CheckResult, config: LoadedConfig, scan: ScanOutcome, staging: Path
+) -> CheckResult:
+    """The vulnerability check with its file, figure, threshold and database named."""
+    settings = config.settings
+    fail_on = settings.gates.fail_on.upper()
+    report = scan.report
+    active = [f for f in report.findings if not f.suppressed]
+    blocking = report.blocking(
+        vuln.Severity(fail_on), unknown_as=vuln.Severity(settings.scan.unknown_severity.upper())
+    )
+    info = report.database
+    file = _evidence_file(staging / VULNERABILITIES_NAME)
+    return replace(
+        check,
+        files=(file,) if file is not None else (),
+        figure=(
+            f"{len(blocking)} unsuppressed findings at or above {fail_on} "
+            f"({len(active)} unsuppressed, {len(report.findings) - len(active)} suppressed) "
+            f"in {report.component_count} components, {len(report.unchecked)} unchecked"
+        ),
+        threshold=(
+            f"no unsuppressed finding at or above {fail_on}; every component checked"
+            + (
+                " (unchecked accepted: scan.accept_unchecked)"
+                if settings.scan.accept_unchecked
+                else ""
+            )
+            + f"; newest advisory at most {settings.scan.max_age_days} days old"
+        ),
+        evidence=(
+            *check.evidence,
+            f"advisory database: {info.source} ({info.kind}, {info.record_count} advisories, "
+            f"newest modified {info.newest_modified or 'unknown'})",
+        ),
     )
 
 
@@ -505,15 +617,29 @@ def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResu
 
 def _check_sbom(staging: Path) -> CheckResult:
     path = staging / SBOM_NAME
+    threshold = "present, valid CycloneDX 1.6 JSON"
     try:
-        sbom.validate_cyclonedx_json(read_bytes(path, what="SBOM"), source=SBOM_NAME)
+        data = read_bytes(path, what="SBOM")
+        sbom.validate_cyclonedx_json(data, source=SBOM_NAME)
     except (VerificationError, InputError) as exc:
-        return CheckResult(name="sbom", passed=False, summary=str(exc), evidence=(SBOM_NAME,))
+        file = _evidence_file(path)
+        return CheckResult(
+            name="sbom",
+            passed=False,
+            summary=str(exc),
+            evidence=(SBOM_NAME,),
+            files=(file,) if file is not None else (),
+            figure="missing or invalid",
+            threshold=threshold,
+        )
+    components = json.loads(data).get("components") or []
     return CheckResult(
         name="sbom",
         passed=True,
         summary="present and valid CycloneDX 1.6 JSON",
-        evidence=(SBOM_NAME,),
+        files=(EvidenceFile(name=SBOM_NAME, sha256=hashlib.sha256(data).hexdigest()),),
+        figure=f"valid CycloneDX 1.6 JSON, {len(components)} components",
+        threshold=threshold,
     )
 
 
@@ -530,6 +656,9 @@ def _check_signatures(
             )
         except LiturgiaError as exc:
             problems.append(f"{name}: {exc}")
+    # The files are the signed subjects: ECDSA signatures are randomized, so the bundles' own
+    # digests would differ at each run; each bundle is named in the evidence.
+    files = (_evidence_file(staging / name) for name in signed)
     return CheckResult(
         name="signatures",
         passed=not problems,
@@ -538,7 +667,12 @@ def _check_signatures(
             if not problems
             else f"{len(problems)} of {len(signed)} signatures do not verify"
         ),
-        evidence=tuple(problems) or tuple(f"{name}{sign.BUNDLE_SUFFIX}" for name in signed),
+        evidence=tuple(problems)
+        or tuple(f"{name}{sign.BUNDLE_SUFFIX} verifies" for name in signed),
+        files=tuple(file for file in files if file is not None),
+        figure=f"{len(signed) - len(problems)} of {len(signed)} bundles verify under key "
+        f"{sign.key_id(public_key)[:16]}",
+        threshold="every artifact and the SBOM signed; every bundle verifies",
     )
 
 

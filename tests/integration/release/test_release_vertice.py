@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import shutil
+import tarfile
+import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +18,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from liturgia import sign
 from liturgia.cli import main
+from liturgia.release.checksums import parse_sha256sums
 from tests.integration.release.conftest import git
 
 EXPECTED_FILES = {
@@ -21,8 +27,10 @@ EXPECTED_FILES = {
     "RELEASE_NOTES.md",
     "SHA256SUMS",
     "SHA256SUMS.sigstore.json",
+    "coverage.xml",
     "gate-report.json",
     "gate-report.md",
+    "junit.xml",
     "release-key.pub",
     "sbom.cdx.json",
     "sbom.cdx.json.sigstore.json",
@@ -71,6 +79,72 @@ def test_release_is_go_with_every_file(released: Path) -> None:
     notes = (released / "RELEASE_NOTES.md").read_text()
     assert "0.2.0" in notes
     assert "say that routes are symmetric" in notes
+
+
+def test_every_check_has_its_evidence_in_the_release(released: Path) -> None:
+    """Each check names the files it read, as the release folder holds them and SHA256SUMS
+    covers them (so `liturgia verify DIR` checks them), with the figure and the threshold."""
+    sums = parse_sha256sums((released / "SHA256SUMS").read_text())
+    report = json.loads((released / "gate-report.json").read_text())
+    shipped = {check["name"]: [f["name"] for f in check["files"]] for check in report["checks"]}
+    assert shipped["tests"] == ["junit.xml"]
+    assert shipped["coverage"] == ["coverage.xml"]
+    assert shipped["vulnerabilities"] == ["vulnerabilities.json"]
+    for check in report["checks"]:
+        assert check["figure"], check["name"]
+        assert check["threshold"], check["name"]
+        assert check["files"], check["name"]
+        for file in check["files"]:
+            digest = hashlib.sha256((released / file["name"]).read_bytes()).hexdigest()
+            assert file["sha256"] == digest == sums[file["name"]], file
+    coverage = next(c for c in report["checks"] if c["name"] == "coverage")
+    assert coverage["figure"] == "100.00% line+branch coverage"
+    assert coverage["threshold"] == ">= 85%"
+    markdown = (released / "gate-report.md").read_text()
+    assert "(no evidence recorded)" not in markdown
+    assert "{reports_dir}" not in markdown
+    assert "- file: `junit.xml` sha256:" in markdown
+    assert "- advisory database: osv (osv-directory, 193 advisories" in markdown
+
+
+def _published_texts(folder: Path) -> list[tuple[str, bytes]]:
+    """Every file of the folder, and every member of its wheels and tarballs."""
+    texts = []
+    for path in sorted(folder.iterdir()):
+        data = path.read_bytes()
+        texts.append((path.name, data))
+        if path.suffix in {".whl", ".zip"}:
+            with zipfile.ZipFile(path) as archive:
+                texts += [(f"{path.name}!{n}", archive.read(n)) for n in archive.namelist()]
+        elif path.name.endswith((".tar.gz", ".tgz")):
+            with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+                for member in archive.getmembers():
+                    handle = archive.extractfile(member)
+                    texts.append((f"{path.name}!{member.name}", handle.read() if handle else b""))
+                    texts.append((f"{path.name}!{member.name} (name)", member.name.encode()))
+    return texts
+
+
+def test_no_absolute_path_of_the_build_machine_is_published(
+    released: Path, signing_env: Path
+) -> None:
+    """A release folder holds no absolute path of the machine that made it: not the project's
+    folder, the temporary folders, the home folder nor the key's folder (issue 10 item 9)."""
+    repo = released.parents[1]
+    machine = {
+        str(repo),
+        str(repo.resolve()),
+        str(signing_env.parent),
+        tempfile.gettempdir() + "/",
+        str(Path.home()) + "/",
+    }
+    found = [
+        (name, folder)
+        for name, data in _published_texts(released)
+        for folder in machine
+        if folder.encode() in data
+    ]
+    assert found == []
 
 
 def test_sbom_is_valid_cyclonedx_and_lists_every_ecosystem(released: Path) -> None:

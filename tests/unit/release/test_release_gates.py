@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ from liturgia.errors import ConfigError
 from liturgia.release.gates import (
     MAX_NAMED_FAILURES,
     CheckResult,
+    EvidenceFile,
     GateReport,
     check_changelog,
     check_coverage,
@@ -24,6 +26,7 @@ from liturgia.release.gates import (
     read_junit,
     render_gate_markdown,
 )
+from liturgia.release.shipped import portable_text, ship_report
 from liturgia.release.version import Version
 
 LIBRARY = """
@@ -117,6 +120,10 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> RealReports:
     return _run_pytest(tmp_path_factory.mktemp("gates") / "failing", FAILING_TESTS)
 
 
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_real_passing_junit(passing):
     result = check_tests([passing.junit])
     assert result == CheckResult(
@@ -124,7 +131,31 @@ def test_real_passing_junit(passing):
         passed=True,
         summary="3 tests, 0 failures, 0 errors, 1 skipped",
         evidence=(f"{passing.junit}: 3 tests, 0 failures, 0 errors, 1 skipped",),
+        files=(EvidenceFile(name=str(passing.junit), sha256=_digest(passing.junit)),),
+        figure="3 tests, 0 failures, 0 errors, 1 skipped",
+        threshold="every JUnit report readable, at least 1 test, 0 failures, 0 errors",
     )
+
+
+def test_every_check_names_file_digest_figure_and_threshold(passing, failing, tmp_path):
+    """The evidence of each check: the file read with its digest, the figure, the threshold."""
+    both = check_tests([passing.junit, failing.junit, tmp_path / "absent.xml"])
+    assert [f.name for f in both.files] == [str(passing.junit), str(failing.junit)]
+    assert both.figure == "6 tests, 1 failures, 1 errors, 1 skipped, 1 unusable reports"
+    coverage = check_coverage(passing.cobertura, minimum_percent=85)
+    assert coverage.files == (
+        EvidenceFile(name=str(passing.cobertura), sha256=_digest(passing.cobertura)),
+    )
+    assert coverage.figure == f"{passing.total_percent:.2f}% line+branch coverage"
+    assert coverage.threshold == ">= 85%"
+    unusable = check_coverage(tmp_path / "absent.xml", minimum_percent=85)
+    assert (unusable.files, unusable.threshold) == ((), ">= 85%")
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text("# Changelog\n\n## [1.2.0] - 2026-01-01\n", encoding="utf-8")
+    section = check_changelog(changelog, Version.parse("1.2.0"))
+    assert section.files == (EvidenceFile(name=str(changelog), sha256=_digest(changelog)),)
+    assert section.figure == "section for 1.2.0 at line 3"
+    assert section.threshold == "a '## [1.2.0]' section (Keep a Changelog 1.1.0)"
 
 
 def test_real_failing_junit_names_the_failures(failing):
@@ -375,12 +406,8 @@ def test_check_changelog(tmp_path):
     assert absent.summary == "CHANGELOG.md has no section for 1.2.0"
     path.write_text("# Changelog\n\n## [1.2.0] - 2026-01-01\n\n- x\n", encoding="utf-8")
     present = check_changelog(path, version)
-    assert present == CheckResult(
-        name="changelog",
-        passed=True,
-        summary="CHANGELOG.md has a section for 1.2.0",
-        evidence=(f"{path}:3: ## [1.2.0] - 2026-01-01",),
-    )
+    assert present.evidence == (f"{path}:3: ## [1.2.0] - 2026-01-01",)
+    assert (present.passed, present.summary) == (True, "CHANGELOG.md has a section for 1.2.0")
     path.write_bytes(b"\xff\xfe not utf-8 \x80")
     bad = check_changelog(path, version)
     assert not bad.passed
@@ -392,7 +419,15 @@ def _report(*checks: CheckResult) -> GateReport:
     return GateReport(project="vertice", version="1.2.0", checks=checks)
 
 
-OK = CheckResult(name="tests", passed=True, summary="3 tests | all green", evidence=("a.xml: 3",))
+OK = CheckResult(
+    name="tests",
+    passed=True,
+    summary="3 tests | all green",
+    evidence=("a.xml: 3",),
+    files=(EvidenceFile(name="a.xml", sha256="ab" * 32),),
+    figure="3 tests",
+    threshold="at least 1 test",
+)
 BAD = CheckResult(
     name="scan",
     passed=False,
@@ -418,7 +453,8 @@ def test_gate_markdown():
         "| tests | PASS | 3 tests \\| all green |\n"
         "| scan | FAIL | 1 HIGH finding |\n\n"
         "## Evidence\n\n"
-        "### tests (PASS)\n\n- a.xml: 3\n\n"
+        "### tests (PASS)\n\n- measured: 3 tests\n- threshold: at least 1 test\n"
+        f"- file: `a.xml` sha256:{'ab' * 32}\n- a.xml: 3\n\n"
         "### scan (FAIL)\n\n- GHSA-xxxx-yyyy-zzzz (HIGH) in requests 2.19.0 fixed in 2.20.0\n"
     )
     go = render_gate_markdown(_report(OK, CheckResult(name="x", passed=True, summary="s")))
@@ -433,10 +469,12 @@ def test_gate_json_is_deterministic_and_complete():
     document = json.loads(data)
     assert document == {
         "checks": [
-            {"evidence": ["a.xml: 3"], "name": "tests", "passed": True,
-             "summary": "3 tests | all green"},
+            {"evidence": ["a.xml: 3"], "figure": "3 tests",
+             "files": [{"name": "a.xml", "sha256": "ab" * 32}], "name": "tests", "passed": True,
+             "summary": "3 tests | all green", "threshold": "at least 1 test"},
             {"evidence": ["GHSA-xxxx-yyyy-zzzz (HIGH) in requests 2.19.0\nfixed in 2.20.0"],
-             "name": "scan", "passed": False, "summary": "1 HIGH finding"},
+             "figure": "", "files": [], "name": "scan", "passed": False,
+             "summary": "1 HIGH finding", "threshold": ""},
         ],
         "decision": "NO-GO",
         "go": False,
@@ -446,3 +484,56 @@ def test_gate_json_is_deterministic_and_complete():
     assert data.endswith(b"}\n")
     assert list(document) == sorted(document)
     assert json.loads(gate_report_json(_report(OK)))["decision"] == "GO"
+
+
+def test_shipped_reports_keep_the_figures_and_drop_the_machine(passing, failing, tmp_path):
+    """A release ships the reports its gate read, without the machine's folders or clock."""
+    labels = {str(passing.junit.parent): "", str(tmp_path): "{reports_dir}"}
+    out = tmp_path / "release"
+    out.mkdir()
+    assert str(passing.junit.parent).encode() in passing.cobertura.read_bytes()
+    assert b"hostname=" in passing.junit.read_bytes()
+    junit = ship_report(passing.junit, out / "junit.xml", labels)
+    cobertura = ship_report(passing.cobertura, out / "coverage.xml", labels)
+    assert (junit, cobertura) == (out / "junit.xml", out / "coverage.xml")
+    for shipped in (junit, cobertura):
+        data = shipped.read_bytes()
+        assert str(passing.junit.parent).encode() not in data
+        assert b"hostname=" not in data
+        assert b"timestamp=" not in data
+    assert b"<source>.</source>" in cobertura.read_bytes()
+    assert b' time="' not in junit.read_bytes()
+    # Same figures from the shipped copies as from the originals; same bytes when shipped again.
+    assert check_tests([junit]).summary == check_tests([passing.junit]).summary
+    assert check_coverage(cobertura, minimum_percent=10).figure == (
+        check_coverage(passing.cobertura, minimum_percent=10).figure
+    )
+    first = junit.read_bytes()
+    assert ship_report(passing.junit, junit, labels).read_bytes() == first
+    failed = ship_report(failing.junit, out / "junit-2.xml", labels)
+    assert check_tests([failed]).evidence[1:] == check_tests([failing.junit]).evidence[1:]
+    # Nothing to ship: the configured path comes back for the gate to name.
+    assert ship_report(tmp_path / "absent.xml", out / "x.xml", labels) == tmp_path / "absent.xml"
+    assert not (out / "x.xml").exists()
+    # A report the gate will refuse is shipped as bytes, with the folders replaced.
+    broken = tmp_path / "broken.xml"
+    broken.write_text(f"<testsuite><oops {tmp_path}/reports/x", encoding="utf-8")
+    shipped = ship_report(broken, out / "junit-3.xml", labels).read_text(encoding="utf-8")
+    assert shipped == "<testsuite><oops {reports_dir}/reports/x"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/p/app/src/x.py", "src/x.py"),
+        ("/p/app", "."),
+        ("at /p/app: ok", "at .: ok"),
+        ("/p/apple/x", "/p/apple/x"),  # another folder that starts like the project's
+        ("/p/app/work/reports/junit.xml", "{reports_dir}/junit.xml"),
+        ("/home/me/.cache/db.sqlite3", "~/.cache/db.sqlite3"),
+        ("C:\\p\\app\\src", "C:\\p\\app\\src"),
+    ],
+)
+def test_portable_text(text, expected):
+    labels = {"/p/app": "", "/p/app/work/reports": "{reports_dir}", "/home/me": "~"}
+    assert portable_text(text, labels) == expected
