@@ -85,18 +85,24 @@ class ProjectSettings(_Section):
 class BuildSettings(_Section):
     """``[build]``: commands run in order from the project folder, and the artifacts to collect.
 
-    Commands are split like a POSIX shell line (no shell runs them); ``python`` as the first word
-    means the interpreter running liturgia. Placeholders: ``{build_dir}`` (a fresh, empty folder
-    for this build), ``{version}``, ``{project}``. ``LITURGIA_VERSION`` and ``SOURCE_DATE_EPOCH``
-    are set in the commands' environment.
+    Commands are split like a POSIX shell line (no shell runs them) and run as written: programs
+    are found on ``PATH`` as the user has it (a name with a slash is relative to the project
+    folder), and a missing one is an error before anything is built. Placeholders:
+    ``{build_dir}`` (a fresh, empty folder for this build), ``{version}``, ``{project}``.
+    ``LITURGIA_VERSION`` and ``SOURCE_DATE_EPOCH`` are set in the commands' environment.
 
     Attributes:
         commands: build command lines.
         artifacts: glob patterns, relative to the project folder (``{build_dir}`` allowed).
+        python: the interpreter that a first word ``python`` or ``python3`` means in build and
+            test commands, e.g. ``".venv/bin/python"`` (relative to the project folder) or a
+            name on ``PATH``; ``LITURGIA_PYTHON`` overrides it. Unset: ``python`` is found on
+            ``PATH`` like any program.
     """
 
     commands: _Strings = ()
     artifacts: _Strings = ()
+    python: str | None = Field(default=None, min_length=1)
 
 
 class TestSettings(_Section):

@@ -2,8 +2,14 @@
 
 Commands are split with :func:`shlex.split` and run without a shell, from the project folder, with
 placeholders substituted (``{build_dir}``, ``{reports_dir}``, ``{version}``, ``{project}``) and
-``LITURGIA_VERSION`` / ``SOURCE_DATE_EPOCH`` in their environment. ``python`` as the first word is
-the interpreter running liturgia, so a release run from a virtual environment builds with it.
+``LITURGIA_VERSION`` / ``SOURCE_DATE_EPOCH`` in their environment.
+
+Programs are found as the user's shell would find them: a bare name on ``PATH``, a name with a
+slash relative to the project folder. ``python`` is no exception (a project's tests run in the
+project's environment, never in liturgia's); only when the project names an interpreter
+(``[build].python`` or ``LITURGIA_PYTHON``) does a first word ``python`` or ``python3`` mean it.
+:func:`find_program` is also the release's preflight: a missing tool is named before anything is
+built.
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ from __future__ import annotations
 import glob
 import os
 import shlex
+import shutil
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +26,17 @@ from pathlib import Path
 from liturgia._internal.clock import now
 from liturgia.errors import ConfigError, InputError
 
-__all__ = ["CommandResult", "collect_artifacts", "expand", "run_command"]
+__all__ = [
+    "PYTHON_WORDS",
+    "CommandResult",
+    "collect_artifacts",
+    "expand",
+    "find_program",
+    "run_command",
+]
+
+#: First words of a command line that mean the configured interpreter, when there is one.
+PYTHON_WORDS = frozenset({"python", "python3"})
 
 #: Characters of a failed command's output quoted in its error message.
 _TAIL_CHARS = 400
@@ -56,6 +72,57 @@ def expand(template: str, values: Mapping[str, str], *, where: str) -> str:
         ) from exc
 
 
+def _split(command: str, where: str) -> list[str]:
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: cannot parse {command!r}: {exc}") from exc
+    if not argv:
+        raise ConfigError(f"{where}: empty command")
+    return argv
+
+
+def find_program(command: str, *, cwd: Path, python: Path | None, where: str) -> str:
+    """Return the executable the command line's first word names, as it will be run.
+
+    A bare name is looked up on ``PATH`` (the environment's, as the user has it); a name with a
+    slash is taken relative to ``cwd``. A first word in :data:`PYTHON_WORDS` means ``python``
+    when it is given (the project's explicit interpreter setting).
+
+    Args:
+        command: the expanded command line.
+        cwd: the folder the command runs in.
+        python: the configured interpreter, or ``None`` to take ``python`` from ``PATH`` too.
+        where: the setting name used in error messages, e.g. ``"build.commands[0]"``.
+
+    Returns:
+        The absolute path of the program.
+
+    Raises:
+        ConfigError: the line cannot be split, or its program is not found or not executable
+            (the message names it, and for ``python`` the setting that names an interpreter).
+    """
+    word = _split(command, where)[0]
+    if word in PYTHON_WORDS and python is not None:
+        word = str(python)
+    if os.sep in word or (os.altsep and os.altsep in word):
+        candidate = Path(word) if Path(word).is_absolute() else cwd / word
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+        raise ConfigError(
+            f"{where}: {word!r}: program not found (or not executable) at {candidate}"
+        )
+    found = shutil.which(word)
+    if found is not None:
+        return found
+    hint = (
+        "; set [build].python (or LITURGIA_PYTHON) to the interpreter the project's commands use"
+        if word in PYTHON_WORDS
+        else "; install it, or name it by its path"
+    )
+    raise ConfigError(f"{where}: {word!r}: program not found on PATH{hint}")
+
+
 def run_command(
     command: str,
     *,
@@ -63,6 +130,7 @@ def run_command(
     version: str,
     check: bool,
     where: str,
+    python: Path | None = None,
     timeout_s: float = 3600.0,
 ) -> CommandResult:
     """Run one configured command line and capture its output.
@@ -74,6 +142,8 @@ def run_command(
         check: raise when the command fails (build commands) instead of returning the result
             (test commands, whose failure the gate records).
         where: the setting name used in error messages, e.g. ``"build.commands[0]"``.
+        python: the configured interpreter that a first word ``python``/``python3`` means;
+            ``None`` runs ``python`` from ``PATH`` like any program (see :func:`find_program`).
         timeout_s: wall-clock limit in seconds.
 
     Raises:
@@ -81,14 +151,8 @@ def run_command(
         InputError: ``check`` is true and the command exits non-zero or times out; the message
             quotes the end of its output.
     """
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: cannot parse {command!r}: {exc}") from exc
-    if not argv:
-        raise ConfigError(f"{where}: empty command")
-    if argv[0] in {"python", "python3"}:
-        argv[0] = sys.executable
+    argv = _split(command, where)
+    argv[0] = find_program(command, cwd=cwd, python=python, where=where)
     env = dict(os.environ)
     env["LITURGIA_VERSION"] = version
     env["SOURCE_DATE_EPOCH"] = str(int(now().timestamp()))
@@ -102,8 +166,8 @@ def run_command(
             timeout=timeout_s,
             check=False,
         )
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{where}: {argv[0]!r}: program not found") from exc
+    except OSError as exc:
+        raise ConfigError(f"{where}: {argv[0]!r}: cannot run: {exc.strerror or exc}") from exc
     except subprocess.TimeoutExpired as exc:
         raise InputError(f"{where}: {command!r} timed out after {timeout_s:.0f} s") from exc
     output = proc.stdout.decode("utf-8", errors="replace")

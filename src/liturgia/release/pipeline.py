@@ -228,6 +228,7 @@ def _stages(
     # Fail fast: the advisory database and the signing key are opened before anything is built,
     # so a wrong password or a missing database costs no build time.
     listen.stage_started("preflight")
+    stages.check_programs(config, values)
     advisories = stages.open_advisories(config)
     signing = stages.open_signing_key(
         settings.signing.key or default_signing_key_path(),

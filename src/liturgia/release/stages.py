@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +24,13 @@ from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read
 from liturgia.config import LoadedConfig
 from liturgia.errors import ConfigError, InputError, LiturgiaError, VerificationError
 from liturgia.model import Component, ComponentType, Dependency, Inventory
-from liturgia.release.build import CommandResult, collect_artifacts, expand, run_command
+from liturgia.release.build import (
+    CommandResult,
+    collect_artifacts,
+    expand,
+    find_program,
+    run_command,
+)
 from liturgia.release.commits import ConventionalCommit
 from liturgia.release.gates import (
     CheckResult,
@@ -47,8 +54,10 @@ __all__ = [
     "ScanOutcome",
     "SigningKey",
     "build",
+    "check_programs",
     "dependency_changes",
     "evaluate_gates",
+    "interpreter",
     "open_signing_key",
     "run_scan",
     "run_tests",
@@ -74,6 +83,66 @@ def _junit_names(count: int) -> tuple[str, ...]:
     return tuple(f"{JUNIT_STEM}-{number}.xml" for number in range(1, count + 1))
 
 
+def interpreter(config: LoadedConfig) -> Path | None:
+    """The interpreter ``python`` means in the project's commands, or ``None`` (``PATH``'s).
+
+    ``LITURGIA_PYTHON`` (relative to the current folder) wins over ``[build].python`` (relative
+    to the project folder); a bare name is looked up on ``PATH``.
+
+    Raises:
+        ConfigError: the named interpreter is not found or not executable.
+    """
+    env = os.environ.get("LITURGIA_PYTHON", "").strip()
+    if env:
+        where, base, value = "LITURGIA_PYTHON", Path.cwd(), env
+    elif config.settings.build.python:
+        where = f"{config.path.name}: build.python"
+        base, value = config.project_dir, config.settings.build.python
+    else:
+        return None
+    if os.sep not in value:
+        found = shutil.which(value)
+        if found is None:
+            raise ConfigError(f"{where}: {value!r}: interpreter not found on PATH")
+        return Path(found)
+    path = Path(os.path.normpath(base / Path(value).expanduser()))
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise ConfigError(
+            f"{where}: {value!r}: interpreter not found (or not executable) at {path}; "
+            "create that environment or name another interpreter"
+        )
+    return path
+
+
+def check_programs(config: LoadedConfig, values: Mapping[str, str]) -> int:
+    """Preflight: every build and test command's program exists, before anything is built.
+
+    Returns:
+        The number of command lines checked.
+
+    Raises:
+        ConfigError: a program or the configured interpreter is missing (the message names the
+            setting and the program), or a line cannot be parsed.
+    """
+    python = interpreter(config)
+    lines = [
+        (f"{section}.commands[{index}]", template)
+        for section, templates in (
+            ("build", config.settings.build.commands),
+            ("test", config.settings.test.commands),
+        )
+        for index, template in enumerate(templates)
+    ]
+    for where, template in lines:
+        find_program(
+            expand(template, values, where=where),
+            cwd=config.project_dir,
+            python=python,
+            where=where,
+        )
+    return len(lines)
+
+
 def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tuple[str, ...]:
     """Run ``[build].commands`` and copy the artifacts into ``staging``.
 
@@ -85,6 +154,7 @@ def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tup
         InputError: a build command fails or a pattern matches nothing.
     """
     settings = config.settings.build
+    python = interpreter(config)
     for index, template in enumerate(settings.commands):
         where = f"build.commands[{index}]"
         run_command(
@@ -93,6 +163,7 @@ def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tup
             version=values["version"],
             check=True,
             where=where,
+            python=python,
         )
     patterns = []
     for index, template in enumerate(settings.artifacts):
@@ -130,6 +201,7 @@ def run_tests(config: LoadedConfig, values: Mapping[str, str]) -> tuple[CommandR
         ConfigError: bad placeholders or a missing program.
     """
     results = []
+    python = interpreter(config)
     for index, template in enumerate(config.settings.test.commands):
         where = f"test.commands[{index}]"
         results.append(
@@ -139,6 +211,7 @@ def run_tests(config: LoadedConfig, values: Mapping[str, str]) -> tuple[CommandR
                 version=values["version"],
                 check=False,
                 where=where,
+                python=python,
             )
         )
     return tuple(results)

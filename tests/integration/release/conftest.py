@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,8 +41,14 @@ def commit_all(repo: Path, message: str) -> None:
 
 
 @pytest.fixture
-def make_vertice(tmp_path: Path) -> Callable[[], Path]:
-    """Factory: a git repository with examples/vertice, tagged v0.1.0, then a feat and a fix."""
+def make_vertice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], Path]:
+    """Factory: a git repository with examples/vertice, tagged v0.1.0, then a feat and a fix.
+
+    The copy lives outside the repository, so its ``[build].python`` (the repository's .venv)
+    does not exist there: ``LITURGIA_PYTHON`` names the interpreter running the tests, which
+    has the example's build and test tools.
+    """
+    monkeypatch.setenv("LITURGIA_PYTHON", sys.executable)
 
     def make() -> Path:
         repo = tmp_path / "vertice"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ def test_dry_run_release_of_this_repository(
     # The clone stands alone: its tests read only committed fixtures (tests/fixtures).
     monkeypatch.setenv("LITURGIA_KEY", str(tmp_path / "keys" / "release.key"))
     monkeypatch.setenv("LITURGIA_PASSWORD", "dogfood")
+    # The clone has no .venv of its own (its [build].python): use the one running the tests.
+    monkeypatch.setenv("LITURGIA_PYTHON", sys.executable)
     code = main(["release", "--dry-run", "--project", str(clone), "--format", "json"])
     out = capsys.readouterr()
     assert out.out, out.err

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -189,3 +191,71 @@ def test_a_foreign_folder_in_the_way_is_not_replaced(
     assert code == 2, err
     assert "exists and is not a liturgia release folder" in err
     assert (mine / "notes.txt").read_text() == "mine"
+
+
+def test_a_missing_tool_is_named_before_anything_is_built(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10 item 10: a program no one can run is a preflight error (exit 2) naming it."""
+    repo = make_vertice()
+    config = repo / "liturgia.toml"
+    text = config.read_text().replace(
+        'commands = ["python -m build',
+        'commands = ["python -c \'open(\\"built\\", \\"w\\").close()\'", "python -m build',
+    )
+    config.write_text(text.replace('"python -m coverage run', '"liturgia-no-such-tool run'))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(
+        repo, code, err, "test.commands[0]", "'liturgia-no-such-tool': program not found on PATH"
+    )
+    assert "build" not in err
+    assert not (repo / "built").exists()
+    assert not signing_env.exists()  # no key was created either
+
+
+def test_a_configured_interpreter_that_does_not_exist(
+    make_vertice: Callable[[], Path],
+    signing_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    repo = make_vertice()
+    monkeypatch.delenv("LITURGIA_PYTHON")  # the example's ../../.venv is not beside the copy
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(
+        repo, code, err, "liturgia.toml: build.python", "'../../.venv/bin/python'", "not found"
+    )
+    monkeypatch.setenv("LITURGIA_PYTHON", str(repo / "nowhere" / "python"))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "LITURGIA_PYTHON", "interpreter not found")
+
+
+def test_python_runs_as_the_users_path_finds_it(
+    make_vertice: Callable[[], Path],
+    signing_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without an interpreter setting, `python` is the first one on PATH, not liturgia's."""
+    repo = make_vertice()
+    monkeypatch.delenv("LITURGIA_PYTHON")
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace('python = "../../.venv/bin/python"', ""))
+    bin_dir = tmp_path / "user-bin"
+    bin_dir.mkdir()
+    log = tmp_path / "python.log"
+    # The user's python: it records each run, then is an interpreter with the example's tools.
+    (bin_dir / "python").write_text(
+        f'#!/bin/sh\necho "$*" >> {log}\nexec {sys.executable} "$@"\n', encoding="utf-8"
+    )
+    (bin_dir / "python").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    code, err = _release(repo, capsys)
+    assert code == 0, err
+    ran = log.read_text().splitlines()
+    assert [line.split()[:2] for line in ran] == [
+        ["-m", "build"],
+        ["-m", "coverage"],
+        ["-m", "coverage"],
+    ]

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from liturgia.errors import ConfigError, InputError
-from liturgia.release.build import collect_artifacts, expand, run_command
+from liturgia.release.build import collect_artifacts, expand, find_program, run_command
 
 
 def test_expand_placeholders_and_unknown_ones() -> None:
@@ -17,20 +18,67 @@ def test_expand_placeholders_and_unknown_ones() -> None:
         expand("{dist}/x", {"build_dir": "/b"}, where="build.commands[0]")
 
 
-def test_run_command_uses_this_python_and_exports_version(tmp_path: Path) -> None:
+def test_run_command_uses_the_configured_python_and_exports_version(tmp_path: Path) -> None:
     result = run_command(
         "python -c 'import os, sys; print(sys.executable, os.environ[\"LITURGIA_VERSION\"])'",
         cwd=tmp_path,
         version="1.2.3",
         check=True,
         where="w",
+        python=Path(sys.executable),
     )
     assert result.returncode == 0
     assert result.output.strip() == f"{sys.executable} 1.2.3"
 
 
+def _fake_python(folder: Path, name: str = "python") -> Path:
+    """A program called ``python`` that says who it is: not liturgia's interpreter."""
+    folder.mkdir(parents=True, exist_ok=True)
+    program = folder / name
+    program.write_text('#!/bin/sh\necho "project python $0 $*"\n', encoding="utf-8")
+    program.chmod(0o755)
+    return program
+
+
+def test_python_is_found_on_path_as_the_user_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10 item 10: `python` in a project's commands is never liturgia's own interpreter."""
+    bin_dir = tmp_path / "bin"
+    fake = _fake_python(bin_dir)
+    _fake_python(bin_dir, "python3")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for word in ("python", "python3"):
+        result = run_command(f"{word} -m pytest", cwd=tmp_path, version="1", check=True, where="w")
+        assert result.output == f"project python {bin_dir / word} -m pytest\n"
+    assert find_program("python -V", cwd=tmp_path, python=None, where="w") == str(fake)
+    # The explicit setting wins over PATH; a name with a slash is relative to the project.
+    venv = _fake_python(tmp_path / ".venv" / "bin")
+    assert find_program("python3 -V", cwd=tmp_path, python=venv, where="w") == str(venv)
+    assert find_program(".venv/bin/python", cwd=tmp_path, python=None, where="w") == str(venv)
+
+
+def test_a_missing_python_is_named_with_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ConfigError) as caught:
+        find_program("python -m build", cwd=tmp_path, python=None, where="build.commands[0]")
+    assert str(caught.value) == (
+        "build.commands[0]: 'python': program not found on PATH; set [build].python "
+        "(or LITURGIA_PYTHON) to the interpreter the project's commands use"
+    )
+    with pytest.raises(ConfigError, match=r"'npm': program not found on PATH; install it"):
+        find_program("npm ci", cwd=tmp_path, python=None, where="build.commands[1]")
+    with pytest.raises(ConfigError, match=r"'./gradlew': program not found \(or not executable\)"):
+        find_program("./gradlew build", cwd=tmp_path, python=None, where="w")
+    (tmp_path / "gradlew").write_text("#!/bin/sh\n", encoding="utf-8")  # not executable
+    with pytest.raises(ConfigError, match="not executable"):
+        find_program("./gradlew build", cwd=tmp_path, python=None, where="w")
+
+
 def test_failing_command_quotes_its_output(tmp_path: Path) -> None:
-    command = "python -c 'import sys; print(\"compiler says no\"); sys.exit(7)'"
+    command = f"{sys.executable} -c 'import sys; print(\"compiler says no\"); sys.exit(7)'"
     with pytest.raises(InputError, match=r"build.commands\[1\]: .* exit code 7: compiler says no"):
         run_command(command, cwd=tmp_path, version="1.0.0", check=True, where="build.commands[1]")
     recorded = run_command(command, cwd=tmp_path, version="1.0.0", check=False, where="t")
@@ -53,7 +101,7 @@ def test_bad_command_lines(tmp_path: Path, command: str, message: str) -> None:
 def test_timeout(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="timed out after 0 s"):
         run_command(
-            "python -c 'import time; time.sleep(5)'",
+            f"{sys.executable} -c 'import time; time.sleep(5)'",
             cwd=tmp_path,
             version="1",
             check=True,
