@@ -33,6 +33,19 @@ def _assert_clean_failure(repo: Path, code: int, err: str, *needles: str) -> Non
     assert left in ([], [".gitignore"]), left
 
 
+#: A build command run before vertice's own: ``%`` is a line of Python (TOML-escaped).
+FIRST_BUILD_COMMAND = 'commands = ["python -c \'%s\'", "python -m build'
+
+
+def _edit_config(repo: Path, *changes: tuple[str, str]) -> None:
+    config = repo / "liturgia.toml"
+    text = config.read_text()
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    config.write_text(text)
+
+
 def test_no_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _release(tmp_path, capsys)
     _assert_clean_failure(tmp_path, code, err, "no liturgia.toml", "liturgia init")
@@ -58,12 +71,9 @@ def test_failing_build_command(
     make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = make_vertice()
-    config = repo / "liturgia.toml"
-    text = config.read_text().replace(
-        'commands = ["python -m build',
-        'commands = ["python -c \'raise SystemExit(3)\'", "python -m build',
+    _edit_config(
+        repo, ('commands = ["python -m build', FIRST_BUILD_COMMAND % "raise SystemExit(3)")
     )
-    config.write_text(text)
     code, err = _release(repo, capsys)
     _assert_clean_failure(repo, code, err, "build.commands[0]", "exit code 3")
 
@@ -198,12 +208,11 @@ def test_a_missing_tool_is_named_before_anything_is_built(
 ) -> None:
     """Issue 10 item 10: a program no one can run is a preflight error (exit 2) naming it."""
     repo = make_vertice()
-    config = repo / "liturgia.toml"
-    text = config.read_text().replace(
-        'commands = ["python -m build',
-        'commands = ["python -c \'open(\\"built\\", \\"w\\").close()\'", "python -m build',
+    _edit_config(
+        repo,
+        ('commands = ["python -m build', FIRST_BUILD_COMMAND % 'open(\\"built\\", \\"w\\")'),
+        ('"python -m coverage run', '"liturgia-no-such-tool run'),
     )
-    config.write_text(text.replace('"python -m coverage run', '"liturgia-no-such-tool run'))
     code, err = _release(repo, capsys)
     _assert_clean_failure(
         repo, code, err, "test.commands[0]", "'liturgia-no-such-tool': program not found on PATH"
