@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 #   postgresql  a throwaway cluster for the transparency log's PostgreSQL backend
 #   softhsm2    a PKCS#11 token for the HSM signer
 #   nodejs npm  sigstore-js, the independent verifier of our bundles
+#   openssl     private keys as `openssl ec -aes256` writes them, for `keys import`
 need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
@@ -16,6 +17,7 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if ((${#need_apt[@]})); then
   echo "installing Debian packages: ${need_apt[*]}"
   apt-get update -qq

@@ -327,18 +327,37 @@ def encrypt_private_key(key: PrivateKey, password: bytes) -> bytes:
     )
 
 
+#: RFC 1421 §4.6.1.1 header of OpenSSL's legacy PEM encryption (``openssl ec -aes256``).
+_PROC_TYPE_ENCRYPTED = re.compile(rb"^Proc-Type:[ \t]*4,[ \t]*ENCRYPTED[ \t]*\r?$", re.MULTILINE)
+_DEK_INFO = re.compile(rb"^DEK-Info:[ \t]*([A-Za-z0-9-]+)", re.MULTILINE)
+
+#: The ciphers of legacy PEM encryption that cryptography decrypts.
+_LEGACY_PEM_CIPHERS = ("AES-128-CBC", "AES-192-CBC", "AES-256-CBC", "DES-EDE3-CBC")
+
+#: PEM labels of private keys in formats liturgia does not read.
+_FOREIGN_PRIVATE_KEYS = {
+    "RSA PRIVATE KEY": "an RSA key (PKCS#1); liturgia signs with ECDSA or Ed25519",
+    "DSA PRIVATE KEY": "a DSA key; liturgia signs with ECDSA or Ed25519",
+    "OPENSSH PRIVATE KEY": (
+        "an OpenSSH key; convert it with `ssh-keygen -p -m PKCS8 -f FILE` (a copy)"
+    ),
+}
+
+
 def parse_private_key(
     data: bytes, *, password: bytes | None, source: str = "private key"
 ) -> PrivateKey:
     """Parse a private key in any form we read.
 
     Accepts cosign's encrypted PEM (needs ``password``), PKCS#8 ``PRIVATE KEY``, PKCS#8
-    ``ENCRYPTED PRIVATE KEY`` (RFC 5958, with ``password``) and SEC1 ``EC PRIVATE KEY`` PEM.
+    ``ENCRYPTED PRIVATE KEY`` (RFC 5958, with ``password``), and SEC1 ``EC PRIVATE KEY`` PEM,
+    plain or with OpenSSL's legacy encryption (``Proc-Type: 4,ENCRYPTED`` and ``DEK-Info``,
+    RFC 1421 §4.6.1, as ``openssl ec -aes256`` writes; AES-CBC or DES-EDE3-CBC).
 
     Raises:
         KeyPasswordError: the key does not open (wrong password, or corrupt).
-        InputError: no key found, a password is needed but missing, or an unsupported key
-            type or curve.
+        InputError: no key found, a password is needed but missing, a format or cipher that
+            is not supported (named, with what to do), or an unsupported key type or curve.
     """
     labels = [label for label, _ in _pem_blocks(data)]
     if ENCRYPTED_SIGSTORE_LABEL in labels or ENCRYPTED_COSIGN_LABEL in labels:
@@ -347,14 +366,30 @@ def parse_private_key(
         return decrypt_private_key(data, password, source=source)
     known = {"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY"}
     if not known.intersection(labels):
+        foreign = next((label for label in labels if label in _FOREIGN_PRIVATE_KEYS), None)
+        if foreign is not None:
+            raise InputError(
+                f"{source}: unsupported key format '{foreign}': {_FOREIGN_PRIVATE_KEYS[foreign]}"
+            )
         raise InputError(f"{source}: no private key PEM block found (truncated?)")
-    if "ENCRYPTED PRIVATE KEY" in labels and password is None:
+    legacy = "EC PRIVATE KEY" in labels and _PROC_TYPE_ENCRYPTED.search(data) is not None
+    encrypted = legacy or "ENCRYPTED PRIVATE KEY" in labels
+    if encrypted and password is None:
         raise InputError(f"{source}: the key is encrypted and no password was given")
+    if legacy:
+        _check_legacy_cipher(data, source)
     try:
-        key = serialization.load_pem_private_key(
-            data, password=password if "ENCRYPTED PRIVATE KEY" in labels else None
-        )
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        key = serialization.load_pem_private_key(data, password=password if encrypted else None)
+    except UnsupportedAlgorithm as exc:
+        raise InputError(f"{source}: unsupported key encryption: {exc}") from exc
+    except (ValueError, TypeError) as exc:
+        if "Unknown key encryption algorithm" in str(exc):
+            # PKCS#8 EncryptedPrivateKeyInfo whose scheme cryptography does not implement.
+            scheme = str(exc).rsplit(":", 1)[-1].strip()
+            raise InputError(
+                f"{source}: unsupported format: PKCS#8 'ENCRYPTED PRIVATE KEY' encrypted with "
+                f"algorithm {scheme}; re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
+            ) from exc
         raise KeyPasswordError(source) from exc
     if not isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
         raise InputError(
@@ -362,6 +397,22 @@ def parse_private_key(
         )
     _algorithm_of(key.public_key(), source)
     return key
+
+
+def _check_legacy_cipher(data: bytes, source: str) -> None:
+    """Refuse, by name, a legacy-encrypted SEC1 key whose DEK-Info cipher is not supported."""
+    match = _DEK_INFO.search(data)
+    if match is None:
+        raise InputError(
+            f"{source}: corrupt key: 'Proc-Type: 4,ENCRYPTED' without a 'DEK-Info' header"
+        )
+    cipher = match.group(1).decode("ascii").upper()
+    if cipher not in _LEGACY_PEM_CIPHERS:
+        raise InputError(
+            f"{source}: unsupported format: 'EC PRIVATE KEY' encrypted with {cipher} (OpenSSL "
+            f"legacy PEM encryption supports {', '.join(_LEGACY_PEM_CIPHERS)} here); re-encrypt "
+            "it with `openssl ec -aes256` or `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
+        )
 
 
 def _new_private_key(algorithm: KeyAlgorithm) -> PrivateKey:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,26 @@ def test_trust_root_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert json.loads(out.read_bytes())["tlogs"][0]["logId"] == document["tlogs"][0]["logId"]
     assert main(["trust-root", "export", "--tlog-key", str(log_key)]) == 2
     assert "1 --tlog-key but 0 --tlog-url" in capsys.readouterr().err
+
+
+def test_keys_import_of_an_openssl_encrypted_sec1_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`openssl ec -aes256` output with the right password imports (issue 10 item 9)."""
+    for args in (
+        ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "plain.pem"],
+        ["ec", "-in", "plain.pem", "-aes256", "-passout", "pass:s3cret", "-out", "enc.pem"],
+    ):
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+    monkeypatch.setenv("LITURGIA_PASSWORD", "new")
+    monkeypatch.setenv("LITURGIA_IMPORT_PASSWORD", "s3cret")
+    source = tmp_path / "enc.pem"
+    assert main(["keys", "import", str(source), "--prefix", str(tmp_path / "a")]) == 0
+    plain = serialization.load_pem_private_key((tmp_path / "plain.pem").read_bytes(), None)
+    imported = load_signer(tmp_path / "a.key", password=b"new")
+    assert imported.public_key.key.public_numbers() == plain.public_key().public_numbers()  # type: ignore[union-attr]
+    capsys.readouterr()
+    monkeypatch.setenv("LITURGIA_IMPORT_PASSWORD", "wrong")
+    assert main(["keys", "import", str(source), "--prefix", str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err.endswith(f"{source}: wrong password or corrupt key\n")
+    assert not (tmp_path / "b.key").exists()

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,84 @@ def test_verification_key_references(tmp_path: Path) -> None:
         load_verification_key(private)
     with pytest.raises(InputError, match="unsupported key reference scheme 'awskms'"):
         load_verification_key("awskms:///alias/x")
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def test_openssl_legacy_encrypted_sec1_keys(tmp_path: Path) -> None:
+    """Issue 10 item 9: `openssl ec -aes256` output (Proc-Type: 4,ENCRYPTED) imports with the
+    right password; a wrong password and an unsupported cipher are told apart."""
+    _openssl(
+        "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "plain.pem", cwd=tmp_path
+    )
+    want = parse_private_key((tmp_path / "plain.pem").read_bytes(), password=None)
+    assert isinstance(want, ec.EllipticCurvePrivateKey)
+    for cipher in ("aes256", "aes128", "des3"):
+        out = f"ec-{cipher}.pem"
+        _openssl("ec", "-in", "plain.pem", f"-{cipher}", "-passout", "pass:right", "-out", out,
+                 cwd=tmp_path)  # fmt: skip
+        data = (tmp_path / out).read_bytes()
+        assert data.startswith(b"-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n")
+        key = parse_private_key(data, password=b"right", source=out)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        assert key.private_numbers() == want.private_numbers()
+        with pytest.raises(InputError, match=rf"^{out}: wrong password or corrupt key$"):
+            parse_private_key(data, password=b"wrong", source=out)
+        with pytest.raises(InputError, match=rf"^{out}: the key is encrypted and no password"):
+            parse_private_key(data, password=None, source=out)
+    _openssl("ec", "-in", "plain.pem", "-camellia256", "-passout", "pass:right", "-out", "cam.pem",
+             cwd=tmp_path)  # fmt: skip
+    with pytest.raises(InputError) as caught:
+        parse_private_key((tmp_path / "cam.pem").read_bytes(), password=b"right", source="cam.pem")
+    assert str(caught.value).startswith(
+        "cam.pem: unsupported format: 'EC PRIVATE KEY' encrypted with CAMELLIA-256-CBC"
+    )
+    _openssl("pkcs8", "-topk8", "-in", "plain.pem", "-v2", "camellia-256-cbc", "-passout",
+             "pass:right", "-out", "p8cam.pem", cwd=tmp_path)  # fmt: skip
+    with pytest.raises(InputError) as caught:
+        parse_private_key((tmp_path / "p8cam.pem").read_bytes(), password=b"right", source="p8")
+    assert str(caught.value).startswith(
+        "p8: unsupported format: PKCS#8 'ENCRYPTED PRIVATE KEY' encrypted with algorithm "
+        "1.2.392.200011.61.1.1.1.4"
+    )
+    _openssl("pkcs8", "-topk8", "-in", "plain.pem", "-scrypt", "-passout", "pass:right", "-out",
+             "p8scrypt.pem", cwd=tmp_path)  # fmt: skip
+    scrypt = (tmp_path / "p8scrypt.pem").read_bytes()
+    assert parse_private_key(scrypt, password=b"right").private_numbers() == (  # type: ignore[union-attr]
+        want.private_numbers()
+    )
+
+
+def test_sec1_keys_encrypted_by_cryptography_and_foreign_formats() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    legacy = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
+    assert b"Proc-Type: 4,ENCRYPTED" in legacy
+    parsed = parse_private_key(legacy, password=b"pw")
+    assert parsed.private_numbers() == key.private_numbers()  # type: ignore[union-attr]
+    with pytest.raises(InputError, match=r"^k: wrong password or corrupt key$"):
+        parse_private_key(legacy, password=b"nope", source="k")
+    no_dek = legacy.replace(b"DEK-Info:", b"X-Info:")
+    with pytest.raises(InputError, match="without a 'DEK-Info' header"):
+        parse_private_key(no_dek, password=b"pw", source="k")
+    rsa_pkcs1 = rsa.generate_private_key(65537, 2048).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(InputError, match=r"^k: unsupported key format 'RSA PRIVATE KEY': an RSA"):
+        parse_private_key(rsa_pkcs1, password=None, source="k")
+    openssh = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(
+        InputError, match=r"unsupported key format .OPENSSH PRIVATE KEY.*ssh-keygen"
+    ):
+        parse_private_key(openssh, password=None, source="k")
