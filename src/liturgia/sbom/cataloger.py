@@ -53,15 +53,21 @@ class Cataloger(ABC):
     """One file format of one ecosystem.
 
     Subclasses set :attr:`name` (shown in warnings), :attr:`ecosystem` (OSV ecosystem name) and
-    implement :meth:`claims` and :meth:`parse`.
+    :attr:`filenames` (the exact file names they read) or override :meth:`claims` (names by
+    pattern or place), and implement :meth:`parse`.
     """
 
     name: ClassVar[str]
     ecosystem: ClassVar[str]
+    #: The exact file names this cataloger claims (``frozenset({"go.mod"})``).
+    filenames: ClassVar[frozenset[str]] = frozenset()
 
-    @abstractmethod
     def claims(self, path: Path) -> bool:
-        """Return whether this cataloger reads ``path`` (decided on the file name alone)."""
+        """Return whether this cataloger reads ``path`` (decided on the file name alone).
+
+        By default: its name is one of :attr:`filenames`.
+        """
+        return path.name in self.filenames
 
     @abstractmethod
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:

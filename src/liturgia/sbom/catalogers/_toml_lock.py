@@ -25,19 +25,15 @@ __all__ = ["TomlLockCataloger", "edges_by_name", "file_hashes"]
 class TomlLockCataloger(Cataloger):
     """A TOML lockfile of ``[[package]]`` tables under a lock-format version.
 
-    Subclasses set :attr:`filename`, :attr:`version_key` (``"version"`` for a top-level key,
-    ``"metadata.lock-version"`` for one in a table), :attr:`version_default` (the value when the
-    key is absent) and :attr:`majors` (the major versions read), and implement :meth:`parse_lock`.
+    Subclasses set ``filenames`` (the lockfile's one name), :attr:`version_key` (``"version"``
+    for a top-level key, ``"metadata.lock-version"`` for one in a table), :attr:`version_default`
+    (the value when the key is absent) and :attr:`majors` (the major versions read), and
+    implement :meth:`parse_lock`.
     """
 
-    filename: ClassVar[str]
     version_key: ClassVar[str]
     version_default: ClassVar[object] = None
     majors: ClassVar[frozenset[str]]
-
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly :attr:`filename`."""
-        return path.name == self.filename
 
     def supported(self, version: object) -> bool:
         """Whether this lock version is read: its text's major (before the first dot) is known."""
@@ -55,7 +51,8 @@ class TomlLockCataloger(Cataloger):
         holder = as_dict(doc.get(table, {}), found_in, f"[{table}]") if table else doc
         version = holder.get(key, self.version_default)
         if not self.supported(version):
-            raise InputError(f"{found_in}: unsupported {self.filename} {key} {version}")
+            lock = min(self.filenames)
+            raise InputError(f"{found_in}: unsupported {lock} {key} {version}")
         packages = [
             as_dict(raw, found_in, f"package[{index}]")
             for index, raw in enumerate(as_list(doc.get("package", []), found_in, "[[package]]"))

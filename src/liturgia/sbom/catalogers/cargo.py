@@ -43,7 +43,7 @@ class CargoLockCataloger(TomlLockCataloger):
 
     name: ClassVar[str] = "rust-cargo-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-    filename: ClassVar[str] = "Cargo.lock"
+    filenames: ClassVar[frozenset[str]] = frozenset({"Cargo.lock"})
     version_key: ClassVar[str] = "version"
     version_default: ClassVar[object] = 1
 

@@ -73,10 +73,7 @@ class ComposerLockCataloger(Cataloger):
 
     name: ClassVar[str] = "php-composer-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``composer.lock``."""
-        return path.name == "composer.lock"
+    filenames: ClassVar[frozenset[str]] = frozenset({"composer.lock"})
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return the packages (dev ones excluded-scoped), their edges and the root."""

@@ -66,10 +66,7 @@ class GemfileLockCataloger(Cataloger):
 
     name: ClassVar[str] = "ruby-gemfile-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-
-    def claims(self, path: Path) -> bool:
-        """Claim ``Gemfile.lock`` and ``gems.locked``."""
-        return path.name in {"Gemfile.lock", "gems.locked"}
+    filenames: ClassVar[frozenset[str]] = frozenset({"Gemfile.lock", "gems.locked"})
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return the gems, their edges and scopes (see the module docstring)."""

@@ -121,10 +121,7 @@ class GoModCataloger(Cataloger):
 
     name: ClassVar[str] = "go-module"
     ecosystem: ClassVar[str] = ECOSYSTEM
-
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``go.mod``."""
-        return path.name == "go.mod"
+    filenames: ClassVar[frozenset[str]] = frozenset({"go.mod"})
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return the main module, its requirements (replaced as go.mod says) and edges."""

@@ -72,10 +72,7 @@ class MavenPomCataloger(Cataloger):
 
     name: ClassVar[str] = "java-maven-pom"
     ecosystem: ClassVar[str] = ECOSYSTEM
-
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``pom.xml``."""
-        return path.name == "pom.xml"
+    filenames: ClassVar[frozenset[str]] = frozenset({"pom.xml"})
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return the project and its declared dependencies."""

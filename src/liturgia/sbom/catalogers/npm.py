@@ -119,10 +119,9 @@ class NpmLockCataloger(Cataloger):
 
     name: ClassVar[str] = "javascript-npm-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-
-    def claims(self, path: Path) -> bool:
-        """Claim ``package-lock.json``, ``npm-shrinkwrap.json`` and ``.package-lock.json``."""
-        return path.name in {"package-lock.json", "npm-shrinkwrap.json", ".package-lock.json"}
+    filenames: ClassVar[frozenset[str]] = frozenset(
+        {"package-lock.json", "npm-shrinkwrap.json", ".package-lock.json"}
+    )
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return the root, every installed package and the resolved edges."""

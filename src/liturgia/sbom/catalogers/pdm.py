@@ -28,7 +28,7 @@ class PdmLockCataloger(TomlLockCataloger):
 
     name: ClassVar[str] = "python-pdm-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-    filename: ClassVar[str] = "pdm.lock"
+    filenames: ClassVar[frozenset[str]] = frozenset({"pdm.lock"})
     version_key: ClassVar[str] = "metadata.lock_version"
     version_default: ClassVar[object] = "4"
     majors: ClassVar[frozenset[str]] = frozenset({"4"})

@@ -27,10 +27,7 @@ class PipfileLockCataloger(Cataloger):
 
     name: ClassVar[str] = "python-pipfile-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``Pipfile.lock``."""
-        return path.name == "Pipfile.lock"
+    filenames: ClassVar[frozenset[str]] = frozenset({"Pipfile.lock"})
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return one component per locked package (see the module docstring)."""

@@ -71,10 +71,7 @@ class PnpmLockCataloger(Cataloger):
 
     name: ClassVar[str] = "javascript-pnpm-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``pnpm-lock.yaml``."""
-        return path.name == "pnpm-lock.yaml"
+    filenames: ClassVar[frozenset[str]] = frozenset({"pnpm-lock.yaml"})
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return the packages, edges, scopes and the root (see the module docstring)."""

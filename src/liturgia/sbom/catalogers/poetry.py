@@ -27,7 +27,7 @@ class PoetryLockCataloger(TomlLockCataloger):
 
     name: ClassVar[str] = "python-poetry-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-    filename: ClassVar[str] = "poetry.lock"
+    filenames: ClassVar[frozenset[str]] = frozenset({"poetry.lock"})
     version_key: ClassVar[str] = "metadata.lock-version"
     version_default: ClassVar[object] = "1.0"
     majors: ClassVar[frozenset[str]] = frozenset({"1", "2"})

@@ -40,10 +40,7 @@ class PyprojectCataloger(Cataloger):
 
     name: ClassVar[str] = "python-pyproject"
     ecosystem: ClassVar[str] = ECOSYSTEM
-
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``pyproject.toml``."""
-        return path.name == "pyproject.toml"
+    filenames: ClassVar[frozenset[str]] = frozenset({"pyproject.toml"})
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return the root project and its declared dependencies (see the module docstring)."""

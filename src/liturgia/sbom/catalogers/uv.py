@@ -33,7 +33,7 @@ class UvLockCataloger(TomlLockCataloger):
 
     name: ClassVar[str] = "python-uv-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-    filename: ClassVar[str] = "uv.lock"
+    filenames: ClassVar[frozenset[str]] = frozenset({"uv.lock"})
     version_key: ClassVar[str] = "version"
 
     def supported(self, version: object) -> bool:

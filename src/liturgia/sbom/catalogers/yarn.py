@@ -89,10 +89,7 @@ class YarnLockCataloger(Cataloger):
 
     name: ClassVar[str] = "javascript-yarn-lock"
     ecosystem: ClassVar[str] = ECOSYSTEM
-
-    def claims(self, path: Path) -> bool:
-        """Claim files named exactly ``yarn.lock``."""
-        return path.name == "yarn.lock"
+    filenames: ClassVar[frozenset[str]] = frozenset({"yarn.lock"})
 
     def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
         """Return the packages, the edges, and the root from ``package.json``."""
