@@ -26,6 +26,7 @@ __all__ = [
     "password_from_env_or_prompt",
     "positive_seconds",
     "print_error",
+    "print_path",
     "stderr_console",
     "stdout_console",
 ]
@@ -132,6 +133,17 @@ def stderr_console() -> Console:
 def stdout_console() -> Console:
     """A rich console on stdout for human-readable tables."""
     return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+
+
+def print_path(path: Path) -> None:
+    """Print a path the command wrote on stdout, one per line, as the file system's bytes.
+
+    A name that is not UTF-8 (PEP 383 surrogates) is written exactly, so a script reading the
+    output can open the file; text encoding would fail on it or change it.
+    """
+    sys.stdout.flush()
+    sys.stdout.buffer.write(os.fsencode(path) + b"\n")
+    sys.stdout.buffer.flush()
 
 
 def print_error(message: str) -> None:

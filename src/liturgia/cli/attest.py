@@ -16,6 +16,7 @@ from liturgia.cli._common import (
     add_tlog_options,
     env_option,
     explain_key_password,
+    print_path,
     stderr_console,
 )
 from liturgia.cli.keys import password_for_key
@@ -144,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     first: Path = args.subjects[0]
     target: Path = args.output or first.with_name(first.name + ".intoto.json")
     atomic_write_bytes(target, bundle)
-    sys.stdout.write(f"{target}\n")
+    print_path(target)
     stderr_console().print(
         f"attested {len(statement.subjects)} subjects ({type_uri}) -> {target} "
         f"(key {signer.key_id})"

@@ -32,6 +32,7 @@ from rich.table import Table
 
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes
+from liturgia._internal.text import fs_text
 from liturgia.cli._common import env_option, stderr_console, stdout_console
 from liturgia.errors import InputError
 from liturgia.model import Component, Scope
@@ -245,7 +246,7 @@ def _render(report: ScanReport, args: argparse.Namespace, fail_on: Severity) -> 
         case ScanFormat.JSON:
             return report_to_json(report)
         case ScanFormat.SARIF:
-            return to_sarif(report, artifact_uri=args.target.as_posix())
+            return to_sarif(report, artifact_uri=fs_text(args.target.as_posix()))
         case ScanFormat.CYCLONEDX_VEX:
             return to_cyclonedx_vex(report)
         case ScanFormat.MARKDOWN:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from liturgia import sign
 from liturgia._internal.files import atomic_write_bytes
+from liturgia._internal.text import fs_text
 from liturgia.cli._common import (
     KEY_OPTION_WAY_OUT,
     LOG_SIGNATURES_UNCHECKED,
     add_tlog_options,
     env_option,
     explain_key_password,
+    print_path,
     stderr_console,
 )
 from liturgia.cli.keys import password_for_key
@@ -76,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
         folder = args.output_dir or path.parent
         target = folder / (path.name + sign.BUNDLE_SUFFIX)
         atomic_write_bytes(target, bundle)
-        sys.stdout.write(f"{target}\n")
-        console.print(f"signed {path} -> {target} (key {signer.key_id})")
+        print_path(target)
+        console.print(f"signed {fs_text(path)} -> {fs_text(target)} (key {signer.key_id})")
     if args.tlog_url and log_key is None:
         console.print(f"note: {LOG_SIGNATURES_UNCHECKED}", highlight=False)
     return 0

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from liturgia import sign
 from liturgia._internal.files import read_bytes
+from liturgia._internal.text import fs_text
 from liturgia.cli._common import (
     OutputFormat,
     add_format_option,
@@ -128,14 +129,15 @@ def run(args: argparse.Namespace) -> int:
     for check in checks:
         console.print(f"[green]✓[/green] {escape(_online_line(check))}", highlight=False)
     for problem in problems:
-        console.print(f"[red]✗[/red] {escape(problem)}", markup=True, highlight=False)
+        console.print(f"[red]✗[/red] {escape(fs_text(problem))}", markup=True, highlight=False)
     for note in notes:
         console.print(f"note: {escape(note)}", highlight=False)
     if problems:
         count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
-        console.print(f"[bold red]FAILED[/bold red]: {path}: {count}")
+        console.print(f"[bold red]FAILED[/bold red]: {escape(fs_text(path))}: {count}")
         return 1
-    console.print(f"[bold green]verified[/bold green]: {path} (key {key_path})")
+    shown, key_shown = escape(fs_text(path)), escape(fs_text(key_path))
+    console.print(f"[bold green]verified[/bold green]: {shown} (key {key_shown})")
     return 0
 
 

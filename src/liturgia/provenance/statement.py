@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from liturgia._internal.text import utf8_name
 from liturgia.errors import BundleError, DigestError, PolicyError
 from liturgia.sign.artifact import digest_file
 
@@ -54,9 +55,11 @@ def subject_for_file(path: Path, *, name: str | None = None) -> Subject:
     """Describe a file by name and SHA-256, hashed in one streaming pass.
 
     Raises:
-        InputError: the file cannot be read.
+        InputError: the file cannot be read, or its name (when no ``name`` is given) is not
+            valid UTF-8 (a subject is looked up by its exact name).
     """
-    return Subject(name=name or path.name, digest={"sha256": digest_file(path).hex()})
+    label = name or utf8_name(path, what="subject")
+    return Subject(name=label, digest={"sha256": digest_file(path).hex()})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

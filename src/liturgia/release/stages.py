@@ -21,6 +21,7 @@ from packageurl import PackageURL
 from liturgia import sbom, sign, vuln
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
+from liturgia._internal.text import utf8_name
 from liturgia.config import LoadedConfig
 from liturgia.errors import ConfigError, InputError, LiturgiaError, VerificationError
 from liturgia.model import Component, ComponentType, Dependency, Inventory
@@ -188,6 +189,9 @@ def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tup
         *_junit_names(len(config.settings.test.junit)),
     }
     for path in paths:
+        # Checked before anything is copied or signed: the name is published (SBOM, SHA256SUMS,
+        # bundles, gate report) and looked up exactly by `liturgia verify`.
+        utf8_name(path, what="build.artifacts: a build artifact's")
         if path.name in reserved or path.name.endswith(sign.BUNDLE_SUFFIX):
             raise InputError(f"build.artifacts: {path.name}: name is reserved for liturgia output")
         shutil.copyfile(path, staging / path.name)

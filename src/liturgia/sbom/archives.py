@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from liturgia._internal.text import fs_text
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Scope
 from liturgia.sbom.cataloger import MAX_FILE_BYTES, Cataloger, CatalogResult, first_line
@@ -125,7 +126,7 @@ def catalog_archive(
     try:
         for name, data in _members(path):
             member = PurePosixPath(name)
-            where = f"{found_in}!/{name}"
+            where = fs_text(f"{found_in}!/{name}")  # tar member names are file-system bytes
             parts = member.parts
             try:
                 if (

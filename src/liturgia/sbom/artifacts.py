@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from liturgia._internal.files import sha256_file
+from liturgia._internal.text import fs_text, utf8_name
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Hash
 
@@ -24,12 +25,13 @@ def artifact_component(path: Path, *, name: str | None = None) -> Component:
         ``file:<name>``.
 
     Raises:
-        InputError: ``path`` is missing, a folder, or unreadable.
+        InputError: ``path`` is missing, a folder, or unreadable, or its name (the recorded
+            name when none is given) is not valid UTF-8.
     """
     if path.is_dir():
-        raise InputError(f"{path}: artifact is a folder, expected a file")
+        raise InputError(f"{fs_text(path)}: artifact is a folder, expected a file")
+    label = name or utf8_name(path, what="artifact")
     digest = sha256_file(path)
-    label = name or path.name
     return Component(
         name=label,
         version=None,

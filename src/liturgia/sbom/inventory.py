@@ -36,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from liturgia._internal.text import fs_text
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Inventory, Scope
 from liturgia.sbom.archives import catalog_archive, is_archive
@@ -87,10 +88,11 @@ class _Found:
 
 
 def _relative(path: Path, root: Path) -> str:
+    """The path as recorded (``found_in``, messages): relative when it can be, always UTF-8."""
     try:
-        return path.relative_to(root).as_posix()
+        return fs_text(path.relative_to(root).as_posix())
     except ValueError:
-        return path.as_posix()
+        return fs_text(path.as_posix())
 
 
 def _walk(directory: Path, scan_root: Path, warnings: list[str]) -> Iterator[Path]:
@@ -253,8 +255,11 @@ def catalog(
             found.warnings.append(f"{path}: not found")
     if strict and found.warnings:
         more = len(found.warnings) - 1
-        raise InputError(found.warnings[0] + (f" (and {more} more warnings)" if more else ""))
-    return merge(found.results, warnings=found.warnings, exclude_dev=exclude_dev)
+        first = fs_text(found.warnings[0])
+        raise InputError(first + (f" (and {more} more warnings)" if more else ""))
+    # Messages may quote paths the file system gave (a cataloger's error naming its file).
+    warnings = [fs_text(warning) for warning in found.warnings]
+    return merge(found.results, warnings=warnings, exclude_dev=exclude_dev)
 
 
 def _merge_pair(old: Component, new: Component) -> Component:

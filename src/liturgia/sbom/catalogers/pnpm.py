@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from liturgia._internal.text import fs_text
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Scope
 from liturgia.sbom._graph import scopes_by_reach
@@ -157,7 +158,7 @@ class PnpmLockCataloger(Cataloger):
         ]
         manifest = read_manifest(path.parent) or {}
         root = npm_component(
-            opt_str(manifest.get("name")) or path.parent.name,
+            opt_str(manifest.get("name")) or fs_text(path.parent.name),
             opt_str(manifest.get("version")),
             found_in=found_in,
             licenses=npm_licenses(manifest),

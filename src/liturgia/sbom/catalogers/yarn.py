@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from liturgia._internal.text import fs_text
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Dependency, Scope
 from liturgia.sbom._graph import scopes_by_reach
@@ -148,7 +149,7 @@ class YarnLockCataloger(Cataloger):
                     if desc in by_descriptor:
                         starts[bucket].add(by_descriptor[desc])
             root = npm_component(
-                opt_str(manifest.get("name")) or path.parent.name,
+                opt_str(manifest.get("name")) or fs_text(path.parent.name),
                 opt_str(manifest.get("version")),
                 found_in=found_in,
                 licenses=npm_licenses(manifest),
