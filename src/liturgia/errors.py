@@ -17,6 +17,7 @@
         ├── DigestError                a digest does not match the bytes
         ├── BundleError                a bundle or envelope is malformed or unsupported
         ├── ProofError                 an inclusion or consistency proof does not verify
+        │   └── StoredEntryError       a log's stored entry body does not hash to its leaf
         └── PolicyError                a document is valid but not what the policy requires
 
 A failed release gate is not an error: gates return result data (``release.gates.GateReport``,
@@ -43,6 +44,7 @@ __all__ = [
     "ProofError",
     "SignatureError",
     "StorageError",
+    "StoredEntryError",
     "UsageError",
     "VerificationError",
 ]
@@ -155,6 +157,18 @@ class BundleError(VerificationError):
 
 class ProofError(VerificationError):
     """A Merkle inclusion or consistency proof, or a checkpoint, does not verify."""
+
+
+class StoredEntryError(ProofError):
+    """A log's stored entry body is missing or does not hash to its stored leaf hash.
+
+    The stored tree may be intact (its leaf hashes are); the body beside it was altered or
+    lost, so the entry must not be served. Attributes: ``index``, the entry's tree-local index.
+    """
+
+    def __init__(self, message: str, *, index: int) -> None:
+        super().__init__(message)
+        self.index = index
 
 
 class PolicyError(VerificationError):

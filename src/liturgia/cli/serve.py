@@ -154,25 +154,26 @@ def _serve_one(args: argparse.Namespace) -> int:
     from liturgia.server import instance  # noqa: PLC0415
     from liturgia.server.app import create_app  # noqa: PLC0415
 
-    log, storage = _open_log(args, args.db or instance.default_db_url(), args.key)
+    # Bind first: a port in use must fail before a database, key or lock file is created.
+    sock = instance.listen(args.host, args.port)
     try:
-        sock = instance.listen(args.host, args.port)
-        app = create_app(log, max_body_bytes=args.max_body_bytes, public_key=log.public_key)
-        _announce(log.origin, log.info()["treeSize"], args, sock.getsockname()[1])
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="off",
-            timeout_graceful_shutdown=_GRACE_SECONDS,
-        )
+        log, storage = _open_log(args, args.db or instance.default_db_url(), args.key)
         try:
+            app = create_app(log, max_body_bytes=args.max_body_bytes, public_key=log.public_key)
+            _announce(log.origin, log.info()["treeSize"], args, sock.getsockname()[1])
+            config = uvicorn.Config(
+                app,
+                log_level="warning",
+                lifespan="off",
+                timeout_graceful_shutdown=_GRACE_SECONDS,
+            )
             with _server_signals():
                 uvicorn.Server(config).run(sockets=[sock])
         finally:
-            sock.close()
+            log.close()
+            storage.close()
     finally:
-        log.close()
-        storage.close()
+        sock.close()
     sys.stderr.write(f"liturgia: stopped; tree size {log.tree_size}\n")
     return 0
 
@@ -187,9 +188,15 @@ def _serve_many(args: argparse.Namespace) -> int:
 
     db_url = args.db or instance.default_db_url()
     key_path = args.key or instance.log_key_path_for_db(db_url)
-    # Refuse a tree that does not match its checkpoint before any worker starts (and create
-    # the key once, so that the workers do not race to create it).
-    log, storage = _open_log(args, db_url, key_path)
+    # Bind first: a port in use must fail before a database, key or lock file is created.
+    sock = instance.listen(args.host, args.port)
+    try:
+        # Refuse a tree that does not match its checkpoint before any worker starts (and create
+        # the key once, so that the workers do not race to create it).
+        log, storage = _open_log(args, db_url, key_path)
+    except BaseException:
+        sock.close()
+        raise
     try:
         origin, tree_size = log.origin, log.info()["treeSize"]
         # The workers get the values the log was created with (now stored), not the options.
@@ -215,7 +222,6 @@ def _serve_many(args: argparse.Namespace) -> int:
         lifespan="on",
         timeout_graceful_shutdown=_GRACE_SECONDS,
     )
-    sock = instance.listen(args.host, args.port)
     _announce(origin, tree_size, args, sock.getsockname()[1])
     try:
         with _server_signals():

@@ -14,8 +14,9 @@ What ``liturgia serve`` needs besides HTTP, kept out of the CLI so it is a libra
 * the tree ID and the index offset are stored with the log at its first start; later starts
   use the stored ones and refuse others (``ConfigError``, exit 2), since the log's signed
   checkpoints and SignedEntryTimestamps already name them;
-* :func:`open_log` verifies the stored tree against its signed checkpoint before anything is
-  served, and refuses (``StorageError``, exit 3) a tree that does not match.
+* :func:`open_log` verifies the stored tree against its signed checkpoint and the stored
+  entry bodies against their leaf hashes (incrementally) before anything is served, and
+  refuses (``StorageError``, exit 3) a tree that does not match or an altered entry.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from liturgia._internal.files import atomic_write_bytes
 from liturgia._internal.xdg import user_dir
-from liturgia.errors import ConfigError, NetworkError, StorageError, VerificationError
+from liturgia.errors import (
+    ConfigError,
+    NetworkError,
+    StorageError,
+    StoredEntryError,
+    VerificationError,
+)
 from liturgia.tlog import rekor
 from liturgia.tlog.log import RekorLog
 from liturgia.tlog.rekor import PrivateKey
@@ -272,6 +279,12 @@ def open_log(
         if fresh:
             _claim(storage, label, new)
         log.start()
+    except StoredEntryError as exc:
+        storage.close()
+        raise StorageError(
+            f"refusing to serve the stored log {label}: {exc}; restore the database from a "
+            "backup taken before the change"
+        ) from exc
     except VerificationError as exc:
         storage.close()
         raise StorageError(

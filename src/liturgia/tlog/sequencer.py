@@ -10,7 +10,9 @@ Follows tessera's design (STYLE.md "Abstractions"):
   checkpoint together (:func:`liturgia.tlog.tiles.integrate`). Entries sequenced before a crash
   but not yet integrated are integrated on the next start.
 * :meth:`Sequencer.start` first verifies the stored tree against the last signed checkpoint
-  and refuses to serve a tree that does not match (:func:`verify_stored_tree`).
+  and refuses to serve a tree that does not match (:func:`verify_stored_tree`), then checks
+  that every stored entry body hashes to its leaf hash, incrementally
+  (:func:`verify_stored_bodies`): an altered body is refused, never served.
 
 Several processes may share one log (PostgreSQL, or one SQLite file). Every one sequences its
 own submissions (the storage serialises index assignment), but only the holder of the storage's
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from liturgia._internal.clock import now
-from liturgia.errors import LiturgiaError, ProofError, StorageError
+from liturgia.errors import LiturgiaError, ProofError, StorageError, StoredEntryError
 from liturgia.tlog import merkle, tiles
 from liturgia.tlog.checkpoint import (
     Checkpoint,
@@ -46,7 +48,11 @@ from liturgia.tlog.checkpoint import (
 )
 from liturgia.tlog.storage.base import Assigned, LogStorage, TreeState
 
-__all__ = ["Sequencer", "StoredTree", "verify_stored_tree"]
+__all__ = ["BODY_CHUNK", "Sequencer", "StoredTree", "verify_stored_bodies", "verify_stored_tree"]
+
+#: Entries whose bodies are checked together; each full chunk checked is remembered in the log's
+#: settings, so a start re-hashes at most one chunk of entries it checked before.
+BODY_CHUNK = 16_384
 
 _LOG = logging.getLogger(__name__)
 
@@ -155,6 +161,58 @@ def verify_stored_tree(
     if full:
         _verify_all_tiles(storage, state, chunk)
     return StoredTree(state=state, checkpoint=checkpoint, sequenced=sequenced)
+
+
+def verify_stored_bodies(storage: LogStorage, size: int, *, chunk: int = BODY_CHUNK) -> int:
+    """Check that the bodies of entries ``[0, size)`` hash to their stored leaf hashes.
+
+    Incremental: each full ``chunk`` of entries that passed is remembered with a log setting
+    (``bodies_verified_<chunk>_<n>``, claimed once and never changed), and later calls start
+    after the last remembered chunk. The tree itself (leaf hashes, tiles, root, checkpoint) is
+    :func:`verify_stored_tree`'s job; this closes the gap where a body altered in the database
+    would be served under the leaf hash of the original (RFC 9162 §2.1.1: the leaf hash is
+    SHA-256(0x00 || body)).
+
+    Args:
+        storage: the log storage.
+        size: how many entries to cover (the stored tree's size, or the sequenced count).
+        chunk: entries per read and per remembered mark.
+
+    Returns:
+        How many bodies were hashed by this call.
+
+    Raises:
+        StoredEntryError: an entry's body is missing or does not hash to its leaf hash (the
+            message names the entry's tree-local index).
+        StorageError: the storage cannot be read or written.
+    """
+    start = 0
+    while start + chunk <= size and storage.read_setting(_body_mark(start, chunk)) is not None:
+        start += chunk
+    hashed = 0
+    for first in range(start, size, chunk):
+        end = min(first + chunk, size)
+        entries = storage.read_entries(range(first, end))
+        missing = next((i for i in range(first, end) if i not in entries), None)
+        if missing is not None:
+            raise StoredEntryError(
+                f"entry {missing} is in the tree but its body is not stored", index=missing
+            )
+        for index, expected in enumerate(storage.read_leaf_hashes(first, end), start=first):
+            if merkle.leaf_hash(entries[index].body) != expected:
+                raise StoredEntryError(
+                    f"entry {index}: the stored body does not hash to its leaf hash "
+                    f"{expected.hex()} (the body was altered after it was logged)",
+                    index=index,
+                )
+        hashed += end - first
+        if end - first == chunk:
+            storage.claim_setting(_body_mark(first, chunk), "ok")
+    return hashed
+
+
+def _body_mark(first: int, chunk: int) -> str:
+    return f"bodies_verified_{chunk}_{first // chunk}"
 
 
 def _verify_all_tiles(storage: LogStorage, state: TreeState, chunk: int) -> None:
@@ -275,6 +333,7 @@ class Sequencer:
                     f"no leader signed the log's first checkpoint within {_FIRST_CHECKPOINT_WAIT} s"
                 )
             time.sleep(0.01)
+        verify_stored_bodies(self._storage, stored.sequenced)
         self._state, self._sequenced = stored.state, stored.sequenced
         if self._leading:
             if stored.checkpoint is None:

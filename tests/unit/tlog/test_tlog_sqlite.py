@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from liturgia.errors import ProofError, StorageError
+from liturgia.errors import ProofError, StorageError, StoredEntryError
 from liturgia.tlog import sequencer as sequencer_module
 from liturgia.tlog.checkpoint import Ed25519NoteSigner
 from liturgia.tlog.sequencer import Sequencer
@@ -194,3 +194,49 @@ def test_write_lock_file_that_cannot_be_opened(tmp_path: Path) -> None:
     (tmp_path / "log.db.write").mkdir()
     with pytest.raises(StorageError, match=r"log\.db\.write: cannot open the write lock file"):
         SqliteStorage(tmp_path / "log.db")
+
+
+def _alter_body(db: Path, index: int, body: bytes) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE entries SET body = ? WHERE idx = ?", (body, index))
+    conn.commit()
+    conn.close()
+
+
+def test_altered_bodies_are_refused_and_checked_chunks_remembered(tmp_path: Path) -> None:
+    """The tree (leaf hashes, tiles, checkpoint) is intact, a body beside it is not."""
+    db = tmp_path / "log.db"
+    storage = SqliteStorage(db)
+    with Sequencer(storage, signer(), origin=ORIGIN) as seq:
+        for i in range(7):
+            seq.add(b"entry %d" % i)
+        seq.wait_integrated(6)
+    # Chunks of 3: [0, 3) and [3, 6) are checked and remembered, [6, 7) is checked each time.
+    assert sequencer_module.verify_stored_bodies(storage, 7, chunk=3) == 7
+    assert storage.read_setting("bodies_verified_3_1") == "ok"
+    assert storage.read_setting("bodies_verified_3_2") is None
+    assert sequencer_module.verify_stored_bodies(storage, 7, chunk=3) == 1
+    storage.close()
+    _alter_body(db, 6, b"entry 6, altered")
+    storage = SqliteStorage(db)
+    with pytest.raises(StoredEntryError, match=r"^entry 6: the stored body does not hash") as err:
+        sequencer_module.verify_stored_bodies(storage, 7, chunk=3)
+    assert err.value.index == 6
+    # Start-up checks every body (no chunk of the default size is full yet): nothing served.
+    with pytest.raises(StoredEntryError, match="entry 6"):
+        Sequencer(storage, signer(), origin=ORIGIN).start()
+    storage.close()
+    _alter_body(db, 6, b"entry 6")
+    _alter_body(db, 2, b"entry 2, altered")
+    storage = SqliteStorage(db)
+    with pytest.raises(StoredEntryError, match="entry 2"):
+        Sequencer(storage, signer(), origin=ORIGIN).start()
+    # A remembered chunk is not read again: the incremental check trusts its own marks.
+    assert sequencer_module.verify_stored_bodies(storage, 7, chunk=3) == 1
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM entries WHERE idx = 6")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoredEntryError, match="entry 6 is in the tree but its body is not"):
+        sequencer_module.verify_stored_bodies(storage, 7, chunk=3)
+    storage.close()
