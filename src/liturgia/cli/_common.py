@@ -13,7 +13,8 @@ from typing import Any
 
 from rich.console import Console
 
-from liturgia.errors import ConfigError, InputError, KeyPasswordError
+from liturgia._internal.files import atomic_write_text
+from liturgia.errors import ConfigError, InputError, KeyPasswordError, UsageError
 
 __all__ = [
     "KEY_OPTION_WAY_OUT",
@@ -29,6 +30,7 @@ __all__ = [
     "print_path",
     "stderr_console",
     "stdout_console",
+    "write_generated_file",
 ]
 
 
@@ -232,3 +234,16 @@ def add_tlog_options(parser: argparse.ArgumentParser, *, what: str) -> None:
         type=Path,
         metavar="PEM",
     )
+
+
+def write_generated_file(target: Path, text: str, *, force: bool) -> None:
+    """Write a file ``init``-style commands generate: atomically, never over one without force.
+
+    Raises:
+        UsageError: ``target`` exists and not ``force`` (exit 2; the message says --force).
+    """
+    if target.exists() and not force:
+        raise UsageError(f"{target}: already exists (use --force to overwrite)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, text)
+    stderr_console().print(f"wrote {target}")

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from liturgia._internal.files import atomic_write_text
-from liturgia.cli._common import stderr_console
+from liturgia.cli._common import write_generated_file
 from liturgia.config import CONFIG_FILE, starter_config
 from liturgia.errors import UsageError
 
@@ -33,10 +32,6 @@ def run(args: argparse.Namespace) -> int:
     project: Path = args.project
     if not project.is_dir():
         raise UsageError(f"{project}: project folder not found")
-    target = project / CONFIG_FILE
-    if target.exists() and not args.force:
-        raise UsageError(f"{target}: already exists (use --force to overwrite)")
     name = args.name or re.sub(r"[^A-Za-z0-9._-]+", "-", project.resolve().name).strip("-.")
-    atomic_write_text(target, starter_config(name or "project"))
-    stderr_console().print(f"wrote {target}")
+    write_generated_file(project / CONFIG_FILE, starter_config(name or "project"), force=args.force)
     return 0

@@ -61,6 +61,11 @@ def register(subparsers: Any) -> None:
         help="release although tracked files have uncommitted changes",
     )
     parser.add_argument(
+        "--from-tag",
+        metavar="TAG",
+        help="build the release of this existing tag, which must name HEAD (CI on a tag push)",
+    )
+    parser.add_argument(
         "--push",
         nargs="?",
         const="origin",
@@ -110,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
                 out_dir=args.out,
                 allow_dirty=args.allow_dirty,
                 push=args.push,
+                from_tag=args.from_tag,
                 password=password_from_env_or_prompt,
             ),
             progress,

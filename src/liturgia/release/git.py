@@ -35,6 +35,7 @@ __all__ = [
     "read_commits",
     "read_release_tags",
     "release_tags",
+    "tag_commit",
     "tag_exists",
     "undo_commit",
     "unread_tags",
@@ -424,6 +425,15 @@ def tag_exists(repo: Path, tag: str) -> bool:
     _require_repo(repo)
     done = _run(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False)
     return done.returncode == 0
+
+
+def tag_commit(repo: Path, tag: str) -> str:
+    """The full object name of the commit ``refs/tags/<tag>`` names (annotated or not).
+
+    Raises:
+        InputError: not a repository, git missing, or no such tag.
+    """
+    return _resolve(repo, f"refs/tags/{tag}")
 
 
 def commit_paths(repo: Path, paths: Sequence[Path], message: str) -> str:

@@ -34,7 +34,13 @@ from liturgia.release.git import (
     undo_commit,
 )
 from liturgia.release.notes import notes_text
-from liturgia.release.plan import VersionPlan, check_releasable, plan_version
+from liturgia.release.plan import (
+    VersionPlan,
+    check_releasable,
+    check_tagged,
+    plan_version,
+    tag_format_of,
+)
 from liturgia.release.stages import CHANGELOG_NAME
 from liturgia.release.version import Version
 from liturgia.sign import PasswordProvider
@@ -76,6 +82,8 @@ class ReleaseOptions:
         out_dir: where ``<name>-<version>/`` goes (default ``<project>/dist``).
         allow_dirty: release although tracked files have uncommitted changes.
         push: a git remote to push the tag to after creating it, or ``None``.
+        from_tag: build the release of this existing tag, which must name ``HEAD`` (CI on a
+            tag push): no commit and no new tag.
         password: provider of the signing key's password.
     """
 
@@ -85,6 +93,7 @@ class ReleaseOptions:
     out_dir: Path | None = None
     allow_dirty: bool = False
     push: str | None = None
+    from_tag: str | None = None
     password: PasswordProvider
 
 
@@ -142,10 +151,22 @@ def run_release(
     # Every refusal comes before anything is written, and a dry run applies the same ones as
     # the real run: only the writes (commit, tag, push, the project's CHANGELOG.md) differ.
     listen.stage_started("version")
+    requested = options.version
+    if options.from_tag is not None:
+        found = tag_format_of(settings.project).parse(options.from_tag)
+        if found is None:
+            raise InputError(
+                f"--from-tag {options.from_tag}: not a release tag of the format "
+                f"{settings.project.tag_format!r}"
+            )
+        requested = str(found)
     plan = plan_version(
-        project, settings.project, requested=options.version, prerelease=options.prerelease
+        project, settings.project, requested=requested, prerelease=options.prerelease
     )
-    check_releasable(plan, project, allow_dirty=options.allow_dirty)
+    if options.from_tag is not None:
+        check_tagged(plan, project)
+    else:
+        check_releasable(plan, project, allow_dirty=options.allow_dirty)
     version, tag, git = plan.version, plan.tag, plan.git
     if options.push is not None and not git:
         raise InputError(f"{project}: --push needs a git repository (no version history, no tag)")
@@ -173,7 +194,9 @@ def run_release(
         # fails, they are undone and the staging folder removed, so the project is as it was and
         # the same release can be run again.
         listen.stage_started("tag")
-        if options.dry_run:
+        if options.from_tag is not None:
+            listen.stage_finished("tag", f"released from the existing tag {tag}")
+        elif options.dry_run:
             listen.stage_finished("tag", f"skipped (dry run): would tag {tag}")
         elif not report.go:
             listen.stage_finished("tag", "skipped: NO-GO")

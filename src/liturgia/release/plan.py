@@ -19,18 +19,20 @@ from liturgia.errors import InputError
 from liturgia.release.commits import Commit, ConventionalCommit, conventional_commits
 from liturgia.release.git import (
     current_branch,
+    head_commit,
     history_problem,
     is_git_repo,
     is_top_level,
     read_commits,
     read_release_tags,
+    tag_commit,
     tag_exists,
     working_tree_dirty,
 )
 from liturgia.release.tags import TagFormat, VersionScheme
 from liturgia.release.version import Version, next_version
 
-__all__ = ["VersionPlan", "check_releasable", "plan_version", "tag_format_of"]
+__all__ = ["VersionPlan", "check_releasable", "check_tagged", "plan_version", "tag_format_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +191,23 @@ def _pathspecs(project: Path, paths: tuple[str, ...]) -> list[str]:
     if tuple(paths) == (".",) and is_top_level(project):
         return []
     return list(paths)
+
+
+def check_tagged(plan: VersionPlan, project: Path) -> None:
+    """Check that ``plan.tag`` exists and names ``HEAD`` (a release built from its tag, in CI).
+
+    Raises:
+        InputError: no git repository, the tag does not exist, or it names another commit.
+    """
+    if not plan.git:
+        raise InputError(f"{project}: --from-tag needs a git repository")
+    if not tag_exists(project, plan.tag):
+        raise InputError(f"{project}: tag {plan.tag} does not exist (git fetch --tags)")
+    if tag_commit(project, plan.tag) != head_commit(project):
+        raise InputError(
+            f"{project}: tag {plan.tag} does not name HEAD: check out the tag "
+            f"(`git checkout {plan.tag}`)"
+        )
 
 
 def check_releasable(plan: VersionPlan, project: Path, *, allow_dirty: bool = False) -> None:

@@ -399,3 +399,30 @@ def test_subprocess_exit_code_of_a_refusal(
     )
     assert done.returncode == 2, done.stderr
     assert "no releasable commits since v0.1.0" in done.stderr
+
+
+def test_from_tag_builds_the_release_of_an_existing_tag(
+    make_tiny: Callable[..., Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # CI on a tag push: HEAD detached at the tag, which exists; nothing new is committed/tagged.
+    repo = make_tiny()
+    git(repo, "tag", "-a", "v0.3.0", "-m", "0.3.0")
+    git(repo, "checkout", "-q", "--detach", "v0.3.0")
+    before = _state(repo)
+    code, err = _release(repo, capsys, "--from-tag", "v0.3.0")
+    assert code == 0, err
+    assert "released from the existing tag v0.3.0" in err
+    assert (repo / "dist" / "tiny-0.3.0" / "SHA256SUMS").is_file()
+    after = _state(repo)
+    assert (after["head"], after["tags"], after["changelog"]) == (
+        before["head"],
+        before["tags"],
+        before["changelog"],
+    )
+    commit_all_empty(repo, "fix: later")
+    code, err = _release(repo, capsys, "--from-tag", "v0.3.0")
+    _refused(code, err, "tag v0.3.0 does not name HEAD")
+    code, err = _release(repo, capsys, "--from-tag", "v0.4.0")
+    _refused(code, err, "tag v0.4.0 does not exist")
+    code, err = _release(repo, capsys, "--from-tag", "release-7")
+    _refused(code, err, "--from-tag release-7: not a release tag of the format 'v{version}'")
