@@ -17,6 +17,7 @@ import json
 import logging
 import tomllib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,7 +25,7 @@ from typing import Any, ClassVar
 from liturgia.errors import InputError
 from liturgia.model import Component, Dependency
 
-__all__ = ["MAX_FILE_BYTES", "CatalogResult", "Cataloger"]
+__all__ = ["MAX_FILE_BYTES", "CatalogResult", "Cataloger", "direct_result"]
 
 _log = logging.getLogger(__name__)
 
@@ -47,6 +48,23 @@ class CatalogResult:
     components: tuple[Component, ...] = ()
     dependencies: tuple[Dependency, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+def direct_result(
+    root: Component | None, components: Sequence[Component], warnings: Sequence[str] = ()
+) -> CatalogResult:
+    """What a file that lists only direct dependencies yields (a manifest, a Go binary).
+
+    The root, when known, depends directly on every listed component (one edge set); without a
+    root there are no edges.
+    """
+    dependencies: tuple[Dependency, ...] = ()
+    if root is not None:
+        refs = tuple(sorted({c.ref for c in components}))
+        dependencies = (Dependency(ref=root.ref, depends_on=refs),)
+    return CatalogResult(
+        root=root, components=tuple(components), dependencies=dependencies, warnings=tuple(warnings)
+    )
 
 
 class Cataloger(ABC):

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from liturgia.errors import InputError
-from liturgia.model import Component, ComponentType, Dependency, Hash
-from liturgia.sbom.cataloger import Cataloger, CatalogResult
+from liturgia.model import Component, ComponentType, Hash
+from liturgia.sbom.cataloger import Cataloger, CatalogResult, direct_result
 from liturgia.sbom.catalogers.gomod import ECOSYSTEM, go_component, go_release
 
 __all__ = ["EXECUTABLE_MAGIC", "GoBinaryCataloger", "parse_build_info"]
@@ -172,8 +172,4 @@ class GoBinaryCataloger(Cataloger):
         stdlib_version = go_release(written) or written.removeprefix("go")
         stdlib = go_component("stdlib", stdlib_version, found_in=found_in)
         components = (*deps, stdlib)
-        dependencies: tuple[Dependency, ...] = ()
-        if root is not None:
-            refs = tuple(sorted({c.ref for c in components}))
-            dependencies = (Dependency(ref=root.ref, depends_on=refs),)
-        return CatalogResult(root=root, components=components, dependencies=dependencies)
+        return direct_result(root, components)

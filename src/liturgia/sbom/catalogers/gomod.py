@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from liturgia.errors import InputError
-from liturgia.model import Component, ComponentType, Dependency, Hash
+from liturgia.model import Component, ComponentType, Hash
 from liturgia.sbom._purl import golang_purl
-from liturgia.sbom.cataloger import Cataloger, CatalogResult, decode_text
+from liturgia.sbom.cataloger import Cataloger, CatalogResult, decode_text, direct_result
 
 __all__ = ["GoModCataloger", "go_component", "go_release", "parse_go_sum"]
 
@@ -152,16 +152,7 @@ class GoModCataloger(Cataloger):
             digest = sums.get((path_, version)) if version else None
             hashes = (Hash(algorithm="SHA-256", value=digest),) if digest else ()
             components.append(go_component(path_, version, found_in=found_in, hashes=hashes))
-        dependencies: tuple[Dependency, ...] = ()
-        if root is not None:
-            refs = tuple(sorted({c.ref for c in components}))
-            dependencies = (Dependency(ref=root.ref, depends_on=refs),)
-        return CatalogResult(
-            root=root,
-            components=tuple(components),
-            dependencies=dependencies,
-            warnings=tuple(warnings),
-        )
+        return direct_result(root, components, warnings)
 
 
 def _parse_go_mod(

@@ -22,8 +22,8 @@ from typing import ClassVar
 from packageurl import PackageURL
 
 from liturgia.errors import InputError
-from liturgia.model import Component, ComponentType, Dependency, Scope
-from liturgia.sbom.cataloger import Cataloger, CatalogResult, decode_text
+from liturgia.model import Component, ComponentType, Scope
+from liturgia.sbom.cataloger import Cataloger, CatalogResult, decode_text, direct_result
 
 __all__ = ["GradleLockCataloger", "MavenPomCataloger", "maven_component"]
 
@@ -125,7 +125,6 @@ class MavenPomCataloger(Cataloger):
                 )
             )
         root = None
-        dependencies: tuple[Dependency, ...] = ()
         if group and artifact:
             root = maven_component(
                 group,
@@ -134,14 +133,7 @@ class MavenPomCataloger(Cataloger):
                 found_in=found_in,
                 type_=ComponentType.APPLICATION,
             )
-            refs = tuple(sorted({c.ref for c in components}))
-            dependencies = (Dependency(ref=root.ref, depends_on=refs),)
-        return CatalogResult(
-            root=root,
-            components=tuple(components),
-            dependencies=dependencies,
-            warnings=tuple(warnings),
-        )
+        return direct_result(root, components, warnings)
 
 
 class GradleLockCataloger(Cataloger):

@@ -17,11 +17,12 @@ from typing import Any, ClassVar
 from packaging.requirements import InvalidRequirement, Requirement
 
 from liturgia.errors import InputError
-from liturgia.model import Component, ComponentType, Dependency, Scope
+from liturgia.model import Component, ComponentType, Scope
 from liturgia.sbom.cataloger import (
     Cataloger,
     CatalogResult,
     as_dict,
+    direct_result,
     first_line,
     load_toml,
     opt_str,
@@ -76,7 +77,6 @@ class PyprojectCataloger(Cataloger):
 
         name = opt_str(project.get("name")) or opt_str(poetry.get("name"))
         root = None
-        dependencies: tuple[Dependency, ...] = ()
         if name is not None:
             version = opt_str(project.get("version")) or opt_str(poetry.get("version"))
             root = pypi_component(
@@ -86,14 +86,7 @@ class PyprojectCataloger(Cataloger):
                 type_=ComponentType.APPLICATION,
                 licenses=_licence(project.get("license", poetry.get("license"))),
             )
-            refs = tuple(sorted({c.ref for c in components}))
-            dependencies = (Dependency(ref=root.ref, depends_on=refs),)
-        return CatalogResult(
-            root=root,
-            components=tuple(components),
-            dependencies=dependencies,
-            warnings=tuple(warnings),
-        )
+        return direct_result(root, components, warnings)
 
 
 def _licence(value: Any) -> tuple[str, ...]:
