@@ -21,6 +21,7 @@ __all__ = [
     "LOG_SIGNATURES_UNCHECKED",
     "OutputFormat",
     "add_format_option",
+    "add_signing_key_option",
     "add_tlog_options",
     "env_option",
     "explain_key_password",
@@ -208,6 +209,20 @@ LOG_SIGNATURES_UNCHECKED = (
     "pass --log-key PEM (the log's public key, e.g. from GET /api/v1/log/publicKey fetched "
     "once over a channel you trust) to check them"
 )
+
+
+def add_signing_key_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--key REF`` (env ``LITURGIA_KEY``; default: the configured release key's path)."""
+    from liturgia.config import default_signing_key_path  # noqa: PLC0415 - config only here
+
+    env_option(
+        parser,
+        "--key",
+        "LITURGIA_KEY",
+        "signing key reference",
+        default=str(default_signing_key_path()),
+        metavar="REF",
+    )
 
 
 def add_tlog_options(parser: argparse.ArgumentParser, *, what: str) -> None:

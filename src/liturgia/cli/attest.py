@@ -13,14 +13,13 @@ from liturgia._internal.files import atomic_write_bytes, read_bytes
 from liturgia.cli._common import (
     KEY_OPTION_WAY_OUT,
     LOG_SIGNATURES_UNCHECKED,
+    add_signing_key_option,
     add_tlog_options,
-    env_option,
     explain_key_password,
     print_path,
     stderr_console,
 )
 from liturgia.cli.keys import password_for_key
-from liturgia.config import default_signing_key_path
 from liturgia.errors import InputError, KeyPasswordError
 
 __all__ = ["register", "run", "run_verify"]
@@ -72,14 +71,7 @@ def register(subparsers: Any) -> None:
         metavar="URI",
         help=f"predicate type URI, or one of {', '.join(sorted(SHORT_TYPES))}",
     )
-    env_option(
-        parser,
-        "--key",
-        "LITURGIA_KEY",
-        "signing key reference",
-        default=str(default_signing_key_path()),
-        metavar="REF",
-    )
+    add_signing_key_option(parser)
     parser.add_argument(
         "-o",
         "--output",

@@ -50,6 +50,13 @@ def password_for_key(purpose: str, confirm: bool) -> bytes:
     return read_password(prompt=purpose[:1].upper() + purpose[1:], confirm=confirm)
 
 
+def _add_output_options(parser: argparse.ArgumentParser, *, default_prefix: str) -> None:
+    """``--prefix`` (env ``LITURGIA_KEY_PREFIX``) and ``--force`` of the commands writing keys."""
+    env_option(parser, "--prefix", "LITURGIA_KEY_PREFIX", "write PREFIX.key and PREFIX.pub",
+               type=Path, default=Path(default_prefix))  # fmt: skip
+    parser.add_argument("--force", action="store_true", help="overwrite existing key files")
+
+
 def register(subparsers: Any) -> None:
     """Add the ``keys`` and ``trust-root`` commands."""
     keys = subparsers.add_parser(
@@ -74,15 +81,7 @@ def register(subparsers: Any) -> None:
         choices=[a.value for a in sign.KeyAlgorithm],
         default=sign.KeyAlgorithm.ECDSA_P256.value,
     )
-    env_option(
-        generate,
-        "--prefix",
-        "LITURGIA_KEY_PREFIX",
-        "write PREFIX.key and PREFIX.pub",
-        type=Path,
-        default=Path("cosign"),
-    )
-    generate.add_argument("--force", action="store_true", help="overwrite existing key files")
+    _add_output_options(generate, default_prefix="cosign")
     generate.set_defaults(func=run, keys_run=_generate)
 
     imported = actions.add_parser(
@@ -95,15 +94,7 @@ def register(subparsers: Any) -> None:
         formatter_class=fmt,
     )
     imported.add_argument("source", type=Path, metavar="KEY", help="the private key to import")
-    env_option(
-        imported,
-        "--prefix",
-        "LITURGIA_KEY_PREFIX",
-        "write PREFIX.key and PREFIX.pub",
-        type=Path,
-        default=Path("import-cosign"),
-    )
-    imported.add_argument("--force", action="store_true", help="overwrite existing key files")
+    _add_output_options(imported, default_prefix="import-cosign")
     imported.set_defaults(func=run, keys_run=_import)
 
     show = actions.add_parser(

@@ -12,14 +12,13 @@ from liturgia._internal.text import fs_text
 from liturgia.cli._common import (
     KEY_OPTION_WAY_OUT,
     LOG_SIGNATURES_UNCHECKED,
+    add_signing_key_option,
     add_tlog_options,
-    env_option,
     explain_key_password,
     print_path,
     stderr_console,
 )
 from liturgia.cli.keys import password_for_key
-from liturgia.config import default_signing_key_path
 from liturgia.errors import InputError, KeyPasswordError
 
 __all__ = ["register", "run"]
@@ -38,14 +37,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("files", type=Path, nargs="+", metavar="FILE")
-    env_option(
-        parser,
-        "--key",
-        "LITURGIA_KEY",
-        "signing key reference",
-        default=str(default_signing_key_path()),
-        metavar="REF",
-    )
+    add_signing_key_option(parser)
     parser.add_argument(
         "--output-dir",
         type=Path,
