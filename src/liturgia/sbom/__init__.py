@@ -33,15 +33,17 @@ from liturgia.sbom.compare import (
 )
 from liturgia.sbom.formats import (
     SbomFormat,
-    artifact_digests,
     read_sbom,
     to_cyclonedx_json,
     to_cyclonedx_xml,
     to_spdx_json,
+)
+from liturgia.sbom.formats.cyclonedx import (
+    artifact_digests,
     validate_cyclonedx_json,
     validate_cyclonedx_xml,
-    validate_spdx_json,
 )
+from liturgia.sbom.formats.spdx import validate_spdx_json
 from liturgia.sbom.inventory import catalog
 
 __all__ = [

@@ -29,6 +29,7 @@ from liturgia._internal.clock import now
 from liturgia.errors import PolicyError
 from liturgia.model import Component, Inventory
 from liturgia.sbom._licence import is_spdx_expression
+from liturgia.sbom.formats._json import versioned_json
 from liturgia.sbom.formats._serial import serial_number
 
 __all__ = [
@@ -187,14 +188,7 @@ def validate_cyclonedx_json(data: bytes, *, source: str) -> None:
             bytes that are not UTF-8 JSON or declare another ``specVersion``.
     """
     prefix = f"{source}: not a valid CycloneDX 1.6 document"
-    try:
-        text = data.decode("utf-8")
-        doc = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PolicyError(f"{prefix}: not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("specVersion") != "1.6":
-        found = doc.get("specVersion") if isinstance(doc, dict) else type(doc).__name__
-        raise PolicyError(f"{prefix}: specVersion is {found!r}, expected '1.6'")
+    text, _ = versioned_json(data, prefix=prefix, key="specVersion", expected="1.6")
     # Imported here: jsonschema's format checkers cost ~1.7 s to import (rfc3987-syntax builds a
     # grammar), which every `liturgia sbom` run would otherwise pay without validating.
     from cyclonedx.schema import SchemaVersion  # noqa: PLC0415

@@ -33,6 +33,7 @@ from liturgia._internal.clock import now
 from liturgia.errors import PolicyError
 from liturgia.model import Component, ComponentType, Inventory, Scope
 from liturgia.sbom._licence import is_spdx_expression
+from liturgia.sbom.formats._json import versioned_json
 
 __all__ = ["CHECKSUM_ALGORITHMS", "to_spdx_json", "validate_spdx_json"]
 
@@ -211,13 +212,7 @@ def validate_spdx_json(data: bytes, *, source: str) -> None:
         )
     except ImportError as exc:  # pragma: no cover - spdx-tools is a test/runtime dependency
         raise PolicyError(f"{source}: SPDX validation needs the spdx-tools package") from exc
-    try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PolicyError(f"{prefix}: not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("spdxVersion") != "SPDX-2.3":
-        found = doc.get("spdxVersion") if isinstance(doc, dict) else type(doc).__name__
-        raise PolicyError(f"{prefix}: spdxVersion is {found!r}, expected 'SPDX-2.3'")
+    _, doc = versioned_json(data, prefix=prefix, key="spdxVersion", expected="SPDX-2.3")
     try:
         document = JsonLikeDictParser().parse(doc)  # type: ignore[no-untyped-call]
     except SPDXParsingError as exc:
