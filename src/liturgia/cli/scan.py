@@ -26,12 +26,12 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rich.table import Table
 
 from liturgia._internal.clock import now
-from liturgia._internal.files import atomic_write_bytes
+from liturgia._internal.files import atomic_write_bytes, atomic_writer
 from liturgia._internal.text import fs_text
 from liturgia.cli._common import env_option, stderr_console, stdout_console
 from liturgia.errors import InputError
@@ -44,11 +44,11 @@ from liturgia.vuln import (
     load_ignore_file,
     load_osv_directories,
     load_unchecked_rules,
-    report_to_json,
     scan,
+    write_report_json,
 )
 from liturgia.vuln.database import freshness_problem
-from liturgia.vuln.formats import to_cyclonedx_vex, to_markdown, to_sarif
+from liturgia.vuln.formats import to_markdown, write_cyclonedx_vex, write_sarif
 from liturgia.vuln.http import CachedClient
 from liturgia.vuln.index import default_index_path, open_index
 from liturgia.vuln.limits import MAX_SBOM_BYTES, read_limited
@@ -241,21 +241,36 @@ def _table(report: ScanReport) -> None:
         console.print(f"not checked: {line}", markup=False)
 
 
-def _render(report: ScanReport, args: argparse.Namespace, fail_on: Severity) -> bytes | None:
+def _write(report: ScanReport, args: argparse.Namespace, out: IO[bytes]) -> None:
+    """Stream a machine format (JSON, SARIF, CycloneDX VEX) to ``out``."""
     match args.format:
         case ScanFormat.JSON:
-            return report_to_json(report)
+            write_report_json(report, out)
         case ScanFormat.SARIF:
-            return to_sarif(report, artifact_uri=fs_text(args.target.as_posix()))
-        case ScanFormat.CYCLONEDX_VEX:
-            return to_cyclonedx_vex(report)
-        case ScanFormat.MARKDOWN:
-            return to_markdown(report, fail_on=fail_on).encode()
+            write_sarif(report, out, artifact_uri=fs_text(args.target.as_posix()))
         case _:
-            if args.output is not None:
-                return to_markdown(report, fail_on=fail_on).encode()
-            _table(report)
-            return None
+            write_cyclonedx_vex(report, out)
+
+
+def _render(report: ScanReport, args: argparse.Namespace, fail_on: Severity) -> None:
+    """Write the chosen format to ``-o`` (atomically) or stdout; the table goes to the console."""
+    if args.format in (ScanFormat.JSON, ScanFormat.SARIF, ScanFormat.CYCLONEDX_VEX):
+        if args.output is not None:
+            with atomic_writer(args.output) as out:
+                _write(report, args, out)
+        else:
+            _write(report, args, sys.stdout.buffer)
+            sys.stdout.flush()
+        return
+    if args.format is ScanFormat.TABLE and args.output is None:
+        _table(report)
+        return
+    text = to_markdown(report, fail_on=fail_on).encode()
+    if args.output is not None:
+        atomic_write_bytes(args.output, text)
+    else:
+        sys.stdout.buffer.write(text)
+        sys.stdout.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -288,12 +303,7 @@ def run(args: argparse.Namespace) -> int:
     if nothing is not None:
         offline = args.offline and not local and "--offline" in nothing
         raise InputError(nothing + (" (drop --offline, or use --source local)" if offline else ""))
-    output = _render(report, args, fail_on)
-    if output is not None and args.output is not None:
-        atomic_write_bytes(args.output, output)
-    elif output is not None:
-        sys.stdout.buffer.write(output)
-        sys.stdout.flush()
+    _render(report, args, fail_on)
     console = stderr_console()
     for line in report.warnings:
         console.print(f"warning: {line}", markup=False)

@@ -31,7 +31,7 @@ from liturgia.vuln.index import (
     import_advisories,
     open_index,
 )
-from liturgia.vuln.report import report_to_dict, report_to_json
+from liturgia.vuln.report import report_to_dict, report_to_json, write_report_json
 from liturgia.vuln.scanner import (
     Finding,
     ScanReport,
@@ -79,4 +79,5 @@ __all__ = [
     "to_cyclonedx_vex",
     "to_markdown",
     "to_sarif",
+    "write_report_json",
 ]

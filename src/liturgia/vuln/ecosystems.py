@@ -102,6 +102,27 @@ def normalize_name(ecosystem: str, name: str) -> str:
             return stripped
 
 
+#: purl types read without packageurl-python when the purl is plain (see _simple_parts): for
+#: these, packageurl only strips, lower-cases what normalize_name lower-cases anyway, or
+#: percent-decodes (nothing to decode without "%").
+_PLAIN_TYPES = {
+    "pypi": "PyPI", "npm": "npm", "golang": "Go", "cargo": "crates.io", "maven": "Maven",
+    "nuget": "NuGet", "gem": "RubyGems", "composer": "Packagist",
+}  # fmt: skip
+_PLAIN = re.compile(r"pkg:([a-z]+)/((?:[^/@?#%\s]+/)*)([^/@?#%\s]+)(?:@([^/@?#%\s]+))?")
+
+
+def _simple_parts(purl: str) -> tuple[str, str, str, str | None] | None:
+    """(ecosystem, namespace, name, version) of a plain purl (no qualifiers, subpath, escapes
+    or blanks) of a language ecosystem, split without the general parser (10x faster: a scan of
+    10,000 components parses 10,000 purls); ``None`` for anything else."""
+    match = _PLAIN.fullmatch(purl)
+    if match is None or match.group(1) not in _PLAIN_TYPES:
+        return None
+    kind, namespace, name, version = match.groups()
+    return _PLAIN_TYPES[kind], namespace.rstrip("/"), name, version
+
+
 #: Distributions whose OSV records are per release and per source package.
 _DISTRIBUTIONS = frozenset({"Debian", "Alpine"})
 
@@ -150,18 +171,22 @@ def package_from_purl(purl: str) -> tuple[PackageKey, str | None]:
         ValueError: the purl is malformed, its type has no OSV ecosystem, or a ``deb``/``apk``
             purl names no distribution release.
     """
-    parsed = PackageURL.from_string(purl)
-    ecosystem = PURL_TYPE_TO_ECOSYSTEM.get(parsed.type)
-    if ecosystem is None:
-        raise ValueError(f"purl type {parsed.type!r} has no OSV ecosystem")
-    if ecosystem in _DISTRIBUTIONS:
-        return _distribution_package(parsed, ecosystem)
-    namespace = parsed.namespace or ""
-    if not namespace:
-        name = parsed.name
-    elif ecosystem == "Maven":
-        name = f"{namespace}:{parsed.name}"
+    simple = _simple_parts(purl)
+    if simple is not None:
+        ecosystem, namespace, bare_name, version = simple
     else:
-        name = f"{namespace}/{parsed.name}"
-    version = parsed.version or None
+        parsed = PackageURL.from_string(purl)
+        found = PURL_TYPE_TO_ECOSYSTEM.get(parsed.type)
+        if found is None:
+            raise ValueError(f"purl type {parsed.type!r} has no OSV ecosystem")
+        if found in _DISTRIBUTIONS:
+            return _distribution_package(parsed, found)
+        ecosystem, namespace, bare_name = found, parsed.namespace or "", parsed.name
+        version = parsed.version or None
+    if not namespace:
+        name = bare_name
+    elif ecosystem == "Maven":
+        name = f"{namespace}:{bare_name}"
+    else:
+        name = f"{namespace}/{bare_name}"
     return PackageKey(ecosystem=ecosystem, name=normalize_name(ecosystem, name)), version

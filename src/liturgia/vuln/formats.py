@@ -10,20 +10,29 @@
   (aliases), recommendation (smallest upgrade) and ``affects``; suppressed findings carry an
   ``analysis`` (``not_affected`` or ``resolved``) with the justification - a VDR that is also
   a VEX.
-Outputs are deterministic: same report, same bytes.
+Outputs are deterministic: same report, same bytes. SARIF and CycloneDX are streamed
+(``write_*``): one result or vulnerability per line, memory flat in the number of findings.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
+import io
+from collections.abc import Iterator
+from typing import IO, Any
 
 from liturgia import __version__
+from liturgia._internal.jsonstream import Stream, write_json
 from liturgia.vuln.scanner import Finding, ScanReport
 from liturgia.vuln.severity import Severity
 
-__all__ = ["to_cyclonedx_vex", "to_markdown", "to_sarif"]
+__all__ = [
+    "to_cyclonedx_vex",
+    "to_markdown",
+    "to_sarif",
+    "write_cyclonedx_vex",
+    "write_sarif",
+]
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -46,10 +55,6 @@ _BAND = {
     Severity.LOW: 2.0,
     Severity.NONE: 0.0,
 }
-
-
-def _dump(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def _upgrade_for(report: ScanReport) -> dict[str, str]:
@@ -84,24 +89,10 @@ def _rule(finding: Finding) -> dict[str, Any]:
     return rule
 
 
-def to_sarif(report: ScanReport, *, artifact_uri: str) -> bytes:
-    """Render a report as a SARIF 2.1.0 log for GitHub code scanning.
-
-    Args:
-        report: the scan report.
-        artifact_uri: where findings without a known lockfile point (the scanned SBOM or path,
-            relative to the repository root when possible).
-
-    Returns:
-        The SARIF JSON bytes.
-    """
-    rules: dict[str, dict[str, Any]] = {}
-    for finding in report.findings:
-        rules.setdefault(finding.id, _rule(finding))
-    order = sorted(rules)
-    index = {rule_id: position for position, rule_id in enumerate(order)}
+def _sarif_results(
+    report: ScanReport, index: dict[str, int], artifact_uri: str
+) -> Iterator[dict[str, Any]]:
     upgrades = _upgrade_for(report)
-    results: list[dict[str, Any]] = []
     for finding in report.findings:
         fixed = upgrades.get(finding.component_ref)
         message = (
@@ -137,7 +128,27 @@ def to_sarif(report: ScanReport, *, artifact_uri: str) -> bytes:
             result["suppressions"] = [
                 {"kind": "external", "justification": finding.suppression_reason or ""}
             ]
-        results.append(result)
+        yield result
+
+
+def write_sarif(report: ScanReport, out: IO[bytes], *, artifact_uri: str) -> None:
+    """Stream a report as a SARIF 2.1.0 log for GitHub code scanning (one result per line).
+
+    Args:
+        report: the scan report.
+        out: binary stream to write to.
+        artifact_uri: where findings without a known lockfile point (the scanned SBOM or path,
+            relative to the repository root when possible).
+
+    Raises:
+        OSError: writing to ``out`` failed.
+    """
+    rules: dict[str, dict[str, Any]] = {}
+    for finding in report.findings:
+        if finding.id not in rules:
+            rules[finding.id] = _rule(finding)
+    order = sorted(rules)
+    index = {rule_id: position for position, rule_id in enumerate(order)}
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -151,12 +162,19 @@ def to_sarif(report: ScanReport, *, artifact_uri: str) -> bytes:
                         "rules": [rules[rule_id] for rule_id in order],
                     }
                 },
-                "results": results,
+                "results": Stream(_sarif_results(report, index, artifact_uri)),
                 "columnKind": "unicodeCodePoints",
             }
         ],
     }
-    return _dump(log)
+    write_json(out, log)
+
+
+def to_sarif(report: ScanReport, *, artifact_uri: str) -> bytes:
+    """The SARIF log of :func:`write_sarif` as bytes."""
+    buffer = io.BytesIO()
+    write_sarif(report, buffer, artifact_uri=artifact_uri)
+    return buffer.getvalue()
 
 
 def _rating(finding: Finding) -> dict[str, Any]:
@@ -176,14 +194,12 @@ def _rating(finding: Finding) -> dict[str, Any]:
     return rating
 
 
-def to_cyclonedx_vex(report: ScanReport) -> bytes:
-    """Render a report as a CycloneDX 1.6 JSON BOM with ``vulnerabilities`` (VDR + VEX).
-
-    Returns:
-        The BOM's JSON bytes (valid against the CycloneDX 1.6 JSON schema).
-    """
-    components: dict[str, dict[str, Any]] = {}
+def _vex_components(report: ScanReport) -> Iterator[dict[str, Any]]:
+    first: dict[str, Finding] = {}
     for finding in report.findings:
+        first.setdefault(finding.component_ref, finding)
+    for ref in sorted(first):
+        finding = first[ref]
         component: dict[str, Any] = {
             "type": "library",
             "bom-ref": finding.component_ref,
@@ -192,9 +208,11 @@ def to_cyclonedx_vex(report: ScanReport) -> bytes:
         }
         if finding.purl:
             component["purl"] = finding.purl
-        components.setdefault(finding.component_ref, component)
+        yield component
+
+
+def _vex_vulnerabilities(report: ScanReport) -> Iterator[dict[str, Any]]:
     upgrades = _upgrade_for(report)
-    vulnerabilities: list[dict[str, Any]] = []
     for finding in report.findings:
         entry: dict[str, Any] = {
             "bom-ref": f"{finding.id}@{finding.component_ref}",
@@ -221,7 +239,18 @@ def to_cyclonedx_vex(report: ScanReport) -> bytes:
                 "state": "resolved" if resolved else "not_affected",
                 "detail": reason,
             }
-        vulnerabilities.append(entry)
+        yield entry
+
+
+def write_cyclonedx_vex(report: ScanReport, out: IO[bytes]) -> None:
+    """Stream a report as a CycloneDX 1.6 JSON BOM with ``vulnerabilities`` (VDR + VEX).
+
+    The BOM is valid against the CycloneDX 1.6 JSON schema; one component and one
+    vulnerability per line.
+
+    Raises:
+        OSError: writing to ``out`` failed.
+    """
     bom = {
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
         "bomFormat": "CycloneDX",
@@ -232,10 +261,17 @@ def to_cyclonedx_vex(report: ScanReport) -> bytes:
                 "components": [{"type": "application", "name": "liturgia", "version": __version__}]
             }
         },
-        "components": [components[ref] for ref in sorted(components)],
-        "vulnerabilities": vulnerabilities,
+        "components": Stream(_vex_components(report)),
+        "vulnerabilities": Stream(_vex_vulnerabilities(report)),
     }
-    return _dump(bom)
+    write_json(out, bom)
+
+
+def to_cyclonedx_vex(report: ScanReport) -> bytes:
+    """The BOM of :func:`write_cyclonedx_vex` as bytes."""
+    buffer = io.BytesIO()
+    write_cyclonedx_vex(report, buffer)
+    return buffer.getvalue()
 
 
 def _cell(text: str) -> str:

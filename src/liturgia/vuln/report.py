@@ -1,19 +1,22 @@
 """The scan report as deterministic JSON (the release's ``vulnerabilities.json``).
 
-Same report in, same bytes out: keys sorted, lists in the report's stable order, UTF-8, two-space
-indent, a final newline, and no timestamp of its own.
+Same report in, same bytes out: keys sorted, lists in the report's stable order, UTF-8, one
+finding (unchecked component, upgrade, warning) per line, a final newline, and no timestamp of
+its own. The document is streamed (:func:`write_report_json`): memory stays flat in the number
+of findings.
 """
 
 from __future__ import annotations
 
-import json
+import io
 from collections import Counter
-from typing import Any
+from typing import IO, Any
 
+from liturgia._internal.jsonstream import Stream, write_json
 from liturgia.vuln.scanner import Finding, ScanReport
 from liturgia.vuln.severity import Severity
 
-__all__ = ["REPORT_FORMAT", "report_to_dict", "report_to_json"]
+__all__ = ["REPORT_FORMAT", "report_to_dict", "report_to_json", "write_report_json"]
 
 #: Identifies the document shape; bump on incompatible changes.
 REPORT_FORMAT = "liturgia-vulnerabilities/1"
@@ -49,6 +52,12 @@ def _finding(finding: Finding) -> dict[str, Any]:
 
 def report_to_dict(report: ScanReport) -> dict[str, Any]:
     """Return the report as plain JSON-ready data (see :func:`report_to_json`)."""
+    document = _document(report)
+    return {key: list(v) if isinstance(v, Stream) else v for key, v in document.items()}
+
+
+def _document(report: ScanReport) -> dict[str, Any]:
+    """The report with its per-finding and per-component arrays as lazy :class:`Stream` s."""
     counts = Counter(f.severity.value for f in report.unsuppressed)
     database = report.database
     return {
@@ -72,10 +81,10 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
             "unsuppressed_by_severity": {s.value: counts.get(s.value, 0) for s in Severity},
             "excluded_scope_findings": len(report.excluded_scope_findings),
         },
-        "findings": [_finding(f) for f in report.runtime_findings],
+        "findings": Stream(_finding(f) for f in report.runtime_findings),
         # Development-only components (scope excluded): reported apart, not blocking by default.
-        "excluded_scope_findings": [_finding(f) for f in report.excluded_scope_findings],
-        "unchecked": [
+        "excluded_scope_findings": Stream(_finding(f) for f in report.excluded_scope_findings),
+        "unchecked": Stream(
             {
                 "ref": u.component_ref,
                 "name": u.name,
@@ -85,8 +94,8 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
                 "accepted": u.accepted,
             }
             for u in report.unchecked
-        ],
-        "upgrades": [
+        ),
+        "upgrades": Stream(
             {
                 "ref": u.component_ref,
                 "name": u.name,
@@ -95,17 +104,31 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
                 "clears": list(u.clears),
             }
             for u in report.upgrades
-        ],
-        "warnings": list(report.warnings),
+        ),
+        "warnings": Stream(report.warnings),
         "database_problems": list(report.database_problems),
     }
+
+
+def write_report_json(report: ScanReport, out: IO[bytes]) -> None:
+    """Stream the report as JSON to ``out`` (memory flat in the number of findings).
+
+    The document is :func:`report_to_dict`'s, with sorted keys and one finding, unchecked
+    component, upgrade or warning per line (see :mod:`liturgia._internal.jsonstream`); the same
+    report gives the same bytes.
+
+    Raises:
+        OSError: writing to ``out`` failed.
+    """
+    write_json(out, _document(report))
 
 
 def report_to_json(report: ScanReport) -> bytes:
     """Serialize a report deterministically (sorted keys, stable order, UTF-8, final newline).
 
     Returns:
-        The JSON document's bytes.
+        The JSON document's bytes (:func:`write_report_json` into memory).
     """
-    text = json.dumps(report_to_dict(report), sort_keys=True, indent=2, ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
+    buffer = io.BytesIO()
+    write_report_json(report, buffer)
+    return buffer.getvalue()
