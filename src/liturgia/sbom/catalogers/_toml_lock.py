@@ -4,22 +4,23 @@ Each is a TOML document with a lock-format version and an array of ``[[package]]
 :class:`TomlLockCataloger` claims its file by name, loads the TOML, refuses a lock version it does
 not know (one :class:`~liturgia.errors.InputError` naming the file, the field and the value) and
 hands the package tables, each checked to be a table, to :meth:`TomlLockCataloger.parse_lock`.
-:func:`file_hashes` and :func:`edges_by_name` are the two steps the Python locks share after that.
+:func:`pinned_packages`, :func:`file_hashes` and :func:`edges_by_name` are the steps the Python
+locks share after that.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from liturgia.errors import InputError
 from liturgia.model import Component, Dependency, Hash
-from liturgia.sbom.cataloger import Cataloger, CatalogResult, as_dict, as_list, load_toml
+from liturgia.sbom.cataloger import Cataloger, CatalogResult, as_dict, as_list, load_toml, opt_str
 from liturgia.sbom.catalogers._python import hash_from_pip
 
-__all__ = ["TomlLockCataloger", "edges_by_name", "file_hashes"]
+__all__ = ["TomlLockCataloger", "edges_by_name", "file_hashes", "pinned_packages"]
 
 
 class TomlLockCataloger(Cataloger):
@@ -68,6 +69,22 @@ class TomlLockCataloger(Cataloger):
         Raises:
             InputError: a package table is malformed (the message names the file).
         """
+
+
+def pinned_packages(
+    packages: Sequence[dict[str, Any]], found_in: str, warnings: list[str]
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``(name, version, table)`` of each package that has both; the others are skipped.
+
+    A skipped package appends ``"<found_in>: package[<i>] without name or version, skipped"``
+    to ``warnings`` (a lock of other tools' making may hold such stubs).
+    """
+    for index, entry in enumerate(packages):
+        name, version = opt_str(entry.get("name")), opt_str(entry.get("version"))
+        if name is None or version is None:
+            warnings.append(f"{found_in}: package[{index}] without name or version, skipped")
+            continue
+        yield name, version, entry
 
 
 def file_hashes(files: Iterable[Any]) -> tuple[Hash, ...]:

@@ -16,9 +16,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from liturgia.model import Component, Scope
 from liturgia.sbom._purl import pep503
-from liturgia.sbom.cataloger import CatalogResult, as_list, opt_str
+from liturgia.sbom.cataloger import CatalogResult, as_list
 from liturgia.sbom.catalogers._python import ECOSYSTEM, pypi_component
-from liturgia.sbom.catalogers._toml_lock import TomlLockCataloger, edges_by_name, file_hashes
+from liturgia.sbom.catalogers._toml_lock import (
+    TomlLockCataloger,
+    edges_by_name,
+    file_hashes,
+    pinned_packages,
+)
 
 __all__ = ["PdmLockCataloger"]
 
@@ -40,11 +45,7 @@ class PdmLockCataloger(TomlLockCataloger):
         components: list[Component] = []
         wanted: list[tuple[str, list[str]]] = []
         warnings: list[str] = []
-        for index, entry in enumerate(packages):
-            name, version = opt_str(entry.get("name")), opt_str(entry.get("version"))
-            if name is None or version is None:
-                warnings.append(f"{found_in}: package[{index}] without name or version")
-                continue
+        for name, version, entry in pinned_packages(packages, found_in, warnings):
             groups = entry.get("groups")
             scope = Scope.REQUIRED
             if isinstance(groups, list) and groups and "default" not in groups:

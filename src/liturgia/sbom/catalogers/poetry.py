@@ -17,7 +17,12 @@ from liturgia.model import Component, Scope
 from liturgia.sbom._purl import pep503
 from liturgia.sbom.cataloger import CatalogResult, as_dict, as_list, opt_str
 from liturgia.sbom.catalogers._python import ECOSYSTEM, pypi_component
-from liturgia.sbom.catalogers._toml_lock import TomlLockCataloger, edges_by_name, file_hashes
+from liturgia.sbom.catalogers._toml_lock import (
+    TomlLockCataloger,
+    edges_by_name,
+    file_hashes,
+    pinned_packages,
+)
 
 __all__ = ["PoetryLockCataloger"]
 
@@ -41,11 +46,7 @@ class PoetryLockCataloger(TomlLockCataloger):
         components: list[Component] = []
         wanted: list[tuple[str, list[str]]] = []
         warnings: list[str] = []
-        for index, entry in enumerate(packages):
-            name, version = opt_str(entry.get("name")), opt_str(entry.get("version"))
-            if name is None or version is None:
-                warnings.append(f"{found_in}: package[{index}] without name or version, skipped")
-                continue
+        for name, version, entry in pinned_packages(packages, found_in, warnings):
             files = entry.get("files", legacy_files.get(name, legacy_files.get(pep503(name), [])))
             component = pypi_component(
                 name,
