@@ -57,7 +57,7 @@ from liturgia.tlog import rekor
 from liturgia.tlog.entries import accept_entry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from rekor_requests import hashedrekord  # noqa: E402 - the tests' one builder of entries
+from rekor_requests import hashedrekord
 
 #: The floor's fixed answer: about the size of an entry with its proof and SET.
 FLOOR_BODY = b'{"floor":"' + b"x" * 1290 + b'"}'
@@ -132,9 +132,7 @@ def worker_rss(parent: int) -> dict[int, int]:
     return found
 
 
-async def _get(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-) -> int:
+async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
     length = 0
@@ -228,7 +226,10 @@ def main() -> None:
                 url,
                 [f"/api/v1/log/entries?logIndex={rng.randrange(size)}" for _ in range(20_000)],
             ),
-            "entry_by_uuid": (url, [f"/api/v1/log/entries/{u}" for u in rng.sample(uuids, len(uuids))]),
+            "entry_by_uuid": (
+                url,
+                [f"/api/v1/log/entries/{u}" for u in rng.sample(uuids, len(uuids))],
+            ),
             "consistency": (
                 url,
                 [

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from liturgia._internal.lru import ByteLRU
 from liturgia._internal.text import clip
 from liturgia.errors import InputError, ProofError, StorageError
 from liturgia.tlog import merkle, rekor, tiles
@@ -58,6 +59,8 @@ class RekorLog:
         verifiers: older checkpoint keys accepted at start (rotation).
         wait_timeout: seconds a submission waits for its inclusion in a checkpoint.
         tile_cache_bytes: memory for the tiles and entry bundles served (c2sp.org/tlog-tiles).
+        set_cache_bytes: memory for SignedEntryTimestamps already made (about 72 bytes each;
+            an entry's SET never changes, so a read of a recent entry signs nothing).
         sequencer_options: passed to :class:`~liturgia.tlog.sequencer.Sequencer`.
 
     Raises:
@@ -75,6 +78,7 @@ class RekorLog:
         verifiers: Sequence[NoteVerifier] = (),
         wait_timeout: float = 30.0,
         tile_cache_bytes: int = DEFAULT_CACHE_BYTES,
+        set_cache_bytes: int = 4 << 20,
         **sequencer_options: Any,
     ) -> None:
         if not 0 < tree_id < 1 << 63:
@@ -94,6 +98,7 @@ class RekorLog:
         self._wait = wait_timeout
         #: The log's c2sp.org/tlog-tiles resources, read from the same storage.
         self.tiles = TileReader(storage, cache_bytes=tile_cache_bytes)
+        self._sets = ByteLRU(set_cache_bytes)
         self._sequencer = Sequencer(
             storage,
             signer_for(host, private_key),
@@ -269,18 +274,22 @@ class RekorLog:
                 "changed outside the log"
             )
         log_index = local + self.index_offset
-        payload = rekor.set_payload(
-            body=stored.body,
-            integrated_time=stored.integrated_time,
-            log_id=self.log_id,
-            log_index=log_index,
-        )
+        timestamp = self._sets.get(local)
+        if timestamp is None:
+            payload = rekor.set_payload(
+                body=stored.body,
+                integrated_time=stored.integrated_time,
+                log_id=self.log_id,
+                log_index=log_index,
+            )
+            timestamp = rekor.sign_entry_timestamp(self._key, payload)
+            self._sets.put(local, timestamp)
         return LogEntry(
             body=stored.body,
             integrated_time=stored.integrated_time,
             log_id=self.log_id,
             log_index=log_index,
-            signed_entry_timestamp=rekor.sign_entry_timestamp(self._key, payload),
+            signed_entry_timestamp=timestamp,
             inclusion_proof=InclusionProof(
                 log_index=local,
                 tree_size=state.size,

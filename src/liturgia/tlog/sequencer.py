@@ -246,7 +246,9 @@ class Sequencer:
         max_batch: most entries stored per transaction.
         max_integrate: most leaves integrated per checkpoint.
         verify_full: rebuild every tile from the stored leaves at start (O(n)).
-        node_cache: full-subtree hashes kept in memory for serving proofs (LRU).
+        node_cache: full-subtree hashes kept in memory for serving proofs (LRU, count).
+        tile_levels_bytes: memory for full tiles' folded inner nodes (LRU, bytes): a proof
+            for an entry in a full tile is sliced from that tile.
         clock: returns the time stored with each batch (Rekor's ``integratedTime``), seconds
             since the epoch; default :func:`liturgia._internal.clock.now`.
 
@@ -263,7 +265,8 @@ class Sequencer:
         max_batch: int = 4096,
         max_integrate: int = 65_536,
         verify_full: bool = False,
-        node_cache: int = 1 << 17,
+        node_cache: int = 1 << 16,
+        tile_levels_bytes: int = 16 << 20,
         clock: Callable[[], int] | None = None,
     ) -> None:
         self._storage = storage
@@ -288,6 +291,7 @@ class Sequencer:
         self._accepting = False
         self._accepting_lock = threading.Lock()
         self._nodes = tiles.NodeCache(node_cache)
+        self._levels = tiles.TileLevels(tile_levels_bytes)
         self._clock = clock or _epoch_seconds
         self._leading = False
         self._external = False  # the watcher saw a change made elsewhere
@@ -482,7 +486,9 @@ class Sequencer:
             StorageError: the storage failed.
         """
         size = self._checked_size(tree_size)
-        return tiles.inclusion_proof(self._storage, index, size, cache=self._nodes)
+        return tiles.inclusion_proof(
+            self._storage, index, size, cache=self._nodes, levels=self._levels
+        )
 
     def inclusion_proofs(
         self, indexes: Sequence[int], tree_size: int
@@ -496,7 +502,9 @@ class Sequencer:
             StorageError: the storage failed.
         """
         size = self._checked_size(tree_size)
-        return tiles.inclusion_proofs(self._storage, indexes, size, cache=self._nodes)
+        return tiles.inclusion_proofs(
+            self._storage, indexes, size, cache=self._nodes, levels=self._levels
+        )
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> tuple[bytes, ...]:
         """Return the consistency proof from ``size1`` to ``size2`` (default: latest), from tiles.
@@ -506,7 +514,9 @@ class Sequencer:
             StorageError: the storage failed.
         """
         size2 = self._checked_size(size2)
-        return tiles.consistency_proof(self._storage, size1, size2, cache=self._nodes)
+        return tiles.consistency_proof(
+            self._storage, size1, size2, cache=self._nodes, levels=self._levels
+        )
 
     def _checked_size(self, tree_size: int | None) -> int:
         size = self.state().size

@@ -25,13 +25,12 @@ from __future__ import annotations
 import base64
 import gzip
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from liturgia._internal.files import atomic_write_bytes
+from liturgia._internal.lru import ByteLRU
 from liturgia.errors import ProofError, StorageError
 from liturgia.tlog import merkle, tiles
 from liturgia.tlog.storage.base import LogStorage
@@ -115,38 +114,6 @@ class Resource:
     gzipped: bool = False
 
 
-class _ByteLRU:
-    """A thread-safe LRU of byte strings bounded by their total length."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self._max = max_bytes
-        self._size = 0
-        self._data: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> bytes | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: tuple[object, ...], value: bytes) -> None:
-        if len(value) > self._max:
-            return
-        with self._lock:
-            old = self._data.pop(key, None)
-            self._size += len(value) - (0 if old is None else len(old))
-            self._data[key] = value
-            while self._size > self._max:
-                _, dropped = self._data.popitem(last=False)
-                self._size -= len(dropped)
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-
 class TileReader:
     """Serves a stored log's tiles and entry bundles (c2sp.org/tlog-tiles), caching them.
 
@@ -155,13 +122,14 @@ class TileReader:
         cache_bytes: most bytes of tiles and bundles kept in memory (0: none).
 
     Thread safe.
+
+    Raises:
+        ValueError: ``cache_bytes`` is negative.
     """
 
     def __init__(self, storage: LogStorage, *, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
-        if cache_bytes < 0:
-            raise ValueError(f"cache_bytes must not be negative, not {cache_bytes}")
         self._storage = storage
-        self._cache = _ByteLRU(cache_bytes)
+        self._cache = ByteLRU(cache_bytes)
 
     @property
     def cached_bytes(self) -> int:

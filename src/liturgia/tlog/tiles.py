@@ -17,6 +17,7 @@ storage backend runs in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections import OrderedDict
@@ -33,6 +34,7 @@ __all__ = [
     "Integration",
     "NodeCache",
     "TileKey",
+    "TileLevels",
     "TileNodes",
     "TileSource",
     "TileTree",
@@ -186,11 +188,11 @@ class NodeCache:
 
     def get(self, level: int, index: int) -> bytes | None:
         """Return the cached hash of node ``(level, index)``, or ``None``."""
-        with self._lock:
-            value = self._data.get((level, index))
-            if value is not None:
+        value = self._data.get((level, index))  # one C call: atomic under the GIL
+        if value is not None:
+            with contextlib.suppress(KeyError):  # evicted meanwhile: still a correct answer
                 self._data.move_to_end((level, index))
-            return value
+        return value
 
     def put(self, level: int, index: int, value: bytes) -> None:
         """Remember the hash of full node ``(level, index)``, evicting the least recent."""
@@ -199,6 +201,60 @@ class NodeCache:
             self._data.move_to_end((level, index))
             while len(self._data) > self._max:
                 self._data.popitem(last=False)
+
+
+class TileLevels:
+    """A bounded LRU of full tiles' inner nodes: every hash of the 8 tree levels a tile spans.
+
+    A full tile never changes, so the 255 hashes folded from its 256 are computed once and any
+    node inside it (the audit path of a leaf within its tile, 8 of a proof's hashes) is then a
+    slice. About 16 KiB per tile.
+
+    Args:
+        max_bytes: most bytes held (0: nothing cached).
+    """
+
+    def __init__(self, max_bytes: int = 16 << 20) -> None:
+        self._max = max_bytes
+        self._size = 0
+        self._data: OrderedDict[tuple[int, int], tuple[bytes, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        """Bytes held."""
+        return self._size
+
+    def get(self, key: tuple[int, int]) -> tuple[bytes, ...] | None:
+        """Return the levels of full tile ``(level, index)`` (depth ``d``: ``256 >> d`` hashes)."""
+        value = self._data.get(key)
+        if value is not None:
+            with contextlib.suppress(KeyError):
+                self._data.move_to_end(key)
+        return value
+
+    def add(self, key: tuple[int, int], row: bytes) -> tuple[bytes, ...]:
+        """Fold full tile ``(level, index)``'s 256 hashes into its levels; remember, return them."""
+        levels = [row]
+        while len(levels[-1]) > _H:
+            below = levels[-1]
+            levels.append(
+                b"".join(
+                    merkle.node_hash(below[i : i + _H], below[i + _H : i + 2 * _H])
+                    for i in range(0, len(below), 2 * _H)
+                )
+            )
+        value = tuple(levels)
+        cost = 2 * len(row)
+        if cost <= self._max:
+            with self._lock:
+                if key not in self._data:
+                    self._data[key] = value
+                    self._size += cost
+                while self._size > self._max:
+                    _, dropped = self._data.popitem(last=False)
+                    self._size -= 2 * len(dropped[0])
+        return value
 
 
 class TileNodes:
@@ -211,12 +267,18 @@ class TileNodes:
     (the storage lost a tile, or the caller asked for a node beyond the tree).
     """
 
-    __slots__ = ("_cache", "_shared", "_tiles")
+    __slots__ = ("_cache", "_levels", "_shared", "_tiles")
 
-    def __init__(self, tiles: Mapping[TileKey, bytes], cache: NodeCache | None = None) -> None:
+    def __init__(
+        self,
+        tiles: Mapping[TileKey, bytes],
+        cache: NodeCache | None = None,
+        levels: TileLevels | None = None,
+    ) -> None:
         self._tiles = tiles
         self._cache: dict[tuple[int, int], bytes] = {}
         self._shared = cache
+        self._levels = levels
 
     def __call__(self, level: int, index: int) -> bytes:
         """Return the hash of the full subtree at tree ``level``, position ``index``."""
@@ -226,6 +288,15 @@ class TileNodes:
         if cached is not None:
             return cached
         key, offset, count = _locate(level, index)
+        if self._levels is not None:
+            folded = self._levels.get((key.level, key.index))
+            row = self._tiles.get(key, b"")
+            if folded is None and len(row) == TILE_WIDTH * _H:
+                folded = self._levels.add((key.level, key.index), row)
+            if folded is not None:
+                depth = level % TILE_HEIGHT
+                start = (offset >> depth) * _H
+                return folded[depth][start : start + _H]
         row = self._tiles.get(key, b"")
         part = row[offset * _H : (offset + count) * _H]
         if len(part) != count * _H:
@@ -262,25 +333,100 @@ def needed_tiles(ranges: Iterable[tuple[int, int]]) -> frozenset[TileKey]:
 
 
 def _nodes_for(
-    source: TileSource, ranges: Sequence[tuple[int, int]], cache: NodeCache | None = None
+    source: TileSource,
+    ranges: Sequence[tuple[int, int]],
+    cache: NodeCache | None = None,
+    levels: TileLevels | None = None,
 ) -> TileNodes:
-    """Read, in one batch, the tiles holding the nodes of ``ranges`` not already in ``cache``."""
+    """Read, in one batch, the tiles holding the nodes of ``ranges`` not already cached."""
     keys: set[TileKey] = set()
     known: dict[tuple[int, int], bytes] = {}
 
     def record(level: int, index: int) -> bytes:
         hit = None if cache is None else cache.get(level, index)
         if hit is None:
-            keys.add(_locate(level, index)[0])
+            key = _locate(level, index)[0]
+            if levels is None or levels.get((key.level, key.index)) is None:
+                keys.add(key)
         else:
             known[(level, index)] = hit  # kept here: the LRU may evict it before use
         return merkle.EMPTY_ROOT
 
     for start, end in ranges:
         merkle.subtree_hash(start, end, record)
-    nodes = TileNodes(dict(source.read_tiles(keys)) if keys else {}, cache)
+    nodes = TileNodes(dict(source.read_tiles(keys)) if keys else {}, cache, levels)
     nodes._cache.update(known)  # same module: seed with the hits taken above
     return nodes
+
+
+def _cached_nodes(
+    wanted: Collection[tuple[int, int]], cache: NodeCache | None, levels: TileLevels | None
+) -> tuple[dict[tuple[int, int], bytes], list[tuple[int, int]]]:
+    """Split full nodes ``(level, index)`` into those the caches answer and those they do not.
+
+    A node in a cached full tile is sliced from the tile's folded levels.
+    """
+    found: dict[tuple[int, int], bytes] = {}
+    missing: list[tuple[int, int]] = []
+    for level, index in wanted:
+        tile_level, depth = divmod(level, TILE_HEIGHT)
+        tile_index, offset = divmod(index << depth, TILE_WIDTH)
+        folded = None if levels is None else levels.get((tile_level, tile_index))
+        if folded is not None:
+            start = (offset >> depth) * _H
+            found[(level, index)] = folded[depth][start : start + _H]
+            continue
+        hit = None if cache is None else cache.get(level, index)
+        if hit is None:
+            missing.append((level, index))
+        else:
+            found[(level, index)] = hit
+    return found, missing
+
+
+def _range_hashes(
+    source: TileSource,
+    ranges: Sequence[tuple[int, int]],
+    cache: NodeCache | None,
+    levels: TileLevels | None,
+) -> tuple[bytes, ...]:
+    """Return MTH of each leaf range of a proof, reading the tiles the caches lack in one batch.
+
+    A full aligned range is one node (cached, or sliced from its tile's folded levels); a
+    right-edge partial range is folded from its full pieces (RFC 9162 §2.1.1).
+    """
+    full: dict[tuple[int, int], tuple[int, int]] = {}
+    partial: list[tuple[int, int]] = []
+    for start, end in ranges:
+        count = end - start
+        if count & (count - 1) == 0:
+            level = count.bit_length() - 1
+            full[(start, end)] = (level, start >> level)
+        else:
+            partial.append((start, end))
+    nodes, missing = _cached_nodes(set(full.values()), cache, levels)
+    keys = {_locate(level, index)[0] for level, index in missing}
+    known: dict[tuple[int, int], bytes] = {}
+    if partial:
+
+        def record(level: int, index: int) -> bytes:
+            node = (level, index)
+            hit, absent = _cached_nodes((node,), cache, levels)
+            if absent:
+                keys.add(_locate(level, index)[0])
+            else:
+                known[node] = hit[node]  # kept here: an LRU may evict it before use
+            return merkle.EMPTY_ROOT
+
+        for start, end in partial:
+            merkle.subtree_hash(start, end, record)
+    reader = TileNodes(dict(source.read_tiles(keys)) if keys else {}, cache, levels)
+    reader._cache.update(known)  # same module: seed with the hits taken above
+    for level, index in missing:
+        nodes[(level, index)] = reader(level, index)
+    for span in partial:
+        nodes[span] = merkle.subtree_hash(span[0], span[1], reader)
+    return tuple(nodes[full[span]] if span in full else nodes[span] for span in ranges)
 
 
 def root(source: TileSource, tree_size: int) -> bytes:
@@ -295,20 +441,24 @@ def root(source: TileSource, tree_size: int) -> bytes:
 
 
 def inclusion_proof(
-    source: TileSource, index: int, tree_size: int, *, cache: NodeCache | None = None
+    source: TileSource,
+    index: int,
+    tree_size: int,
+    *,
+    cache: NodeCache | None = None,
+    levels: TileLevels | None = None,
 ) -> tuple[bytes, ...]:
     """Return the inclusion proof of leaf ``index`` at ``tree_size`` from stored tiles.
 
     Implements RFC 9162 §2.1.3.1 with one batched tile read; with a ``cache``, nodes it holds
-    are neither read nor hashed again.
+    are neither read nor hashed again, and with ``levels`` the part of the path inside a full
+    tile is sliced from that tile's folded levels.
 
     Raises:
         ValueError: ``index`` is not in ``[0, tree_size)``.
         StorageError: a needed tile is missing or short.
     """
-    ranges = merkle.inclusion_proof_ranges(index, tree_size)
-    nodes = _nodes_for(source, ranges, cache)
-    return tuple(merkle.subtree_hash(a, b, nodes) for a, b in ranges)
+    return _range_hashes(source, merkle.inclusion_proof_ranges(index, tree_size), cache, levels)
 
 
 def inclusion_proofs(
@@ -317,6 +467,7 @@ def inclusion_proofs(
     tree_size: int,
     *,
     cache: NodeCache | None = None,
+    levels: TileLevels | None = None,
 ) -> tuple[tuple[bytes, ...], ...]:
     """Return the inclusion proofs of several leaves at one ``tree_size``, sharing the work.
 
@@ -329,6 +480,7 @@ def inclusion_proofs(
         indexes: leaf indexes, each in ``[0, tree_size)``.
         tree_size: the tree size the proofs are for.
         cache: full-subtree hashes shared across calls.
+        levels: full tiles' folded levels shared across calls.
 
     Returns:
         One audit path per index, in input order.
@@ -339,25 +491,29 @@ def inclusion_proofs(
     """
     per_index = [merkle.inclusion_proof_ranges(index, tree_size) for index in indexes]
     distinct = sorted({span for ranges in per_index for span in ranges})
-    nodes = _nodes_for(source, distinct, cache)
+    nodes = _nodes_for(source, distinct, cache, levels)
     hashes = {span: merkle.subtree_hash(span[0], span[1], nodes) for span in distinct}
     return tuple(tuple(hashes[span] for span in ranges) for ranges in per_index)
 
 
 def consistency_proof(
-    source: TileSource, size1: int, size2: int, *, cache: NodeCache | None = None
+    source: TileSource,
+    size1: int,
+    size2: int,
+    *,
+    cache: NodeCache | None = None,
+    levels: TileLevels | None = None,
 ) -> tuple[bytes, ...]:
     """Return the consistency proof from ``size1`` to ``size2`` from stored tiles.
 
-    Implements RFC 9162 §2.1.4.1 with one batched tile read (``cache`` as for inclusion).
+    Implements RFC 9162 §2.1.4.1 with one batched tile read (``cache`` and ``levels`` as for
+    inclusion).
 
     Raises:
         ValueError: not ``0 < size1 <= size2``.
         StorageError: a needed tile is missing or short.
     """
-    ranges = merkle.consistency_proof_ranges(size1, size2)
-    nodes = _nodes_for(source, ranges, cache)
-    return tuple(merkle.subtree_hash(a, b, nodes) for a, b in ranges)
+    return _range_hashes(source, merkle.consistency_proof_ranges(size1, size2), cache, levels)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

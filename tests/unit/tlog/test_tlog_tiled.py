@@ -96,7 +96,7 @@ def test_reader_cache_is_bounded_and_bundles_checked(tmp_path: Path) -> None:
         bundle = reader.entry_bundle(2, 88)
         assert bundle is not None and decode_entry_bundle(bundle)[0] == b"entry 512"
         assert reader.entry_bundle(2, 89) is None
-        with pytest.raises(ValueError, match="must not be negative"):
+        with pytest.raises(ValueError, match="cache size must not be negative"):
             TileReader(storage, cache_bytes=-1)
         # An entry changed behind the log's back is never served.
         with storage._write("tamper") as conn:  # the test reaches into the database
