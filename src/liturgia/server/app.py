@@ -38,8 +38,9 @@ import base64
 import binascii
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -53,7 +54,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from liturgia._internal.text import clip
-from liturgia.errors import ExternalError, LiturgiaError, UsageError, VerificationError
+from liturgia.errors import LiturgiaError
+from liturgia.server.errors import ApiError, api_errors, error_bytes, error_response
+from liturgia.server.reads import DEFAULT_READ_THREADS, ReadHandler, read_handler
 from liturgia.server.tiles import add_tile_routes
 from liturgia.tlog import rekor
 from liturgia.tlog.entries import AcceptedEntry, accept_entry
@@ -77,39 +80,6 @@ _JSON_BODY = {
     }
 }
 _T = TypeVar("_T")
-
-
-class ApiError(Exception):
-    """An answer other than success: becomes ``{"code": status, "message": message}``.
-
-    Args:
-        status: the HTTP status code (also the ``code`` field, as Rekor answers).
-        message: one line saying what was wrong.
-        headers: extra response headers (``Location`` for a 409).
-    """
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-
-
-class _ErrorResponse(JSONResponse):
-    """Rekor's ``Error`` object, non-ASCII escaped: a message may quote a lone surrogate that a
-    request smuggled in with a ``\\ud800`` escape, which has no UTF-8 form."""
-
-    def render(self, content: Any) -> bytes:
-        """Serialize ``content`` as ASCII JSON."""
-        return _error_bytes(content)
-
-
-def _error_bytes(document: Any) -> bytes:
-    return json.dumps(document, allow_nan=False, separators=(",", ":")).encode("ascii")
-
-
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return _ErrorResponse({"code": status, "message": message}, status_code=status, headers=headers)
 
 
 def _check_content_type(value: str | None) -> None:
@@ -193,21 +163,6 @@ class _Disconnected(Exception):
     """The client closed the connection before sending its whole request."""
 
 
-@contextmanager
-def _api_errors() -> Iterator[None]:
-    """Map the library's errors to API errors: 400 for bad input or a failed check, 503 when
-    the storage fails."""
-    try:
-        yield
-    except (UsageError, VerificationError) as exc:
-        raise ApiError(400, str(exc)) from exc
-    except ExternalError as exc:
-        _LOG.warning("log unavailable: %s", exc)
-        raise ApiError(503, f"the log is unavailable: {exc}") from exc
-    except LiturgiaError as exc:  # pragma: no cover - no other family is raised
-        raise ApiError(500, str(exc)) from exc
-
-
 def _entry_id_of(entry: rekor.LogEntry, log: RekorLog) -> str:
     return rekor.entry_id(entry.body, log.tree_id)
 
@@ -289,17 +244,18 @@ class _LogApp(FastAPI):
     """
 
     create_entry_asgi: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None
+    #: The hot reads, answered the same way before the framework (:mod:`.reads`).
+    read_asgi: ReadHandler | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve ``POST /api/v1/log/entries`` directly; everything else through FastAPI."""
-        if (
-            self.create_entry_asgi is not None
-            and scope["type"] == "http"
-            and scope["method"] == "POST"
-            and scope["path"] == _ENTRIES
-        ):
-            await self.create_entry_asgi(scope, receive, send)
-            return
+        """Serve the submission and the hot reads directly; everything else through FastAPI."""
+        if scope["type"] == "http":
+            method = scope["method"]
+            if method == "POST" and scope["path"] == _ENTRIES and self.create_entry_asgi:
+                await self.create_entry_asgi(scope, receive, send)
+                return
+            if method == "GET" and self.read_asgi and await self.read_asgi(scope, receive, send):
+                return
         await super().__call__(scope, receive, send)
 
 
@@ -309,6 +265,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     public_key: rekor.PublicKey | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    read_threads: int = DEFAULT_READ_THREADS,
 ) -> FastAPI:
     """Build the ASGI application serving ``log`` with Rekor's v1 REST API.
 
@@ -321,15 +278,19 @@ def create_app(
         public_key: the log's public key, served as PEM at ``GET /api/v1/log/publicKey``
             (``getPublicKey``) when given.
         lifespan: the application's lifespan (a worker process closes its log there).
+        read_threads: threads answering reads (a pool of their own, see
+            :class:`~liturgia.server.reads.ReadSettings`).
 
     Returns:
         The FastAPI application; its OpenAPI document is at ``/openapi.json``.
 
     Raises:
-        ValueError: ``max_body_bytes`` is not positive.
+        ValueError: ``max_body_bytes`` or ``read_threads`` is not positive.
     """
     if max_body_bytes < 1:
         raise ValueError(f"max_body_bytes must be positive, not {max_body_bytes}")
+    if read_threads < 1:
+        raise ValueError(f"read_threads must be positive, not {read_threads}")
     app = _LogApp(
         title="liturgia transparency log",
         description="A Rekor v1-compatible transparency log (the subset Sigstore clients use).",
@@ -341,18 +302,26 @@ def create_app(
 
     async def call(func: Callable[[], _T]) -> _T:
         """Run a library call in a worker thread, mapping its errors to API errors."""
-        with _api_errors():
+        with api_errors():
             return await anyio.to_thread.run_sync(func, limiter=limiter)
 
+    readers = ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="liturgia-read")
+
+    async def read(func: Callable[[], _T]) -> _T:
+        """Run a read on the read threads, mapping its errors to API errors."""
+        with api_errors():
+            return await asyncio.get_running_loop().run_in_executor(readers, func)
+
     committer = _Committer(log, call)
+    app.read_asgi = read_handler(log, read)
 
     def answer(entry: rekor.LogEntry) -> dict[str, Any]:
         return entry.to_api_json(tree_id=log.tree_id)
 
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    async def _apierror_response(request: Request, exc: ApiError) -> JSONResponse:
         del request
-        return _error(exc.status, exc.message, exc.headers)
+        return error_response(exc.status, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -361,12 +330,12 @@ def create_app(
             f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}"
             for error in exc.errors()
         ]
-        return _error(400, "; ".join(problems) or "invalid request")
+        return error_response(400, "; ".join(problems) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _httperror_response(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         del request
-        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+        return error_response(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
     @app.post(
         _ENTRIES,
@@ -398,7 +367,7 @@ def create_app(
             and isinstance(proposed, dict)
             and (proposed.get("kind") == "hashedrekord")
         ):
-            with _api_errors():
+            with api_errors():
                 accepted = accept_entry(proposed)
         else:
             accepted = await call(partial(accept_entry, proposed))
@@ -439,7 +408,7 @@ def create_app(
             return
         except ApiError as exc:
             status, headers = exc.status, exc.headers
-            body = _error_bytes({"code": exc.status, "message": exc.message})
+            body = error_bytes({"code": exc.status, "message": exc.message})
         raw_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(body)),
@@ -469,7 +438,7 @@ def create_app(
         log_index: int = Query(alias="logIndex", ge=0),
     ) -> JSONResponse:
         """Return the entry at a global ``logIndex`` with its inclusion proof."""
-        entry = await call(partial(log.entry, log_index))
+        entry = await read(partial(log.entry, log_index))
         if entry is None:
             raise ApiError(404, f"no entry at log index {log_index}")
         return JSONResponse(answer(entry))
@@ -503,7 +472,7 @@ def create_app(
         """Return the entry with this UUID (64 hex) or entry ID (80 hex) with its proof."""
         if entry_uuid == "retrieve":  # POST-only searchLogQuery, not an entry ID
             raise ApiError(405, "Method Not Allowed", {"Allow": "POST"})
-        entry = await call(partial(log.entry_by_id, entry_uuid.lower()))
+        entry = await read(partial(log.entry_by_id, entry_uuid.lower()))
         if entry is None:
             raise ApiError(404, f"no entry with UUID {clip(entry_uuid)}")
         return JSONResponse(answer(entry))
@@ -511,7 +480,7 @@ def create_app(
     @app.get("/api/v1/log", operation_id="getLogInfo", tags=["tlog"])
     async def get_log_info() -> JSONResponse:
         """Return the tree size, root hash, signed checkpoint and tree ID."""
-        return JSONResponse(await call(log.info))
+        return JSONResponse(await read(log.info))
 
     if public_key is not None:
         pem = public_key.public_bytes(
@@ -532,7 +501,7 @@ def create_app(
         """Return a consistency proof from ``firstSize`` to ``lastSize``."""
         if tree_id is not None and int(tree_id) != log.tree_id:
             raise ApiError(400, f"tree {tree_id} is not this log's tree {log.tree_id}")
-        return JSONResponse(await call(partial(log.consistency, first_size, last_size)))
+        return JSONResponse(await read(partial(log.consistency, first_size, last_size)))
 
     @app.post(
         "/api/v1/index/retrieve",
@@ -552,7 +521,7 @@ def create_app(
         )
         return JSONResponse(list(found))
 
-    add_tile_routes(app, log, call, _error)
+    add_tile_routes(app, log, read)
     return app
 
 

@@ -1,4 +1,4 @@
-"""The log's c2sp.org/tlog-tiles routes, served beside the Rekor v1 API from the same storage.
+"""The log's c2sp.org/tlog-tiles resources over HTTP, beside the Rekor v1 API, same storage.
 
 =====================================  ====================================================
 ``GET /checkpoint``                    the signed checkpoint, ``text/plain; charset=utf-8``,
@@ -25,10 +25,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from liturgia._internal.text import clip
+from liturgia.server.errors import ApiError
 from liturgia.tlog.log import RekorLog
 from liturgia.tlog.tiled import CHECKPOINT_PATH
 
-__all__ = ["FULL_CACHE_CONTROL", "PARTIAL_CACHE_CONTROL", "add_tile_routes"]
+__all__ = [
+    "CHECKPOINT_CACHE_CONTROL",
+    "FULL_CACHE_CONTROL",
+    "PARTIAL_CACHE_CONTROL",
+    "TileAnswer",
+    "add_tile_routes",
+    "checkpoint_answer",
+    "tile_answer",
+]
 
 #: Cache-Control of a full tile or bundle: final bytes, cached for a year.
 FULL_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -37,6 +46,11 @@ PARTIAL_CACHE_CONTROL = "public, max-age=86400"
 #: Cache-Control of the checkpoint: revalidated on every use (the spec: "a few seconds").
 CHECKPOINT_CACHE_CONTROL = "no-cache"
 _OCTETS = "application/octet-stream"
+_TEXT = "text/plain; charset=utf-8"
+
+#: ``(body, content type, extra headers)`` of a successful answer.
+TileAnswer = tuple[bytes, str, dict[str, str]]
+Run = Callable[[Callable[[], Any]], Awaitable[Any]]
 
 
 def _accepts_gzip(value: str | None) -> bool:
@@ -49,49 +63,58 @@ def _accepts_gzip(value: str | None) -> bool:
     return False
 
 
-def add_tile_routes(
-    app: FastAPI,
-    log: RekorLog,
-    call: Callable[[Callable[[], Any]], Awaitable[Any]],
-    error: Callable[[int, str], Response],
-) -> None:
-    """Add ``/checkpoint`` and ``/tile/...`` (c2sp.org/tlog-tiles) to ``app``.
+async def checkpoint_answer(log: RekorLog, run: Run) -> TileAnswer:
+    """Answer ``GET /checkpoint``: the newest signed checkpoint (c2sp.org/tlog-checkpoint)."""
+    note: bytes = await run(log.checkpoint)
+    return note, _TEXT, {"Cache-Control": CHECKPOINT_CACHE_CONTROL}
+
+
+async def tile_answer(
+    log: RekorLog, run: Run, path: str, accept_encoding: str | None
+) -> TileAnswer:
+    """Answer ``GET /<path>`` for a tile or entry bundle path (``tile/...``).
+
+    Raises:
+        ApiError: 404 for a path the spec does not allow or a tile the tree does not have,
+            503 when the storage fails.
+    """
+    entries = path.startswith("tile/entries/")
+    gzip_ok = entries and _accepts_gzip(accept_encoding)
+    try:
+        found = await run(partial(log.tiles.resource, path, gzip_ok=gzip_ok))
+    except ValueError as exc:
+        raise ApiError(404, f"not a tlog-tiles path: {clip(path)}") from exc
+    if found is None:
+        raise ApiError(404, f"{clip(path)} is not in the log's tree (yet)")
+    headers = {"Cache-Control": FULL_CACHE_CONTROL if found.full else PARTIAL_CACHE_CONTROL}
+    if entries:
+        headers["Vary"] = "Accept-Encoding"
+    if found.gzipped:
+        headers["Content-Encoding"] = "gzip"
+    return found.body, _OCTETS, headers
+
+
+def add_tile_routes(app: FastAPI, log: RekorLog, run: Run) -> None:
+    """Declare ``/checkpoint`` and ``/tile/...`` (c2sp.org/tlog-tiles) on ``app``.
+
+    The application answers them before its framework (:mod:`liturgia.server.reads`); these
+    routes serve them when the application is mounted inside another.
 
     Args:
-        app: the log's application.
+        app: the log's application (its ``ApiError`` handler renders the errors).
         log: the started log.
-        call: runs a blocking library call in a worker thread, mapping library errors to
-            API errors (503 for a storage failure).
-        error: builds an error response (the application's error format).
+        run: runs a blocking library call in a worker thread, mapping library errors to
+            :class:`~liturgia.server.errors.ApiError` (503 for a storage failure).
     """
 
     @app.get(f"/{CHECKPOINT_PATH}", include_in_schema=False)
     async def get_checkpoint() -> Response:
-        """Return the latest signed checkpoint (c2sp.org/tlog-checkpoint)."""
-        note: bytes = await call(log.checkpoint)
-        return Response(
-            note,
-            media_type="text/plain; charset=utf-8",
-            headers={"Cache-Control": CHECKPOINT_CACHE_CONTROL},
-        )
+        body, media_type, headers = await checkpoint_answer(log, run)
+        return Response(body, media_type=media_type, headers=headers)
 
     @app.get("/tile/{path:path}", include_in_schema=False)
     async def get_tile(path: str, request: Request) -> Response:
-        """Return a tile or entry bundle (c2sp.org/tlog-tiles)."""
-        gzip_ok = path.startswith("entries/") and _accepts_gzip(
-            request.headers.get("accept-encoding")
+        body, media_type, headers = await tile_answer(
+            log, run, f"tile/{path}", request.headers.get("accept-encoding")
         )
-        try:
-            found = await call(partial(log.tiles.resource, f"tile/{path}", gzip_ok=gzip_ok))
-        except ValueError:
-            return error(404, f"not a tlog-tiles path: tile/{clip(path)}")
-        if found is None:
-            return error(404, f"tile/{clip(path)} is not in the log's tree (yet)")
-        headers = {
-            "Cache-Control": FULL_CACHE_CONTROL if found.full else PARTIAL_CACHE_CONTROL,
-        }
-        if path.startswith("entries/"):
-            headers["Vary"] = "Accept-Encoding"
-        if found.gzipped:
-            headers["Content-Encoding"] = "gzip"
-        return Response(found.body, media_type=_OCTETS, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
