@@ -121,17 +121,23 @@ def start_server(
     env = {**os.environ, "XDG_DATA_HOME": str(folder / "data")}
     with (folder / "serve.err").open("wb") as err:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env)
+    wait_ready(process, f"{url}/api/v1/log", folder / "serve.err")
+    return process, url
+
+
+def wait_ready(process: subprocess.Popen[bytes], probe: str, errors: Path) -> None:
+    """Wait until ``probe`` answers 200 (30 s at most); stop ``process`` if it never does."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"serve exited: {(folder / 'serve.err').read_text()}")
+            raise SystemExit(f"{probe}: server exited: {errors.read_text()}")
         try:
-            if httpx.get(f"{url}/api/v1/log", timeout=2).status_code == 200:
-                return process, url
+            if httpx.get(probe, timeout=2).status_code == 200:
+                return
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit("serve did not start within 30 s")
+    raise SystemExit(f"{probe}: server did not start within 30 s")
 
 
 async def _post(

@@ -46,11 +46,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from fastapi.responses import Response
-from tlog_http_bench import HOST, Cluster, _run, free_port, pct, start_server
+from tlog_http_bench import HOST, Cluster, _run, free_port, pct, start_server, wait_ready
 
 from liturgia.server import instance
 from liturgia.tlog import rekor
@@ -104,15 +103,8 @@ def start_floor(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], st
     with (folder / "floor.err").open("wb") as err:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
     url = f"http://{HOST}:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/floor", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"floor did not start: {(folder / 'floor.err').read_text()}")
+    wait_ready(process, f"{url}/floor", folder / "floor.err")
+    return process, url
 
 
 def worker_rss(parent: int) -> dict[int, int]:

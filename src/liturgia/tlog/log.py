@@ -223,8 +223,10 @@ class RekorLog:
             raise InputError(f"entry ID {clip(entry_id)!r} is not 64 or 80 lower-case hex digits")
         if len(entry_id) == 80 and int(entry_id[:16], 16) != self.tree_id:
             raise InputError(f"entry ID {entry_id!r} is not of tree {self.tree_id}")
-        index = self._storage.find_index(bytes.fromhex(entry_id[-64:]))
-        return None if index is None else self._entry(index, self._state_with(index))
+        stored = self._storage.find_entry(bytes.fromhex(entry_id[-64:]))
+        if stored is None:
+            return None
+        return self._entry(stored.index, self._state_with(stored.index), stored=stored)
 
     def _entry(
         self,

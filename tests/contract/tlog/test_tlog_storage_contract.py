@@ -24,6 +24,7 @@ def test_empty_storage(storage: LogStorage) -> None:
     assert storage.read_entries([0, 1]) == {}
     assert storage.read_leaf_hashes(0, 10) == ()
     assert storage.find_index(leaf(0)[0]) is None
+    assert storage.find_entry(leaf(0)[0]) is None
     assert storage.read_tiles([TileKey(level=0, index=0)]) == {}
     assert storage.sequence([], integrated_time=T0) == ()
 
@@ -50,6 +51,8 @@ def test_sequence_assigns_dense_indexes_and_deduplicates(storage: LogStorage) ->
         2: StoredEntry(index=2, body=b"entry-2", integrated_time=T0),
     }
     assert storage.find_index(leaf(1)[0]) == 1
+    assert storage.find_entry(leaf(3)[0]) == storage.read_entry(3)
+    assert storage.find_entry(merkle.leaf_hash(b"never stored")) is None
     assert storage.read_leaf_hashes(1, 3) == (leaf(1)[0], leaf(2)[0])
     assert storage.read_leaf_hashes(2, 100) == (leaf(2)[0], leaf(3)[0])
 

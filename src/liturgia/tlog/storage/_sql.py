@@ -31,6 +31,7 @@ _QUERIES = {
     "entry": "SELECT body, integrated_time FROM {entries} WHERE idx = {m}",
     "by_key": "SELECT idx FROM {index_keys} WHERE key = {m} ORDER BY idx",
     "by_hash": "SELECT idx FROM {entries} WHERE leaf_hash = {m}",
+    "entry_by_hash": "SELECT idx, body, integrated_time FROM {entries} WHERE leaf_hash = {m}",
     "insert_keys": "INSERT INTO {index_keys} (key, idx) VALUES ({m}, {m})",
     # SQLite has UPSERT since 3.24 (2018), in PostgreSQL's syntax.
     "upsert_tile": (
@@ -332,6 +333,14 @@ class SqlStorage(ABC):
         with self._read("read settings") as conn:
             row = conn.execute(self.SQL["setting"], (name,)).fetchone()
         return None if row is None else str(row[0])
+
+    def find_entry(self, leaf_hash: bytes) -> StoredEntry | None:
+        """Return the entry with ``leaf_hash`` or ``None`` (one indexed read)."""
+        with self._read("read entry") as conn:
+            row = conn.execute(self.SQL["entry_by_hash"], (leaf_hash,)).fetchone()
+        if row is None:
+            return None
+        return StoredEntry(index=int(row[0]), body=bytes(row[1]), integrated_time=int(row[2]))
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""

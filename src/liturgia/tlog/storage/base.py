@@ -138,6 +138,10 @@ class LogStorage(Protocol):
         """Return the index of the entry with ``leaf_hash``, or ``None``."""
         ...  # pragma: no cover - protocol
 
+    def find_entry(self, leaf_hash: bytes) -> StoredEntry | None:
+        """Return the entry with ``leaf_hash`` (one indexed read), or ``None``."""
+        ...  # pragma: no cover - protocol
+
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
         """Return the stored tiles among ``keys`` (see :class:`liturgia.tlog.tiles.TileSource`)."""
         ...  # pragma: no cover - protocol

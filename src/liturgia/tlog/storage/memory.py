@@ -113,6 +113,11 @@ class MemoryStorage:
             self._check_open()
             return tuple(sorted(self._keys.get(key, ())))
 
+    def find_entry(self, leaf_hash: bytes) -> StoredEntry | None:
+        """Return the entry with ``leaf_hash`` or ``None``."""
+        index = self.find_index(leaf_hash)
+        return None if index is None else self.read_entry(index)
+
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""
         with self._lock:
