@@ -35,7 +35,6 @@ __all__ = [
     "default_signing_key_path",
     "find_config",
     "load_config",
-    "starter_config",
 ]
 
 #: The name of the dedicated configuration file.
@@ -127,6 +126,9 @@ class ScanSettings(_Section):
 
     Attributes:
         osv: folders of OSV advisory files (JSON or YAML), relative to the project folder.
+        vulndb: scan against the SQLite advisory index ``liturgia vulndb`` maintains
+            (``LITURGIA_VULNDB``, else ``$XDG_CACHE_HOME/liturgia/advisories.sqlite3``) instead
+            of ``osv`` folders (one or the other, never both).
         ignore: an ignore file (TOML ``[[ignore]]`` entries: id, component, reason, expires).
         unknown_severity: how a finding without severity counts for the gate.
         max_age_days: the newest advisory may be at most this old (a database that has not
@@ -145,6 +147,7 @@ class ScanSettings(_Section):
     """
 
     osv: _Strings = ()
+    vulndb: bool = False
     ignore: str | None = None
     max_age_days: int = Field(default=7, ge=1)
     stale: Literal["error", "gate"] = "error"
@@ -314,53 +317,3 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-
-
-def starter_config(name: str) -> str:
-    """Return a commented starter ``liturgia.toml`` for a project called ``name``."""
-    return f'''# liturgia configuration (see liturgia's README, "Configuration").
-# Paths are relative to this file's folder. Secrets never go here.
-
-[project]
-name = "{name}"
-# SemVer of the first release when no vX.Y.Z tag exists yet.
-initial_version = "0.1.0"
-# In 0.x a breaking change bumps the minor version unless this is true.
-major_on_zero = false
-# Folders or lockfiles to catalog into the SBOM.
-sbom_paths = ["."]
-# Development-only dependencies are kept with CycloneDX scope "excluded" unless this is true.
-exclude_dev = false
-
-[build]
-# Run in order from this folder; {{build_dir}} is a fresh folder, {{version}} the release version.
-commands = ["python -m build --outdir {{build_dir}} ."]
-# Artifacts to release (globs).
-artifacts = ["{{build_dir}}/*.whl", "{{build_dir}}/*.tar.gz"]
-
-[test]
-# {{reports_dir}} is a fresh folder for the reports the gate reads.
-commands = [
-  """python -m coverage run --branch --data-file={{reports_dir}}/.coverage \\
-     -m pytest --junitxml={{reports_dir}}/junit.xml""",
-  "python -m coverage xml --data-file={{reports_dir}}/.coverage -o {{reports_dir}}/coverage.xml",
-]
-junit = ["{{reports_dir}}/junit.xml"]
-coverage = "{{reports_dir}}/coverage.xml"
-
-[scan]
-# Folders of OSV advisories (JSON or YAML).
-osv = []
-# ignore = "liturgia-ignore.toml"
-# How a finding with no severity counts for the gate.
-unknown_severity = "high"
-
-[signing]
-# Encrypted private key (cosign format); default: ~/.config/liturgia/keys/release.key.
-# key = "~/.config/liturgia/keys/release.key"
-
-[gates]
-coverage_min = 80
-fail_on = "high"
-require_tests = true
-'''

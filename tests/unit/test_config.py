@@ -4,19 +4,24 @@ from pathlib import Path
 
 import pytest
 
-from liturgia.config import default_signing_key_path, find_config, load_config, starter_config
+from liturgia.config import default_signing_key_path, find_config, load_config
 from liturgia.errors import ConfigError
+from liturgia.release.starter import render_starter
 
 
-def test_starter_config_is_valid_and_commented(tmp_path: Path) -> None:
-    text = starter_config("demo")
+def test_starter_of_an_empty_folder_is_valid_and_commented(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    text, name, projects = render_starter(folder)
+    assert (name.name, name.source, projects) == ("demo", "folder name", ())
     assert text.count("#") > 10
-    (tmp_path / "liturgia.toml").write_text(text)
-    loaded = load_config(tmp_path)
+    (folder / "liturgia.toml").write_text(text)
+    loaded = load_config(folder)
     assert loaded.settings.project.name == "demo"
     assert loaded.settings.gates.coverage_min == 80
-    assert loaded.settings.build.artifacts == ("{build_dir}/*.whl", "{build_dir}/*.tar.gz")
-    assert loaded.resolve("x") == (tmp_path / "x").resolve()
+    assert loaded.settings.build.commands == ()
+    assert loaded.settings.scan.vulndb is True
+    assert loaded.resolve("x") == (folder / "x").resolve()
 
 
 def test_pyproject_tool_table_is_read(tmp_path: Path) -> None:
@@ -74,3 +79,22 @@ def test_default_signing_key_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert default_signing_key_path() == tmp_path / "liturgia" / "keys" / "release.key"
     monkeypatch.setenv("LITURGIA_KEY", "~/k.key")
     assert default_signing_key_path() == Path("~/k.key").expanduser()
+
+
+def test_scan_database_is_the_index_or_folders(tmp_path: Path) -> None:
+    (tmp_path / "liturgia.toml").write_text('[project]\nname = "p"\n[scan]\nvulndb = true\n')
+    scan = load_config(tmp_path).settings.scan
+    assert (scan.vulndb, scan.osv) == (True, ())
+    (tmp_path / "liturgia.toml").write_text('[project]\nname = "p"\n[scan]\nvulndb = "yes"\n')
+    with pytest.raises(ConfigError, match=r"scan\.vulndb: expected true or false"):
+        load_config(tmp_path)
+
+
+def test_build_python_setting(tmp_path: Path) -> None:
+    (tmp_path / "liturgia.toml").write_text(
+        '[project]\nname = "p"\n[build]\npython = ".venv/bin/python"\n'
+    )
+    assert load_config(tmp_path).settings.build.python == ".venv/bin/python"
+    (tmp_path / "liturgia.toml").write_text('[project]\nname = "p"\n[build]\npython = ""\n')
+    with pytest.raises(ConfigError, match=r"build\.python"):
+        load_config(tmp_path)

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -302,12 +302,15 @@ class ScanOutcome:
         summary: one line for people.
         stale: why the database is too old (the gate fails), or ``None``.
         warnings: advisory files that could not be used (file and reason).
+        labels: the machine's folders the scan read and their portable names (see
+            :func:`machine_labels`), for everything published about the scan.
     """
 
     report: vuln.ScanReport
     summary: str
     stale: str | None = None
     warnings: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def _versioned(component: Component, version: Version) -> Component:
@@ -344,20 +347,40 @@ class Advisories:
 
 
 def open_advisories(config: LoadedConfig) -> Advisories:
-    """Open ``[scan].osv`` and the ignore file, and judge the database's age.
+    """Open the advisory database (``[scan].osv`` folders or the ``liturgia vulndb`` index) and
+    the ignore file, and judge the database's age.
 
     Raises:
-        ConfigError: no advisory folder is configured (never a silent "no vulnerabilities").
-        InputError: an advisory folder or the ignore file is missing, unreadable or empty, or
-            the newest advisory is older than ``max_age_days`` and ``stale = "error"``.
+        ConfigError: no advisory database is configured (never a silent "no vulnerabilities"),
+            or both kinds are.
+        InputError: an advisory folder, the index or the ignore file is missing, unreadable or
+            empty, or the newest advisory is older than ``max_age_days`` and
+            ``stale = "error"``.
     """
     settings = config.settings.scan
-    if not settings.osv:
+    labels = machine_labels(config, {})
+    if settings.osv and settings.vulndb:
         raise ConfigError(
-            f"{config.path}: scan.osv: no advisory database configured; "
-            "a release is never scanned against nothing"
+            f"{config.path}: scan.osv and scan.vulndb are both set; choose one advisory database"
         )
-    database = vuln.load_osv_directories([config.resolve(path) for path in settings.osv])
+    database: vuln.AdvisoryDatabase
+    if settings.vulndb:
+        index = vuln.default_index_path()
+        try:
+            database = vuln.open_index(index)
+        except InputError as exc:
+            raise InputError(
+                f"{exc} (scan.vulndb in {config.path.name}: fill the index with "
+                "`liturgia vulndb update` or `liturgia vulndb import`)"
+            ) from exc
+        labels[str(index)] = index.name  # the index's folder is the machine's, not the release's
+    elif settings.osv:
+        database = vuln.load_osv_directories([config.resolve(path) for path in settings.osv])
+    else:
+        raise ConfigError(
+            f"{config.path}: scan.osv: no advisory database configured (set scan.osv to OSV "
+            "folders or scan.vulndb = true); a release is never scanned against nothing"
+        )
     rules: tuple[vuln.IgnoreRule, ...] = ()
     accept: tuple[vuln.UncheckedRule, ...] = ()
     if settings.ignore:
@@ -368,13 +391,7 @@ def open_advisories(config: LoadedConfig) -> Advisories:
     )
     if stale is not None and settings.stale == "error":
         raise InputError(f"{stale} (scan.max_age_days in {config.path.name})")
-    return Advisories(
-        database=database,
-        rules=rules,
-        stale=stale,
-        accept=accept,
-        labels=machine_labels(config, {}),
-    )
+    return Advisories(database=database, rules=rules, stale=stale, accept=accept, labels=labels)
 
 
 def run_scan(advisories: Advisories, staging: Path, inventory: Inventory) -> ScanOutcome:
@@ -391,6 +408,7 @@ def run_scan(advisories: Advisories, staging: Path, inventory: Inventory) -> Sca
     warnings = advisories.database.warnings
     return ScanOutcome(
         report=report,
+        labels=advisories.labels,
         stale=advisories.stale,
         warnings=tuple(warnings),
         summary=(
@@ -515,7 +533,7 @@ def evaluate_gates(
     has the version.
     """
     settings = config.settings
-    labels = machine_labels(config, values, staging=staging)
+    labels = {**scan.labels, **machine_labels(config, values, staging=staging)}
     checks: list[CheckResult] = []
     if settings.gates.require_tests:
         junit = [

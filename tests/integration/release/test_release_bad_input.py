@@ -268,3 +268,20 @@ def test_python_runs_as_the_users_path_finds_it(
         ["-m", "coverage"],
         ["-m", "coverage"],
     ]
+
+
+def test_advisory_index_missing_or_doubled(
+    make_vertice: Callable[[], Path],
+    signing_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    repo = make_vertice()
+    monkeypatch.setenv("LITURGIA_VULNDB", str(tmp_path / "no-index.sqlite3"))
+    _edit_config(repo, ('osv = ["osv"]', 'osv = ["osv"]\nvulndb = true'))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "scan.osv and scan.vulndb are both set")
+    _edit_config(repo, ('osv = ["osv"]\n', ""))
+    code, err = _release(repo, capsys)
+    _assert_clean_failure(repo, code, err, "no-index.sqlite3", "liturgia vulndb update")

@@ -19,7 +19,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from liturgia import sign
 from liturgia.cli import main
 from liturgia.release.checksums import parse_sha256sums
-from tests.integration.release.conftest import git
+from tests.integration.release.conftest import commit_all, git
 
 EXPECTED_FILES = {
     "CHANGELOG.md",
@@ -310,3 +310,36 @@ def test_verify_an_empty_folder_is_a_usage_error(
     (tmp_path / "empty").mkdir()
     assert main(["verify", str(tmp_path / "empty")]) == 2
     assert "not a release folder" in capsys.readouterr().err
+
+
+def test_release_scans_against_the_vulndb_index(
+    make_vertice: Callable[[], Path],
+    signing_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`[scan].vulndb = true` (what `liturgia init` writes) scans against the index
+    `liturgia vulndb` maintains; the index's folder is not published."""
+    repo = make_vertice()
+    index = tmp_path / "cache" / "advisories.sqlite3"
+    assert main(["vulndb", "import", str(repo / "osv"), "--db", str(index)]) == 0
+    monkeypatch.setenv("LITURGIA_VULNDB", str(index))
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text().replace('osv = ["osv"]', "vulndb = true"))
+    commit_all(repo, "build: scan against the advisory index")
+    capsys.readouterr()
+    code = main(["release", "--dry-run", "--project", str(repo), "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    folder = Path(json.loads(out.out)["directory"])
+    database = json.loads((folder / "vulnerabilities.json").read_text())["database"]
+    assert (database["kind"], database["source"], database["record_count"]) == (
+        "sqlite-index",
+        "advisories.sqlite3",
+        193,
+    )
+    published = [
+        name for name, data in _published_texts(folder) if str(index.parent).encode() in data
+    ]
+    assert published == []

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from liturgia.config import load_config
 from liturgia.errors import ConfigError, InputError
 from liturgia.release.build import collect_artifacts, expand, find_program, run_command
+from liturgia.release.stages import interpreter
 
 
 def test_expand_placeholders_and_unknown_ones() -> None:
@@ -127,3 +129,26 @@ def test_collect_artifacts(tmp_path: Path) -> None:
     (tmp_path / "b" / "x-1.whl").write_bytes(b"other")
     with pytest.raises(InputError, match="have the same file name"):
         collect_artifacts(["*/x-1.whl"], base=tmp_path)
+
+
+def test_the_interpreter_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[build].python` is relative to the project or a name on PATH; LITURGIA_PYTHON wins,
+    relative to the current folder; unset, `python` is PATH's."""
+    monkeypatch.delenv("LITURGIA_PYTHON", raising=False)
+    config = tmp_path / "liturgia.toml"
+    config.write_text('[project]\nname = "p"\n')
+    assert interpreter(load_config(tmp_path)) is None
+    venv = _fake_python(tmp_path / ".venv" / "bin")
+    config.write_text('[project]\nname = "p"\n[build]\npython = ".venv/bin/python"\n')
+    assert interpreter(load_config(tmp_path)) == venv
+    bin_dir = tmp_path / "bin"
+    named = _fake_python(bin_dir, "python3.99")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    config.write_text('[project]\nname = "p"\n[build]\npython = "python3.99"\n')
+    assert interpreter(load_config(tmp_path)) == named
+    config.write_text('[project]\nname = "p"\n[build]\npython = "python2.1"\n')
+    with pytest.raises(ConfigError, match=r"liturgia.toml: build.python: 'python2.1': interpreter"):
+        interpreter(load_config(tmp_path))
+    monkeypatch.chdir(tmp_path / ".venv")
+    monkeypatch.setenv("LITURGIA_PYTHON", "bin/python")
+    assert interpreter(load_config(tmp_path)) == venv
