@@ -253,10 +253,13 @@ def _stages(
     listen.stage_started("preflight")
     stages.check_programs(config, values)
     advisories = stages.open_advisories(config)
+    # `[signing].key` is relative to the project folder, like every path of the configuration;
+    # LITURGIA_KEY, typed on a command line, is relative to the current folder (the README's
+    # first command names `.demo-keys/release.key` and then verifies with `.demo-keys/...pub`).
     signing = stages.open_signing_key(
         settings.signing.key or default_signing_key_path(),
         options.password,
-        base=config.project_dir,
+        base=config.project_dir if settings.signing.key else None,
     )
     listen.stage_finished(
         "preflight",
