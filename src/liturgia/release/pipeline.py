@@ -336,6 +336,7 @@ def _stages(
     )
     atomic_write_text(staging / "gate-report.md", render_gate_markdown(report))
     atomic_write_bytes(staging / "gate-report.json", gate_report_json(report))
+    _append_gate_summary(staging / "RELEASE_NOTES.md", report)
     if not report.go:
         failing = [check.name for check in report.checks if not check.passed]
         atomic_write_text(staging / "NO-GO", "NO-GO: failed checks: " + ", ".join(failing) + "\n")
@@ -384,6 +385,17 @@ def _commit_and_tag(
             atomic_write_bytes(changelog, original)
         raise
     return tag
+
+
+def _append_gate_summary(notes: Path, report: GateReport) -> None:
+    """End RELEASE_NOTES.md with the gate's decision and each check's one-line summary."""
+    lines = ["", "## Gate", "", f"{'GO' if report.go else 'NO-GO'} (details in gate-report.md)", ""]
+    lines += [
+        f"- {check.name}: {'pass' if check.passed else 'FAIL'} — {check.summary}"
+        for check in report.checks
+    ]
+    text = read_bytes(notes).decode("utf-8").rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    atomic_write_text(notes, text)
 
 
 def _check_replaceable(final_dir: Path) -> None:

@@ -277,6 +277,11 @@ def test_a_dry_run_then_the_real_run_of_the_same_version(
     folder = repo / "dist" / "tiny-0.2.0"
     assert (folder / "DRY-RUN").is_file()
     assert "(project file untouched: dry run)" in err
+    notes = (folder / "RELEASE_NOTES.md").read_text()
+    assert "## Gate\n\nGO (details in gate-report.md)\n\n- vulnerabilities: pass — " in notes
+    assert (
+        notes.index("## Features") < notes.index("## Vulnerability scan") < notes.index("## Gate")
+    )
     # The dry run wrote only its (ignored) output folder.
     after = _state(repo)
     assert after["tags"] == before["tags"]

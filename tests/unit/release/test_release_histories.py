@@ -362,3 +362,29 @@ def test_peers_are_in_the_test_extra() -> None:
     for name in ("python-semantic-release", "commitizen", "git-cliff"):
         assert f'"{name}' in text, name
     assert shutil.which("git") is not None
+
+
+@needs_peers
+def test_breaking_change_in_a_body_paragraph_peers_disagree_with_the_spec(
+    history: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history.tag("v1.3.0")
+    history.commit(
+        "feat: retries\n\nBREAKING CHANGE: nothing breaks, this paragraph is prose.\n\n"
+        "Reviewed-by: Zoë"
+    )
+    # Conventional Commits 1.0.0 item 8 puts footers one blank line after the body, and
+    # issue 14 reads them (as git-interpret-trailers does) in the last paragraph only: this
+    # BREAKING CHANGE: line is body text, so a feat gives 1.4.0. python-semantic-release,
+    # commitizen and git-cliff all scan every line and answer 2.0.0; we follow the spec.
+    assert liturgia(history, capsys) == "1.4.0"
+    assert psr(history) == "2.0.0"
+    assert cz(history) == "2.0.0"
+    assert cliff(history) == "v2.0.0"
+    # In the last paragraph, among other footers, BREAKING-CHANGE: is breaking for everyone.
+    history.tag("v1.4.0")
+    history.commit("fix: x\n\nRefs: #1\nBREAKING-CHANGE: the retry option is gone")
+    assert liturgia(history, capsys) == "2.0.0"
+    assert psr(history) == "2.0.0"
+    assert cz(history) == "2.0.0"
+    assert cliff(history) == "v2.0.0"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liturgia.errors import InputError
@@ -23,6 +23,7 @@ _NUMERIC = st.integers(min_value=0, max_value=10**6).map(str)
 _PRE_ID = st.one_of(_ALNUM, _NUMERIC)
 _BUILD_ID = st.from_regex(r"[0-9A-Za-z-]{1,8}", fullmatch=True)
 _NUM = st.integers(min_value=0, max_value=50)
+# The machines are shared and loaded: a slow draw is not a failure of the property.
 
 versions = st.builds(
     Version,
@@ -34,11 +35,13 @@ versions = st.builds(
 )
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(versions)
 def test_text_round_trip(version):
     assert Version.parse(str(version)) == version
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(versions, versions)
 def test_order_is_total_on_precedence_and_ignores_build(a, b):
     assert (a < b) + (b < a) + (a.precedence_key() == b.precedence_key()) == 1
@@ -48,12 +51,14 @@ def test_order_is_total_on_precedence_and_ignores_build(a, b):
         assert (a.core, a.prerelease) == (b.core, b.prerelease)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(versions, versions, versions)
 def test_order_is_transitive(a, b, c):
     if a < b and b < c:
         assert a < c
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(versions)
 def test_release_ranks_above_its_prereleases(version):
     if version.is_prerelease:
@@ -74,7 +79,7 @@ _MESSAGES = st.sampled_from(
 )
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(_MESSAGES, min_size=1, max_size=8), versions)
 def test_next_version_is_greater_than_last(messages, last):
     commits = [parse_message(f"{i:040x}", m) for i, m in enumerate(messages)]
@@ -93,7 +98,7 @@ def test_next_version_is_greater_than_last(messages, last):
         assert candidate > last_release
 
 
-@settings(max_examples=40)
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     st.lists(
         st.tuples(st.lists(_MESSAGES, min_size=0, max_size=4), _NUM, _NUM),
@@ -141,7 +146,7 @@ def _spec_compare(a: Version, b: Version) -> int:
     return (len(a.prerelease) > len(b.prerelease)) - (len(a.prerelease) < len(b.prerelease))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(versions, versions)
 def test_precedence_is_the_spec_comparison(a, b):
     expected = _spec_compare(a, b)
@@ -158,7 +163,7 @@ _HAND = st.lists(
 )
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     _HAND,
     st.lists(_MESSAGES, max_size=4),
