@@ -51,6 +51,13 @@ def register(subparsers: Any) -> None:
         metavar="S",
         help="seconds per HTTP exchange",
     )
+    monitor.add_argument(
+        "--tiles",
+        action="store_true",
+        help="read URL as a c2sp.org/tlog-tiles prefix (URL/checkpoint, URL/tile/...; static "
+        "files will do) and compute the consistency proof from its tiles; on first use the "
+        "log key comes from --log-key, else from URL/api/v1/log/publicKey",
+    )
     monitor.set_defaults(func=run)
     export = commands.add_parser(
         "export",
@@ -89,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
 
     key = read_bytes(args.log_key, what="log key") if args.log_key else None
     state = args.state or _default_state(args.url)
-    result = monitor_log(args.url, state, log_key_pem=key, timeout=args.timeout)
+    result = monitor_log(
+        args.url, state, log_key_pem=key, timeout=args.timeout, use_tiles=args.tiles
+    )
     checkpoint = result.checkpoint
     previous = "first use" if result.previous_size is None else f"from {result.previous_size}"
     sys.stdout.write(

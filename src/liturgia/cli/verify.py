@@ -78,6 +78,13 @@ def register(subparsers: Any) -> None:
         metavar="URL",
     )
     parser.add_argument(
+        "--tiles",
+        action="store_true",
+        help="with --online: read the log through its c2sp.org/tlog-tiles resources "
+        "(URL/checkpoint and URL/tile/...; static files will do) and compute the consistency "
+        "proof from its tiles, instead of asking its Rekor API",
+    )
+    parser.add_argument(
         "--timeout",
         type=positive_seconds,
         default=30.0,
@@ -146,6 +153,8 @@ def _online_checker(
 ) -> OnlineLogChecker | None:
     """The ``--online`` checker, or ``None``; refuses ``--online`` without a log key or URL."""
     if not args.online:
+        if args.tiles:
+            raise UsageError("--tiles reads the log online: pass --online too")
         return None
     if log_keys is None:
         raise UsageError(
@@ -158,7 +167,13 @@ def _online_checker(
             "--online needs the log's URL: pass --log-url URL (or set LITURGIA_TLOG_URL), or "
             "a --trusted-root whose tlogs[] have a baseUrl"
         )
-    return OnlineLogChecker(log_keys, log_url=args.log_url, log_urls=log_urls, timeout=args.timeout)
+    return OnlineLogChecker(
+        log_keys,
+        log_url=args.log_url,
+        log_urls=log_urls,
+        timeout=args.timeout,
+        use_tiles=args.tiles,
+    )
 
 
 def _online_line(check: OnlineCheck) -> str:

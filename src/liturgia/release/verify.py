@@ -45,7 +45,7 @@ from liturgia.errors import (
 )
 from liturgia.release.checksums import parse_sha256sums, verify_sha256sums
 from liturgia.sign.tlog_verify import VerifiedLogEntry, verify_tlog_entries
-from liturgia.tlog.client import LogClient
+from liturgia.tlog.client import LogClient, TileLogClient
 
 __all__ = [
     "OnlineCheck",
@@ -287,6 +287,9 @@ class OnlineLogChecker:
         log_urls: base URL of each trusted log by log ID (SHA-256 of its DER key), as
             :func:`liturgia.sign.tlog_verify.load_log_urls` reads them from a TrustedRoot.
         timeout: seconds per HTTP exchange.
+        use_tiles: read each log through its c2sp.org/tlog-tiles resources (``GET
+            <url>/checkpoint``, the consistency proof computed from ``<url>/tile/...``; the URL
+            may serve static files) instead of its Rekor API.
 
     Raises:
         ConfigError: ``log_url`` is not an http(s) URL.
@@ -299,13 +302,15 @@ class OnlineLogChecker:
         log_url: str | None = None,
         log_urls: Mapping[bytes, str] | None = None,
         timeout: float = 30.0,
+        use_tiles: bool = False,
     ) -> None:
         self._keys = {hashlib.sha256(key.der).digest(): key for key in log_keys}
         self._log_keys = tuple(log_keys)
         self._log_url = log_url
         self._log_urls = dict(log_urls or {})
         self._timeout = timeout
-        self._clients: dict[str, LogClient] = {}
+        self._use_tiles = use_tiles
+        self._clients: dict[str, LogClient | TileLogClient] = {}
         self._notes: dict[str, bytes] = {}
         self._proofs: dict[tuple[str, int, int], tuple[bytes, ...]] = {}
         self._checks: list[OnlineCheck] = []
@@ -404,9 +409,10 @@ class OnlineLogChecker:
         self._checks.append(check)
         return check
 
-    def _client(self, url: str) -> LogClient:
+    def _client(self, url: str) -> LogClient | TileLogClient:
         if url not in self._clients:
-            self._clients[url] = LogClient(url, timeout=self._timeout)
+            kind = TileLogClient if self._use_tiles else LogClient
+            self._clients[url] = kind(url, timeout=self._timeout)
         return self._clients[url]
 
     def _note(self, url: str, where: str) -> bytes:

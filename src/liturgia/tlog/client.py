@@ -21,6 +21,7 @@ import base64
 import binascii
 import json
 import urllib.parse
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,13 @@ from cryptography.hazmat.primitives import serialization
 from liturgia._internal.files import atomic_write_text
 from liturgia._internal.http import HttpClient, check_base_url
 from liturgia.errors import NetworkError, ProofError, SignatureError, StorageError
+from liturgia.tlog import tiles
 from liturgia.tlog.checkpoint import Checkpoint, SignedNote, open_checkpoint, verifier_for
 from liturgia.tlog.monitor import Monitor
 from liturgia.tlog.rekor import LogEntry
+from liturgia.tlog.tiled import CHECKPOINT_PATH
 
-__all__ = ["MAX_ANSWER_BYTES", "LogClient", "MonitorResult", "monitor_log"]
+__all__ = ["MAX_ANSWER_BYTES", "LogClient", "MonitorResult", "TileLogClient", "monitor_log"]
 
 #: Largest answer read from the log, in bytes.
 MAX_ANSWER_BYTES = 1 << 20
@@ -156,6 +159,99 @@ class LogClient:
         return LogEntry.from_api_json(document)
 
 
+class TileLogClient:
+    """Reads a log through its c2sp.org/tlog-tiles resources: ``liturgia serve`` or static files.
+
+    Answers what :class:`LogClient` answers for a monitor (:meth:`checkpoint`,
+    :meth:`consistency_proof`), computed here from the tiles (RFC 9162 §2.1.4.1 over the tile
+    hashes), plus :meth:`inclusion_proof`. The tiles are not trusted: a proof computed from them
+    only counts once it verifies against signed checkpoints, which the caller does.
+
+    Args:
+        base_url: the log's tile prefix (``http://127.0.0.1:8080``, or where ``liturgia log
+            export`` output is served).
+        timeout: seconds per HTTP exchange.
+        http: the HTTP client (default: a new one with ``timeout``).
+
+    Raises:
+        ConfigError: ``base_url`` is not an http(s) URL with a host.
+    """
+
+    def __init__(
+        self, base_url: str, *, timeout: float = 30.0, http: HttpClient | None = None
+    ) -> None:
+        self._log = LogClient(base_url, timeout=timeout, http=http)
+        self.base_url = self._log.base_url
+        self._tiles: dict[str, bytes] = {}
+
+    def _get(self, path: str) -> bytes:
+        status, data = self._log._get(f"/{path}")  # the same transport and errors
+        if status != 200:
+            raise NetworkError(f"transparency log {self.base_url}/{path} answered {status}")
+        return data
+
+    def checkpoint(self) -> bytes:
+        """Return the log's current signed checkpoint (``GET <prefix>/checkpoint``), unverified.
+
+        Raises:
+            NetworkError: unreachable or an answer other than 200.
+        """
+        return self._get(CHECKPOINT_PATH)
+
+    def tile_source(self, tree_size: int) -> tiles.TileSource:
+        """Return the log's tiles as they are at ``tree_size`` (partial ones at that width).
+
+        Each tile is fetched once per client (a tile path names bytes that never change).
+        """
+        return _HttpTiles(self, tree_size)
+
+    def _tile(self, key: tiles.TileKey, tree_size: int) -> bytes:
+        path = tiles.tile_path(key, tree_size)
+        data = self._tiles.get(path)
+        if data is None:
+            data = self._get(path)
+            wanted = tiles.tile_width(key, tree_size) * 32
+            if len(data) != wanted:
+                raise ProofError(
+                    f"transparency log {self.base_url}/{path} is {len(data)} bytes, not {wanted}"
+                )
+            self._tiles[path] = data
+        return data
+
+    def consistency_proof(self, first_size: int, last_size: int) -> tuple[bytes, ...]:
+        """Return the consistency proof from ``first_size`` to ``last_size``, from tiles.
+
+        Raises:
+            NetworkError: a tile cannot be fetched.
+            ProofError: a tile is not the size its path says, or the sizes are out of range.
+        """
+        if not 0 < first_size <= last_size:
+            raise ProofError(f"no consistency proof from size {first_size} to {last_size}")
+        return tiles.consistency_proof(self.tile_source(last_size), first_size, last_size)
+
+    def inclusion_proof(self, index: int, tree_size: int) -> tuple[bytes, ...]:
+        """Return the inclusion proof of leaf ``index`` at ``tree_size``, from tiles.
+
+        Raises:
+            NetworkError: a tile cannot be fetched.
+            ProofError: a tile is not the size its path says, or ``index`` is not in the tree.
+        """
+        if not 0 <= index < tree_size:
+            raise ProofError(f"leaf {index} is not in a tree of size {tree_size}")
+        return tiles.inclusion_proof(self.tile_source(tree_size), index, tree_size)
+
+
+class _HttpTiles:
+    """:class:`~liturgia.tlog.tiles.TileSource` over HTTP at one tree size."""
+
+    def __init__(self, client: TileLogClient, tree_size: int) -> None:
+        self._client = client
+        self._size = tree_size
+
+    def read_tiles(self, keys: Collection[tiles.TileKey]) -> Mapping[tiles.TileKey, bytes]:
+        return {key: self._client._tile(key, self._size) for key in sorted(keys)}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MonitorResult:
     """One successful observation of a log.
@@ -235,7 +331,12 @@ def _check_history(folder: Path, new: Checkpoint) -> None:
 
 
 def monitor_log(
-    base_url: str, state: Path, *, log_key_pem: bytes | None = None, timeout: float = 30.0
+    base_url: str,
+    state: Path,
+    *,
+    log_key_pem: bytes | None = None,
+    timeout: float = 30.0,
+    use_tiles: bool = False,
 ) -> MonitorResult:
     """Fetch a log's checkpoint, verify it and its consistency with the recorded ones, record it.
 
@@ -245,6 +346,9 @@ def monitor_log(
         log_key_pem: the log's public key (PEM); default: the key pinned in ``state``, or on
             first use the one the log serves at ``/api/v1/log/publicKey``.
         timeout: seconds per HTTP exchange.
+        use_tiles: read the checkpoint and compute the consistency proof from the log's
+            c2sp.org/tlog-tiles resources (:class:`TileLogClient`; ``base_url`` is then the
+            tile prefix, which may be static files) instead of asking the Rekor API.
 
     Returns:
         The new checkpoint and the size recorded before it.
@@ -264,7 +368,10 @@ def monitor_log(
         given = _spki(_load_pem(log_key_pem, "--log-key"))
         if _spki(_load_pem(pinned["publicKey"].encode(), str(state_file))) != given:
             raise SignatureError(f"the log key given is not the one pinned in {state_file}")
-    note = client.checkpoint()
+    reader: LogClient | TileLogClient = (
+        TileLogClient(base_url, timeout=timeout) if use_tiles else client
+    )
+    note = reader.checkpoint()
     identity = pinned if pinned is not None else _first_use(client, note, log_key_pem)
     verifier = verifier_for(
         identity["keyName"], _load_pem(identity["publicKey"].encode(), "the log's public key")
@@ -273,7 +380,7 @@ def monitor_log(
     previous = monitor.last()
     new = open_checkpoint(note, (verifier,), origin=identity["origin"])
     _check_history(state, new)
-    observed = monitor.observe(note, client.consistency_proof)
+    observed = monitor.observe(note, reader.consistency_proof)
     if pinned is None:
         atomic_write_text(state_file, json.dumps(identity, indent=2, sort_keys=True) + "\n")
     return MonitorResult(

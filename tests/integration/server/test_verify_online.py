@@ -14,7 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,3 +292,77 @@ def test_no_network_without_online(
         assert listener.connections == 1
     finally:
         listener.close()
+
+
+@pytest.fixture
+def static_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A plain web server (Python's http.server) serving a folder, on loopback."""
+    folder = tmp_path / "static"
+    folder.mkdir()
+    port = free_port()
+    command = [sys.executable, "-m", "http.server", str(port), "--bind", HOST]
+    process = subprocess.Popen(
+        [*command, "--directory", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://{HOST}:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection((HOST, port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield folder, url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_entries_consistent_through_tiles_served_and_exported(
+    logged: Logged,
+    static_server: tuple[Path, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder, static_url = static_server
+    key = ("--log-key", str(logged.log_pub))
+    capsys.readouterr()
+    # Through the tiles liturgia serve serves beside its Rekor API.
+    live = ("--online", "--tiles", *key, "--log-url", logged.server.url, "--format", "json")
+    assert _verify(logged, None, *live) == 0
+    (check,) = json.loads(capsys.readouterr().out)["online"]
+    assert (check["entryTreeSize"], check["logTreeSize"]) == (1, 7)
+    # Through the same tiles exported as static files and served by a plain web server.
+    db = f"sqlite://{logged.server.db}"
+    assert cli.main(["log", "export", str(folder), "--db", db]) == 0
+    capsys.readouterr()
+    static = ("--online", "--tiles", *key, "--log-url", static_url, "--format", "json")
+    assert _verify(logged, logged.release, *static) == 0
+    checks = json.loads(capsys.readouterr().out)["online"]
+    assert len(checks) == 4 and {c["logTreeSize"] for c in checks} == {7}
+    assert {c["logUrl"] for c in checks} == {static_url}
+    # A monitor reads the static tiles too, and proves each new export extends the last.
+    state = tmp_path / "monitor"
+    monitor = ["log", "monitor", static_url, "--tiles", "--state", str(state), *key]
+    assert cli.main(monitor) == 0
+    assert "size 7" in capsys.readouterr().out
+    logged.add_entries(logged.server.url, 2, "tiles")
+    assert cli.main(["log", "export", str(folder), "--db", db]) == 0
+    assert cli.main(monitor) == 0
+    out = capsys.readouterr().out
+    assert "size 9" in out and "(from 7)" in out
+    # A tile changed on the static server makes the proofs fail: refused, never accepted.
+    logged.add_entries(logged.server.url, 1, "tampered")
+    assert cli.main(["log", "export", str(folder), "--db", db]) == 0
+    tile = folder / "tile" / "0" / "000.p" / "10"
+    data = bytearray(tile.read_bytes())
+    data[40] ^= 1  # the second leaf hash
+    tile.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert cli.main(monitor) == 1
+    assert "consisten" in capsys.readouterr().err
+    assert _verify(logged, None, "--online", "--tiles", *key, "--log-url", static_url) == 1
+    # --tiles without --online is a usage error.
+    assert _verify(logged, None, "--tiles") == 2
