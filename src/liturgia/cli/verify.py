@@ -21,7 +21,7 @@ from liturgia.cli._common import (
     stderr_console,
 )
 from liturgia.config import default_signing_key_path
-from liturgia.errors import UsageError
+from liturgia.errors import LiturgiaError, UsageError
 from liturgia.release.verify import OnlineCheck, OnlineLogChecker, check_release_dir
 from liturgia.sign.tlog_verify import load_log_urls
 
@@ -107,11 +107,12 @@ def run(args: argparse.Namespace) -> int:
     log_keys = sign.load_log_keys(args.log_key, args.trusted_root)
     online = _online_checker(args, log_keys)
     notes: list[str] = []
+    bundle_path: Path | None = None
     if path.is_dir():
         found = check_release_dir(path, public_key, log_keys=log_keys, online=online)
         problems = [str(p) for p in found]
     else:
-        bundle_path: Path = args.bundle or path.with_name(path.name + sign.BUNDLE_SUFFIX)
+        bundle_path = args.bundle or path.with_name(path.name + sign.BUNDLE_SUFFIX)
         bundle = read_bytes(bundle_path, what="bundle")
         sign.verify_file_bundle(
             path, bundle, public_key, bundle_name=bundle_path.name, log_keys=log_keys
@@ -119,12 +120,9 @@ def run(args: argparse.Namespace) -> int:
         if online is not None:
             online.check_bundle(bundle, name=bundle_path.name)
         problems = []
-        if log_keys is None and sign.parse_bundle(bundle).tlog_entries:
-            notes.append(
-                f"{bundle_path.name}: its transparency log entry was not checked (no log key): "
-                "pass --log-key PEM (the log's public key) or --trusted-root JSON to check "
-                "its signed entry timestamp, checkpoint and inclusion proof"
-            )
+    if log_keys is None:
+        bundles = [bundle_path] if bundle_path else sorted(path.glob("*" + sign.BUNDLE_SUFFIX))
+        notes = _unchecked_log_entries(bundles)
     checks = online.checks if online is not None else ()
     if args.format == OutputFormat.JSON:
         document: dict[str, Any] = {"path": str(path), "key": str(key_path)}
@@ -146,6 +144,26 @@ def run(args: argparse.Namespace) -> int:
     shown, key_shown = escape(fs_text(path)), escape(fs_text(key_path))
     console.print(f"[bold green]verified[/bold green]: {shown} (key {key_shown})")
     return 0
+
+
+def _unchecked_log_entries(bundles: list[Path]) -> list[str]:
+    """One note per bundle carrying a log entry that was not checked (no log key was given).
+
+    A bundle that does not read or parse is left out: it is a problem of its own already.
+    """
+    notes = []
+    for bundle in bundles:
+        try:
+            entries = sign.parse_bundle(bundle.read_bytes()).tlog_entries
+        except (OSError, LiturgiaError):
+            continue
+        if entries:
+            notes.append(
+                f"{bundle.name}: its transparency log entry was not checked (no log key): "
+                "pass --log-key PEM (the log's public key) or --trusted-root JSON to check "
+                "its signed entry timestamp, checkpoint and inclusion proof"
+            )
+    return notes
 
 
 def _online_checker(

@@ -11,6 +11,7 @@ names the stored entry, which is fetched and verified.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -206,6 +207,15 @@ def test_without_the_log_key_the_unchecked_signatures_are_said(
     assert cli.main(["verify", str(artifact), "--key", public, "--format", "json"]) == 0
     (note,) = json.loads(capsys.readouterr().out)["notes"]
     assert "was not checked" in note
+    # A folder of bundles says it per bundle too (this one is no release: it also fails).
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name in ("a.bin", "a.bin.sigstore.json"):
+        (folder / name).write_bytes((tmp_path / name).read_bytes())
+    (folder / "SHA256SUMS").write_text(f"{hashlib.sha256(b'a').hexdigest()}  a.bin\n")
+    assert cli.main(["verify", str(folder), "--key", public, "--format", "json"]) == 1
+    (note,) = json.loads(capsys.readouterr().out)["notes"]
+    assert note.startswith("a.bin.sigstore.json: its transparency log entry was not checked")
     # With the log's key, verify finds the forged SET the signer could not see.
     assert cli.main(["verify", str(artifact), "--key", public, "--log-key", str(keys[2])]) == 1
     assert "signed entry timestamp invalid" in capsys.readouterr().err
