@@ -32,9 +32,11 @@ def register(subparsers: Any) -> None:
         help="serve the transparency log (Rekor v1 REST API) over HTTP",
         description=(
             "Serve a Rekor v1-compatible transparency log. The log's signing key (ECDSA P-256) "
-            "is created on first start beside an SQLite database (DB.key.pem). The stored tree "
-            "is verified against its signed checkpoint first: a tree that does not match is "
-            "not served (exit 3). Needs the 'server' extra."
+            "is created on first start beside an SQLite database (DB.key.pem). The address is "
+            "bound first (a port in use: exit 3, nothing created). The stored tree is verified "
+            "against its signed checkpoint and the stored entry bodies against their leaf hashes "
+            "first: a tree that does not match or an altered entry is not served (exit 3). "
+            "Needs the 'server' extra."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
