@@ -283,13 +283,15 @@ def unread_tags(repo: Path, *, tag_format: TagFormat = _DEFAULT_FORMAT) -> tuple
     return read_release_tags(repo, tag_format=tag_format)[1]
 
 
-def history_problem(repo: Path) -> str | None:
+def history_problem(repo: Path, *, have_tags: bool = False) -> str | None:
     """Why the local history cannot be trusted to compute a version, or ``None``.
 
     A shallow clone (``git clone --depth``, CI checkouts) lacks older commits and tags; a clone
     made with ``--no-tags`` (``remote.<name>.tagOpt = --no-tags``) lacks every tag. Either would
     make the last release invisible and the next version wrong (a "first release" over a
-    project at 1.x), so the answer says how to fetch what is missing.
+    project at 1.x), so the answer says how to fetch what is missing. With ``have_tags`` (release
+    tags were found, e.g. fetched since with ``git fetch --tags``), a ``--no-tags`` clone is
+    not a problem.
 
     Raises:
         InputError: not a repository or git missing.
@@ -302,6 +304,8 @@ def history_problem(repo: Path) -> str | None:
             "missing; run `git fetch --unshallow --tags` (in GitHub Actions: "
             "actions/checkout with fetch-depth: 0)"
         )
+    if have_tags:
+        return None
     options = _run(repo, "config", "--get-regexp", r"^remote\..*\.tagopt$", check=False)
     for line in options.stdout.decode("utf-8", "replace").splitlines():
         key, _, value = line.partition(" ")

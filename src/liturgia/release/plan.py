@@ -139,10 +139,10 @@ def plan_version(
             unparsed=(),
             warnings=("no git repository: no version history, no tag",),
         )
-    problem = history_problem(project)
+    every, warnings = read_release_tags(project, tag_format=tag_format)
+    problem = history_problem(project, have_tags=bool(every))
     if problem is not None:
         raise InputError(problem)
-    every, warnings = read_release_tags(project, tag_format=tag_format)
     finals = [item for item in every if not item[1].is_prerelease and not item[1].build]
     last = finals[-1] if finals else None
     latest = every[-1] if every else None

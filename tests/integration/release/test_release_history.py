@@ -260,7 +260,7 @@ def test_a_clone_without_tags_is_an_error_saying_how_to_fetch(
     code, err = _release(clone, capsys, "--dry-run")
     _refused(code, err, "cloned without tags", "git fetch --tags origin")
     git(clone, "fetch", "-q", "--tags", "origin")
-    git(clone, "config", "--unset", "remote.origin.tagOpt")
+    # Once the tags are fetched, the clone's --no-tags setting no longer hides any history.
     assert main(["version", "--print", "--project", str(clone)]) == 0
     assert capsys.readouterr().out == "1.5.0\n"
 
@@ -431,3 +431,42 @@ def test_from_tag_builds_the_release_of_an_existing_tag(
     _refused(code, err, "tag v0.4.0 does not exist")
     code, err = _release(repo, capsys, "--from-tag", "release-7")
     _refused(code, err, "--from-tag release-7: not a release tag of the format 'v{version}'")
+
+
+def test_several_components_released_from_one_repository(
+    tmp_path: Path, signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A monorepo: each component a folder with its own liturgia.toml and tag prefix; a
+    # component's version and notes move only with its own commits.
+    repo = tmp_path / "mono"
+    repo.mkdir()
+    for name in ("cli", "web"):
+        folder = repo / name
+        folder.mkdir()
+        (folder / "liturgia.toml").write_text(
+            _config(tag_format=f"{name}/v{{version}}").replace('name = "tiny"', f'name = "{name}"')
+        )
+        (folder / "requirements.txt").write_text("idna==3.7\n")
+        (folder / "build.py").write_text(_BUILD_SCRIPT)
+        (folder / "osv").mkdir()
+        (folder / "osv" / "TEST-2024-0001.json").write_text(json.dumps(_ADVISORY))
+    (repo / ".gitignore").write_text("dist/\n")
+    git(repo, "init", "-q")
+    commit_all(repo, "feat: two components")
+    git(repo, "tag", "-a", "cli/v1.0.0", "-m", "cli 1.0.0")
+    git(repo, "tag", "web/v0.3.0")
+    (repo / "cli" / "main.txt").write_text("quoting\n")
+    commit_all(repo, "fix(cli): quoting")
+    (repo / "web" / "app.txt").write_text("dark\n")
+    commit_all(repo, "feat(web): dark mode")
+    for name, version in (("cli", "1.0.1"), ("web", "0.4.0")):
+        code, err = _release(repo / name, capsys)
+        assert code == 0, err
+        assert f"created {name}/v{version}" in err
+        notes = (repo / name / "dist" / f"{name}-{version}" / "RELEASE_NOTES.md").read_text()
+        other = "dark mode" if name == "cli" else "quoting"
+        assert other not in notes
+    assert git(repo, "tag", "--list") == "cli/v1.0.0\ncli/v1.0.1\nweb/v0.3.0\nweb/v0.4.0\n"
+    assert "## [1.0.1]" in (repo / "cli" / "CHANGELOG.md").read_text()
+    assert "## [0.4.0]" in (repo / "web" / "CHANGELOG.md").read_text()
+    assert git(repo, "status", "--porcelain") == ""
