@@ -8,6 +8,7 @@ command takes another key; exit 2, nothing written, the existing key untouched.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -67,6 +68,27 @@ def test_default_key_with_another_password(
     capsys.readouterr()
     assert other.is_file() and other.with_suffix(".pub").is_file()
     assert key.read_bytes() == before
+
+
+def test_a_relative_liturgia_key_is_relative_to_where_liturgia_runs(
+    make_vertice: Callable[[], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # As for `liturgia sign` and `verify` (the README's command relies on it): a relative
+    # LITURGIA_KEY names a file from the current folder, not from the project's.
+    repo = make_vertice()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("LITURGIA_KEY", "demo/release.key")
+    monkeypatch.setenv("LITURGIA_PASSWORD", "change-me")
+    assert main(["release", "--dry-run", "--project", str(repo), "--format", "json"]) == 0
+    released = json.loads(capsys.readouterr().out)["directory"]
+    assert sorted(p.name for p in (work / "demo").iterdir()) == ["release.key", "release.pub"]
+    assert not (repo / "demo").exists()
+    assert main(["verify", released, "--key", "demo/release.pub"]) == 0
 
 
 def test_configured_key_with_another_password(
