@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from liturgia.cli._common import env_option
 
 if TYPE_CHECKING:
+    from liturgia.server.reads import ReadSettings
     from liturgia.tlog.log import RekorLog
     from liturgia.tlog.storage import LogStorage
 
@@ -77,6 +78,12 @@ def register(subparsers: Any) -> None:
     env_option(parser, "--workers", "LITURGIA_SERVE_WORKERS", "worker processes sharing the "
                "database (one per core for the most writes/s)", type=int, default=1,
                metavar="N", lenient=True)  # fmt: skip
+    env_option(parser, "--read-threads", "LITURGIA_SERVE_READ_THREADS", "threads answering "
+               "reads in each process (each holds one database connection)", type=int,
+               default=8, metavar="N")  # fmt: skip
+    env_option(parser, "--read-cache-mib", "LITURGIA_SERVE_READ_CACHE_MIB", "memory of each "
+               "process's read caches (tiles, proofs' subtree hashes, SETs), bounded whatever "
+               "the log's size", type=int, default=64, metavar="MIB")  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -96,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--max-body-bytes must be positive, not {args.max_body_bytes}")
     if not 1 <= args.workers <= 64:
         raise ConfigError(f"--workers must be between 1 and 64, not {args.workers}")
+    _read_settings(args)  # a bad size is a usage error before anything starts
     if args.workers == 1:
         return _serve_one(args)
     return _serve_many(args)
@@ -137,7 +145,15 @@ def _open_log(
         key_path=key_path,
         tree_id=args.tree_id,
         index_offset=args.index_offset,
+        **_read_settings(args).log_options(),
     )
+
+
+def _read_settings(args: argparse.Namespace) -> ReadSettings:
+    """The read threads and caches ``--read-threads`` and ``--read-cache-mib`` ask for."""
+    from liturgia.server.reads import ReadSettings  # noqa: PLC0415
+
+    return ReadSettings.with_budget(threads=args.read_threads, cache_mib=args.read_cache_mib)
 
 
 def _announce(origin: str, tree_size: int, args: argparse.Namespace, port: int) -> None:
@@ -161,7 +177,12 @@ def _serve_one(args: argparse.Namespace) -> int:
     try:
         log, storage = _open_log(args, args.db or instance.default_db_url(), args.key)
         try:
-            app = create_app(log, max_body_bytes=args.max_body_bytes, public_key=log.public_key)
+            app = create_app(
+                log,
+                max_body_bytes=args.max_body_bytes,
+                public_key=log.public_key,
+                read_threads=args.read_threads,
+            )
             _announce(log.origin, log.info()["treeSize"], args, sock.getsockname()[1])
             config = uvicorn.Config(
                 app,
@@ -213,6 +234,8 @@ def _serve_many(args: argparse.Namespace) -> int:
         tree_id=tree_id,
         index_offset=index_offset,
         max_body_bytes=args.max_body_bytes,
+        read_threads=args.read_threads,
+        read_cache_mib=args.read_cache_mib,
         parent_pid=os.getpid(),
     )
     os.environ[worker.ENVIRONMENT_VARIABLE] = options.to_environment()

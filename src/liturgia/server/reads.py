@@ -27,14 +27,23 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from liturgia._internal.text import clip
+from liturgia.errors import ConfigError
 from liturgia.server.errors import ApiError, error_bytes
 from liturgia.server.tiles import Run, TileAnswer, checkpoint_answer, tile_answer
 from liturgia.tlog.log import RekorLog
 
-__all__ = ["DEFAULT_READ_THREADS", "ReadHandler", "ReadSettings", "read_handler"]
+__all__ = [
+    "DEFAULT_READ_CACHE_MIB",
+    "DEFAULT_READ_THREADS",
+    "ReadHandler",
+    "ReadSettings",
+    "read_handler",
+]
 
 #: Read threads of a server process by default.
 DEFAULT_READ_THREADS = 8
+#: Memory for a server process's read caches by default, in MiB.
+DEFAULT_READ_CACHE_MIB = 64
 _ENTRIES = "/api/v1/log/entries"
 _LOG_INDEX = re.compile(rb"logIndex=([0-9]{1,15})")
 _ENTRY_ID = re.compile(r"(?:[0-9a-fA-F]{16})?[0-9a-fA-F]{64}")
@@ -65,7 +74,30 @@ class ReadSettings:
     tile_cache_bytes: int = 32 << 20
     set_cache_bytes: int = 4 << 20
 
-    def log_options(self) -> dict[str, int]:
+    @classmethod
+    def with_budget(cls, *, threads: int, cache_mib: int) -> ReadSettings:
+        """Split ``cache_mib`` MiB among the caches (``liturgia serve --read-cache-mib``).
+
+        Half for tiles and bundles, a quarter for folded tiles, 1/16 for SETs, the rest for
+        subtree hashes (64 MiB gives the defaults).
+
+        Raises:
+            ConfigError: ``threads`` is not 1..256 or ``cache_mib`` not 1..65536.
+        """
+        if not 1 <= threads <= 256:
+            raise ConfigError(f"--read-threads must be between 1 and 256, not {threads}")
+        if not 1 <= cache_mib <= 65536:
+            raise ConfigError(f"--read-cache-mib must be between 1 and 65536, not {cache_mib}")
+        budget = cache_mib << 20
+        return cls(
+            threads=threads,
+            node_cache=max(1, budget * 3 // 16 // 192),
+            tile_levels_bytes=budget // 4,
+            tile_cache_bytes=budget // 2,
+            set_cache_bytes=budget // 16,
+        )
+
+    def log_options(self) -> dict[str, Any]:
         """The keyword arguments of :class:`~liturgia.tlog.log.RekorLog` these settings set."""
         return {
             "node_cache": self.node_cache,

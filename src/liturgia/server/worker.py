@@ -31,6 +31,7 @@ from fastapi import FastAPI
 from liturgia.errors import ConfigError
 from liturgia.server import instance
 from liturgia.server.app import create_app
+from liturgia.server.reads import DEFAULT_READ_CACHE_MIB, DEFAULT_READ_THREADS, ReadSettings
 
 __all__ = ["ENVIRONMENT_VARIABLE", "WorkerOptions", "app_from_environment"]
 
@@ -51,6 +52,9 @@ class WorkerOptions:
         index_offset: added to tree-local indexes to give global ``logIndex`` values, as the
             parent resolved it (``None``: the one the log was created with).
         max_body_bytes: largest request body accepted.
+        read_threads: threads answering reads.
+        read_cache_mib: memory of the read caches (see
+            :meth:`~liturgia.server.reads.ReadSettings.with_budget`).
         parent_pid: the ``liturgia serve`` process that started the worker (0: none); the
             worker stops when it dies.
     """
@@ -61,6 +65,8 @@ class WorkerOptions:
     tree_id: int | None = None
     index_offset: int | None = None
     max_body_bytes: int = 1 << 20
+    read_threads: int = DEFAULT_READ_THREADS
+    read_cache_mib: int = DEFAULT_READ_CACHE_MIB
     parent_pid: int = 0
 
     def to_environment(self) -> str:
@@ -117,12 +123,14 @@ def app_from_environment() -> FastAPI:
     if options.parent_pid:
         _stop_with_parent(options.parent_pid)
     key_path = Path(options.key_path)
+    reads = ReadSettings.with_budget(threads=options.read_threads, cache_mib=options.read_cache_mib)
     log, storage = instance.open_log(
         options.db_url,
         host=options.log_host,
         key_path=key_path,
         tree_id=options.tree_id,
         index_offset=options.index_offset,
+        **reads.log_options(),
     )
 
     def close() -> None:
@@ -142,4 +150,5 @@ def app_from_environment() -> FastAPI:
         max_body_bytes=options.max_body_bytes,
         public_key=log.public_key,
         lifespan=lifespan,
+        read_threads=reads.threads,
     )

@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.rekor_requests import hashedrekord
 from tests.unit.server.test_server_app import TestClient
 
+from liturgia.cli import main
+from liturgia.errors import ConfigError
 from liturgia.server import create_app
 from liturgia.server.reads import ReadSettings
 from liturgia.tlog import rekor
@@ -95,3 +97,19 @@ def test_fast_reads_answer_as_the_framework_does(portal: BlockingPortal, log: Re
         create_app(log, read_threads=0)
     fast.close()
     framework.close()
+
+
+def test_read_settings_split_one_budget(capsys: pytest.CaptureFixture[str]) -> None:
+    default = ReadSettings.with_budget(threads=8, cache_mib=64)
+    assert default.tile_cache_bytes == ReadSettings().tile_cache_bytes == 32 << 20
+    assert default.tile_levels_bytes == ReadSettings().tile_levels_bytes == 16 << 20
+    assert default.set_cache_bytes == ReadSettings().set_cache_bytes == 4 << 20
+    assert default.node_cache == 65_536 == ReadSettings().node_cache
+    small = ReadSettings.with_budget(threads=1, cache_mib=1)
+    assert (small.tile_cache_bytes, small.node_cache) == (1 << 19, 1024)
+    with pytest.raises(ConfigError, match="--read-threads must be between 1 and 256, not 0"):
+        ReadSettings.with_budget(threads=0, cache_mib=64)
+    with pytest.raises(ConfigError, match="--read-cache-mib must be between 1 and 65536, not 0"):
+        ReadSettings.with_budget(threads=8, cache_mib=0)
+    assert main(["serve", "--read-cache-mib", "0", "--port", "1"]) == 2
+    assert "--read-cache-mib must be between" in capsys.readouterr().err
