@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from liturgia import sbom
-from liturgia._internal.files import atomic_write_bytes, read_bytes
+from liturgia._internal.files import atomic_write_bytes, atomic_writer, read_bytes
 from liturgia.cli._common import env_option, stderr_console
 from liturgia.errors import InputError, PolicyError, UsageError
 from liturgia.model import Component, Inventory, Scope
@@ -132,6 +132,15 @@ def run(args: argparse.Namespace) -> int:
         )
     artifacts = [sbom.artifact_component(path) for path in args.artifact]
     for fmt, file in outputs:
+        if fmt is SbomFormat.CYCLONEDX_JSON:
+            # Streamed: a 100,000-component document is never held as one string.
+            if file is None:
+                cyclonedx.write_cyclonedx_json(inventory, sys.stdout.buffer, artifacts=artifacts)
+                sys.stdout.flush()
+            else:
+                with atomic_writer(file) as out:
+                    cyclonedx.write_cyclonedx_json(inventory, out, artifacts=artifacts)
+            continue
         data = _WRITERS[fmt](inventory, artifacts=artifacts)
         if file is None:
             sys.stdout.buffer.write(data)

@@ -14,24 +14,32 @@ from datetime import datetime
 from liturgia import __version__
 from liturgia.model import Component, Inventory
 
-__all__ = ["SERIAL_NAMESPACE", "serial_number"]
+__all__ = ["SERIAL_NAMESPACE", "content_digest", "serial_number"]
 
 #: Namespace of the content-derived serial numbers (a UUIDv5 of a fixed URL).
 SERIAL_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://liturgia.invalid/sbom/serial")
 
 
+def content_digest(inventory: Inventory, artifacts: Sequence[Component], *extra: str) -> str:
+    """SHA-256 (hex) of everything a document says: the reprs of the frozen values, one by one.
+
+    Hashed incrementally, so a 100,000-component inventory is never held as one string.
+    """
+    digest = hashlib.sha256()
+    for value in (inventory.root, *inventory.components, *inventory.dependencies, *artifacts):
+        digest.update(repr(value).encode("utf-8"))
+        digest.update(b"\n")
+    for text in extra:
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 def serial_number(
     inventory: Inventory, artifacts: Sequence[Component], timestamp: datetime
 ) -> uuid.UUID:
-    """UUIDv5 of a digest of everything the document says (the reprs of frozen values)."""
-    content = repr(
-        (
-            inventory.root,
-            inventory.components,
-            inventory.dependencies,
-            tuple(artifacts),
-            timestamp.isoformat(),
-            __version__,
-        )
+    """UUIDv5 of :func:`content_digest` (with the timestamp and liturgia's version)."""
+    return uuid.uuid5(
+        SERIAL_NAMESPACE,
+        content_digest(inventory, artifacts, timestamp.isoformat(), __version__),
     )
-    return uuid.uuid5(SERIAL_NAMESPACE, hashlib.sha256(content.encode("utf-8")).hexdigest())

@@ -1,6 +1,7 @@
 """CycloneDX 1.6 JSON and XML: write an Inventory, validate a document, read artifact digests.
 
-The JSON document is written directly (plain dicts, ``json.dumps`` with sorted keys): the
+The JSON document is written directly (plain dicts, streamed with sorted keys, one component per
+line, by :mod:`liturgia._internal.jsonstream`): the
 cyclonedx-python-lib model takes ten times as long to build and serialize a 500-component
 document, which would make ``liturgia sbom`` slower than the tools it replaces. Its shape is the
 one the library writes, and every corpus input's document is validated in the tests by the
@@ -20,12 +21,14 @@ several values of which one is an expression are joined into one ``(A) AND (B)``
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
 
 from liturgia import __version__
 from liturgia._internal.clock import now
+from liturgia._internal.jsonstream import Stream, write_json
 from liturgia.errors import PolicyError
 from liturgia.model import Component, Inventory
 from liturgia.sbom._licence import is_spdx_expression
@@ -39,6 +42,7 @@ __all__ = [
     "to_cyclonedx_xml",
     "validate_cyclonedx_json",
     "validate_cyclonedx_xml",
+    "write_cyclonedx_json",
 ]
 
 SCHEMA_URL = "http://cyclonedx.org/schema/bom-1.6.schema.json"
@@ -103,13 +107,15 @@ def _document(inventory: Inventory, artifacts: Sequence[Component]) -> dict[str,
         refs.insert(0, inventory.root.ref)
     known = set(refs)
     edges = {d.ref: d.depends_on for d in inventory.dependencies}
-    dependencies = []
-    for ref in sorted(known):
-        entry: dict[str, Any] = {"ref": ref}
-        targets = [t for t in edges.get(ref, ()) if t in known]
-        if targets:
-            entry["dependsOn"] = targets
-        dependencies.append(entry)
+
+    def dependencies() -> Iterator[dict[str, Any]]:
+        for ref in sorted(known):
+            entry: dict[str, Any] = {"ref": ref}
+            targets = [t for t in edges.get(ref, ()) if t in known]
+            if targets:
+                entry["dependsOn"] = targets
+            yield entry
+
     return {
         "$schema": SCHEMA_URL,
         "bomFormat": "CycloneDX",
@@ -117,8 +123,8 @@ def _document(inventory: Inventory, artifacts: Sequence[Component]) -> dict[str,
         "serialNumber": serial_number(inventory, artifacts, timestamp).urn,
         "version": 1,
         "metadata": metadata,
-        "components": [_component(c) for c in members],
-        "dependencies": dependencies,
+        "components": Stream(_component(c) for c in members),
+        "dependencies": Stream(dependencies()),
     }
 
 
@@ -137,8 +143,23 @@ def to_cyclonedx_json(inventory: Inventory, *, artifacts: Sequence[Component] = 
         tests check every corpus input); validating costs several times writing, so callers
         that gate on it (the release gate) call :func:`validate_cyclonedx_json` themselves.
     """
-    text = json.dumps(_document(inventory, artifacts), indent=2, sort_keys=True, ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
+    buffer = io.BytesIO()
+    write_cyclonedx_json(inventory, buffer, artifacts=artifacts)
+    return buffer.getvalue()
+
+
+def write_cyclonedx_json(
+    inventory: Inventory, out: IO[bytes], *, artifacts: Sequence[Component] = ()
+) -> None:
+    """Stream the document of :func:`to_cyclonedx_json` to ``out``.
+
+    Components and dependency entries are encoded one per line as they are produced
+    (:mod:`liturgia._internal.jsonstream`): time and memory stay linear in the inventory.
+
+    Raises:
+        OSError: writing to ``out`` failed.
+    """
+    write_json(out, _document(inventory, artifacts))
 
 
 def to_cyclonedx_xml(inventory: Inventory, *, artifacts: Sequence[Component] = ()) -> bytes:

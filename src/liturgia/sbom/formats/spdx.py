@@ -22,7 +22,7 @@ Mapping (SPDX 2.3 specification, clauses cited):
 from __future__ import annotations
 
 import hashlib
-import json
+import io
 import re
 import uuid
 from collections.abc import Sequence
@@ -30,10 +30,12 @@ from typing import Any
 
 from liturgia import __version__
 from liturgia._internal.clock import now
+from liturgia._internal.jsonstream import Stream, write_json
 from liturgia.errors import PolicyError
 from liturgia.model import Component, ComponentType, Inventory, Scope
 from liturgia.sbom._licence import is_spdx_expression
 from liturgia.sbom.formats._json import versioned_json
+from liturgia.sbom.formats._serial import content_digest
 
 __all__ = ["CHECKSUM_ALGORITHMS", "to_spdx_json", "validate_spdx_json"]
 
@@ -157,7 +159,8 @@ def to_spdx_json(inventory: Inventory, *, artifacts: Sequence[Component] = ()) -
     package.
 
     Returns:
-        UTF-8 JSON bytes (sorted keys, two-space indent, final newline); the same for the same
+        UTF-8 JSON bytes (sorted keys, one package and one relationship per line, final
+        newline); the same for the same
         inventory and ``SOURCE_DATE_EPOCH``.
     """
     extracted: dict[str, str] = {}
@@ -174,8 +177,7 @@ def to_spdx_json(inventory: Inventory, *, artifacts: Sequence[Component] = ()) -
     name = inventory.root.name if inventory.root else "sbom"
     if inventory.root and inventory.root.version:
         name = f"{name}-{inventory.root.version}"
-    content = repr((inventory.root, inventory.components, inventory.dependencies, artifacts))
-    serial = uuid.uuid5(_NAMESPACE, hashlib.sha256(f"{content}{created}".encode()).hexdigest())
+    serial = uuid.uuid5(_NAMESPACE, content_digest(inventory, artifacts, created))
     doc: dict[str, Any] = {
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
@@ -183,15 +185,17 @@ def to_spdx_json(inventory: Inventory, *, artifacts: Sequence[Component] = ()) -
         "name": name,
         "documentNamespace": f"https://liturgia.invalid/spdx/{_ID_UNSAFE.sub('-', name)}-{serial}",
         "creationInfo": {"created": created, "creators": [f"Tool: liturgia-{__version__}"]},
-        "packages": packages,
-        "relationships": _relationships(inventory, ids, scopes, root_id),
+        "packages": Stream(packages),
+        "relationships": Stream(_relationships(inventory, ids, scopes, root_id)),
     }
     if extracted:
         doc["hasExtractedLicensingInfos"] = [
             {"licenseId": ref, "extractedText": text, "name": text}
             for ref, text in sorted(extracted.items())
         ]
-    return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    buffer = io.BytesIO()
+    write_json(buffer, doc)
+    return buffer.getvalue()
 
 
 def validate_spdx_json(data: bytes, *, source: str) -> None:
