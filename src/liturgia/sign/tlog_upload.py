@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 from liturgia._internal.http import HttpClient, HttpResponse, check_base_url
 from liturgia._internal.transparency.rekor import (
+    MAX_ANSWER_BYTES,
     LogEntry,
     check_entry_inclusion,
     verify_log_entry,
@@ -44,8 +45,6 @@ __all__ = ["MAX_ANSWER_BYTES", "add_log_entry", "upload_entry"]
 #: Statuses with which a log refuses an entry it read (the entry, not the log, is at fault).
 _REFUSED = frozenset({400, 413, 415, 422})
 
-#: Largest answer read from the log (an entry with its proof is a few KiB).
-MAX_ANSWER_BYTES = 1 << 20
 _ENTRIES = "/api/v1/log/entries"
 
 

@@ -34,13 +34,11 @@ from liturgia.errors import NetworkError, ProofError, SignatureError, StorageErr
 from liturgia.tlog import tiles
 from liturgia.tlog.checkpoint import Checkpoint, SignedNote, open_checkpoint, verifier_for
 from liturgia.tlog.monitor import Monitor
-from liturgia.tlog.rekor import LogEntry
+from liturgia.tlog.rekor import MAX_ANSWER_BYTES, LogEntry
 from liturgia.tlog.tiled import CHECKPOINT_PATH
 
 __all__ = ["MAX_ANSWER_BYTES", "LogClient", "MonitorResult", "TileLogClient", "monitor_log"]
 
-#: Largest answer read from the log, in bytes.
-MAX_ANSWER_BYTES = 1 << 20
 _STATE = "log.json"
 
 

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from liturgia._internal.transparency.rekor import (
+    MAX_ANSWER_BYTES,
     InclusionProof,
     LogEntry,
     PublicKey,
@@ -24,6 +25,7 @@ from liturgia._internal.transparency.rekor import (
 )
 
 __all__ = [
+    "MAX_ANSWER_BYTES",
     "InclusionProof",
     "LogEntry",
     "PrivateKey",

@@ -47,6 +47,7 @@ from liturgia.errors import BundleError, ProofError, SignatureError
 __all__ = [
     "DSSE",
     "HASHEDREKORD",
+    "MAX_ANSWER_BYTES",
     "InclusionProof",
     "LogEntry",
     "check_entry_inclusion",
@@ -57,6 +58,10 @@ __all__ = [
     "verify_entry_timestamp",
     "verify_log_entry",
 ]
+
+#: Largest answer a client reads from a Rekor v1 log, in bytes (an entry with its proof and
+#: checkpoint is a few KiB; log info and proofs are smaller).
+MAX_ANSWER_BYTES = 1 << 20
 
 #: The entry kinds (``kind``, ``apiVersion``) liturgia proposes and its log accepts.
 HASHEDREKORD = ("hashedrekord", "0.0.1")
