@@ -13,17 +13,18 @@ Every HTTP caller in liturgia goes through :class:`HttpClient` (advisory service
   does not (urllib would re-send a POST as a GET, and a log has one URL): the 3xx is returned.
 * **Retries** (RFC 9110 §9.2.2): an idempotent request (GET, HEAD, PUT, DELETE, OPTIONS), or one
   the caller marks ``retry=True``, is retried after a transport failure or a 429, 500, 502, 503
-  or 504, with exponential backoff and jitter, honouring ``Retry-After`` (delta-seconds, capped),
-  and never past the client's overall ``deadline``. A POST is retried only when the caller
-  knows that a repeat cannot add a second record: a read-only query (OSV's ``querybatch``), or a
-  write the server deduplicates, as a Rekor log does, answering a repeat with 409 and the
-  existing entry's ``Location``. **A 503 or a timeout does not mean "not stored"**: the first
-  attempt may have been stored before the answer was lost, which is why such a POST must be
-  deduplicated by the server and the caller must take a 409 as success.
+  or 504, with exponential backoff and jitter, honouring ``Retry-After`` (delta-seconds or an
+  HTTP-date, capped), and never past the client's overall ``deadline``. A POST is retried only
+  when the caller knows that a repeat cannot add a second record: a read-only query (OSV's
+  ``querybatch``), or a write the server deduplicates, as a Rekor log does, answering a repeat
+  with 409 and the existing entry's ``Location``. **A 503 or a timeout does not mean "not
+  stored"**: the first attempt may have been stored before the answer was lost, which is why
+  such a POST must be deduplicated by the server and the caller must take a 409 as success.
 """
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import random
 import time
@@ -191,10 +192,21 @@ def urllib_transport(request: HttpRequest) -> HttpResponse:
         raise OSError(f"broken HTTP answer: {type(exc).__name__}: {exc}") from exc
 
 
-def _retry_after(response: HttpResponse) -> float | None:
-    """``Retry-After`` in delta-seconds (RFC 9110 §10.2.3), capped; ``None`` when absent."""
+def _retry_after(response: HttpResponse, now: Callable[[], float]) -> float | None:
+    """``Retry-After`` (RFC 9110 §10.2.3) in seconds, capped; ``None`` when absent or invalid.
+
+    Either delta-seconds or an HTTP-date (compared with ``now``, seconds since the epoch).
+    """
     value = response.headers.get("retry-after", "").strip()
-    return min(float(value), MAX_RETRY_AFTER) if value.isdigit() else None
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 §5.6.7: an HTTP-date is UTC
+        return None
+    return min(max(0.0, when.timestamp() - now()), MAX_RETRY_AFTER)
 
 
 class HttpClient:
@@ -212,6 +224,7 @@ class HttpClient:
         sleep: the delay function (injectable for tests).
         clock: a monotonic clock in seconds (injectable for tests).
         jitter: returns a float in ``[0, 1)`` (injectable for tests).
+        wall_clock: seconds since the epoch, for a ``Retry-After`` HTTP-date.
         user_agent: the ``User-Agent`` header.
     """
 
@@ -227,6 +240,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        wall_clock: Callable[[], float] = time.time,
         user_agent: str = "liturgia",
     ) -> None:
         self._transport = transport
@@ -238,12 +252,13 @@ class HttpClient:
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
+        self._wall_clock = wall_clock
         self._user_agent = user_agent
         #: Exchanges made so far (every attempt counts).
         self.requests = 0
 
     def _delay(self, attempt: int, response: HttpResponse | None) -> float:
-        after = None if response is None else _retry_after(response)
+        after = None if response is None else _retry_after(response, self._wall_clock)
         if after is not None:
             return after
         full = self._backoff * 2.0**attempt

@@ -67,6 +67,19 @@ def test_retry_after_is_honoured_and_capped() -> None:
     client, delays = _client(script, deadline=1000.0)
     assert client.send("GET", "http://x/a").status == 200
     assert delays == [2.0, 60.0]
+    # An HTTP-date (RFC 9110 §10.2.3), against the wall clock; a date past is no wait.
+    script = _Script(
+        *(
+            HttpResponse(status=503, body=b"", headers={"retry-after": when})
+            for when in ("Sun, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:30 GMT", "soon")
+        ),
+        HttpResponse(status=200, body=b"ok"),
+    )
+    client, delays = _client(
+        script, attempts=4, deadline=1000.0, backoff=1.0, wall_clock=lambda: 784111772.0
+    )
+    assert client.send("GET", "http://x/a").status == 200
+    assert delays == [5.0, 0.0, 3.0]  # the invalid one falls back to backoff: 4 s, jittered
 
 
 def test_a_post_is_retried_only_when_the_caller_says_so() -> None:
