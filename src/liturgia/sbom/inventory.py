@@ -18,6 +18,9 @@ Merging rules (one policy for every ecosystem):
   ``node_modules`` (the project's lockfile describes it).
 - A built artifact named on the command line (wheel, sdist, npm tarball, zip/tar archive) is read
   in place (:mod:`liturgia.sbom.archives`).
+- A container image named on the command line (an OCI layout folder or tar, a ``docker save``
+  tarball) has its layers applied to a temporary root file system, which is cataloged; each
+  component's ``found_in`` names the layer it came from (:mod:`liturgia.sbom.images`).
 - A folder holding ``pyvenv.cfg``, or a ``site-packages`` folder, is an installed Python
   environment: its distributions' core metadata is read (not the whole tree walked).
 - The root is the project found nearest the scan root (pyproject.toml, then package.json via its
@@ -51,6 +54,7 @@ from liturgia.sbom.catalogers import (
 from liturgia.sbom.catalogers.gobinary import EXECUTABLE_MAGIC
 from liturgia.sbom.catalogers.node_modules import catalog_node_modules
 from liturgia.sbom.environments import distribution_metadata, site_packages_of
+from liturgia.sbom.images import catalog_image, is_image
 
 __all__ = ["SKIPPED_DIRS", "catalog", "merge"]
 
@@ -218,6 +222,30 @@ def catalog(
             for folder in environment:
                 for file in distribution_metadata(folder):
                     _run(installed, file, base, found)
+        elif is_image(absolute):
+            # An image folder given alone is the scan root: name it rather than ".".
+            found_in = _relative(absolute, base)
+            found_in = absolute.name if found_in in {".", ""} else found_in
+            try:
+                image = catalog_image(
+                    absolute,
+                    catalog_root=lambda rootfs: catalog([rootfs], root=rootfs),
+                    found_in=found_in,
+                )
+            except InputError as exc:
+                found.warnings.append(str(exc))
+                continue
+            found.warnings.extend(image.warnings)
+            found.results.append(
+                (
+                    found_in.count("/"),
+                    CatalogResult(
+                        root=image.root,
+                        components=image.components,
+                        dependencies=image.dependencies,
+                    ),
+                )
+            )
         elif absolute.is_dir() and absolute.name == "node_modules":
             hidden = absolute / ".package-lock.json"
             if hidden.is_file():
