@@ -3,8 +3,12 @@ honoured, OS and language packages with the layer each came from (issue 17 item 
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -151,3 +155,40 @@ def test_image_built_from_debian_packages(tmp_path: Path) -> None:
     assert found["zlib1g"].ecosystem == "Debian:12"
     assert found["zlib1g"].purl is not None
     assert "distro=debian-12" in found["zlib1g"].purl
+
+
+def test_nested_index_and_bad_layers(tmp_path: Path) -> None:
+    image = tmp_path / "multi"
+    digests = oci_layout(image, LAYERS[:1])
+    # A multi-platform index pointing to the manifest through a nested index.
+    top = json.loads((image / "index.json").read_text())
+    nested = json.dumps({"schemaVersion": 2, "manifests": top["manifests"]}).encode()
+    digest = hashlib.sha256(nested).hexdigest()
+    (image / "blobs" / "sha256" / digest).write_bytes(nested)
+    top["manifests"] = [{"digest": f"sha256:{digest}", "size": len(nested)}]
+    (image / "index.json").write_text(json.dumps(top))
+    assert {c.name for c in catalog([image]).components} == {"libc6", "libssl3", "requests"}
+
+    (image / "blobs" / "sha256" / digests[0].split(":")[1]).write_bytes(b"not a tar at all")
+    inventory = catalog([image])
+    assert inventory.components == ()
+    assert "not a (compressed) tar" in inventory.warnings[0]
+
+
+def test_docker_manifest_without_layers_and_plain_tars(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.tar"
+    with tarfile.open(plain, "w") as tar:
+        data = b"hello"
+        info = tarfile.TarInfo("README")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    assert not is_image(plain)
+    broken = tmp_path / "broken.tar"
+    with tarfile.open(broken, "w") as tar:
+        data = b'[{"Config": "c.json"}]'
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    assert is_image(broken)
+    inventory = catalog([broken])
+    assert inventory.warnings == ("broken.tar: manifest.json lists no image with Layers",)
