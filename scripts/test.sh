@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 #   softhsm2    a PKCS#11 token for the HSM signer
 #   nodejs npm  sigstore-js, the independent verifier of our bundles
 #   openssl     private keys as `openssl ec -aes256` writes them, for `keys import`
+#   golang-go   the Go commands `liturgia init` writes, run for real
 need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
@@ -18,6 +19,7 @@ command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
 if ((${#need_apt[@]})); then
   echo "installing Debian packages: ${need_apt[*]}"
   apt-get update -qq
