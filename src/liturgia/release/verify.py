@@ -5,8 +5,9 @@ Checks, all of them, collecting every problem rather than stopping at the first:
 1. ``SHA256SUMS`` has a bundle that verifies under the public key, parses, lists every file of the
    folder but itself and its bundle, and every listed digest matches;
 2. every ``*.sigstore.json`` bundle verifies against its subject file under the public key;
-3. ``sbom.cdx.json`` is signed and valid CycloneDX 1.6, and each of its ``file`` components exists
-   in the folder with the SHA-256 the SBOM records, and is signed;
+3. ``sbom.cdx.json`` is signed and valid CycloneDX 1.6, and each of its ``file`` components (read
+   with :func:`liturgia.sbom.read_sbom`, nested ones included) exists in the folder with the
+   SHA-256 the SBOM records, and is signed;
 4. ``gate-report.json`` says GO (a NO-GO release verifies byte for byte but is reported, since a
    consumer must not take it for a release).
 
@@ -212,8 +213,8 @@ def _check_sbom(directory: Path, files: list[str]) -> list[Problem]:
     data = read_bytes(directory / _SBOM)
     try:
         sbom.validate_cyclonedx_json(data, source=_SBOM)
-        digests = sbom.artifact_digests(data)
-    except VerificationError as exc:
+        digests = sbom.artifact_digests(sbom.read_sbom(data, source=_SBOM), source=_SBOM)
+    except (InputError, VerificationError) as exc:
         return [*problems, Problem(file=_SBOM, reason=str(exc).removeprefix(f"{_SBOM}: "))]
     for name, digest in sorted(digests.items()):
         if name not in files:

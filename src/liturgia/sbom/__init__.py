@@ -22,7 +22,7 @@ Outputs: CycloneDX 1.6 JSON and XML, SPDX 2.3 JSON, each with its validator;
 
 from __future__ import annotations
 
-from liturgia.sbom.artifacts import artifact_component
+from liturgia.sbom.artifacts import artifact_component, artifact_digests
 from liturgia.sbom.cataloger import Cataloger, CatalogResult
 from liturgia.sbom.compare import (
     LicenceChange,
@@ -38,11 +38,7 @@ from liturgia.sbom.formats import (
     to_cyclonedx_xml,
     to_spdx_json,
 )
-from liturgia.sbom.formats.cyclonedx import (
-    artifact_digests,
-    validate_cyclonedx_json,
-    validate_cyclonedx_xml,
-)
+from liturgia.sbom.formats.cyclonedx import validate_cyclonedx_json, validate_cyclonedx_xml
 from liturgia.sbom.formats.spdx import validate_spdx_json
 from liturgia.sbom.inventory import catalog
 

@@ -1,15 +1,22 @@
-"""Release artifacts (wheels, sdists, tarballs, binaries) as CycloneDX ``file`` components."""
+"""Release artifacts (wheels, sdists, tarballs, binaries) as CycloneDX ``file`` components.
+
+:func:`artifact_component` describes one for the release's SBOM; :func:`artifact_digests` takes
+them back out of an SBOM read with :func:`liturgia.sbom.formats.read_sbom` (``liturgia verify``).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from liturgia._internal.files import sha256_file
 from liturgia._internal.text import fs_text, utf8_name
-from liturgia.errors import InputError
-from liturgia.model import Component, ComponentType, Hash
+from liturgia.errors import InputError, PolicyError
+from liturgia.model import Component, ComponentType, Hash, Inventory
 
-__all__ = ["artifact_component"]
+__all__ = ["artifact_component", "artifact_digests"]
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def artifact_component(path: Path, *, name: str | None = None) -> Component:
@@ -40,3 +47,37 @@ def artifact_component(path: Path, *, name: str | None = None) -> Component:
         found_in=label,
         bom_ref=f"file:{label}",
     )
+
+
+def artifact_digests(inventory: Inventory, *, source: str) -> dict[str, str]:
+    """Map each ``file`` component's name to its SHA-256: the artifacts a release SBOM lists.
+
+    The inverse of :func:`artifact_component` over an SBOM read with
+    :func:`~liturgia.sbom.formats.read_sbom` (nested components included). A ``file``
+    component without a SHA-256 hash is not an artifact liturgia recorded, and is skipped.
+
+    Args:
+        inventory: the SBOM as read.
+        source: its name for messages (a file name).
+
+    Returns:
+        ``{name: lower-case hex SHA-256}``.
+
+    Raises:
+        PolicyError: ``"<source>: ..."``: a file component's SHA-256 is not 64 hex digits, or
+            one name is listed twice with different digests.
+    """
+    digests: dict[str, str] = {}
+    for component in inventory.components:
+        if component.type is not ComponentType.FILE:
+            continue
+        sha = [h.value for h in component.hashes if h.algorithm == "SHA-256"]
+        if not sha:
+            continue
+        name, value = component.name, sha[0]
+        if not _SHA256.fullmatch(value):
+            raise PolicyError(f"{source}: file component {name}: malformed SHA-256 {value!r}")
+        if digests.get(name, value) != value:
+            raise PolicyError(f"{source}: lists file {name} twice with different SHA-256 digests")
+        digests[name] = value
+    return digests

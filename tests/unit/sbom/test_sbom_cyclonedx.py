@@ -14,6 +14,7 @@ from liturgia.sbom import (
     artifact_component,
     artifact_digests,
     catalog,
+    read_sbom,
     to_cyclonedx_json,
     validate_cyclonedx_json,
 )
@@ -114,7 +115,7 @@ def test_artifacts_round_trip(tmp_path: Path) -> None:
     )
     data = to_cyclonedx_json(Inventory(root=root), artifacts=artifacts)
     validate_cyclonedx_json(data, source="sbom.cdx.json")
-    assert artifact_digests(data) == {
+    assert artifact_digests(read_sbom(data, source="s"), source="s") == {
         wheel.name: hashlib.sha256(wheel.read_bytes()).hexdigest(),
         "renamed.tar.gz": hashlib.sha256(sdist.read_bytes()).hexdigest(),
     }
@@ -152,40 +153,63 @@ def test_validate_rejects_a_tampered_hash(corpus: Path) -> None:
         validate_cyclonedx_json(json.dumps(doc).encode(), source="s")
 
 
+def _digests(doc: bytes) -> dict[str, str]:
+    """The artifact digests of a release SBOM, read as ``liturgia verify`` reads it."""
+    return artifact_digests(read_sbom(doc, source="s"), source="s")
+
+
+_FILE_A = b'{"type": "file", "name": "a", "hashes": [{"alg": "SHA-256", "content": "%s"}]}'
+
+
 @pytest.mark.parametrize(
-    ("doc", "reason"),
+    ("doc", "error", "reason"),
     [
-        (b"not json", "not JSON"),
-        (b'{"components": {}}', "no components array"),
-        (b'{"components": [{"type": "file", "hashes": []}]}', "without a name"),
+        (b"not json", InputError, "s: not JSON"),
+        (b'{"components": []}', InputError, "s: neither a CycloneDX (bomFormat) nor an SPDX"),
         (
-            b'{"components": [{"type": "file", "name": "a", '
-            b'"hashes": [{"alg": "SHA-256", "content": "abc"}]}]}',
-            "malformed SHA-256",
+            b'{"bomFormat": "CycloneDX", "components": {}}',
+            InputError,
+            "s: components: expected an array",
         ),
         (
-            b'{"components": [{"type": "file", "name": "a", "hashes": [{"alg": "SHA-256", '
-            b'"content": "' + b"a" * 64 + b'"}]}, {"type": "file", "name": "a", "hashes": '
-            b'[{"alg": "SHA-256", "content": "' + b"b" * 64 + b'"}]}]}',
-            "twice",
+            b'{"bomFormat": "CycloneDX", "components": [{"type": "file", "hashes": []}]}',
+            InputError,
+            "s: components[0]: a component needs a 'name'",
+        ),
+        (
+            b'{"bomFormat": "CycloneDX", "components": [' + _FILE_A % b"abc" + b"]}",
+            PolicyError,
+            "s: file component a: malformed SHA-256 'abc'",
+        ),
+        (
+            b'{"bomFormat": "CycloneDX", "components": ['
+            + _FILE_A % (b"a" * 64)
+            + b", "
+            + _FILE_A % (b"b" * 64)
+            + b"]}",
+            PolicyError,
+            "s: lists file a twice with different SHA-256 digests",
         ),
     ],
 )
-def test_artifact_digests_rejects(doc: bytes, reason: str) -> None:
-    with pytest.raises(PolicyError, match=reason):
-        artifact_digests(doc)
+def test_artifact_digests_rejects(doc: bytes, error: type[Exception], reason: str) -> None:
+    with pytest.raises(error) as e:
+        _digests(doc)
+    assert str(e.value).startswith(reason)
 
 
 def test_artifact_digests_skips_libraries_and_unhashed_files() -> None:
     doc = {
+        "bomFormat": "CycloneDX",
         "components": [
             {"type": "library", "name": "x", "hashes": [{"alg": "SHA-256", "content": "a" * 64}]},
             {"type": "file", "name": "nohash"},
             {"type": "file", "name": "md5", "hashes": [{"alg": "MD5", "content": "a" * 32}]},
             {"type": "file", "name": "ok", "hashes": [{"alg": "SHA-256", "content": "AB" * 32}]},
-        ]
+            {"type": "file", "name": "ok", "hashes": [{"alg": "SHA-256", "content": "ab" * 32}]},
+        ],
     }
-    assert artifact_digests(json.dumps(doc).encode()) == {"ok": "ab" * 32}
+    assert _digests(json.dumps(doc).encode()) == {"ok": "ab" * 32}
 
 
 def test_inventory_without_root_and_purl_less_components() -> None:

@@ -1,4 +1,4 @@
-"""CycloneDX 1.6 JSON and XML: write an Inventory, validate a document, read artifact digests.
+"""CycloneDX 1.6 JSON and XML: write an Inventory, validate a document.
 
 The JSON document is written directly (plain dicts, streamed with sorted keys, one component per
 line, by :mod:`liturgia._internal.jsonstream`): the
@@ -22,7 +22,6 @@ several values of which one is an expression are joined into one ``(A) AND (B)``
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
@@ -36,7 +35,6 @@ from liturgia.sbom.formats._json import versioned_json
 from liturgia.sbom.formats._serial import serial_number
 
 __all__ = [
-    "artifact_digests",
     "serial_number",
     "to_cyclonedx_json",
     "to_cyclonedx_xml",
@@ -219,46 +217,3 @@ def validate_cyclonedx_json(data: bytes, *, source: str) -> None:
     if error is not None:
         message = str(getattr(error, "data", error)).splitlines()[0]
         raise PolicyError(f"{prefix}: {message}")
-
-
-def artifact_digests(data: bytes) -> dict[str, str]:
-    """Map each ``file`` component's name to its SHA-256 (hex) in a CycloneDX JSON document.
-
-    Only top-level ``components`` of type ``file`` that carry a ``SHA-256`` hash count.
-
-    Raises:
-        PolicyError: not JSON, not an object with a ``components`` array, or a file component
-            without a name or with a malformed SHA-256.
-    """
-    try:
-        doc: Any = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PolicyError(f"SBOM is not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("components", []), list):
-        raise PolicyError("SBOM has no components array")
-    digests: dict[str, str] = {}
-    for index, item in enumerate(doc.get("components", [])):
-        if not isinstance(item, dict) or item.get("type") != "file":
-            continue
-        name = item.get("name")
-        if not isinstance(name, str) or not name:
-            raise PolicyError(f"SBOM components[{index}]: file component without a name")
-        hashes = item.get("hashes", [])
-        sha = [
-            h.get("content")
-            for h in (hashes if isinstance(hashes, list) else [])
-            if isinstance(h, dict) and h.get("alg") == "SHA-256"
-        ]
-        if not sha:
-            continue
-        value = sha[0]
-        if not isinstance(value, str) or len(value) != 64 or not _is_hex(value):
-            raise PolicyError(f"SBOM components[{index}] ({name}): malformed SHA-256 {value!r}")
-        if name in digests and digests[name] != value.lower():
-            raise PolicyError(f"SBOM lists file {name} twice with different SHA-256 digests")
-        digests[name] = value.lower()
-    return digests
-
-
-def _is_hex(value: str) -> bool:
-    return all(c in "0123456789abcdefABCDEF" for c in value)
