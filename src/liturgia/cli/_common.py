@@ -1,5 +1,5 @@
-"""Helpers shared by the command modules: consoles, output formats, options with environment
-twins, key passwords."""
+"""Helpers shared by the command modules: command registration, consoles, output formats,
+options with environment twins, key passwords."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,12 @@ __all__ = [
     "KEY_OPTION_WAY_OUT",
     "LOG_SIGNATURES_UNCHECKED",
     "OutputFormat",
+    "add_command",
     "add_format_option",
+    "add_group",
     "add_signing_key_option",
     "add_tlog_options",
+    "doc_body",
     "env_option",
     "explain_key_password",
     "password_from_env_or_prompt",
@@ -33,6 +37,75 @@ __all__ = [
     "stdout_console",
     "write_generated_file",
 ]
+
+
+def add_command(
+    subparsers: Any,
+    name: str,
+    run: Callable[[argparse.Namespace], int],
+    help_: str,
+    *,
+    description: str | None = None,
+    show_defaults: bool = False,
+) -> argparse.ArgumentParser:
+    """Add command ``name`` that runs ``run``; the caller adds its arguments to the parser.
+
+    The one way a command module registers a command or a sub-command (STYLE.md "CLI":
+    ``register(subparsers)`` and ``run(args) -> int``): :func:`liturgia.cli.main` calls
+    ``args.func``, here ``run``.
+
+    Args:
+        subparsers: what ``add_subparsers()`` returned (``liturgia``'s or a command group's).
+        name: the command's name, e.g. ``"sign"``.
+        run: runs the command: parsed arguments in, exit code out.
+        help_: its one line in the list of commands.
+        description: what ``liturgia NAME --help`` says of it (see :func:`doc_body`).
+        show_defaults: ``--help`` adds each option's default (``(default: ...)``).
+
+    Returns:
+        The command's parser.
+    """
+    formatter = argparse.ArgumentDefaultsHelpFormatter if show_defaults else argparse.HelpFormatter
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=help_, description=description, formatter_class=formatter
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def add_group(
+    subparsers: Any,
+    name: str,
+    help_: str,
+    *,
+    dest: str,
+    description: str | None = None,
+    metavar: str = "COMMAND",
+) -> Any:
+    """Add command group ``name`` (``liturgia NAME COMMAND ...``); one of its commands is needed.
+
+    Args:
+        subparsers: what ``add_subparsers()`` returned.
+        name: the group's name, e.g. ``"log"``.
+        help_: its one line in the list of commands.
+        dest: the attribute of the parsed arguments that names the command chosen.
+        description: what ``liturgia NAME --help`` says of it.
+        metavar: how ``--help`` calls the command chosen.
+
+    Returns:
+        The group's sub-command registry, for :func:`add_command`.
+    """
+    parser = subparsers.add_parser(name, help=help_, description=description)
+    return parser.add_subparsers(dest=dest, metavar=metavar, required=True)
+
+
+def doc_body(doc: str | None) -> str | None:
+    """A command module's docstring after its first paragraph: its ``--help`` description.
+
+    The first paragraph names the command for readers of the code; the rest says what it does,
+    once, for both (argparse re-wraps it). ``None`` without one (``python -OO``).
+    """
+    return doc.split("\n\n", 1)[1] if doc and "\n\n" in doc else None
 
 
 class OutputFormat(StrEnum):

@@ -1,4 +1,9 @@
-"""``liturgia init``: write a commented starter ``liturgia.toml`` fitted to the project."""
+"""``liturgia init``: write a commented starter ``liturgia.toml`` fitted to the project.
+
+Write a commented starter liturgia.toml into the project folder, with build and test commands for
+each ecosystem found (Python, JavaScript, Go, Rust; in the folder and its direct sub-folders) and
+the name from the project's manifest.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from liturgia.cli._common import stderr_console, write_generated_file
+from liturgia.cli._common import add_command, doc_body, stderr_console, write_generated_file
 from liturgia.config import CONFIG_FILE
 from liturgia.errors import UsageError
 from liturgia.release.starter import ProjectName, render_starter
@@ -20,21 +25,13 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def register(subparsers: Any) -> None:
     """Add the ``init`` command."""
-    parser = subparsers.add_parser(
-        "init",
-        help="write a commented starter liturgia.toml",
-        description=(
-            "Write a commented starter liturgia.toml into the project folder, with build and "
-            "test commands for each ecosystem found (Python, JavaScript, Go, Rust; in the "
-            "folder and its direct sub-folders) and the name from the project's manifest."
-        ),
-    )
+    help_ = "write a commented starter liturgia.toml"
+    parser = add_command(subparsers, "init", run, help_, description=doc_body(__doc__))
     parser.add_argument("--project", type=Path, default=Path(), help="project folder")
     parser.add_argument(
         "--name", help="project name (default: from the manifest, else the folder's name)"
     )
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

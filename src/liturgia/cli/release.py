@@ -1,4 +1,8 @@
-"""``liturgia release``: run every stage and write ``dist/<name>-<version>/``."""
+"""``liturgia release``: run every stage and write ``dist/<name>-<version>/``.
+
+Run the release stages in order (version, build, test, sbom, scan, sign, notes, gate, checksums,
+tag) and write dist/<name>-<version>/. Exit 0 on GO, 1 on NO-GO, 2 on usage or input errors.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from rich.table import Table
 
 from liturgia.cli._common import (
     OutputFormat,
+    add_command,
     add_format_option,
+    doc_body,
     explain_key_password,
     password_from_env_or_prompt,
     stderr_console,
@@ -28,15 +34,8 @@ __all__ = ["register", "run"]
 
 def register(subparsers: Any) -> None:
     """Add the ``release`` command."""
-    parser = subparsers.add_parser(
-        "release",
-        help="build, SBOM, scan, sign, notes, gate and tag one release",
-        description=(
-            "Run the release stages in order (version, build, test, sbom, scan, sign, notes, "
-            "gate, checksums, tag) and write dist/<name>-<version>/. Exit 0 on GO, 1 on NO-GO, "
-            "2 on usage or input errors."
-        ),
-    )
+    help_ = "build, SBOM, scan, sign, notes, gate and tag one release"
+    parser = add_command(subparsers, "release", run, help_, description=doc_body(__doc__))
     parser.add_argument("--project", type=Path, default=Path(), help="project folder (default: .)")
     parser.add_argument("--out", type=Path, help="output folder (default: <project>/dist)")
     parser.add_argument(
@@ -73,7 +72,6 @@ def register(subparsers: Any) -> None:
         help="push the new tag to REMOTE (default origin); a failed push undoes the release",
     )
     add_format_option(parser)
-    parser.set_defaults(func=run)
 
 
 class _Progress:

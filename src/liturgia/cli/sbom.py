@@ -20,13 +20,23 @@ from typing import Any
 
 from liturgia import sbom
 from liturgia._internal.files import atomic_write_bytes, atomic_writer, read_bytes
-from liturgia.cli._common import env_option, stderr_console
+from liturgia.cli._common import add_command, env_option, stderr_console
 from liturgia.errors import InputError, PolicyError, UsageError
 from liturgia.model import Component, Inventory, Scope
 from liturgia.sbom.environments import python_site_packages
 from liturgia.sbom.formats import SbomFormat, cyclonedx, detect_format, spdx
 
 __all__ = ["SbomFormat", "detect_format", "parse_output", "register", "run"]
+
+#: ``liturgia sbom --help``: the command and its three sub-commands, named by their first word.
+_DESCRIPTION = (
+    "Catalog each PATH (a folder, walked; or a lockfile) into one SBOM. "
+    "`liturgia sbom validate FILE...` checks documents against their official schemas; "
+    "`sbom diff OLD NEW` lists added, removed, upgraded and downgraded components and "
+    "licence changes; `sbom merge FILE... -o ...` joins SBOMs (each read may be "
+    "CycloneDX JSON or XML, or SPDX JSON). "
+    "Name a folder called 'validate', 'diff' or 'merge' as ./NAME."
+)
 
 
 _WRITERS: dict[SbomFormat, Callable[..., bytes]] = {
@@ -55,18 +65,9 @@ def parse_output(value: str) -> tuple[SbomFormat, Path | None]:
 
 def register(subparsers: Any) -> None:
     """Add the ``sbom`` command."""
-    parser = subparsers.add_parser(
-        "sbom",
-        help="catalog dependencies into CycloneDX / SPDX (or: sbom validate FILE)",
-        description=(
-            "Catalog each PATH (a folder, walked; or a lockfile) into one SBOM. "
-            "`liturgia sbom validate FILE...` checks documents against their official schemas; "
-            "`sbom diff OLD NEW` lists added, removed, upgraded and downgraded components and "
-            "licence changes; `sbom merge FILE... -o ...` joins SBOMs (each read may be "
-            "CycloneDX JSON or XML, or SPDX JSON). "
-            "Name a folder called 'validate', 'diff' or 'merge' as ./NAME."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    help_ = "catalog dependencies into CycloneDX / SPDX (or: sbom validate FILE)"
+    parser = add_command(
+        subparsers, "sbom", run, help_, description=_DESCRIPTION, show_defaults=True
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="folders or lockfiles [.]")
     parser.add_argument(
@@ -101,7 +102,6 @@ def register(subparsers: Any) -> None:
         help="a release artifact to list as a file component with its SHA-256; repeatable",
     )
     parser.add_argument("--json", action="store_true", help="sbom diff: JSON instead of text")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

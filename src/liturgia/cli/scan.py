@@ -33,7 +33,13 @@ from rich.table import Table
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes, atomic_writer
 from liturgia._internal.text import fs_text
-from liturgia.cli._common import env_option, stderr_console, stdout_console
+from liturgia.cli._common import (
+    add_command,
+    doc_body,
+    env_option,
+    stderr_console,
+    stdout_console,
+)
 from liturgia.errors import InputError
 from liturgia.model import Component, Scope
 from liturgia.vuln import (
@@ -117,11 +123,9 @@ def _positive(kind: type[int] | type[float], most: float) -> Any:
 
 def register(subparsers: Any) -> None:
     """Add the ``scan`` command."""
-    parser = subparsers.add_parser(
-        "scan",
-        help="scan an SBOM or a project for known vulnerabilities",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    help_ = "scan an SBOM or a project for known vulnerabilities"
+    parser = add_command(
+        subparsers, "scan", run, help_, description=doc_body(__doc__), show_defaults=True
     )
     parser.add_argument("target", nargs="?", type=Path, default=Path(), help="SBOM file or path")
     osv = [Path(p) for p in os.environ.get("LITURGIA_OSV", "").split(os.pathsep) if p]
@@ -173,7 +177,6 @@ def register(subparsers: Any) -> None:
            "warning", type=StalePolicy, choices=list(StalePolicy), default="error")  # fmt: skip
     option("--accept-unchecked", "LITURGIA_ACCEPT_UNCHECKED", "exit 0/1 even when some "
            "components could not be checked (they stay listed)", action="store_true")  # fmt: skip
-    parser.set_defaults(func=run)
 
 
 def _components(target: Path) -> tuple[Component, ...]:

@@ -1,4 +1,11 @@
-"""``liturgia serve``: the transparency log's Rekor v1 REST API on uvicorn."""
+"""``liturgia serve``: the transparency log's Rekor v1 REST API on uvicorn.
+
+Serve a Rekor v1-compatible transparency log. The log's signing key (ECDSA P-256) is created on
+first start beside an SQLite database (DB.key.pem). The address is bound first (a port in use:
+exit 3, nothing created). The stored tree is verified against its signed checkpoint and the
+stored entry bodies against their leaf hashes first: a tree that does not match or an altered
+entry is not served (exit 3). Needs the 'server' extra.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from liturgia.cli._common import env_option
+from liturgia.cli._common import add_command, doc_body, env_option
 
 if TYPE_CHECKING:
     from liturgia.server.reads import ReadSettings
@@ -28,18 +35,9 @@ _GRACE_SECONDS = 10
 
 def register(subparsers: Any) -> None:
     """Add the ``serve`` command."""
-    parser = subparsers.add_parser(
-        "serve",
-        help="serve the transparency log (Rekor v1 REST API) over HTTP",
-        description=(
-            "Serve a Rekor v1-compatible transparency log. The log's signing key (ECDSA P-256) "
-            "is created on first start beside an SQLite database (DB.key.pem). The address is "
-            "bound first (a port in use: exit 3, nothing created). The stored tree is verified "
-            "against its signed checkpoint and the stored entry bodies against their leaf hashes "
-            "first: a tree that does not match or an altered entry is not served (exit 3). "
-            "Needs the 'server' extra."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    help_ = "serve the transparency log (Rekor v1 REST API) over HTTP"
+    parser = add_command(
+        subparsers, "serve", run, help_, description=doc_body(__doc__), show_defaults=True
     )
     env_option(parser, "--db", "LITURGIA_DB", "sqlite:///PATH or postgresql://...; default: "
                "sqlite under $XDG_DATA_HOME/liturgia/tlog/log.db", metavar="URL")  # fmt: skip
@@ -84,7 +82,6 @@ def register(subparsers: Any) -> None:
     env_option(parser, "--read-cache-mib", "LITURGIA_SERVE_READ_CACHE_MIB", "memory of each "
                "process's read caches (tiles, proofs' subtree hashes, SETs), bounded whatever "
                "the log's size", type=int, default=64, metavar="MIB")  # fmt: skip
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

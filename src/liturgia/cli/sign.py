@@ -1,4 +1,9 @@
-"""``liturgia sign FILE... [--key REF]``: write ``FILE.sigstore.json`` beside each file."""
+"""``liturgia sign FILE... [--key REF]``: write ``FILE.sigstore.json`` beside each file.
+
+Sign each FILE with a key (a path, file:PATH or another registered key URI) and write
+FILE.sigstore.json atomically. The password comes from LITURGIA_PASSWORD or a prompt. Prints each
+bundle's path on stdout.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,10 @@ from liturgia._internal.text import fs_text
 from liturgia.cli._common import (
     KEY_OPTION_WAY_OUT,
     LOG_SIGNATURES_UNCHECKED,
+    add_command,
     add_signing_key_option,
     add_tlog_options,
+    doc_body,
     explain_key_password,
     print_path,
     stderr_console,
@@ -26,15 +33,9 @@ __all__ = ["register", "run"]
 
 def register(subparsers: Any) -> None:
     """Add the ``sign`` command."""
-    parser = subparsers.add_parser(
-        "sign",
-        help="sign files: a Sigstore bundle v0.3 beside each (FILE.sigstore.json)",
-        description=(
-            "Sign each FILE with a key (a path, file:PATH or another registered key URI) and "
-            "write FILE.sigstore.json atomically. The password comes from LITURGIA_PASSWORD "
-            "or a prompt. Prints each bundle's path on stdout."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    help_ = "sign files: a Sigstore bundle v0.3 beside each (FILE.sigstore.json)"
+    parser = add_command(
+        subparsers, "sign", run, help_, description=doc_body(__doc__), show_defaults=True
     )
     parser.add_argument("files", type=Path, nargs="+", metavar="FILE")
     add_signing_key_option(parser)
@@ -44,7 +45,6 @@ def register(subparsers: Any) -> None:
         help="write bundles here instead of beside each file",
     )
     add_tlog_options(parser, what="each signature")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,10 @@
-"""``liturgia verify``: check a release folder, or one file against its bundle."""
+"""``liturgia verify``: check a release folder, or one file against its bundle.
+
+Verify a release folder (checksums, every bundle, SBOM digests) or a single FILE with --bundle.
+Exit 0 when everything verifies, 1 naming each file and reason otherwise (a NO-GO release is
+reported too), 2 on usage or input errors, 3 when --online cannot reach the log. Without
+--online nothing is fetched.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,9 @@ from liturgia._internal.files import read_bytes
 from liturgia._internal.text import fs_text
 from liturgia.cli._common import (
     OutputFormat,
+    add_command,
     add_format_option,
+    doc_body,
     env_option,
     positive_seconds,
     stderr_console,
@@ -30,16 +38,8 @@ __all__ = ["register", "run"]
 
 def register(subparsers: Any) -> None:
     """Add the ``verify`` command."""
-    parser = subparsers.add_parser(
-        "verify",
-        help="verify a release folder, or a file against its Sigstore bundle",
-        description=(
-            "Verify a release folder (checksums, every bundle, SBOM digests) or a single FILE "
-            "with --bundle. Exit 0 when everything verifies, 1 naming each file and reason "
-            "otherwise (a NO-GO release is reported too), 2 on usage or input errors, 3 when "
-            "--online cannot reach the log. Without --online nothing is fetched."
-        ),
-    )
+    help_ = "verify a release folder, or a file against its Sigstore bundle"
+    parser = add_command(subparsers, "verify", run, help_, description=doc_body(__doc__))
     parser.add_argument("path", type=Path, metavar="DIR|FILE")
     parser.add_argument(
         "--key",
@@ -92,7 +92,6 @@ def register(subparsers: Any) -> None:
         help="with --online: seconds per HTTP exchange with the log (default: 30)",
     )
     add_format_option(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
