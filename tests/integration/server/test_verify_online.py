@@ -11,6 +11,7 @@ is exit 3, a missing URL or key exit 2, and without ``--online`` nothing connect
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import socket
@@ -26,7 +27,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from liturgia import cli, sign
+from liturgia.errors import NetworkError, ProofError
 from liturgia.sign.tlog_upload import add_log_entry
+from liturgia.tlog.client import LogClient, TileLogClient
 
 from .conftest import HOST, Server, free_port
 
@@ -366,3 +369,39 @@ def test_entries_consistent_through_tiles_served_and_exported(
     assert _verify(logged, None, "--online", "--tiles", *key, "--log-url", static_url) == 1
     # --tiles without --online is a usage error.
     assert _verify(logged, None, "--tiles") == 2
+
+
+def test_tile_client_proofs_match_the_rekor_api(
+    logged: Logged, static_server: tuple[Path, str]
+) -> None:
+    folder, static_url = static_server
+    assert cli.main(["log", "export", str(folder), "--db", f"sqlite://{logged.server.db}"]) == 0
+    rekor = LogClient(logged.server.url)
+    size = int(rekor.info()["treeSize"])
+    for url in (logged.server.url, static_url):
+        tiled = TileLogClient(url)
+        assert tiled.checkpoint() == rekor.checkpoint()
+        assert tiled.consistency_proof(2, size) == rekor.consistency_proof(2, size)
+        entry = rekor.entry_by_uuid(rekor_entry_id(logged))
+        assert entry is not None and entry.inclusion_proof is not None
+        proof = entry.inclusion_proof
+        assert tiled.inclusion_proof(proof.log_index, proof.tree_size) == proof.hashes
+        with pytest.raises(ProofError, match="no consistency proof from size 0"):
+            tiled.consistency_proof(0, size)
+        with pytest.raises(ProofError, match=f"leaf {size} is not in a tree of size {size}"):
+            tiled.inclusion_proof(size, size)
+    # A tile of the wrong length for its path is refused before any hashing.
+    partial = next((folder / "tile" / "0").glob("000.p/*"))
+    partial.write_bytes(partial.read_bytes()[:-1])
+    width = int(partial.name)
+    with pytest.raises(ProofError, match=f"is {32 * width - 1} bytes, not {32 * width}"):
+        TileLogClient(static_url).consistency_proof(1, width)
+    with pytest.raises(NetworkError, match="answered 404"):
+        TileLogClient(static_url).consistency_proof(1, width + 1000)
+
+
+def rekor_entry_id(world: Logged) -> str:
+    """The UUID of the first artifact's log entry, from its bundle."""
+    bundle = json.loads((world.release / f"{_ARTIFACTS[0]}.sigstore.json").read_bytes())
+    body = base64.b64decode(bundle["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"])
+    return hashlib.sha256(b"\x00" + body).hexdigest()
