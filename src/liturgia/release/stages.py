@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -582,7 +583,8 @@ def machine_labels(
     """The build machine's folders and the names a published file uses for them.
 
     Files in the release folder are named as a reader of the release sees them, the work
-    folders by their placeholders, files of the project relative to it, the home folder ``~``:
+    folders by their placeholders, files of the project relative to it, the home folder ``~``,
+    the temporary folder ``$TMPDIR``:
     no absolute path of the machine that made the release is published, and the same input
     gives the same bytes wherever it is released.
 
@@ -595,6 +597,10 @@ def machine_labels(
     home = str(Path.home())
     if len(home) > 1:  # a home of "/" names nothing worth hiding
         labels[home] = "~"
+    # A project's failing test may print its own temporary folders (pytest's tmp_path).
+    temporary = tempfile.gettempdir()
+    if len(temporary) > 1:
+        labels[temporary] = "$TMPDIR"
     for placeholder in ("build_dir", "reports_dir"):
         if placeholder in values:
             labels[values[placeholder]] = "{" + placeholder + "}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from liturgia.cli import main
 from tests.conftest import CORPUS
 from tests.integration.release.conftest import commit_all, git
+from tests.integration.release.test_release_vertice import _published_texts
 
 
 def test_vulnerable_pin_is_no_go(
@@ -102,3 +104,46 @@ def test_components_the_database_cannot_check_fail_the_gate(
     )
     commit_all(repo, "chore: accept unchecked Rust components")
     assert main(["release", "--dry-run", "--project", str(repo)]) == 0, capsys.readouterr().err
+
+
+FAILING_TEST = """
+import json
+
+
+def test_reads_its_settings(tmp_path):
+    settings = tmp_path / "settings.json"
+    settings.write_text("{")
+    # The failure's traceback names this machine's folders: the temporary one, this file's,
+    # the interpreter's (under the home folder, or not).
+    assert json.loads(settings.read_text()) == {}
+"""
+
+
+def test_failing_tests_are_no_go_and_publish_no_machine_path(
+    make_vertice: Callable[[], Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failing test's report names the machine's folders; the shipped copy does not."""
+    repo = make_vertice()
+    (repo / "backend" / "tests" / "test_settings.py").write_text(FAILING_TEST)
+    commit_all(repo, "test: settings")
+    code = main(["release", "--dry-run", "--project", str(repo), "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 1, out.err
+    folder = Path(json.loads(out.out)["directory"])
+    report = json.loads((folder / "gate-report.json").read_text())
+    tests = next(c for c in report["checks"] if c["name"] == "tests")
+    assert not tests["passed"]
+    assert tests["figure"] == "6 tests, 1 failures, 0 errors, 0 skipped"
+    assert any("test_reads_its_settings" in item for item in tests["evidence"])
+    junit = (folder / "junit.xml").read_text()
+    assert "JSONDecodeError" in junit  # the failure is shipped, its folders relabelled
+    assert "$TMPDIR/pytest-of-" in junit
+    assert "backend/tests/test_settings.py:" in junit
+    machine = {str(repo), tempfile.gettempdir() + "/", str(Path.home()) + "/"}
+    found = [
+        (name, path)
+        for name, data in _published_texts(folder)
+        for path in machine
+        if path.encode() in data
+    ]
+    assert found == []
