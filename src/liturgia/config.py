@@ -32,6 +32,7 @@ __all__ = [
     "Settings",
     "SigningSettings",
     "TestSettings",
+    "Waiver",
     "default_signing_key_path",
     "find_config",
     "load_config",
@@ -171,6 +172,21 @@ class SigningSettings(_Section):
     key: str | None = None
 
 
+class Waiver(_Section):
+    """One ``[[gates.waivers]]`` entry: a failed item of a check the project accepts, and why.
+
+    Attributes:
+        check: the check it applies to; today ``"inputs"`` (a file the SBOM stage could not
+            read, e.g. a lockfile of a part that is not shipped).
+        file: the file, as the check names it (relative to the project folder).
+        reason: why the release may go without it (shown in the gate report).
+    """
+
+    check: Literal["inputs"]
+    file: str = Field(min_length=1)
+    reason: str = Field(min_length=1, pattern=r"\S")
+
+
 class GateSettings(_Section):
     """``[gates]``: the golden rule's thresholds.
 
@@ -178,11 +194,13 @@ class GateSettings(_Section):
         coverage_min: minimum coverage percent (0-100).
         fail_on: lowest finding severity that fails the vulnerability gate.
         require_tests: whether the tests gate applies.
+        waivers: accepted failures, each with its reason (see :class:`Waiver`).
     """
 
     coverage_min: float = Field(default=80.0, ge=0.0, le=100.0)
     fail_on: Literal["critical", "high", "medium", "low"] = "high"
     require_tests: bool = True
+    waivers: Annotated[tuple[Waiver, ...], Strict(strict=False)] = ()
 
 
 class Settings(_Section):

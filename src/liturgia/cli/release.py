@@ -147,9 +147,19 @@ def _as_json(result: ReleaseResult) -> dict[str, Any]:
         "tag": result.tagged,
         "files": list(result.files),
         "checks": [
-            {"name": c.name, "passed": c.passed, "summary": c.summary} for c in result.report.checks
+            {
+                "name": c.name,
+                "passed": c.passed,
+                "summary": c.summary,
+                "evidence": list(c.evidence),
+            }
+            for c in result.report.checks
         ],
     }
+
+
+#: Evidence lines of each failed check printed under the summary table.
+_SHOWN_EVIDENCE = 10
 
 
 def _print_summary(console: Console, result: ReleaseResult) -> None:
@@ -161,5 +171,11 @@ def _print_summary(console: Console, result: ReleaseResult) -> None:
         mark = "[green]pass[/green]" if check.passed else "[red]FAIL[/red]"
         table.add_row(check.name, mark, check.summary)
     console.print(table)
+    for check in result.report.failed:  # why it is NO-GO, without opening gate-report.md
+        for item in check.evidence[:_SHOWN_EVIDENCE]:
+            console.print(f"  {check.name}: {item}", markup=False)
+        if len(check.evidence) > _SHOWN_EVIDENCE:
+            more = len(check.evidence) - _SHOWN_EVIDENCE
+            console.print(f"  {check.name}: ... {more} more in gate-report.md", markup=False)
     decision = "[bold green]GO[/bold green]" if result.report.go else "[bold red]NO-GO[/bold red]"
     console.print(f"{decision}: {result.directory}")

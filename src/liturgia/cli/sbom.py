@@ -127,8 +127,15 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"{target}: not found")
         for interpreter in args.python:
             targets.extend(python_site_packages(interpreter))
+        # A file named on the command line that cannot be read is an error (exit 2): an SBOM
+        # without it would answer about less than was asked. Files found in a folder that
+        # cannot be read are warnings, recorded in the SBOM itself.
         inventory = sbom.catalog(
-            targets or [Path()], root=args.root, exclude_dev=args.exclude_dev, strict=args.strict
+            targets or [Path()],
+            root=args.root,
+            exclude_dev=args.exclude_dev,
+            strict=args.strict,
+            strict_named=True,
         )
     artifacts = [sbom.artifact_component(path) for path in args.artifact]
     for fmt, file in outputs:

@@ -9,11 +9,13 @@ Exit codes: 0 nothing blocks; 1 an unsuppressed finding is at or above --fail-on
 findings never fail the scan); 2 the scan cannot be trusted: nothing to scan, an option is
 invalid, the database is missing, empty, unreadable, or older than --max-age-days under --stale
 error, the source cannot answer for any component (e.g. --offline with an online source and no
-cached answer), or ANY package could not be checked (no version or an unpinned range, a version
-its ecosystem cannot order, no purl or ecosystem, a source that could not answer or holds no
-advisory for its ecosystem) unless --accept-unchecked is given or an ``[[unchecked]]`` entry of
-the --ignore file names it with a reason; 2 wins over 1. Files that are not packages (release
-artifacts) are listed as not checked but do not change the exit code.
+cached answer), a lockfile named as the target cannot be read, or (unless --accept-unchecked)
+a lockfile found in the target folder cannot be read, or ANY package could not be checked (no
+version or an unpinned range, a version its ecosystem cannot order, no purl or ecosystem, a
+source that could not answer or holds no advisory for its ecosystem) unless --accept-unchecked
+is given or an ``[[unchecked]]`` entry of the --ignore file names it with a reason; 2 wins over
+1. Files that are not packages (release artifacts) are listed as not checked but do not change
+the exit code.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
 from functools import partial
@@ -179,29 +182,38 @@ def register(subparsers: Any) -> None:
            "components could not be checked (they stay listed)", action="store_true")  # fmt: skip
 
 
-def _components(target: Path) -> tuple[Component, ...]:
+def _components(target: Path) -> tuple[tuple[Component, ...], tuple[str, ...]]:
+    """The components to scan, and the inputs found in a folder that could not be read."""
     if not target.exists():
         raise InputError(f"{target}: scan target not found")
+    from liturgia.sbom import catalog  # noqa: PLC0415 - the SBOM engine only when scanning
+    from liturgia.sbom.catalogers import default_catalogers  # noqa: PLC0415
+
+    # A lockfile's name wins over its suffix: package-lock.json is read as a lockfile.
     name = target.name.lower()
-    if name.endswith((".json", ".cdx.xml", "bom.xml")) and not target.is_dir():
+    lockfile = any(cataloger.claims(target) for cataloger in default_catalogers())
+    if name.endswith((".json", ".cdx.xml", "bom.xml")) and not target.is_dir() and not lockfile:
         from liturgia.sbom.formats import read_sbom  # noqa: PLC0415 - as below
 
         data = read_limited(target, limit=MAX_SBOM_BYTES, what="SBOM")
         found = read_sbom(data, source=str(target)).components
         if not found:
             raise InputError(f"{target}: nothing to scan: the SBOM lists no components")
-        return found
-    from liturgia.sbom import catalog  # noqa: PLC0415 - the SBOM engine only when cataloging
-
-    inventory = catalog([target])
-    for warning in inventory.warnings:
-        stderr_console().print(f"warning: {warning}", markup=False)
+        return found, ()
+    # A lockfile named as the target that cannot be read is an error (exit 2); one found in a
+    # folder that cannot be read is a warning that makes the scan incomplete (see run).
+    inventory = catalog([target], strict_named=True)
     if not inventory.components:
         raise InputError(
             f"{target}: nothing to scan: no SBOM, lockfile or manifest liturgia reads was found "
             "(give a CycloneDX/SPDX JSON SBOM or a project folder)"
+            + (
+                f"; {len(inventory.warnings)} inputs could not be read"
+                if inventory.warnings
+                else ""
+            )
         )
-    return inventory.components
+    return inventory.components, inventory.warnings
 
 
 _ONLINE: dict[str, tuple[str, Callable[..., AdvisoryDatabase]]] = {
@@ -288,7 +300,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{problem} (update it, or pass --max-age-days / --stale warn)")
     if args.output is not None and args.output.is_dir():
         raise InputError(f"{args.output}: -o names a folder; give a file path")
-    components = _components(args.target)
+    components, unread = _components(args.target)
     suppressions: list[Suppression] = []
     for vex in args.vex:
         suppressions.extend(load_vex(vex))
@@ -302,6 +314,8 @@ def run(args: argparse.Namespace) -> int:
         max_age=max_age,
         accept=accept,
     )
+    # Every input that could not be read is in the report (JSON, SARIF...), not only on stderr.
+    report = replace(report, warnings=tuple(sorted({*report.warnings, *unread})))
     nothing = report.coverage_problem()
     if nothing is not None:
         offline = args.offline and not local and "--offline" in nothing
@@ -331,6 +345,11 @@ def run(args: argparse.Namespace) -> int:
         f"{len(blocking)} at or above {fail_on.value}{note}",
         markup=False,
     )
+    if unread and not args.accept_unchecked:
+        raise InputError(
+            f"{len(unread)} inputs could not be read (first: {unread[0]}); their components are "
+            "missing, so the scan is incomplete: fix them, or pass --accept-unchecked"
+        )
     incomplete = report.incomplete
     if incomplete and not args.accept_unchecked:
         first = incomplete[0]

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from liturgia.config import Waiver
 from liturgia.errors import ConfigError
 from liturgia.release.changelog import changelog_has_version
 from liturgia.release.version import Version
@@ -40,6 +41,7 @@ __all__ = [
     "JUnitCounts",
     "check_changelog",
     "check_coverage",
+    "check_inputs",
     "check_tests",
     "gate_report_json",
     "render_gate_markdown",
@@ -398,6 +400,63 @@ def check_coverage(
         files=(file,),
         figure=f"{percent:.2f}% {kind}",
         threshold=threshold,
+    )
+
+
+def check_inputs(warnings: Sequence[str], waivers: Sequence[Waiver] = ()) -> CheckResult:
+    """Gate "every input read": no file the SBOM stage found could be left out unwaived.
+
+    A lockfile that cannot be read (truncated, not JSON, an unknown lock version) drops its
+    whole ecosystem from the SBOM, and so from the scan: the release would be judged on less
+    than it ships. Each cataloging warning fails the check unless a ``[[gates.waivers]]`` entry
+    with ``check = "inputs"`` names its file (the warning is ``"<file>: ..."`` or
+    ``"<file>:<line>: ..."``) with a reason.
+
+    Args:
+        warnings: the inventory's warnings, each naming its file first.
+        waivers: the project's waivers; those for other checks are ignored.
+
+    Returns:
+        An ``"inputs"`` check; evidence lists every warning (a waived one with its reason) and
+        each waiver that matched nothing.
+    """
+    mine = [w for w in waivers if w.check == "inputs"]
+    used: set[int] = set()
+    evidence: list[str] = []
+    failing = 0
+    for warning in warnings:
+        index = next(
+            (
+                i
+                for i, w in enumerate(mine)
+                if warning == w.file or warning.startswith(f"{w.file}:")
+            ),
+            None,
+        )
+        if index is None:
+            failing += 1
+            evidence.append(f"not read: {warning}")
+        else:
+            used.add(index)
+            evidence.append(f"not read: {warning} (waived: {mine[index].reason})")
+    evidence += [
+        f"waiver for {w.file} matched no input problem" for i, w in enumerate(mine) if i not in used
+    ]
+    waived = len(warnings) - failing
+    if not warnings:
+        summary = "every input was read"
+    elif failing:
+        first = next(w for w in evidence if "(waived:" not in w).removeprefix("not read: ")
+        summary = f"{failing} inputs could not be read ({waived} waived); first: {first}"
+    else:
+        summary = f"{waived} inputs could not be read, every one waived"
+    return CheckResult(
+        name="inputs",
+        passed=failing == 0,
+        summary=summary,
+        evidence=tuple(evidence),
+        figure=f"{len(warnings)} unreadable, {waived} waived",
+        threshold="none unreadable unless waived",
     )
 
 

@@ -281,7 +281,13 @@ def _stages(
 
     listen.stage_started("sbom")
     inventory, sbom_summary = stages.write_sbom(config, staging, artifacts, version)
-    listen.stage_finished("sbom", sbom_summary)
+    # An input that could not be read fails the gate's "inputs" check (unless waived); say so
+    # at once, naming each file and why.
+    listen.stage_finished(
+        "sbom",
+        "; ".join([sbom_summary, *(f"not read: {w}" for w in inventory.warnings)]),
+        ok=not inventory.warnings,
+    )
 
     listen.stage_started("scan")
     scan = stages.run_scan(advisories, staging, inventory)
@@ -333,6 +339,7 @@ def _stages(
         scan=scan,
         signed=signed,
         public_key=signing.public_key,
+        inputs=inventory.warnings,
     )
     atomic_write_text(staging / "gate-report.md", render_gate_markdown(report))
     atomic_write_bytes(staging / "gate-report.json", gate_report_json(report))

@@ -40,6 +40,7 @@ from liturgia.release.gates import (
     GateReport,
     check_changelog,
     check_coverage,
+    check_inputs,
     check_tests,
 )
 from liturgia.release.notes import changelog_text
@@ -252,7 +253,7 @@ def write_sbom(
     )
     files = [sbom.artifact_component(staging / name) for name in artifacts]
     atomic_write_bytes(staging / SBOM_NAME, sbom.to_cyclonedx_json(inventory, artifacts=files))
-    warned = f", {len(inventory.warnings)} warnings" if inventory.warnings else ""
+    warned = f", {_count(len(inventory.warnings), 'input')} not read" if inventory.warnings else ""
     return inventory, f"{len(inventory.components)} components, {len(files)} artifacts{warned}"
 
 
@@ -525,13 +526,15 @@ def evaluate_gates(
     scan: ScanOutcome,
     signed: Sequence[str],
     public_key: sign.PublicKey,
+    inputs: Sequence[str] = (),
 ) -> GateReport:
     """Evaluate the golden rule: every check, each with its evidence.
 
     Checks: tests passed (JUnit XML, and every test command exited 0), coverage at or above the
     threshold (Cobertura XML), no unsuppressed finding at or above ``gates.fail_on``, the SBOM
-    present and valid CycloneDX 1.6, every artifact signed with a verifying bundle, CHANGELOG
-    has the version.
+    present and valid CycloneDX 1.6, every input the SBOM stage found read (``inputs``: its
+    warnings, unless waived in ``[[gates.waivers]]``), every artifact signed with a verifying
+    bundle, CHANGELOG has the version.
     """
     settings = config.settings
     labels = {**scan.labels, **machine_labels(config, values, staging=staging)}
@@ -568,6 +571,7 @@ def evaluate_gates(
         _documented_vulnerabilities(_check_vulnerabilities(config, scan), config, scan, staging)
     )
     checks.append(_check_sbom(staging))
+    checks.append(check_inputs(inputs, settings.gates.waivers))
     checks.append(_check_signatures(staging, signed, public_key))
     checks.append(check_changelog(staging / CHANGELOG_NAME, version))
     return GateReport(

@@ -155,7 +155,9 @@ def _run(
     found: _Found,
     *,
     quiet_not_go: bool = False,
+    named: Path | None = None,
 ) -> None:
+    """Run one cataloger; a file it refuses is a warning, or an error when ``named`` by the user."""
     found_in = _relative(path, scan_root)
     if path.is_symlink():
         try:
@@ -170,11 +172,19 @@ def _run(
         result = cataloger.catalog(path, found_in=found_in)
     except InputError as exc:
         # While walking, a compiled program that is not a Go binary is simply not ours.
+        if named is not None:
+            raise _named_error(named, found_in, exc) from exc
         if not (quiet_not_go and "no Go build information" in str(exc)):
             found.warnings.append(str(exc))
         return
     found.warnings.extend(result.warnings)
     found.results.append((found_in.count("/"), result))
+
+
+def _named_error(path: Path, found_in: str, exc: InputError) -> InputError:
+    """The error for a file the user named that cannot be read: named as given, and why."""
+    reason = str(exc).removeprefix(f"{found_in}: ")
+    return InputError(f"{fs_text(path)}: {reason}")
 
 
 def catalog(
@@ -183,6 +193,7 @@ def catalog(
     root: Path | None = None,
     exclude_dev: bool = False,
     strict: bool = False,
+    strict_named: bool = False,
     catalogers: Sequence[Cataloger] | None = None,
 ) -> Inventory:
     """Catalog directories and lockfiles into one :class:`Inventory`.
@@ -194,6 +205,10 @@ def catalog(
         root: the folder ``found_in`` paths are relative to (default: the common folder).
         exclude_dev: drop development-only components (scope ``excluded``) and their edges.
         strict: raise instead of returning warnings.
+        strict_named: a file given in ``paths`` (not found by walking a folder) that cannot be
+            read at all (no cataloger reads it, its cataloger refuses it, an archive that does
+            not open) raises instead of becoming a warning: the user named that input, so
+            leaving it out would answer about less than was asked.
         catalogers: the catalogers to use (default :func:`default_catalogers`).
 
     Returns:
@@ -201,7 +216,8 @@ def catalog(
         oversized or malformed inputs are ``warnings`` lines naming the file and the reason.
 
     Raises:
-        InputError: ``strict`` is set and there is at least one warning (the first is named).
+        InputError: ``strict`` is set and there is at least one warning (the first is named),
+            or ``strict_named`` is set and a named file cannot be read (``"<path>: <why>"``).
     """
     chosen = tuple(catalogers) if catalogers is not None else default_catalogers()
     resolved = [Path(p) for p in paths]
@@ -268,6 +284,8 @@ def catalog(
                     found.warnings.extend(result.warnings)
                     found.results.append((found_in.count("/"), result))
             except InputError as exc:
+                if strict_named:
+                    raise _named_error(path, found_in, exc) from exc
                 found.warnings.append(str(exc))
         elif absolute.exists() or absolute.is_symlink():
             cataloger = _claimant(absolute, chosen)
@@ -276,9 +294,14 @@ def catalog(
             if cataloger is None and _has_executable_magic(absolute):
                 cataloger = GoBinaryCataloger()
             if cataloger is None:
+                if strict_named:
+                    raise InputError(
+                        f"{fs_text(path)}: no cataloger reads this file (name a lockfile, a "
+                        "manifest, an archive or a folder)"
+                    )
                 found.warnings.append(f"{_relative(absolute, base)}: no cataloger reads this file")
                 continue
-            _run(cataloger, absolute, base, found)
+            _run(cataloger, absolute, base, found, named=path if strict_named else None)
         else:
             found.warnings.append(f"{path}: not found")
     if strict and found.warnings:

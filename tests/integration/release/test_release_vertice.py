@@ -68,6 +68,7 @@ def test_release_is_go_with_every_file(released: Path) -> None:
         "coverage",
         "vulnerabilities",
         "sbom",
+        "inputs",
         "signatures",
         "changelog",
     }

@@ -58,9 +58,7 @@ def test_scan_of_a_file_no_cataloger_reads_is_exit_2(
     assert main(["scan", str(notes), "--osv", GHSA, "--stale", "warn"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "RELEASE_NOTES.md: nothing to scan: no SBOM, lockfile or manifest" in _one_error_line(
-        captured.err
-    )
+    assert "RELEASE_NOTES.md: no cataloger reads this file" in _one_error_line(captured.err)
 
 
 def test_scan_of_an_sbom_with_nothing_to_look_up_is_exit_2(

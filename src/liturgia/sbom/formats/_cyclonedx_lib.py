@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Sequence
 
 from cyclonedx.contrib.license.factories import LicenseFactory
-from cyclonedx.model import HashAlgorithm, HashType
+from cyclonedx.model import HashAlgorithm, HashType, Property
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.bom_ref import BomRef
 from cyclonedx.model.component import Component as CdxComponent
@@ -25,7 +25,7 @@ from packageurl import PackageURL
 from liturgia import __version__
 from liturgia._internal.clock import now
 from liturgia.model import Component, Inventory
-from liturgia.sbom.formats._serial import serial_number
+from liturgia.sbom.formats._serial import WARNING_PROPERTY, serial_number
 
 __all__ = ["render_xml"]
 
@@ -73,6 +73,8 @@ def _bom(inventory: Inventory, artifacts: Sequence[Component]) -> Bom:
     metadata.tools.components.add(
         CdxComponent(type=CdxComponentType.APPLICATION, name="liturgia", version=__version__)
     )
+    for warning in inventory.warnings:
+        metadata.properties.add(Property(name=WARNING_PROPERTY, value=warning))
     if inventory.root is not None:
         refs[inventory.root.ref] = BomRef(inventory.root.ref)
         metadata.component = _component(inventory.root, refs[inventory.root.ref])

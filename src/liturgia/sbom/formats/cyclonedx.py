@@ -32,7 +32,7 @@ from liturgia.errors import PolicyError
 from liturgia.model import Component, Inventory
 from liturgia.sbom._licence import is_spdx_expression
 from liturgia.sbom.formats._json import versioned_json
-from liturgia.sbom.formats._serial import serial_number
+from liturgia.sbom.formats._serial import WARNING_PROPERTY, serial_number
 
 __all__ = [
     "serial_number",
@@ -99,6 +99,10 @@ def _document(inventory: Inventory, artifacts: Sequence[Component]) -> dict[str,
             "components": [{"type": "application", "name": "liturgia", "version": __version__}]
         },
     }
+    if inventory.warnings:
+        metadata["properties"] = [
+            {"name": WARNING_PROPERTY, "value": warning} for warning in inventory.warnings
+        ]
     refs = [c.ref for c in members]
     if inventory.root is not None:
         metadata["component"] = _component(inventory.root)

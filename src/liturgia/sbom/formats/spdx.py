@@ -185,6 +185,7 @@ def to_spdx_json(inventory: Inventory, *, artifacts: Sequence[Component] = ()) -
         "name": name,
         "documentNamespace": f"https://liturgia.invalid/spdx/{_ID_UNSAFE.sub('-', name)}-{serial}",
         "creationInfo": {"created": created, "creators": [f"Tool: liturgia-{__version__}"]},
+        **_warnings_comment(inventory),
         "packages": Stream(packages),
         "relationships": Stream(_relationships(inventory, ids, scopes, root_id)),
     }
@@ -196,6 +197,14 @@ def to_spdx_json(inventory: Inventory, *, artifacts: Sequence[Component] = ()) -
     buffer = io.BytesIO()
     write_json(buffer, doc)
     return buffer.getvalue()
+
+
+def _warnings_comment(inventory: Inventory) -> dict[str, str]:
+    """SPDX 2.3 §6.10 document ``comment``: every cataloging warning, one per line."""
+    if not inventory.warnings:
+        return {}
+    lines = [f"liturgia: {len(inventory.warnings)} inputs could not be (fully) read:"]
+    return {"comment": "\n".join([*lines, *inventory.warnings])}
 
 
 def validate_spdx_json(data: bytes, *, source: str) -> None:
