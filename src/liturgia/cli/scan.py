@@ -196,10 +196,11 @@ def _components(target: Path) -> tuple[tuple[Component, ...], tuple[str, ...]]:
         from liturgia.sbom.formats import read_sbom  # noqa: PLC0415 - as below
 
         data = read_limited(target, limit=MAX_SBOM_BYTES, what="SBOM")
-        found = read_sbom(data, source=str(target)).components
-        if not found:
+        document = read_sbom(data, source=str(target))
+        if not document.components:
             raise InputError(f"{target}: nothing to scan: the SBOM lists no components")
-        return found, ()
+        # Inputs the SBOM's writer says it could not read (liturgia:warning properties).
+        return document.components, tuple(f"{target.name}: {w}" for w in document.warnings)
     # A lockfile named as the target that cannot be read is an error (exit 2); one found in a
     # folder that cannot be read is a warning that makes the scan incomplete (see run).
     inventory = catalog([target], strict_named=True)

@@ -571,7 +571,14 @@ def evaluate_gates(
         _documented_vulnerabilities(_check_vulnerabilities(config, scan), config, scan, staging)
     )
     checks.append(_check_sbom(staging))
-    checks.append(check_inputs(inputs, settings.gates.waivers))
+    # The SBOM records the inputs it could not read (metadata.properties): its evidence file.
+    sbom_file = _evidence_file(staging / SBOM_NAME)
+    checks.append(
+        replace(
+            check_inputs(inputs, settings.gates.waivers),
+            files=(sbom_file,) if sbom_file is not None else (),
+        )
+    )
     checks.append(_check_signatures(staging, signed, public_key))
     checks.append(check_changelog(staging / CHANGELOG_NAME, version))
     return GateReport(

@@ -70,6 +70,12 @@ def test_a_corrupt_lockfile_is_a_failed_check_unless_waived(
     properties = json.loads((folder / "sbom.cdx.json").read_bytes())["metadata"]["properties"]
     assert [p["name"] for p in properties] == ["liturgia:warning"]
     assert properties[0]["value"].startswith(f"package-lock.json: {REASON}")
+    # Read back, the SBOM still says it is incomplete: a scan of it is incomplete too.
+    scan = ["scan", str(folder / "sbom.cdx.json"), "--osv", str(repo / "osv")]
+    assert main([*scan, "--max-age-days", "100000"]) == 2
+    assert "(first: sbom.cdx.json: package-lock.json: not valid JSON" in capsys.readouterr().err
+    assert main([*scan, "--max-age-days", "100000", "--accept-unchecked"]) == 0
+    capsys.readouterr()
 
     config = repo / "liturgia.toml"
     config.write_text(

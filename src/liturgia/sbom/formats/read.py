@@ -49,6 +49,7 @@ from liturgia.model import (
     Inventory,
     Scope,
 )
+from liturgia.sbom.formats._serial import WARNING_PROPERTY
 from liturgia.sbom.formats.spdx import CHECKSUM_ALGORITHMS
 
 __all__ = ["SbomFormat", "detect_format", "read_sbom"]
@@ -217,7 +218,17 @@ def _cyclonedx(document: dict[str, Any], source: str) -> Inventory:
         for d in edges
         if isinstance(d, dict) and isinstance(d.get("ref"), str)
     )
-    return Inventory(root=root, components=components, dependencies=dependencies)
+    # The writer's record of inputs it could not read: an SBOM that says it is incomplete
+    # stays incomplete when read back (a scan of it is then incomplete too).
+    properties = metadata.get("properties") if isinstance(metadata, dict) else None
+    warnings = tuple(
+        p["value"]
+        for p in (properties if isinstance(properties, list) else ())
+        if isinstance(p, dict)
+        and p.get("name") == WARNING_PROPERTY
+        and isinstance(p.get("value"), str)
+    )
+    return Inventory(root=root, components=components, dependencies=dependencies, warnings=warnings)
 
 
 def _local(tag: str) -> str:
