@@ -13,6 +13,7 @@ from liturgia._internal.files import atomic_write_bytes, read_bytes
 from liturgia.cli._common import (
     KEY_OPTION_WAY_OUT,
     LOG_SIGNATURES_UNCHECKED,
+    add_command,
     add_signing_key_option,
     add_tlog_options,
     explain_key_password,
@@ -52,16 +53,17 @@ def predicate_type(value: str) -> str:
 
 def register(subparsers: Any) -> None:
     """Add the ``attest`` and ``verify-attestation`` commands."""
-    fmt = argparse.ArgumentDefaultsHelpFormatter
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "attest",
-        help="sign a predicate about SUBJECT files as an in-toto attestation (DSSE bundle)",
+        run,
+        "sign a predicate about SUBJECT files as an in-toto attestation (DSSE bundle)",
         description=(
             "Wrap the JSON predicate in an in-toto Statement v1 whose subjects are the files "
             "(name and SHA-256), sign it as a DSSE envelope and write a Sigstore bundle v0.3. "
             "Prints the bundle's path on stdout."
         ),
-        formatter_class=fmt,
+        show_defaults=True,
     )
     parser.add_argument("subjects", type=Path, nargs="+", metavar="SUBJECT")
     parser.add_argument("--predicate", type=Path, required=True, metavar="FILE")
@@ -80,17 +82,18 @@ def register(subparsers: Any) -> None:
         "DSSE envelope; not *.sigstore.json, which names artifact signatures)",
     )
     add_tlog_options(parser, what="the attestation (a dsse entry)")
-    parser.set_defaults(func=run)
 
-    check = subparsers.add_parser(
+    check = add_command(
+        subparsers,
         "verify-attestation",
-        help="verify an attestation bundle against a public key and its subject files",
+        run_verify,
+        "verify an attestation bundle against a public key and its subject files",
         description=(
             "Exit 0 when the DSSE signature verifies under the key, each SUBJECT file is a "
             "subject with its SHA-256, and the predicate type is the required one; 1 naming "
             "the reason otherwise. Prints the verified Statement JSON on stdout."
         ),
-        formatter_class=fmt,
+        show_defaults=True,
     )
     check.add_argument("subjects", type=Path, nargs="*", metavar="SUBJECT")
     check.add_argument("--bundle", type=Path, required=True)
@@ -101,7 +104,6 @@ def register(subparsers: Any) -> None:
         help="public key PEM, or a key URI (hashivault://KEY, pkcs11:...) to read it from",
     )
     check.add_argument("--type", metavar="URI", help="the predicate type required")
-    check.set_defaults(func=run_verify)
 
 
 def _predicate(path: Path) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""``liturgia ci init``: write the CI pipeline that runs liturgia (GitHub Actions or GitLab CI)."""
+"""``liturgia ci init``: write the CI pipeline that runs liturgia (GitHub Actions or GitLab CI).
+
+Write the pipeline validate -> security (every push and pull request) -> build -> sign -> release
+(on a version tag), with a notification, into the repository.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from liturgia.cli._common import write_generated_file
+from liturgia.cli._common import add_command, add_group, doc_body, write_generated_file
 from liturgia.errors import UsageError
 from liturgia.release.ci import (
     GITHUB_WORKFLOW_PATH,
@@ -21,18 +25,10 @@ __all__ = ["register", "run"]
 
 def register(subparsers: Any) -> None:
     """Add the ``ci`` command group (``ci init``)."""
-    parser = subparsers.add_parser(
-        "ci", help="CI pipelines that run liturgia", description="CI pipelines that run liturgia."
-    )
-    commands = parser.add_subparsers(dest="ci_command", metavar="COMMAND", required=True)
-    init = commands.add_parser(
-        "init",
-        help="write .github/workflows/release-liturgia.yml or .gitlab-ci.yml",
-        description=(
-            "Write the pipeline validate -> security (every push and pull request) -> build -> "
-            "sign -> release (on a version tag), with a notification, into the repository."
-        ),
-    )
+    about = "CI pipelines that run liturgia"
+    commands = add_group(subparsers, "ci", about, dest="ci_command", description=f"{about}.")
+    help_ = f"write {GITHUB_WORKFLOW_PATH} or {GITLAB_CI_PATH}"
+    init = add_command(commands, "init", run, help_, description=doc_body(__doc__))
     forge = init.add_mutually_exclusive_group(required=True)
     forge.add_argument("--github", action="store_true", help=f"write {GITHUB_WORKFLOW_PATH}")
     forge.add_argument("--gitlab", action="store_true", help=f"write {GITLAB_CI_PATH}")
@@ -45,7 +41,6 @@ def register(subparsers: Any) -> None:
         help="command that installs liturgia in the jobs",
     )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
-    init.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 from liturgia import sign
 from liturgia._internal.files import atomic_write_bytes, read_bytes
-from liturgia.cli._common import env_option, stderr_console
+from liturgia.cli._common import add_command, add_group, env_option, stderr_console
 from liturgia.errors import InputError
 
 __all__ = ["password_for_key", "read_password", "register", "run"]
@@ -59,19 +59,21 @@ def _add_output_options(parser: argparse.ArgumentParser, *, default_prefix: str)
 
 def register(subparsers: Any) -> None:
     """Add the ``keys`` and ``trust-root`` commands."""
-    keys = subparsers.add_parser(
+    actions = add_group(
+        subparsers,
         "keys",
-        help="create, import and inspect signing keys (cosign's encrypted format)",
+        "create, import and inspect signing keys (cosign's encrypted format)",
+        dest="keys_action",
         description="Signing keys at rest in cosign's encrypted format (scrypt + NaCl secretbox).",
+        metavar="ACTION",
     )
-    actions = keys.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
-    fmt = argparse.ArgumentDefaultsHelpFormatter
-
-    generate = actions.add_parser(
+    generate = add_command(
+        actions,
         "generate",
-        help="generate a key pair: PREFIX.key (encrypted, 0600) and PREFIX.pub",
+        run,
+        "generate a key pair: PREFIX.key (encrypted, 0600) and PREFIX.pub",
         description=f"Generate a key pair. Password from {PASSWORD_ENV} or a prompt.",
-        formatter_class=fmt,
+        show_defaults=True,
     )
     env_option(
         generate,
@@ -82,39 +84,32 @@ def register(subparsers: Any) -> None:
         default=sign.KeyAlgorithm.ECDSA_P256.value,
     )
     _add_output_options(generate, default_prefix="cosign")
-    generate.set_defaults(func=run, keys_run=_generate)
+    generate.set_defaults(keys_run=_generate)
 
-    imported = actions.add_parser(
+    imported = add_command(
+        actions,
         "import",
-        help="import a PKCS#8/SEC1 PEM or cosign key into cosign's encrypted format",
+        run,
+        "import a PKCS#8/SEC1 PEM or cosign key into cosign's encrypted format",
         description=(
             f"Re-encrypt an existing private key. The source's password (if encrypted) comes "
             f"from {IMPORT_PASSWORD_ENV}, the new one from {PASSWORD_ENV}; else prompts."
         ),
-        formatter_class=fmt,
+        show_defaults=True,
     )
     imported.add_argument("source", type=Path, metavar="KEY", help="the private key to import")
     _add_output_options(imported, default_prefix="import-cosign")
-    imported.set_defaults(func=run, keys_run=_import)
+    imported.set_defaults(keys_run=_import)
 
-    show = actions.add_parser(
-        "id",
-        help="print the key id (hex SHA-256 of the DER public key) of a public key",
-        formatter_class=fmt,
-    )
+    help_ = "print the key id (hex SHA-256 of the DER public key) of a public key"
+    show = add_command(actions, "id", run, help_, show_defaults=True)
     show.add_argument("public", type=Path, metavar="PUBKEY", help="a public key PEM")
-    show.set_defaults(func=run, keys_run=_key_id)
+    show.set_defaults(keys_run=_key_id)
 
-    trust = subparsers.add_parser(
-        "trust-root",
-        help="export a Sigstore TrustedRoot JSON for consumers of our releases",
-    )
-    trust_actions = trust.add_subparsers(dest="trust_action", metavar="ACTION", required=True)
-    export = trust_actions.add_parser(
-        "export",
-        help="write a TrustedRoot listing our transparency log (and nothing of the public one)",
-        formatter_class=fmt,
-    )
+    help_ = "export a Sigstore TrustedRoot JSON for consumers of our releases"
+    trust = add_group(subparsers, "trust-root", help_, dest="trust_action", metavar="ACTION")
+    help_ = "write a TrustedRoot listing our transparency log (and nothing of the public one)"
+    export = add_command(trust, "export", run, help_, show_defaults=True)
     export.add_argument(
         "--tlog-key",
         type=Path,
@@ -141,7 +136,7 @@ def register(subparsers: Any) -> None:
     export.add_argument(
         "-o", "--output", type=Path, help="write to this file instead of stdout (atomically)"
     )
-    export.set_defaults(func=run, keys_run=_trust_root)
+    export.set_defaults(keys_run=_trust_root)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,22 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from liturgia._internal.xdg import user_dir
-from liturgia.cli._common import env_option, positive_seconds
+from liturgia.cli._common import add_command, add_group, env_option, positive_seconds
 
 __all__ = ["register", "run", "run_export"]
 
 
 def register(subparsers: Any) -> None:
     """Add the ``log`` command group."""
-    parser = subparsers.add_parser(
-        "log",
-        help="watch a transparency log",
-        description="Commands about a Rekor v1 transparency log seen from outside.",
+    about = "Commands about a Rekor v1 transparency log seen from outside."
+    commands = add_group(
+        subparsers, "log", "watch a transparency log", dest="log_command", description=about
     )
-    commands = parser.add_subparsers(dest="log_command", metavar="COMMAND", required=True)
-    monitor = commands.add_parser(
+    monitor = add_command(
+        commands,
         "monitor",
-        help="verify the log's checkpoint extends every one recorded before, and record it",
+        run,
+        "verify the log's checkpoint extends every one recorded before, and record it",
         description=(
             "Fetch the log's signed checkpoint, verify its signature under the log's key "
             "(fetched on first use, then pinned in the state folder; or --log-key), prove it "
@@ -58,10 +58,11 @@ def register(subparsers: Any) -> None:
         "files will do) and compute the consistency proof from its tiles; on first use the "
         "log key comes from --log-key, else from URL/api/v1/log/publicKey",
     )
-    monitor.set_defaults(func=run)
-    export = commands.add_parser(
+    export = add_command(
+        commands,
         "export",
-        help="write the log's tiles and checkpoint as static files (c2sp.org/tlog-tiles)",
+        run_export,
+        "write the log's tiles and checkpoint as static files (c2sp.org/tlog-tiles)",
         description=(
             "Write the stored log's checkpoint, tiles and entry bundles under DIR as "
             "c2sp.org/tlog-tiles lays them out (checkpoint, tile/<L>/<N>[.p/<W>], "
@@ -74,7 +75,6 @@ def register(subparsers: Any) -> None:
     export.add_argument("directory", type=Path, metavar="DIR", help="the export folder")
     env_option(export, "--db", "LITURGIA_DB", "sqlite:///PATH or postgresql://...; default: "
                "the one liturgia serve uses", metavar="URL")  # fmt: skip
-    export.set_defaults(func=run_export)
 
 
 def _default_state(url: str) -> Path:

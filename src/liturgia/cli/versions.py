@@ -10,7 +10,7 @@ from typing import Any
 
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_text, read_bytes
-from liturgia.cli._common import OutputFormat, add_format_option
+from liturgia.cli._common import OutputFormat, add_command, add_format_option
 from liturgia.config import load_config
 from liturgia.release.notes import changelog_text, notes_text
 from liturgia.release.plan import VersionPlan, plan_version
@@ -31,9 +31,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add the ``version`` and ``notes`` commands."""
-    version = subparsers.add_parser(
+    version = add_command(
+        subparsers,
         "version",
-        help="the next version from the Conventional Commits since the last release tag",
+        run_version,
+        "the next version from the Conventional Commits since the last release tag",
         description=(
             "Compute the next SemVer 2.0.0 version from the Conventional Commits 1.0.0 since the "
             "last release tag (in the project's tag format and version scheme). Exit 2 when the "
@@ -45,11 +47,12 @@ def register(subparsers: Any) -> None:
         "--print", action="store_true", help="print only the version on stdout (for scripts)"
     )
     add_format_option(version)
-    version.set_defaults(func=run_version)
 
-    notes = subparsers.add_parser(
+    notes = add_command(
+        subparsers,
         "notes",
-        help="release notes of the next version (Markdown), and optionally CHANGELOG.md",
+        run_notes,
+        "release notes of the next version (Markdown), and optionally CHANGELOG.md",
         description=(
             "Print RELEASE_NOTES.md of the next version on stdout (or -o FILE); with "
             "--changelog, also add its section to the project's CHANGELOG.md (Keep a Changelog "
@@ -67,7 +70,6 @@ def register(subparsers: Any) -> None:
     notes.add_argument(
         "--changelog", action="store_true", help="also update the project's CHANGELOG.md"
     )
-    notes.set_defaults(func=run_notes)
 
 
 def _plan(args: argparse.Namespace, requested: str | None = None) -> tuple[Any, VersionPlan]:

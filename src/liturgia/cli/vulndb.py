@@ -17,7 +17,13 @@ from typing import Any
 from rich.table import Table
 
 from liturgia._internal.clock import now
-from liturgia.cli._common import OutputFormat, env_option, stderr_console, stdout_console
+from liturgia.cli._common import (
+    OutputFormat,
+    add_command,
+    env_option,
+    stderr_console,
+    stdout_console,
+)
 from liturgia.errors import UsageError
 from liturgia.vuln.database import parse_timestamp
 from liturgia.vuln.download import OSV_EXPORT_BASE, download_export
@@ -36,26 +42,17 @@ def _db_argument(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add the ``vulndb`` command group."""
-    parser = subparsers.add_parser(
-        "vulndb",
-        help="build and inspect the local advisory index",
-        description="Import OSV/RustSec advisories into a local SQLite index and inspect it.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    about = "Import OSV/RustSec advisories into a local SQLite index and inspect it."
+    help_ = "build and inspect the local advisory index"
+    # Without an action, ``run`` says to choose one (exit 2), as a usage error.
+    parser = add_command(subparsers, "vulndb", run, help_, description=about, show_defaults=True)
     actions = parser.add_subparsers(dest="vulndb_command", metavar="ACTION")
-    importer = actions.add_parser(
-        "import",
-        help="import OSV folders/zips and RustSec advisories",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    help_ = "import OSV folders/zips and RustSec advisories"
+    importer = add_command(actions, "import", run, help_, show_defaults=True)
     importer.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     _db_argument(importer)
-    importer.set_defaults(func=run)
-    update = actions.add_parser(
-        "update",
-        help="download osv.dev exports and import them (needs the network)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    help_ = "download osv.dev exports and import them (needs the network)"
+    update = add_command(actions, "update", run, help_, show_defaults=True)
     update.add_argument(
         "--ecosystem",
         action="append",
@@ -67,16 +64,12 @@ def register(subparsers: Any) -> None:
     env_option(update, "--offline", "LITURGIA_OFFLINE", "forbid network use",
                action="store_true")  # fmt: skip
     _db_argument(update)
-    update.set_defaults(func=run)
-    status = actions.add_parser(
-        "status", help="counts per ecosystem and source, age of the newest record"
-    )
+    help_ = "counts per ecosystem and source, age of the newest record"
+    status = add_command(actions, "status", run, help_)
     _db_argument(status)
     status.add_argument(
         "--format", type=OutputFormat, choices=list(OutputFormat), default=OutputFormat.TABLE
     )
-    status.set_defaults(func=run)
-    parser.set_defaults(func=run)
 
 
 def _report_import(result: ImportResult) -> None:
