@@ -4,7 +4,7 @@ Run once over SQLite and once over PostgreSQL (a throwaway cluster on a free loo
 Each round starts ``liturgia serve`` on the same database (a free loopback port), sends a
 burst of concurrent hashedrekord submissions (real P-256 signatures made by ``liturgia.sign``;
 a share are retries of submissions the previous crash left unanswered), and SIGKILLs the server
-at a random moment of the burst. After each restart:
+at a random moment of the burst (after its first acknowledgement). After each restart:
 
 * the restarted log's signed checkpoint verifies under the log key and is consistent (a
   consistency proof from ``GET /api/v1/log/proof``) with every earlier restart's checkpoint
@@ -68,6 +68,7 @@ class Round:
     unanswered: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     checkpoints: list[bytes] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    first_ack: threading.Event = field(default_factory=threading.Event)  # set at the first 201
 
 
 class Serve:
@@ -158,6 +159,7 @@ def _burst(url: str, work: list[tuple[str, dict[str, Any]]], seen: Round) -> Non
                         seen.created[entry_id[-64:]] = int(value["logIndex"])
                         proof = value["verification"]["inclusionProof"]
                         seen.checkpoints.append(proof["checkpoint"].encode())
+                        seen.first_ack.set()
                     elif answer.status_code == 409:
                         seen.conflicts[item[0]] = answer.headers["location"]
                     else:  # a 503 while dying is an unanswered request, not an ack
@@ -237,7 +239,10 @@ def test_kill9_during_bursts_loses_nothing_acknowledged(
         seen = Round()
         burster = threading.Thread(target=_burst, args=(server.url, work, seen))
         burster.start()
-        time.sleep(chooser.uniform(0.05, 0.6))
+        # Killed at a random moment after the round's first 201 (on a loaded machine the
+        # server can take longer than any fixed delay to answer its first submission).
+        assert seen.first_ack.wait(timeout=30), f"seed {seed}: no 201 in 30 s of round {number}"
+        time.sleep(chooser.uniform(0.0, 0.4))
         server.kill()
         burster.join(timeout=60)
         assert not burster.is_alive()
