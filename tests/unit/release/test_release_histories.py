@@ -61,9 +61,14 @@ def cz(repo: GitRepo, *extra: str) -> str:
     return _peer(repo, str(_BIN / "cz"), "bump", "--get-next", "--yes", *extra)
 
 
-def cliff(repo: GitRepo) -> str:
+def cliff(repo: GitRepo, *extra: str) -> str:
     """git-cliff's next version (``git-cliff --bumped-version``), default configuration."""
-    return _peer(repo, str(_BIN / "git-cliff"), "--bumped-version")
+    return _peer(repo, str(_BIN / "git-cliff"), "--bumped-version", *extra)
+
+
+def cliff_component(repo: GitRepo, name: str) -> str:
+    """git-cliff's next version of monorepo component ``name`` (its folder and tag prefix)."""
+    return cliff(repo, "--include-path", f"{name}/**", "--tag-pattern", f"^{name}/v")
 
 
 @pytest.fixture
@@ -94,10 +99,15 @@ def refused(repo: GitRepo, capsys: pytest.CaptureFixture[str], *args: str) -> st
     return out.err
 
 
-needs_peers = pytest.mark.skipif(
-    not all((_BIN / name).exists() for name in ("semantic-release", "cz", "git-cliff")),
-    reason="the peers are in the test extra: pip install -e '.[test]'",
-)
+@pytest.fixture
+def peers() -> None:
+    """The peers are in the test extra, so a missing one fails the test (never skips it)."""
+    missing = [n for n in ("semantic-release", "cz", "git-cliff") if not (_BIN / n).exists()]
+    if missing:
+        pytest.fail(f"peers missing from {_BIN}: {missing}; run pip install -e '.[test]'")
+
+
+needs_peers = pytest.mark.usefixtures("peers")
 
 
 @needs_peers
@@ -193,6 +203,7 @@ def test_pep440_tags_are_read_under_the_pep440_scheme_or_named_in_a_warning(
     assert liturgia(history, capsys) == "3.0.0"
 
 
+@needs_peers
 def test_monorepo_components_move_only_with_their_own_commits(
     make_repo: Callable[..., GitRepo], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -212,6 +223,9 @@ def test_monorepo_components_move_only_with_their_own_commits(
     repo.commit("feat!: root-level change", filename="README.txt")
     assert main(["version", "--print", "--project", str(repo.path / "cli")]) == 0
     assert capsys.readouterr().out == "1.2.4\n"
+    # git-cliff, told each component's folder and tag prefix, agrees on both components.
+    assert cliff_component(repo, "cli") == "cli/v1.2.4"
+    assert cliff_component(repo, "web") == "web/v0.5.0"
     assert main(["version", "--format", "json", "--project", str(repo.path / "web")]) == 0
     out = capsys.readouterr().out
     assert '"version": "0.5.0"' in out
@@ -225,6 +239,7 @@ def test_monorepo_components_move_only_with_their_own_commits(
     repo.git("merge", "-q", "--no-ff", "-m", "feat(cli): completion (#7)", "topic")
     assert main(["version", "--print", "--project", str(repo.path / "cli")]) == 0
     assert capsys.readouterr().out == "1.3.0\n"
+    assert cliff_component(repo, "cli") == "cli/v1.3.0"
 
 
 def test_squash_merge_bodies_reverts_and_footers(
