@@ -35,6 +35,7 @@ class _Parser(argparse.ArgumentParser):
 #: ``tests/unit/cli`` checks this table against what the modules register.
 COMMANDS = {
     "attest": "attest",
+    "chaos": "chaos",
     "ci": "ci",
     "init": "init",
     "keys": "keys",
