@@ -17,7 +17,6 @@ open a database connection per request thread.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from liturgia._internal.text import clip
 from liturgia.errors import ConfigError
 from liturgia.server.errors import ApiError, error_bytes
 from liturgia.server.tiles import Run, TileAnswer, checkpoint_answer, tile_answer
+from liturgia.server.wire import encode_json, send_answer
 from liturgia.tlog.log import RekorLog
 
 __all__ = [
@@ -107,18 +107,11 @@ class ReadSettings:
         }
 
 
-def _json(document: Any) -> bytes:
-    """Serialise as Starlette's ``JSONResponse`` does (the FastAPI routes' bytes)."""
-    return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
-        "utf-8"
-    )
-
-
 def _entry_json(log: RekorLog, lookup: Callable[[], Any], missing: str) -> bytes:
     entry = lookup()
     if entry is None:
         raise ApiError(404, missing)
-    return _json(entry.to_api_json(tree_id=log.tree_id))
+    return encode_json(entry.to_api_json(tree_id=log.tree_id))
 
 
 def _sizes(query: bytes) -> tuple[int, int] | None:
@@ -172,12 +165,12 @@ def read_handler(log: RekorLog, run: Run) -> ReadHandler:
                 partial(_entry_json, log, lookup, f"no entry with UUID {clip(entry_id)}"),
             )
         if path == "/api/v1/log":
-            return None if query else partial(json_answer, lambda: _json(log.info()))
+            return None if query else partial(json_answer, lambda: encode_json(log.info()))
         if path == "/api/v1/log/proof":
             sizes = _sizes(query)
             if sizes is None:
                 return None
-            return partial(json_answer, lambda: _json(log.consistency(*sizes)))
+            return partial(json_answer, lambda: encode_json(log.consistency(*sizes)))
         if path == "/checkpoint":
             return None if query else partial(checkpoint_answer, log, run)
         if path.startswith("/tile/") and not query:
@@ -200,13 +193,7 @@ def read_handler(log: RekorLog, run: Run) -> ReadHandler:
         except ApiError as exc:
             status, headers, content_type = exc.status, exc.headers, _JSON
             body = error_bytes({"code": exc.status, "message": exc.message})
-        raw_headers = [
-            (b"content-length", b"%d" % len(body)),
-            (b"content-type", content_type),
-            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_answer(send, status, body, content_type, headers)
         return True
 
     return handle

@@ -1,0 +1,1 @@
+"""The server's routers, one module per API group; each has ``router(context) -> APIRouter``."""
