@@ -11,6 +11,7 @@
     ├── ExternalError                  exit 3
     │   ├── NetworkError               exit 3  the transport failed
     │   ├── StorageError               exit 3  the disk or database failed
+    │   │   └── StorageFullError       exit 3  the disk or database is out of space
     │   └── AdvisorySourceError        exit 3  an advisory source answered badly
     └── VerificationError              exit 1  the answer is no
         ├── SignatureError             a signature does not verify, or under another key
@@ -44,6 +45,7 @@ __all__ = [
     "ProofError",
     "SignatureError",
     "StorageError",
+    "StorageFullError",
     "StoredEntryError",
     "UsageError",
     "VerificationError",
@@ -131,6 +133,15 @@ class NetworkError(ExternalError):
 
 class StorageError(ExternalError):
     """The disk or the database failed while reading or writing."""
+
+
+class StorageFullError(StorageError):
+    """A write failed because the disk or the database is out of space (``ENOSPC``,
+    SQLite's ``SQLITE_FULL``, PostgreSQL's ``53100 disk_full``).
+
+    Reads still work; writes work again once space is freed. The log's API answers it with
+    507 Insufficient Storage (RFC 4918 §11.5) rather than 503.
+    """
 
 
 class AdvisorySourceError(ExternalError):

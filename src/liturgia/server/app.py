@@ -7,8 +7,11 @@ adds what they share:
 
 * errors as Rekor's ``Error`` object ``{"code": <HTTP status>, "message": ...}``, as ASCII
   JSON: 400 for bad content and bad parameters (never FastAPI's 422), 404, 405, 409, 413 for a
-  body over ``max_body_bytes``, 415 for a body not sent as ``application/json``, 503 when the
-  storage fails. Nothing is stored for a refused request;
+  body over ``max_body_bytes``, 415 for a body not sent as ``application/json``, 507 when the
+  storage is full (reads keep working), 503 when it fails otherwise (both with
+  ``Retry-After``). Nothing is stored for a refused request; a 503 or 507 does not say the
+  entry was not stored (it may have been made durable before the failure): a client retries
+  and takes a 409 as logged;
 * the write path (:mod:`.writes`) and the hot reads (:mod:`.reads`) answered as bare ASGI
   before the framework, with the same checks and bytes as their FastAPI twins.
 
@@ -192,7 +195,8 @@ _ERROR_STATUSES = {
     "409": "an equivalent entry is already in the log (Location names it)",
     "413": "the request body is over the limit",
     "415": "the request body is not application/json",
-    "503": "the log's storage is unavailable",
+    "503": "the log's storage is unavailable (Retry-After); the entry may still be stored",
+    "507": "the log's storage is full (Retry-After); reads keep working",
 }
 
 
@@ -216,6 +220,8 @@ def _rekor_errors(document: dict[str, Any]) -> dict[str, Any]:
                 wanted |= {"413", "415"}
             if operation.get("operationId", "").startswith("getLogEntryBy"):
                 wanted.add("404")
+            if operation.get("operationId") == "createLogEntry":
+                wanted.add("507")
             for code in sorted(wanted):
                 responses[code] = {"description": _ERROR_STATUSES[code], "content": reference}
     return document

@@ -14,11 +14,30 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from liturgia.errors import ExternalError, LiturgiaError, UsageError, VerificationError
+from liturgia._internal.logthrottle import ThrottledLog
+from liturgia.errors import (
+    ExternalError,
+    LiturgiaError,
+    StorageFullError,
+    UsageError,
+    VerificationError,
+)
 
-__all__ = ["ApiError", "api_errors", "error_bytes", "error_response"]
+__all__ = [
+    "RETRY_AFTER_FULL",
+    "RETRY_AFTER_UNAVAILABLE",
+    "ApiError",
+    "api_errors",
+    "error_bytes",
+    "error_response",
+]
 
 _LOG = logging.getLogger("liturgia.server.app")
+#: A failing storage fails every request alike: one line per kind and interval, with a count.
+_TROUBLE = ThrottledLog(_LOG)
+#: Seconds a client is asked to wait before retrying (``Retry-After``, RFC 9110 §10.2.3).
+RETRY_AFTER_UNAVAILABLE = 5
+RETRY_AFTER_FULL = 60
 
 
 class ApiError(Exception):
@@ -56,16 +75,45 @@ def error_response(
     return _ErrorResponse({"code": status, "message": message}, status_code=status, headers=headers)
 
 
+def _out_of_space(exc: BaseException) -> bool:
+    """Whether ``exc`` or one of its causes is a :class:`StorageFullError`."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, StorageFullError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
 @contextmanager
 def api_errors() -> Iterator[None]:
-    """Map the library's errors to API errors: 400 for bad input or a failed check, 503 when
-    the storage fails."""
+    """Map the library's errors to API errors.
+
+    400 for bad input or a failed check; 507 Insufficient Storage (RFC 4918 §11.5) when the
+    storage is full, 503 when it fails otherwise, both with ``Retry-After``. Neither means
+    the entry was not stored: a write may have been made durable before the failure, so a
+    client retries and takes a 409 (naming the entry) as "already logged".
+    """
     try:
         yield
     except (UsageError, VerificationError) as exc:
         raise ApiError(400, str(exc)) from exc
     except ExternalError as exc:
-        _LOG.warning("log unavailable: %s", exc)
-        raise ApiError(503, f"the log is unavailable: {exc}") from exc
+        if _out_of_space(exc):
+            _TROUBLE.log(logging.WARNING, "storage full", "log storage full: %s", exc)
+            raise ApiError(
+                507,
+                f"the log's storage is full ({exc}): new entries cannot be logged until space "
+                "is freed; reads keep working. An entry sent now may already be stored: retry "
+                "later and take a 409 naming it as logged",
+                {"Retry-After": str(RETRY_AFTER_FULL)},
+            ) from exc
+        _TROUBLE.log(logging.WARNING, "log unavailable", "log unavailable: %s", exc)
+        raise ApiError(
+            503,
+            f"the log is unavailable: {exc}. An entry sent now may already be stored: retry "
+            "later and take a 409 naming it as logged",
+            {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+        ) from exc
     except LiturgiaError as exc:  # pragma: no cover - no other family is raised
         raise ApiError(500, str(exc)) from exc

@@ -25,6 +25,8 @@ from liturgia.server.errors import ApiError
 
 __all__ = [
     "JSON_BODY",
+    "MAX_DIGITS",
+    "MAX_INT",
     "Disconnected",
     "check_content_type",
     "check_declared_length",
@@ -42,6 +44,14 @@ JSON_BODY = {
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
+
+
+#: Largest integer a query or body may give (an index, a size, a tree ID): an int64, as the
+#: storage's integers and Rekor's OpenAPI ``int64`` are. Longer input is refused (400), before
+#: ``int()`` reads it (Python refuses over 4,300 digits: it was a 500).
+MAX_INT = (1 << 63) - 1
+#: Digits of :data:`MAX_INT`.
+MAX_DIGITS = len(str(MAX_INT))
 
 
 class Disconnected(Exception):
@@ -71,7 +81,11 @@ def check_declared_length(declared: str | None, limit: int) -> None:
     Raises:
         ApiError: 413.
     """
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if (
+        declared is not None
+        and declared.isdigit()
+        and (len(declared) > MAX_DIGITS or int(declared) > limit)
+    ):
         raise ApiError(413, f"request body of {declared} bytes is over the {limit}-byte limit")
 
 

@@ -78,7 +78,7 @@ class Committer:
         """Queue ``accepted`` and return ``(entry, created)`` once it is in a checkpoint.
 
         Raises:
-            ApiError: 503 when the batch could not be stored or integrated.
+            ApiError: 507 (storage full) or 503 when the batch could not be stored or integrated.
         """
         future: asyncio.Future[tuple[rekor.LogEntry, bool]] = (
             asyncio.get_running_loop().create_future()
@@ -138,7 +138,7 @@ class EntryWriter:
 
         Raises:
             ApiError: 400 for a bad entry, 409 (with ``Location``) for one already logged,
-                503 when the storage fails.
+                507 when the storage is full, 503 when it fails otherwise.
         """
         if (
             size <= INLINE_BYTES

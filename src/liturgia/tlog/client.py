@@ -315,7 +315,7 @@ def _check_history(folder: Path, new: Checkpoint) -> None:
         raise StorageError(f"{folder / 'history'}: cannot read: {exc}") from exc
     for number, line in enumerate(lines, start=1):
         fields = line.split(" ")
-        if len(fields) != 3 or not fields[1].isdigit():
+        if len(fields) != 3 or not fields[1].isdigit() or len(fields[1]) > 20:
             raise StorageError(f"{folder / 'history'}:{number}: malformed line {line!r}")
         try:
             root = base64.b64decode(fields[2], validate=True)

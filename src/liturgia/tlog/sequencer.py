@@ -37,7 +37,14 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from liturgia._internal.clock import now
-from liturgia.errors import LiturgiaError, ProofError, StorageError, StoredEntryError
+from liturgia._internal.logthrottle import ThrottledLog
+from liturgia.errors import (
+    LiturgiaError,
+    ProofError,
+    StorageError,
+    StorageFullError,
+    StoredEntryError,
+)
 from liturgia.tlog import merkle, tiles
 from liturgia.tlog.checkpoint import (
     Checkpoint,
@@ -207,7 +214,10 @@ def verify_stored_bodies(storage: LogStorage, size: int, *, chunk: int = BODY_CH
                 )
         hashed += end - first
         if end - first == chunk:
-            storage.claim_setting(_body_mark(first, chunk), "ok")
+            try:
+                storage.claim_setting(_body_mark(first, chunk), "ok")
+            except StorageFullError as exc:  # the mark only saves work: serve reads anyway
+                _LOG.warning("cannot remember checked entry bodies: %s", exc)
     return hashed
 
 
@@ -296,6 +306,8 @@ class Sequencer:
         self._leading = False
         self._external = False  # the watcher saw a change made elsewhere
         self._waiters = 0
+        # A failing storage fails every batch alike: one line per kind and interval.
+        self._trouble = ThrottledLog(_LOG)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -339,14 +351,20 @@ class Sequencer:
             time.sleep(0.01)
         verify_stored_bodies(self._storage, stored.sequenced)
         self._state, self._sequenced = stored.state, stored.sequenced
+        self._failure = None
         if self._leading:
             if stored.checkpoint is None:
                 self._sign_empty()
-            while self._integrate_once():
-                pass
+            try:
+                while self._integrate_once():
+                    pass
+            except StorageFullError as exc:
+                # Serve the signed tree (reads, monitors) while the disk is full; the
+                # integrating thread retries the leftovers until space returns.
+                _LOG.warning("cannot integrate entries stored before the start: %s", exc)
+                self._failure = exc
         self._started = self._accepting = True
         self._stopping = False
-        self._failure = None
         for name, target in (
             ("sequence", self._sequence_loop),
             ("integrate", self._integrate_loop),
@@ -555,10 +573,13 @@ class Sequencer:
                 index_keys=[item.keys for item in batch],
             )
         except LiturgiaError as exc:
-            _LOG.error("storing %d entries failed: %s", len(batch), exc)
+            self._trouble.log(
+                logging.ERROR, "store", "storing %d entries failed: %s", len(batch), exc
+            )
             for item in batch:
                 item.future.set_exception(exc)
             return
+        self._trouble.flush("store")
         for item, result in zip(batch, assigned, strict=True):
             item.future.set_result(result)
         with self._changed:
@@ -592,7 +613,7 @@ class Sequencer:
                 else:
                     self._refresh()
             except LiturgiaError as exc:
-                _LOG.error("integration failed: %s", exc)
+                self._trouble.log(logging.ERROR, "integrate", "integration failed: %s", exc)
                 with self._changed:
                     self._failure = exc
                     self._changed.notify_all()
@@ -671,7 +692,9 @@ class Sequencer:
                     _WATCH_WINDOW if fast else 0.0, poll=_FAST_POLL
                 )
             except LiturgiaError as exc:
-                _LOG.warning("watching the log storage failed: %s", exc)
+                self._trouble.log(
+                    logging.WARNING, "watch", "watching the log storage failed: %s", exc
+                )
                 changed = True  # poll instead
                 time.sleep(_IDLE_POLL)
             if changed:
@@ -732,6 +755,7 @@ class Sequencer:
             self._failure = None
             self._sequenced = max(self._sequenced, new.size)
             self._changed.notify_all()
+        self._trouble.flush("integrate")
         return True
 
 

@@ -122,8 +122,11 @@ def tile_path(key: TileKey, tree_size: int, *, entries: bool = False) -> str:
     return f"tile/{level}/{_encode_index(key.index)}{suffix}"
 
 
+#: Tile indexes stay below 2**63 (the storage's integer): a tree of 2**64 leaves needs no more.
+_MAX_TILE_INDEX = 1 << 63
 _PATH = re.compile(
-    r"tile/(?P<level>entries|0|[1-9][0-9]?)/(?P<n>(?:x[0-9]{3}/)*[0-9]{3})"
+    # At most 7 groups (21 digits): a tile index beyond an int64 is no tile of any log.
+    r"tile/(?P<level>entries|0|[1-9][0-9]?)/(?P<n>(?:x[0-9]{3}/){0,6}[0-9]{3})"
     r"(?:\.p/(?P<w>[1-9][0-9]{0,2}))?\Z"
 )
 
@@ -148,6 +151,8 @@ def parse_tile_path(path: str) -> tuple[TileKey, int | None, bool]:
     if level > 63:
         raise ValueError(f"not a tlog-tiles path: {path!r}")
     index = int(match["n"].replace("x", "").replace("/", ""))
+    if index >= _MAX_TILE_INDEX:
+        raise ValueError(f"not a tlog-tiles path: {path!r}")
     return TileKey(level=level, index=index), width, entries
 
 

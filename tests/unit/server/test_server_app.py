@@ -277,7 +277,7 @@ def test_bad_proof_requests(
         ({}, 400, "logIndex"),
         ({"logIndex": OFFSET - 1}, 404, f"no entry at log index {OFFSET - 1}"),
         ({"logIndex": OFFSET + 1}, 404, f"no entry at log index {OFFSET + 1}"),
-        ({"logIndex": 10**30}, 404, "no entry at log index"),
+        ({"logIndex": 10**30}, 400, "logIndex"),  # beyond an int64 (issue 16)
     ],
 )
 def test_entry_by_index_errors(
@@ -540,7 +540,7 @@ def test_openapi_document(client: TestClient) -> None:
         responses = document["paths"][path][method]["responses"]
         assert "422" not in responses and {"400", "503"} <= set(responses), (path, method)
     create = document["paths"]["/api/v1/log/entries"]["post"]["responses"]
-    assert {"201", "400", "409", "413", "415"} <= set(create)
+    assert {"201", "400", "409", "413", "415", "507"} <= set(create)
     assert "404" in document["paths"]["/api/v1/log/entries"]["get"]["responses"]
     wrong = client.get("/api/v1/log/entries/retrieve")
     assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")
@@ -559,9 +559,11 @@ def test_storage_failure_is_503(
     client = TestClient(portal, create_app(log))
     response = client.post("/api/v1/log/entries", json=hashedrekord(signer, b"late"))
     assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
     assert response.json() == {
         "code": 503,
-        "message": "the log is unavailable: sequencer is not running",
+        "message": "the log is unavailable: sequencer is not running. An entry sent now may "
+        "already be stored: retry later and take a 409 naming it as logged",
     }
     assert client.get("/api/v1/log").json()["treeSize"] == 0
     client.close()

@@ -135,6 +135,8 @@ def _note(entry: dict[str, Any], change: str) -> str:
         ("canonicalizedBody", "bm90IGpzb24=", BundleError, "body is not JSON"),
         ("logIndex", "-1", BundleError, "field 'logIndex' must be a non-negative integer"),
         ("logIndex", True, BundleError, "field 'logIndex' must be a non-negative integer"),
+        # Found under faults (issue 16): int() raised ValueError over 4,300 digits.
+        ("logIndex", "9" * 4301, BundleError, "field 'logIndex' must be a non-negative integer"),
         (
             "integratedTime",
             1 << 53,

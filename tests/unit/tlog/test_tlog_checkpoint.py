@@ -191,6 +191,8 @@ def b64(data: bytes) -> str:
         (f"o\n01\n{b64(ROOT)}\n".encode(), "tree size '01' is not a decimal uint64"),
         (f"o\n-1\n{b64(ROOT)}\n".encode(), "tree size '-1'"),
         (f"o\n{1 << 64}\n{b64(ROOT)}\n".encode(), "is not a decimal uint64"),
+        # Found under faults (issue 16): int() refuses over 4,300 digits with a ValueError.
+        (f"o\n{'9' * 4301}\n{b64(ROOT)}\n".encode(), "is not a decimal uint64"),
         (f"o\n1\n{b64(ROOT[:31])}\n".encode(), "root hash is 31 bytes"),
         (b"o\n1\n!!\n", "root hash is not valid base64"),
         (f"o\n1\n{b64(ROOT)}\n\n".encode(), "extension line '' is empty"),

@@ -159,7 +159,7 @@ class Checkpoint:
         if len(lines) < 3:
             raise ProofError(f"checkpoint has {len(lines)} lines, expected at least 3")
         origin, size_text, root_text, *extensions = lines
-        if not _DECIMAL.match(size_text) or int(size_text) > _MAX_SIZE:
+        if not _DECIMAL.match(size_text) or len(size_text) > 20 or int(size_text) > _MAX_SIZE:
             raise ProofError(f"checkpoint tree size {size_text!r} is not a decimal uint64")
         root = _strict_b64(root_text, "checkpoint root hash")
         return cls(origin=origin, size=int(size_text), root_hash=root, extensions=tuple(extensions))

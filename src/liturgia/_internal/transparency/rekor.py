@@ -500,7 +500,9 @@ def _str(value: Any, field: str) -> str:
 
 def _int(value: Any, field: str) -> int:
     """An int, or a decimal string as protobuf JSON writes int64; never negative or a bool."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    # 2**53 has 16 digits; a longer string is refused before int() reads it (over 4,300
+    # digits Python raises ValueError).
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 16:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 53:
         raise BundleError(

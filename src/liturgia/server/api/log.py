@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse, Response
 from liturgia._internal.text import clip
 from liturgia.server.context import AppContext
 from liturgia.server.errors import ApiError
-from liturgia.server.wire import JSON_BODY, read_json
+from liturgia.server.wire import JSON_BODY, MAX_DIGITS, MAX_INT, read_json
 from liturgia.server.writes import ENTRIES_PATH
 from liturgia.tlog import rekor
 from liturgia.tlog.entries import accept_entry
@@ -75,7 +75,7 @@ def router(context: AppContext) -> APIRouter:
 
     @routes.get(ENTRIES_PATH, operation_id="getLogEntryByIndex", tags=["entries"])
     async def get_log_entry_by_index(
-        log_index: int = Query(alias="logIndex", ge=0),
+        log_index: int = Query(alias="logIndex", ge=0, le=MAX_INT),
     ) -> JSONResponse:
         """Return the entry at a global ``logIndex`` with its inclusion proof."""
         entry = await read(partial(log.entry, log_index))
@@ -134,9 +134,11 @@ def router(context: AppContext) -> APIRouter:
 
     @routes.get("/api/v1/log/proof", operation_id="getLogProof", tags=["tlog"])
     async def get_log_proof(
-        last_size: int = Query(alias="lastSize", ge=1),
-        first_size: int = Query(default=1, alias="firstSize", ge=1),
-        tree_id: str | None = Query(default=None, alias="treeID", pattern=r"^[0-9]+$"),
+        last_size: int = Query(alias="lastSize", ge=1, le=MAX_INT),
+        first_size: int = Query(default=1, alias="firstSize", ge=1, le=MAX_INT),
+        tree_id: str | None = Query(
+            default=None, alias="treeID", pattern=rf"^[0-9]{{1,{MAX_DIGITS}}}$"
+        ),
     ) -> JSONResponse:
         """Return a consistency proof from ``firstSize`` to ``lastSize``."""
         if tree_id is not None and int(tree_id) != log.tree_id:
@@ -182,9 +184,11 @@ def _log_query(query: Any) -> list[tuple[str, Any]]:
             if kind == "uuid" and not isinstance(value, str):
                 raise ApiError(400, f"search field {where} must be a string")
             if kind == "index" and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT
             ):
-                raise ApiError(400, f"search field {where} must be a non-negative integer")
+                raise ApiError(
+                    400, f"search field {where} must be a non-negative integer below 2**63"
+                )
             lookups.append((kind, value))
     if not lookups:
         raise ApiError(400, "search query needs entryUUIDs, logIndexes or entries")

@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar
 
-from liturgia.errors import StorageError
+from liturgia.errors import StorageError, StorageFullError
 from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState, check_index_keys
 from liturgia.tlog.tiles import TileKey
 
@@ -44,6 +44,20 @@ _QUERIES = {
     ),
     "setting": "SELECT value FROM {settings} WHERE name = {m}",
 }
+
+
+#: SQLite's primary result code SQLITE_FULL (sqlite.org/rescode.html#full): the disk is full.
+_SQLITE_FULL = 13
+#: PostgreSQL's SQLSTATE ``disk_full`` (postgresql.org/docs/current/errcodes-appendix.html).
+_PG_DISK_FULL = "53100"
+
+
+def _out_of_space(exc: BaseException) -> bool:
+    """Whether a driver error says the disk (or the database's quota) is full."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF == _SQLITE_FULL:  # extended codes keep the low byte
+        return True
+    return getattr(exc, "sqlstate", None) == _PG_DISK_FULL
 
 
 class SqlStorage(ABC):
@@ -128,13 +142,15 @@ class SqlStorage(ABC):
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
-        """Turn the driver's errors into ``StorageError`` naming ``what`` failed."""
+        """Turn the driver's errors into ``StorageError`` naming ``what`` failed
+        (``StorageFullError`` when the disk is full)."""
         try:
             yield
         except self._driver_error as exc:
             text = str(exc).strip()
             message = text.splitlines()[0] if text else type(exc).__name__
-            raise StorageError(f"{self._label}: cannot {what}: {message}") from exc
+            kind = StorageFullError if _out_of_space(exc) else StorageError
+            raise kind(f"{self._label}: cannot {what}: {message}") from exc
 
     def _register(self, conn: Any) -> Any:
         with self._connections_lock:

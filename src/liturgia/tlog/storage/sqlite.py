@@ -146,8 +146,20 @@ class SqliteStorage(SqlStorage):
                 raise StorageError(
                     f"{path}: log schema version {version} is newer than {SCHEMA_VERSION}"
                 )
+            if version == SCHEMA_VERSION and self._schema_complete():
+                return  # nothing to write: a log on a full disk still opens and serves reads
             self._writer.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
             self._writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _schema_complete(self) -> bool:
+        """Whether every table of :data:`_SCHEMA` and the tree row exist (read-only check)."""
+        conn = self._writer
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if not {self.ENTRIES, self.INDEX_KEYS, self.TILES, self.TREE, self.SETTINGS} <= tables:
+            return False
+        return conn.execute("SELECT 1 FROM tree WHERE id = 0").fetchone() is not None
 
     # -- connections ---------------------------------------------------------------------------
 
