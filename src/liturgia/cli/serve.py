@@ -68,6 +68,9 @@ def register(subparsers: Any) -> None:
     env_option(parser, "--read-cache-mib", "LITURGIA_SERVE_READ_CACHE_MIB", "memory of each "
                "process's read caches (tiles, proofs' subtree hashes, SETs), bounded whatever "
                "the log's size", type=int, default=64, metavar="MIB")  # fmt: skip
+    env_option(parser, "--log-level", "LITURGIA_SERVE_LOG_LEVEL", "lowest level of the JSON "
+               "log lines on stderr (info adds an access line per request, with its request "
+               "ID)", choices=("debug", "info", "warning", "error"), default="warning")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         read_threads=args.read_threads,
         read_cache_mib=args.read_cache_mib,
+        log_level=args.log_level,
     )
     return server.run(options, announce=_announce)
 

@@ -13,7 +13,10 @@ adds what they share:
   entry was not stored (it may have been made durable before the failure): a client retries
   and takes a 409 as logged;
 * the write path (:mod:`.writes`) and the hot reads (:mod:`.reads`) answered as bare ASGI
-  before the framework, with the same checks and bytes as their FastAPI twins.
+  before the framework, with the same checks and bytes as their FastAPI twins;
+* around every path, :class:`~liturgia.server.hardening.Hardening`: a request ID, security
+  headers (a CSP without ``unsafe-inline``, ``frame-ancestors 'none'``, ``nosniff``), no CORS
+  headers, the body limit on every route, one access-log record per request.
 
 The library is synchronous: every call into the log runs in a worker thread (anyio) or on the
 read threads, so a submission waiting for its checkpoint never blocks the event loop.
@@ -35,9 +38,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
+from liturgia.server.api import health as health_api
 from liturgia.server.api import log as log_api
 from liturgia.server.context import AppContext
 from liturgia.server.errors import ApiError, api_errors, error_response
+from liturgia.server.hardening import Hardening
 from liturgia.server.reads import DEFAULT_READ_THREADS, ReadHandler, read_handler
 from liturgia.server.tiles import add_tile_routes
 from liturgia.server.writes import ENTRIES_PATH, EntryWriter
@@ -64,8 +69,17 @@ class _LogApp(FastAPI):
     writer: EntryWriter | None = None
     #: The hot reads, answered the same way before the framework (:mod:`.reads`).
     read_asgi: ReadHandler | None = None
+    #: Request IDs, security headers, body limit and access log around every path.
+    hardening: Hardening | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve every request through :class:`Hardening`, then :meth:`dispatch`."""
+        if self.hardening is None:
+            await self.dispatch(scope, receive, send)
+        else:
+            await self.hardening(scope, receive, send)
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the submission and the hot reads directly; everything else through FastAPI."""
         if scope["type"] == "http":
             method = scope["method"]
@@ -140,8 +154,10 @@ def create_app(
     )
     app.writer = context.writer
     app.read_asgi = read_handler(log, read)
+    app.hardening = Hardening(app.dispatch, max_body_bytes)
     _add_error_handlers(app)
     app.include_router(log_api.router(context))
+    app.include_router(health_api.router(context))
     add_tile_routes(app, log, read)
 
     def openapi() -> dict[str, Any]:

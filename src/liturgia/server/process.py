@@ -10,6 +10,7 @@ a clean stop returns 0.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -17,14 +18,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from liturgia.errors import StorageError
+from liturgia.errors import ConfigError, StorageError
 from liturgia.server import instance, worker
 from liturgia.server.app import DEFAULT_MAX_BODY_BYTES, create_app
+from liturgia.server.hardening import json_logging
 from liturgia.server.reads import DEFAULT_READ_CACHE_MIB, DEFAULT_READ_THREADS, ReadSettings
 from liturgia.tlog.log import RekorLog
 from liturgia.tlog.storage import LogStorage
 
-__all__ = ["ServeOptions", "run"]
+__all__ = ["LOG_LEVELS", "ServeOptions", "run"]
+
+#: The log levels a server may be started with, lowest first.
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 _STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
 #: Seconds a stopping server waits for requests in flight (a stalled client cannot hold it).
@@ -51,6 +56,9 @@ class ServeOptions:
         workers: worker processes sharing the database (1: serve in this process).
         read_threads: threads answering reads in each process.
         read_cache_mib: memory of each process's read caches, in MiB.
+        log_level: lowest level of the JSON log lines written to standard error
+            (``debug``, ``info`` (adds one access-log line per request), ``warning``,
+            ``error``).
     """
 
     db_url: str | None = None
@@ -64,6 +72,11 @@ class ServeOptions:
     workers: int = 1
     read_threads: int = DEFAULT_READ_THREADS
     read_cache_mib: int = DEFAULT_READ_CACHE_MIB
+    log_level: str = "warning"
+
+    def __post_init__(self) -> None:
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"log level {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
 
     def read_settings(self) -> ReadSettings:
         """The read threads and caches these options ask for.
@@ -72,6 +85,10 @@ class ServeOptions:
             ConfigError: a thread count or cache size out of range.
         """
         return ReadSettings.with_budget(threads=self.read_threads, cache_mib=self.read_cache_mib)
+
+
+def _level(options: ServeOptions) -> int:
+    return logging.getLevelNamesMapping()[options.log_level.upper()]
 
 
 def _quiet(message: str) -> None:
@@ -162,11 +179,13 @@ def _serve_one(options: ServeOptions, announce: Callable[[str], None]) -> int:
             announce(_listening(log.origin, log.info()["treeSize"], options, sock.getsockname()[1]))
             config = uvicorn.Config(
                 app,
-                log_level="warning",
+                log_config=None,  # the JSON lines of json_logging, not uvicorn's text
+                log_level=options.log_level,
+                access_log=False,  # Hardening writes one JSON access line per request
                 lifespan="off",
                 timeout_graceful_shutdown=_GRACE_SECONDS,
             )
-            with _server_signals():
+            with _server_signals(), json_logging(_level(options)):
                 uvicorn.Server(config).run(sockets=[sock])
         finally:
             log.close()
@@ -210,19 +229,22 @@ def _serve_many(options: ServeOptions, announce: Callable[[str], None]) -> int:
         read_threads=options.read_threads,
         read_cache_mib=options.read_cache_mib,
         parent_pid=os.getpid(),
+        log_level=options.log_level,
     )
     os.environ[worker.ENVIRONMENT_VARIABLE] = worker_options.to_environment()
     config = uvicorn.Config(
         "liturgia.server.worker:app_from_environment",
         factory=True,
         workers=options.workers,
-        log_level="warning",
+        log_config=None,  # each worker writes JSON lines (worker.app_from_environment)
+        log_level=options.log_level,
+        access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=_GRACE_SECONDS,
     )
     announce(_listening(origin, tree_size, options, sock.getsockname()[1]))
     try:
-        with _server_signals():
+        with _server_signals(), json_logging(_level(options)):
             supervisor = Multiprocess(config, sockets=[sock])
             supervisor.run()
     finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import signal
 import sys
@@ -31,6 +32,7 @@ from fastapi import FastAPI
 from liturgia.errors import ConfigError
 from liturgia.server import instance
 from liturgia.server.app import create_app
+from liturgia.server.hardening import use_json_logging
 from liturgia.server.reads import DEFAULT_READ_CACHE_MIB, DEFAULT_READ_THREADS, ReadSettings
 
 __all__ = ["ENVIRONMENT_VARIABLE", "WorkerOptions", "app_from_environment"]
@@ -57,6 +59,7 @@ class WorkerOptions:
             :meth:`~liturgia.server.reads.ReadSettings.with_budget`).
         parent_pid: the ``liturgia serve`` process that started the worker (0: none); the
             worker stops when it dies.
+        log_level: lowest level of the JSON log lines the worker writes to standard error.
     """
 
     db_url: str
@@ -68,6 +71,7 @@ class WorkerOptions:
     read_threads: int = DEFAULT_READ_THREADS
     read_cache_mib: int = DEFAULT_READ_CACHE_MIB
     parent_pid: int = 0
+    log_level: str = "warning"
 
     def to_environment(self) -> str:
         """Return the JSON form for :data:`ENVIRONMENT_VARIABLE`."""
@@ -120,7 +124,8 @@ def app_from_environment() -> FastAPI:
         StorageError: the storage failed or the stored tree does not match its checkpoint.
     """
     options = WorkerOptions.from_environment(os.environ.get(ENVIRONMENT_VARIABLE))
-    if options.parent_pid:
+    if options.parent_pid:  # a process of its own: its JSON log lines last until it ends
+        use_json_logging(logging.getLevelNamesMapping()[options.log_level.upper()])
         _stop_with_parent(options.parent_pid)
     key_path = Path(options.key_path)
     reads = ReadSettings.with_budget(threads=options.read_threads, cache_mib=options.read_cache_mib)

@@ -121,7 +121,7 @@ def client(
     """A client of the app; every test runs against both ways of serving a submission."""
     app = create_app(log, max_body_bytes=LIMIT)
     if request.param == "FastAPI route":
-        app.create_entry_asgi = None  # type: ignore[attr-defined]
+        app.writer = None  # type: ignore[attr-defined]
     test_client = TestClient(portal, app)
     yield test_client
     test_client.close()
@@ -528,6 +528,8 @@ def test_openapi_document(client: TestClient) -> None:
         ("/api/v1/log", "get"): "getLogInfo",
         ("/api/v1/log/proof", "get"): "getLogProof",
         ("/api/v1/index/retrieve", "post"): "searchIndex",
+        ("/healthz", "get"): "getHealth",
+        ("/readyz", "get"): "getReadiness",
     }
     parameters = document["paths"]["/api/v1/log/entries/{entryUUID}"]["get"]["parameters"]
     assert [p["name"] for p in parameters] == ["entryUUID"]

@@ -1,0 +1,212 @@
+"""What every answer of the server carries, whichever path serves it: headers, request ID, logs.
+
+:class:`Hardening` wraps the whole ASGI application (the bare write and read paths as well as
+the FastAPI routes) and
+
+* gives each request an ID: the client's ``X-Request-ID`` when it is a short token
+  (``[A-Za-z0-9._-]{1,64}``), else a new random one; it is sent back in ``X-Request-ID`` and
+  added to every log record written while the request is served (:class:`RequestIdFilter`);
+* adds the security headers of :data:`SECURITY_HEADERS` to every answer: a
+  Content-Security-Policy allowing only the server's own scripts, styles and images (no
+  ``unsafe-inline``, ``frame-ancestors 'none'``), ``X-Content-Type-Options: nosniff``,
+  ``X-Frame-Options: DENY`` (for browsers without CSP level 2) and ``Referrer-Policy:
+  no-referrer``. No ``Access-Control-Allow-*`` header is ever sent: CORS is off, so a page of
+  another site cannot read the server's answers nor post JSON to it;
+* refuses a body over the limit on every route, before the route runs (413 by
+  ``Content-Length``; a chunked body is counted as it is read);
+* writes one access-log record per request (``liturgia.server.access``, level INFO) with the
+  method, the path, the status, the duration in milliseconds and the request ID;
+  :func:`use_json_logging` makes every server log record one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from liturgia.server.errors import ApiError, error_bytes
+from liturgia.server.wire import send_answer
+
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "SECURITY_HEADERS",
+    "Hardening",
+    "RequestIdFilter",
+    "current_request_id",
+    "json_logging",
+    "use_json_logging",
+]
+
+#: Only the server's own resources; nothing inline, nothing framed (CSP level 3).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+#: Added to every answer (raw ASGI header pairs).
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode("ascii")),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+_REQUEST_ID = contextvars.ContextVar("liturgia_request_id", default="-")
+_CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+_ACCESS = logging.getLogger("liturgia.server.access")
+
+
+def current_request_id() -> str:
+    """The ID of the request being served in this context (``"-"`` outside a request)."""
+    return _REQUEST_ID.get()
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` (the request being served, or ``"-"``) to every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Set ``record.request_id``; never drops a record."""
+        record.request_id = _REQUEST_ID.get()
+        return True
+
+
+def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == b"x-request-id" and _CLIENT_ID.fullmatch(value):
+            return value.decode("ascii")
+    return secrets.token_hex(16)
+
+
+class Hardening:
+    """ASGI wrapper adding request IDs, security headers, a body limit and access logs.
+
+    Args:
+        app: the application served.
+        max_body_bytes: largest request body any route accepts (413 beyond).
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one connection's request (HTTP) or pass it through (lifespan, WebSocket)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope["headers"])
+        token = _REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 0
+        extra = (*SECURITY_HEADERS, (b"x-request-id", request_id.encode("ascii")))
+
+        async def send_hardened(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        try:
+            problem = self._over_limit(scope)
+            if problem is not None:
+                body = error_bytes({"code": 413, "message": problem})
+                await send_answer(send_hardened, 413, body)
+                return
+            await self.app(scope, self._limited(receive), send_hardened)
+        finally:
+            if _ACCESS.isEnabledFor(logging.INFO):
+                _ACCESS.info(
+                    "%s %s %d",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    },
+                )
+            _REQUEST_ID.reset(token)
+
+    def _over_limit(self, scope: Scope) -> str | None:
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
+                return (
+                    f"request body of {value.decode('ascii')} bytes is over the "
+                    f"{self.max_body_bytes}-byte limit"
+                )
+        return None
+
+    def _limited(self, receive: Receive) -> Receive:
+        """``receive`` counting body bytes: over the limit raises ``ApiError`` (413)."""
+        limit = self.max_body_bytes
+        seen = 0
+
+        async def receive_limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise ApiError(413, f"request body is over the {limit}-byte limit")
+            return message
+
+        return receive_limited
+
+
+_SERVER_LOGGERS = ("liturgia", "uvicorn")
+
+
+def use_json_logging(level: int, stream: Any = None) -> None:
+    """Write the server's log records as JSON lines from now on (a worker process's whole life).
+
+    Each line holds ``time`` (ISO 8601), ``level``, ``logger``, ``message``, ``request_id`` and
+    whatever the record adds (the access log: ``method``, ``path``, ``status``,
+    ``duration_ms``). Applies to the ``liturgia`` and ``uvicorn`` loggers.
+
+    Args:
+        level: the lowest level written (``logging.INFO`` adds the access log).
+        stream: where to write; standard error by default.
+    """
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}{request_id}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    )
+    handler.addFilter(RequestIdFilter())
+    for name in _SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+
+
+@contextmanager
+def json_logging(level: int, stream: Any = None) -> Iterator[None]:
+    """:func:`use_json_logging` while the block runs; the loggers as they were after."""
+    saved = [
+        (logger, logger.level, logger.propagate, list(logger.handlers))
+        for logger in map(logging.getLogger, _SERVER_LOGGERS)
+    ]
+    use_json_logging(level, stream)
+    try:
+        yield
+    finally:
+        for logger, old_level, propagate, handlers in saved:
+            logger.handlers = handlers
+            logger.setLevel(old_level)
+            logger.propagate = propagate
