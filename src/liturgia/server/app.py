@@ -6,12 +6,12 @@ their OpenAPI operations and their errors are described in each router's module;
 adds what they share:
 
 * errors as Rekor's ``Error`` object ``{"code": <HTTP status>, "message": ...}``, as ASCII
-  JSON: 400 for bad content and bad parameters (never FastAPI's 422), 404, 405, 409, 413 for a
-  body over ``max_body_bytes``, 415 for a body not sent as ``application/json``, 507 when the
-  storage is full (reads keep working), 503 when it fails otherwise (both with
-  ``Retry-After``). Nothing is stored for a refused request; a 503 or 507 does not say the
-  entry was not stored (it may have been made durable before the failure): a client retries
-  and takes a 409 as logged;
+  JSON: 400 for bad content and bad parameters (never FastAPI's 422), 404, 405, 408 for a body
+  that did not arrive in time, 409, 413 for a body over ``max_body_bytes``, 415 for a body
+  not sent as ``application/json``, 507 when the storage is full (reads keep working), 503
+  when it fails otherwise (both with ``Retry-After``). Nothing is stored for a refused
+  request; a 503 or 507 does not say the entry was not stored (it may have been made durable
+  before the failure): a client retries and takes a 409 as logged;
 * the write path (:mod:`.writes`) and the hot reads (:mod:`.reads`) answered as bare ASGI
   before the framework, with the same checks and bytes as their FastAPI twins;
 * around every path, :class:`~liturgia.server.hardening.Hardening`: a request ID, security
@@ -209,6 +209,7 @@ _ERROR_STATUSES = {
     "404": "no such entry",
     "405": "method not allowed",
     "409": "an equivalent entry is already in the log (Location names it)",
+    "408": "the request body did not arrive in time (the connection is closed)",
     "413": "the request body is over the limit",
     "415": "the request body is not application/json",
     "503": "the log's storage is unavailable (Retry-After); the entry may still be stored",
@@ -233,7 +234,7 @@ def _rekor_errors(document: dict[str, Any]) -> dict[str, Any]:
             responses.pop("422", None)
             wanted = {"400", "503"} | {code for code in responses if code in _ERROR_STATUSES}
             if operation.get("requestBody"):
-                wanted |= {"413", "415"}
+                wanted |= {"408", "413", "415"}
             if operation.get("operationId", "").startswith("getLogEntryBy"):
                 wanted.add("404")
             if operation.get("operationId") == "createLogEntry":

@@ -7,6 +7,9 @@ statuses and bytes whichever path serves it:
 
 * a body must be declared ``application/json`` (415) and be at most the configured size (413,
   by ``Content-Length`` or by the bytes read);
+* a body must arrive within :data:`BODY_TIMEOUT_SECONDS` (408, and the connection is closed):
+  a client that declares a ``Content-Length`` and sends less would otherwise hold its
+  connection, and a task, forever (found under faults: 500 such connections stayed open);
 * a body is JSON as RFC 8259 has it (``NaN`` and ``Infinity`` refused, 400);
 * an answer is compact JSON as Starlette's ``JSONResponse`` writes it (:func:`encode_json`).
 """
@@ -17,6 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.types import Receive, Send
 
@@ -24,6 +28,7 @@ from liturgia._internal.text import clip
 from liturgia.server.errors import ApiError
 
 __all__ = [
+    "BODY_TIMEOUT_SECONDS",
     "JSON_BODY",
     "MAX_DIGITS",
     "MAX_INT",
@@ -52,6 +57,10 @@ JSON_BODY = {
 MAX_INT = (1 << 63) - 1
 #: Digits of :data:`MAX_INT`.
 MAX_DIGITS = len(str(MAX_INT))
+
+
+#: Seconds a request body may take to arrive, in all (a log entry is about 1 KiB).
+BODY_TIMEOUT_SECONDS = 10.0
 
 
 class Disconnected(Exception):
@@ -112,23 +121,36 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, f"request body is not JSON: {problem}") from exc
 
 
-async def receive_body(receive: Receive, limit: int) -> bytes:
-    """Read an ASGI request body of at most ``limit`` bytes.
+async def receive_body(
+    receive: Receive, limit: int, *, timeout: float = BODY_TIMEOUT_SECONDS
+) -> bytes:
+    """Read an ASGI request body of at most ``limit`` bytes within ``timeout`` seconds.
 
     Raises:
-        ApiError: 413 over the limit.
+        ApiError: 413 over the limit; 408 (RFC 9110 §15.5.9) when the body did not arrive in
+            time, with ``Connection: close`` so that the server closes the connection (its
+            unread rest cannot be told from a next request).
         Disconnected: the client went away first.
     """
     body = bytearray()
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise Disconnected
-        body += message.get("body", b"")
-        if len(body) > limit:
-            raise ApiError(413, f"request body is over the {limit}-byte limit")
-        if not message.get("more_body", False):
-            return bytes(body)
+    try:
+        with anyio.fail_after(timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise Disconnected
+                body += message.get("body", b"")
+                if len(body) > limit:
+                    raise ApiError(413, f"request body is over the {limit}-byte limit")
+                if not message.get("more_body", False):
+                    return bytes(body)
+    except TimeoutError as exc:
+        raise ApiError(
+            408,
+            f"request body not received within {timeout:g} s ({len(body)} bytes came): "
+            "send the whole body its Content-Length declares",
+            {"Connection": "close"},
+        ) from exc
 
 
 async def read_json(request: Request, limit: int) -> Any:
