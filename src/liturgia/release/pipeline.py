@@ -170,6 +170,11 @@ def run_release(
     version, tag, git = plan.version, plan.tag, plan.git
     if options.push is not None and not git:
         raise InputError(f"{project}: --push needs a git repository (no version history, no tag)")
+    if options.push is not None and options.from_tag is not None:
+        raise InputError(
+            f"--push with --from-tag {options.from_tag}: a release built from an existing tag "
+            f"creates no tag to push; push that tag with `git push {options.push} {tag}`"
+        )
     warned = "".join(f"; warning: {w}" for w in plan.warnings if plan.git)
     listen.stage_finished("version", plan.summary + warned)
 
@@ -197,7 +202,8 @@ def run_release(
         if options.from_tag is not None:
             listen.stage_finished("tag", f"released from the existing tag {tag}")
         elif options.dry_run:
-            listen.stage_finished("tag", f"skipped (dry run): would tag {tag}")
+            would_push = f" and push it to {options.push}" if options.push is not None else ""
+            listen.stage_finished("tag", f"skipped (dry run): would tag {tag}{would_push}")
         elif not report.go:
             listen.stage_finished("tag", "skipped: NO-GO")
         elif not git:

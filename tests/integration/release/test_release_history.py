@@ -379,6 +379,25 @@ def test_a_failed_push_leaves_work_tree_and_tags_as_they_were(
     assert changelog.count("hand-written") == 1
 
 
+def test_push_is_refused_with_from_tag_and_named_in_a_dry_run(
+    make_tiny: Callable[..., Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_tiny()
+    git(repo, "tag", "-a", "v0.1.0", "-m", "0.1.0")
+    before = _state(repo)
+    code, err = _release(repo, capsys, "--from-tag", "v0.1.0", "--push")
+    assert code == 2, err
+    assert "--push with --from-tag v0.1.0" in err
+    assert "git push origin v0.1.0" in err
+    assert _state(repo) == before
+    (repo / "export.txt").write_text("csv\n")
+    commit_all(repo, "feat: export")
+    code, err = _release(repo, capsys, "--dry-run", "--push")
+    assert code == 0, err
+    assert "would tag v0.2.0 and push it to origin" in err
+    assert git(repo, "tag", "--list") == "v0.1.0\n"
+
+
 def test_push_to_an_unknown_remote_is_undone_too(
     make_tiny: Callable[..., Path], signing_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
