@@ -35,7 +35,7 @@ from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liturgia.server.errors import ApiError, error_bytes
-from liturgia.server.wire import send_answer
+from liturgia.server.wire import check_declared_length, send_answer
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -141,11 +141,11 @@ class Hardening:
 
     def _over_limit(self, scope: Scope) -> str | None:
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
-                return (
-                    f"request body of {value.decode('ascii')} bytes is over the "
-                    f"{self.max_body_bytes}-byte limit"
-                )
+            if name == b"content-length":
+                try:
+                    check_declared_length(value.decode("latin-1"), self.max_body_bytes)
+                except ApiError as exc:
+                    return exc.message
         return None
 
     def _limited(self, receive: Receive) -> Receive:

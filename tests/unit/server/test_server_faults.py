@@ -51,7 +51,7 @@ def full_disk_client(
         log.start()
         app = create_app(log)
         if request.param == "FastAPI route":
-            app.create_entry_asgi = None  # type: ignore[attr-defined]
+            app.writer = None  # type: ignore[attr-defined]
         client = TestClient(portal, app)
         try:
             yield client, disk
