@@ -20,6 +20,11 @@ def _isolated_home(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    # A release records its bundles in the embedded transparency log under the state folder.
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("LITURGIA_TLOG_URL", raising=False)
+    monkeypatch.delenv("LITURGIA_TLOG_KEY", raising=False)
     monkeypatch.delenv("LITURGIA_KEY", raising=False)
     monkeypatch.delenv("LITURGIA_PASSWORD", raising=False)
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)

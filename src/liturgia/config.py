@@ -167,9 +167,17 @@ class SigningSettings(_Section):
             ``.key`` suffix replaced; created on first use), ``file:PATH``, or a backend URI
             (``hashivault://KEY``, ``pkcs11:...``), which is never replaced by a local key.
             Default: :func:`default_signing_key_path`.
+        tlog_url: a Rekor v1 transparency log (``liturgia serve``'s URL) that records every
+            bundle of a release; unset: the embedded log in the user's state folder. A
+            configured log that cannot be reached fails the release (exit 3).
+        tlog_key: that log's public key PEM (relative to the project folder); its signed
+            entry timestamps and checkpoints must verify under it. Unset: the key the log
+            serves is taken and written into the release's trusted root.
     """
 
     key: str | None = None
+    tlog_url: str | None = None
+    tlog_key: str | None = None
 
 
 class Waiver(_Section):

@@ -20,6 +20,7 @@ from liturgia.cli._common import (
     OutputFormat,
     add_command,
     add_format_option,
+    add_tlog_options,
     doc_body,
     explain_key_password,
     password_from_env_or_prompt,
@@ -71,6 +72,11 @@ def register(subparsers: Any) -> None:
         metavar="REMOTE",
         help="push the new tag to REMOTE (default origin); a failed push undoes the release",
     )
+    add_tlog_options(
+        parser,
+        what="every bundle of the release (default: [signing].tlog_url, else the embedded "
+        "log in $XDG_STATE_HOME/liturgia/tlog; a log that is down fails the release, exit 3)",
+    )
     add_format_option(parser)
 
 
@@ -114,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
                 allow_dirty=args.allow_dirty,
                 push=args.push,
                 from_tag=args.from_tag,
+                tlog_url=args.tlog_url,
+                log_key=args.log_key,
                 password=password_from_env_or_prompt,
             ),
             progress,

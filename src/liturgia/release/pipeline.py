@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -42,6 +43,7 @@ from liturgia.release.plan import (
     tag_format_of,
 )
 from liturgia.release.stages import CHANGELOG_NAME
+from liturgia.release.transparency import TRUSTED_ROOT_NAME, ReleaseLog, open_release_log
 from liturgia.release.version import Version
 from liturgia.sign import PasswordProvider
 
@@ -84,6 +86,9 @@ class ReleaseOptions:
         push: a git remote to push the tag to after creating it, or ``None``.
         from_tag: build the release of this existing tag, which must name ``HEAD`` (CI on a
             tag push): no commit and no new tag.
+        tlog_url: the transparency log recording every bundle (``--tlog-url``), over
+            ``[signing].tlog_url``; neither: the embedded log (:mod:`.transparency`).
+        log_key: that log's public key PEM (``--log-key``), over ``[signing].tlog_key``.
         password: provider of the signing key's password.
     """
 
@@ -94,6 +99,8 @@ class ReleaseOptions:
     allow_dirty: bool = False
     push: str | None = None
     from_tag: str | None = None
+    tlog_url: str | None = None
+    log_key: Path | None = None
     password: PasswordProvider
 
 
@@ -185,7 +192,10 @@ def run_release(
     staging = _make_staging(out_root, final_dir.name)
     tagged: str | None = None
     try:
-        with tempfile.TemporaryDirectory(prefix="liturgia-work-") as work_name:
+        with (
+            tempfile.TemporaryDirectory(prefix="liturgia-work-") as work_name,
+            ExitStack() as resources,
+        ):
             report = _stages(
                 config=config,
                 options=options,
@@ -194,6 +204,7 @@ def run_release(
                 work=Path(work_name),
                 version=version,
                 plan=plan,
+                resources=resources,
             )
         # Tag (and push) before the folder is moved into place: when the commit, tag or push
         # fails, they are undone and the staging folder removed, so the project is as it was and
@@ -242,6 +253,7 @@ def _stages(
     work: Path,
     version: Version,
     plan: VersionPlan,
+    resources: ExitStack,
 ) -> GateReport:
     settings = config.settings
     project = config.project_dir
@@ -267,9 +279,13 @@ def _stages(
         options.password,
         base=config.project_dir if settings.signing.key else None,
     )
+    # The log too: a configured log that is down fails the release here (exit 3), before
+    # anything is built, never an unlogged release.
+    tlog = resources.enter_context(_open_log(config, options))
     listen.stage_finished(
         "preflight",
-        f"{advisories.database.info.record_count} advisories, key {signing.key_id[:16]}",
+        f"{advisories.database.info.record_count} advisories, key {signing.key_id[:16]}, "
+        f"log {tlog.description}",
     )
 
     listen.stage_started("build")
@@ -303,8 +319,9 @@ def _stages(
     signed = [*artifacts, stages.SBOM_NAME]
     for name in signed:
         stages.sign_into(staging, name, signing)
+        tlog.record_file(staging, name, signing.public_key)
     atomic_write_bytes(staging / stages.PUBLIC_KEY_NAME, signing.public_pem())
-    listen.stage_finished("sign", f"{len(signed)} bundles, key {signing.key_id[:16]}")
+    listen.stage_finished("sign", f"{len(signed)} bundles, key {signing.key_id[:16]}, each logged")
 
     listen.stage_started("notes")
     today = now().date()
@@ -360,11 +377,26 @@ def _stages(
             staging / DRY_RUN_NAME, "DRY-RUN: a rehearsal; no tag was made for this folder\n"
         )
     listen.stage_started("checksums")
+    atomic_write_bytes(staging / TRUSTED_ROOT_NAME, tlog.trusted_root())
     names = [p.name for p in staging.iterdir() if not p.name.startswith("SHA256SUMS")]
     atomic_write_text(staging / "SHA256SUMS", render_sha256sums(staging, names))
     stages.sign_into(staging, "SHA256SUMS", signing)
+    tlog.record_file(staging, "SHA256SUMS", signing.public_key)
     listen.stage_finished("checksums", f"SHA256SUMS over {len(names)} files, signed")
     return report
+
+
+def _open_log(config: LoadedConfig, options: ReleaseOptions) -> ReleaseLog:
+    """The release's transparency log: flag/environment over ``[signing]``, else embedded.
+
+    ``[signing].tlog_key`` is relative to the project folder; ``--log-key`` to the current one.
+    """
+    signing = config.settings.signing
+    url = options.tlog_url or signing.tlog_url
+    key = options.log_key
+    if key is None and signing.tlog_key and url == signing.tlog_url:
+        key = config.project_dir / signing.tlog_key
+    return open_release_log(url, log_key=key if url else None)
 
 
 def _commit_and_tag(

@@ -19,7 +19,7 @@ stored".
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -40,7 +40,7 @@ from liturgia.sign.rekor import (
     tlog_entry_from_rekor,
 )
 
-__all__ = ["MAX_ANSWER_BYTES", "add_log_entry", "upload_entry"]
+__all__ = ["MAX_ANSWER_BYTES", "add_log_entry", "record_in_log", "upload_entry"]
 
 #: Statuses with which a log refuses an entry it read (the entry, not the log, is at fault).
 _REFUSED = frozenset({400, 413, 415, 422})
@@ -139,11 +139,9 @@ def add_log_entry(
 ) -> bytes:
     """Log ``bundle``'s signature in a Rekor v1 log; return the bundle with the entry in it.
 
-    The log's answer is verified before it goes into the bundle: its body records this
-    bundle's signature, digest (payload hash for DSSE) and key; its inclusion proof leads to
-    the tree its checkpoint states (RFC 9162 §2.1.3.2); and, with ``log_key``, the log ID is
-    that key's and the SET and the checkpoint verify under it. Without ``log_key`` the log's
-    signatures are not checked (say so to the user: a log can sign its own lies).
+    The log's answer is verified before it goes into the bundle (see :func:`record_in_log`).
+    Without ``log_key`` the log's signatures are not checked (say so to the user: a log can
+    sign its own lies).
 
     Args:
         bundle: a bundle made by :func:`~liturgia.sign.sign_file` or a DSSE bundle.
@@ -163,13 +161,54 @@ def add_log_entry(
         NetworkError: see :func:`upload_entry`; also an answer that is not a well-formed entry,
             or an entry that does not verify (the log is lying or broken: exit 3).
     """
+
+    def submit(proposed: Mapping[str, Any]) -> Mapping[str, Any]:
+        return upload_entry(base_url, proposed, timeout=timeout, http=http)
+
+    return record_in_log(bundle, public_key, submit, log_name=base_url, log_key=log_key)
+
+
+def record_in_log(
+    bundle: bytes,
+    public_key: PublicKey,
+    submit: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    *,
+    log_name: str,
+    log_key: PublicKey | None = None,
+) -> bytes:
+    """Log ``bundle``'s signature through ``submit``; return the bundle with the entry in it.
+
+    The one path every log takes (a served one over HTTP, the release's embedded one in
+    process): the proposed entry (:func:`~liturgia.sign.rekor.proposed_entry`) goes to
+    ``submit``, whose answer (a Rekor v1 ``LogEntry`` value) is verified before it goes into
+    the bundle: its body records this bundle's signature, digest (payload hash for DSSE) and
+    key; its inclusion proof leads to the tree its checkpoint states (RFC 9162 §2.1.3.2);
+    and, with ``log_key``, the log ID is that key's and the SET and the checkpoint verify
+    under it.
+
+    Args:
+        bundle: a bundle made by :func:`~liturgia.sign.sign_file` or a DSSE bundle.
+        public_key: the key that signed it.
+        submit: takes the proposed entry, returns the logged entry's value (``body``,
+            ``integratedTime``, ``logID``, ``logIndex``, ``verification``).
+        log_name: how messages name the log (its URL or its file).
+        log_key: the log's public key, when known.
+
+    Returns:
+        The same bundle (same signature) with the log's entry appended to its ``tlogEntries``.
+
+    Raises:
+        BundleError: the bundle cannot be logged as hashedrekord/dsse.
+        NetworkError: an answer that is not a well-formed entry, or an entry that does not
+            verify (the log is lying or broken: exit 3); and what ``submit`` raises.
+    """
     parsed = parse_bundle(bundle)
-    value = upload_entry(base_url, proposed_entry(parsed, public_key), timeout=timeout, http=http)
+    value = submit(proposed_entry(parsed, public_key))
     try:
         logged = tlog_entry_from_rekor(value)
     except BundleError as exc:  # the log's answer, not the bundle, is malformed
         raise NetworkError(
-            f"transparency log {base_url} answered a malformed entry: {exc}"
+            f"transparency log {log_name} answered a malformed entry: {exc}"
         ) from exc
     entries = [*parsed.tlog_entries, logged]
     if parsed.envelope is not None:
@@ -183,7 +222,7 @@ def add_log_entry(
         _check_logged(result, logged, public_key, log_key)
     except (BundleError, ProofError, SignatureError) as exc:
         raise NetworkError(
-            f"transparency log {base_url} answered an entry that does not verify, refused: {exc}"
+            f"transparency log {log_name} answered an entry that does not verify, refused: {exc}"
         ) from exc
     return result
 

@@ -7,7 +7,8 @@ notes), :mod:`.storage` (the backend contract, memory and SQLite backends), :mod
 entry IDs, signed entry timestamps, REST and bundle shapes, offline entry verification),
 :mod:`.entries` (accepting proposed entries: validation, signature check, canonical body),
 :mod:`.log` (:class:`RekorLog`: the Rekor v1 log behind ``liturgia serve``, without HTTP),
-:mod:`.monitor` (:class:`Monitor`: checkpoint history and consistency, as a witness keeps).
+:mod:`.monitor` (:class:`Monitor`: checkpoint history and consistency, as a witness keeps),
+:mod:`.instance` (a log's files and verified start-up, for ``serve`` and the embedded log).
 """
 
 from __future__ import annotations

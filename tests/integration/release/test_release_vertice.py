@@ -32,6 +32,7 @@ EXPECTED_FILES = {
     "gate-report.md",
     "junit.xml",
     "release-key.pub",
+    "trusted-root.json",
     "sbom.cdx.json",
     "sbom.cdx.json.sigstore.json",
     "vertice_backend-0.2.0-py3-none-any.whl",
