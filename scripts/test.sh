@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 #   nodejs npm  sigstore-js, the independent verifier of our bundles
 #   openssl     private keys as `openssl ec -aes256` writes them, for `keys import`
 #   golang-go   the Go commands `liturgia init` writes, run for real
+#   chromium    the browser the server's pages are tested in (Playwright drives it; it never
+#               downloads a browser of its own)
 need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
@@ -20,6 +22,7 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   echo "installing Debian packages: ${need_apt[*]}"
   apt-get update -qq

@@ -38,6 +38,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
+from liturgia.server.api import assets as assets_api
+from liturgia.server.api import docs as docs_api
 from liturgia.server.api import health as health_api
 from liturgia.server.api import log as log_api
 from liturgia.server.context import AppContext
@@ -129,6 +131,9 @@ def create_app(
         version="1",
         lifespan=lifespan,
         redirect_slashes=False,  # a 307 would point at whatever host the client named
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: api/docs.py serves its own
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     limiter = anyio.CapacityLimiter(256)
 
@@ -158,6 +163,7 @@ def create_app(
     _add_error_handlers(app)
     app.include_router(log_api.router(context))
     app.include_router(health_api.router(context))
+    app.include_router(assets_api.router())
     add_tile_routes(app, log, read)
 
     def openapi() -> dict[str, Any]:
@@ -173,6 +179,7 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.include_router(docs_api.router(openapi))
     return app
 
 

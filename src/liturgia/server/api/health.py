@@ -48,7 +48,7 @@ def router(context: AppContext) -> APIRouter:
     """Build ``/healthz`` and ``/readyz`` over ``context.log``."""
     routes = APIRouter(tags=["health"])
 
-    @routes.get("/healthz", operation_id="getHealth", response_model=Alive)
+    @routes.get("/healthz", operation_id="getHealth", summary="Liveness", response_model=Alive)
     async def healthz() -> Alive:
         """Answer while the process serves requests (liveness)."""
         return Alive(status="ok")
@@ -56,6 +56,7 @@ def router(context: AppContext) -> APIRouter:
     @routes.get(
         "/readyz",
         operation_id="getReadiness",
+        summary="Readiness",
         response_model=Ready,
         response_model_by_alias=True,
     )
