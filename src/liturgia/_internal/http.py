@@ -20,6 +20,12 @@ Every HTTP caller in liturgia goes through :class:`HttpClient` (advisory service
   with 409 and the existing entry's ``Location``. **A 503 or a timeout does not mean "not
   stored"**: the first attempt may have been stored before the answer was lost, which is why
   such a POST must be deduplicated by the server and the caller must take a 409 as success.
+* **Circuit breaker** (:class:`CircuitBreaker`, one per client, per origin): after
+  ``threshold`` connection failures in a row to one scheme/host/port (refused, reset, timed
+  out; an HTTP answer of any status is not one) the client stops calling it for ``cooldown``
+  seconds and fails at once (:class:`CircuitOpenError`, a :class:`NetworkError`), so a dead
+  server is not hammered by every retry of every caller; then one trial request goes through
+  (half-open): an answer closes the circuit, a failure opens it again for another cooldown.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import email.utils
 import http.client
 import random
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -41,6 +48,8 @@ __all__ = [
     "IDEMPOTENT_METHODS",
     "RETRYABLE_STATUSES",
     "AnswerTooLargeError",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "HttpClient",
     "HttpRequest",
     "HttpResponse",
@@ -69,6 +78,117 @@ class AnswerTooLargeError(NetworkError):
         super().__init__(f"{url}: answer over {limit} bytes; not read")
         self.url = url
         self.limit = limit
+
+
+class CircuitOpenError(NetworkError):
+    """A request refused without a try: its origin failed to connect too often lately.
+
+    Attributes:
+        origin: ``scheme://host:port`` of the request.
+        retry_in: seconds until a trial request will be let through.
+    """
+
+    def __init__(self, url: str, origin: str, failures: int, retry_in: float) -> None:
+        super().__init__(
+            f"{url}: not tried: {origin} failed to connect {failures} times in a row "
+            f"(circuit open; next try in {retry_in:.1f} s)"
+        )
+        self.origin = origin
+        self.retry_in = retry_in
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port or default}"
+
+
+class CircuitBreaker:
+    """Stops calling an origin after ``threshold`` connection failures in a row.
+
+    States per origin (``scheme://host:port``), the classic three (Nygard, *Release It!*):
+    **closed** (requests go through; connection failures are counted, any answer resets the
+    count), **open** (for ``cooldown`` seconds every request fails at once with
+    :class:`CircuitOpenError`), **half-open** (after the cooldown one trial request goes
+    through while the others still fail at once; its answer closes the circuit, its failure
+    opens it again). Thread-safe.
+
+    Args:
+        threshold: connection failures in a row that open the circuit (>= 1).
+        cooldown: seconds the circuit stays open before a trial request.
+        clock: monotonic seconds (injectable for tests).
+
+    Raises:
+        ValueError: ``threshold`` below 1 or a negative ``cooldown``.
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: int = 5,
+        cooldown: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if threshold < 1 or cooldown < 0:
+            raise ValueError(
+                f"threshold must be >= 1 and cooldown >= 0, not {threshold}, {cooldown}"
+            )
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}
+        self._opened: dict[str, float] = {}  # origin -> when it opened
+        # Origins whose trial request is in flight, since when (a trial never reported, as
+        # after an interrupt, is given up after a cooldown).
+        self._trial: dict[str, float] = {}
+
+    def before(self, url: str) -> None:
+        """Let a request to ``url`` go, or refuse it while its origin's circuit is open.
+
+        Raises:
+            CircuitOpenError: the circuit is open, or half-open with its trial in flight.
+        """
+        origin = _origin(url)
+        with self._lock:
+            opened = self._opened.get(origin)
+            if opened is None:
+                return
+            now = self._clock()
+            wait = opened + self.cooldown - now
+            trial = self._trial.get(origin)
+            if wait > 0 or (trial is not None and now - trial < self.cooldown):
+                failures = self._failures.get(origin, self.threshold)
+                raise CircuitOpenError(url, origin, failures, max(wait, 0.0))
+            self._trial[origin] = now  # half-open: this request is the trial
+
+    def succeeded(self, url: str) -> None:
+        """The origin answered (any status): close its circuit."""
+        origin = _origin(url)
+        with self._lock:
+            self._failures.pop(origin, None)
+            self._opened.pop(origin, None)
+            self._trial.pop(origin, None)
+
+    def failed(self, url: str) -> None:
+        """A connection to the origin failed: count it; open the circuit at the threshold
+        (at once after a failed trial)."""
+        origin = _origin(url)
+        with self._lock:
+            count = self._failures.get(origin, 0) + 1
+            self._failures[origin] = count
+            if count >= self.threshold or origin in self._trial:
+                self._opened[origin] = self._clock()
+            self._trial.pop(origin, None)
+
+    def is_open(self, url: str) -> bool:
+        """Whether requests to ``url``'s origin are being refused (open or half-open)."""
+        with self._lock:
+            return _origin(url) in self._opened
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,6 +346,8 @@ class HttpClient:
         jitter: returns a float in ``[0, 1)`` (injectable for tests).
         wall_clock: seconds since the epoch, for a ``Retry-After`` HTTP-date.
         user_agent: the ``User-Agent`` header.
+        breaker: the circuit breaker (default: a new :class:`CircuitBreaker` of this client
+            on ``clock``); share one between clients calling the same servers.
     """
 
     def __init__(
@@ -242,8 +364,10 @@ class HttpClient:
         jitter: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
         user_agent: str = "liturgia",
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._transport = transport
+        self.breaker = breaker or CircuitBreaker(clock=clock)
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.attempts = max(1, attempts)
@@ -295,6 +419,8 @@ class HttpClient:
         Raises:
             NetworkError: the exchange failed on every attempt ("<url>: unreachable: <why>
                 after N attempts").
+            CircuitOpenError: the origin failed to connect too often lately; not tried (or
+                no longer retried once the circuit opened).
             AnswerTooLargeError: the answer is over the size cap (not retried).
         """
         method = method.upper()
@@ -315,14 +441,20 @@ class HttpClient:
                 follow_redirects=follow_redirects,
                 max_bytes=self.max_bytes if max_bytes is None else max_bytes,
             )
+            self.breaker.before(url)
             self.requests += 1
             attempt += 1
             response: HttpResponse | None
             try:
                 response = self._transport(request)
+            except AnswerTooLargeError:
+                self.breaker.succeeded(url)  # it answered
+                raise
             except OSError as exc:
+                self.breaker.failed(url)
                 response, last_error = None, str(exc) or type(exc).__name__
             else:
+                self.breaker.succeeded(url)
                 if response.status not in RETRYABLE_STATUSES or not retrying:
                     return _with_attempts(response, attempt)
             delay = self._delay(attempt - 1, response)

@@ -310,7 +310,9 @@ def add_tlog_options(parser: argparse.ArgumentParser, *, what: str) -> None:
         "--tlog-url",
         "LITURGIA_TLOG_URL",
         f"a Rekor v1 transparency log (e.g. liturgia serve's http://127.0.0.1:8080): log {what} "
-        "there and write the entry into the bundle, once it verifies",
+        "there and write the entry into the bundle, once it verifies. A failed or unanswered "
+        "upload (a timeout, 5xx) may still have been stored: it is retried with backoff, and a "
+        "409 (already logged) is taken as success once the entry it names verifies",
         metavar="URL",
     )
     env_option(

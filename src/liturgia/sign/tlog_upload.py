@@ -10,10 +10,12 @@ make another entry).
 
 HTTP goes through the shared :class:`~liturgia._internal.http.HttpClient` (standard library
 only, so signing needs no extra). Redirects are refused (urllib would re-send the POST as a
-GET, and a log has one URL). The POST is retried after a transport failure or a 429/5xx: a
-Rekor log deduplicates entries, so a repeat of an entry that was stored before its answer was
-lost gets a 409 naming it, which is fetched. A 503 or a timeout therefore does not mean "not
-stored".
+GET, and a log has one URL). The POST is retried (up to :data:`UPLOAD_ATTEMPTS` times, with
+exponential backoff and jitter, within the client's overall deadline) after a transport failure
+or a 429/5xx: a Rekor log deduplicates entries, so a repeat of an entry that was stored before
+its answer was lost gets a 409 naming it, which is fetched and verified like a 201's entry. A
+503, a 507 or a timeout therefore does not mean "not stored", and a 409 is success. A log that
+keeps refusing connections opens the client's circuit breaker: further calls fail at once.
 """
 
 from __future__ import annotations
@@ -40,7 +42,16 @@ from liturgia.sign.rekor import (
     tlog_entry_from_rekor,
 )
 
-__all__ = ["MAX_ANSWER_BYTES", "add_log_entry", "record_in_log", "upload_entry"]
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "UPLOAD_ATTEMPTS",
+    "add_log_entry",
+    "record_in_log",
+    "upload_entry",
+]
+
+#: Exchanges one upload may make (the first and its retries), within the deadline.
+UPLOAD_ATTEMPTS = 5
 
 #: Statuses with which a log refuses an entry it read (the entry, not the log, is at fault).
 _REFUSED = frozenset({400, 413, 415, 422})
@@ -89,8 +100,8 @@ def upload_entry(
         base_url: the log's base URL (``http://127.0.0.1:8080``).
         proposed: the proposed entry (``hashedrekord`` or ``dsse`` v0.0.1).
         timeout: seconds per HTTP exchange.
-        http: the HTTP client (default: a new one with ``timeout`` and a
-            :data:`MAX_ANSWER_BYTES` cap).
+        http: the HTTP client (default: a new one with ``timeout``, a
+            :data:`MAX_ANSWER_BYTES` cap and :data:`UPLOAD_ATTEMPTS` attempts).
 
     Returns:
         The object under the entry ID in Rekor's answer (``body``, ``integratedTime``,
@@ -104,7 +115,9 @@ def upload_entry(
             log entry.
     """
     base = check_base_url(base_url, what="transparency log URL")
-    client = http or HttpClient(timeout=timeout, max_bytes=MAX_ANSWER_BYTES)
+    client = http or HttpClient(
+        timeout=timeout, max_bytes=MAX_ANSWER_BYTES, attempts=UPLOAD_ATTEMPTS
+    )
     url = base + _ENTRIES
     status, document, location = _exchange(
         client, "POST", url, json.dumps(proposed).encode("utf-8")

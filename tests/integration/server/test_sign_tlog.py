@@ -20,8 +20,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from liturgia import cli, sign
+from liturgia._internal.http import HttpClient
 from liturgia.errors import BundleError, ConfigError, InputError, NetworkError
-from liturgia.sign.tlog_upload import MAX_ANSWER_BYTES, add_log_entry, upload_entry
+from liturgia.sign.tlog_upload import (
+    MAX_ANSWER_BYTES,
+    UPLOAD_ATTEMPTS,
+    add_log_entry,
+    upload_entry,
+)
 from liturgia.tlog import rekor
 
 from .conftest import HOST, Server, free_port
@@ -190,13 +196,15 @@ def fake_log() -> Iterator[str]:
         ([(201, {}, b"not json")], "the answer is not one Rekor log entry"),
         ([(201, {}, b" " * (MAX_ANSWER_BYTES + 1))], "answer over"),
         ([(409, {}, b'{"code": 409, "message": "dup"}')], "answered 409: dup"),
-        ([(500, {}, b"")] * 3, "answered 500"),  # retried: 3 attempts
+        ([(500, {}, b"")] * UPLOAD_ATTEMPTS, "answered 500"),  # retried
         # Found by a tester: urllib followed a 302 and re-sent the POST as a GET.
         (
             [(302, {"Location": "/elsewhere"}, b"")],
             r"answered 302 \(a redirect: give the log's own URL\)",
         ),
-        ([(503, {}, b'{"code": 503, "message": "down"}')] * 3, "answered 503: down"),
+        ([(503, {}, b'{"code": 503, "message": "down"}')] * UPLOAD_ATTEMPTS, "answered 503: down"),
+        # A full disk is not retried at once: the log says when (Retry-After), the user decides.
+        ([(507, {}, b'{"code": 507, "message": "full"}')], "answered 507: full"),
         ([(409, {"Location": "http://evil.example/x"}, b"")], "409 points to another host"),
         (
             [(409, {"Location": "/api/v1/log/entries/ab"}, b""), (404, {}, b"{}")],
@@ -209,7 +217,11 @@ def test_answers_out_of_shape(
 ) -> None:
     _Answers.answers[:] = answers
     with pytest.raises(NetworkError, match=message):
-        upload_entry(fake_log, {"kind": "hashedrekord"}, timeout=10)
+        # The upload's own settings, without the waits between attempts.
+        client = HttpClient(
+            timeout=10, max_bytes=MAX_ANSWER_BYTES, attempts=UPLOAD_ATTEMPTS, sleep=lambda _: None
+        )
+        upload_entry(fake_log, {"kind": "hashedrekord"}, timeout=10, http=client)
     assert _Answers.answers == []
 
 
