@@ -28,6 +28,7 @@ from liturgia.cli._common import (
 )
 from liturgia.config import LoadedConfig, load_config
 from liturgia.errors import KeyPasswordError
+from liturgia.release.gates import Status
 from liturgia.release.pipeline import ReleaseOptions, ReleaseResult, run_release
 
 __all__ = ["register", "run"]
@@ -158,6 +159,7 @@ def _as_json(result: ReleaseResult) -> dict[str, Any]:
             {
                 "name": c.name,
                 "passed": c.passed,
+                "status": c.outcome.value,
                 "summary": c.summary,
                 "evidence": list(c.evidence),
             }
@@ -165,6 +167,13 @@ def _as_json(result: ReleaseResult) -> dict[str, Any]:
         ],
     }
 
+
+_MARKS = {
+    Status.PASS: "[green]pass[/green]",
+    Status.FAIL: "[red]FAIL[/red]",
+    Status.WAIVED: "[yellow]waived[/yellow]",
+    Status.NOT_APPLICABLE: "[dim]n/a[/dim]",
+}
 
 #: Evidence lines of each failed check printed under the summary table.
 _SHOWN_EVIDENCE = 10
@@ -176,7 +185,7 @@ def _print_summary(console: Console, result: ReleaseResult) -> None:
     table.add_column("result")
     table.add_column("summary", overflow="fold")
     for check in result.report.checks:
-        mark = "[green]pass[/green]" if check.passed else "[red]FAIL[/red]"
+        mark = _MARKS[check.outcome]
         table.add_row(check.name, mark, check.summary)
     console.print(table)
     for check in result.report.failed:  # why it is NO-GO, without opening gate-report.md

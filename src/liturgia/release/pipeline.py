@@ -25,7 +25,14 @@ from liturgia.config import LoadedConfig, default_signing_key_path
 from liturgia.errors import InputError, StorageError
 from liturgia.release import stages
 from liturgia.release.checksums import render_sha256sums
-from liturgia.release.gates import GateReport, gate_report_json, render_gate_markdown
+from liturgia.release.gates import (
+    GateContext,
+    GateReport,
+    Status,
+    evaluate_gates,
+    gate_report_json,
+    render_gate_markdown,
+)
 from liturgia.release.git import (
     commit_paths,
     create_annotated_tag,
@@ -353,16 +360,22 @@ def _stages(
     listen.stage_finished("notes", f"RELEASE_NOTES.md, {changelog}")
 
     listen.stage_started("gate")
-    report = stages.evaluate_gates(
-        config,
-        values,
-        staging=staging,
-        version=version,
-        test_runs=test_runs,
-        scan=scan,
-        signed=signed,
-        public_key=signing.public_key,
-        inputs=inventory.warnings,
+    labels = {**scan.labels, **stages.machine_labels(config, values, staging=staging)}
+    reports = stages.ship_test_reports(config, values, staging, labels)
+    report = evaluate_gates(
+        GateContext(
+            config=config,
+            release=staging,
+            version=version,
+            junit=reports.junit,
+            coverage=reports.coverage,
+            test_runs=tuple(test_runs),
+            scan=scan,
+            signed=tuple(signed),
+            public_key=signing.public_key,
+            inputs=tuple(inventory.warnings),
+            labels=labels,
+        )
     )
     atomic_write_text(staging / "gate-report.md", render_gate_markdown(report))
     atomic_write_bytes(staging / "gate-report.json", gate_report_json(report))
@@ -432,12 +445,19 @@ def _commit_and_tag(
     return tag
 
 
+_NOTE_MARKS = {
+    Status.PASS: "pass",
+    Status.FAIL: "FAIL",
+    Status.WAIVED: "waived",
+    Status.NOT_APPLICABLE: "n/a",
+}
+
+
 def _append_gate_summary(notes: Path, report: GateReport) -> None:
     """End RELEASE_NOTES.md with the gate's decision and each check's one-line summary."""
     lines = ["", "## Gate", "", f"{'GO' if report.go else 'NO-GO'} (details in gate-report.md)", ""]
     lines += [
-        f"- {check.name}: {'pass' if check.passed else 'FAIL'} — {check.summary}"
-        for check in report.checks
+        f"- {check.name}: {_NOTE_MARKS[check.outcome]} — {check.summary}" for check in report.checks
     ]
     text = read_bytes(notes).decode("utf-8").rstrip("\n") + "\n" + "\n".join(lines) + "\n"
     atomic_write_text(notes, text)

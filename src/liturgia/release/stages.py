@@ -7,8 +7,6 @@ input raises (``ConfigError``/``InputError``, exit 2).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -24,7 +22,7 @@ from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
 from liturgia._internal.text import utf8_name
 from liturgia.config import LoadedConfig
-from liturgia.errors import ConfigError, InputError, LiturgiaError, VerificationError
+from liturgia.errors import ConfigError, InputError, LiturgiaError
 from liturgia.model import Component, ComponentType, Dependency, Inventory
 from liturgia.release.build import (
     CommandResult,
@@ -34,15 +32,6 @@ from liturgia.release.build import (
     run_command,
 )
 from liturgia.release.commits import ConventionalCommit
-from liturgia.release.gates import (
-    CheckResult,
-    EvidenceFile,
-    GateReport,
-    check_changelog,
-    check_coverage,
-    check_inputs,
-    check_tests,
-)
 from liturgia.release.notes import changelog_text
 from liturgia.release.plan import VersionPlan
 from liturgia.release.shipped import portable_text, ship_report
@@ -55,15 +44,16 @@ __all__ = [
     "VULNERABILITIES_NAME",
     "ConventionalCommit",
     "ScanOutcome",
+    "ShippedReports",
     "SigningKey",
     "build",
     "check_programs",
     "dependency_changes",
-    "evaluate_gates",
     "interpreter",
     "open_signing_key",
     "run_scan",
     "run_tests",
+    "ship_test_reports",
     "sign_into",
     "write_changelog",
     "write_sbom",
@@ -516,78 +506,6 @@ def write_changelog(
     return f"{CHANGELOG_NAME} section {plan.version} (committed with the tag on GO)"
 
 
-def evaluate_gates(
-    config: LoadedConfig,
-    values: Mapping[str, str],
-    *,
-    staging: Path,
-    version: Version,
-    test_runs: Sequence[CommandResult],
-    scan: ScanOutcome,
-    signed: Sequence[str],
-    public_key: sign.PublicKey,
-    inputs: Sequence[str] = (),
-) -> GateReport:
-    """Evaluate the golden rule: every check, each with its evidence.
-
-    Checks: tests passed (JUnit XML, and every test command exited 0), coverage at or above the
-    threshold (Cobertura XML), no unsuppressed finding at or above ``gates.fail_on``, the SBOM
-    present and valid CycloneDX 1.6, every input the SBOM stage found read (``inputs``: its
-    warnings, unless waived in ``[[gates.waivers]]``), every artifact signed with a verifying
-    bundle, CHANGELOG has the version.
-    """
-    settings = config.settings
-    labels = {**scan.labels, **machine_labels(config, values, staging=staging)}
-    checks: list[CheckResult] = []
-    if settings.gates.require_tests:
-        junit = [
-            ship_report(
-                config.resolve(expand(p, values, where="test.junit")), staging / name, labels
-            )
-            for p, name in zip(
-                settings.test.junit, _junit_names(len(settings.test.junit)), strict=True
-            )
-        ]
-        tests = check_tests(junit)
-        failed = [run for run in test_runs if run.returncode != 0]
-        if failed:
-            evidence = tuple(f"{run.command!r} exited {run.returncode}" for run in failed)
-            tests = replace(
-                tests,
-                passed=False,
-                summary=f"{len(failed)} test commands failed; {tests.summary}",
-                evidence=evidence + tests.evidence,
-            )
-        checks.append(tests)
-        if settings.test.coverage:
-            coverage = config.resolve(expand(settings.test.coverage, values, where="test.coverage"))
-            checks.append(
-                check_coverage(
-                    ship_report(coverage, staging / COVERAGE_NAME, labels),
-                    minimum_percent=settings.gates.coverage_min,
-                )
-            )
-    checks.append(
-        _documented_vulnerabilities(_check_vulnerabilities(config, scan), config, scan, staging)
-    )
-    checks.append(_check_sbom(staging))
-    # The SBOM records the inputs it could not read (metadata.properties): its evidence file.
-    sbom_file = _evidence_file(staging / SBOM_NAME)
-    checks.append(
-        replace(
-            check_inputs(inputs, settings.gates.waivers),
-            files=(sbom_file,) if sbom_file is not None else (),
-        )
-    )
-    checks.append(_check_signatures(staging, signed, public_key))
-    checks.append(check_changelog(staging / CHANGELOG_NAME, version))
-    return GateReport(
-        project=settings.project.name,
-        version=str(version),
-        checks=tuple(_relabel(check, labels) for check in checks),
-    )
-
-
 def machine_labels(
     config: LoadedConfig, values: Mapping[str, str], *, staging: Path | None = None
 ) -> dict[str, str]:
@@ -620,172 +538,40 @@ def machine_labels(
     return labels
 
 
-def _relabel(check: CheckResult, labels: Mapping[str, str]) -> CheckResult:
-    def label(text: str) -> str:
-        return portable_text(text, labels)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShippedReports:
+    """The test reports as the release folder holds them, for the gate to read.
 
-    return replace(
-        check,
-        summary=label(check.summary),
-        evidence=tuple(label(item) for item in check.evidence),
-        files=tuple(replace(file, name=label(file.name)) for file in check.files),
-    )
+    Attributes:
+        junit: each configured JUnit report, shipped as ``junit.xml`` (``junit-1.xml``... when
+            several), or its configured path when there was nothing to ship.
+        coverage: the coverage report shipped as ``coverage.xml`` (or its configured path), or
+            ``None`` when ``test.coverage`` is not set.
+    """
 
-
-def _evidence_file(path: Path) -> EvidenceFile | None:
-    """The release folder's file ``path`` with its digest, or ``None`` when it is unreadable."""
-    try:
-        return EvidenceFile(name=path.name, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
-    except OSError:
-        return None
+    junit: tuple[Path, ...]
+    coverage: Path | None
 
 
-def _documented_vulnerabilities(
-    check: CheckResult, config: LoadedConfig, scan: ScanOutcome, staging: Path
-) -> CheckResult:
-    """The vulnerability check with its file, figure, threshold and database named."""
+def ship_test_reports(
+    config: LoadedConfig, values: Mapping[str, str], staging: Path, labels: Mapping[str, str]
+) -> ShippedReports:
+    """Copy the configured test reports into ``staging``, without the machine's folders.
+
+    Nothing is shipped when ``gates.require_tests = false`` (the gate does not read them).
+    """
     settings = config.settings
-    fail_on = settings.gates.fail_on.upper()
-    report = scan.report
-    active = [f for f in report.findings if not f.suppressed]
-    blocking = report.blocking(
-        vuln.Severity(fail_on), unknown_as=vuln.Severity(settings.scan.unknown_severity.upper())
+    if not settings.gates.require_tests:
+        return ShippedReports(junit=(), coverage=None)
+    junit = tuple(
+        ship_report(config.resolve(expand(p, values, where="test.junit")), staging / name, labels)
+        for p, name in zip(settings.test.junit, _junit_names(len(settings.test.junit)), strict=True)
     )
-    info = report.database
-    file = _evidence_file(staging / VULNERABILITIES_NAME)
-    return replace(
-        check,
-        files=(file,) if file is not None else (),
-        figure=(
-            f"{len(blocking)} unsuppressed findings at or above {fail_on} "
-            f"({len(active)} unsuppressed, {len(report.findings) - len(active)} suppressed) "
-            f"in {report.component_count} components, {len(report.unchecked)} unchecked"
-        ),
-        threshold=(
-            f"no unsuppressed finding at or above {fail_on}; every component checked"
-            + (
-                " (unchecked accepted: scan.accept_unchecked)"
-                if settings.scan.accept_unchecked
-                else ""
-            )
-            + f"; newest advisory at most {settings.scan.max_age_days} days old"
-        ),
-        evidence=(
-            *check.evidence,
-            f"advisory database: {info.source} ({info.kind}, {info.record_count} advisories, "
-            f"newest modified {info.newest_modified or 'unknown'})",
-        ),
-    )
-
-
-def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResult:
-    settings = config.settings
-    unknown = settings.scan.unknown_severity
-    blocking = scan.report.blocking(
-        vuln.Severity(settings.gates.fail_on.upper()),
-        unknown_as=vuln.Severity(unknown.upper()),
-        uncertain_blocks=settings.scan.uncertain == "block",
-        include_dev=settings.scan.include_dev,
-    )
-    note = f" (no severity in the advisory: counted as {unknown})"
-    failing = [
-        f"{finding.vulnerability_id} in {finding.component_name}@{finding.component_version}: "
-        f"{finding.severity.value}" + (note if finding.severity is vuln.Severity.UNKNOWN else "")
-        for finding in blocking
-    ]
-    evidence = [*failing]
-    if scan.stale is not None:
-        evidence.insert(0, f"stale advisory database: {scan.stale}")
-    # Never a silent "no vulnerabilities": a package that could not be checked (no version, an
-    # unpinned range, a version its ecosystem cannot order, no advisories for its ecosystem)
-    # fails the gate unless the project accepts it: by name with a reason ([[unchecked]] in
-    # the ignore file), or all at once (scan.accept_unchecked).
-    blind = scan.report.incomplete
-    coverage = scan.report.coverage_problem()
-    unaccepted = bool(blind or coverage) and not settings.scan.accept_unchecked
-    if unaccepted:
-        evidence.insert(
-            0,
-            coverage
-            or f"{len(blind)} components could not be checked and are not accepted (name each "
-            "with a reason in an [[unchecked]] entry of scan.ignore, or set "
-            "scan.accept_unchecked = true)",
-        )
-    evidence.extend(f"unchecked: {item}" for item in scan.report.unchecked_lines())
-    evidence.extend(f"unusable advisory file: {item}" for item in scan.warnings)
-    return CheckResult(
-        name="vulnerabilities",
-        passed=not failing and scan.stale is None and not unaccepted,
-        summary=(
-            f"no unsuppressed finding at or above {settings.gates.fail_on.upper()}"
-            if not failing
-            else f"{len(failing)} unsuppressed findings at or above "
-            f"{settings.gates.fail_on.upper()}"
-        )
-        + f"; {scan.summary}",
-        evidence=tuple(evidence),
-    )
-
-
-def _check_sbom(staging: Path) -> CheckResult:
-    path = staging / SBOM_NAME
-    threshold = "present, valid CycloneDX 1.6 JSON"
-    try:
-        data = read_bytes(path, what="SBOM")
-        sbom.validate_cyclonedx_json(data, source=SBOM_NAME)
-    except (VerificationError, InputError) as exc:
-        file = _evidence_file(path)
-        return CheckResult(
-            name="sbom",
-            passed=False,
-            summary=str(exc),
-            evidence=(SBOM_NAME,),
-            files=(file,) if file is not None else (),
-            figure="missing or invalid",
-            threshold=threshold,
-        )
-    components = json.loads(data).get("components") or []
-    return CheckResult(
-        name="sbom",
-        passed=True,
-        summary="present and valid CycloneDX 1.6 JSON",
-        files=(EvidenceFile(name=SBOM_NAME, sha256=hashlib.sha256(data).hexdigest()),),
-        figure=f"valid CycloneDX 1.6 JSON, {len(components)} components",
-        threshold=threshold,
-    )
-
-
-def _check_signatures(
-    staging: Path, signed: Sequence[str], public_key: sign.PublicKey
-) -> CheckResult:
-    problems: list[str] = []
-    for name in signed:
-        bundle_path = staging / f"{name}{sign.BUNDLE_SUFFIX}"
-        try:
-            bundle = read_bytes(bundle_path, what="bundle")
-            sign.verify_file_bundle(
-                staging / name, bundle, public_key, bundle_name=bundle_path.name
-            )
-        except LiturgiaError as exc:
-            problems.append(f"{name}: {exc}")
-    # The files are the signed subjects: ECDSA signatures are randomized, so the bundles' own
-    # digests would differ at each run; each bundle is named in the evidence.
-    files = (_evidence_file(staging / name) for name in signed)
-    return CheckResult(
-        name="signatures",
-        passed=not problems,
-        summary=(
-            f"{len(signed)} files signed, every bundle verifies"
-            if not problems
-            else f"{len(problems)} of {len(signed)} signatures do not verify"
-        ),
-        evidence=tuple(problems)
-        or tuple(f"{name}{sign.BUNDLE_SUFFIX} verifies" for name in signed),
-        files=tuple(file for file in files if file is not None),
-        figure=f"{len(signed) - len(problems)} of {len(signed)} bundles verify under key "
-        f"{sign.key_id(public_key)[:16]}",
-        threshold="every artifact and the SBOM signed; every bundle verifies",
-    )
+    coverage = None
+    if settings.test.coverage:
+        source = config.resolve(expand(settings.test.coverage, values, where="test.coverage"))
+        coverage = ship_report(source, staging / COVERAGE_NAME, labels)
+    return ShippedReports(junit=junit, coverage=coverage)
 
 
 def dependency_changes(previous_sbom: Path, inventory: Inventory) -> str | None:

@@ -278,7 +278,12 @@ def test_a_dry_run_then_the_real_run_of_the_same_version(
     assert (folder / "DRY-RUN").is_file()
     assert "(project file untouched: dry run)" in err
     notes = (folder / "RELEASE_NOTES.md").read_text()
-    assert "## Gate\n\nGO (details in gate-report.md)\n\n- vulnerabilities: pass — " in notes
+    assert (
+        "## Gate\n\nGO (details in gate-report.md)\n\n"
+        "- tests: n/a — not applicable: gates.require_tests = false in liturgia.toml\n"
+        "- coverage: n/a — not applicable: gates.require_tests = false in liturgia.toml\n"
+        "- vulnerabilities: pass — "
+    ) in notes
     assert (
         notes.index("## Features") < notes.index("## Vulnerability scan") < notes.index("## Gate")
     )

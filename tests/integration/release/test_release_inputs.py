@@ -86,10 +86,19 @@ def test_a_corrupt_lockfile_is_a_failed_check_unless_waived(
     code, summary = _release(repo, capsys)
     assert (code, summary["decision"]) == (0, "GO")
     inputs = _checks(summary)["inputs"]
-    assert inputs["passed"] is True
+    assert (inputs["passed"], inputs["status"]) == (True, "waived")
     assert inputs["evidence"][0].endswith(  # type: ignore[index]
         "(waived: the shop front end is not shipped in this release)"
     )
+    # Switched off by the configuration, tests and coverage are still rows of the report.
+    setting = "gates.require_tests = false in liturgia.toml"
+    for name in ("tests", "coverage"):
+        row = _checks(summary)[name]
+        assert (row["status"], row["passed"]) == ("not-applicable", True)
+        assert row["evidence"] == [f"not evaluated: {setting}"]
+    markdown = (Path(str(summary["directory"])) / "gate-report.md").read_text()
+    assert f"| tests | N/A | not applicable: {setting} |" in markdown
+    assert "(4 of 5 checks passed, 1 waived, 2 not applicable)" in markdown
 
 
 def test_a_waiver_must_say_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

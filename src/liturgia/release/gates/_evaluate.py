@@ -1,0 +1,46 @@
+"""Running the gate: every registered check over one release's evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from liturgia.release.gates._context import GateContext
+from liturgia.release.gates._model import CheckResult, GateReport
+from liturgia.release.gates._registry import registered_checks
+from liturgia.release.shipped import portable_text
+
+__all__ = ["evaluate_gates"]
+
+
+def evaluate_gates(context: GateContext) -> GateReport:
+    """Evaluate the golden rule: every registered check, each with its evidence.
+
+    Checks (by rank): tests passed (JUnit XML, and every test command exited 0), coverage at or
+    above the threshold (Cobertura XML), no unsuppressed finding at or above ``gates.fail_on``,
+    the SBOM present and valid CycloneDX 1.6, every input the SBOM stage found read (unless
+    waived in ``[[gates.waivers]]``), every artifact signed with a verifying bundle, CHANGELOG
+    has the version. A check the configuration switched off is a not-applicable row naming the
+    setting.
+
+    Returns:
+        The report; its texts name no folder of the build machine (``context.labels``).
+    """
+    checks = tuple(check.evaluate(context) for check in registered_checks())
+    return GateReport(
+        project=context.config.settings.project.name,
+        version=str(context.version),
+        checks=tuple(_relabel(check, context.labels) for check in checks),
+    )
+
+
+def _relabel(check: CheckResult, labels: Mapping[str, str]) -> CheckResult:
+    def label(text: str) -> str:
+        return portable_text(text, labels)
+
+    return replace(
+        check,
+        summary=label(check.summary),
+        evidence=tuple(label(item) for item in check.evidence),
+        files=tuple(replace(file, name=label(file.name)) for file in check.files),
+    )

@@ -1,0 +1,64 @@
+"""The registry of gate checks: one module per family registers its checks when imported.
+
+A check is a small object: a ``name`` (the row of the report), ``reads`` (the evidence it reads,
+as the settings and release files a person would look at), a ``rank`` (its row's place in the
+default golden rule) and ``evaluate(context) -> CheckResult``. Every public module of
+``liturgia.release.gates`` is a family and is imported by :func:`registered_checks`, so a new
+golden-rule item is one new module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Protocol, TypeVar
+
+from liturgia.release.gates._context import GateContext
+from liturgia.release.gates._model import CheckResult
+
+__all__ = ["Check", "register", "registered_checks"]
+
+
+class Check(Protocol):
+    """One check of the release gate (a strategy: :meth:`evaluate` is its only behaviour)."""
+
+    @property
+    def name(self) -> str:
+        """The stable identifier of its report row, e.g. ``"tests"``."""
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The evidence it reads: settings (``"test.junit"``) and release files."""
+
+    @property
+    def rank(self) -> int:
+        """Its place in the default order of the report (lower first)."""
+
+    def evaluate(self, context: GateContext) -> CheckResult:
+        """Judge the release; never raises for bad evidence (a failed result names it)."""
+
+
+_C = TypeVar("_C", bound=Check)
+_CHECKS: dict[str, Check] = {}
+
+
+def register(check: _C) -> _C:
+    """Add ``check`` to the registry and return it.
+
+    Raises:
+        ValueError: another check already has its name (a programming error).
+    """
+    if check.name in _CHECKS and _CHECKS[check.name] is not check:
+        raise ValueError(f"two gate checks are named {check.name!r}")
+    _CHECKS[check.name] = check
+    return check
+
+
+def registered_checks() -> tuple[Check, ...]:
+    """Every check of every family module, ordered by rank then name."""
+    import liturgia.release.gates as package  # noqa: PLC0415 - the families register on import
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    return tuple(sorted(_CHECKS.values(), key=lambda check: (check.rank, check.name)))

@@ -1,0 +1,62 @@
+"""Gate family "signatures": every artifact and the SBOM signed, every bundle verifying."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from liturgia import sign
+from liturgia._internal.files import read_bytes
+from liturgia.errors import LiturgiaError
+from liturgia.release.gates._context import GateContext
+from liturgia.release.gates._model import CheckResult, evidence_file
+from liturgia.release.gates._registry import register
+
+__all__ = ["SignaturesCheck"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignaturesCheck:
+    """Every signed file's Sigstore bundle verifies under the release key."""
+
+    name: str = "signatures"
+    reads: tuple[str, ...] = ("*" + sign.BUNDLE_SUFFIX, "signing.key")
+    rank: int = 60
+
+    def evaluate(self, context: GateContext) -> CheckResult:
+        """Verify each bundle in the release folder against its file and the public key."""
+        return _check_signatures(context)
+
+
+def _check_signatures(context: GateContext) -> CheckResult:
+    staging, signed, public_key = context.release, context.signed, context.public_key
+    problems: list[str] = []
+    for name in signed:
+        bundle_path = staging / f"{name}{sign.BUNDLE_SUFFIX}"
+        try:
+            bundle = read_bytes(bundle_path, what="bundle")
+            sign.verify_file_bundle(
+                staging / name, bundle, public_key, bundle_name=bundle_path.name
+            )
+        except LiturgiaError as exc:
+            problems.append(f"{name}: {exc}")
+    # The files are the signed subjects: ECDSA signatures are randomized, so the bundles' own
+    # digests would differ at each run; each bundle is named in the evidence.
+    files = (evidence_file(staging / name) for name in signed)
+    return CheckResult(
+        name="signatures",
+        passed=not problems,
+        summary=(
+            f"{len(signed)} files signed, every bundle verifies"
+            if not problems
+            else f"{len(problems)} of {len(signed)} signatures do not verify"
+        ),
+        evidence=tuple(problems)
+        or tuple(f"{name}{sign.BUNDLE_SUFFIX} verifies" for name in signed),
+        files=tuple(file for file in files if file is not None),
+        figure=f"{len(signed) - len(problems)} of {len(signed)} bundles verify under key "
+        f"{sign.key_id(public_key)[:16]}",
+        threshold="every artifact and the SBOM signed; every bundle verifies",
+    )
+
+
+register(SignaturesCheck())
