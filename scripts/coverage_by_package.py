@@ -101,7 +101,7 @@ def read_report(path: Path) -> dict[str, Counts]:
         raise ReportError(f"{path}: declares XML entities, which are refused")
     try:
         root = ET.fromstring(data)  # noqa: S314 - entities refused above
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError) as exc:  # LookupError: encoding="u-tf-8"
         raise ReportError(f"{path}: not well-formed XML: {exc}") from exc
     if root.tag != "coverage":
         raise ReportError(f"{path}: not a Cobertura report (root <{root.tag}>, not <coverage>)")

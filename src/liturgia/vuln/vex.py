@@ -110,7 +110,7 @@ def _cyclonedx(document: dict[str, Any], source: str) -> tuple[Suppression, ...]
             raise InputError(f"{source}: vulnerabilities[{index}]: needs an 'id'")
         analysis = vulnerability.get("analysis") or {}
         state = analysis.get("state") if isinstance(analysis, dict) else None
-        if state not in _CDX_SUPPRESS:
+        if not isinstance(state, str) or state not in _CDX_SUPPRESS:  # a list is not hashable
             continue
         detail = [str(analysis[f]) for f in ("justification", "detail") if analysis.get(f)]
         affects = _array(vulnerability.get("affects"), f"vulnerabilities[{index}].affects", source)

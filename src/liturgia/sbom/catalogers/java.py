@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from packageurl import PackageURL
 
+from liturgia._internal.untrusted_xml import parse_xml
 from liturgia.errors import InputError
 from liturgia.model import Component, ComponentType, Scope
 from liturgia.sbom.cataloger import Cataloger, CatalogResult, decode_text, direct_result
@@ -79,7 +80,7 @@ class MavenPomCataloger(Cataloger):
         try:
             # The standard parser: expat in Python >= 3.7.1 refuses entity-expansion bombs, and
             # no external entities or DTDs are fetched.
-            project = ET.fromstring(data)  # noqa: S314
+            project = parse_xml(data)
         except ET.ParseError as exc:
             raise InputError(f"{found_in}: not well-formed XML: {exc}") from exc
         if _local(project.tag) != "project":

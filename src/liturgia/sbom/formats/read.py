@@ -39,6 +39,7 @@ from enum import StrEnum
 from typing import Any
 
 from liturgia._internal.jsonshape import json_array as _array
+from liturgia._internal.untrusted_xml import parse_xml
 from liturgia.errors import InputError
 from liturgia.model import (
     PURL_TYPE_TO_ECOSYSTEM,
@@ -282,7 +283,7 @@ def _xml_document(data: bytes, source: str) -> dict[str, Any]:
         # CycloneDX XML has no DTD; refusing one rules out entity expansion attacks.
         raise InputError(f"{source}: not a usable SBOM: XML with a DTD is not accepted")
     try:
-        bom = ET.fromstring(data)  # noqa: S314 - no DTD, so no entities to expand
+        bom = parse_xml(data)  # no DTD (refused above), so no entities to expand
     except ET.ParseError as exc:
         raise InputError(f"{source}: not well-formed XML: {exc}") from exc
     if _local(bom.tag) != "bom" or not bom.tag.startswith("{http://cyclonedx.org/schema/bom/"):
@@ -379,7 +380,13 @@ def _spdx(document: dict[str, Any], source: str) -> Inventory:
         for i, p in enumerate(_array(document.get("packages"), "packages", source))
     ]
     ids = {p.bom_ref for p in packages}
-    described = list(_array(document.get("documentDescribes"), "documentDescribes", source))
+    # SPDX ids are strings (§3.2, §11.1); an id of another type names nothing and is ignored,
+    # like any field value of the wrong type.
+    described = [
+        d
+        for d in _array(document.get("documentDescribes"), "documentDescribes", source)
+        if isinstance(d, str)
+    ]
     edges: dict[str, list[str]] = {}
     kinds: dict[str, set[Scope]] = {}
     relationships = _array(document.get("relationships"), "relationships", source)
@@ -389,6 +396,8 @@ def _spdx(document: dict[str, Any], source: str) -> Inventory:
         a, kind, b = (
             item.get(k) for k in ("spdxElementId", "relationshipType", "relatedSpdxElement")
         )
+        if not isinstance(a, str) or not isinstance(b, str):
+            continue
         if kind == "DESCRIBES" and a == "SPDXRef-DOCUMENT":
             described.append(b)
             continue

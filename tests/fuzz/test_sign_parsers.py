@@ -1,4 +1,8 @@
-"""Property tests: parsers of untrusted JSON raise only their documented error, never crash."""
+"""Fuzz: Sigstore bundles, DSSE envelopes, in-toto statements, Rekor entries and encrypted keys.
+
+Each parser of untrusted JSON raises only its documented error (BundleError, or InputError for
+a key file), never anything else.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,18 @@ import contextlib
 import json
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
-from liturgia.errors import BundleError, InputError
+from liturgia import sign
+from liturgia.errors import BundleError, InputError, VerificationError
 from liturgia.provenance import parse_statement
 from liturgia.sign import Envelope, parse_bundle, tlog_entry_from_rekor
 from liturgia.sign.keys import decrypt_private_key
 from liturgia.sign.rekor import check_entry_bodies
+from tests.fuzz.mutations import EDITS, mutate
+from tests.fuzz.profile import fuzz
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
@@ -78,7 +86,7 @@ VALID_BUNDLE: dict[str, Any] = {
 }
 
 
-@settings(max_examples=150, deadline=None)
+@fuzz(2)
 @given(SHAPED, st.sampled_from(["", "verificationMaterial", "messageSignature", "dsseEnvelope"]))
 def test_parse_bundle_never_crashes(value: Any, where: str) -> None:
     document = json.loads(json.dumps(VALID_BUNDLE))
@@ -94,7 +102,7 @@ def test_parse_bundle_never_crashes(value: Any, where: str) -> None:
         check_entry_bodies(parsed)
 
 
-@settings(max_examples=150, deadline=None)
+@fuzz(2)
 @given(SHAPED)
 def test_other_parsers_never_crash(value: Any) -> None:
     raw = json.dumps(value).encode()
@@ -111,3 +119,28 @@ def test_other_parsers_never_crash(value: Any) -> None:
     )
     with contextlib.suppress(InputError):
         decrypt_private_key(pem, b"pw")
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes, Any]:
+    """A real message-signature bundle and DSSE bundle (P-256) and the signer's public key."""
+    folder = tmp_path_factory.mktemp("keys")
+    sign.generate_key_pair(folder / "k.key", folder / "k.pub", password=b"pw")
+    signer = sign.load_signer(str(folder / "k.key"), password=b"pw")
+    blob = sign.sign_bytes(b"artifact\n", signer)
+    envelope = sign.sign_dsse(b'{"_type": "x"}', "application/vnd.in-toto+json", signer)
+    return blob, sign.dsse_bundle(envelope, signer.public_key), signer.public_key
+
+
+@fuzz(2)
+@given(edits=EDITS, which=st.booleans())
+def test_mutated_real_bundles_raise_only_verification_errors(
+    signed: tuple[bytes, bytes, Any], edits: list[tuple[int, int, bytes]], which: bool
+) -> None:
+    blob, envelope, key = signed
+    data = mutate(blob if which else envelope, edits)
+    with contextlib.suppress(VerificationError):
+        if which:
+            sign.verify_bytes_bundle(b"artifact\n", data, key)
+        else:
+            sign.verify_dsse_bundle(data, key)

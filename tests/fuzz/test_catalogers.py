@@ -1,4 +1,9 @@
-"""Property-based: mutated lockfiles never make a cataloger raise anything but InputError."""
+"""Fuzz: mutated lockfiles never make a cataloger raise anything but InputError.
+
+Every cataloger of ``liturgia.sbom.catalogers`` (the ``Cataloger.catalog`` contract) over byte
+edits of a valid seed of its format, JSON-shape edits of the JSON formats, deep nesting, and Go
+binaries' build info.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,21 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liturgia.errors import InputError
 from liturgia.sbom.cataloger import Cataloger
 from liturgia.sbom.catalogers import GoBinaryCataloger, default_catalogers
+from tests.conftest import CORPUS
+from tests.fuzz.mutations import EDITS, mutate, replace_somewhere
+from tests.fuzz.profile import fuzz
+from tests.unit.sbom.test_sbom_gobinary import MODINFO, fake_binary
+from tests.unit.sbom.test_sbom_jvm_dotnet_pdm import NUGET, POM
+from tests.unit.sbom.test_sbom_npm_go import GO_MOD
+from tests.unit.sbom.test_sbom_python import POETRY_V1, UV_LOCK
 
-from .conftest import SBOM_CORPUS
-from .test_sbom_gobinary import MODINFO, fake_binary
-from .test_sbom_jvm_dotnet_pdm import NUGET, POM
-from .test_sbom_npm_go import GO_MOD
-from .test_sbom_python import POETRY_V1, UV_LOCK
-
+SBOM_CORPUS = CORPUS / "sbom"
 SEEDS: dict[str, bytes] = {
     "requirements.txt": (SBOM_CORPUS / "python/requirements/requirements-hand.txt").read_bytes(),
     "pyproject.toml": (SBOM_CORPUS / "python/poetry/pyproject.toml").read_bytes()
@@ -70,21 +77,6 @@ JSON = st.recursive(
 )
 
 
-def mutate(seed: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
-    data = bytearray(seed)
-    for kind, where, blob in edits:
-        at = where % (len(data) + 1)
-        if kind == 0:
-            del data[at:]
-        elif kind == 1:
-            del data[at : at + len(blob) * 8]
-        elif kind == 2:
-            data[at:at] = blob
-        else:
-            data[at : at + len(blob)] = blob
-    return bytes(data)
-
-
 def check(cataloger: Cataloger, path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -95,16 +87,8 @@ def check(cataloger: Cataloger, path: Path, data: bytes) -> None:
 
 
 @pytest.mark.parametrize("cataloger", default_catalogers(), ids=lambda c: c.name)
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    edits=st.lists(
-        st.tuples(st.integers(0, 3), st.integers(0, 1 << 20), st.binary(min_size=1, max_size=6)),
-        min_size=1,
-        max_size=4,
-    )
-)
+@fuzz(0.5)
+@given(edits=EDITS)
 def test_byte_mutations(
     cataloger: Cataloger, tmp_path: Path, edits: list[tuple[int, int, bytes]]
 ) -> None:
@@ -118,21 +102,8 @@ JSON_CATALOGERS = [
 ]
 
 
-def replace_somewhere(doc: object, path: list[int], value: object) -> object:
-    """Replace the value found by following ``path`` (indices mod size) with ``value``."""
-    if not path or not isinstance(doc, dict | list) or not doc:
-        return value
-    if isinstance(doc, dict):
-        key = sorted(doc)[path[0] % len(doc)]
-        return {**doc, key: replace_somewhere(doc[key], path[1:], value)}
-    index = path[0] % len(doc)
-    return [*doc[:index], replace_somewhere(doc[index], path[1:], value), *doc[index + 1 :]]
-
-
 @pytest.mark.parametrize("cataloger", JSON_CATALOGERS, ids=lambda c: c.name)
-@settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz(0.5)
 @given(where=st.lists(st.integers(0, 50), max_size=4), value=JSON)
 def test_json_shape_mutations(
     cataloger: Cataloger, tmp_path: Path, where: list[int], value: object
@@ -149,14 +120,8 @@ def test_deep_nesting(cataloger: Cataloger, tmp_path: Path) -> None:
     check(cataloger, tmp_path / name, b"a = " + b"[" * 50_000)
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    edits=st.lists(
-        st.tuples(st.integers(0, 3), st.integers(0, 1 << 20), st.binary(min_size=1, max_size=6)),
-        min_size=1,
-        max_size=4,
-    )
-)
+@fuzz(2)
+@given(edits=EDITS)
 def test_go_binary_mutations(edits: list[tuple[int, int, bytes]]) -> None:
     data = mutate(fake_binary("go1.22.5", MODINFO, junk=4), edits)
     try:
