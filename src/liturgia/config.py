@@ -24,7 +24,9 @@ from liturgia.errors import ConfigError
 
 __all__ = [
     "CONFIG_FILE",
+    "ArchiveSettings",
     "BuildSettings",
+    "BuildSpec",
     "GateSettings",
     "LoadedConfig",
     "ProjectSettings",
@@ -103,6 +105,65 @@ class BuildSettings(_Section):
     commands: _Strings = ()
     artifacts: _Strings = ()
     python: str | None = Field(default=None, min_length=1)
+
+
+class ArchiveSettings(_Section):
+    """``[builds.archive]``: pack a build's output folder into a reproducible ``.tgz``.
+
+    The archive is written by liturgia (never by ``tar``): entries sorted by name, under one
+    top folder, owner ``0:0`` with no user or group names, modes ``0644``/``0755``, every
+    modification time and the gzip header's time ``SOURCE_DATE_EPOCH`` (reproducible-builds.org
+    "Archive metadata"), so the same files give the same bytes.
+
+    Attributes:
+        name: the archive's file name (placeholders allowed), e.g.
+            ``"vertice-frontend-{version}.tgz"``; it must end in ``.tgz`` or ``.tar.gz``.
+        root: the folder whose files are packed (placeholders allowed, relative to the project
+            folder), e.g. ``"{build_dir}/frontend"``.
+        prefix: the top folder inside the archive (default: ``name`` without its suffix).
+    """
+
+    name: str = Field(min_length=1, pattern=r"\.(tgz|tar\.gz)$")
+    root: str = Field(min_length=1)
+    prefix: str | None = Field(default=None, min_length=1, pattern=r"^[^/]+$")
+
+
+class BuildSpec(_Section):
+    """One ``[[builds]]`` entry: a component built by its own commands (one per ecosystem).
+
+    Each build's commands run in ``dir`` (relative to the project folder), once, or once per
+    target when ``targets`` is set, with the placeholders of :class:`BuildSettings` plus
+    ``{os}``, ``{arch}`` (the target's two halves), ``{exe}`` (``.exe`` for ``windows``, else
+    empty) and ``{name}`` (the build's name). ``env`` values take the same placeholders and are
+    added to the commands' environment (``GOOS = "{os}"``, ``CGO_ENABLED = "0"``).
+
+    Attributes:
+        name: the build's name, used in messages and in the SBOM.
+        ecosystem: what the artifacts are, which says how they are cataloged: ``go``
+            (executables: their embedded build information), ``npm`` (the production part of
+            ``lockfile``), ``python`` (wheels and sdists: their core metadata), ``generic``
+            (no contents recorded).
+        dir: the folder the commands run in, relative to the project folder.
+        commands: command lines (split like a POSIX shell line, no shell).
+        targets: ``os/arch`` pairs, e.g. ``"linux/amd64"``; empty: the commands run once.
+        env: extra environment variables of the commands.
+        artifacts: glob patterns of the released files, relative to the project folder.
+        archive: pack an output folder into a reproducible tarball, which is then an artifact.
+        lockfile: for ``npm``, the lockfile (relative to the project folder) whose production
+            packages are the bundle's contents.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    ecosystem: Literal["go", "npm", "python", "generic"] = "generic"
+    dir: str = "."
+    commands: _Strings = ()
+    targets: Annotated[
+        tuple[Annotated[str, Field(pattern=r"^[a-z0-9]+/[a-z0-9]+$")], ...], Strict(strict=False)
+    ] = ()
+    env: dict[str, str] = Field(default_factory=dict)
+    artifacts: _Strings = ()
+    archive: ArchiveSettings | None = None
+    lockfile: str | None = Field(default=None, min_length=1)
 
 
 class TestSettings(_Section):
@@ -216,6 +277,7 @@ class Settings(_Section):
 
     project: ProjectSettings
     build: BuildSettings = BuildSettings()
+    builds: Annotated[tuple[BuildSpec, ...], Strict(strict=False)] = ()
     test: TestSettings = TestSettings()
     scan: ScanSettings = ScanSettings()
     signing: SigningSettings = SigningSettings()

@@ -27,6 +27,7 @@ from liturgia._internal.clock import now
 from liturgia.errors import ConfigError, InputError
 
 __all__ = [
+    "INSTALL_HINTS",
     "PYTHON_WORDS",
     "CommandResult",
     "collect_artifacts",
@@ -37,6 +38,15 @@ __all__ = [
 
 #: First words of a command line that mean the configured interpreter, when there is one.
 PYTHON_WORDS = frozenset({"python", "python3"})
+
+#: How to install the toolchains builds commonly name, for the preflight's message.
+INSTALL_HINTS = {
+    "go": "the Go toolchain: `apt-get install golang-go` on Debian, or https://go.dev/dl/",
+    "npm": "Node.js and npm: `apt-get install nodejs npm` on Debian, or https://nodejs.org/",
+    "npx": "Node.js and npm: `apt-get install nodejs npm` on Debian, or https://nodejs.org/",
+    "node": "Node.js: `apt-get install nodejs` on Debian, or https://nodejs.org/",
+    "cargo": "Rust: `apt-get install cargo` on Debian, or https://rustup.rs/",
+}
 
 #: Characters of a failed command's output quoted in its error message.
 _TAIL_CHARS = 400
@@ -115,11 +125,15 @@ def find_program(command: str, *, cwd: Path, python: Path | None, where: str) ->
     found = shutil.which(word)
     if found is not None:
         return found
-    hint = (
-        "; set [build].python (or LITURGIA_PYTHON) to the interpreter the project's commands use"
-        if word in PYTHON_WORDS
-        else "; install it, or name it by its path"
-    )
+    if word in PYTHON_WORDS:
+        hint = (
+            "; set [build].python (or LITURGIA_PYTHON) to the interpreter the project's "
+            "commands use"
+        )
+    elif word in INSTALL_HINTS:
+        hint = f"; install it ({INSTALL_HINTS[word]}), or name it by its path"
+    else:
+        hint = "; install it, or name it by its path"
     raise ConfigError(f"{where}: {word!r}: program not found on PATH{hint}")
 
 
@@ -132,6 +146,7 @@ def run_command(
     where: str,
     python: Path | None = None,
     timeout_s: float = 3600.0,
+    env: Mapping[str, str] | None = None,
 ) -> CommandResult:
     """Run one configured command line and capture its output.
 
@@ -145,6 +160,7 @@ def run_command(
         python: the configured interpreter that a first word ``python``/``python3`` means;
             ``None`` runs ``python`` from ``PATH`` like any program (see :func:`find_program`).
         timeout_s: wall-clock limit in seconds.
+        env: extra environment variables (a build's ``env``), over the inherited ones.
 
     Raises:
         ConfigError: the line cannot be split or its program does not exist.
@@ -153,14 +169,14 @@ def run_command(
     """
     argv = _split(command, where)
     argv[0] = find_program(command, cwd=cwd, python=python, where=where)
-    env = dict(os.environ)
-    env["LITURGIA_VERSION"] = version
-    env["SOURCE_DATE_EPOCH"] = str(int(now().timestamp()))
+    environment = {**os.environ, **(env or {})}
+    environment["LITURGIA_VERSION"] = version
+    environment["SOURCE_DATE_EPOCH"] = str(int(now().timestamp()))
     try:
         proc = subprocess.run(
             argv,
             cwd=cwd,
-            env=env,
+            env=environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             timeout=timeout_s,

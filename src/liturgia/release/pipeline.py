@@ -296,7 +296,8 @@ def _stages(
     )
 
     listen.stage_started("build")
-    artifacts = stages.build(config, values, staging)
+    built = stages.build(config, values, staging)
+    artifacts = tuple(item.path.name for item in built)
     listen.stage_finished("build", f"{len(artifacts)} artifacts: " + ", ".join(artifacts))
 
     listen.stage_started("test")
@@ -309,7 +310,7 @@ def _stages(
     )
 
     listen.stage_started("sbom")
-    inventory, sbom_summary = stages.write_sbom(config, staging, artifacts, version)
+    inventory, artifact_sboms, sbom_summary = stages.write_sbom(config, staging, built, version)
     # An input that could not be read fails the gate's "inputs" check (unless waived); say so
     # at once, naming each file and why.
     listen.stage_finished(
@@ -323,7 +324,7 @@ def _stages(
     listen.stage_finished("scan", scan.summary)
 
     listen.stage_started("sign")
-    signed = [*artifacts, stages.SBOM_NAME]
+    signed = [*artifacts, *artifact_sboms, stages.SBOM_NAME]
     for name in signed:
         stages.sign_into(staging, name, signing)
         tlog.record_file(staging, name, signing.public_key)

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from packageurl import PackageURL
-
 from liturgia import sbom, sign, vuln
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
@@ -24,13 +22,19 @@ from liturgia._internal.text import utf8_name
 from liturgia.config import LoadedConfig
 from liturgia.errors import ConfigError, InputError, LiturgiaError
 from liturgia.model import Component, ComponentType, Dependency, Inventory
+from liturgia.release.artifact_sboms import (
+    artifact_contents,
+    release_inventory,
+    render_artifact_sbom,
+    versioned,
+)
 from liturgia.release.build import (
     CommandResult,
-    collect_artifacts,
     expand,
     find_program,
     run_command,
 )
+from liturgia.release.builds import Built, all_builds, build_steps, run_builds
 from liturgia.release.commits import ConventionalCommit
 from liturgia.release.notes import changelog_text
 from liturgia.release.plan import VersionPlan
@@ -60,6 +64,8 @@ __all__ = [
 ]
 
 SBOM_NAME = "sbom.cdx.json"
+#: The suffix of each artifact's own SBOM, written beside it: ``<artifact>.cdx.json``.
+ARTIFACT_SBOM_SUFFIX = ".cdx.json"
 VULNERABILITIES_NAME = "vulnerabilities.json"
 PUBLIC_KEY_NAME = "release-key.pub"
 CHANGELOG_NAME = "CHANGELOG.md"
@@ -118,59 +124,33 @@ def check_programs(config: LoadedConfig, values: Mapping[str, str]) -> int:
             setting and the program), or a line cannot be parsed.
     """
     python = interpreter(config)
-    lines = [
-        (f"{section}.commands[{index}]", template)
-        for section, templates in (
-            ("build", config.settings.build.commands),
-            ("test", config.settings.test.commands),
-        )
-        for index, template in enumerate(templates)
+    steps: list[tuple[str, str, Path | None]] = [
+        (step.where, step.command, step.cwd)
+        for spec in all_builds(config)
+        for step in build_steps(config, spec, values)
     ]
-    for where, template in lines:
-        find_program(
-            expand(template, values, where=where),
-            cwd=config.project_dir,
-            python=python,
-            where=where,
-        )
-    return len(lines)
+    steps += [
+        (f"test.commands[{index}]", expand(template, values, where=f"test.commands[{index}]"), None)
+        for index, template in enumerate(config.settings.test.commands)
+    ]
+    for where, command, cwd in steps:
+        find_program(command, cwd=cwd or config.project_dir, python=python, where=where)
+    return len(steps)
 
 
-def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tuple[str, ...]:
-    """Run ``[build].commands`` and copy the artifacts into ``staging``.
+def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tuple[Built, ...]:
+    """Run every build (``[build]`` and ``[[builds]]``) and copy the artifacts into ``staging``.
 
     Returns:
-        The artifacts' file names, sorted.
+        The artifacts (their ``path`` is now in ``staging``), sorted by file name.
 
     Raises:
-        ConfigError: no artifact patterns, bad placeholders or a missing program.
-        InputError: a build command fails or a pattern matches nothing.
+        ConfigError: no artifacts, bad placeholders or a missing program.
+        InputError: a build command fails, a pattern matches nothing, or a name is reserved.
     """
-    settings = config.settings.build
-    python = interpreter(config)
-    for index, template in enumerate(settings.commands):
-        where = f"build.commands[{index}]"
-        run_command(
-            expand(template, values, where=where),
-            cwd=config.project_dir,
-            version=values["version"],
-            check=True,
-            where=where,
-            python=python,
-        )
-    patterns = []
-    for index, template in enumerate(settings.artifacts):
-        where = f"build.artifacts[{index}]"
-        pattern = expand(template, values, where=where)
-        try:
-            collect_artifacts([pattern], base=config.project_dir)
-        except InputError as exc:
-            if "matches no file" not in str(exc):
-                raise
-            # Name the pattern as configured, not with the temporary folder it expanded to.
-            raise InputError(f"{where}: {template!r} matches no file after the build") from exc
-        patterns.append(pattern)
-    paths = collect_artifacts(patterns, base=config.project_dir)
+    if not all_builds(config):
+        raise ConfigError("build.artifacts: no artifact patterns configured")
+    built = run_builds(config, values, python=interpreter(config))
     reserved = {
         SBOM_NAME,
         VULNERABILITIES_NAME,
@@ -180,14 +160,23 @@ def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tup
         COVERAGE_NAME,
         *_junit_names(len(config.settings.test.junit)),
     }
-    for path in paths:
+    copied = []
+    for item in built:
+        path = item.path
         # Checked before anything is copied or signed: the name is published (SBOM, SHA256SUMS,
         # bundles, gate report) and looked up exactly by `liturgia verify`.
         utf8_name(path, what="build.artifacts: a build artifact's")
-        if path.name in reserved or path.name.endswith(sign.BUNDLE_SUFFIX):
+        if (
+            path.name in reserved
+            or path.name.endswith(sign.BUNDLE_SUFFIX)
+            or path.name.endswith(ARTIFACT_SBOM_SUFFIX)
+        ):
             raise InputError(f"build.artifacts: {path.name}: name is reserved for liturgia output")
         shutil.copyfile(path, staging / path.name)
-    return tuple(path.name for path in paths)
+        if os.access(path, os.X_OK):
+            (staging / path.name).chmod(0o755)
+        copied.append(replace(item, path=staging / path.name))
+    return tuple(copied)
 
 
 def run_tests(config: LoadedConfig, values: Mapping[str, str]) -> tuple[CommandResult, ...]:
@@ -214,20 +203,25 @@ def run_tests(config: LoadedConfig, values: Mapping[str, str]) -> tuple[CommandR
 
 
 def write_sbom(
-    config: LoadedConfig, staging: Path, artifacts: Sequence[str], version: Version
-) -> tuple[Inventory, str]:
-    """Catalog ``[project].sbom_paths`` and write ``sbom.cdx.json`` (CycloneDX 1.6 JSON).
+    config: LoadedConfig, staging: Path, artifacts: Sequence[Built], version: Version
+) -> tuple[Inventory, tuple[str, ...], str]:
+    """Catalog ``[project].sbom_paths`` and each artifact; write ``sbom.cdx.json`` and each
+    artifact's ``<artifact>.cdx.json`` (CycloneDX 1.6 JSON).
 
-    The SBOM describes the release itself: ``metadata.component`` is ``<name>@<version>`` (an
-    ``application``), which depends on the project the catalog found at the top (itself
-    depending on the other projects of a polyglot tree). The artifacts are included as ``file``
-    components with their SHA-256.
+    The release SBOM describes the release itself: ``metadata.component`` is
+    ``<name>@<version>`` (an ``application``), which depends on the project the catalog found at
+    the top (itself depending on the other projects of a polyglot tree). The artifacts are
+    ``file`` components with their SHA-256, each with a ``dependencies`` edge to what it
+    contains (see :mod:`liturgia.release.artifact_sboms`), whose components are merged in.
 
     Returns:
-        The inventory (what the scan stage checks) and a one-line summary.
+        The project's inventory (what the scan stage checks: the sources' locked
+        dependencies), the names of the per-artifact SBOMs written, and a one-line summary.
 
     Raises:
         ConfigError: an SBOM path does not exist.
+        InputError: an artifact is not what its build says (see
+            :func:`~liturgia.release.artifact_sboms.artifact_contents`).
     """
     project = config.settings.project
     paths = []
@@ -241,10 +235,22 @@ def write_sbom(
         name=project.name,
         version=version,
     )
-    files = [sbom.artifact_component(staging / name) for name in artifacts]
-    atomic_write_bytes(staging / SBOM_NAME, sbom.to_cyclonedx_json(inventory, artifacts=files))
+    contents = [artifact_contents(item, version=str(version)) for item in artifacts]
+    written = []
+    for item, content in zip(artifacts, contents, strict=True):
+        name = f"{item.path.name}{ARTIFACT_SBOM_SUFFIX}"
+        atomic_write_bytes(staging / name, render_artifact_sbom(content))
+        written.append(name)
+    document = release_inventory(inventory, contents)
+    files = [content.file for content in contents]
+    atomic_write_bytes(staging / SBOM_NAME, sbom.to_cyclonedx_json(document, artifacts=files))
     warned = f", {_count(len(inventory.warnings), 'input')} not read" if inventory.warnings else ""
-    return inventory, f"{len(inventory.components)} components, {len(files)} artifacts{warned}"
+    return (
+        inventory,
+        tuple(written),
+        f"{len(document.components)} components, {len(files)} artifacts, "
+        f"{_count(len(written), 'artifact SBOM')}{warned}",
+    )
 
 
 def _as_release(inventory: Inventory, *, name: str, version: Version) -> Inventory:
@@ -260,8 +266,7 @@ def _as_release(inventory: Inventory, *, name: str, version: Version) -> Invento
     # The projects of the tree (the root found and the other projects it depends on) are built
     # for this release: when their own files state no version, theirs is the release's.
     components = tuple(
-        _versioned(component, version) if component.type is ComponentType.APPLICATION else component
-        for component in (*inventory.components, found)
+        versioned(component, str(version)) for component in (*inventory.components, found)
     )
     renamed = {
         old.ref: new.ref
@@ -303,20 +308,6 @@ class ScanOutcome:
     stale: str | None = None
     warnings: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
-
-
-def _versioned(component: Component, version: Version) -> Component:
-    if component.version is not None:
-        return component
-    purl = component.purl
-    if purl is not None:
-        purl = PackageURL.from_string(purl)._replace(version=str(version)).to_string()
-    return replace(
-        component,
-        version=str(version),
-        purl=purl,
-        bom_ref=purl or component.bom_ref,
-    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

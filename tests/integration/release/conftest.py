@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import tomlkit
 
 from tests.conftest import EXAMPLE
 
@@ -40,9 +41,43 @@ def commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
+def vertice_repo(repo: Path, *, polyglot: bool = False) -> Path:
+    """A git repository at ``repo`` with examples/vertice, tagged v0.1.0, then a feat and a fix.
+
+    ``polyglot=True`` keeps the example's Go and npm builds (``[[builds]]``: four Go binaries
+    and the front end's tarball); by default they are left out of the copy's liturgia.toml, so
+    the many tests about other stages build only the backend (seconds, not a minute of
+    cross-compiling and ``npm ci``).
+    """
+    shutil.copytree(
+        EXAMPLE,
+        repo,
+        ignore=shutil.ignore_patterns(
+            "dist", "__pycache__", "*.egg-info", ".coverage*", "node_modules"
+        ),
+    )
+    (repo / ".gitignore").write_text("dist/\n__pycache__/\nnode_modules/\n")
+    if not polyglot:
+        config = repo / "liturgia.toml"
+        document = tomlkit.parse(config.read_text(encoding="utf-8"))
+        del document["builds"]
+        config.write_text(tomlkit.dumps(document), encoding="utf-8")
+    git(repo, "init", "-q")
+    commit_all(repo, "feat: vertice backend, front end and command")
+    git(repo, "tag", "-a", "v0.1.0", "-m", "vertice 0.1.0")
+    graph = repo / "backend" / "src" / "vertice_backend" / "graph.py"
+    graph.write_text(graph.read_text() + "\n\nVERTEX_LIMIT = 10_000\n")
+    commit_all(repo, "feat(graph): limit the number of vertices")
+    readme = repo / "README.md"
+    readme.write_text(readme.read_text() + "\nRoutes are symmetric.\n")
+    commit_all(repo, "fix(docs): say that routes are symmetric\n\nCloses #12")
+    return repo
+
+
 @pytest.fixture
-def make_vertice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], Path]:
-    """Factory: a git repository with examples/vertice, tagged v0.1.0, then a feat and a fix.
+def make_vertice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Factory: :func:`vertice_repo` in ``tmp_path/vertice`` (``make(polyglot=True)`` keeps the
+    Go and npm builds).
 
     The copy lives outside the repository, so its ``[build].python`` (the repository's .venv)
     does not exist there: ``LITURGIA_PYTHON`` names the interpreter running the tests, which
@@ -50,24 +85,8 @@ def make_vertice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[]
     """
     monkeypatch.setenv("LITURGIA_PYTHON", sys.executable)
 
-    def make() -> Path:
-        repo = tmp_path / "vertice"
-        shutil.copytree(
-            EXAMPLE,
-            repo,
-            ignore=shutil.ignore_patterns("dist", "__pycache__", "*.egg-info", ".coverage*"),
-        )
-        (repo / ".gitignore").write_text("dist/\n__pycache__/\n")
-        git(repo, "init", "-q")
-        commit_all(repo, "feat: vertice backend, front end and command")
-        git(repo, "tag", "-a", "v0.1.0", "-m", "vertice 0.1.0")
-        graph = repo / "backend" / "src" / "vertice_backend" / "graph.py"
-        graph.write_text(graph.read_text() + "\n\nVERTEX_LIMIT = 10_000\n")
-        commit_all(repo, "feat(graph): limit the number of vertices")
-        readme = repo / "README.md"
-        readme.write_text(readme.read_text() + "\nRoutes are symmetric.\n")
-        commit_all(repo, "fix(docs): say that routes are symmetric\n\nCloses #12")
-        return repo
+    def make(*, polyglot: bool = False) -> Path:
+        return vertice_repo(tmp_path / "vertice", polyglot=polyglot)
 
     return make
 

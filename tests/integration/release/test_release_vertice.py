@@ -37,8 +37,13 @@ EXPECTED_FILES = {
     "sbom.cdx.json.sigstore.json",
     "vertice_backend-0.2.0-py3-none-any.whl",
     "vertice_backend-0.2.0-py3-none-any.whl.sigstore.json",
+    # Each artifact's own SBOM (what it contains), signed like the artifact.
+    "vertice_backend-0.2.0-py3-none-any.whl.cdx.json",
+    "vertice_backend-0.2.0-py3-none-any.whl.cdx.json.sigstore.json",
     "vertice_backend-0.2.0.tar.gz",
     "vertice_backend-0.2.0.tar.gz.sigstore.json",
+    "vertice_backend-0.2.0.tar.gz.cdx.json",
+    "vertice_backend-0.2.0.tar.gz.cdx.json.sigstore.json",
     "vulnerabilities.json",
 }
 

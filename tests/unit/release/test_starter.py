@@ -123,6 +123,7 @@ def test_polyglot_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert settings.build.commands == (
         "python -m build --outdir {build_dir} backend",
         "npm --prefix frontend ci",
+        "npm --prefix frontend run build",  # its package.json has a build script
         "npm pack ./frontend --pack-destination {build_dir}",
         "go -C cli build -trimpath -o {build_dir}/go/cli/ ./...",
     )
