@@ -31,6 +31,7 @@ __all__ = [
     "LoadedConfig",
     "ProjectSettings",
     "ScanSettings",
+    "ServerSettings",
     "Settings",
     "SigningSettings",
     "TestSettings",
@@ -272,6 +273,20 @@ class GateSettings(_Section):
     waivers: Annotated[tuple[Waiver, ...], Strict(strict=False)] = ()
 
 
+class ServerSettings(_Section):
+    """``[server]``: the cockpit server a release is sent to (``liturgia release --server``).
+
+    Attributes:
+        url: the server's base URL (``liturgia serve``); unset: the release is sent nowhere.
+            Its write token comes from ``LITURGIA_TOKEN`` (never from this file).
+        required: fail the release (exit 3) when its record could not be sent; by default a
+            server that is down or slow is only a warning.
+    """
+
+    url: str | None = None
+    required: bool = False
+
+
 class Settings(_Section):
     """The whole configuration document (one ``liturgia.toml`` or ``[tool.liturgia]``)."""
 
@@ -282,6 +297,7 @@ class Settings(_Section):
     scan: ScanSettings = ScanSettings()
     signing: SigningSettings = SigningSettings()
     gates: GateSettings = GateSettings()
+    server: ServerSettings = ServerSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

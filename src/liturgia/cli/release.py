@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,13 @@ from liturgia.cli._common import (
     add_format_option,
     add_tlog_options,
     doc_body,
+    env_option,
     explain_key_password,
     password_from_env_or_prompt,
     stderr_console,
 )
 from liturgia.config import LoadedConfig, load_config
-from liturgia.errors import KeyPasswordError
+from liturgia.errors import ConfigError, InputError, KeyPasswordError, NetworkError
 from liturgia.release.gates import Status
 from liturgia.release.pipeline import ReleaseOptions, ReleaseResult, run_release
 
@@ -78,6 +80,10 @@ def register(subparsers: Any) -> None:
         what="every bundle of the release (default: [signing].tlog_url, else the embedded "
         "log in $XDG_STATE_HOME/liturgia/tlog; a log that is down fails the release, exit 3)",
     )
+    env_option(parser, "--server", "LITURGIA_SERVER", "send the release, live, to this cockpit "
+               "server (liturgia serve) with the token in LITURGIA_TOKEN; default: [server].url; "
+               "a server that is down is a warning unless [server].required",
+               metavar="URL")  # fmt: skip
     add_format_option(parser)
 
 
@@ -106,10 +112,12 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the release; 0 on GO, 1 on NO-GO."""
+    """Run the release; 0 on GO, 1 on NO-GO (3 when a required cockpit record was not sent)."""
     config = load_config(args.project)
     console = stderr_console()
     progress = _Progress(console)
+    sender = _cockpit(args, config, progress)
+    result: ReleaseResult | None = None
     try:
         result = run_release(
             config,
@@ -125,17 +133,71 @@ def run(args: argparse.Namespace) -> int:
                 log_key=args.log_key,
                 password=password_from_env_or_prompt,
             ),
-            progress,
+            progress if sender is None else sender,
         )
     except KeyPasswordError as exc:
         raise explain_key_password(exc, other_key=_other_key(config)) from exc
     finally:
         progress.close()
+        if sender is not None:
+            _finish_cockpit(sender, result, config, console)
     if args.format == OutputFormat.JSON:
         sys.stdout.write(json.dumps(_as_json(result), indent=2, sort_keys=True) + "\n")
     else:
         _print_summary(console, result)
     return 0 if result.report.go else 1
+
+
+def _cockpit(args: argparse.Namespace, config: LoadedConfig, progress: _Progress) -> Any:
+    """A :class:`CockpitSender` when a server is named (``--server`` or ``[server].url``).
+
+    Raises:
+        ConfigError: a server is named but ``LITURGIA_TOKEN`` is not set, or a bad URL.
+    """
+    url = args.server or config.settings.server.url
+    if not url:
+        return None
+    from liturgia.release.cockpit import CockpitSender  # noqa: PLC0415 - only when asked
+
+    token = os.environ.get("LITURGIA_TOKEN", "").strip()
+    if not token:
+        raise ConfigError(
+            f"cockpit server {url}: LITURGIA_TOKEN is not set (create one with "
+            f"`liturgia serve token create {config.settings.project.name}` on the server)"
+        )
+    return CockpitSender(url, token, config.settings.project.name, progress)
+
+
+def _finish_cockpit(
+    sender: Any, result: ReleaseResult | None, config: LoadedConfig, console: Console
+) -> None:
+    """Send the final record, wait for the sender (bounded); warn, or fail when required.
+
+    Raises:
+        NetworkError: ``[server].required`` and something was not sent (only after a
+            release that finished: an error of the release itself is never hidden).
+    """
+    from liturgia.release.record import build_record  # noqa: PLC0415
+
+    record = None
+    problems: list[str] = []
+    if result is not None:
+        try:
+            record = build_record(result.directory, run=sender.run)
+        except InputError as exc:
+            problems.append(f"record not built: {exc}")
+    report = sender.finish(record)
+    problems += report.problems
+    if not problems:
+        return
+    for problem in problems:
+        console.print(f"warning: cockpit {sender.url}: {problem}", markup=False)
+    console.print(f"warning: record not sent to {sender.url}", markup=False)
+    if result is not None and config.settings.server.required:
+        raise NetworkError(
+            f"cockpit server {sender.url}: the release record was not sent and "
+            f"[server].required is true ({problems[0]})"
+        )
 
 
 def _other_key(config: LoadedConfig) -> str:

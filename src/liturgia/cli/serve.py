@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from liturgia.cli._common import add_command, doc_body, env_option
+from liturgia.cli._common import add_command, add_group, doc_body, env_option
 
 __all__ = ["register", "run"]
 
@@ -71,6 +71,25 @@ def register(subparsers: Any) -> None:
     env_option(parser, "--log-level", "LITURGIA_SERVE_LOG_LEVEL", "lowest level of the JSON "
                "log lines on stderr (info adds an access line per request, with its request "
                "ID)", choices=("debug", "info", "warning", "error"), default="warning")  # fmt: skip
+    commands = parser.add_subparsers(dest="serve_command", metavar="COMMAND", required=False)
+    tokens = add_group(
+        commands,
+        "token",
+        "create or revoke a project's write token (release records)",
+        dest="token_command",
+    )
+    create = add_command(
+        tokens,
+        "create",
+        _token_create,
+        "create a token that may write PROJECT's release records; printed once on stdout",
+    )
+    create.add_argument("project", metavar="PROJECT", help="the project the token may write to")
+    revoke = add_command(tokens, "revoke", _token_revoke, "revoke a token (by id or whole token)")
+    revoke.add_argument("token_id", metavar="ID", help="the token's id (or the token itself)")
+    for sub in (create, revoke):
+        env_option(sub, "--db", "LITURGIA_DB", "the server's database (as serve --db)",
+                   metavar="URL")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,3 +130,53 @@ def run(args: argparse.Namespace) -> int:
 def _announce(line: str) -> None:
     sys.stderr.write(f"liturgia: {line}\n")
     sys.stderr.flush()
+
+
+def _records(args: argparse.Namespace) -> Any:
+    """Open the records of the server's database (``--db``, else the default one)."""
+    from liturgia.server import instance  # noqa: PLC0415 - keep --help fast
+    from liturgia.server.records import open_records  # noqa: PLC0415
+
+    return open_records(args.db or instance.default_db_url())
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    """Create a write token for ``args.project``; print it once on stdout.
+
+    Raises:
+        InputError: a bad project name.
+        StorageError: the database cannot be opened or written.
+    """
+    store = _records(args)
+    try:
+        token_id, token = store.create_token(args.project)
+    finally:
+        store.close()
+    sys.stdout.write(token + "\n")
+    _announce(
+        f"token {token_id} may write the release records of project {args.project}; it is "
+        "shown once (give it to the release as LITURGIA_TOKEN)"
+    )
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    """Revoke a token by id; exit 2 when no active token has that id.
+
+    Raises:
+        InputError: no active token has that id.
+        StorageError: the database cannot be opened or written.
+    """
+    from liturgia.errors import InputError  # noqa: PLC0415
+
+    store = _records(args)
+    try:
+        revoked = store.revoke_token(args.token_id)
+    finally:
+        store.close()
+    if not revoked:
+        raise InputError(
+            f"no active token has id {args.token_id!r} (the id is what token create printed)"
+        )
+    _announce(f"token {args.token_id} revoked")
+    return 0

@@ -42,10 +42,12 @@ from liturgia.server.api import assets as assets_api
 from liturgia.server.api import docs as docs_api
 from liturgia.server.api import health as health_api
 from liturgia.server.api import log as log_api
+from liturgia.server.api import releases as releases_api
 from liturgia.server.context import AppContext
 from liturgia.server.errors import ApiError, api_errors, error_response
 from liturgia.server.hardening import Hardening
 from liturgia.server.reads import DEFAULT_READ_THREADS, ReadHandler, read_handler
+from liturgia.server.records import RecordStore
 from liturgia.server.tiles import add_tile_routes
 from liturgia.server.writes import ENTRIES_PATH, EntryWriter
 from liturgia.tlog import rekor
@@ -100,6 +102,7 @@ def create_app(
     public_key: rekor.PublicKey | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     read_threads: int = DEFAULT_READ_THREADS,
+    records: RecordStore | None = None,
 ) -> FastAPI:
     """Build the ASGI application serving ``log`` with Rekor's v1 REST API.
 
@@ -114,6 +117,8 @@ def create_app(
         lifespan: the application's lifespan (a worker process closes its log there).
         read_threads: threads answering reads (a pool of their own, see
             :class:`~liturgia.server.reads.ReadSettings`).
+        records: the release records and project tokens; when given, the records API
+            (:mod:`liturgia.server.api.releases`) is served. The caller closes it.
 
     Returns:
         The FastAPI application; its OpenAPI document is at ``/openapi.json``.
@@ -156,6 +161,7 @@ def create_app(
         writer=EntryWriter(log, call, max_body_bytes),
         max_body_bytes=max_body_bytes,
         public_key=public_key,
+        records=records,
     )
     app.writer = context.writer
     app.read_asgi = read_handler(log, read)
@@ -164,18 +170,22 @@ def create_app(
     app.include_router(log_api.router(context))
     app.include_router(health_api.router(context))
     app.include_router(assets_api.router())
+    if records is not None:
+        app.include_router(releases_api.router(context, records))
     add_tile_routes(app, log, read)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _rekor_errors(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
             )
+            if records is not None:
+                schemas = document.setdefault("components", {}).setdefault("schemas", {})
+                schemas.update(releases_api.openapi_schemas())
+            app.openapi_schema = _rekor_errors(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -213,6 +223,8 @@ _ERROR_SCHEMA = {
 }
 _ERROR_STATUSES = {
     "400": "the request is malformed or asks for what the log cannot answer",
+    "401": "no bearer token, or an unknown or revoked one",
+    "403": "the token is another project's",
     "404": "no such entry",
     "405": "method not allowed",
     "409": "an equivalent entry is already in the log (Location names it)",

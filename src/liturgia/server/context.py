@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from liturgia.server.records import RecordStore
 from liturgia.server.tiles import Run
 from liturgia.server.writes import EntryWriter
 from liturgia.tlog import rekor
@@ -28,6 +29,7 @@ class AppContext:
         writer: the log's write path (``createLogEntry``).
         max_body_bytes: largest request body any route accepts (413 beyond).
         public_key: the log's public key, served at ``GET /api/v1/log/publicKey`` when given.
+        records: the release records and tokens (``None``: the records API is not served).
     """
 
     log: RekorLog
@@ -36,3 +38,4 @@ class AppContext:
     writer: EntryWriter
     max_body_bytes: int
     public_key: rekor.PublicKey | None = None
+    records: RecordStore | None = None

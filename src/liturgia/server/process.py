@@ -23,6 +23,7 @@ from liturgia.server import instance, worker
 from liturgia.server.app import DEFAULT_MAX_BODY_BYTES, create_app
 from liturgia.server.hardening import json_logging
 from liturgia.server.reads import DEFAULT_READ_CACHE_MIB, DEFAULT_READ_THREADS, ReadSettings
+from liturgia.server.records import open_records
 from liturgia.tlog.log import RekorLog
 from liturgia.tlog.storage import LogStorage
 
@@ -169,12 +170,15 @@ def _serve_one(options: ServeOptions, announce: Callable[[str], None]) -> int:
     try:
         db_url = options.db_url or instance.default_db_url()
         log, storage = _open_log(options, db_url, options.key_path)
+        records = None
         try:
+            records = open_records(db_url)
             app = create_app(
                 log,
                 max_body_bytes=options.max_body_bytes,
                 public_key=log.public_key,
                 read_threads=options.read_threads,
+                records=records,
             )
             announce(_listening(log.origin, log.info()["treeSize"], options, sock.getsockname()[1]))
             config = uvicorn.Config(
@@ -190,6 +194,8 @@ def _serve_one(options: ServeOptions, announce: Callable[[str], None]) -> int:
         finally:
             log.close()
             storage.close()
+            if records is not None:
+                records.close()
     finally:
         sock.close()
     announce(f"stopped; tree size {log.tree_size}")
@@ -213,6 +219,7 @@ def _serve_many(options: ServeOptions, announce: Callable[[str], None]) -> int:
         sock.close()
         raise
     try:
+        open_records(db_url).close()  # migrate once, before the workers open it
         origin, tree_size = log.origin, log.info()["treeSize"]
         # The workers get the values the log was created with (now stored), not the options.
         tree_id, index_offset, log_host = log.tree_id, log.index_offset, log.host

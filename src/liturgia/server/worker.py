@@ -34,6 +34,7 @@ from liturgia.server import instance
 from liturgia.server.app import create_app
 from liturgia.server.hardening import use_json_logging
 from liturgia.server.reads import DEFAULT_READ_CACHE_MIB, DEFAULT_READ_THREADS, ReadSettings
+from liturgia.server.records import open_records
 
 __all__ = ["ENVIRONMENT_VARIABLE", "WorkerOptions", "app_from_environment"]
 
@@ -138,9 +139,17 @@ def app_from_environment() -> FastAPI:
         **reads.log_options(),
     )
 
+    try:
+        records = open_records(options.db_url)
+    except BaseException:
+        log.close()
+        storage.close()
+        raise
+
     def close() -> None:
         log.close()
         storage.close()
+        records.close()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -156,4 +165,5 @@ def app_from_environment() -> FastAPI:
         public_key=log.public_key,
         lifespan=lifespan,
         read_threads=reads.threads,
+        records=records,
     )

@@ -1,0 +1,292 @@
+"""A release as the cockpit server stores it: stage events and the final record (wire schema).
+
+``liturgia release --server URL`` sends, as the release runs, one :class:`StageEvent` when a
+stage starts and one when it finishes, then one :class:`ReleaseRecord` built from the release
+folder (:func:`build_record`). ``liturgia serve`` validates both with these same models
+(``extra="forbid"``: a misspelt field is a 400 naming it), so the client and the server share
+one schema, ``liturgia-release-record/1``.
+
+Both are idempotent by content: an event is named by its run and its sequence number, a record
+by its project and version, and the server stores a repeat of the same content once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from liturgia.errors import InputError
+from liturgia.release.checksums import parse_sha256sums
+
+__all__ = [
+    "PROJECT_PATTERN",
+    "RECORD_FORMAT",
+    "RUN_PATTERN",
+    "SEVERITIES",
+    "Artifact",
+    "Finding",
+    "Findings",
+    "Gate",
+    "ReleaseRecord",
+    "SbomSummary",
+    "StageEvent",
+    "TestSummary",
+    "build_record",
+]
+
+#: The record's ``format`` field.
+RECORD_FORMAT = "liturgia-release-record/1"
+#: A project name as the server accepts it in a path (and a token is scoped to).
+PROJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+#: A release run's identifier: 32 lower-case hex digits, made by the client.
+RUN_PATTERN = r"^[0-9a-f]{32}$"
+#: A version as a path segment: SemVer-ish text without slashes or spaces.
+VERSION_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,99}$"
+#: Finding severities, most severe first (OSV / CVSS qualitative ratings).
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NONE", "UNKNOWN")
+
+_Text = Annotated[str, Field(max_length=2000)]
+_Short = Annotated[str, Field(min_length=1, max_length=200)]
+_Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class StageEvent(_Wire):
+    """One stage starting or finishing (``POST .../runs/{run}/events``).
+
+    Attributes:
+        seq: the event's position in its run, from 1; with the run, its identity.
+        kind: ``stage-started`` or ``stage-finished``.
+        stage: the stage's name (``version``, ``build``...).
+        summary: the finished stage's one line.
+        ok: false when the finished stage found a problem (failed tests, NO-GO).
+        version: the version being released, once known.
+        at: when it happened, RFC 3339 UTC (``2026-12-05T07:30:00Z``).
+    """
+
+    seq: int = Field(ge=1, le=10_000)
+    kind: Literal["stage-started", "stage-finished"]
+    stage: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+    summary: _Text = ""
+    ok: bool = True
+    version: Annotated[str, Field(pattern=VERSION_PATTERN)] | None = None
+    at: Annotated[str, Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")]
+
+
+class Gate(_Wire):
+    """One gate check with its result and evidence (as gate-report.json has it).
+
+    ``status`` says how a passing check passed (``waived``, ``not-applicable``); absent from
+    the reports of older releases.
+    """
+
+    name: _Short
+    passed: bool
+    status: Literal["pass", "fail", "waived", "not-applicable"] | None = None
+    summary: _Text
+    evidence: list[_Text] = Field(default_factory=list, max_length=500)
+    figure: _Text = ""
+    threshold: _Text = ""
+
+
+class SbomSummary(_Wire):
+    """The SBOM's size and its change against the previous release."""
+
+    components: int = Field(ge=0)
+    changes: _Text = ""
+
+
+class Finding(_Wire):
+    """One unsuppressed vulnerability finding."""
+
+    id: _Short
+    severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "NONE", "UNKNOWN"]
+    package: _Short
+    version: Annotated[str, Field(max_length=200)] = ""
+    aliases: list[_Short] = Field(default_factory=list, max_length=50)
+
+
+class Findings(_Wire):
+    """Findings by severity, with their ids."""
+
+    by_severity: dict[
+        Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "NONE", "UNKNOWN"], Annotated[int, Field(ge=0)]
+    ]
+    items: list[Finding] = Field(default_factory=list, max_length=5000)
+
+
+class TestSummary(_Wire):
+    """The tests gate and the coverage gate's figures."""
+
+    __test__ = False  # not a pytest class
+    summary: _Text = ""
+    passed: bool = False
+    coverage: _Text = ""
+
+
+class Artifact(_Wire):
+    """A released file: its digest and the transparency-log index of its bundle."""
+
+    name: _Short
+    sha256: _Sha256
+    log_index: int | None = Field(default=None, ge=0)
+
+
+class ReleaseRecord(_Wire):
+    """The final record of one release (``PUT .../releases/{version}``)."""
+
+    format: Literal["liturgia-release-record/1"] = "liturgia-release-record/1"
+    project: Annotated[str, Field(pattern=PROJECT_PATTERN)]
+    version: Annotated[str, Field(pattern=VERSION_PATTERN)]
+    run: Annotated[str, Field(pattern=RUN_PATTERN)] | None = None
+    decision: Literal["GO", "NO-GO"]
+    dry_run: bool = False
+    gates: list[Gate] = Field(max_length=100)
+    sbom: SbomSummary
+    findings: Findings
+    tests: TestSummary
+    artifacts: list[Artifact] = Field(max_length=1000)
+    provenance_sha256: _Sha256 | None = None
+    notes: Annotated[str, Field(max_length=100_000)] = ""
+
+    def canonical(self) -> bytes:
+        """The record as sorted, compact JSON: equal records give equal bytes."""
+        return json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+
+
+def _read_json(folder: Path, name: str) -> Any:
+    try:
+        return json.loads((folder / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{folder / name}: cannot read the release's {name}: {exc}") from exc
+
+
+_COMPONENTS = re.compile(r"(\d+) components")
+
+
+def build_record(folder: Path, *, run: str | None = None) -> ReleaseRecord:
+    """Build the record of the release in ``folder`` from the files the release wrote.
+
+    Reads ``gate-report.json`` (project, version, decision, gates), ``vulnerabilities.json``
+    (findings by severity), ``SHA256SUMS`` (artifact digests), each ``*.sigstore.json``
+    (the log index of its entry), ``RELEASE_NOTES.md`` and, when present, a provenance
+    statement (``*.intoto.jsonl`` / ``provenance*.json``: its SHA-256).
+
+    Raises:
+        InputError: a file is missing or not what the release writes (names the file).
+    """
+    report = _read_json(folder, "gate-report.json")
+    vulnerabilities = _read_json(folder, "vulnerabilities.json")
+    try:
+        sums = parse_sha256sums((folder / "SHA256SUMS").read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{folder / 'SHA256SUMS'}: cannot read it: {exc}") from exc
+    summary = vulnerabilities.get("summary", {})
+    by_severity = {
+        s: int(summary.get("unsuppressed_by_severity", {}).get(s, 0)) for s in SEVERITIES
+    }
+    items = [_finding(f) for f in vulnerabilities.get("findings", []) if not f.get("suppressed")]
+    gates = [Gate.model_validate(_gate(check)) for check in report.get("checks", [])]
+    by_name = {gate.name: gate for gate in gates}
+    tests, coverage = by_name.get("tests"), by_name.get("coverage")
+    sbom_gate = by_name.get("sbom")
+    match = _COMPONENTS.search(sbom_gate.figure) if sbom_gate else None
+    artifacts = [
+        Artifact(name=name, sha256=digest, log_index=_log_index(folder / f"{name}.sigstore.json"))
+        for name, digest in sorted(sums.items())
+    ]
+    notes_path = folder / "RELEASE_NOTES.md"
+    notes = notes_path.read_text(encoding="utf-8", errors="replace") if notes_path.exists() else ""
+    try:
+        return ReleaseRecord(
+            project=str(report["project"]),
+            version=str(report["version"]),
+            run=run,
+            decision="GO" if report.get("go") else "NO-GO",
+            dry_run=(folder / "DRY-RUN").exists(),
+            gates=gates,
+            sbom=SbomSummary(
+                components=int(match[1]) if match else int(summary.get("components", 0)),
+                changes=_changes(notes),
+            ),
+            findings=Findings(by_severity=by_severity, items=items),  # type: ignore[arg-type]
+            tests=TestSummary(
+                summary=tests.summary if tests else "",
+                passed=tests.passed if tests else False,
+                coverage=coverage.figure if coverage else "",
+            ),
+            artifacts=artifacts,
+            provenance_sha256=_provenance_digest(folder, sums),
+            notes=notes[:100_000],
+        )
+    except (KeyError, ValidationError) as exc:
+        raise InputError(f"{folder}: the release's files do not make a record: {exc}") from exc
+
+
+def _finding(found: dict[str, Any]) -> Finding:
+    """A finding of vulnerabilities.json (``liturgia-vulnerabilities/1``)."""
+    component = found.get("component") or {}
+    severity = str(found.get("severity", "UNKNOWN")).upper()
+    return Finding.model_validate(
+        {
+            "id": str(found.get("id", "?"))[:200],
+            "severity": severity if severity in SEVERITIES else "UNKNOWN",
+            "package": str(component.get("name", "?"))[:200],
+            "version": str(component.get("version", ""))[:200],
+            "aliases": [str(alias)[:200] for alias in found.get("aliases", ())[:50]],
+        }
+    )
+
+
+def _gate(check: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": check.get("name", ""),
+        "passed": bool(check.get("passed")),
+        "status": check.get("status"),
+        "summary": str(check.get("summary", ""))[:2000],
+        "evidence": [str(item)[:2000] for item in check.get("evidence", ())[:500]],
+        "figure": str(check.get("figure", ""))[:2000],
+        "threshold": str(check.get("threshold", ""))[:2000],
+    }
+
+
+def _log_index(bundle: Path) -> int | None:
+    try:
+        document = json.loads(bundle.read_text(encoding="utf-8"))
+        index = document["verificationMaterial"]["tlogEntries"][0]["logIndex"]
+        return int(index)
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def _changes(notes: str) -> str:
+    """The release notes' dependency-changes section, if any (the SBOM diff, as text)."""
+    lines = notes.splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("#") and "ependenc" in line:
+            body = []
+            for follow in lines[number + 1 :]:
+                if follow.startswith("#"):
+                    break
+                body.append(follow)
+            return "\n".join(body).strip()[:2000]
+    return ""
+
+
+def _provenance_digest(folder: Path, sums: dict[str, str]) -> str | None:
+    for name in sorted(sums):
+        if name.endswith(".intoto.jsonl") or (
+            name.startswith("provenance") and name.endswith("json")
+        ):
+            return sums[name]
+    del folder
+    return None

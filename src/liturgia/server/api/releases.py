@@ -1,0 +1,192 @@
+"""Release records and stage events over HTTP (``liturgia release --server`` writes, all read).
+
+=====================================================  =====================================
+``POST /api/v1/projects/{project}/runs/{run}/events``  store a :class:`StageEvent`: 201 new,
+                                                       200 a repeat, 409 other content
+``PUT /api/v1/projects/{project}/releases/{version}``  store a :class:`ReleaseRecord`: 201
+                                                       new, 200 a repeat, 409 other content
+``GET /api/v1/projects``                               every project and its latest release
+``GET /api/v1/projects/{project}/releases``            a project's records, newest first
+``GET /api/v1/projects/{project}/releases/{version}``  one record with its run's events
+``GET /api/v1/projects/{project}/runs/{run}/events``   a run's events (``?after=N``)
+=====================================================  =====================================
+
+Writes need ``Authorization: Bearer <token>`` of the project named in the path
+(``liturgia serve token create PROJECT``): 401 without a token or with an unknown or revoked
+one (``WWW-Authenticate: Bearer``), 403 with another project's. The token is checked before
+the body is read. A body must match the schema (``extra="forbid"``): a 400 names the first
+wrong field, and nothing is stored. Reads are public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from liturgia.release.record import (
+    PROJECT_PATTERN,
+    RUN_PATTERN,
+    VERSION_PATTERN,
+    ReleaseRecord,
+    StageEvent,
+)
+from liturgia.server.context import AppContext
+from liturgia.server.errors import ApiError, api_errors
+from liturgia.server.records import RecordConflictError, RecordStore
+from liturgia.server.wire import read_json
+
+__all__ = ["openapi_schemas", "router"]
+
+_T = TypeVar("_T")
+_M = TypeVar("_M", bound=BaseModel)
+_PROJECT = Path(pattern=PROJECT_PATTERN, max_length=100)
+_BEARER = {"WWW-Authenticate": 'Bearer realm="liturgia"'}
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    reference = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": reference}}}
+    }
+
+
+def openapi_schemas() -> dict[str, Any]:
+    """The request bodies' JSON schemas, for the OpenAPI document's ``components.schemas``."""
+    schemas: dict[str, Any] = {}
+    for model in (StageEvent, ReleaseRecord):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def _validated(model: type[_M], document: Any) -> _M:
+    """Validate a request body; a 400 names the first wrong field.
+
+    Raises:
+        ApiError: 400.
+    """
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+        raise ApiError(400, f"field {where!r}: {first.get('msg', 'invalid')}") from exc
+
+
+def router(context: AppContext, store: RecordStore) -> APIRouter:
+    """Build the records' routes over ``store``."""
+    routes = APIRouter(tags=["releases"])
+
+    async def call(func: Callable[[], _T]) -> _T:
+        """Run a store call in a worker thread; a conflict is 409, a storage failure 503."""
+        with api_errors():
+            try:
+                return await anyio.to_thread.run_sync(func)
+            except RecordConflictError as exc:
+                raise ApiError(409, str(exc)) from exc
+
+    async def authorize(request: Request, project: str) -> None:
+        """Require a bearer token of ``project`` (401 none or unknown, 403 another project's)."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(
+                401, "a bearer token is required to write (Authorization: Bearer ...)", _BEARER
+            )
+        owner = await call(lambda: store.project_of(token.strip()))
+        if owner is None:
+            raise ApiError(401, "the token is unknown or revoked", _BEARER)
+        if owner != project:
+            raise ApiError(403, f"the token is not a token of project {project!r}")
+
+    @routes.post(
+        "/api/v1/projects/{project}/runs/{run}/events",
+        operation_id="addStageEvent",
+        status_code=201,
+        openapi_extra=_json_body(StageEvent),
+        responses={200: {"description": "a repeat of a stored event"}, 401: {}, 403: {}, 409: {}},
+    )
+    async def add_event(
+        request: Request,
+        project: str = _PROJECT,
+        run: str = Path(pattern=RUN_PATTERN),
+    ) -> JSONResponse:
+        """Store one stage event of a release run (idempotent by run and sequence number)."""
+        await authorize(request, project)
+        event = _validated(StageEvent, await read_json(request, context.max_body_bytes))
+        created = await call(lambda: store.add_event(project, run, event))
+        return JSONResponse({"stored": created}, status_code=201 if created else 200)
+
+    @routes.put(
+        "/api/v1/projects/{project}/releases/{version}",
+        operation_id="putReleaseRecord",
+        status_code=201,
+        openapi_extra=_json_body(ReleaseRecord),
+        responses={
+            200: {"description": "a repeat of the stored record"},
+            401: {},
+            403: {},
+            409: {},
+        },
+    )
+    async def put_record(
+        request: Request,
+        project: str = _PROJECT,
+        version: str = Path(pattern=VERSION_PATTERN),
+    ) -> JSONResponse:
+        """Store a release's final record (idempotent: the same record again is a 200)."""
+        await authorize(request, project)
+        record = _validated(ReleaseRecord, await read_json(request, context.max_body_bytes))
+        if record.project != project:
+            raise ApiError(
+                400, f"field 'project': {record.project!r} is not the path's {project!r}"
+            )
+        if record.version != version:
+            raise ApiError(
+                400, f"field 'version': {record.version!r} is not the path's {version!r}"
+            )
+        created = await call(lambda: store.put_record(record))
+        return JSONResponse({"stored": created}, status_code=201 if created else 200)
+
+    @routes.get("/api/v1/projects", operation_id="listProjects")
+    async def list_projects() -> JSONResponse:
+        """Every project (with a token or a release) and its latest release."""
+        return JSONResponse(await call(store.projects))
+
+    @routes.get("/api/v1/projects/{project}/releases", operation_id="listReleases")
+    async def list_releases(
+        project: str = _PROJECT, limit: int = Query(default=100, ge=1, le=1000)
+    ) -> JSONResponse:
+        """A project's release records, newest first."""
+        return JSONResponse(await call(lambda: store.releases(project, limit)))
+
+    @routes.get(
+        "/api/v1/projects/{project}/releases/{version}",
+        operation_id="getRelease",
+        responses={404: {}},
+    )
+    async def get_release(
+        project: str = _PROJECT, version: str = Path(pattern=VERSION_PATTERN)
+    ) -> JSONResponse:
+        """One release's record and the stage events of its run."""
+        found = await call(lambda: store.release(project, version))
+        if found is None:
+            raise ApiError(404, f"no release {version} of project {project}")
+        return JSONResponse(found)
+
+    @routes.get("/api/v1/projects/{project}/runs/{run}/events", operation_id="listStageEvents")
+    async def list_events(
+        project: str = _PROJECT,
+        run: str = Path(pattern=RUN_PATTERN),
+        after: int = Query(default=0, ge=0, le=10_000),
+    ) -> JSONResponse:
+        """A release run's stage events after sequence number ``after``, in order."""
+        return JSONResponse(await call(lambda: store.events(project, run, after)))
+
+    return routes

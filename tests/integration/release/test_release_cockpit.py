@@ -1,0 +1,125 @@
+"""``liturgia release --server``: a real release of examples/vertice sent to a real server.
+
+``liturgia serve`` runs on a free loopback port (its log also records the release's bundles,
+``--tlog-url``); a token is made with ``liturgia serve token create``; the release's events
+and record arrive, and the stored record agrees with the release folder: every gate of
+gate-report.json with the same result, the findings of vulnerabilities.json, each digest of
+SHA256SUMS, each log index naming an entry whose inclusion proof verifies. A server that is
+down is a warning and the release still succeeds, unless ``[server] required = true``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from liturgia.cli import main
+from liturgia.release.checksums import parse_sha256sums
+from liturgia.tlog import rekor
+from tests.integration.server.conftest import HOST, Server, free_port
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path / "cockpit" / "log.db", tmp_path)
+    yield running
+    running.stop()
+
+
+def _token(server: Server, project: str) -> str:
+    made = subprocess.run(
+        [sys.executable, "-m", "liturgia", "serve", "token", "create", project,
+         "--db", f"sqlite://{server.db}"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return made.stdout.strip()
+
+
+def _release(repo: Path, *extra: str) -> tuple[int, str]:
+    code = main(["release", "--dry-run", "--project", str(repo), "--format", "json", *extra])
+    return code, str(repo / "dist")
+
+
+def test_release_record_reaches_the_server(
+    make_vertice: Callable[[], Path],
+    signing_env: Path,
+    server: Server,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    repo = make_vertice()
+    monkeypatch.setenv("LITURGIA_TOKEN", _token(server, "vertice"))
+    code, _ = _release(repo, "--server", server.url, "--tlog-url", server.url)
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "record not sent" not in out.err
+    folder = Path(json.loads(out.out)["directory"])
+
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        projects = client.get("/api/v1/projects").json()
+        assert projects[0]["name"] == "vertice"
+        assert projects[0]["latest"]["decision"] == "GO"
+        version = projects[0]["latest"]["version"]
+        release = client.get(f"/api/v1/projects/vertice/releases/{version}").json()
+        record = release["record"]
+        # Every gate of gate-report.json, with the same result and summary.
+        report = json.loads((folder / "gate-report.json").read_text())
+        assert [(g["name"], g["passed"], g["summary"]) for g in record["gates"]] == [
+            (c["name"], c["passed"], c["summary"]) for c in report["checks"]
+        ]
+        vulnerabilities = json.loads((folder / "vulnerabilities.json").read_text())
+        unsuppressed = [f for f in vulnerabilities["findings"] if not f["suppressed"]]
+        assert len(record["findings"]["items"]) == len(unsuppressed)
+        sums = parse_sha256sums((folder / "SHA256SUMS").read_text())
+        assert {a["name"]: a["sha256"] for a in record["artifacts"]} == sums
+        # Each logged artifact's index opens its entry in this server's log, and it verifies.
+        key_pem = client.get("/api/v1/log/publicKey").content
+        log_key = serialization.load_pem_public_key(key_pem)
+        logged = [a for a in record["artifacts"] if a["log_index"] is not None]
+        assert {a["name"] for a in logged} >= {n for n in sums if n.endswith((".whl", ".tar.gz"))}
+        tree_id = client.get("/api/v1/log").json()["treeID"]
+        for artifact in logged:
+            answer = client.get("/api/v1/log/entries", params={"logIndex": artifact["log_index"]})
+            entry = rekor.LogEntry.from_api_json(answer.json())
+            rekor.verify_log_entry(
+                entry,
+                log_key,
+                key_name=HOST,
+                origin=f"{HOST} - {tree_id}",  # type: ignore[arg-type]
+            )
+        # Every stage started and finished, in order, in the run's events.
+        stages = [(e["stage"], e["kind"]) for e in release["events"]]
+        assert stages[:2] == [("version", "stage-started"), ("version", "stage-finished")]
+        assert ("gate", "stage-finished") in stages and len(stages) % 2 == 0
+        assert [e["seq"] for e in release["events"]] == list(range(1, len(stages) + 1))
+
+
+def test_a_server_that_is_down_never_fails_the_release(
+    make_vertice: Callable[[], Path],
+    signing_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    repo = make_vertice()
+    down = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("LITURGIA_TOKEN", "lit_0000000000000000_nothing")
+    code, _ = _release(repo, "--server", down)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"warning: record not sent to {down}" in err
+    # With [server] required = true the same release fails (exit 3), after it is written.
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text() + f'\n[server]\nurl = "{down}"\nrequired = true\n')
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "chore: require the cockpit"],
+                   check=True)  # fmt: skip
+    code, _ = _release(repo)
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "[server].required is true" in err
