@@ -1,8 +1,9 @@
 """Staged load test of ``liturgia serve`` with Locust (as a library): p95 per stage, writes/s.
 
 Starts the real ``liturgia serve --workers 2`` on a free loopback port over a fresh SQLite
-database, seeds it with signed entries, then runs Locust users against it through a
-``LoadTestShape``, the seed plan's staged profile:
+database (``--backend postgres``: a throwaway local PostgreSQL cluster), seeds it with signed
+entries, then runs Locust users against it through a ``LoadTestShape``, the seed plan's staged
+profile:
 
 =========  =====================================================  ==================
 stage      full profile (``--profile full``, about 4 min 45 s)    ``--profile short``
@@ -44,7 +45,7 @@ Written into ``--out`` (created; files replaced):
 
 * ``load.json``, the shape documented in ``docs/load.md``::
 
-    {"profile": "full", "backend": "sqlite", "server_workers": 2, "duration_s": 285.0,
+    {"profile": "full", "backend": "sqlite" | "postgres", "server_workers": 2, "duration_s": 285.0,
      "thresholds": {"p95_ms": 500, "failure_ratio": 0.01},
      "goals": {"read_p95_ms": 50, "write_p95_ms": 150},
      "passed": true, "broken": [],
@@ -91,7 +92,7 @@ from locust import FastHttpUser, LoadTestShape, between, task
 from locust.env import Environment
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSVFileWriter, stats_history
 
-from tlog_http_bench import cpu_seconds, proposals, start_server
+from tlog_http_bench import Cluster, cpu_seconds, proposals, start_server
 
 HOST = "127.0.0.1"
 P95_MS = 500.0
@@ -436,16 +437,24 @@ def main() -> int:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
     parser.add_argument("--out", type=Path, default=Path("load-results"))
     parser.add_argument("--workers", type=int, default=2, help="liturgia serve --workers")
+    parser.add_argument(
+        "--backend",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the log's database: a fresh SQLite file, or a throwaway local PostgreSQL cluster",
+    )
     args = parser.parse_args()
     stages = PROFILES[args.profile]
     args.out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="load-bench-"))
     process = None
+    cluster = Cluster() if args.backend == "postgres" else None
+    db_url = cluster.url if cluster else f"sqlite://{folder / 'log.db'}"
     try:
         count = _estimate_writes(stages)
         print(f"signing {count + SEED_ENTRIES} hashedrekord proposals", file=sys.stderr)
         SHARED.work = proposals(folder, count + SEED_ENTRIES)
-        process, url = start_server(f"sqlite://{folder / 'log.db'}", folder, args.workers)
+        process, url = start_server(db_url, folder, args.workers)
         with httpx.Client(base_url=url, timeout=TIMEOUT_S) as http:
             for _ in range(SEED_ENTRIES):
                 answer = http.post("/api/v1/log/entries", json=SHARED.work.pop())
@@ -469,6 +478,8 @@ def main() -> int:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
             sys.stderr.write((folder / "serve.err").read_text()[-2000:])
+        if cluster is not None:
+            cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
     total = environment.stats.total
@@ -511,7 +522,7 @@ def main() -> int:
     stage_rows = _stage_rows(stages)
     result = {
         "profile": args.profile,
-        "backend": "sqlite",
+        "backend": args.backend,
         "server_workers": args.workers,
         "duration_s": round(elapsed, 1),
         "thresholds": {"p95_ms": P95_MS, "failure_ratio": FAILURE_RATIO},
@@ -535,7 +546,8 @@ def main() -> int:
     }
     (args.out / "load.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
 
-    print(f"profile {args.profile}: {overall['requests']} requests in {elapsed:.0f} s, ", end="")
+    print(f"profile {args.profile} on {args.backend}: ", end="")
+    print(f"{overall['requests']} requests in {elapsed:.0f} s, ", end="")
     print(f"{overall['failure_ratio']:.2%} failed, p95 {overall['p95_ms']} ms (threshold 500 ms)")
     print("client-side p95 per stage (ms; reads / writes; goal at 200 users: 50 / 150):")
     for row in stage_rows:
