@@ -1,0 +1,244 @@
+"""Chaos experiment "disk full": the log's database on a small tmpfs that is filled up.
+
+Hypothesis: when the disk fills during sustained writes, ``liturgia serve`` answers every
+write with 507 and a JSON body naming the cause (never another 5xx), keeps answering reads,
+logs the failures a few lines at a time (not one a request), still starts and serves reads
+when restarted (SIGKILL) on the full disk, and takes writes again as soon as space returns;
+no acknowledged entry is lost and nothing stored is torn.
+
+Fault: a 16 MiB tmpfs (``mount -t tmpfs``, root) holding the SQLite database is filled with a
+file until ``ENOSPC``; the server is SIGKILLed and restarted while it is full; the file is
+deleted (space returns).
+
+Load: 4 writer threads submitting distinct signed hashedrekords back to back (a write that
+got 507 or no answer is retried after 0.2 s; a 409 names the entry, fetched from its
+``Location``), and one reader thread alternating ``GET /api/v1/log`` and entries by index.
+
+Checker: every acknowledged entry (201, or the entry a 409 named) is read back by UUID at its
+``logIndex`` with an inclusion proof, checkpoint and SET verifying under the log key; every
+answer during the fault is a 201/409/507 (with its JSON body) for writes and a 200 for reads;
+the final restart verifies the stored tree and bodies, and SQLite's ``integrity_check`` says
+``ok``; the server wrote few log lines while full. Figures (availability: share of requests
+answered as the hypothesis says; time to recover: from the space returning to the next 201)
+are printed and written to ``$LITURGIA_CHAOS_OUT``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from liturgia import sign
+from liturgia.tlog import rekor
+from tests.chaos.results import record_result
+from tests.chaos.serve import HOST, Serve, signed_bundles
+from tests.tmpfs import fill, free, small_tmpfs
+
+WRITERS = 4
+BEFORE_SECONDS = 3.0
+FULL_SECONDS = 4.0
+AFTER_SECONDS = 3.0
+
+
+@dataclass
+class Seen:
+    """What the clients saw."""
+
+    url: str
+    acked: dict[str, int] = field(default_factory=dict)  # UUID -> logIndex
+    answers: list[tuple[float, str, bool]] = field(default_factory=list)  # when, kind, correct
+    statuses: Counter[str] = field(default_factory=Counter)
+    phase: str = "before"
+    created: list[tuple[float, str]] = field(default_factory=list)  # when, 201 or 409
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, kind: str, label: str, correct: bool) -> None:
+        with self.lock:
+            self.answers.append((time.monotonic(), kind, correct))
+            self.statuses[f"{self.phase}: {label}"] += 1
+
+
+def _is_full_answer(answer: httpx.Response) -> bool:
+    try:
+        body = answer.json()
+    except ValueError:
+        return False
+    return (
+        body.get("code") == 507
+        and body.get("message", "").startswith("the log's storage is full (")
+        and answer.headers.get("retry-after") == "60"
+    )
+
+
+def _writer(work: list[dict[str, Any]], seen: Seen, stop: threading.Event) -> None:
+    with httpx.Client(timeout=20) as http:
+        for proposed in work:
+            while not stop.is_set():
+                try:
+                    answer = http.post(f"{seen.url}/api/v1/log/entries", json=proposed)
+                except httpx.TransportError:
+                    seen.note("write", "no answer", False)
+                    stop.wait(0.2)
+                    continue
+                status = answer.status_code
+                if status == 201:
+                    ((entry_id, value),) = answer.json().items()
+                    with seen.lock:
+                        seen.acked[entry_id[-64:]] = int(value["logIndex"])
+                    seen.note("write", "201", True)
+                    seen.created.append((time.monotonic(), "201"))
+                    break
+                if status == 409:
+                    uuid = answer.headers["location"].rsplit("/", 1)[1][-64:]
+                    named = http.get(f"{seen.url}/api/v1/log/entries/{uuid}")
+                    assert named.status_code == 200, named.text
+                    ((_, value),) = named.json().items()
+                    with seen.lock:
+                        seen.acked[uuid] = int(value["logIndex"])
+                    seen.note("write", "409", True)
+                    seen.created.append((time.monotonic(), "409"))
+                    break
+                full = status == 507 and _is_full_answer(answer)
+                seen.note("write", str(status), full)
+                stop.wait(0.2)
+            if stop.is_set():
+                return
+
+
+def _reader(seen: Seen, stop: threading.Event) -> None:
+    with httpx.Client(timeout=20) as http:
+        while not stop.wait(0.05):
+            try:
+                info = http.get(f"{seen.url}/api/v1/log")
+                ok = info.status_code == 200 and info.json()["treeSize"] >= 0
+                if ok and info.json()["treeSize"]:
+                    index = int(info.json()["treeSize"]) - 1
+                    entry = http.get(f"{seen.url}/api/v1/log/entries", params={"logIndex": index})
+                    ok = entry.status_code == 200
+            except httpx.TransportError:
+                seen.note("read", "no answer", False)
+                continue
+            seen.note("read", "read 200" if ok else "read failed", ok)
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[Path]:
+    with small_tmpfs(tmp_path / "disk", "16m") as folder:
+        yield folder
+
+
+def test_a_full_disk_refuses_writes_with_507_keeps_reads_and_loses_nothing(
+    tmp_path: Path, disk: Path
+) -> None:
+    key_path = tmp_path / "log.key.pem"
+    db = f"sqlite://{disk / 'log.db'}"
+    bundles, signer = signed_bundles(tmp_path, 2000)
+    proposals = [sign.proposed_entry(sign.parse_bundle(b), signer.public_key) for b in bundles]
+    servers = [Serve(db, key_path, tmp_path)]
+    seen = Seen(url=servers[0].url)
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=_writer, args=(proposals[n::WRITERS], seen, stop))
+        for n in range(WRITERS)
+    ]
+    threads.append(threading.Thread(target=_reader, args=(seen, stop)))
+    filler: Path | None = None
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(BEFORE_SECONDS)
+        # The fault: the disk fills up while the writers write.
+        full_at = time.monotonic()
+        seen.phase = "full"
+        filler = fill(disk)
+        time.sleep(FULL_SECONDS / 2)
+        # A restart on the full disk (SIGKILL): it must start and serve reads.
+        servers[-1].kill()
+        servers.append(Serve(db, key_path, tmp_path))
+        seen.url = servers[-1].url
+        restarted_at = time.monotonic()
+        time.sleep(FULL_SECONDS / 2)
+        lines_while_full = len(servers[-1].stderr.read_text().splitlines())
+        # Space returns.
+        free(filler)
+        filler = None
+        freed_at = time.monotonic()
+        seen.phase = "after"
+        time.sleep(AFTER_SECONDS)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+            assert not thread.is_alive()
+    finally:
+        stop.set()
+        if filler is not None:
+            free(filler)
+        for server in servers:
+            server.kill()
+
+    # The checker: a last start verifies the stored tree and bodies; every ack is there.
+    final = Serve(db, key_path, tmp_path)
+    pem = key_path.read_bytes()
+    log_key = serialization.load_pem_private_key(pem, password=None).public_key()
+    lost = 0
+    try:
+        with httpx.Client(base_url=final.url, timeout=20) as http:
+            info = http.get("/api/v1/log").json()
+            origin = f"{HOST} - {info['treeID']}"
+            for uuid, index in sorted(seen.acked.items()):
+                answer = http.get(f"/api/v1/log/entries/{uuid}")
+                if answer.status_code != 200:
+                    lost += 1
+                    continue
+                entry = rekor.LogEntry.from_api_json(answer.json())
+                assert entry.log_index == index, f"{uuid} moved from {index}"
+                rekor.verify_log_entry(entry, log_key, key_name=HOST, origin=origin)  # type: ignore[arg-type]
+    finally:
+        final.stop()
+    with sqlite3.connect(disk / "log.db") as check:
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+    during = [(kind, ok) for when, kind, ok in seen.answers if full_at <= when < freed_at]
+    writes_after = [when for when, label in seen.created if when >= freed_at]
+    full_writes = sum(1 for kind, ok in during if kind == "write" and ok)
+    reads = [ok for kind, ok in during if kind == "read"]
+    reads_restarted = [
+        ok for when, kind, ok in seen.answers if restarted_at <= when < freed_at and kind == "read"
+    ]
+    result = record_result(
+        experiment="disk-full-sqlite",
+        fault=(
+            "the SQLite database's 16 MiB tmpfs filled up, the server SIGKILLed and restarted on "
+            "the full disk, then space freed"
+        ),
+        duration_s=freed_at - full_at,
+        load=f"{WRITERS} writers back to back (retrying a 507 after 0.2 s) and 1 reader",
+        availability=sum(ok for _, ok in during) / len(during) if during else 0.0,
+        time_to_recover_s=(min(writes_after) - freed_at) if writes_after else None,
+        acknowledged=len(seen.acked),
+        lost=lost,
+        statuses=dict(seen.statuses),
+        reads_during_fault=len(reads),
+        reads_answered_during_fault=sum(reads),
+        reads_answered_after_the_restart_on_the_full_disk=sum(reads_restarted),
+        restart_on_the_full_disk_s=round(servers[1].started_in, 3),
+        writes_refused_with_507=full_writes,
+        server_log_lines_while_full=lines_while_full,
+    )
+    assert lost == 0, result
+    assert full_writes > 0, f"the disk never filled: {result}"
+    assert reads_restarted and all(reads_restarted), result  # the restart serves reads
+    assert writes_after, f"writes did not resume: {result}"
+    bad = {s for s in seen.statuses if s.split(": ")[1] not in {"201", "409", "507", "read 200"}}
+    assert bad <= {"full: no answer"}, result  # only the SIGKILL's gap: no 500 nor 503
+    assert lines_while_full < 20, result
