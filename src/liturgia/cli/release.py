@@ -28,6 +28,7 @@ from liturgia.cli._common import (
     password_from_env_or_prompt,
     stderr_console,
 )
+from liturgia.cli._reproducible import check_reproducible_command
 from liturgia.config import LoadedConfig, load_config
 from liturgia.errors import ConfigError, InputError, KeyPasswordError, NetworkError
 from liturgia.release.gates import Status
@@ -75,6 +76,12 @@ def register(subparsers: Any) -> None:
         metavar="REMOTE",
         help="push the new tag to REMOTE (default origin); a failed push undoes the release",
     )
+    parser.add_argument(
+        "--check-reproducible",
+        action="store_true",
+        help="only build, twice, into fresh folders with one SOURCE_DATE_EPOCH (else the last "
+        "commit's time), and compare every artifact's SHA-256; exit 1 naming those that differ",
+    )
     add_tlog_options(
         parser,
         what="every bundle of the release (default: [signing].tlog_url, else the embedded "
@@ -115,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the release; 0 on GO, 1 on NO-GO (3 when a required cockpit record was not sent)."""
     config = load_config(args.project)
     console = stderr_console()
+    if args.check_reproducible:
+        return check_reproducible_command(args, config, console)
     progress = _Progress(console)
     sender = _cockpit(args, config, progress)
     result: ReleaseResult | None = None

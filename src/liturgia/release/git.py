@@ -136,6 +136,17 @@ def head_commit(repo: Path) -> str:
     return _run(repo, "rev-parse", "HEAD^{commit}").stdout.decode("ascii").strip()
 
 
+def head_commit_time(repo: Path) -> int:
+    """The committer time of ``HEAD``, in seconds since the Unix epoch (``git log -1 %ct``).
+
+    Raises:
+        InputError: not a repository, git missing, or no commit yet.
+    """
+    _require_repo(repo)
+    _require_commits(repo)
+    return int(_run(repo, "log", "-1", "--format=%ct", "HEAD").stdout.decode("ascii").strip())
+
+
 def _resolve(repo: Path, ref: str) -> str:
     if not ref or ref.startswith("-"):
         raise InputError(f"{repo}: {ref!r} is not a git revision")
