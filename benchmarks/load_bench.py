@@ -27,8 +27,11 @@ Each user waits 0.5-1.5 s between requests (think time) and picks, by weight: th
 entry's inclusion proof, which is checked to name that entry --, a consistency proof between two
 sizes (``GET /api/v1/log/proof``, 2), and a submission (``POST /api/v1/log/entries``, 2) of a
 hashedrekord made beforehand with a real P-256 signature (``liturgia.sign``), which must get a
-201 carrying its inclusion proof. A wrong status or body is a failure. When the server has them,
-release records and dashboard pages join the mix (see ``OPTIONAL_READS``).
+201 carrying its inclusion proof. A wrong status or body is a failure. When the server keeps release
+records (``GET /api/v1/projects`` answers), they join the mix: a project's records (2), one
+record with its run's events (2), the projects (1), and writes with the project's token (made
+with ``liturgia serve token create``): a stage event (1) and a new release record (1); dashboard
+pages join too when served (``OPTIONAL_READS``).
 
 Pass/fail (exit 0/1) uses Locust's collected statistics over the whole run: p95 < 500 ms and
 failure ratio < 1 % (the seed's thresholds). Printed beside them: the client-side p95 of each
@@ -77,8 +80,10 @@ import json
 import math
 import random
 import re
+import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -101,12 +106,33 @@ GOAL_READ_P95_MS = 50.0
 GOAL_WRITE_P95_MS = 150.0
 SEED_ENTRIES = 64
 TIMEOUT_S = 30.0
-#: Reads the mix adds when the server answers them with 200 before the run (weight, path).
-#: Release records and dashboard pages, when ``liturgia serve`` has them.
-OPTIONAL_READS = (
-    (2, "/api/v1/releases"),
-    (1, "/"),
-)
+#: Pages the mix adds when the server answers them with 200 before the run (weight, path):
+#: the dashboard's, when ``liturgia serve`` has them.
+OPTIONAL_READS = ((1, "/dashboard"),)
+#: The project whose release records the users read and write (``serve token create``).
+PROJECT = "loadtest"
+SEED_RELEASES = 5
+
+
+def release_record(version: str, run: str) -> dict[str, Any]:
+    """A release record (``PUT /api/v1/projects/{project}/releases/{version}``) of PROJECT."""
+    return {
+        "project": PROJECT,
+        "version": version,
+        "run": run,
+        "decision": "GO",
+        "gates": [{"name": "tests", "passed": True, "summary": "5 tests, 0 failures"}],
+        "sbom": {"components": 222},
+        "findings": {"by_severity": {"HIGH": 0}},
+        "tests": {"summary": "5 tests", "passed": True, "coverage": "100.00%"},
+        "artifacts": [{"name": f"a-{version}.whl", "sha256": "ab" * 32, "log_index": 3}],
+    }
+
+
+def stage_event(seq: int) -> dict[str, Any]:
+    """One stage event (``POST /api/v1/projects/{project}/runs/{run}/events``)."""
+    kind = "stage-started" if seq % 2 else "stage-finished"
+    return {"seq": seq, "kind": kind, "stage": "build", "at": "2026-12-05T07:00:00Z"}
 
 
 @dataclass(frozen=True)
@@ -164,7 +190,8 @@ class Shared:
     seeded: int = 0
     work: list[dict[str, Any]] = field(default_factory=list)
     extra_reads: list[tuple[int, str]] = field(default_factory=list)
-    # (stage name, "read" | "write", response time ms, failed)
+    token: str | None = None  # PROJECT's write token when the server keeps release records
+    # (stage name, "read" | "write" | "entry" (a log submission), response time ms, failed)
     samples: list[tuple[str, str, float, bool]] = field(default_factory=list)
     acknowledged: int = 0
     sent: int = 0  # submissions sent, answered or not
@@ -263,6 +290,65 @@ class LogUser(FastHttpUser):
             SHARED.size = max(SHARED.size, int(value["logIndex"]) + 1)
         return None
 
+    def on_start(self) -> None:
+        self.run = f"{random.getrandbits(128):032x}"
+        self.seq = 0
+        self.releases = 0
+
+    def list_releases(self) -> None:
+        """A project's release records (weight 2, with the records API)."""
+        path = f"/api/v1/projects/{PROJECT}/releases"
+        with self.client.get(path, catch_response=True) as response:
+            if response.status_code != 200 or not isinstance(response.json(), list):
+                return _fail(response, "release records")
+        return None
+
+    def one_release(self) -> None:
+        """One release record with its run's events (weight 2)."""
+        version = f"1.0.{random.randrange(SEED_RELEASES)}"
+        path = f"/api/v1/projects/{PROJECT}/releases/{version}"
+        name = f"/api/v1/projects/{PROJECT}/releases/[version]"
+        with self.client.get(path, name=name, catch_response=True) as response:
+            if response.status_code != 200:
+                return _fail(response, "release record")
+        return None
+
+    def list_projects(self) -> None:
+        """Every project and its latest release (weight 1)."""
+        with self.client.get("/api/v1/projects", catch_response=True) as response:
+            if response.status_code != 200:
+                return _fail(response, "projects")
+        return None
+
+    def add_event(self) -> None:
+        """A stage event of this user's release run (weight 1): 201 new."""
+        self.seq += 1
+        path = f"/api/v1/projects/{PROJECT}/runs/{self.run}/events"
+        name = f"/api/v1/projects/{PROJECT}/runs/[run]/events"
+        headers = {"Authorization": f"Bearer {SHARED.token}"}
+        body = stage_event(self.seq)
+        with self.client.post(
+            path, json=body, headers=headers, name=name, catch_response=True
+        ) as response:
+            if response.status_code != 201:
+                return _fail(response, "stage event")
+        return None
+
+    def put_release(self) -> None:
+        """A new release record of this user's run (weight 1): 201 new."""
+        self.releases += 1
+        version = f"2.{self.run[:8]}.{self.releases}"
+        path = f"/api/v1/projects/{PROJECT}/releases/{version}"
+        name = f"/api/v1/projects/{PROJECT}/releases/[new version]"
+        headers = {"Authorization": f"Bearer {SHARED.token}"}
+        body = release_record(version, self.run)
+        with self.client.put(
+            path, json=body, headers=headers, name=name, catch_response=True
+        ) as response:
+            if response.status_code != 201:
+                return _fail(response, "release record")
+        return None
+
     def optional_page(self) -> None:
         """A release record or dashboard page (weight 3; in the mix only when served)."""
         weights = [weight for weight, _ in SHARED.extra_reads]
@@ -276,7 +362,9 @@ class LogUser(FastHttpUser):
 def _record(request_type: str, name: str, response_time: float, exception: Any, **_: Any) -> None:
     shape = SHARED.shape
     stage = shape.current() if shape is not None else None
-    kind = "write" if request_type == "POST" else "read"
+    kind = "write" if request_type in {"POST", "PUT"} else "read"
+    if request_type == "POST" and name == "/api/v1/log/entries":
+        kind = "entry"  # a log submission: a write, and counted as a durable one
     SHARED.samples.append(
         (stage.name if stage else "after", kind, response_time, exception is not None)
     )
@@ -339,6 +427,27 @@ def histogram_p95(
     return figures
 
 
+def seed_releases(http: httpx.Client, db_url: str, folder: Path) -> str:
+    """Make PROJECT's write token (``liturgia serve token create``) and SEED_RELEASES records."""
+    made = subprocess.run(
+        [sys.executable, "-m", "liturgia", "serve", "token", "create", PROJECT, "--db", db_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "XDG_DATA_HOME": str(folder / "data")},
+    )
+    token = made.stdout.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    for number in range(SEED_RELEASES):
+        version, run = f"1.0.{number}", f"{number:032x}"
+        path = f"/api/v1/projects/{PROJECT}/releases/{version}"
+        http.put(path, json=release_record(version, run), headers=headers).raise_for_status()
+        events = f"/api/v1/projects/{PROJECT}/runs/{run}/events"
+        for seq in (1, 2):
+            http.post(events, json=stage_event(seq), headers=headers).raise_for_status()
+    return token
+
+
 def read_back(url: str, acked: dict[str, int]) -> list[str]:
     """The checker: each acknowledged UUID is served at the index its 201 gave; else problems."""
     problems = []
@@ -369,7 +478,8 @@ def _stage_rows(stages: tuple[Stage, ...]) -> list[dict[str, Any]]:
     for stage in stages:
         mine = [sample for sample in SHARED.samples if sample[0] == stage.name]
         reads = [ms for _, kind, ms, failed in mine if kind == "read" and not failed]
-        writes = [ms for _, kind, ms, failed in mine if kind == "write" and not failed]
+        writes = [ms for _, kind, ms, failed in mine if kind != "read" and not failed]
+        entries = [ms for _, kind, ms, failed in mine if kind == "entry" and not failed]
         span = stage.end_s - start
         rows.append(
             {
@@ -382,8 +492,8 @@ def _stage_rows(stages: tuple[Stage, ...]) -> list[dict[str, Any]]:
                 "p95_ms": pct([ms for _, _, ms, _ in mine], 0.95),
                 "read_p95_ms": pct(reads, 0.95),
                 "write_p95_ms": pct(writes, 0.95),
-                "writes": len(writes),
-                "writes_per_s": round(len(writes) / span, 1),
+                "writes": len(entries),
+                "writes_per_s": round(len(entries) / span, 1),
             }
         )
         start = stage.end_s
@@ -406,6 +516,18 @@ def run_locust(url: str, stages: tuple[Stage, ...], out: Path) -> tuple[Environm
     SHARED.shape = shape
     if SHARED.extra_reads:
         LogUser.tasks = [*LogUser.tasks, *[LogUser.optional_page] * 3]
+    if SHARED.token is not None:
+        records = {
+            LogUser.list_releases: 2,
+            LogUser.one_release: 2,
+            LogUser.list_projects: 1,
+            LogUser.add_event: 1,
+            LogUser.put_release: 1,
+        }
+        LogUser.tasks = [
+            *LogUser.tasks,
+            *(func for func, weight in records.items() for _ in range(weight)),
+        ]
     # Users stopped by the ramp-down finish the request in flight first (a killed user's
     # submission could be stored without its answer being counted).
     environment = Environment(
@@ -466,6 +588,8 @@ def main() -> int:
             for weight, path in OPTIONAL_READS:
                 if http.get(path).status_code == 200:
                     SHARED.extra_reads.append((weight, path))
+            if http.get("/api/v1/projects").status_code == 200:
+                SHARED.token = seed_releases(http, db_url, folder)
         metrics_before = scrape(url)
         cpu_before = cpu_seconds(process.pid)
         environment, elapsed = run_locust(url, stages, args.out)

@@ -2,8 +2,10 @@
 
 One ``liturgia serve`` process over SQLite on a free loopback port (seeded with real signed
 entries) gets mutated request bodies for ``POST /api/v1/log/entries``, ``/entries/retrieve`` and
-``/api/v1/index/retrieve`` (JSON shapes around real proposals and queries, and byte edits), and
-mutated query values and paths for the reads (entries by index and UUID, proofs, tiles). The
+``/api/v1/index/retrieve``, ``PUT .../releases/{version}`` and ``POST .../runs/{run}/events``
+(JSON shapes around real proposals, queries, records and events, and byte edits; the records'
+writes with the project's token), and mutated query values and
+paths for the reads (entries by index and UUID, proofs, tiles, release records). The
 property: an answer below 500 (a bad request is a 4xx with a Rekor ``{"code", "message"}``
 error body), and the server still answers afterwards. Only loopback traffic, one request per
 example, a 10 s timeout each.
@@ -12,6 +14,8 @@ example, a 10 s timeout each.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -27,13 +31,26 @@ from tests.fuzz.profile import fuzz
 from tests.integration.server.conftest import Server
 
 SEEDED = 3
+SERVE = (sys.executable, "-m", "liturgia", "serve")
 
 
 @pytest.fixture(scope="module")
 def log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, dict[str, Any]]]:
-    """A served log with ``SEEDED`` entries; yields a client and a fresh proposal to mutate."""
+    """A served log with ``SEEDED`` entries; yields a client and a fresh proposal to mutate.
+
+    The client sends project ``fuzz``'s write token (release records) with every request.
+    """
     home = tmp_path_factory.mktemp("serve")
     server = Server(home / "log.db", home)
+    made = subprocess.run(
+        [*SERVE, "token", "create", "fuzz", "--db", f"sqlite://{home / 'log.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    bearer = {"Authorization": f"Bearer {made.stdout.strip()}"}
     sign.generate_key_pair(home / "k.key", home / "k.pub", password=b"pw")
     signer = sign.load_signer(str(home / "k.key"), password=b"pw")
     proposals = [
@@ -43,7 +60,7 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client
         for n in range(SEEDED + 1)
     ]
     try:
-        with httpx.Client(base_url=server.url, timeout=10) as http:
+        with httpx.Client(base_url=server.url, timeout=10, headers=bearer) as http:
             for proposal in proposals[:SEEDED]:
                 assert http.post("/api/v1/log/entries", json=proposal).status_code == 201
             yield http, proposals[SEEDED]
@@ -115,6 +132,48 @@ def test_search_bodies(
     _post(http, path, mutate(body, edits) if edits else body)
 
 
+RUN = "0123456789abcdef0123456789abcdef"
+RECORDS = {
+    "/api/v1/projects/fuzz/releases/1.2.0": {
+        "project": "fuzz",
+        "version": "1.2.0",
+        "run": RUN,
+        "decision": "GO",
+        "gates": [{"name": "tests", "passed": True, "summary": "5 tests, 0 failures"}],
+        "sbom": {"components": 222},
+        "findings": {"by_severity": {"HIGH": 0}},
+        "tests": {"summary": "5 tests", "passed": True, "coverage": "100.00%"},
+        "artifacts": [{"name": "a.whl", "sha256": "ab" * 32, "log_index": 3}],
+    },
+    f"/api/v1/projects/fuzz/runs/{RUN}/events": {
+        "seq": 1,
+        "kind": "stage-started",
+        "stage": "build",
+        "at": "2026-12-05T07:00:00Z",
+    },
+}
+
+
+@pytest.mark.parametrize("path", sorted(RECORDS))
+@fuzz(0.5)
+@given(where=st.lists(st.integers(0, 20), max_size=4), value=JSON, edits=st.none() | EDITS)
+def test_release_record_bodies(
+    log: tuple[httpx.Client, dict[str, Any]],
+    path: str,
+    where: list[int],
+    value: object,
+    edits: list[tuple[int, int, bytes]] | None,
+) -> None:
+    http, _ = log
+    body = json.dumps(replace_somewhere(RECORDS[path], where, value)).encode()
+    method = "POST" if path.endswith("/events") else "PUT"
+    headers = {"content-type": "application/json"}
+    answer = http.request(
+        method, path, content=mutate(body, edits) if edits else body, headers=headers
+    )
+    _answered(answer)
+
+
 QUERY_VALUES = st.one_of(
     st.integers(-(2**70), 2**70).map(str),
     st.sampled_from(["", "0", "1", "-1", "1e3", "0x10", " 1", "9" * 30, "9" * 5000, "NaN"]),
@@ -130,6 +189,10 @@ READS = (
     "/tile/{v}/000.p/{w}",
     "/tile/entries/{v}",
     "/checkpoint?{v}={w}",
+    "/api/v1/projects/{v}/releases?limit={w}",
+    "/api/v1/projects/fuzz/releases/{v}",
+    "/api/v1/projects/{v}/runs/{w}/events",
+    "/api/v1/projects/fuzz/runs/0123456789abcdef0123456789abcdef/events?after={v}",
 )
 
 

@@ -6,7 +6,8 @@ profile (ramp to 50 users, hold 100, spike 200, ramp down) with the user counts 
 the stages shortened to about 50 s, so Locust and the server share this machine's 2 cores. It
 starts ``liturgia serve --workers 2`` over SQLite on a free loopback port; the users read the
 log's info, entries by index and UUID (with their inclusion proofs), consistency proofs, and
-submit hashedrekord entries with real P-256 signatures.
+release records, and submit hashedrekord entries with real P-256 signatures, stage events and
+release records (with the project's token).
 
 Asserted from the collected statistics, as the seed plan sets them: p95 below 500 ms and a
 failure ratio below 1 % over the whole run; every kind of request was made, in every stage;
@@ -34,6 +35,12 @@ KINDS = {
     "GET /api/v1/log/entries/[uuid]",
     "GET /api/v1/log/proof?firstSize=[m]&lastSize=[n]",
     "POST /api/v1/log/entries",
+    # Release records (the server keeps them): reads, and writes with the project's token.
+    "GET /api/v1/projects",
+    "GET /api/v1/projects/loadtest/releases",
+    "GET /api/v1/projects/loadtest/releases/[version]",
+    "POST /api/v1/projects/loadtest/runs/[run]/events",
+    "PUT /api/v1/projects/loadtest/releases/[new version]",
 }
 
 
