@@ -25,6 +25,7 @@ are printed and written to ``$LITURGIA_CHAOS_OUT``.
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import threading
 import time
@@ -36,12 +37,11 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from liturgia import sign
-from liturgia.tlog import rekor
+from tests.chaos.checker import log_public_key, lost_entries, stop_clients
 from tests.chaos.results import record_result
-from tests.chaos.serve import HOST, Serve, signed_bundles
+from tests.chaos.serve import Serve, signed_bundles
 from tests.tmpfs import fill, free, small_tmpfs
 
 WRITERS = 4
@@ -55,7 +55,7 @@ class Seen:
     """What the clients saw."""
 
     url: str
-    acked: dict[str, int] = field(default_factory=dict)  # UUID -> logIndex
+    acked: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # UUID -> index, body
     answers: list[tuple[float, str, bool]] = field(default_factory=list)  # when, kind, correct
     statuses: Counter[str] = field(default_factory=Counter)
     phase: str = "before"
@@ -66,6 +66,10 @@ class Seen:
         with self.lock:
             self.answers.append((time.monotonic(), kind, correct))
             self.statuses[f"{self.phase}: {label}"] += 1
+
+
+def _index_body(value: dict[str, Any]) -> tuple[int, bytes]:
+    return int(value["logIndex"]), base64.b64decode(value["body"])
 
 
 def _is_full_answer(answer: httpx.Response) -> bool:
@@ -94,7 +98,7 @@ def _writer(work: list[dict[str, Any]], seen: Seen, stop: threading.Event) -> No
                 if status == 201:
                     ((entry_id, value),) = answer.json().items()
                     with seen.lock:
-                        seen.acked[entry_id[-64:]] = int(value["logIndex"])
+                        seen.acked[entry_id[-64:]] = _index_body(value)
                     seen.note("write", "201", True)
                     seen.created.append((time.monotonic(), "201"))
                     break
@@ -104,7 +108,7 @@ def _writer(work: list[dict[str, Any]], seen: Seen, stop: threading.Event) -> No
                     assert named.status_code == 200, named.text
                     ((_, value),) = named.json().items()
                     with seen.lock:
-                        seen.acked[uuid] = int(value["logIndex"])
+                        seen.acked[uuid] = _index_body(value)
                     seen.note("write", "409", True)
                     seen.created.append((time.monotonic(), "409"))
                     break
@@ -138,13 +142,14 @@ def disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_a_full_disk_refuses_writes_with_507_keeps_reads_and_loses_nothing(
-    tmp_path: Path, disk: Path
+    tmp_path: Path, disk: Path, started: list[Serve]
 ) -> None:
     key_path = tmp_path / "log.key.pem"
     db = f"sqlite://{disk / 'log.db'}"
     bundles, signer = signed_bundles(tmp_path, 2000)
     proposals = [sign.proposed_entry(sign.parse_bundle(b), signer.public_key) for b in bundles]
-    servers = [Serve(db, key_path, tmp_path)]
+    servers = started
+    servers.append(Serve(db, key_path, tmp_path))
     seen = Seen(url=servers[0].url)
     stop = threading.Event()
     threads = [
@@ -175,10 +180,7 @@ def test_a_full_disk_refuses_writes_with_507_keeps_reads_and_loses_nothing(
         freed_at = time.monotonic()
         seen.phase = "after"
         time.sleep(AFTER_SECONDS)
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=60)
-            assert not thread.is_alive()
+        stop_clients(stop, threads)
     finally:
         stop.set()
         if filler is not None:
@@ -188,21 +190,9 @@ def test_a_full_disk_refuses_writes_with_507_keeps_reads_and_loses_nothing(
 
     # The checker: a last start verifies the stored tree and bodies; every ack is there.
     final = Serve(db, key_path, tmp_path)
-    pem = key_path.read_bytes()
-    log_key = serialization.load_pem_private_key(pem, password=None).public_key()
-    lost = 0
+    started.append(final)
     try:
-        with httpx.Client(base_url=final.url, timeout=20) as http:
-            info = http.get("/api/v1/log").json()
-            origin = f"{HOST} - {info['treeID']}"
-            for uuid, index in sorted(seen.acked.items()):
-                answer = http.get(f"/api/v1/log/entries/{uuid}")
-                if answer.status_code != 200:
-                    lost += 1
-                    continue
-                entry = rekor.LogEntry.from_api_json(answer.json())
-                assert entry.log_index == index, f"{uuid} moved from {index}"
-                rekor.verify_log_entry(entry, log_key, key_name=HOST, origin=origin)  # type: ignore[arg-type]
+        lost = len(lost_entries(final.url, seen.acked, log_public_key(key_path)))
     finally:
         final.stop()
     with sqlite3.connect(disk / "log.db") as check:

@@ -72,14 +72,6 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield pg_url(dsn)
 
 
-@pytest.fixture
-def started() -> Iterator[list[Serve]]:
-    processes: list[Serve] = []
-    yield processes
-    for process in processes:
-        process.kill()
-
-
 def _proposals(tmp_path: Path, count: int) -> list[tuple[str, dict[str, Any]]]:
     """``count`` distinct tagged hashedrekord proposals signed by one real P-256 key."""
     bundles, signer = signed_bundles(tmp_path, count)
