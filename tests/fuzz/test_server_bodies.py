@@ -26,11 +26,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from liturgia import sign
+from tests.contract.server.test_records_store import RUN, event, record
 from tests.fuzz.mutations import EDITS, JSON, mutate, replace_somewhere
 from tests.fuzz.profile import fuzz
 from tests.integration.server.conftest import Server
 
 SEEDED = 3
+JSON_TYPE = {"content-type": "application/json"}
 SERVE = (sys.executable, "-m", "liturgia", "serve")
 
 
@@ -79,8 +81,7 @@ def _answered(answer: httpx.Response) -> None:
 
 
 def _post(http: httpx.Client, path: str, body: bytes) -> None:
-    headers = {"content-type": "application/json"}
-    _answered(http.post(path, content=body, headers=headers))
+    _answered(http.post(path, content=body, headers=JSON_TYPE))
 
 
 @fuzz(0.5)
@@ -103,75 +104,38 @@ def test_entry_submission_bytes(
     _post(http, "/api/v1/log/entries", mutate(json.dumps(proposal).encode(), edits))
 
 
-SEARCHES = {
-    "/api/v1/log/entries/retrieve": {
+#: (method, path) -> a valid body to mutate: searches, a release record and a stage event.
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/api/v1/log/entries/retrieve"): {
         "entryUUIDs": ["00" * 32],
         "logIndexes": [0, 1],
         "entries": [],
     },
-    "/api/v1/index/retrieve": {
+    ("POST", "/api/v1/index/retrieve"): {
         "hash": "sha256:" + "ab" * 32,
         "publicKey": {"format": "x509", "content": "AAAA"},
         "operator": "and",
     },
+    ("PUT", "/api/v1/projects/fuzz/releases/1.2.0"): record(project="fuzz").model_dump(mode="json"),
+    ("POST", f"/api/v1/projects/fuzz/runs/{RUN}/events"): event(1).model_dump(mode="json"),
 }
 
 
-@pytest.mark.parametrize("path", sorted(SEARCHES))
+@pytest.mark.parametrize(("method", "path"), sorted(BODIES))
 @fuzz(0.5)
 @given(where=st.lists(st.integers(0, 20), max_size=4), value=JSON, edits=st.none() | EDITS)
-def test_search_bodies(
+def test_other_bodies(
     log: tuple[httpx.Client, dict[str, Any]],
+    method: str,
     path: str,
     where: list[int],
     value: object,
     edits: list[tuple[int, int, bytes]] | None,
 ) -> None:
     http, _ = log
-    body = json.dumps(replace_somewhere(SEARCHES[path], where, value)).encode()
-    _post(http, path, mutate(body, edits) if edits else body)
-
-
-RUN = "0123456789abcdef0123456789abcdef"
-RECORDS = {
-    "/api/v1/projects/fuzz/releases/1.2.0": {
-        "project": "fuzz",
-        "version": "1.2.0",
-        "run": RUN,
-        "decision": "GO",
-        "gates": [{"name": "tests", "passed": True, "summary": "5 tests, 0 failures"}],
-        "sbom": {"components": 222},
-        "findings": {"by_severity": {"HIGH": 0}},
-        "tests": {"summary": "5 tests", "passed": True, "coverage": "100.00%"},
-        "artifacts": [{"name": "a.whl", "sha256": "ab" * 32, "log_index": 3}],
-    },
-    f"/api/v1/projects/fuzz/runs/{RUN}/events": {
-        "seq": 1,
-        "kind": "stage-started",
-        "stage": "build",
-        "at": "2026-12-05T07:00:00Z",
-    },
-}
-
-
-@pytest.mark.parametrize("path", sorted(RECORDS))
-@fuzz(0.5)
-@given(where=st.lists(st.integers(0, 20), max_size=4), value=JSON, edits=st.none() | EDITS)
-def test_release_record_bodies(
-    log: tuple[httpx.Client, dict[str, Any]],
-    path: str,
-    where: list[int],
-    value: object,
-    edits: list[tuple[int, int, bytes]] | None,
-) -> None:
-    http, _ = log
-    body = json.dumps(replace_somewhere(RECORDS[path], where, value)).encode()
-    method = "POST" if path.endswith("/events") else "PUT"
-    headers = {"content-type": "application/json"}
-    answer = http.request(
-        method, path, content=mutate(body, edits) if edits else body, headers=headers
-    )
-    _answered(answer)
+    body = json.dumps(replace_somewhere(BODIES[method, path], where, value)).encode()
+    content = mutate(body, edits) if edits else body
+    _answered(http.request(method, path, content=content, headers=JSON_TYPE))
 
 
 QUERY_VALUES = st.one_of(
@@ -192,7 +156,7 @@ READS = (
     "/api/v1/projects/{v}/releases?limit={w}",
     "/api/v1/projects/fuzz/releases/{v}",
     "/api/v1/projects/{v}/runs/{w}/events",
-    "/api/v1/projects/fuzz/runs/0123456789abcdef0123456789abcdef/events?after={v}",
+    f"/api/v1/projects/fuzz/runs/{RUN}/events?after={{v}}",
 )
 
 
