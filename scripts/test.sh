@@ -10,29 +10,19 @@ cd "$(dirname "$0")/.."
 #   softhsm2    a PKCS#11 token for the HSM signer
 #   nodejs npm  sigstore-js, the independent verifier of our bundles
 #   openssl     private keys as `openssl ec -aes256` writes them, for `keys import`
-#   golang-go   the Go commands `liturgia init` writes, run for real, and the example's Go
-#               command, built offline from Debian's Go source packages:
-#   golang-github-spf13-pflag-dev golang-gopkg-yaml.v2-dev (its go.debian.mod replaces)
 #   chromium    the browser the server's pages are tested in (Playwright drives it; it never
 #               downloads a browser of its own)
+# and, through scripts/install-example-tools.sh (one apt-get for all), the example's toolchains:
+# golang-go with Debian's Go source packages (also the Go commands `liturgia init` writes, run
+# for real), nodejs and npm.
 need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
   || need_apt+=(postgresql)
 command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
-command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
-command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
-command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
-[ -d /usr/share/gocode/src/github.com/spf13/pflag ] || need_apt+=(golang-github-spf13-pflag-dev)
-[ -d /usr/share/gocode/src/gopkg.in/yaml.v2 ] || need_apt+=(golang-gopkg-yaml.v2-dev)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
-if ((${#need_apt[@]})); then
-  echo "installing Debian packages: ${need_apt[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
-    "${need_apt[@]}" >/dev/null
-fi
+bash scripts/install-example-tools.sh "${need_apt[@]}"
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
