@@ -65,3 +65,13 @@ def test_found_spdx_ids_that_are_not_strings_are_ignored() -> None:
     document["relationships"][1]["relatedSpdxElement"] = {"a": 1}
     inventory = read_sbom(json.dumps(document).encode(), source="spdx.json")
     assert len(inventory.components) + (inventory.root is not None) == packages
+
+
+def test_found_spdx_checksum_algorithm_that_is_not_a_string() -> None:
+    """A checksum whose algorithm is an array raised TypeError (unhashable); it is ignored."""
+    document = json.loads(SEEDS["spdx.json"])
+    package = next(p for p in document["packages"] if p.get("checksums"))
+    package["checksums"][0]["algorithm"] = []
+    inventory = read_sbom(json.dumps(document).encode(), source="spdx.json")
+    read_back = next(c for c in inventory.components if c.bom_ref == package["SPDXID"])
+    assert len(read_back.hashes) == len(package["checksums"]) - 1

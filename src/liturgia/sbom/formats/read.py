@@ -347,7 +347,10 @@ def _package(package: object, index: int, extracted: dict[str, str], source: str
     hashes = tuple(
         Hash(algorithm=_SPDX_HASHES[c["algorithm"]], value=str(c["checksumValue"]).lower())
         for c in (checksums if isinstance(checksums, list) else [])
-        if isinstance(c, dict) and c.get("algorithm") in _SPDX_HASHES and "checksumValue" in c
+        if isinstance(c, dict)
+        and isinstance(c.get("algorithm"), str)  # an array is not hashable, nor an algorithm
+        and c["algorithm"] in _SPDX_HASHES
+        and "checksumValue" in c
     )
     declared = _text(package.get("licenseDeclared"))
     source_info = _text(package.get("sourceInfo"))
