@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from liturgia._internal.xdg import user_dir
 from liturgia.errors import ConfigError
@@ -29,6 +30,7 @@ __all__ = [
     "BuildSpec",
     "GateSettings",
     "LoadedConfig",
+    "PolicyCheck",
     "ProjectSettings",
     "ScanSettings",
     "ServerSettings",
@@ -39,6 +41,7 @@ __all__ = [
     "default_signing_key_path",
     "find_config",
     "load_config",
+    "validation_problem",
 ]
 
 #: The name of the dedicated configuration file.
@@ -243,18 +246,72 @@ class SigningSettings(_Section):
 
 
 class Waiver(_Section):
-    """One ``[[gates.waivers]]`` entry: a failed item of a check the project accepts, and why.
+    """One ``[[gates.waivers]]`` entry: a failed check (or item of one) the project accepts.
+
+    Two forms. A waiver of one unreadable input of the ``"inputs"`` check names its ``file``
+    (e.g. a lockfile of a part that is not shipped). A waiver of a whole check of the policy
+    names the check and says who accepted it and until when: ``by`` and ``expires`` are
+    required; from the day after ``expires`` the waiver fails its check (it must be renewed or
+    removed), whether or not the check would pass.
 
     Attributes:
-        check: the check it applies to; today ``"inputs"`` (a file the SBOM stage could not
-            read, e.g. a lockfile of a part that is not shipped).
-        file: the file, as the check names it (relative to the project folder).
+        check: the name of the check it applies to (``"inputs"``, or a ``[[gates.checks]]``
+            name).
+        file: for ``"inputs"``: the file, as the check names it (relative to the project).
         reason: why the release may go without it (shown in the gate report).
+        by: who accepted it (a person or role).
+        expires: the last day it holds (a TOML date, ``2026-06-30``).
     """
 
-    check: Literal["inputs"]
-    file: str = Field(min_length=1)
+    check: str = Field(min_length=1)
+    file: str | None = Field(default=None, min_length=1)
     reason: str = Field(min_length=1, pattern=r"\S")
+    by: str | None = Field(default=None, min_length=1, pattern=r"\S")
+    expires: date | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Waiver:
+        if self.file is None and (self.by is None or self.expires is None):
+            raise ValueError(
+                "a waiver of a whole check needs 'by' (who accepted it) and 'expires' (a date); "
+                "a waiver of one unreadable input names its 'file'"
+            )
+        if self.file is not None and self.check != "inputs":
+            raise ValueError("'file' applies to check = \"inputs\" only")
+        return self
+
+
+class PolicyCheck(BaseModel):
+    """One ``[[gates.checks]]`` entry: a check of the golden rule, as the project sets it.
+
+    The keys below are common to every kind; any other key is a setting of the kind
+    (``minimum``, ``suites``, ``report``...), validated by the kind itself, so a typo is named.
+
+    Attributes:
+        kind: the check kind (``liturgia check`` lists them; e.g. ``"tests"``, ``"coverage"``).
+        name: the row's name in the report (default: the kind); unique in the policy.
+        severity: ``"blocking"`` (a failure makes the release NO-GO) or ``"advisory"`` (shown,
+            never blocking).
+        evidence: files the check reads, relative to the project folder, when the kind reads
+            files (its settings may name them instead).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+
+    kind: str = Field(min_length=1)
+    name: str | None = Field(default=None, min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    severity: Literal["blocking", "advisory"] = "blocking"
+    evidence: _Strings = ()
+
+    @property
+    def row(self) -> str:
+        """The name of its report row."""
+        return self.name or self.kind
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The kind's own settings (every key but the common ones)."""
+        return dict(self.model_extra or {})
 
 
 class GateSettings(_Section):
@@ -265,12 +322,16 @@ class GateSettings(_Section):
         fail_on: lowest finding severity that fails the vulnerability gate.
         require_tests: whether the tests gate applies.
         waivers: accepted failures, each with its reason (see :class:`Waiver`).
+        checks: the golden rule as policy, in report order (see :class:`PolicyCheck`); when
+            unset, the built-in checks (tests, coverage, vulnerabilities, sbom, inputs,
+            signatures, changelog) as the settings above configure them.
     """
 
     coverage_min: float = Field(default=80.0, ge=0.0, le=100.0)
     fail_on: Literal["critical", "high", "medium", "low"] = "high"
     require_tests: bool = True
     waivers: Annotated[tuple[Waiver, ...], Strict(strict=False)] = ()
+    checks: Annotated[tuple[PolicyCheck, ...], Strict(strict=False)] | None = None
 
 
 class ServerSettings(_Section):
@@ -378,11 +439,20 @@ def load_config(project_dir: Path) -> LoadedConfig:
         settings = Settings.model_validate(document)
     except ValidationError as exc:
         # An unknown key is the likeliest cause of everything else (a typo'd required key).
-        errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
-        first = errors[0]
-        where = prefix + ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{path}: {where}: {_describe(first)}") from exc
+        raise ConfigError(f"{path}: {validation_problem(exc, prefix)}") from exc
     return LoadedConfig(settings=settings, path=path, project_dir=project_dir.resolve())
+
+
+def validation_problem(exc: ValidationError, prefix: str = "") -> str:
+    """``"<key path>: <what is wrong>"`` for the first problem of a validation error.
+
+    An unknown key comes first: it is the likeliest cause of everything else (a typo'd
+    required key). ``prefix`` is put before the key path (``"gates.checks[2]."``).
+    """
+    errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
+    first = errors[0]
+    where = prefix + ".".join(str(part) for part in first["loc"])
+    return f"{where.rstrip('.')}: {_describe(first)}"
 
 
 def _describe(error: Any) -> str:

@@ -376,13 +376,15 @@ def _stages(
             public_key=signing.public_key,
             inputs=tuple(inventory.warnings),
             labels=labels,
+            artifacts=tuple(artifacts),
+            previous=previous,
         )
     )
     atomic_write_text(staging / "gate-report.md", render_gate_markdown(report))
     atomic_write_bytes(staging / "gate-report.json", gate_report_json(report))
     _append_gate_summary(staging / "RELEASE_NOTES.md", report)
     if not report.go:
-        failing = [check.name for check in report.checks if not check.passed]
+        failing = [check.name for check in report.failed]
         atomic_write_text(staging / "NO-GO", "NO-GO: failed checks: " + ", ".join(failing) + "\n")
     listen.stage_finished("gate", "GO" if report.go else "NO-GO", ok=report.go)
 

@@ -170,3 +170,40 @@ def test_an_unpinned_requirement_fails_the_gate_unless_accepted_by_name(
     assert (code, summary["decision"]) == (0, "GO")
     evidence = _checks(summary)["vulnerabilities"]["evidence"]
     assert any("accepted: pinned by the deployment" in item for item in evidence)  # type: ignore[attr-defined]
+
+
+def test_a_policy_replaces_the_built_in_checks_in_its_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """[[gates.checks]]: the report's rows are the policy's, an advisory failure is shown but
+    does not block, and an artifact liturgia cannot read a version from is named."""
+    repo = make_tiny(tmp_path / "tiny")
+    config = repo / "liturgia.toml"
+    config.write_text(
+        config.read_text()
+        + "".join(
+            f'[[gates.checks]]\nkind = "{kind}"\n{extra}'
+            for kind, extra in (
+                ("changelog", ""),
+                ("vulnerabilities", ""),
+                ("signatures", ""),
+                ("artifact-version", 'unversioned = "allow"\n'),
+                ("rollback-plan", 'severity = "advisory"\n'),
+            )
+        )
+    )
+    commit_all(repo, "chore: a release policy")
+    code, summary = _release(repo, capsys)
+    assert (code, summary["decision"]) == (0, "GO")
+    checks = _checks(summary)
+    assert list(checks) == [
+        "changelog", "vulnerabilities", "signatures", "artifact-version", "rollback-plan",
+    ]  # fmt: skip
+    assert checks["rollback-plan"]["status"] == "fail"
+    assert checks["artifact-version"]["evidence"] == [
+        "tiny.txt: carries no version liturgia reads (not a wheel, sdist, npm tarball or Go binary)"
+    ]
+    report = json.loads((Path(str(summary["directory"])) / "gate-report.json").read_text())
+    assert [c["severity"] for c in report["checks"]][-1] == "advisory"
+    markdown = (Path(str(summary["directory"])) / "gate-report.md").read_text()
+    assert "| rollback-plan | FAIL (advisory) | no rollback plan at docs/rollback.md |" in markdown

@@ -471,9 +471,11 @@ def test_gate_json_is_deterministic_and_complete():
         "checks": [
             {"evidence": ["a.xml: 3"], "figure": "3 tests",
              "files": [{"name": "a.xml", "sha256": "ab" * 32}], "name": "tests", "passed": True,
-             "status": "pass", "summary": "3 tests | all green", "threshold": "at least 1 test"},
+             "severity": "blocking", "status": "pass", "summary": "3 tests | all green",
+             "threshold": "at least 1 test"},
             {"evidence": ["GHSA-xxxx-yyyy-zzzz (HIGH) in requests 2.19.0\nfixed in 2.20.0"],
-             "figure": "", "files": [], "name": "scan", "passed": False, "status": "fail",
+             "figure": "", "files": [], "name": "scan", "passed": False,
+             "severity": "blocking", "status": "fail",
              "summary": "1 HIGH finding", "threshold": ""},
         ],
         "decision": "NO-GO",

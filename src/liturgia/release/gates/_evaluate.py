@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult, GateReport
-from liturgia.release.gates._registry import registered_checks
+from liturgia.release.gates._policy import apply_waivers, load_policy
 from liturgia.release.shipped import portable_text
 
 __all__ = ["evaluate_gates"]
@@ -23,10 +23,23 @@ def evaluate_gates(context: GateContext) -> GateReport:
     has the version. A check the configuration switched off is a not-applicable row naming the
     setting.
 
+    With ``[[gates.checks]]`` the policy's checks run instead, in its order, each blocking or
+    advisory as set; whole-check waivers are then applied (an expired one fails its check).
+
     Returns:
         The report; its texts name no folder of the build machine (``context.labels``).
+
+    Raises:
+        ConfigError: the policy is invalid (see :func:`load_policy`).
     """
-    checks = tuple(check.evaluate(context) for check in registered_checks())
+    settings = context.config.settings.gates
+    today = context.today
+    checks = []
+    for entry in load_policy(context.config):
+        result = replace(entry.check.evaluate(context), blocking=entry.blocking)
+        checks.append(
+            apply_waivers(result, settings.waivers, today=today, where=context.config.path.name)
+        )
     return GateReport(
         project=context.config.settings.project.name,
         version=str(context.version),

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["CheckResult", "EvidenceFile", "GateReport", "Status", "evidence_file", "not_applicable"]
+__all__ = [
+    "CheckResult",
+    "EvidenceFile",
+    "GateReport",
+    "Status",
+    "evidence_file",
+    "not_applicable",
+    "unusable",
+]
 
 
 class Status(StrEnum):
@@ -81,6 +89,8 @@ class CheckResult:
         figure: what was measured, e.g. ``"100.00% line+branch coverage"``.
         threshold: what the figure had to meet, e.g. ``">= 85%"``.
         status: pass, fail, waived or not-applicable.
+        blocking: whether a failure makes the release NO-GO (``False``: an advisory check of
+            the policy, reported but never blocking).
     """
 
     name: str
@@ -91,6 +101,7 @@ class CheckResult:
     figure: str = ""
     threshold: str = ""
     status: Status | None = None
+    blocking: bool = True
 
     def __post_init__(self) -> None:
         # Frozen: the pair is normalised once, here, so both spellings compare equal.
@@ -121,11 +132,11 @@ class GateReport:
 
     @property
     def go(self) -> bool:
-        """GO when no check failed and at least one passed (or was waived).
+        """GO when no blocking check failed and at least one passed (or was waived).
 
         No checks, or only not-applicable ones, is NO-GO: nothing supports the release.
         """
-        return all(check.passed for check in self.checks) and any(
+        return not self.failed and any(
             check.outcome in {Status.PASS, Status.WAIVED} for check in self.checks
         )
 
@@ -136,8 +147,8 @@ class GateReport:
 
     @property
     def failed(self) -> tuple[CheckResult, ...]:
-        """The checks that failed, in order."""
-        return tuple(check for check in self.checks if not check.passed)
+        """The blocking checks that failed, in order (an advisory failure is not among them)."""
+        return tuple(check for check in self.checks if not check.passed and check.blocking)
 
 
 def not_applicable(name: str, *, setting: str, threshold: str = "") -> CheckResult:
@@ -155,5 +166,20 @@ def not_applicable(name: str, *, setting: str, threshold: str = "") -> CheckResu
         summary=f"not applicable: {setting}",
         evidence=(f"not evaluated: {setting}",),
         figure="not evaluated",
+        threshold=threshold,
+    )
+
+
+def unusable(
+    name: str, *, summary: str, reason: Exception, figure: str, threshold: str
+) -> CheckResult:
+    """The failed row of a check whose evidence file cannot be used; ``reason`` names the file
+    and why (one line)."""
+    return CheckResult(
+        name=name,
+        passed=False,
+        summary=summary,
+        evidence=(str(reason),),
+        figure=figure,
         threshold=threshold,
     )

@@ -16,7 +16,7 @@ from typing import Protocol, TypeVar
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult
 
-__all__ = ["Check", "register", "registered_checks"]
+__all__ = ["Check", "load_families", "register", "registered_checks"]
 
 
 class Check(Protocol):
@@ -54,11 +54,16 @@ def register(check: _C) -> _C:
     return check
 
 
-def registered_checks() -> tuple[Check, ...]:
-    """Every check of every family module, ordered by rank then name."""
+def load_families() -> None:
+    """Import every family module (each public module of the package) so it registers."""
     import liturgia.release.gates as package  # noqa: PLC0415 - the families register on import
 
     for module in pkgutil.iter_modules(package.__path__):
         if not module.name.startswith("_"):
             importlib.import_module(f"{package.__name__}.{module.name}")
+
+
+def registered_checks() -> tuple[Check, ...]:
+    """Every default check of every family module (the built-in golden rule), by rank, name."""
+    load_families()
     return tuple(sorted(_CHECKS.values(), key=lambda check: (check.rank, check.name)))

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
-from liturgia.release.gates._model import GateReport, Status
+from liturgia.release.gates._model import CheckResult, GateReport, Status
 
 __all__ = ["gate_report_json", "render_gate_markdown"]
+
+
+def _mark(check: CheckResult) -> str:
+    """``PASS``, ``FAIL``, ``WAIVED``, ``N/A``; an advisory check says so (internal)."""
+    return check.outcome.label + ("" if check.blocking else " (advisory)")
 
 
 def _tally(report: GateReport) -> str:
@@ -42,14 +47,12 @@ def render_gate_markdown(report: GateReport) -> str:
         "| Check | Result | Summary |",
         "| --- | --- | --- |",
     ]
-    lines += [
-        f"| {_cell(c.name)} | {c.outcome.label} | {_cell(c.summary)} |" for c in report.checks
-    ]
+    lines += [f"| {_cell(c.name)} | {_mark(c)} | {_cell(c.summary)} |" for c in report.checks]
     if not report.checks:
         lines += ["", "No checks ran, so nothing supports a release."]
     lines += ["", "## Evidence"]
     for check in report.checks:
-        lines += ["", f"### {check.name} ({check.outcome.label})", ""]
+        lines += ["", f"### {check.name} ({_mark(check)})", ""]
         items = [
             *([f"measured: {check.figure}"] if check.figure else []),
             *([f"threshold: {check.threshold}"] if check.threshold else []),
@@ -70,6 +73,7 @@ def gate_report_json(report: GateReport) -> bytes:
 
         {"checks": [{"evidence": [str], "figure": str,
                      "files": [{"name": str, "sha256": str}], "name": str, "passed": bool,
+                     "severity": "blocking" | "advisory",
                      "status": "pass" | "fail" | "waived" | "not-applicable",
                      "summary": str, "threshold": str}],
          "decision": "GO" | "NO-GO", "go": bool, "project": str, "version": str}
@@ -90,6 +94,7 @@ def gate_report_json(report: GateReport) -> bytes:
                 "files": [{"name": f.name, "sha256": f.sha256} for f in check.files],
                 "name": check.name,
                 "passed": check.passed,
+                "severity": "blocking" if check.blocking else "advisory",
                 "status": check.outcome.value,
                 "summary": check.summary,
                 "threshold": check.threshold,

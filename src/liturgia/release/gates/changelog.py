@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from liturgia.release.changelog import changelog_has_version
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult, EvidenceFile
-from liturgia.release.gates._registry import register
+from liturgia.release.gates._policy import register_default_kind
 from liturgia.release.stages import CHANGELOG_NAME
 from liturgia.release.version import Version
 
@@ -83,7 +83,8 @@ class ChangelogCheck:
 
     def evaluate(self, context: GateContext) -> CheckResult:
         """Look for this version's heading in the release folder's CHANGELOG.md."""
-        return check_changelog(context.release / CHANGELOG_NAME, context.version)
+        result = check_changelog(context.release / CHANGELOG_NAME, context.version)
+        return replace(result, name=self.name)
 
 
-register(ChangelogCheck())
+register_default_kind(ChangelogCheck())

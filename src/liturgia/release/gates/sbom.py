@@ -12,7 +12,7 @@ from liturgia.config import Waiver
 from liturgia.errors import InputError, VerificationError
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult, Status, evidence_file
-from liturgia.release.gates._registry import register
+from liturgia.release.gates._policy import register_default_kind
 from liturgia.release.stages import SBOM_NAME
 
 __all__ = ["InputsCheck", "SbomCheck", "check_inputs"]
@@ -70,6 +70,7 @@ class InputsCheck:
         return replace(
             check_inputs(context.inputs, context.config.settings.gates.waivers),
             files=(file,) if file is not None else (),
+            name=self.name,
         )
 
 
@@ -132,5 +133,5 @@ def check_inputs(warnings: Sequence[str], waivers: Sequence[Waiver] = ()) -> Che
     )
 
 
-register(SbomCheck())
-register(InputsCheck())
+register_default_kind(SbomCheck())
+register_default_kind(InputsCheck())

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from liturgia import sign
 from liturgia._internal.files import read_bytes
 from liturgia.errors import LiturgiaError
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult, evidence_file
-from liturgia.release.gates._registry import register
+from liturgia.release.gates._policy import register_default_kind
 
 __all__ = ["SignaturesCheck"]
+
+_THRESHOLD = "every artifact and the SBOM signed; every bundle verifies"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +26,20 @@ class SignaturesCheck:
 
     def evaluate(self, context: GateContext) -> CheckResult:
         """Verify each bundle in the release folder against its file and the public key."""
-        return _check_signatures(context)
+        if context.public_key is None or not context.signed:
+            return CheckResult(
+                name=self.name,
+                passed=False,
+                summary="no signed file or no public key to verify them with",
+                evidence=("the gate was given no signed file and key",),
+                figure="nothing verified",
+                threshold=_THRESHOLD,
+            )
+        return replace(_check_signatures(context, context.public_key), name=self.name)
 
 
-def _check_signatures(context: GateContext) -> CheckResult:
-    staging, signed, public_key = context.release, context.signed, context.public_key
+def _check_signatures(context: GateContext, public_key: sign.PublicKey) -> CheckResult:
+    staging, signed = context.release, context.signed
     problems: list[str] = []
     for name in signed:
         bundle_path = staging / f"{name}{sign.BUNDLE_SUFFIX}"
@@ -55,8 +66,8 @@ def _check_signatures(context: GateContext) -> CheckResult:
         files=tuple(file for file in files if file is not None),
         figure=f"{len(signed) - len(problems)} of {len(signed)} bundles verify under key "
         f"{sign.key_id(public_key)[:16]}",
-        threshold="every artifact and the SBOM signed; every bundle verifies",
+        threshold=_THRESHOLD,
     )
 
 
-register(SignaturesCheck())
+register_default_kind(SignaturesCheck())

@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from liturgia.config import PolicyCheck
+from liturgia.errors import ConfigError
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult, EvidenceFile, Status, not_applicable
-from liturgia.release.gates._registry import register
+from liturgia.release.gates._policy import KindOptions, parse_options, register_kind
+from liturgia.release.gates._registry import Check, register
 from liturgia.release.gates._xml import ReportError, int_attr, load_xml
 
 __all__ = ["MAX_NAMED_FAILURES", "JUnitCounts", "TestsCheck", "check_tests", "read_junit"]
@@ -180,22 +183,32 @@ def check_tests(junit_paths: Sequence[Path]) -> CheckResult:
 class TestsCheck:
     """Tests passed: every JUnit report readable, a test ran, none failed, every command exited 0.
 
-    Not applicable when ``gates.require_tests = false``.
+    Built in, it reads ``test.junit`` and is not applicable when ``gates.require_tests =
+    false``. From the policy with ``suites``, each named suite's JUnit file must hold at least
+    one test and no failure or error (a suite is judged alone: a passing ``unit`` suite does not
+    hide an ``e2e`` suite that ran nothing).
+
+    Attributes:
+        suites: ``(suite name, JUnit path relative to the project)`` pairs; empty for the
+            built-in check.
     """
 
     name: str = "tests"
     reads: tuple[str, ...] = ("test.junit", "test.commands", "gates.require_tests")
     rank: int = 10
+    suites: tuple[tuple[str, str], ...] = ()
 
     def evaluate(self, context: GateContext) -> CheckResult:
-        """Judge the shipped JUnit reports and the test commands' exit statuses."""
+        """Judge the JUnit reports and the test commands' exit statuses."""
+        if self.suites:
+            return replace(self._per_suite(context), name=self.name)
         if not context.config.settings.gates.require_tests:
             return not_applicable(
                 self.name,
                 setting=f"gates.require_tests = false in {context.config.path.name}",
                 threshold=_TESTS_THRESHOLD,
             )
-        tests = check_tests(context.junit)
+        tests = replace(check_tests(context.junit), name=self.name)
         failed = [run for run in context.test_runs if run.returncode != 0]
         if not failed:
             return tests
@@ -208,5 +221,42 @@ class TestsCheck:
             evidence=evidence + tests.evidence,
         )
 
+    def _per_suite(self, context: GateContext) -> CheckResult:
+        results = [
+            (suite, check_tests([context.config.resolve(path)])) for suite, path in self.suites
+        ]
+        failing = [suite for suite, result in results if not result.passed]
+        return CheckResult(
+            name=self.name,
+            passed=not failing,
+            summary=(
+                f"{len(results)} suites passed: " + ", ".join(suite for suite, _ in results)
+                if not failing
+                else f"{len(failing)} of {len(results)} suites failed: " + ", ".join(failing)
+            ),
+            evidence=tuple(
+                f"{suite}: {item}" for suite, result in results for item in result.evidence
+            ),
+            files=tuple(file for _, result in results for file in result.files),
+            figure="; ".join(f"{suite}: {result.figure}" for suite, result in results),
+            threshold=f"each suite: {_TESTS_THRESHOLD}",
+        )
+
+
+class _TestsOptions(KindOptions):
+    suites: dict[str, str] | None = None
+
+
+def _make(entry: PolicyCheck, where: str) -> Check:
+    options = parse_options(entry, where, _TestsOptions)
+    suites = tuple(sorted((options.suites or {}).items()))
+    for suite, path in suites:
+        if not path.strip():
+            raise ConfigError(f"{where}.suites.{suite}: the JUnit path is empty")
+    if options.suites is not None and not suites:
+        raise ConfigError(f"{where}.suites: name at least one suite and its JUnit file")
+    return TestsCheck(name=entry.row, suites=suites, reads=tuple(path for _, path in suites))
+
 
 register(TestsCheck())
+register_kind("tests", _make)

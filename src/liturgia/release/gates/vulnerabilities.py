@@ -11,7 +11,7 @@ from liturgia import vuln
 from liturgia.config import LoadedConfig
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult, evidence_file
-from liturgia.release.gates._registry import register
+from liturgia.release.gates._policy import register_default_kind
 from liturgia.release.stages import VULNERABILITIES_NAME, ScanOutcome
 
 __all__ = ["VulnerabilitiesCheck"]
@@ -33,15 +33,25 @@ class VulnerabilitiesCheck:
 
     def evaluate(self, context: GateContext) -> CheckResult:
         """Judge the scan stage's report, naming its file, figure, threshold and database."""
+        if context.scan is None:
+            return CheckResult(
+                name=self.name,
+                passed=False,
+                summary="no scan ran, so nothing says the release is free of known findings",
+                evidence=("no scan outcome was given to the gate",),
+                figure="not scanned",
+                threshold=f"no unsuppressed finding at or above "
+                f"{context.config.settings.gates.fail_on.upper()}",
+            )
         check = _check_vulnerabilities(context.config, context.scan)
-        return _documented(check, context)
+        return replace(_documented(check, context.scan, context), name=self.name)
 
 
-def _documented(check: CheckResult, context: GateContext) -> CheckResult:
+def _documented(check: CheckResult, scan: ScanOutcome, context: GateContext) -> CheckResult:
     """The vulnerability check with its file, figure, threshold and database named."""
     settings = context.config.settings
     fail_on = settings.gates.fail_on.upper()
-    report = context.scan.report
+    report = scan.report
     active = [f for f in report.findings if not f.suppressed]
     blocking = report.blocking(
         vuln.Severity(fail_on), unknown_as=vuln.Severity(settings.scan.unknown_severity.upper())
@@ -122,4 +132,4 @@ def _check_vulnerabilities(config: LoadedConfig, scan: ScanOutcome) -> CheckResu
     )
 
 
-register(VulnerabilitiesCheck())
+register_default_kind(VulnerabilitiesCheck())

@@ -1,0 +1,473 @@
+"""The golden rule as policy: [[gates.checks]] kinds over real evidence files, waivers, severity."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from liturgia.config import LoadedConfig, load_config
+from liturgia.errors import ConfigError
+from liturgia.release import chaos
+from liturgia.release.gates import GateContext, Status, evaluate_gates
+from liturgia.release.gates._policy import kinds, load_policy
+from liturgia.release.version import Version
+
+HEAD = '[project]\nname = "demo"\n'
+
+JUNIT_OK = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="2">
+<testcase classname="t" name="a"/><testcase classname="t" name="b"/>
+</testsuite></testsuites>
+"""
+JUNIT_FAILED = """<?xml version="1.0" encoding="utf-8"?>
+<testsuite name="e2e" tests="1"><testcase classname="e2e" name="login">
+<failure message="expected 200, got 500"/></testcase></testsuite>
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[..., LoadedConfig]:
+    """Factory: a project folder with liturgia.toml (HEAD + ``policy``) and ``files``."""
+
+    def make(policy: str, files: dict[str, str | bytes] | None = None) -> LoadedConfig:
+        root = tmp_path / "demo"
+        root.mkdir(exist_ok=True)
+        (root / "liturgia.toml").write_text(HEAD + policy, encoding="utf-8")
+        for name, content in (files or {}).items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return load_config(root)
+
+    return make
+
+
+def _gate(config: LoadedConfig, **fields: object) -> dict[str, dict[str, object]]:
+    release = config.project_dir / "release"
+    release.mkdir(exist_ok=True)
+    context = GateContext(
+        config=config,
+        release=release,
+        version=fields.pop("version", Version.parse("1.2.0")),  # type: ignore[arg-type]
+        today=date(2026, 1, 15),
+        labels={str(config.project_dir): ""},
+        **fields,  # type: ignore[arg-type]
+    )
+    report = evaluate_gates(context)
+    return {check.name: _row(check) for check in report.checks} | {
+        "_report": {"go": report.go, "failed": [c.name for c in report.failed]}
+    }
+
+
+def _row(check: object) -> dict[str, object]:
+    return {
+        name: getattr(check, name)
+        for name in ("status", "summary", "evidence", "figure", "threshold", "blocking", "files")
+    }
+
+
+def test_every_golden_rule_kind_is_registered() -> None:
+    assert set(kinds()) >= {
+        "tests", "coverage", "vulnerabilities", "sbom", "inputs", "signatures", "changelog",
+        "artifact-version", "rollback-plan", "migration-guide", "chaos", "load",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ('[[gates.checks]]\nkind = "smoke"\n', "gates.checks[0].kind: unknown check kind 'smoke'"),
+        (
+            '[[gates.checks]]\nkind = "coverage"\nreport = "c.xml"\nminimun = 80\n',
+            "gates.checks[0].minimun: unknown key",
+        ),
+        (
+            '[[gates.checks]]\nkind = "coverage"\nreport = "c.xml"\nminimum = 80\n'
+            'format = "clover"\n',
+            "gates.checks[0].format: Input should be",
+        ),
+        (
+            '[[gates.checks]]\nkind = "rollback-plan"\n[[gates.checks]]\nkind = "rollback-plan"\n',
+            "gates.checks[1].name: 'rollback-plan' is the name of an earlier check",
+        ),
+        (
+            '[[gates.checks]]\nkind = "chaos"\n[[gates.waivers]]\ncheck = "load"\nreason = "r"\n'
+            'by = "ops"\nexpires = 2026-02-01\n',
+            "gates.waivers[0].check: 'load' names no check of the policy (chaos)",
+        ),
+        (
+            '[[gates.checks]]\nkind = "migration-guide"\npath = "docs/{majr}.md"\n',
+            "gates.checks[0].path: 'docs/{majr}.md': unknown placeholder",
+        ),
+        (
+            '[[gates.checks]]\nkind = "load"\nformat = "k6"\np95_ms = 300\nmax_error_rate = 1\n',
+            "gates.checks[0].report: a load check names its summary file",
+        ),
+    ],
+)
+def test_a_bad_policy_is_one_line_naming_file_and_field(
+    project: Callable[..., LoadedConfig], policy: str, message: str
+) -> None:
+    config = project(policy)
+    with pytest.raises(ConfigError) as raised:
+        load_policy(config)
+    text = str(raised.value)
+    assert "\n" not in text
+    assert text.startswith(f"{config.path}: ")
+    assert message in text
+
+
+def test_a_waiver_of_a_whole_check_says_who_and_until_when(
+    project: Callable[..., LoadedConfig],
+) -> None:
+    with pytest.raises(ConfigError, match=r"gates\.waivers\.0: .*needs 'by'.*and 'expires'"):
+        project('[[gates.waivers]]\ncheck = "chaos"\nreason = "later"\n')
+
+
+def test_tests_per_suite_each_judged_alone(project: Callable[..., LoadedConfig]) -> None:
+    config = project(
+        '[[gates.checks]]\nkind = "tests"\nname = "suites"\n'
+        'suites = { unit = "reports/unit.xml", e2e = "reports/e2e.xml", '
+        'load = "reports/no.xml" }\n',
+        {"reports/unit.xml": JUNIT_OK, "reports/e2e.xml": JUNIT_FAILED},
+    )
+    row = _gate(config)["suites"]
+    assert row["status"] is Status.FAIL
+    assert row["summary"] == "2 of 3 suites failed: e2e, load"
+    evidence = row["evidence"]
+    assert "e2e: reports/e2e.xml: 1 tests, 1 failures, 0 errors, 0 skipped" in evidence
+    assert "e2e: failed: e2e::login: expected 200, got 500" in evidence
+    assert "load: reports/no.xml: JUnit report not found" in evidence
+    assert "unit: reports/unit.xml: 2 tests, 0 failures, 0 errors, 0 skipped" in evidence
+    (config.project_dir / "reports" / "e2e.xml").write_text(JUNIT_OK)
+    (config.project_dir / "reports" / "no.xml").write_text(JUNIT_OK)
+    assert _gate(config)["suites"]["summary"] == "3 suites passed: e2e, load, unit"
+
+
+def test_a_junit_file_that_is_not_junit_fails_naming_it(
+    project: Callable[..., LoadedConfig],
+) -> None:
+    config = project(
+        '[[gates.checks]]\nkind = "tests"\nsuites = { unit = "unit.xml" }\n',
+        {"unit.xml": '<?xml version="1.0"?><coverage line-rate="1"/>'},
+    )
+    row = _gate(config)["tests"]
+    assert row["status"] is Status.FAIL
+    assert row["evidence"] == (
+        "unit: unit.xml: not a JUnit report (root element <coverage>, expected <testsuites> "
+        "or <testsuite>)",
+    )
+
+
+@pytest.fixture(scope="module")
+def coverage_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Real coverage.py reports of one small measured run: Cobertura XML, JSON and LCOV."""
+    work = tmp_path_factory.mktemp("cov")
+    (work / "lib.py").write_text(
+        "def f(n):\n    if n > 0:\n        return 1\n    return 2\n\n\ndef g():\n    return 3\n"
+    )
+    (work / "run.py").write_text("import lib\nlib.f(1)\n")
+    env = {**os.environ, "COVERAGE_FILE": str(work / ".coverage")}
+    python = [sys.executable, "-m", "coverage"]
+    subprocess.run(
+        [*python, "run", "--branch", "--source=.", "run.py"], cwd=work, env=env, check=True
+    )
+    reports = {"cobertura": "c.xml", "coverage-json": "c.json", "lcov": "c.lcov"}
+    for kind, command in (("cobertura", "xml"), ("coverage-json", "json"), ("lcov", "lcov")):
+        subprocess.run(
+            [*python, command, "--include=lib.py", "-o", reports[kind]], cwd=work, env=env,
+            check=True, capture_output=True,
+        )  # fmt: skip
+    return {kind: work / name for kind, name in reports.items()}
+
+
+GO_PROFILE = """mode: set
+example.com/app/main.go:5.13,7.2 2 1
+example.com/app/main.go:9.14,11.2 1 0
+example.com/app/util.go:3.20,4.10 3 1
+example.com/app/util.go:3.20,4.10 3 0
+"""
+
+
+@pytest.mark.parametrize("report_format", ["cobertura", "coverage-json", "lcov"])
+def test_coverage_in_each_format_gives_the_same_figure(
+    project: Callable[..., LoadedConfig], coverage_reports: dict[str, Path], report_format: str
+) -> None:
+    report = coverage_reports[report_format]
+    config = project(
+        f'[[gates.checks]]\nkind = "coverage"\nreport = "{report.name}"\nformat = '
+        f'"{report_format}"\nminimum = 60\n',
+        {report.name: report.read_bytes()},
+    )
+    row = _gate(config)["coverage"]
+    # lib.py: 6 statements, 4 run; 2 branches, 1 taken (coverage.py's total: 5/8).
+    assert row["summary"] == "62.50% >= 60% minimum (line+branch coverage)", row
+    assert row["status"] is Status.PASS
+
+
+def test_go_cover_profile_counts_statements_once_per_block(
+    project: Callable[..., LoadedConfig],
+) -> None:
+    config = project(
+        '[[gates.checks]]\nkind = "coverage"\nreport = "cover.out"\nformat = "go"\nminimum = 90\n',
+        {"cover.out": GO_PROFILE},
+    )
+    row = _gate(config)["coverage"]
+    assert row["status"] is Status.FAIL
+    assert row["summary"] == "83.33% < 90% minimum (statement coverage)"
+    assert row["evidence"] == ("cover.out: statement coverage (5/6 statements): 83.33%",)
+
+
+def test_coverage_of_another_format_than_declared_names_both(
+    project: Callable[..., LoadedConfig], coverage_reports: dict[str, Path]
+) -> None:
+    config = project(
+        '[[gates.checks]]\nkind = "coverage"\nreport = "c.lcov"\nformat = "cobertura"\n'
+        "minimum = 60\n",
+        {"c.lcov": coverage_reports["lcov"].read_bytes()},
+    )
+    row = _gate(config)["coverage"]
+    assert row["status"] is Status.FAIL
+    assert row["evidence"] == (
+        "c.lcov: not a Cobertura report (format = 'cobertura'): it looks like a LCOV "
+        "tracefile; set the check's format to the report's",
+    )
+
+
+def _wheel(path: Path, version: str) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            f"demo-{version}.dist-info/METADATA",
+            f"Metadata-Version: 2.3\nName: demo\nVersion: {version}\n",
+        )
+
+
+def _sdist(path: Path, version: str) -> None:
+    source = path.parent / f"demo-{version}"
+    source.mkdir()
+    (source / "PKG-INFO").write_text(f"Metadata-Version: 2.3\nName: demo\nVersion: {version}\n")
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(source, arcname=source.name)
+    shutil.rmtree(source)
+
+
+@pytest.fixture(scope="module")
+def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Real Go binaries (Debian golang-go, scripts/test.sh): the version set with -X, once
+    recorded in the build information (-ldflags) and once only as a string (-trimpath)."""
+    go = shutil.which("go")
+    assert go is not None, "go is missing: scripts/test.sh installs golang-go"
+    work = tmp_path_factory.mktemp("go")
+    (work / "go.mod").write_text("module example.com/hello\n\ngo 1.19\n")
+    (work / "main.go").write_text(
+        'package main\n\nimport "fmt"\n\nvar version = "dev"\n\n'
+        "func main() { fmt.Println(version) }\n"
+    )
+    # The user's build cache (GOCACHE unset) is kept between runs: a cold one costs ~20 s.
+    env = {**os.environ, "GOPATH": str(work / "gopath"), "GOPROXY": "off", "GOFLAGS": "-mod=mod"}
+    built = {}
+    for name, flags in (("recorded", []), ("trimmed", ["-trimpath"])):
+        subprocess.run(
+            [go, "build", *flags, "-ldflags", "-X main.version=1.2.0", "-o", name, "."],
+            cwd=work, env=env, check=True,
+        )  # fmt: skip
+        built[name] = work / name
+    return built
+
+
+def test_every_artifact_carries_the_release_version(
+    project: Callable[..., LoadedConfig], go_binaries: dict[str, Path], tmp_path: Path
+) -> None:
+    config = project('[[gates.checks]]\nkind = "artifact-version"\n')
+    release = config.project_dir / "release"
+    release.mkdir()
+    _wheel(release / "demo-1.2.0-py3-none-any.whl", "1.2.0")
+    _sdist(release / "demo-1.2.0.tar.gz", "1.2.0")
+    npm = tmp_path / "npm"
+    npm.mkdir()
+    (npm / "package.json").write_text(json.dumps({"name": "demo", "version": "1.2.0"}))
+    npm_env = {**os.environ, "npm_config_cache": str(npm / ".c")}
+    pack = ["npm", "pack", "--pack-destination", str(release)]
+    subprocess.run(pack, cwd=npm, check=True, capture_output=True, env=npm_env)
+    shutil.copy(go_binaries["recorded"], release / "hello")
+    shutil.copy(go_binaries["trimmed"], release / "hello-trimmed")
+    names = tuple(sorted(p.name for p in release.iterdir()))
+    row = _gate(config, artifacts=names)["artifact-version"]
+    assert row["status"] is Status.PASS, row
+    assert row["evidence"] == (
+        "demo-1.2.0-py3-none-any.whl: demo-1.2.0.dist-info/METADATA says 1.2.0",
+        "demo-1.2.0.tar.gz: demo-1.2.0/PKG-INFO says 1.2.0",
+        "demo-1.2.0.tgz: package/package.json says 1.2.0",
+        "hello: build -ldflags -X says 1.2.0",
+        "hello-trimmed: a version string in its data says 1.2.0",
+    )
+    assert len(row["files"]) == 5  # type: ignore[arg-type]
+
+    # The field case: a release 0.1.0 whose build took its version from elsewhere.
+    (release / "demo-1.2.0-py3-none-any.whl").unlink()
+    _wheel(release / "attrs-26.1.0-py3-none-any.whl", "26.1.0")
+    (release / "notes.txt").write_text("not a package")
+    names = tuple(sorted(p.name for p in release.iterdir()))
+    row = _gate(config, artifacts=names)["artifact-version"]
+    assert row["status"] is Status.FAIL
+    assert (
+        "attrs-26.1.0-py3-none-any.whl: demo-26.1.0.dist-info/METADATA says 26.1.0, "
+        "the release is 1.2.0"
+    ) in row["evidence"]  # type: ignore[operator]
+    assert "hello: go version says" not in str(row["evidence"])
+    assert row["figure"] == "4 of 6 artifacts carry 1.2.0"
+    row = _gate(config, artifacts=names, version=Version.parse("1.2.1"))["artifact-version"]
+    assert (
+        "hello-trimmed: version unreadable: a Go binary that does not embed 1.2.1: its module "
+        "version is (devel), no -ldflags '-X main.version=...' is recorded and the text is "
+        "nowhere in it"
+    ) in row["evidence"]  # type: ignore[operator]
+
+
+def test_rollback_plan_and_migration_guide(project: Callable[..., LoadedConfig]) -> None:
+    config = project(
+        '[[gates.checks]]\nkind = "rollback-plan"\n'
+        '[[gates.checks]]\nkind = "migration-guide"\npath = "docs/upgrading-to-{major}.md"\n',
+        {"docs/rollback.md": "# Rollback\n\nTo leave 1.2.0 go back to 1.1.9:\n"},
+    )
+    rows = _gate(config, previous=Version.parse("1.1.9"))
+    assert rows["rollback-plan"]["status"] is Status.PASS
+    assert rows["rollback-plan"]["evidence"] == ("docs/rollback.md:3: names 1.2.0",)
+    assert rows["migration-guide"]["status"] is Status.NOT_APPLICABLE
+    assert rows["migration-guide"]["summary"] == (
+        "not applicable: 1.1.9 to 1.2.0 keeps major version 1"
+    )
+    rows = _gate(config, version=Version.parse("2.0.0"), previous=Version.parse("1.2.0"))
+    assert rows["rollback-plan"]["summary"] == (
+        "docs/rollback.md does not name 2.0.0; say how to roll 2.0.0 back"
+    )
+    assert rows["migration-guide"]["status"] is Status.FAIL
+    assert rows["migration-guide"]["summary"] == (
+        "1.2.0 to 2.0.0 is a major bump and docs/upgrading-to-2.md is missing"
+    )
+    # 2.0.0 is not found inside 2.0.01 or 12.0.0.
+    (config.project_dir / "docs" / "rollback.md").write_text("12.0.0 and 2.0.01 only\n")
+    rows = _gate(config, version=Version.parse("2.0.0"), previous=Version.parse("1.2.0"))
+    assert rows["rollback-plan"]["status"] is Status.FAIL
+
+
+def _chaos_twin(availability: float, lost: int) -> str:
+    rows = [
+        chaos.ExperimentResult(
+            source=f"{name}.json", experiment=name, fault="SIGKILL", duration_s=10.0, load="16",
+            availability=share, time_to_recover_s=0.4, acknowledged=100, lost=gone,
+        )
+        for name, share, gone in (("kill9", availability, lost), ("disk-full", 1.0, 0))
+    ]  # fmt: skip
+    return chaos.render_json(chaos.summarise(rows))
+
+
+def test_chaos_report_from_liturgia_chaos_report(project: Callable[..., LoadedConfig]) -> None:
+    config = project(
+        '[[gates.checks]]\nkind = "chaos"\nmin_uptime = 99.5\n',
+        {"docs/chaos/report.json": _chaos_twin(0.995, 0)},
+    )
+    row = _gate(config)["chaos"]
+    assert row["status"] is Status.PASS
+    assert row["figure"] == "uptime 99.75 %, 0 lost, 2 experiments"
+    assert row["evidence"] == (
+        "docs/chaos/report.json: disk-full: availability 100.00 %, 0 lost",
+        "docs/chaos/report.json: kill9: availability 99.50 %, 0 lost",
+    )
+    (config.project_dir / "docs/chaos/report.json").write_text(_chaos_twin(0.98, 2))
+    row = _gate(config)["chaos"]
+    assert row["summary"] == "uptime 99.00 % < 99.5 %; 2 acknowledged entries lost > 0"
+    (config.project_dir / "docs/chaos/report.json").write_text('{"experiments": []}')
+    assert _gate(config)["chaos"]["evidence"] == (
+        "docs/chaos/report.json: no experiment in the chaos report (experiments is empty)",
+    )
+
+
+K6_SUMMARY = {
+    "metrics": {
+        "http_req_duration": {"avg": 80.1, "med": 70.0, "p(90)": 150.2, "p(95)": 210.5},
+        "http_req_failed": {"passes": 3, "fails": 997, "value": 0.003},
+        "http_reqs": {"count": 1000, "rate": 99.9},
+    }
+}
+
+
+def test_load_results_from_k6_and_locust(
+    project: Callable[..., LoadedConfig], tmp_path: Path
+) -> None:
+    config = project(
+        '[[gates.checks]]\nkind = "load"\nname = "load-k6"\nreport = "k6.json"\nformat = "k6"\n'
+        "p95_ms = 200\nmax_error_rate = 1\n"
+        '[[gates.checks]]\nkind = "load"\nname = "load-locust"\nreport = "locust_stats.csv"\n'
+        'format = "locust-csv"\np95_ms = 500\nmax_error_rate = 1\nseverity = "advisory"\n',
+        {"k6.json": json.dumps(K6_SUMMARY)},
+    )
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(
+        "from locust import User, task, constant\n"
+        "class Quick(User):\n"
+        "    wait_time = constant(0.01)\n"
+        "    @task\n"
+        "    def hit(self):\n"
+        "        self.environment.events.request.fire(request_type='GET', name='/x',\n"
+        "            response_time=12, response_length=0, exception=None, context={})\n"
+    )
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", "2",
+         "-r", "2", "-t", "2s", "--csv", str(config.project_dir / "locust"), "--only-summary"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    rows = _gate(config)
+    assert rows["load-k6"]["status"] is Status.FAIL
+    assert rows["load-k6"]["summary"] == "p95 210.5 ms > 200 ms"
+    assert rows["load-k6"]["figure"] == "p95 210.5 ms, error rate 0.30 %, 1000 requests"
+    locust_row = rows["load-locust"]
+    assert locust_row["status"] is Status.PASS, locust_row
+    assert str(locust_row["figure"]).startswith("p95 12 ms, error rate 0.00 %, ")
+    assert locust_row["blocking"] is False
+    assert rows["_report"] == {"go": False, "failed": ["load-k6"]}
+
+
+def test_waivers_expire_and_advisory_checks_never_block(
+    project: Callable[..., LoadedConfig],
+) -> None:
+    policy = (
+        '[[gates.checks]]\nkind = "rollback-plan"\n'
+        '[[gates.checks]]\nkind = "chaos"\nseverity = "advisory"\n'
+        '[[gates.waivers]]\ncheck = "rollback-plan"\nby = "Ana (release manager)"\n'
+        'reason = "plan under review"\nexpires = {expires}\n'
+    )
+    config = project(policy.replace("{expires}", "2026-01-15"))
+    rows = _gate(config)
+    assert rows["rollback-plan"]["status"] is Status.WAIVED
+    assert rows["rollback-plan"]["evidence"][0] == (  # type: ignore[index]
+        "liturgia.toml: gates.waivers[0] by Ana (release manager) until 2026-01-15: "
+        "plan under review"
+    )
+    assert rows["chaos"]["status"] is Status.FAIL
+    assert rows["_report"] == {"go": True, "failed": []}
+
+    config = project(policy.replace("{expires}", "2026-01-14"))
+    rows = _gate(config)
+    assert rows["rollback-plan"]["status"] is Status.FAIL
+    assert str(rows["rollback-plan"]["summary"]).startswith(
+        "waiver expired on 2026-01-14 (by Ana (release manager)); "
+    )
+    assert rows["_report"] == {"go": False, "failed": ["rollback-plan"]}
+    # An expired waiver fails its check even when the check passes: renew it or remove it.
+    (config.project_dir / "docs").mkdir()
+    (config.project_dir / "docs" / "rollback.md").write_text("Roll 1.2.0 back with ...\n")
+    assert _gate(config)["rollback-plan"]["status"] is Status.FAIL
