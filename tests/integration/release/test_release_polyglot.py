@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from liturgia import sign
+from liturgia import sbom, sign
 from liturgia.cli import main
 from tests.integration.release.conftest import vertice_repo
 
@@ -62,6 +62,12 @@ def test_every_artifact_has_its_bundle_and_sbom(released: Path) -> None:
         assert f"{artifact}.sigstore.json" in names
         assert f"{artifact}.cdx.json" in names
         assert f"{artifact}.cdx.json.sigstore.json" in names
+    for artifact in ARTIFACTS:
+        own = (released / f"{artifact}.cdx.json").read_bytes()
+        sbom.validate_cyclonedx_json(own, source=f"{artifact}.cdx.json")
+        component = json.loads(own)["metadata"]["component"]
+        digest = hashlib.sha256((released / artifact).read_bytes()).hexdigest()
+        assert (component["name"], component["hashes"][0]["content"]) == (artifact, digest)
     public = sign.load_public_key(released / "release-key.pub")
     for artifact in ARTIFACTS:
         for name in (artifact, f"{artifact}.cdx.json"):
