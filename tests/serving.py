@@ -91,3 +91,13 @@ class Server:
                 self.process.kill()
                 self.process.wait(timeout=10)
         return self.process.returncode
+
+
+def make_token(db: Path | str, project: str) -> str:
+    """A write token of ``project`` made with ``liturgia serve token create`` on SQLite ``db``."""
+    made = subprocess.run(
+        [sys.executable, "-m", "liturgia", "serve", "token", "create", project,
+         "--db", f"sqlite://{db}"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return made.stdout.strip()

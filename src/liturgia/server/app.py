@@ -41,7 +41,9 @@ from starlette.types import Receive, Scope, Send
 from liturgia.server.api import assets as assets_api
 from liturgia.server.api import docs as docs_api
 from liturgia.server.api import health as health_api
+from liturgia.server.api import live as live_api
 from liturgia.server.api import log as log_api
+from liturgia.server.api import pages as pages_api
 from liturgia.server.api import releases as releases_api
 from liturgia.server.context import AppContext
 from liturgia.server.errors import ApiError, api_errors, error_response
@@ -172,6 +174,8 @@ def create_app(
     app.include_router(assets_api.router())
     if records is not None:
         app.include_router(releases_api.router(context, records))
+        app.include_router(pages_api.router(context, records))
+        app.include_router(live_api.router(records))
     add_tile_routes(app, log, read)
 
     def openapi() -> dict[str, Any]:
@@ -189,7 +193,7 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.include_router(docs_api.router(openapi))
+    app.include_router(docs_api.router(openapi, home=records is None))
     return app
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from liturgia.cli import main
 from liturgia.release.checksums import parse_sha256sums
 from liturgia.tlog import rekor
-from tests.integration.server.conftest import HOST, Server, free_port
+from tests.serving import HOST, Server, free_port, make_token
 
 
 @pytest.fixture
@@ -34,12 +33,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 def _token(server: Server, project: str) -> str:
-    made = subprocess.run(
-        [sys.executable, "-m", "liturgia", "serve", "token", "create", project,
-         "--db", f"sqlite://{server.db}"],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
-    return made.stdout.strip()
+    return make_token(server.db, project)
 
 
 def _release(repo: Path, *extra: str) -> tuple[int, str]:

@@ -26,10 +26,8 @@ EVENTS_URL = f"/api/v1/projects/vertice/runs/{RUN}/events"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[RecordStore]:
-    opened = open_records(f"sqlite://{tmp_path / 'log.db'}")
-    yield opened
-    opened.close()
+def store(records: RecordStore) -> RecordStore:
+    return records
 
 
 @pytest.fixture

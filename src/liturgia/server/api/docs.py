@@ -1,6 +1,6 @@
 """``GET /docs``: the API's documentation page, with nothing loaded from another site.
 
-``GET /`` sends a browser there (307).
+``GET /`` sends a browser there (307) when the server has no dashboard.
 
 FastAPI's own page loads Swagger UI from a CDN, which an offline or locked-down server cannot
 reach (and the Content-Security-Policy forbids). This page is rendered by the server from the
@@ -24,14 +24,21 @@ __all__ = ["router"]
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-def router(openapi: Callable[[], dict[str, Any]], openapi_url: str = "/openapi.json") -> APIRouter:
-    """Build ``GET /docs`` over the OpenAPI document ``openapi()`` returns."""
+def router(
+    openapi: Callable[[], dict[str, Any]], openapi_url: str = "/openapi.json", *, home: bool = True
+) -> APIRouter:
+    """Build ``GET /docs`` over the OpenAPI document ``openapi()`` returns.
+
+    With ``home``, ``GET /`` leads there too (a server without the dashboard's pages).
+    """
     routes = APIRouter(include_in_schema=False)
 
-    @routes.get("/")
-    async def home() -> RedirectResponse:
-        """The server's front page is its API page (a path: no host taken from the request)."""
-        return RedirectResponse("/docs", status_code=307)
+    if home:
+
+        @routes.get("/")
+        async def front() -> RedirectResponse:
+            """The front page is the API page (a path: no host taken from the request)."""
+            return RedirectResponse("/docs", status_code=307)
 
     @routes.get("/docs")
     async def docs() -> HTMLResponse:
