@@ -25,21 +25,17 @@ are printed and written to ``$LITURGIA_CHAOS_OUT``.
 
 from __future__ import annotations
 
-import base64
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from liturgia import sign
 from tests.chaos.checker import log_public_key, lost_entries, stop_clients
+from tests.chaos.load import Seen, refusal, start_load
 from tests.chaos.results import record_result
 from tests.chaos.serve import Serve, signed_bundles
 from tests.tmpfs import fill, free, small_tmpfs
@@ -48,91 +44,6 @@ WRITERS = 4
 BEFORE_SECONDS = 3.0
 FULL_SECONDS = 4.0
 AFTER_SECONDS = 3.0
-
-
-@dataclass
-class Seen:
-    """What the clients saw."""
-
-    url: str
-    acked: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # UUID -> index, body
-    answers: list[tuple[float, str, bool]] = field(default_factory=list)  # when, kind, correct
-    statuses: Counter[str] = field(default_factory=Counter)
-    phase: str = "before"
-    created: list[tuple[float, str]] = field(default_factory=list)  # when, 201 or 409
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def note(self, kind: str, label: str, correct: bool) -> None:
-        with self.lock:
-            self.answers.append((time.monotonic(), kind, correct))
-            self.statuses[f"{self.phase}: {label}"] += 1
-
-
-def _index_body(value: dict[str, Any]) -> tuple[int, bytes]:
-    return int(value["logIndex"]), base64.b64decode(value["body"])
-
-
-def _is_full_answer(answer: httpx.Response) -> bool:
-    try:
-        body = answer.json()
-    except ValueError:
-        return False
-    return (
-        body.get("code") == 507
-        and body.get("message", "").startswith("the log's storage is full (")
-        and answer.headers.get("retry-after") == "60"
-    )
-
-
-def _writer(work: list[dict[str, Any]], seen: Seen, stop: threading.Event) -> None:
-    with httpx.Client(timeout=20) as http:
-        for proposed in work:
-            while not stop.is_set():
-                try:
-                    answer = http.post(f"{seen.url}/api/v1/log/entries", json=proposed)
-                except httpx.TransportError:
-                    seen.note("write", "no answer", False)
-                    stop.wait(0.2)
-                    continue
-                status = answer.status_code
-                if status == 201:
-                    ((entry_id, value),) = answer.json().items()
-                    with seen.lock:
-                        seen.acked[entry_id[-64:]] = _index_body(value)
-                    seen.note("write", "201", True)
-                    seen.created.append((time.monotonic(), "201"))
-                    break
-                if status == 409:
-                    uuid = answer.headers["location"].rsplit("/", 1)[1][-64:]
-                    named = http.get(f"{seen.url}/api/v1/log/entries/{uuid}")
-                    assert named.status_code == 200, named.text
-                    ((_, value),) = named.json().items()
-                    with seen.lock:
-                        seen.acked[uuid] = _index_body(value)
-                    seen.note("write", "409", True)
-                    seen.created.append((time.monotonic(), "409"))
-                    break
-                full = status == 507 and _is_full_answer(answer)
-                seen.note("write", str(status), full)
-                stop.wait(0.2)
-            if stop.is_set():
-                return
-
-
-def _reader(seen: Seen, stop: threading.Event) -> None:
-    with httpx.Client(timeout=20) as http:
-        while not stop.wait(0.05):
-            try:
-                info = http.get(f"{seen.url}/api/v1/log")
-                ok = info.status_code == 200 and info.json()["treeSize"] >= 0
-                if ok and info.json()["treeSize"]:
-                    index = int(info.json()["treeSize"]) - 1
-                    entry = http.get(f"{seen.url}/api/v1/log/entries", params={"logIndex": index})
-                    ok = entry.status_code == 200
-            except httpx.TransportError:
-                seen.note("read", "no answer", False)
-                continue
-            seen.note("read", "read 200" if ok else "read failed", ok)
 
 
 @pytest.fixture
@@ -152,15 +63,16 @@ def test_a_full_disk_refuses_writes_with_507_keeps_reads_and_loses_nothing(
     servers.append(Serve(db, key_path, tmp_path))
     seen = Seen(url=servers[0].url)
     stop = threading.Event()
-    threads = [
-        threading.Thread(target=_writer, args=(proposals[n::WRITERS], seen, stop))
-        for n in range(WRITERS)
-    ]
-    threads.append(threading.Thread(target=_reader, args=(seen, stop)))
     filler: Path | None = None
     try:
-        for thread in threads:
-            thread.start()
+        threads = start_load(
+            seen,
+            proposals,
+            stop,
+            writers=WRITERS,
+            write_refusal=refusal(507, message_starts="the log's storage is full ("),
+            read_refusal=lambda _: False,
+        )
         time.sleep(BEFORE_SECONDS)
         # The fault: the disk fills up while the writers write.
         full_at = time.monotonic()
@@ -198,13 +110,11 @@ def test_a_full_disk_refuses_writes_with_507_keeps_reads_and_loses_nothing(
     with sqlite3.connect(disk / "log.db") as check:
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
-    during = [(kind, ok) for when, kind, ok in seen.answers if full_at <= when < freed_at]
-    writes_after = [when for when, label in seen.created if when >= freed_at]
-    full_writes = sum(1 for kind, ok in during if kind == "write" and ok)
-    reads = [ok for kind, ok in during if kind == "read"]
-    reads_restarted = [
-        ok for when, kind, ok in seen.answers if restarted_at <= when < freed_at and kind == "read"
-    ]
+    during = seen.between(full_at, freed_at)
+    writes_after = [when for when in seen.created if when >= freed_at]
+    full_writes = seen.statuses["full: write 507"]
+    reads = [ok for kind, ok, _ in during if kind == "read"]
+    reads_restarted = [ok for kind, ok, _ in seen.between(restarted_at, freed_at) if kind == "read"]
     result = record_result(
         experiment="disk-full-sqlite",
         fault=(
@@ -213,7 +123,7 @@ def test_a_full_disk_refuses_writes_with_507_keeps_reads_and_loses_nothing(
         ),
         duration_s=freed_at - full_at,
         load=f"{WRITERS} writers back to back (retrying a 507 after 0.2 s) and 1 reader",
-        availability=sum(ok for _, ok in during) / len(during) if during else 0.0,
+        availability=sum(ok for _, ok, _ in during) / len(during) if during else 0.0,
         time_to_recover_s=(min(writes_after) - freed_at) if writes_after else None,
         acknowledged=len(seen.acked),
         lost=lost,
@@ -229,6 +139,8 @@ def test_a_full_disk_refuses_writes_with_507_keeps_reads_and_loses_nothing(
     assert full_writes > 0, f"the disk never filled: {result}"
     assert reads_restarted and all(reads_restarted), result  # the restart serves reads
     assert writes_after, f"writes did not resume: {result}"
-    bad = {s for s in seen.statuses if s.split(": ")[1] not in {"201", "409", "507", "read 200"}}
-    assert bad <= {"full: no answer"}, result  # only the SIGKILL's gap: no 500 nor 503
+    expected = {"write 201", "write 409", "write 507", "read 200"}
+    bad = {s for s in seen.statuses if s.split(": ")[1] not in expected}
+    assert bad <= {"full: write no answer", "full: read no answer"}, result  # the SIGKILL's gap
+    assert all("database or disk is full" in cause for cause in seen.messages), result
     assert lines_while_full < 20, result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import threading
@@ -157,4 +158,48 @@ def test_own_notifications_are_skipped_and_a_broken_listener_listens_again(
         assert storage.wait_for_change(0.05) is False
     finally:
         other.close()
+        storage.close()
+
+
+def test_a_statement_waiting_for_a_lock_fails_fast(pg_database: str) -> None:
+    """Found under faults (issue 16): a table lock held elsewhere made every request wait."""
+    storage = PostgresStorage(pg_database, lock_timeout=0.2)
+    try:
+        with psycopg.connect(pg_database) as locker:
+            locker.execute("LOCK TABLE tlog_entries IN ACCESS EXCLUSIVE MODE")
+            # Both calls return while the lock is still held: they gave up waiting for it.
+            with pytest.raises(StorageError, match="canceling statement due to lock timeout"):
+                storage.sequence([(b"\x01" * 32, b"body")], integrated_time=1)
+            with pytest.raises(StorageError, match="lock timeout"):
+                storage.read_entry(0)
+        assert [
+            a.index for a in storage.sequence([(b"\x01" * 32, b"body")], integrated_time=1)
+        ] == [0]
+    finally:
+        storage.close()
+
+
+def test_sessions_the_server_ended_are_replaced(pg_database: str) -> None:
+    """Found under faults (issue 16): a terminated session broke the log until a restart."""
+    storage = PostgresStorage(pg_database)
+    try:
+        assert storage.read_entry(0) is None  # a reader session exists
+        with psycopg.connect(pg_database, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
+                "pg_backend_pid() AND datname = current_database()"
+            )
+        time.sleep(0.2)
+        # The first use of a dead session fails (503 for a request); the next one reconnects.
+        for _ in range(2):
+            try:
+                storage.sequence([(b"\x02" * 32, b"body")], integrated_time=1)
+                break
+            except StorageError:
+                continue
+        with contextlib.suppress(StorageError):
+            storage.read_entry(0)
+        assert storage.read_entry(0) is not None
+        assert storage.find_index(b"\x02" * 32) == 0
+    finally:
         storage.close()

@@ -132,6 +132,11 @@ class SqlStorage(ABC):
     def _insert_entries(self, conn: Any, rows: Sequence[tuple[int, bytes, bytes, int]]) -> None:
         """Insert ``(idx, leaf_hash, body, integrated_time)`` rows."""
 
+    def _broken(self, conn: Any) -> bool:
+        """Whether ``conn`` can no longer be used (its server ended it): replaced at next use."""
+        del conn
+        return False
+
     def _locked(self, conn: Any) -> None:  # noqa: B027 - an optional hook
         """Serialise sequencing across processes if the database needs more than its write lock."""
 
@@ -187,6 +192,10 @@ class SqlStorage(ABC):
         """This thread's reader connection, counted so that :meth:`close` waits for it."""
         with self._counted():
             conn = getattr(self._local, "conn", None)
+            if conn is not None and self._broken(conn):
+                self._local.conn = None
+                self._forget(conn)
+                conn = None
             if conn is None:
                 conn = self._local.conn = self._new_reader()
             with self._errors(what):

@@ -16,6 +16,12 @@ is that several API processes, on several machines, may write to one log:
   it (:meth:`PostgresStorage.wait_for_change`), so it learns of a new tree at once, without
   polling; notifications of its own writes are skipped.
 
+Overload: every session gives up a statement that waits longer than ``lock_timeout`` for a
+lock (another client's ``LOCK TABLE``, a long transaction) or runs longer than
+``statement_timeout``, so that a request fails fast (the API answers 503 with ``Retry-After``)
+instead of waiting as long as the lock is held; a broken connection is replaced at its next
+use, so the log recovers without a restart once the database does.
+
 Durability: a transaction is acknowledged after PostgreSQL's ``COMMIT`` returns, which with the
 server defaults (``fsync = on``, ``synchronous_commit = on``) means its WAL record is flushed.
 :meth:`PostgresStorage.__init__` refuses a session whose ``synchronous_commit`` is ``off``.
@@ -39,7 +45,14 @@ from liturgia.tlog.tiles import TileKey
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["ADVISORY_LOCK_KEY", "LEASE_CHECK_SECONDS", "PostgresStorage", "lead_lock_key"]
+__all__ = [
+    "ADVISORY_LOCK_KEY",
+    "LEASE_CHECK_SECONDS",
+    "LOCK_TIMEOUT_SECONDS",
+    "STATEMENT_TIMEOUT_SECONDS",
+    "PostgresStorage",
+    "lead_lock_key",
+]
 
 #: The advisory lock key that serialises sequencing (an arbitrary, fixed int64).
 ADVISORY_LOCK_KEY = 0x6C69747572676961  # "liturgia"
@@ -47,6 +60,10 @@ ADVISORY_LOCK_KEY = 0x6C69747572676961  # "liturgia"
 
 #: Seconds a held lead is trusted before :meth:`PostgresStorage.try_lead` checks its connection.
 LEASE_CHECK_SECONDS = 0.05
+#: Seconds a statement may wait for a lock before PostgreSQL cancels it (``lock_timeout``).
+LOCK_TIMEOUT_SECONDS = 2.0
+#: Seconds a statement may run before PostgreSQL cancels it (``statement_timeout``).
+STATEMENT_TIMEOUT_SECONDS = 15.0
 
 
 def lead_lock_key(schema: str) -> int:
@@ -110,6 +127,8 @@ class PostgresStorage(SqlStorage):
     Args:
         dsn: a libpq connection string or ``postgresql://`` URL.
         connect_timeout: seconds to wait for a connection.
+        lock_timeout: seconds a statement waits for a lock before it fails (``StorageError``).
+        statement_timeout: seconds a statement may run before it fails (``StorageError``).
 
     Raises:
         ConfigError: psycopg is not installed.
@@ -124,8 +143,19 @@ class PostgresStorage(SqlStorage):
     SETTINGS = "tlog_settings"
     LOCK_ROW = " FOR UPDATE"
 
-    def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        connect_timeout: int = 10,
+        lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+        statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
+    ) -> None:
         self._pg = _psycopg()
+        self._session_timeouts = (
+            f"{max(1, round(lock_timeout * 1000))}ms",
+            f"{max(1, round(statement_timeout * 1000))}ms",
+        )
         self._init_sql("PostgreSQL log storage", "PostgreSQL log storage is closed", self._pg.Error)
         self._dsn = dsn
         self._timeout = connect_timeout
@@ -154,11 +184,27 @@ class PostgresStorage(SqlStorage):
             conn: psycopg.Connection[Any] = self._pg.connect(
                 self._dsn, autocommit=autocommit, connect_timeout=self._timeout
             )
+        try:
+            with self._errors("configure the session"):
+                # Session settings, not options in the DSN: the user's DSN may carry options.
+                conn.execute(
+                    "SELECT set_config('lock_timeout', %s, false), "
+                    "set_config('statement_timeout', %s, false)",
+                    self._session_timeouts,
+                )
+                if not autocommit:
+                    conn.commit()
+        except BaseException:
+            conn.close()
+            raise
         self._register(conn)
         return conn
 
     def _new_reader(self) -> psycopg.Connection[Any]:
         return self._connect(autocommit=True)
+
+    def _broken(self, conn: psycopg.Connection[Any]) -> bool:
+        return bool(conn.broken or conn.closed)
 
     def _prepare(self) -> None:
         with self._write("prepare tables") as conn:
@@ -180,6 +226,10 @@ class PostgresStorage(SqlStorage):
             if self._closed:
                 raise StorageError(self._closed_message)
             conn = self._writer
+            if self._broken(conn):  # ended by the server: a new session (or StorageError)
+                self._forget(conn)
+                conn = self._writer = self._connect(autocommit=False)
+                self._writer_pid = conn.info.backend_pid
             with self._errors(what), conn.transaction():
                 yield conn
 
