@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import shlex
 import stat
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +25,14 @@ from liturgia._internal.files import atomic_writer
 from liturgia.config import BuildSpec, LoadedConfig
 from liturgia.errors import ConfigError, InputError
 from liturgia.release.build import collect_artifacts, expand, run_command
+from liturgia.sbom.catalogers.gomod import local_replacements
 
 __all__ = [
     "BuildStep",
     "Built",
     "all_builds",
     "build_steps",
+    "check_go_sources",
     "run_builds",
     "write_reproducible_tgz",
 ]
@@ -139,6 +142,59 @@ def build_steps(
                 )
             )
     return tuple(steps)
+
+
+#: Where Debian's golang-*-dev packages install Go module sources.
+DEBIAN_GOCODE = "/usr/share/gocode/src/"
+
+
+def check_go_sources(steps: Sequence[BuildStep]) -> None:
+    """Preflight of a Go build: every folder a ``replace`` directive names exists.
+
+    For each ``go`` command, the module file is its ``-modfile`` (relative to the command's
+    folder), else ``go.mod`` there. An offline build takes modules from local folders (e.g.
+    Debian's golang-*-dev packages under ``/usr/share/gocode/src``); a missing one would
+    otherwise fail the build halfway, after other builds ran.
+
+    Raises:
+        ConfigError: a replacement folder is missing (the message names the command, the module
+            file, the module and, for a Debian folder, the package that likely provides it).
+        InputError: the module file cannot be read.
+    """
+    for step in steps:
+        argv = shlex.split(step.command)
+        if not argv or Path(argv[0]).name != "go":
+            continue
+        modfile = "go.mod"
+        for index, word in enumerate(argv):
+            if word.startswith("-modfile="):
+                modfile = word.split("=", 1)[1]
+            elif word == "-modfile" and index + 1 < len(argv):
+                modfile = argv[index + 1]
+        path = step.cwd / modfile
+        if not path.is_file():
+            continue  # not a module build: go says what it needs
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        for module, folder in local_replacements(data, found_in=str(path)):
+            if (step.cwd / folder).is_dir():  # an absolute folder stays itself
+                continue
+            hint = ""
+            if folder.startswith(DEBIAN_GOCODE):
+                hint = f"; on Debian install {_debian_package(module)}"
+            raise ConfigError(
+                f"{step.where}: {modfile} replaces {module} by {folder}, which is not a "
+                f"folder{hint}"
+            )
+
+
+def _debian_package(module: str) -> str:
+    """Debian's name for a Go module's source package (Debian Go Packaging Team policy):
+    ``github.com/spf13/pflag`` -> ``golang-github-spf13-pflag-dev``."""
+    host, *rest = module.lower().split("/")
+    return "-".join(["golang", host.split(".")[0], *rest]) + "-dev"
 
 
 def run_builds(

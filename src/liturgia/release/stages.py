@@ -34,7 +34,14 @@ from liturgia.release.build import (
     find_program,
     run_command,
 )
-from liturgia.release.builds import Built, all_builds, build_steps, run_builds
+from liturgia.release.builds import (
+    BuildStep,
+    Built,
+    all_builds,
+    build_steps,
+    check_go_sources,
+    run_builds,
+)
 from liturgia.release.commits import ConventionalCommit
 from liturgia.release.notes import changelog_text
 from liturgia.release.plan import VersionPlan
@@ -114,27 +121,33 @@ def interpreter(config: LoadedConfig) -> Path | None:
 
 
 def check_programs(config: LoadedConfig, values: Mapping[str, str]) -> int:
-    """Preflight: every build and test command's program exists, before anything is built.
+    """Preflight: every build and test command's program exists, before anything is built,
+    and every local folder a Go build's module file takes a module from (see
+    :func:`~liturgia.release.builds.check_go_sources`).
 
     Returns:
         The number of command lines checked.
 
     Raises:
-        ConfigError: a program or the configured interpreter is missing (the message names the
-            setting and the program), or a line cannot be parsed.
+        ConfigError: a program, the configured interpreter or a Go replacement folder is
+            missing (the message names the setting and what is missing, and how to install a
+            known toolchain), or a line cannot be parsed.
     """
     python = interpreter(config)
-    steps: list[tuple[str, str, Path | None]] = [
-        (step.where, step.command, step.cwd)
-        for spec in all_builds(config)
-        for step in build_steps(config, spec, values)
-    ]
+    go_steps: list[BuildStep] = []
+    steps: list[tuple[str, str, Path | None]] = []
+    for spec in all_builds(config):
+        planned = build_steps(config, spec, values)
+        steps += [(step.where, step.command, step.cwd) for step in planned]
+        if spec.ecosystem == "go":
+            go_steps.extend(planned)
     steps += [
         (f"test.commands[{index}]", expand(template, values, where=f"test.commands[{index}]"), None)
         for index, template in enumerate(config.settings.test.commands)
     ]
     for where, command, cwd in steps:
         find_program(command, cwd=cwd or config.project_dir, python=python, where=where)
+    check_go_sources(go_steps)
     return len(steps)
 
 

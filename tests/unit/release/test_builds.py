@@ -9,11 +9,18 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from tests.conftest import EXAMPLE
 
 from liturgia.config import load_config
 from liturgia.errors import ConfigError, InputError
 from liturgia.release import stages
-from liturgia.release.builds import all_builds, build_steps, run_builds, write_reproducible_tgz
+from liturgia.release.builds import (
+    all_builds,
+    build_steps,
+    check_go_sources,
+    run_builds,
+    write_reproducible_tgz,
+)
 
 PY = sys.executable
 
@@ -185,3 +192,42 @@ def test_archive_root_missing_after_the_build_names_the_setting(tmp_path: Path) 
     )
     with pytest.raises(InputError, match=r"builds\[web\]\.archive\.root: 'out' is not a folder"):
         run_builds(load_config(project), _values(tmp_path), python=None)
+
+
+def test_a_missing_debian_go_module_folder_is_a_preflight_error_naming_the_package(
+    tmp_path: Path,
+) -> None:
+    project = _project(
+        tmp_path,
+        """
+[[builds]]
+name = "cli"
+ecosystem = "go"
+dir = "cli"
+targets = ["linux/amd64"]
+commands = ["go build -modfile=go.offline.mod -o {build_dir}/x ."]
+artifacts = ["{build_dir}/x"]
+""",
+    )
+    (project / "cli").mkdir()
+    (project / "cli" / "local").mkdir()
+    (project / "cli" / "go.offline.mod").write_text(
+        "module example.test/cli\n\ngo 1.19\n\n"
+        "require (\n\texample.test/local v1.0.0\n\tgithub.com/acme/Widget v1.2.0\n)\n\n"
+        "replace example.test/local => ./local\n\n"
+        "replace github.com/acme/Widget => /usr/share/gocode/src/github.com/acme/Widget\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        stages.check_programs(load_config(project), _values(tmp_path))
+    assert str(caught.value) == (
+        "builds[cli].commands[0] (linux/amd64): go.offline.mod replaces github.com/acme/Widget "
+        "by /usr/share/gocode/src/github.com/acme/Widget, which is not a folder; on Debian "
+        "install golang-github-acme-widget-dev"
+    )
+
+
+def test_the_examples_go_module_folders_pass_the_preflight() -> None:
+    config = load_config(EXAMPLE)
+    values = {"build_dir": "/nonexistent", "version": "1.0.0", "project": str(EXAMPLE)}
+    (cli,) = [spec for spec in config.settings.builds if spec.ecosystem == "go"]
+    check_go_sources(build_steps(config, cli, values))

@@ -32,7 +32,7 @@ from liturgia.model import Component, ComponentType, Hash
 from liturgia.sbom._purl import golang_purl
 from liturgia.sbom.cataloger import Cataloger, CatalogResult, decode_text, direct_result
 
-__all__ = ["GoModCataloger", "go_component", "go_release", "parse_go_sum"]
+__all__ = ["GoModCataloger", "go_component", "go_release", "local_replacements", "parse_go_sum"]
 
 ECOSYSTEM = "Go"
 _GO_RELEASE = re.compile(r"^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$")
@@ -153,6 +153,26 @@ class GoModCataloger(Cataloger):
             hashes = (Hash(algorithm="SHA-256", value=digest),) if digest else ()
             components.append(go_component(path_, version, found_in=found_in, hashes=hashes))
         return direct_result(root, components, warnings)
+
+
+def local_replacements(data: bytes, *, found_in: str) -> tuple[tuple[str, str], ...]:
+    """The ``replace`` directives of a go.mod (or ``-modfile``) that name a local folder.
+
+    A replacement is a folder when it starts with ``./``, ``../`` or ``/`` (Go Modules
+    Reference, "replace directive").
+
+    Returns:
+        ``(module path, folder as written)`` pairs, in file order.
+
+    Raises:
+        InputError: the file is not UTF-8 text or has no ``module`` directive.
+    """
+    _, _, replaces, _, _ = _parse_go_mod(decode_text(data, found_in), found_in)
+    return tuple(
+        (old, new)
+        for (old, _), (new, version) in replaces.items()
+        if version is None and new.startswith(("./", "../", "/"))
+    )
 
 
 def _parse_go_mod(
