@@ -31,6 +31,7 @@ from liturgia.release.gates import (
     Status,
     evaluate_gates,
     gate_report_json,
+    render_gate_html,
     render_gate_markdown,
 )
 from liturgia.release.git import (
@@ -382,6 +383,7 @@ def _stages(
     )
     atomic_write_text(staging / "gate-report.md", render_gate_markdown(report))
     atomic_write_bytes(staging / "gate-report.json", gate_report_json(report))
+    atomic_write_text(staging / "gate-report.html", render_gate_html(report))
     _append_gate_summary(staging / "RELEASE_NOTES.md", report)
     if not report.go:
         failing = [check.name for check in report.failed]

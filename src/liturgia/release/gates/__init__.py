@@ -24,7 +24,12 @@ from liturgia.release.gates._model import (
     not_applicable,
 )
 from liturgia.release.gates._registry import Check, register, registered_checks
-from liturgia.release.gates._report import gate_report_json, render_gate_markdown
+from liturgia.release.gates._report import (
+    gate_report_json,
+    gate_report_schema,
+    render_gate_html,
+    render_gate_markdown,
+)
 from liturgia.release.gates.changelog import check_changelog
 from liturgia.release.gates.coverage import check_coverage
 from liturgia.release.gates.sbom import check_inputs
@@ -46,9 +51,11 @@ __all__ = [
     "evaluate_gates",
     "evidence_file",
     "gate_report_json",
+    "gate_report_schema",
     "not_applicable",
     "read_junit",
     "register",
     "registered_checks",
+    "render_gate_html",
     "render_gate_markdown",
 ]

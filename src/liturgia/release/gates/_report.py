@@ -1,12 +1,32 @@
-"""The gate report's renderings: gate-report.md for people, gate-report.json for programs."""
+"""The gate report's renderings.
+
+``gate-report.md`` (GitHub-flavoured Markdown) and ``gate-report.html`` (one self-contained page:
+inline CSS, no script, no external asset, a Content-Security-Policy allowing nothing else, every
+text escaped by Jinja2's autoescaping) for people; ``gate-report.json`` for programs, whose
+JSON Schema (draft 2020-12) ships in the package (:func:`gate_report_schema`) and in
+``docs/gate-report.schema.json``. Same report, same bytes.
+"""
 
 from __future__ import annotations
 
 import json
+from functools import cache
+from importlib import resources
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from liturgia.release.gates._model import CheckResult, GateReport, Status
 
-__all__ = ["gate_report_json", "render_gate_markdown"]
+__all__ = [
+    "SCHEMA_NAME",
+    "gate_report_json",
+    "gate_report_schema",
+    "render_gate_html",
+    "render_gate_markdown",
+]
+
+#: The JSON Schema's file name, in this package and in ``docs/``.
+SCHEMA_NAME = "gate-report.schema.json"
 
 
 def _mark(check: CheckResult) -> str:
@@ -107,3 +127,33 @@ def gate_report_json(report: GateReport) -> bytes:
         "version": report.version,
     }
     return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("liturgia.release.gates", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_gate_html(report: GateReport) -> str:
+    """Render gate-report.html: the decision, a table of checks, then each check's evidence.
+
+    The page is self-contained (inline CSS, no script, no external asset; its CSP forbids any)
+    and readable from a phone's width up; every text of the report is HTML-escaped.
+
+    Returns:
+        HTML5 text ending with one newline; identical input gives identical bytes.
+    """
+    template = _templates().get_template("gate-report.html.j2")
+    return template.render(report=report, tally=_tally(report))
+
+
+def gate_report_schema() -> bytes:
+    """The JSON Schema (draft 2020-12) of gate-report.json, as shipped in the package."""
+    return resources.files("liturgia.release.gates").joinpath(SCHEMA_NAME).read_bytes()
