@@ -92,6 +92,7 @@ def check_declared_length(declared: str | None, limit: int) -> None:
     """
     if (
         declared is not None
+        and declared.isascii()
         and declared.isdigit()
         and (len(declared) > MAX_DIGITS or int(declared) > limit)
     ):

@@ -17,23 +17,14 @@ from anyio.from_thread import BlockingPortal
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.rekor_requests import hashedrekord
 from tests.tmpfs import fill, free, small_tmpfs
-from tests.unit.server.test_server_app import (  # the fixtures too: one log, one client
-    HOST,
-    OFFSET,
-    TREE_ID,
-    TestClient,
-    client,
-    log,
-    log_key,
-    portal,
-    signer,
-)
+from tests.unit.server.test_server_app import HOST, OFFSET, TREE_ID, TestClient, client
 
 from liturgia.server import create_app
+from liturgia.server.records import RecordStore
 from liturgia.tlog.log import RekorLog
 from liturgia.tlog.storage import SqliteStorage
 
-__all__ = ["client", "log", "log_key", "portal", "signer"]  # used as fixtures
+__all__ = ["client"]  # a fixture
 
 
 @pytest.fixture(params=["bare ASGI write path", "FastAPI route"])
@@ -139,6 +130,22 @@ def test_an_integer_too_long_in_a_json_body_is_400_naming_the_field(
     )
     assert answer.status_code == 400, answer.text[:200]
     assert field in answer.json()["message"]
+
+
+@pytest.fixture
+def pages(portal: BlockingPortal, log: RekorLog, records: RecordStore) -> Iterator[TestClient]:
+    test_client = TestClient(portal, create_app(log, records=records))
+    yield test_client
+    test_client.close()
+
+
+@pytest.mark.parametrize("query", ["²", "١٢", "9" * 200])
+def test_a_log_page_lookup_of_odd_digits_names_the_problem(pages: TestClient, query: str) -> None:
+    """``str.isdigit()`` is true of superscripts, which ``int()`` refuses (a 500 before)."""
+    answer = pages.get("/log", params={"q": query, "format": "json"})
+    assert answer.status_code in (200, 400), answer.text[:200]
+    if answer.status_code == 200:
+        assert answer.json()["entry"] is None and answer.json()["problem"]
 
 
 def test_a_content_length_of_thousands_of_digits_is_413(client: TestClient) -> None:

@@ -60,7 +60,13 @@ def router(store: RecordStore) -> APIRouter:
     async def live(websocket: WebSocket, project: str) -> None:
         run = websocket.query_params.get("run", "")
         after_text = websocket.query_params.get("after", "0")
-        if not project_ok(project) or (run and not run_ok(run)) or not after_text.isdigit():
+        if (
+            not project_ok(project)
+            or (run and not run_ok(run))
+            or not (
+                after_text.isascii() and after_text.isdigit()  # int() refuses "²" (issue 16)
+            )
+        ):
             await websocket.close(code=1008, reason="bad project, run or after")
             return
         await websocket.accept()

@@ -146,7 +146,8 @@ async def _lookup(context: AppContext, query: str) -> tuple[dict[str, Any] | Non
     log = context.log
     found: Any = None
     try:
-        if query.isdigit() and len(query) <= 15:
+        # isdigit() is true of "²" too, which int() refuses: ASCII digits only (issue 16).
+        if query.isascii() and query.isdigit() and len(query) <= 15:
             found = await context.read(partial(log.entry, int(query)))
         elif _HEX.fullmatch(query) and len(query) in (64, 80):
             found = await context.read(partial(log.entry_by_id, query.lower()))
