@@ -275,6 +275,10 @@ def render_markdown(report: ChaosReport) -> str:
         f"| acknowledged entries lost | {report.lost} of {report.acknowledged} | 0 "
         f"| {'yes' if report.lost == 0 else 'no'} |",
         "",
+        "Uptime here is counted over the fault windows only, the worst moments by design (a "
+        "kill -9 experiment kills the server again and again): it is a lower bound of the "
+        "uptime of a service that meets such faults now and then.",
+        "",
     ]
     return "\n".join(lines)
 

@@ -158,3 +158,20 @@ def test_cli_needs_a_folder_with_results(
     monkeypatch.setenv("LITURGIA_CHAOS_OUT", str(tmp_path / "env"))
     assert main(["chaos", "report", "-o", str(tmp_path / "r.md")]) == 0
     assert "kill9-sqlite" in (tmp_path / "r.md").read_text()
+
+
+def test_reads_what_the_chaos_experiments_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The experiments' writer (tests/chaos/results.py) and this reader agree on the shape."""
+    from tests.chaos.results import record_result  # noqa: PLC0415
+
+    monkeypatch.setenv("LITURGIA_CHAOS_OUT", str(tmp_path / "out"))
+    record_result(**{**KILL9, "time_to_recover_s": None}, seed=7, statuses={"201": 3})
+    record_result(**{**KILL9, "experiment": "kill9-postgresql", "duration_s": 10.0})
+    report = read_results(tmp_path / "out")
+    assert [row.source for row in report.experiments] == [
+        "kill9-postgresql.json",
+        "kill9-sqlite.json",
+    ]
+    assert report.mttr_s == 0.5 and report.acknowledged == 1800
