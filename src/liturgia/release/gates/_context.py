@@ -34,6 +34,8 @@ class GateContext:
         test_runs: the test commands' results (a non-zero exit fails the tests check).
         scan: the scan stage's outcome; ``None`` when no scan ran (the vulnerabilities check
             then fails: what was not checked is never clean).
+        scan_report: the scan's ``vulnerabilities.json`` when it is not the one in ``release``
+            (``liturgia gate`` scans a shipped SBOM again, leaving the release untouched).
         signed: the names of the files in ``release`` that were signed.
         public_key: the key their bundles must verify under; ``None`` when unknown (the
             signatures check then fails).
@@ -49,6 +51,7 @@ class GateContext:
     release: Path
     version: Version
     scan: ScanOutcome | None = None
+    scan_report: Path | None = None
     signed: tuple[str, ...] = ()
     public_key: sign.PublicKey | None = None
     junit: tuple[Path, ...] = ()

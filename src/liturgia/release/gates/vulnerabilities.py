@@ -57,7 +57,7 @@ def _documented(check: CheckResult, scan: ScanOutcome, context: GateContext) -> 
         vuln.Severity(fail_on), unknown_as=vuln.Severity(settings.scan.unknown_severity.upper())
     )
     info = report.database
-    file = evidence_file(context.release / VULNERABILITIES_NAME)
+    file = evidence_file(context.scan_report or context.release / VULNERABILITIES_NAME)
     return replace(
         check,
         files=(file,) if file is not None else (),

@@ -1,0 +1,163 @@
+"""``liturgia gate``, ``liturgia check`` and ``liturgia playbook``: the golden rule on its own.
+
+``gate`` runs the policy's checks alone on a release folder's evidence (default: the newest
+``dist/<name>-<version>``) and writes gate-report.md, .json and .html into ``--out``; exit 0 GO,
+1 NO-GO. ``check`` validates the configuration and the policy without running anything: exit 0,
+or 2 naming each problem. ``playbook`` writes docs/release-playbook.md from the policy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from liturgia.cli._common import (
+    OutputFormat,
+    add_command,
+    add_format_option,
+    env_option,
+    print_path,
+    stderr_console,
+)
+from liturgia.errors import ConfigError
+
+__all__ = ["register", "run_check", "run_gate", "run_playbook"]
+
+
+def _project_option(parser: argparse.ArgumentParser) -> None:
+    env_option(
+        parser,
+        "--project",
+        "LITURGIA_PROJECT",
+        "project folder (default: .)",
+        type=Path,
+        default=Path(),
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``gate``, ``check`` and ``playbook`` commands."""
+    gate = add_command(
+        subparsers,
+        "gate",
+        run_gate,
+        "run the golden rule's checks alone on a release folder's evidence",
+        description="Run the policy's checks ([[gates.checks]], else the built-in ones) on "
+        "an existing release folder without building, testing or signing; the folder is not "
+        "changed. Exit 0 GO, 1 NO-GO, 2 bad configuration or folder.",
+    )
+    _project_option(gate)
+    env_option(
+        gate,
+        "--release",
+        "LITURGIA_RELEASE",
+        "the release folder (default: the newest <project>/dist/<name>-<version>)",
+        type=Path,
+        default=None,
+        metavar="DIR",
+    )
+    env_option(
+        gate,
+        "--out",
+        "LITURGIA_GATE_OUT",
+        "where gate-report.{md,json,html} and the fresh scan go (default: DIR.gate)",
+        type=Path,
+        default=None,
+        metavar="DIR",
+    )
+    add_format_option(gate)
+    check = add_command(
+        subparsers,
+        "check",
+        run_check,
+        "validate the configuration and the release policy without running anything",
+        description="Validate liturgia.toml and its [[gates.checks]] policy: every kind and "
+        "setting, waiver, command's program, SBOM path, the advisory database and the signing "
+        "key reference. Exit 0, or 2 naming each problem.",
+    )
+    _project_option(check)
+    playbook = add_command(
+        subparsers,
+        "playbook",
+        run_playbook,
+        "write the release playbook (docs/release-playbook.md) from the policy",
+        description="Write the project's release playbook from its policy: every check, the "
+        "evidence it reads, the waivers in force, how to roll back.",
+    )
+    _project_option(playbook)
+    playbook.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="where to write it (default: <project>/docs/release-playbook.md)",
+    )
+
+
+def run_gate(args: argparse.Namespace) -> int:
+    """Run ``gate``: 0 GO, 1 NO-GO (the reports are written either way)."""
+    from liturgia._internal.files import atomic_write_bytes, atomic_write_text  # noqa: PLC0415
+    from liturgia.config import load_config  # noqa: PLC0415
+    from liturgia.release.gates import (  # noqa: PLC0415
+        evaluate_gates,
+        gate_report_json,
+        render_gate_html,
+        render_gate_markdown,
+    )
+    from liturgia.release.gates._folder import context_from_release, latest_release  # noqa: PLC0415
+
+    config = load_config(args.project)
+    release = args.release or latest_release(config, config.project_dir / "dist")
+    out: Path = args.out or release.with_name(release.name + ".gate")
+    out.mkdir(parents=True, exist_ok=True)
+    report = evaluate_gates(context_from_release(config, release.resolve(), out))
+    atomic_write_text(out / "gate-report.md", render_gate_markdown(report))
+    atomic_write_bytes(out / "gate-report.json", gate_report_json(report))
+    atomic_write_text(out / "gate-report.html", render_gate_html(report))
+    if args.format == OutputFormat.JSON:
+        sys.stdout.write(gate_report_json(report).decode())
+    else:
+        console = stderr_console()
+        for check in report.checks:
+            severity = "" if check.blocking else " (advisory)"
+            line = f"{check.outcome.label:>6} {check.name}{severity}: {check.summary}"
+            console.print(line, markup=False)
+        console.print(f"{report.decision}: {out / 'gate-report.html'}", markup=False)
+        print_path(out / "gate-report.json")
+    return 0 if report.go else 1
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Run ``check``: 0 when valid, else raise naming every problem (exit 2)."""
+    from liturgia._internal.clock import now  # noqa: PLC0415
+    from liturgia.config import load_config  # noqa: PLC0415
+    from liturgia.release.gates._preflight import check_configuration  # noqa: PLC0415
+
+    config = load_config(args.project)
+    policy, problems = check_configuration(config, now().date())
+    if problems:
+        for problem in problems[:-1]:
+            sys.stderr.write(f"liturgia: error: {problem}\n")
+        raise ConfigError(problems[-1] + f" ({len(problems)} problems)" * (len(problems) > 1))
+    names = ", ".join(entry.check.name for entry in policy)
+    sys.stderr.write(f"{config.path}: valid; {len(policy)} checks: {names}\n")
+    return 0
+
+
+def run_playbook(args: argparse.Namespace) -> int:
+    """Run ``playbook``: write the playbook; 0 once written."""
+    from liturgia._internal.files import atomic_write_text  # noqa: PLC0415
+    from liturgia.config import load_config  # noqa: PLC0415
+    from liturgia.release.gates._playbook import render_playbook  # noqa: PLC0415
+    from liturgia.release.gates._policy import load_policy  # noqa: PLC0415
+
+    config = load_config(args.project)
+    target: Path = args.output or config.project_dir / "docs" / "release-playbook.md"
+    text = render_playbook(config, load_policy(config))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, text)
+    print_path(target)
+    return 0

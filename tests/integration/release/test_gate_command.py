@@ -1,0 +1,126 @@
+"""`liturgia gate`, `check` and `playbook` with the real CLI on a released tiny project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from liturgia.cli import main
+from tests.integration.release.conftest import commit_all
+from tests.integration.release.tiny import make_tiny
+
+
+@pytest.fixture(autouse=True)
+def _key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LITURGIA_KEY", str(tmp_path / "keys" / "release.key"))
+    monkeypatch.setenv("LITURGIA_PASSWORD", "correct horse")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764400000")  # 2025-11-29
+
+
+def _append(repo: Path, text: str) -> None:
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text() + text)
+
+
+def test_gate_reruns_the_checks_on_a_release_folder_without_changing_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_tiny(tmp_path / "tiny")
+    assert main(["release", "--dry-run", "--project", str(repo)]) == 0
+    release = repo / "dist" / "tiny-0.1.1"
+    before = {p.name: p.read_bytes() for p in release.iterdir()}
+    capsys.readouterr()
+
+    assert main(["gate", "--project", str(repo), "--format", "json"]) == 0  # the newest release
+    report = json.loads(capsys.readouterr().out)
+    assert report["decision"] == "GO"
+    assert [c["name"] for c in report["checks"]] == [
+        "tests", "coverage", "vulnerabilities", "sbom", "inputs", "signatures", "changelog",
+    ]  # fmt: skip
+    assert {p.name: p.read_bytes() for p in release.iterdir()} == before
+    out = repo / "dist" / "tiny-0.1.1.gate"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "gate-report.html", "gate-report.json", "gate-report.md", "vulnerabilities.json",
+    ]  # fmt: skip
+    vulnerabilities = next(c for c in report["checks"] if c["name"] == "vulnerabilities")
+    assert [f["name"] for f in vulnerabilities["files"]] == ["vulnerabilities.json"]
+
+    # The policy grows a blocking rollback plan: the same evidence is now NO-GO (exit 1).
+    _append(
+        repo, '[[gates.checks]]\nkind = "changelog"\n[[gates.checks]]\nkind = "rollback-plan"\n'
+    )
+    assert main(["gate", "--project", str(repo), "--release", str(release)]) == 1
+    err = capsys.readouterr().err
+    assert "FAIL rollback-plan: no rollback plan at docs/rollback.md" in err
+    assert "NO-GO: " in err
+    (repo / "docs").mkdir()
+    (repo / "docs" / "rollback.md").write_text("# Rollback\n\n0.1.1: reinstall 0.1.0.\n")
+    assert main(["gate", "--project", str(repo), "--release", str(release)]) == 0
+
+
+def test_gate_on_a_folder_that_is_no_release_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_tiny(tmp_path / "tiny")
+    assert main(["gate", "--project", str(repo)]) == 2
+    assert "no release folder of tiny in it" in capsys.readouterr().err
+    (tmp_path / "elsewhere").mkdir()
+    assert main(["gate", "--project", str(repo), "--release", str(tmp_path / "elsewhere")]) == 2
+    assert "not a release folder of tiny" in capsys.readouterr().err
+
+
+def test_check_names_every_problem_without_running_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_tiny(tmp_path / "tiny")
+    assert main(["check", "--project", str(repo)]) == 0
+    assert "liturgia.toml: valid; 7 checks: tests, coverage, vulnerabilities" in (
+        capsys.readouterr().err
+    )
+    config = repo / "liturgia.toml"
+    config.write_text(
+        config.read_text().replace("cp payload.txt", "no-such-program payload.txt")
+        + '[[gates.checks]]\nkind = "rollback-plan"\n'
+        '[[gates.waivers]]\ncheck = "rollback-plan"\nby = "Ana"\nreason = "draft"\n'
+        "expires = 2025-11-01\n"
+    )
+    (repo / "requirements.txt").unlink()
+    assert main(["check", "--project", str(repo)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3, err
+    assert "gates.waivers[0]: the waiver of 'rollback-plan' by Ana expired on 2025-11-01" in err[0]
+    assert "build" in err[1] and "no-such-program" in err[1]
+    assert "project.sbom_paths[0]: 'requirements.txt' not found (3 problems)" in err[2]
+    assert not (repo / "dist").exists()
+
+    config.write_text(config.read_text() + '[[gates.checks]]\nkind = "smoke-tests"\n')
+    assert main(["check", "--project", str(repo)]) == 2
+    assert "gates.checks[1].kind: unknown check kind 'smoke-tests'" in capsys.readouterr().err
+
+
+def test_playbook_is_written_from_the_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_tiny(tmp_path / "tiny")
+    _append(
+        repo,
+        '[[gates.checks]]\nkind = "vulnerabilities"\n'
+        '[[gates.checks]]\nkind = "chaos"\nseverity = "advisory"\nmin_uptime = 99.5\n'
+        '[[gates.checks]]\nkind = "rollback-plan"\npath = "ops/rollback.md"\n'
+        '[[gates.waivers]]\ncheck = "chaos"\nby = "Ana (SRE)"\nreason = "rig rebuilt"\n'
+        "expires = 2026-03-01\n",
+    )
+    commit_all(repo, "chore: policy")
+    assert main(["playbook", "--project", str(repo)]) == 0
+    text = (repo / "docs" / "release-playbook.md").read_text()
+    assert text.startswith("# Release playbook: tiny\n")
+    assert (
+        "| chaos | advisory | Chaos tests executed: uptime at or above the minimum, no "
+        "acknowledged entry lost. | `docs/chaos/report.json` |"
+    ) in text
+    assert "- `chaos`, accepted by Ana (SRE) until 2026-03-01: rig rebuilt" in text
+    assert "The rollback plan is `ops/rollback.md`" in text
+    assert main(["playbook", "--project", str(repo)]) == 0
+    assert (repo / "docs" / "release-playbook.md").read_text() == text  # same policy, same bytes
