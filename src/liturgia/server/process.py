@@ -165,6 +165,8 @@ def _serve_one(options: ServeOptions, announce: Callable[[str], None]) -> int:
     """Serve in this process: one event loop, one sequencer."""
     import uvicorn  # noqa: PLC0415 - the 'server' extra, checked by the caller
 
+    from liturgia.server.protocol import HeaderDeadlineProtocol  # noqa: PLC0415 - uvicorn's
+
     # Bind first: a port in use must fail before a database, key or lock file is created.
     sock = instance.listen(options.host, options.port)
     try:
@@ -188,6 +190,7 @@ def _serve_one(options: ServeOptions, announce: Callable[[str], None]) -> int:
                 access_log=False,  # Hardening writes one JSON access line per request
                 lifespan="off",
                 timeout_graceful_shutdown=_GRACE_SECONDS,
+                http=HeaderDeadlineProtocol,  # headers within 10 s (slowloris)
             )
             with _server_signals(), json_logging(_level(options)):
                 uvicorn.Server(config).run(sockets=[sock])
@@ -206,6 +209,8 @@ def _serve_many(options: ServeOptions, announce: Callable[[str], None]) -> int:
     """Check the log here, then serve it from ``options.workers`` processes on one socket."""
     import uvicorn  # noqa: PLC0415 - the 'server' extra, checked by the caller
     from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
+
+    from liturgia.server.protocol import HeaderDeadlineProtocol  # noqa: PLC0415 - uvicorn's
 
     db_url = options.db_url or instance.default_db_url()
     key_path = options.key_path or instance.log_key_path_for_db(db_url)
@@ -248,6 +253,7 @@ def _serve_many(options: ServeOptions, announce: Callable[[str], None]) -> int:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=_GRACE_SECONDS,
+        http=HeaderDeadlineProtocol,
     )
     announce(_listening(origin, tree_size, options, sock.getsockname()[1]))
     try:

@@ -1,4 +1,5 @@
-"""A request body shorter than its ``Content-Length`` against a real ``liturgia serve``.
+"""Slow requests against a real ``liturgia serve``: a body shorter than its
+``Content-Length``, and headers that never end.
 
 Found by trying the log under faults (issue 16): such a request was waited for forever (500
 connections stayed open). Now the body has :data:`~liturgia.server.wire.BODY_TIMEOUT_SECONDS`
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from liturgia.server.protocol import HEADER_TIMEOUT_SECONDS
 from liturgia.server.wire import BODY_TIMEOUT_SECONDS
 
 from .conftest import HOST, Server
@@ -71,3 +73,45 @@ def test_short_bodies_get_408_and_their_connections_are_closed(
         for sock in sockets:
             sock.close()
     assert httpx.get(f"{server.url}/api/v1/log", timeout=5).json()["treeSize"] == 0
+
+
+def test_headers_that_never_end_have_their_connections_closed(
+    tmp_path: Path, servers: list[Server]
+) -> None:
+    """Found under faults (issue 16): 20 connections sending half their headers (one more
+    header line a second, as slowloris does) all stayed open; now each is closed once its
+    headers are :data:`~liturgia.server.protocol.HEADER_TIMEOUT_SECONDS` late."""
+    servers.append(Server(tmp_path / "log.db", tmp_path, "--workers", "2"))
+    server = servers[-1]
+    sockets = [socket.create_connection((HOST, server.port), timeout=5) for _ in range(20)]
+    # A keep-alive connection whose second request never finishes its headers.
+    second = socket.create_connection((HOST, server.port), timeout=5)
+    second.sendall(f"GET /api/v1/log HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+    assert second.recv(65_536).startswith(b"HTTP/1.1 200 ")
+    sockets.append(second)
+    try:
+        deadline = time.monotonic() + HEADER_TIMEOUT_SECONDS + 10
+        for sock in sockets:
+            sock.sendall(f"GET /api/v1/log HTTP/1.1\r\nHost: {HOST}\r\n".encode())
+        closed: set[int] = set()
+        line = 0
+        while len(closed) < len(sockets) and time.monotonic() < deadline:
+            time.sleep(1)
+            line += 1
+            for number, sock in enumerate(sockets):
+                if number in closed:
+                    continue
+                try:  # one more header line: the trickle must not keep it open
+                    sock.sendall(b"X-Slow-%d: 1\r\n" % line)
+                    sock.settimeout(0.01)
+                    if sock.recv(65_536) == b"":
+                        closed.add(number)
+                except TimeoutError:
+                    continue
+                except OSError:  # reset: closed too
+                    closed.add(number)
+        assert len(closed) == len(sockets), f"{len(sockets) - len(closed)} still open"
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert httpx.get(f"{server.url}/api/v1/log", timeout=5).status_code == 200
