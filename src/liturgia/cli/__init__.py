@@ -34,6 +34,7 @@ class _Parser(argparse.ArgumentParser):
 #: only its module (start-up time matters for a tool run per lockfile); ``--help`` imports all.
 #: ``tests/unit/cli`` checks this table against what the modules register.
 COMMANDS = {
+    "approve": "gates",
     "attest": "attest",
     "chaos": "chaos",
     "check": "gates",

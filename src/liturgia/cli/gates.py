@@ -1,9 +1,10 @@
-"""``liturgia gate``, ``liturgia check`` and ``liturgia playbook``: the golden rule on its own.
+"""``liturgia gate``, ``check``, ``playbook`` and ``approve``: the golden rule on its own.
 
 ``gate`` runs the policy's checks alone on a release folder's evidence (default: the newest
 ``dist/<name>-<version>``) and writes gate-report.md, .json and .html into ``--out``; exit 0 GO,
 1 NO-GO. ``check`` validates the configuration and the policy without running anything: exit 0,
 or 2 naming each problem. ``playbook`` writes docs/release-playbook.md from the policy.
+``approve VERSION --role ROLE`` signs the approver's in-toto approval with their own key.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from liturgia.cli._common import (
     OutputFormat,
     add_command,
     add_format_option,
+    add_signing_key_option,
     env_option,
     print_path,
     stderr_console,
 )
 from liturgia.errors import ConfigError
 
-__all__ = ["register", "run_check", "run_gate", "run_playbook"]
+__all__ = ["register", "run_approve", "run_check", "run_gate", "run_playbook"]
 
 
 def _project_option(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +88,20 @@ def register(subparsers: Any) -> None:
         description="Write the project's release playbook from its policy: every check, the "
         "evidence it reads, the waivers in force, how to roll back.",
     )
+    approve = add_command(
+        subparsers,
+        "approve",
+        run_approve,
+        "sign your approval of VERSION for ROLE (an in-toto statement) with your own key",
+        description="Sign an in-toto Statement that ROLE approves this project's VERSION, "
+        "with the approver's key (--key), into approvals/VERSION/ROLE-KEYID.intoto.json. The "
+        "gate's approvals check accepts it when the policy lists that key for ROLE.",
+    )
+    approve.add_argument("version", metavar="VERSION")
+    approve.add_argument("--role", required=True, metavar="ROLE", help="the role approving")
+    approve.add_argument("--name", default="", metavar="TEXT", help="who approves (shown)")
+    add_signing_key_option(approve)
+    _project_option(approve)
     _project_option(playbook)
     playbook.add_argument(
         "-o",
@@ -159,5 +175,33 @@ def run_playbook(args: argparse.Namespace) -> int:
     text = render_playbook(config, load_policy(config))
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, text)
+    print_path(target)
+    return 0
+
+
+def run_approve(args: argparse.Namespace) -> int:
+    """Run ``approve``: 0 once the signed approval is written."""
+    from liturgia import sign  # noqa: PLC0415
+    from liturgia.cli.keys import password_for_key  # noqa: PLC0415
+    from liturgia.config import load_config  # noqa: PLC0415
+    from liturgia.release.approvals import approve  # noqa: PLC0415
+    from liturgia.release.version import Version  # noqa: PLC0415
+
+    config = load_config(args.project)
+    version = Version.parse(args.version)
+    signer = sign.open_signer(args.key, password=password_for_key).signer
+    target = approve(
+        project=config.settings.project.name,
+        version=str(version),
+        role=args.role,
+        approver=args.name,
+        signer=signer,
+        folder=config.project_dir / "approvals",
+    )
+    stderr_console().print(
+        f"{args.role} approves {config.settings.project.name} {version} (key "
+        f"{signer.public_key.key_id[:16]})",
+        markup=False,
+    )
     print_path(target)
     return 0

@@ -471,3 +471,53 @@ def test_waivers_expire_and_advisory_checks_never_block(
     (config.project_dir / "docs").mkdir()
     (config.project_dir / "docs" / "rollback.md").write_text("Roll 1.2.0 back with ...\n")
     assert _gate(config)["rollback-plan"]["status"] is Status.FAIL
+
+
+def test_approvals_are_signed_by_the_keys_the_policy_names_per_role(
+    project: Callable[..., LoadedConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liturgia.cli import main  # noqa: PLC0415 - the real `liturgia approve`
+    from liturgia.sign import generate_key_pair  # noqa: PLC0415
+
+    config = project(
+        '[[gates.checks]]\nkind = "approvals"\n'
+        '[gates.checks.roles.security]\nkeys = ["keys/alice.pub"]\n'
+        '[gates.checks.roles.product]\nkeys = ["keys/bob.pub", "keys/carol.pub"]\nrequired = 2\n'
+    )
+    keys = config.project_dir / "keys"
+    keys.mkdir()
+    monkeypatch.setenv("LITURGIA_PASSWORD", "approver")
+    for person in ("alice", "bob", "carol", "mallory"):
+        generate_key_pair(keys / f"{person}.key", keys / f"{person}.pub", password=b"approver")
+
+    def approve(person: str, role: str, version: str = "1.2.0") -> None:
+        argv = ["approve", version, "--role", role, "--name", person.title()]
+        argv += ["--key", str(keys / f"{person}.key"), "--project", str(config.project_dir)]
+        assert main(argv) == 0
+
+    approve("alice", "security")
+    approve("bob", "product")
+    row = _gate(config)["approvals"]
+    assert (row["status"], row["summary"]) == (
+        Status.FAIL,
+        "missing approvals: product needs 1 more",
+    )
+    assert row["figure"] == "product 1/2, security 1/1"
+    approve("carol", "product")
+    approve("alice", "security", "1.1.0")  # another version's folder is not read
+    row = _gate(config)["approvals"]
+    assert (row["status"], row["summary"]) == (Status.PASS, "approved: product 2/2, security 1/1")
+    assert len(row["files"]) == 3  # type: ignore[arg-type]
+    assert any("security approved by Alice (key " in item for item in row["evidence"])  # type: ignore[attr-defined]
+
+    approve("mallory", "security")
+    approve("bob", "security")
+    row = _gate(config)["approvals"]
+    assert row["status"] is Status.FAIL
+    problems = [item for item in row["evidence"] if "approved by" not in item]  # type: ignore[attr-defined]
+    assert len(problems) == 2, problems
+    assert any(p.endswith("signed by no key of the policy") for p in problems)
+    assert any(
+        "approves as 'security' with key " in p and "which is not a key of that role (product)" in p
+        for p in problems
+    )
