@@ -164,10 +164,10 @@ def test_stages_arrive_live_and_a_no_go_turns_red(browser: Browser, cockpit: Coc
     stages = [("build", "2 artifacts", True), ("test", "1 failed", False), ("gate", "NO-GO", False)]
     for stage, summary, ok in stages:
         sender.stage_started(stage)
-        page.wait_for_selector(f'#stages li.running[data-stage="{stage}"]', timeout=10_000)
+        page.wait_for_selector(f'#stages li.running[data-stage="{stage}"]', timeout=30_000)
         sender.stage_finished(stage, summary, ok=ok)
         wanted = "ok" if ok else "bad"
-        page.wait_for_selector(f'#stages li.{wanted}[data-stage="{stage}"]', timeout=10_000)
+        page.wait_for_selector(f'#stages li.{wanted}[data-stage="{stage}"]', timeout=30_000)
     order = page.locator("#stages li").evaluate_all("items => items.map(i => i.dataset.stage)")
     assert order == ["version", "build", "test", "gate"]
     assert page.locator("#stages li.bad").count() == 2

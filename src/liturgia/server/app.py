@@ -43,6 +43,7 @@ from liturgia.server.api import docs as docs_api
 from liturgia.server.api import health as health_api
 from liturgia.server.api import live as live_api
 from liturgia.server.api import log as log_api
+from liturgia.server.api import metrics as metrics_api
 from liturgia.server.api import pages as pages_api
 from liturgia.server.api import releases as releases_api
 from liturgia.server.context import AppContext
@@ -171,6 +172,7 @@ def create_app(
     _add_error_handlers(app)
     app.include_router(log_api.router(context))
     app.include_router(health_api.router(context))
+    app.include_router(metrics_api.router(context))
     app.include_router(assets_api.router())
     if records is not None:
         app.include_router(releases_api.router(context, records))

@@ -14,6 +14,7 @@ the FastAPI routes) and
   another site cannot read the server's answers nor post JSON to it;
 * refuses a body over the limit on every route, before the route runs (413 by
   ``Content-Length``; a chunked body is counted as it is read);
+* observes each request's duration by route template (:mod:`liturgia.server.metrics`);
 * writes one access-log record per request (``liturgia.server.access``, level INFO) with the
   method, the path, the status, the duration in milliseconds and the request ID;
   :func:`use_json_logging` makes every server log record one JSON object per line.
@@ -35,6 +36,7 @@ from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liturgia.server.errors import ApiError, error_bytes
+from liturgia.server.metrics import REQUESTS
 from liturgia.server.wire import check_declared_length, send_answer
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "RequestIdFilter",
     "current_request_id",
     "json_logging",
+    "route_template",
     "use_json_logging",
 ]
 
@@ -77,6 +80,34 @@ class RequestIdFilter(logging.Filter):
         """Set ``record.request_id``; never drops a record."""
         record.request_id = _REQUEST_ID.get()
         return True
+
+
+#: The route templates of the requests answered before the framework (bounded label values).
+_BARE_ROUTES = (
+    ("/api/v1/log/entries/", "/api/v1/log/entries/{entryUUID}"),
+    ("/tile/", "/tile/{path}"),
+)
+_BARE_EXACT = frozenset({"/api/v1/log/entries", "/api/v1/log", "/api/v1/log/proof", "/checkpoint"})
+
+
+def route_template(scope: Scope) -> str:
+    """The route template a request matched (``/projects/{project}``), for metric labels.
+
+    A request the framework routed names its route; one answered before it (the write path,
+    the hot reads) is classified by its path; anything else is ``unmatched``, so that a
+    client cannot create label values at will.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    path = scope.get("path", "")
+    if path in _BARE_EXACT:
+        return str(path)
+    for prefix, name in _BARE_ROUTES:
+        if path.startswith(prefix):
+            return name
+    return "unmatched"
 
 
 def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
@@ -124,6 +155,8 @@ class Hardening:
                 return
             await self.app(scope, self._limited(receive), send_hardened)
         finally:
+            elapsed = time.perf_counter() - started
+            REQUESTS.labels(scope["method"], route_template(scope), str(status)).observe(elapsed)
             if _ACCESS.isEnabledFor(logging.INFO):
                 _ACCESS.info(
                     "%s %s %d",
@@ -134,7 +167,7 @@ class Hardening:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        "duration_ms": round(elapsed * 1000, 3),
                     },
                 )
             _REQUEST_ID.reset(token)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from liturgia.errors import ConfigError, StorageError
 from liturgia.server import instance, worker
 from liturgia.server.app import DEFAULT_MAX_BODY_BYTES, create_app
 from liturgia.server.hardening import json_logging
+from liturgia.server.metrics import MULTIPROC_VARIABLE
 from liturgia.server.reads import DEFAULT_READ_CACHE_MIB, DEFAULT_READ_THREADS, ReadSettings
 from liturgia.server.records import open_records
 from liturgia.tlog.log import RekorLog
@@ -244,6 +247,10 @@ def _serve_many(options: ServeOptions, announce: Callable[[str], None]) -> int:
         log_level=options.log_level,
     )
     os.environ[worker.ENVIRONMENT_VARIABLE] = worker_options.to_environment()
+    # Each worker writes its metric samples here; /metrics in any of them adds them up.
+    metrics_dir = tempfile.mkdtemp(prefix="liturgia-metrics-")
+    previous_metrics_dir = os.environ.get(MULTIPROC_VARIABLE)
+    os.environ[MULTIPROC_VARIABLE] = metrics_dir
     config = uvicorn.Config(
         "liturgia.server.worker:app_from_environment",
         factory=True,
@@ -262,6 +269,11 @@ def _serve_many(options: ServeOptions, announce: Callable[[str], None]) -> int:
             supervisor.run()
     finally:
         sock.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if previous_metrics_dir is None:
+            os.environ.pop(MULTIPROC_VARIABLE, None)
+        else:
+            os.environ[MULTIPROC_VARIABLE] = previous_metrics_dir
     if any(process.exitcode == _STARTUP_FAILURE for process in supervisor.processes):
         raise StorageError("a worker could not open the log (its error is above)")
     announce("stopped")

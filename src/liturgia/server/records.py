@@ -59,6 +59,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "seq INTEGER NOT NULL, received_at TEXT NOT NULL, digest TEXT NOT NULL, "
         "event TEXT NOT NULL, PRIMARY KEY (project, run, seq))",
     ),
+    # 2: each record's failed gate checks, for /metrics without reading every record (records
+    # stored before it have no rows here).
+    (
+        "CREATE TABLE cockpit_gate_failures (project TEXT NOT NULL, version TEXT NOT NULL, "
+        "name TEXT NOT NULL, PRIMARY KEY (project, version, name))",
+    ),
 )
 _ADVISORY_KEY = 0x6C69747572676961  # "liturgia": the cockpit's migration lock (PostgreSQL)
 _TOKEN_PREFIX = "lit_"  # noqa: S105 - the prefix that marks a token, not a secret
@@ -326,6 +332,14 @@ class RecordStore:
                     body.decode(),
                 ),
             )
+            for name in sorted({gate.name for gate in record.gates if not gate.passed}):
+                conn.execute(
+                    self._sql(
+                        "INSERT INTO cockpit_gate_failures (project, version, name) "
+                        "VALUES (?, ?, ?)"
+                    ),
+                    (record.project, record.version, name),
+                )
         return True
 
     # -- reads -------------------------------------------------------------------------------
@@ -425,6 +439,36 @@ class RecordStore:
             "events": [json.loads(row[0]) for row in events],
             "version": str(versions[0][0]) if versions else None,
         }
+
+    def metrics_rows(self) -> list[dict[str, Any]]:
+        """Per project and decision: ``{"project", "decision", "count", "failures"}``, where
+        ``failures`` counts that project's failed gate checks by name (on the first row)."""
+        with self._transaction("reading metrics", write=False) as conn:
+            decisions = self._rows(
+                conn,
+                "SELECT project, decision, COUNT(*) FROM cockpit_releases "
+                "GROUP BY project, decision ORDER BY project, decision",
+            )
+            failed = self._rows(
+                conn,
+                "SELECT project, name, COUNT(*) FROM cockpit_gate_failures "
+                "GROUP BY project, name ORDER BY project, name",
+            )
+        by_project: dict[str, dict[str, int]] = {}
+        for project, name, count in failed:
+            by_project.setdefault(str(project), {})[str(name)] = int(count)
+        rows: list[dict[str, Any]] = []
+        for project, decision, count in decisions:
+            first = not rows or rows[-1]["project"] != project
+            rows.append(
+                {
+                    "project": str(project),
+                    "decision": str(decision),
+                    "count": int(count),
+                    "failures": by_project.get(str(project), {}) if first else {},
+                }
+            )
+        return rows
 
     def events(self, project: str, run: str, after: int = 0) -> list[dict[str, Any]]:
         """A run's events after sequence number ``after``, in order."""

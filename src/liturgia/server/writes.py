@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from functools import partial
 from typing import Any
 
@@ -27,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 
 from liturgia.errors import LiturgiaError
 from liturgia.server.errors import ApiError, api_errors, error_bytes
+from liturgia.server.metrics import APPENDS, INTEGRATION
 from liturgia.server.tiles import Run
 from liturgia.server.wire import (
     Disconnected,
@@ -149,7 +151,11 @@ class EntryWriter:
                 accepted = accept_entry(proposed)
         else:
             accepted = await self._call(partial(accept_entry, proposed))
+        started = time.perf_counter()
         entry, created = await self._committer.submit(accepted)
+        if created:
+            APPENDS.inc()
+            INTEGRATION.observe(time.perf_counter() - started)
         entry_id = rekor.entry_id(entry.body, self._log.tree_id)
         headers = {"Location": f"{ENTRIES_PATH}/{entry_id}", "ETag": entry_id}
         if not created:

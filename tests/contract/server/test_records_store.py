@@ -62,11 +62,33 @@ def event(seq: int, **changes: object) -> StageEvent:
 
 
 def test_migrations_are_versioned_and_applied_once(db_url: str, store: RecordStore) -> None:
-    assert store.schema_version() == len(MIGRATIONS) == 1
-    assert store.migrate() == 1  # again: nothing to do
+    assert store.schema_version() == len(MIGRATIONS) == 2
+    assert store.migrate() == 2  # again: nothing to do
     again = open_records(db_url)
-    assert again.schema_version() == 1
+    assert again.schema_version() == 2
     again.close()
+
+
+def test_an_older_schema_is_migrated_in_order(tmp_path: Path) -> None:
+    """A database at version 1 gets version 2's table; its records stay."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE cockpit_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        )
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO cockpit_migrations VALUES (1, 'then')")
+        conn.execute(
+            "INSERT INTO cockpit_releases VALUES ('old', '0.1.0', 'GO', 0, 't', NULL, 'd', '{}')"
+        )
+    conn.close()
+    store = open_records(f"sqlite://{path}")
+    assert store.schema_version() == 2
+    assert store.metrics_rows() == [
+        {"project": "old", "decision": "GO", "count": 1, "failures": {}}
+    ]
+    store.close()
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -75,7 +97,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "log.db") as conn:
         conn.execute("INSERT INTO cockpit_migrations VALUES (99, 'later')")
     conn.close()
-    with pytest.raises(StorageError, match="schema version 99 is newer than this liturgia's 1"):
+    with pytest.raises(StorageError, match="schema version 99 is newer than this liturgia's 2"):
         open_records(url)
 
 

@@ -533,6 +533,7 @@ def test_openapi_document(client: TestClient) -> None:
         ("/api/v1/index/retrieve", "post"): "searchIndex",
         ("/healthz", "get"): "getHealth",
         ("/readyz", "get"): "getReadiness",
+        ("/metrics", "get"): "getMetrics",
     }
     parameters = document["paths"]["/api/v1/log/entries/{entryUUID}"]["get"]["parameters"]
     assert [p["name"] for p in parameters] == ["entryUUID"]
