@@ -1,9 +1,11 @@
 """``liturgia verify``: check a release folder, or one file against its bundle.
 
-Verify a release folder (checksums, every bundle, SBOM digests) or a single FILE with --bundle.
-Exit 0 when everything verifies, 1 naming each file and reason otherwise (a NO-GO release is
-reported too), 2 on usage or input errors, 3 when --online cannot reach the log. Without
---online nothing is fetched.
+Verify a release folder, one named line per check (files, checksums, signatures, log entries,
+log consistency, sbom, provenance, source, decision), or a single FILE with --bundle. Exit 0
+when everything verifies, 1 naming each file and reason otherwise (a NO-GO release is reported
+too), 2 on usage or input errors, 3 when --online cannot reach the log. Without --online
+nothing is fetched. Trust only keys from a source you trust: --key is the publisher's, --log-key
+the log's (never the copies inside the release folder).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from liturgia.cli._common import (
 )
 from liturgia.config import default_signing_key_path
 from liturgia.errors import LiturgiaError, UsageError
-from liturgia.release.verify import OnlineCheck, OnlineLogChecker, check_release_dir
+from liturgia.release.verify import OnlineCheck, OnlineLogChecker, ReleaseCheck, release_checks
 from liturgia.sign.tlog_verify import load_log_urls
 
 __all__ = ["register", "run"]
@@ -91,6 +93,14 @@ def register(subparsers: Any) -> None:
         metavar="S",
         help="with --online: seconds per HTTP exchange with the log (default: 30)",
     )
+    env_option(
+        parser,
+        "--source",
+        "LITURGIA_VERIFY_SOURCE",
+        "with a release folder: a git folder or repository URL; the provenance's commit must "
+        "be in it and the tag the provenance names must point at that commit",
+        metavar="DIR|URL",
+    )
     add_format_option(parser)
 
 
@@ -107,10 +117,15 @@ def run(args: argparse.Namespace) -> int:
     online = _online_checker(args, log_keys)
     notes: list[str] = []
     bundle_path: Path | None = None
+    checks: tuple[ReleaseCheck, ...] = ()
     if path.is_dir():
-        found = check_release_dir(path, public_key, log_keys=log_keys, online=online)
-        problems = [str(p) for p in found]
+        checks = release_checks(
+            path, public_key, log_keys=log_keys, online=online, source=args.source
+        )
+        problems = [str(p) for check in checks for p in check.problems]
     else:
+        if args.source is not None:
+            raise UsageError("--source goes with a release folder, not a FILE")
         bundle_path = args.bundle or path.with_name(path.name + sign.BUNDLE_SUFFIX)
         bundle = read_bytes(bundle_path, what="bundle")
         sign.verify_file_bundle(
@@ -122,18 +137,23 @@ def run(args: argparse.Namespace) -> int:
     if log_keys is None:
         bundles = [bundle_path] if bundle_path else sorted(path.glob("*" + sign.BUNDLE_SUFFIX))
         notes = _unchecked_log_entries(bundles)
-    checks = online.checks if online is not None else ()
+    entries = online.checks if online is not None else ()
     if args.format == OutputFormat.JSON:
         document: dict[str, Any] = {"path": str(path), "key": str(key_path)}
         document |= {"verified": not problems, "problems": problems, "notes": notes}
+        if path.is_dir():
+            document["checks"] = [check.to_json() for check in checks]
         if online is not None:
-            document["online"] = [check.to_json() for check in checks]
+            document["online"] = [entry.to_json() for entry in entries]
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     console = stderr_console()
+    for entry in entries:
+        console.print(f"[green]✓[/green] {escape(_online_line(entry))}", highlight=False)
     for check in checks:
-        console.print(f"[green]✓[/green] {escape(_online_line(check))}", highlight=False)
-    for problem in problems:
-        console.print(f"[red]✗[/red] {escape(fs_text(problem))}", markup=True, highlight=False)
+        _print_check(check)
+    if not checks:
+        for problem in problems:
+            console.print(f"[red]✗[/red] {escape(fs_text(problem))}", highlight=False)
     for note in notes:
         console.print(f"note: {escape(note)}", highlight=False)
     if problems:
@@ -143,6 +163,19 @@ def run(args: argparse.Namespace) -> int:
     shown, key_shown = escape(fs_text(path)), escape(fs_text(key_path))
     console.print(f"[bold green]verified[/bold green]: {shown} (key {key_shown})")
     return 0
+
+
+def _print_check(check: ReleaseCheck) -> None:
+    """One line per check: ``✓ name: summary``, ``- name: not checked ...``, or one ``✗ name:
+    file: reason`` line per problem."""
+    console = stderr_console()
+    if check.skipped:
+        console.print(f"- {check.name}: {escape(check.summary)}", highlight=False)
+    elif check.passed:
+        console.print(f"[green]✓[/green] {check.name}: {escape(check.summary)}", highlight=False)
+    for problem in check.problems:
+        line = f"{check.name}: {fs_text(str(problem))}"
+        console.print(f"[red]✗[/red] {escape(line)}", highlight=False)
 
 
 def _unchecked_log_entries(bundles: list[Path]) -> list[str]:

@@ -48,12 +48,14 @@ class GitSource:
 
     Attributes:
         uri: where it lives, as SLSA spells it (e.g. ``git+https://host/org/repo``).
-        commit: the full hex commit id (SHA-1 40 or SHA-256 64 characters).
+        commit: the full hex commit id (SHA-1 40 or SHA-256 64 characters); ``None`` for a
+            source that is not a git repository (then no ``resolvedDependencies`` entry names
+            it: the provenance says the source is not pinned rather than invent a digest).
         ref: the ref built (e.g. ``refs/tags/v1.2.0``), if known.
     """
 
     uri: str
-    commit: str
+    commit: str | None
     ref: str | None = None
 
 
@@ -71,6 +73,8 @@ class BuildRun:
         builder_version: component name to version, e.g. ``{"liturgia": "0.1.0"}``.
         internal_parameters: builder-controlled parameters worth recording.
         build_type: the buildType URI (default :data:`LITURGIA_BUILD_TYPE`).
+        parameters: more external parameters (e.g. the version released), beside
+            ``commands`` and ``source``.
     """
 
     commands: tuple[str, ...]
@@ -82,6 +86,7 @@ class BuildRun:
     builder_version: Mapping[str, str] = field(default_factory=dict)
     internal_parameters: Mapping[str, Any] = field(default_factory=dict)
     build_type: str = LITURGIA_BUILD_TYPE
+    parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _timestamp(moment: datetime, what: str) -> str:
@@ -97,8 +102,8 @@ def slsa_provenance_predicate(run: BuildRun) -> dict[str, Any]:
         InputError: the commit is not a full hex id, no command was run, a time has no
             zone, or the build finished before it started.
     """
-    commit = run.source.commit.lower()
-    if not _COMMIT_RE.fullmatch(commit):
+    commit = run.source.commit.lower() if run.source.commit is not None else None
+    if commit is not None and not _COMMIT_RE.fullmatch(commit):
         raise InputError(
             f"provenance: git commit {run.source.commit!r} is not a full hex commit id"
         )
@@ -114,11 +119,17 @@ def slsa_provenance_predicate(run: BuildRun) -> dict[str, Any]:
     dependency_uri = run.source.uri + (f"@{run.source.ref}" if run.source.ref else "")
     definition: dict[str, Any] = {
         "buildType": run.build_type,
-        "externalParameters": {"commands": list(run.commands), "source": source},
+        "externalParameters": {
+            **dict(sorted(run.parameters.items())),
+            "commands": list(run.commands),
+            "source": source,
+        },
     }
     if run.internal_parameters:
         definition["internalParameters"] = dict(run.internal_parameters)
-    definition["resolvedDependencies"] = [{"uri": dependency_uri, "digest": {"gitCommit": commit}}]
+    definition["resolvedDependencies"] = (
+        [{"uri": dependency_uri, "digest": {"gitCommit": commit}}] if commit is not None else []
+    )
     builder: dict[str, Any] = {"id": run.builder_id}
     if run.builder_version:
         builder["version"] = dict(sorted(run.builder_version.items()))

@@ -22,6 +22,7 @@ from liturgia.release.tags import TagFormat
 from liturgia.release.version import Version
 
 __all__ = [
+    "commit_exists",
     "commit_paths",
     "create_annotated_tag",
     "current_branch",
@@ -35,6 +36,8 @@ __all__ = [
     "read_commits",
     "read_release_tags",
     "release_tags",
+    "remote_tag_commit",
+    "remote_url",
     "tag_commit",
     "tag_exists",
     "undo_commit",
@@ -342,6 +345,23 @@ def current_branch(repo: Path) -> str | None:
     return done.stdout.decode("utf-8", "replace").strip() or None
 
 
+def remote_url(repo: Path, remote: str = "origin") -> str | None:
+    """The fetch URL of ``remote`` without user name or password, or ``None`` if there is none.
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    _require_repo(repo)
+    done = _run(repo, "remote", "get-url", remote, check=False)
+    url = done.stdout.decode("utf-8", "replace").strip()
+    if done.returncode != 0 or not url:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        url = f"{scheme}://{rest.split('@', 1)[1]}"  # credentials never go into a document
+    return url
+
+
 def push_tag(repo: Path, remote: str, tag: str) -> None:
     """Push ``refs/tags/<tag>`` to ``remote`` (``git push --porcelain REMOTE refs/tags/TAG``).
 
@@ -440,6 +460,40 @@ def tag_exists(repo: Path, tag: str) -> bool:
     _require_repo(repo)
     done = _run(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False)
     return done.returncode == 0
+
+
+def commit_exists(repo: Path, commit: str) -> bool:
+    """Whether ``commit`` (a full hex object name) is a commit of the repository.
+
+    Raises:
+        InputError: not a repository or git missing.
+    """
+    _require_repo(repo)
+    if not commit or commit.startswith("-"):
+        return False
+    done = _run(repo, "cat-file", "-e", f"{commit}^{{commit}}", check=False)
+    return done.returncode == 0
+
+
+def remote_tag_commit(url: str, tag: str) -> str | None:
+    """The commit ``refs/tags/<tag>`` names in the remote repository at ``url``, or ``None``.
+
+    Asks ``git ls-remote`` (an annotated tag's peeled ``^{}`` line wins).
+
+    Raises:
+        InputError: git missing, or the remote cannot be read.
+    """
+    if url.startswith("-") or tag.startswith("-"):
+        raise InputError(f"{url}: not a repository URL")
+    ref = f"refs/tags/{tag}"
+    done = _run(Path(), "ls-remote", "--", url, ref, f"{ref}^{{}}", check=False)
+    if done.returncode != 0:
+        raise InputError(f"{url}: git ls-remote failed: {_first_line(done.stderr)}")
+    found: dict[str, str] = {}
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        commit, _, name = line.partition("\t")
+        found[name.strip()] = commit.strip()
+    return found.get(f"{ref}^{{}}") or found.get(ref)
 
 
 def tag_commit(repo: Path, tag: str) -> str:

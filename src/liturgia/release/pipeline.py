@@ -1,10 +1,10 @@
 """The release pipeline: the only place that composes every subsystem.
 
-``run_release`` runs the stages in order — version, build, test, sbom, scan, sign, notes, gate,
-checksums, tag — into a staging folder beside the final one, then renames it into place, so
-``dist/`` never holds half a release: on a usage or input error (exit 2) the staging folder is
-removed and nothing else is touched. A NO-GO release is still written (the gate report says why and
-a ``NO-GO`` file marks the folder) but never tagged.
+``run_release`` runs the stages in order — version, build, test, sbom, scan, sign, attest,
+notes, gate, checksums, tag — into a staging folder beside the final one, then renames it into
+place, so ``dist/`` never holds half a release: on a usage or input error (exit 2) the staging
+folder is removed and nothing else is touched. A NO-GO release is still written (the gate report
+says why and a ``NO-GO`` file marks the folder) but never tagged.
 
 ``SHA256SUMS`` is computed after the gate so that it covers the notes and the gate reports too;
 it is then signed like every artifact.
@@ -23,7 +23,7 @@ from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
 from liturgia.config import LoadedConfig, default_signing_key_path
 from liturgia.errors import InputError, StorageError
-from liturgia.release import stages
+from liturgia.release import attestations, stages
 from liturgia.release.checksums import render_sha256sums
 from liturgia.release.gates import (
     GateContext,
@@ -265,6 +265,7 @@ def _stages(
 ) -> GateReport:
     settings = config.settings
     project = config.project_dir
+    started = now()
     values = {
         "build_dir": str(work / "build"),
         "reports_dir": str(work / "reports"),
@@ -331,6 +332,37 @@ def _stages(
         tlog.record_file(staging, name, signing.public_key)
     atomic_write_bytes(staging / stages.PUBLIC_KEY_NAME, signing.public_pem())
     listen.stage_finished("sign", f"{len(signed)} bundles, key {signing.key_id[:16]}, each logged")
+
+    listen.stage_started("attest")
+    sboms = [stages.SBOM_NAME, *artifact_sboms]
+    source = attestations.ReleaseSource(
+        project=project,
+        name=settings.project.name,
+        version=str(version),
+        tag=plan.tag,
+        git=plan.git,
+        commands=tuple(settings.build.commands),
+        builds=settings.builds,
+        interpreter=stages.interpreter(config),
+        dry_run=options.dry_run,
+        log_url=tlog.base_url,
+        started_on=started,
+    )
+    attested = attestations.write_attestations(
+        staging,
+        artifacts=artifacts,
+        sboms=sboms,
+        sbom_name=stages.SBOM_NAME,
+        run=attestations.build_run(source, finished_on=now()),
+        scan=scan.report,
+        signer=signing.signer,
+        record=lambda bundle: tlog.record(bundle, signing.public_key),
+    )
+    listen.stage_finished(
+        "attest",
+        f"SLSA provenance of {len(artifacts) + len(sboms)} subjects, SBOM and scan "
+        f"statements: {len(attested)} bundles, each logged",
+    )
 
     listen.stage_started("notes")
     today = now().date()

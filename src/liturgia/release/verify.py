@@ -1,22 +1,31 @@
 """Verify a release folder as a consumer would (``liturgia verify DIR``).
 
-Checks, all of them, collecting every problem rather than stopping at the first:
+Named checks (:data:`CHECK_NAMES`), all of them run, every problem collected rather than
+stopping at the first, each naming the file and the reason:
 
-1. ``SHA256SUMS`` has a bundle that verifies under the public key, parses, lists every file of the
-   folder but itself and its bundle, and every listed digest matches;
-2. every ``*.sigstore.json`` bundle verifies against its subject file under the public key;
-3. ``sbom.cdx.json`` is signed and valid CycloneDX 1.6, and each of its ``file`` components (read
-   with :func:`liturgia.sbom.read_sbom`, nested ones included) exists in the folder with the
-   SHA-256 the SBOM records, and is signed;
-4. ``gate-report.json`` says GO (a NO-GO release verifies byte for byte but is reported, since a
-   consumer must not take it for a release).
+1. ``files``: the folder holds only files (nothing unlisted may ride along in a sub-folder);
+2. ``checksums``: ``SHA256SUMS`` is signed, lists every file but itself and its bundle, and
+   every listed digest matches;
+3. ``signatures``: every ``*.sigstore.json`` bundle verifies under the publisher's key: an
+   artifact bundle against its subject file, an attestation bundle (``*.intoto.sigstore.json``)
+   as a DSSE envelope holding an in-toto Statement; log entries must be about the bundle;
+4. ``log entries``: with the log keys the consumer trusts (never a key shipped in the folder),
+   every bundle carries an entry of such a log whose signed entry timestamp, checkpoint
+   signature and RFC 9162 inclusion proof verify offline;
+5. ``log consistency``: with an :class:`OnlineLogChecker` (``--online``), every entry is proven
+   consistent with its log's current signed checkpoint, fetched from the log: the one place
+   verification touches the network, and only when asked;
+6. ``sbom``: ``sbom.cdx.json`` is signed and valid CycloneDX 1.6, and each of its ``file``
+   components exists in the folder with the SHA-256 the SBOM records, and is signed;
+7. ``provenance``: the SLSA provenance, SBOM and scan attestations are present, each subject
+   matches its file, and every artifact and SBOM is a subject of the provenance
+   (:mod:`liturgia.release.verify_attestations`);
+8. ``source``: with a git folder or URL, the provenance's commit is in it and its tag names it;
+9. ``decision``: ``gate-report.json`` says GO (a NO-GO release verifies byte for byte but is
+   reported, since a consumer must not take it for a release).
 
-Anything in a sub-folder is a problem: a release folder is flat, and nothing unlisted may ride
-along with it.
-
-With an :class:`OnlineLogChecker` (``liturgia verify --online``), every bundle's log entries are
-also proven consistent with their log's current signed checkpoint, fetched from the log: the one
-place verification touches the network, and only when asked.
+A check that was not asked for (no log key, no ``--online``, no ``--source``) is *skipped* and
+says so; it never reads as passed.
 """
 
 from __future__ import annotations
@@ -44,15 +53,22 @@ from liturgia.errors import (
     SignatureError,
     VerificationError,
 )
+from liturgia.provenance import Statement, verify_attestation_bundle
+from liturgia.release.attestations import ATTESTATION_SUFFIX, PROVENANCE_NAME
 from liturgia.release.checksums import parse_sha256sums, verify_sha256sums
+from liturgia.release.verify_attestations import check_attestations, check_source
+from liturgia.sign.rekor import check_entry_bodies
 from liturgia.sign.tlog_verify import VerifiedLogEntry, verify_tlog_entries
 from liturgia.tlog.client import LogClient, TileLogClient
 
 __all__ = [
+    "CHECK_NAMES",
     "OnlineCheck",
     "OnlineLogChecker",
     "Problem",
+    "ReleaseCheck",
     "check_release_dir",
+    "release_checks",
     "verify_release_dir",
 ]
 
@@ -71,27 +87,98 @@ class Problem:
         return f"{self.file}: {self.reason}"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseCheck:
+    """One named check of a release folder and what it found.
+
+    Attributes:
+        name: one of :data:`CHECK_NAMES`.
+        summary: what was proven when it passed (one line), or why it was not run.
+        problems: each failure, naming the file and the reason.
+        skipped: not run (no log key given; no ``--online``; no ``--source``): not a pass.
+    """
+
+    name: str
+    summary: str
+    problems: tuple[Problem, ...] = ()
+    skipped: bool = False
+
+    @property
+    def passed(self) -> bool:
+        """Run and nothing found."""
+        return not self.skipped and not self.problems
+
+    def to_json(self) -> dict[str, object]:
+        """``{"name", "passed", "skipped", "summary", "problems": [{"file", "reason"}]}``."""
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "skipped": self.skipped,
+            "summary": self.summary,
+            "problems": [{"file": p.file, "reason": p.reason} for p in self.problems],
+        }
+
+
+#: The checks of :func:`release_checks`, in the order run.
+CHECK_NAMES = (
+    "files",
+    "checksums",
+    "signatures",
+    "log entries",
+    "log consistency",
+    "sbom",
+    "provenance",
+    "source",
+    "decision",
+)
+
+
 def check_release_dir(
     directory: Path,
     public_key: sign.PublicKey,
     *,
     log_keys: Sequence[sign.PublicKey] | None = None,
     online: OnlineLogChecker | None = None,
+    source: str | None = None,
 ) -> tuple[Problem, ...]:
     """Return every problem found in the release folder (empty when it verifies).
+
+    The problems of :func:`release_checks`, in check order.
+
+    Raises:
+        As :func:`release_checks`.
+    """
+    checks = release_checks(directory, public_key, log_keys=log_keys, online=online, source=source)
+    return tuple(problem for check in checks for problem in check.problems)
+
+
+def release_checks(
+    directory: Path,
+    public_key: sign.PublicKey,
+    *,
+    log_keys: Sequence[sign.PublicKey] | None = None,
+    online: OnlineLogChecker | None = None,
+    source: str | None = None,
+) -> tuple[ReleaseCheck, ...]:
+    """Run every check of :data:`CHECK_NAMES` on the release folder, collecting all problems.
 
     Args:
         directory: a folder written by ``liturgia release``.
         public_key: the key the release must be signed with (pinned by the consumer).
-        log_keys: transparency logs to trust; when given, every bundle must carry an entry of
-            one of them, checked offline (see :func:`liturgia.sign.verify_file_bundle`).
-        online: when given, every bundle that verifies offline also has its log entries
-            proven consistent with their log's current checkpoint (:class:`OnlineLogChecker`;
-            its :attr:`~OnlineLogChecker.checks` lists what was proven). A log that is not
-            consistent is a problem of the bundle's subject.
+        log_keys: transparency logs to trust (from the consumer, never from the folder); when
+            given, every bundle must carry an entry of one of them, checked offline: signed
+            entry timestamp, checkpoint signature, RFC 9162 inclusion proof. ``None``: the log
+            check is skipped (and says so).
+        online: when given, every entry that verified offline is also proven consistent with
+            its log's current checkpoint (:class:`OnlineLogChecker`).
+        source: a git folder or repository URL: the provenance's commit must be in it and the
+            tag it names must point at that commit.
+
+    Returns:
+        One :class:`ReleaseCheck` per name of :data:`CHECK_NAMES`, in that order.
 
     Raises:
-        InputError: ``directory`` is not a folder.
+        InputError: ``directory`` is not a release folder; ``source`` is not a repository.
         ConfigError: ``online`` has no URL for a bundle's log.
         NetworkError: ``online`` cannot reach a log, or it answers out of shape (exit 3: no
             verdict can be given, so none is).
@@ -102,40 +189,204 @@ def check_release_dir(
     files = sorted(p.name for p in entries if p.is_file() and not p.is_symlink())
     if _SUMS not in files and "gate-report.json" not in files:
         raise InputError(f"{directory}: not a release folder (no SHA256SUMS, no gate-report.json)")
-    problems = [
-        Problem(file=p.name, reason="not a regular file (a release folder holds only files)")
-        for p in entries
-        if p.name not in files
+    checks = [
+        ReleaseCheck(
+            name="files",
+            summary=f"{len(files)} files, no folder or link",
+            problems=tuple(
+                Problem(
+                    file=p.name, reason="not a regular file (a release folder holds only files)"
+                )
+                for p in entries
+                if p.name not in files
+            ),
+        )
     ]
-    bundles = [name for name in files if name.endswith(sign.BUNDLE_SUFFIX)]
-    for bundle_name in bundles:
+    sums = _check_sums(directory, files)
+    checks.append(
+        ReleaseCheck(
+            name="checksums",
+            summary=f"{_SUMS} lists {len(files) - 2} files, each SHA-256 matches, signed",
+            problems=tuple(sums),
+        )
+    )
+    signed, statements, problems = _check_bundles(directory, files, public_key)
+    checks.append(
+        ReleaseCheck(
+            name="signatures",
+            summary=f"{len(signed)} bundles verify under key {public_key.key_id[:16]}",
+            problems=tuple(problems),
+        )
+    )
+    logged = _check_log(signed, log_keys)
+    checks.append(logged[0])
+    checks.append(_check_online(logged[1], online))
+    sbom_problems, artifacts = _check_sbom(directory, files)
+    checks.append(
+        ReleaseCheck(
+            name="sbom",
+            summary=f"{_SBOM}: {len(artifacts)} artifacts, each SHA-256 matches, each signed",
+            problems=tuple(sbom_problems),
+        )
+    )
+    found = check_attestations(directory, files, statements, artifacts=artifacts, sbom_name=_SBOM)
+    subjects = statements.get(PROVENANCE_NAME)
+    count = len(subjects.subjects) if subjects is not None else 0
+    checks.append(
+        ReleaseCheck(
+            name="provenance",
+            summary=f"SLSA provenance of {count} subjects, SBOM and scan attestations: every "
+            "subject matches its file, every artifact and SBOM is a subject",
+            problems=tuple(Problem(file=f, reason=r) for f, r in found),
+        )
+    )
+    checks.append(_check_source(statements, source, dry_run="DRY-RUN" in files))
+    checks.append(
+        ReleaseCheck(
+            name="decision",
+            summary="gate-report.json says GO",
+            problems=tuple(_check_decision(directory, files)),
+        )
+    )
+    return tuple(checks)
+
+
+def _check_bundles(
+    directory: Path, files: list[str], public_key: sign.PublicKey
+) -> tuple[list[tuple[str, bytes]], dict[str, Statement], list[Problem]]:
+    """Verify every bundle's signature: ``(verified (name, bytes), statements, problems)``.
+
+    An artifact bundle must verify against its subject file; an attestation bundle
+    (``*.intoto.sigstore.json``) is a DSSE envelope whose in-toto Statement is returned. Entry
+    bodies must be about the bundle's own signature (a log entry of other content is refused
+    here, whether or not log keys are given).
+    """
+    verified: list[tuple[str, bytes]] = []
+    statements: dict[str, Statement] = {}
+    problems: list[Problem] = []
+    for bundle_name in (name for name in files if name.endswith(sign.BUNDLE_SUFFIX)):
+        try:
+            bundle = read_bytes(directory / bundle_name, what="bundle")
+        except LiturgiaError as exc:
+            problems.append(Problem(file=bundle_name, reason=_short(str(exc), bundle_name)))
+            continue
+        if bundle_name.endswith(ATTESTATION_SUFFIX):
+            try:
+                statements[bundle_name] = verify_attestation_bundle(
+                    bundle, public_key, bundle_name=bundle_name
+                )
+                check_entry_bodies(sign.parse_bundle(bundle, name=bundle_name), name=bundle_name)
+            except LiturgiaError as exc:
+                statements.pop(bundle_name, None)
+                problems.append(Problem(file=bundle_name, reason=_short(str(exc), bundle_name)))
+                continue
+            verified.append((bundle_name, bundle))
+            continue
         subject = bundle_name[: -len(sign.BUNDLE_SUFFIX)]
         if not (directory / subject).is_file():
             problems.append(Problem(file=bundle_name, reason=f"its subject {subject} is missing"))
             continue
         try:
-            bundle = read_bytes(directory / bundle_name, what="bundle")
             sign.verify_file_bundle(
-                directory / subject,
-                bundle,
-                public_key,
-                bundle_name=bundle_name,
-                log_keys=log_keys,
+                directory / subject, bundle, public_key, bundle_name=bundle_name
             )
         except LiturgiaError as exc:
             reason = _short(str(exc), bundle_name, subject, str(directory / subject))
             problems.append(Problem(file=subject, reason=f"{bundle_name}: {reason}"))
             continue
-        if online is not None:
-            try:
-                online.check_bundle(bundle, name=bundle_name)
-            except VerificationError as exc:
-                reason = _short(str(exc), bundle_name)
-                problems.append(Problem(file=subject, reason=f"{bundle_name}: {reason}"))
-    problems.extend(_check_sums(directory, files))
-    problems.extend(_check_sbom(directory, files))
-    problems.extend(_check_decision(directory, files))
-    return tuple(problems)
+        verified.append((bundle_name, bundle))
+    return verified, statements, problems
+
+
+def _subject_of(bundle_name: str) -> str:
+    """The file a problem of a bundle's log entry is named by: its subject, or the bundle."""
+    if bundle_name.endswith(ATTESTATION_SUFFIX):
+        return bundle_name
+    return bundle_name[: -len(sign.BUNDLE_SUFFIX)]
+
+
+def _check_log(
+    signed: list[tuple[str, bytes]], log_keys: Sequence[sign.PublicKey] | None
+) -> tuple[ReleaseCheck, list[tuple[str, bytes]]]:
+    """Every signed bundle's log entries offline: the check and the bundles that passed."""
+    if log_keys is None:
+        skipped = ReleaseCheck(
+            name="log entries",
+            summary="not checked: pass --log-key PEM (the log's public key, from a source you "
+            "trust; never the folder's trusted-root.json) to check each bundle's signed entry "
+            "timestamp, checkpoint and inclusion proof",
+            skipped=True,
+        )
+        return skipped, []
+    passed: list[tuple[str, bytes]] = []
+    problems: list[Problem] = []
+    count = 0
+    for bundle_name, bundle in signed:
+        try:
+            count += len(
+                verify_tlog_entries(
+                    sign.parse_bundle(bundle, name=bundle_name), log_keys, name=bundle_name
+                )
+            )
+        except LiturgiaError as exc:
+            subject = _subject_of(bundle_name)
+            reason = _short(str(exc), bundle_name, subject)
+            prefix = "" if subject == bundle_name else f"{bundle_name}: "
+            problems.append(Problem(file=subject, reason=prefix + reason))
+            continue
+        passed.append((bundle_name, bundle))
+    check = ReleaseCheck(
+        name="log entries",
+        summary=f"{count} entries of {len(passed)} bundles verified offline under the trusted "
+        "log key (signed entry timestamp, checkpoint signature, RFC 9162 inclusion proof)",
+        problems=tuple(problems),
+    )
+    return check, passed
+
+
+def _check_online(logged: list[tuple[str, bytes]], online: OnlineLogChecker | None) -> ReleaseCheck:
+    if online is None:
+        return ReleaseCheck(
+            name="log consistency",
+            summary="not checked: pass --online to prove each log still extends its entries",
+            skipped=True,
+        )
+    problems: list[Problem] = []
+    for bundle_name, bundle in logged:
+        try:
+            online.check_bundle(bundle, name=bundle_name)
+        except VerificationError as exc:
+            subject = _subject_of(bundle_name)
+            prefix = "" if subject == bundle_name else f"{bundle_name}: "
+            problems.append(Problem(file=subject, reason=prefix + _short(str(exc), bundle_name)))
+    return ReleaseCheck(
+        name="log consistency",
+        summary=f"{len(online.checks)} entries consistent with their log's current checkpoint",
+        problems=tuple(problems),
+    )
+
+
+def _check_source(
+    statements: Mapping[str, Statement], source: str | None, *, dry_run: bool
+) -> ReleaseCheck:
+    if source is None:
+        return ReleaseCheck(
+            name="source",
+            summary="not checked: pass --source DIR|URL to check the provenance's commit and tag",
+            skipped=True,
+        )
+    statement = statements.get(PROVENANCE_NAME)
+    if statement is None:
+        reason = "no verified provenance to check the source against"
+        return ReleaseCheck(
+            name="source", summary="", problems=(Problem(file=PROVENANCE_NAME, reason=reason),)
+        )
+    found, summary = check_source(statement, source, dry_run=dry_run)
+    return ReleaseCheck(
+        name="source",
+        summary=summary,
+        problems=tuple(Problem(file=f, reason=r) for f, r in found),
+    )
 
 
 def _short(message: str, *names: str) -> str:
@@ -168,15 +419,18 @@ def verify_release_dir(
     *,
     log_keys: Sequence[sign.PublicKey] | None = None,
     online: OnlineLogChecker | None = None,
+    source: str | None = None,
 ) -> None:
     """Verify the release folder; return ``None`` or raise.
 
     Raises:
         InputError: ``directory`` is not a folder.
-        ConfigError, NetworkError: as :func:`check_release_dir` with ``online``.
+        ConfigError, NetworkError: as :func:`release_checks` with ``online``.
         VerificationError: one or more problems; the message lists each (file and reason).
     """
-    problems = check_release_dir(directory, public_key, log_keys=log_keys, online=online)
+    problems = check_release_dir(
+        directory, public_key, log_keys=log_keys, online=online, source=source
+    )
     if problems:
         listed = "; ".join(str(problem) for problem in problems)
         raise VerificationError(f"{directory}: {len(problems)} problems: {listed}")
@@ -204,9 +458,10 @@ def _check_sums(directory: Path, files: list[str]) -> list[Problem]:
     return problems
 
 
-def _check_sbom(directory: Path, files: list[str]) -> list[Problem]:
+def _check_sbom(directory: Path, files: list[str]) -> tuple[list[Problem], list[str]]:
+    """The release SBOM's problems and the artifacts it lists (its ``file`` components)."""
     if _SBOM not in files:
-        return [Problem(file=_SBOM, reason="missing")]
+        return [Problem(file=_SBOM, reason="missing")], []
     problems: list[Problem] = []
     if f"{_SBOM}{sign.BUNDLE_SUFFIX}" not in files:
         problems.append(Problem(file=_SBOM, reason="not signed"))
@@ -215,7 +470,7 @@ def _check_sbom(directory: Path, files: list[str]) -> list[Problem]:
         sbom.validate_cyclonedx_json(data, source=_SBOM)
         digests = sbom.artifact_digests(sbom.read_sbom(data, source=_SBOM), source=_SBOM)
     except (InputError, VerificationError) as exc:
-        return [*problems, Problem(file=_SBOM, reason=str(exc).removeprefix(f"{_SBOM}: "))]
+        return [*problems, Problem(file=_SBOM, reason=str(exc).removeprefix(f"{_SBOM}: "))], []
     for name, digest in sorted(digests.items()):
         if name not in files:
             problems.append(Problem(file=name, reason="listed in the SBOM but missing"))
@@ -225,7 +480,7 @@ def _check_sbom(directory: Path, files: list[str]) -> list[Problem]:
             problems.append(Problem(file=name, reason=f"SHA-256 differs from {_SBOM}"))
         if f"{name}{sign.BUNDLE_SUFFIX}" not in files:
             problems.append(Problem(file=name, reason="artifact is not signed"))
-    return problems
+    return problems, sorted(digests)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

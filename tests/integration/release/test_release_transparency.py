@@ -99,7 +99,7 @@ def test_every_bundle_has_an_entry_whose_inclusion_proof_verifies_independently(
 ) -> None:
     bundles = _bundles(released)
     subjects = {b.name.removesuffix(".sigstore.json") for b in bundles}
-    assert {"SHA256SUMS", "sbom.cdx.json"} <= subjects
+    assert {"SHA256SUMS", "sbom.cdx.json", "provenance.intoto"} <= subjects
     assert any(name.endswith(".whl") for name in subjects)
     assert any(name.endswith(".tar.gz") for name in subjects)
     root = json.loads((released / "trusted-root.json").read_text())
@@ -121,12 +121,19 @@ def test_every_bundle_has_an_entry_whose_inclusion_proof_verifies_independently(
         size, stated = _checkpoint_root(proof["checkpoint"]["envelope"])
         assert computed == base64.b64decode(proof["rootHash"]) == stated, bundle_path.name
         assert size == int(proof["treeSize"])
-        # The logged body is this bundle's signature over this artifact.
+        # The logged body is this bundle's signature: over this artifact, or over the
+        # attestation's DSSE payload.
         logged = json.loads(body)
-        assert logged["kind"] == "hashedrekord"
-        subject = released / bundle_path.name.removesuffix(".sigstore.json")
-        digest = hashlib.sha256(subject.read_bytes()).hexdigest()
-        assert logged["spec"]["data"]["hash"]["value"] == digest
+        if bundle_path.name.endswith(".intoto.sigstore.json"):
+            assert logged["kind"] == "dsse"
+            payload = base64.b64decode(bundle["dsseEnvelope"]["payload"])
+            digest = hashlib.sha256(payload).hexdigest()
+            assert logged["spec"]["payloadHash"]["value"] == digest
+        else:
+            assert logged["kind"] == "hashedrekord"
+            subject = released / bundle_path.name.removesuffix(".sigstore.json")
+            digest = hashlib.sha256(subject.read_bytes()).hexdigest()
+            assert logged["spec"]["data"]["hash"]["value"] == digest
         indexes.add(int(entry["logIndex"]))
         # A wrong leaf or a wrong path does not lead to the root (the verifier can fail).
         assert (
@@ -147,10 +154,11 @@ def test_sigstore_js_verifies_each_bundle_with_the_exported_trusted_root(
     public = signing_env.with_suffix(".pub")
     root = released / "trusted-root.json"
     for bundle in _bundles(released):
-        subject = released / bundle.name.removesuffix(".sigstore.json")
         verify_js = [str(sigstore_js / "verify.js"), str(bundle), str(root), str(public)]
+        if not bundle.name.endswith(".intoto.sigstore.json"):  # DSSE: the payload is inside
+            verify_js.append(str(released / bundle.name.removesuffix(".sigstore.json")))
         result = subprocess.run(
-            ["node", *verify_js, str(subject), "--tlog", "1"],
+            ["node", *verify_js, "--tlog", "1"],
             capture_output=True,
             text=True,
             timeout=60,

@@ -32,10 +32,12 @@ EXPECTED_FILES = {
     "gate-report.json",
     "gate-report.md",
     "junit.xml",
+    "provenance.intoto.sigstore.json",
     "release-key.pub",
-    "trusted-root.json",
     "sbom.cdx.json",
     "sbom.cdx.json.sigstore.json",
+    "sbom.intoto.sigstore.json",
+    "trusted-root.json",
     "vertice_backend-0.2.0-py3-none-any.whl",
     "vertice_backend-0.2.0-py3-none-any.whl.sigstore.json",
     # Each artifact's own SBOM (what it contains), signed like the artifact.
@@ -45,6 +47,7 @@ EXPECTED_FILES = {
     "vertice_backend-0.2.0.tar.gz.sigstore.json",
     "vertice_backend-0.2.0.tar.gz.cdx.json",
     "vertice_backend-0.2.0.tar.gz.cdx.json.sigstore.json",
+    "vulnerabilities.intoto.sigstore.json",
     "vulnerabilities.json",
 }
 

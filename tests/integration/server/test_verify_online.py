@@ -26,8 +26,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from liturgia import cli, sign
+from liturgia import cli, provenance, sign
 from liturgia.errors import NetworkError, ProofError
+from liturgia.provenance import PredicateType
+from liturgia.release.attestations import (
+    PROVENANCE_NAME,
+    SBOM_ATTESTATION_NAME,
+    SCAN_ATTESTATION_NAME,
+)
 from liturgia.sign.tlog_upload import add_log_entry
 from liturgia.tlog.client import LogClient, TileLogClient
 
@@ -75,6 +81,30 @@ def _sign(url: str, key: Path, *files: Path) -> None:
     assert code == 0
 
 
+def _attest(release: Path, signer: sign.Signer, url: str) -> None:
+    """The release's three attestations (provenance, SBOM, scan), each logged at ``url``."""
+    artifacts = [release / name for name in _ARTIFACTS]
+    sbom = json.loads((release / "sbom.cdx.json").read_bytes())
+    for name, kind, predicate, subjects in (
+        (
+            PROVENANCE_NAME,
+            PredicateType.SLSA_PROVENANCE_V1,
+            {"buildDefinition": {}},
+            [
+                *artifacts,
+                release / "sbom.cdx.json",
+            ],
+        ),
+        (SBOM_ATTESTATION_NAME, PredicateType.CYCLONEDX, sbom, artifacts),
+        (SCAN_ATTESTATION_NAME, PredicateType.VULNS, {"scanner": {}}, artifacts),
+    ):
+        statement = provenance.statement_for_files(
+            subjects, predicate_type=kind.value, predicate=predicate
+        )
+        bundle = provenance.attest(statement, signer)
+        (release / name).write_bytes(add_log_entry(bundle, signer.public_key, url))
+
+
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logged]:
     home = tmp_path_factory.mktemp("online")
@@ -92,6 +122,7 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logged]:
             (release / "sbom.cdx.json").write_bytes(_sbom(contents))
             (release / "gate-report.json").write_text('{"decision": "GO"}\n')
             _sign(server.url, signer_key, *(release / n for n in (*_ARTIFACTS, "sbom.cdx.json")))
+            _attest(release, sign.load_signer(str(signer_key), password=b"pw"), server.url)
             sums = "".join(
                 f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n"
                 for p in sorted(release.iterdir())
@@ -152,15 +183,15 @@ def test_entries_consistent_with_the_current_log(
     assert check["bundle"] == f"{_ARTIFACTS[0]}.sigstore.json"
     assert check["logUrl"] == logged.server.url
     assert check["logIndex"] == 0 and check["entryTreeSize"] == 1
-    assert check["logTreeSize"] == 7  # 3 artifacts, SHA256SUMS, 3 later entries
+    assert check["logTreeSize"] == 10  # 3 artifacts, 3 attestations, SHA256SUMS, 3 later
     assert check["origin"].startswith(f"{HOST} - ")
     assert f"online: {check['bundle']}: log entry 0 (tree size 1) is consistent with" in err
     # The folder, the log's URL taken from the trusted root's baseUrl: one line per bundle.
     root = _trusted_root(logged, logged.server.url)
     assert _verify(logged, logged.release, "--online", "--trusted-root", str(root)) == 0
     err = capsys.readouterr().err
-    assert err.count("online: ") == 4
-    assert "checkpoint of size 7" in err and "verified: " in err
+    assert err.count("online: ") == 7
+    assert "checkpoint of size 10" in err and "verified: " in err
 
 
 def test_a_forked_log_with_the_same_key_is_refused(
@@ -186,7 +217,7 @@ def test_a_forked_log_with_the_same_key_is_refused(
         out, err = capsys.readouterr()
         document = json.loads(out)
         assert document["verified"] is False and document["online"] == []
-        assert len(document["problems"]) == 4
+        assert len(document["problems"]) == 7
         assert all(
             "is not consistent with the entry's checkpoint" in p for p in document["problems"]
         )
@@ -336,7 +367,7 @@ def test_entries_consistent_through_tiles_served_and_exported(
     live = ("--online", "--tiles", *key, "--log-url", logged.server.url, "--format", "json")
     assert _verify(logged, None, *live) == 0
     (check,) = json.loads(capsys.readouterr().out)["online"]
-    assert (check["entryTreeSize"], check["logTreeSize"]) == (1, 7)
+    assert (check["entryTreeSize"], check["logTreeSize"]) == (1, 10)
     # Through the same tiles exported as static files and served by a plain web server.
     db = f"sqlite://{logged.server.db}"
     assert cli.main(["log", "export", str(folder), "--db", db]) == 0
@@ -344,22 +375,22 @@ def test_entries_consistent_through_tiles_served_and_exported(
     static = ("--online", "--tiles", *key, "--log-url", static_url, "--format", "json")
     assert _verify(logged, logged.release, *static) == 0
     checks = json.loads(capsys.readouterr().out)["online"]
-    assert len(checks) == 4 and {c["logTreeSize"] for c in checks} == {7}
+    assert len(checks) == 7 and {c["logTreeSize"] for c in checks} == {10}
     assert {c["logUrl"] for c in checks} == {static_url}
     # A monitor reads the static tiles too, and proves each new export extends the last.
     state = tmp_path / "monitor"
     monitor = ["log", "monitor", static_url, "--tiles", "--state", str(state), *key]
     assert cli.main(monitor) == 0
-    assert "size 7" in capsys.readouterr().out
+    assert "size 10" in capsys.readouterr().out
     logged.add_entries(logged.server.url, 2, "tiles")
     assert cli.main(["log", "export", str(folder), "--db", db]) == 0
     assert cli.main(monitor) == 0
     out = capsys.readouterr().out
-    assert "size 9" in out and "(from 7)" in out
+    assert "size 12" in out and "(from 10)" in out
     # A tile changed on the static server makes the proofs fail: refused, never accepted.
     logged.add_entries(logged.server.url, 1, "tampered")
     assert cli.main(["log", "export", str(folder), "--db", db]) == 0
-    tile = folder / "tile" / "0" / "000.p" / "10"
+    tile = folder / "tile" / "0" / "000.p" / "13"
     data = bytearray(tile.read_bytes())
     data[40] ^= 1  # the second leaf hash
     tile.write_bytes(bytes(data))

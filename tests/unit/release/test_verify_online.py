@@ -284,17 +284,21 @@ def test_folder_problems_are_collected_and_failed_bundles_never_fetched(
         folder, signer.public_key, log_keys=(log.public_key,), online=log.checker()
     )
     assert log.requests == []  # bundles that fail offline are not asked about online
+    # In check order: files, checksums, signatures, log entries, sbom, provenance, decision.
     assert [str(p) for p in problems] == [
         "sub: not a regular file (a release folder holds only files)",
+        "SHA256SUMS: line 1 is not '<sha256>  <file>'",
+        "gone.bin.sigstore.json: its subject gone.bin is missing",
         "SHA256SUMS: SHA256SUMS.sigstore.json: no transparency log entry (one is required)",
         "a.bin: a.bin.sigstore.json: no transparency log entry (one is required)",
-        "gone.bin.sigstore.json: its subject gone.bin is missing",
-        "SHA256SUMS: line 1 is not '<sha256>  <file>'",
         "sbom.cdx.json: not signed",
         "sbom.cdx.json: not a valid CycloneDX 1.6 document: 'bomFormat' is a required property",
+        "provenance.intoto.sigstore.json: missing",
+        "sbom.intoto.sigstore.json: missing",
+        "vulnerabilities.intoto.sigstore.json: missing",
         "gate-report.json: not a gate report",
     ]
-    with pytest.raises(VerificationError, match="release: 6 problems: sub: not a regular"):
+    with pytest.raises(VerificationError, match="release: 9 problems: sub: not a regular"):
         verify_release_dir(folder, signer.public_key)
     for name in ("SHA256SUMS", "sbom.cdx.json", "gate-report.json"):
         (folder / name).unlink()
