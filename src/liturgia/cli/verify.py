@@ -113,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: --bundle goes with a FILE, not a release folder")
     key_path = _key_path(args.key)
     public_key = sign.load_public_key(key_path)
+    if path.is_dir():
+        _refuse_shipped_log_keys(path, [*args.log_key, *filter(None, [args.trusted_root])])
     log_keys = sign.load_log_keys(args.log_key, args.trusted_root)
     online = _online_checker(args, log_keys)
     notes: list[str] = []
@@ -163,6 +165,25 @@ def run(args: argparse.Namespace) -> int:
     shown, key_shown = escape(fs_text(path)), escape(fs_text(key_path))
     console.print(f"[bold green]verified[/bold green]: {shown} (key {key_shown})")
     return 0
+
+
+def _refuse_shipped_log_keys(folder: Path, given: list[Path]) -> None:
+    """Refuse a log key or trusted root taken from the release folder being verified.
+
+    Whoever could alter the release could replace its ``trusted-root.json`` too, and entries
+    checked against it would prove nothing: the log key must come from elsewhere.
+
+    Raises:
+        UsageError: a ``--log-key`` or ``--trusted-root`` file lies inside ``folder``.
+    """
+    inside = folder.resolve()
+    for file in given:
+        if file.resolve().is_relative_to(inside):
+            raise UsageError(
+                f"{file}: a log key taken from the release folder proves nothing (whoever "
+                "altered the release could replace it); pass the log's key from a source you "
+                "trust: --log-key PEM"
+            )
 
 
 def _print_check(check: ReleaseCheck) -> None:

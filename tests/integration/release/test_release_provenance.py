@@ -158,6 +158,10 @@ def test_verify_names_each_check_and_checks_the_source(
     document = json.loads(capsys.readouterr().out)
     assert [c["name"] for c in document["checks"]] == [line[2:].split(":")[0] for line in lines]
     assert all(c["passed"] for c in document["checks"] if not c["skipped"])
+    # The log key shipped in the folder proves nothing: refused (exit 2), never trusted.
+    shipped = ("--trusted-root", str(released.folder / "trusted-root.json"))
+    assert main(_verify(released.folder, released, *shipped)) == 2
+    assert "a log key taken from the release folder proves nothing" in capsys.readouterr().err
     # A tag v0.2.0 on another commit: the provenance's commit is not what the tag names.
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(released.repo), str(clone)], check=True)
