@@ -312,7 +312,8 @@ def _stages(
     )
 
     listen.stage_started("sbom")
-    inventory, artifact_sboms, sbom_summary = stages.write_sbom(config, staging, built, version)
+    sboms = stages.write_sbom(config, staging, built, version)
+    inventory, artifact_sboms, sbom_summary = sboms.scanned, sboms.artifact_sboms, sboms.summary
     # An input that could not be read fails the gate's "inputs" check (unless waived); say so
     # at once, naming each file and why.
     listen.stage_finished(
@@ -380,7 +381,7 @@ def _stages(
     previous = plan.last[1] if plan.last else None
     if previous is not None:
         old_sbom = staging.parent / f"{settings.project.name}-{previous}" / stages.SBOM_NAME
-        changes = stages.dependency_changes(old_sbom, inventory)
+        changes = stages.dependency_changes(old_sbom, sboms.document)
         if changes is not None:
             notes = notes.rstrip("\n") + "\n\n" + changes + "\n"
     atomic_write_text(staging / "RELEASE_NOTES.md", notes)

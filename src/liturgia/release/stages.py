@@ -54,6 +54,7 @@ __all__ = [
     "SBOM_NAME",
     "VULNERABILITIES_NAME",
     "ConventionalCommit",
+    "SbomOutcome",
     "ScanOutcome",
     "ShippedReports",
     "SigningKey",
@@ -215,9 +216,29 @@ def run_tests(config: LoadedConfig, values: Mapping[str, str]) -> tuple[CommandR
     return tuple(results)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SbomOutcome:
+    """What the sbom stage wrote and what the later stages read.
+
+    Attributes:
+        scanned: what the scan checks: the project's inventory (its sources' locked
+            dependencies) and every versioned component an artifact contains that the sources
+            do not name (e.g. the Go standard library a binary was linked with).
+        document: what ``sbom.cdx.json`` holds (artifacts excepted), for the notes' dependency
+            changes against the previous release's SBOM.
+        artifact_sboms: the per-artifact SBOMs' file names.
+        summary: one line for people.
+    """
+
+    scanned: Inventory
+    document: Inventory
+    artifact_sboms: tuple[str, ...]
+    summary: str
+
+
 def write_sbom(
     config: LoadedConfig, staging: Path, artifacts: Sequence[Built], version: Version
-) -> tuple[Inventory, tuple[str, ...], str]:
+) -> SbomOutcome:
     """Catalog ``[project].sbom_paths`` and each artifact; write ``sbom.cdx.json`` and each
     artifact's ``<artifact>.cdx.json`` (CycloneDX 1.6 JSON).
 
@@ -226,10 +247,6 @@ def write_sbom(
     the top (itself depending on the other projects of a polyglot tree). The artifacts are
     ``file`` components with their SHA-256, each with a ``dependencies`` edge to what it
     contains (see :mod:`liturgia.release.artifact_sboms`), whose components are merged in.
-
-    Returns:
-        The project's inventory (what the scan stage checks: the sources' locked
-        dependencies), the names of the per-artifact SBOMs written, and a one-line summary.
 
     Raises:
         ConfigError: an SBOM path does not exist.
@@ -257,11 +274,26 @@ def write_sbom(
     document = release_inventory(inventory, contents)
     files = [content.file for content in contents]
     atomic_write_bytes(staging / SBOM_NAME, sbom.to_cyclonedx_json(document, artifacts=files))
+    # A component an artifact contains with a version the sources do not name is checked too
+    # (a Go binary's standard library is the toolchain's, not go.mod's `go` line). One without
+    # a version (a module replaced by a local folder, a wheel's requirement range) cannot be
+    # matched; the sources' locked version of it is what the scan checks.
+    known = {component.ref for component in inventory.components}
+    extra = {
+        component.ref: component
+        for content in contents
+        for component in content.contents
+        if component.version is not None
+        and component.ref not in known
+        and component.type is not ComponentType.APPLICATION
+    }
+    scanned = replace(inventory, components=(*inventory.components, *extra.values()))
     warned = f", {_count(len(inventory.warnings), 'input')} not read" if inventory.warnings else ""
-    return (
-        inventory,
-        tuple(written),
-        f"{len(document.components)} components, {len(files)} artifacts, "
+    return SbomOutcome(
+        scanned=scanned,
+        document=document,
+        artifact_sboms=tuple(written),
+        summary=f"{len(document.components)} components, {len(files)} artifacts, "
         f"{_count(len(written), 'artifact SBOM')}{warned}",
     )
 

@@ -12,14 +12,17 @@ import pytest
 from tests.conftest import EXAMPLE
 
 from liturgia import sbom
+from liturgia.config import load_config
 from liturgia.errors import InputError
 from liturgia.model import ComponentType, Dependency, Inventory
+from liturgia.release import stages
 from liturgia.release.artifact_sboms import (
     artifact_contents,
     release_inventory,
     render_artifact_sbom,
 )
 from liturgia.release.builds import Built
+from liturgia.release.version import Version
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +125,27 @@ def test_release_inventory_merges_by_ref_and_unites_edges(go_binary: Path) -> No
     edges = {d.ref: d.depends_on for d in merged.dependencies}
     assert edges["file:hello-linux-amd64"] == (main.ref,)
     assert set(edges[main.ref]) == {"pkg:golang/other@v1.0.0", contents.contents[1].ref}
+
+
+def test_the_scan_checks_the_standard_library_the_binary_was_linked_with(
+    go_binary: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    (project / "cli").mkdir(parents=True)
+    (project / "cli" / "go.mod").write_text("module example.test/hello\n\ngo 1.17\n")
+    (project / "liturgia.toml").write_text('[project]\nname = "demo"\nsbom_paths = ["cli"]\n')
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    shutil.copy2(go_binary, staging / go_binary.name)
+    built = Built(path=staging / go_binary.name, build="cli", ecosystem="go")
+    outcome = stages.write_sbom(load_config(project), staging, [built], Version.parse("1.4.0"))
+    go_version = subprocess.run(
+        ["go", "env", "GOVERSION"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    stdlib = sorted(c.version or "" for c in outcome.scanned.components if c.name == "stdlib")
+    # go.mod's `go 1.17` line, and the toolchain that really built the binary.
+    assert stdlib == sorted(["1.17.0", go_version.removeprefix("go")])
+    assert outcome.artifact_sboms == ("hello-linux-amd64.cdx.json",)
+    assert (staging / "hello-linux-amd64.cdx.json").is_file()
+    edges = {d.ref: d.depends_on for d in outcome.document.dependencies}
+    assert edges["file:hello-linux-amd64"] == ("pkg:golang/example.test/hello@1.4.0",)
