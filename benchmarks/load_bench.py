@@ -60,7 +60,7 @@ Written into ``--out`` (created; files replaced):
      "writes": {"acknowledged", "sent", "read_back", "tree_size_before",
                 "tree_size_after", "per_s"},
      "server": {"metrics": false} | {"metrics": true, "histograms": {KEY: {"count",
-                "p95_ms"}}},
+                "p95_ms"}}},   # KEY: each series, and "reads"/"writes" (GET; POST and PUT)
      "server_cpu_s": 123.4, "csv": ["load_stats.csv", ...]}
 
 * Locust's CSV files (``load_stats.csv``, ``load_stats_history.csv``, ``load_failures.csv``,
@@ -399,31 +399,60 @@ def scrape(url: str) -> dict[tuple[str, str], list[tuple[float, float]]] | None:
     return found
 
 
+def _quantile_ms(counts: list[tuple[float, float]], q: float) -> float | None:
+    """Quantile (ms) of cumulative bucket counts, interpolated in its bucket as Prometheus's
+    ``histogram_quantile`` does; None without observations."""
+    total = counts[-1][1] if counts else 0.0
+    if total <= 0:
+        return None
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for bound, count in counts:
+        if count >= rank:
+            if math.isinf(bound):
+                return round(lower * 1000, 1)
+            share = (rank - below) / (count - below) if count > below else 1.0
+            return round((lower + (bound - lower) * share) * 1000, 1)
+        lower, below = bound, count
+    return None
+
+
+def _during(
+    before: dict[tuple[str, str], list[tuple[float, float]]],
+    key: tuple[str, str],
+    buckets: list[tuple[float, float]],
+) -> list[tuple[float, float]]:
+    earlier = dict(before.get(key, []))
+    return sorted((bound, count - earlier.get(bound, 0.0)) for bound, count in buckets)
+
+
 def histogram_p95(
     before: dict[tuple[str, str], list[tuple[float, float]]],
     after: dict[tuple[str, str], list[tuple[float, float]]],
 ) -> dict[str, dict[str, float | None]]:
-    """p95 (ms) of each histogram over the run, interpolated in its bucket as Prometheus does."""
+    """p95 (ms) of each histogram series over the run (the difference of two scrapes).
+
+    Also ``reads`` and ``writes``: the request-duration series (a metric named
+    ``*_request_duration_seconds`` with a ``method`` label) summed over GET, and over POST and
+    PUT, without ``/metrics`` itself -- the figures our goal (reads < 50 ms, writes < 150 ms)
+    is about.
+    """
     figures: dict[str, dict[str, float | None]] = {}
+    summed: dict[str, dict[float, float]] = {"reads": {}, "writes": {}}
     for key, buckets in sorted(after.items()):
-        earlier = dict(before.get(key, []))
-        counts = sorted((bound, count - earlier.get(bound, 0.0)) for bound, count in buckets)
-        total = counts[-1][1] if counts else 0.0
-        p95 = None
-        if total > 0:
-            rank = 0.95 * total
-            lower, below = 0.0, 0.0
-            for bound, count in counts:
-                if count >= rank:
-                    if math.isinf(bound):
-                        p95 = lower * 1000
-                    else:
-                        share = (rank - below) / (count - below) if count > below else 1.0
-                        p95 = (lower + (bound - lower) * share) * 1000
-                    break
-                lower, below = bound, count
+        counts = _during(before, key, buckets)
         name = f"{key[0]}{{{key[1]}}}" if key[1] else key[0]
-        figures[name] = {"count": total, "p95_ms": None if p95 is None else round(p95, 1)}
+        total = counts[-1][1] if counts else 0.0
+        figures[name] = {"count": total, "p95_ms": _quantile_ms(counts, 0.95)}
+        if key[0].endswith("_request_duration_seconds") and 'route="/metrics"' not in key[1]:
+            kind = "reads" if 'method="GET"' in key[1] else "writes"
+            if 'method="POST"' in key[1] or 'method="PUT"' in key[1] or kind == "reads":
+                for bound, count in counts:
+                    summed[kind][bound] = summed[kind].get(bound, 0.0) + count
+    for kind, by_bound in summed.items():
+        counts = sorted(by_bound.items())
+        total = counts[-1][1] if counts else 0.0
+        figures[kind] = {"count": total, "p95_ms": _quantile_ms(counts, 0.95)}
     return figures
 
 
@@ -683,7 +712,15 @@ def main() -> int:
     if metrics_after is None:
         print("server-side: no /metrics on this server")
     else:
-        for name, figures in server["histograms"].items():
+        histograms = server["histograms"]
+        print(
+            f"server-side p95 over the run: reads {histograms['reads']['p95_ms']} ms (goal "
+            f"{GOAL_READ_P95_MS:g}), writes {histograms['writes']['p95_ms']} ms (goal "
+            f"{GOAL_WRITE_P95_MS:g})"
+        )
+        for name, figures in histograms.items():
+            if not figures["count"] or name in {"reads", "writes"}:
+                continue
             print(
                 f"server-side {name}: {figures['count']:.0f} observed, p95 {figures['p95_ms']} ms"
             )

@@ -153,6 +153,7 @@ READS = (
     "/tile/{v}/000.p/{w}",
     "/tile/entries/{v}",
     "/checkpoint?{v}={w}",
+    "/metrics?{v}={w}",
     "/api/v1/projects/{v}/releases?limit={w}",
     "/api/v1/projects/fuzz/releases/{v}",
     "/api/v1/projects/{v}/runs/{w}/events",

@@ -13,7 +13,7 @@ Asserted from the collected statistics, as the seed plan sets them: p95 below 50
 failure ratio below 1 % over the whole run; every kind of request was made, in every stage;
 every acknowledged submission is read back at the index its 201 gave, and the tree grew by at
 least the acknowledged and at most the sent submissions; Locust's CSV files hold the same counts
-as the JSON result.
+as the JSON result; the server's request-duration histogram (``/metrics``) saw the run.
 """
 
 from __future__ import annotations
@@ -84,4 +84,12 @@ def test_short_staged_profile_meets_the_seed_thresholds(tmp_path: Path) -> None:
     assert int(rows["Aggregated"]["Request Count"]) == overall["requests"]
     assert "95%" in rows["Aggregated"]
     assert set(result["csv"]) >= {"load_stats.csv", "load_stats_history.csv"}
+    # The server's own request-duration histogram (/metrics), over the run's requests.
+    histograms = result["server"]["histograms"]
+    sent = {"GET": 0, "POST": 0, "PUT": 0}
+    for kind, figures in result["requests"].items():
+        sent[kind.split()[0]] += figures["requests"]
+    assert histograms["reads"]["count"] == sent["GET"]
+    assert histograms["writes"]["count"] == sent["POST"] + sent["PUT"]
+    assert histograms["reads"]["p95_ms"] is not None and histograms["writes"]["p95_ms"] > 0
     assert "client-side p95 per stage" in run.stdout and "writes/s sustained" in run.stdout
