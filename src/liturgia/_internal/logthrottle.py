@@ -5,7 +5,8 @@ the same way; logging each one writes thousands of identical lines a second (29,
 were seen on a full disk, filling it further). :class:`ThrottledLog` logs the first message of
 a kind, counts the others of that kind for ``interval`` seconds, and logs the next one after
 that with the count of those it left out, so a sustained failure costs one line per interval.
-:meth:`ThrottledLog.flush` logs the pending counts at once (call it when the trouble ends).
+:meth:`ThrottledLog.flush` logs the pending count once the interval is over (call it after
+each success, so that the count of a trouble that ended is said).
 """
 
 from __future__ import annotations
@@ -67,17 +68,20 @@ class ThrottledLog:
         return True
 
     def flush(self, kind: str | None = None) -> None:
-        """Log how many messages of ``kind`` (default: every kind) were left out since one was
-        last logged, and forget the kind, so that its next message is logged at once.
+        """Once the interval of ``kind`` (default: every kind) is over, log how many of its
+        messages were left out, and forget the kind, so that its next message is logged at once.
 
-        Cheap when nothing is pending: call it after every success.
+        Within the interval nothing is logged: a failure that comes and goes (a nearly full
+        disk where some writes still fit) costs at most two lines an interval, not two a
+        flip. Cheap when nothing is pending: call it after every success.
         """
         if not self._kinds:  # the common case: no lock taken
             return
         now = self._clock()
         with self._lock:
             kinds = sorted(self._kinds) if kind is None else [kind] if kind in self._kinds else []
-            pending = [(name, self._kinds.pop(name)) for name in kinds]
+            over = [name for name in kinds if now - self._kinds[name][0] >= self._interval]
+            pending = [(name, self._kinds.pop(name)) for name in over]
         for name, (start, left_out) in pending:
             if left_out:
                 self._logger.warning(

@@ -42,14 +42,25 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def throwaway_cluster(max_connections: int = 200) -> Iterator[str]:
+def throwaway_cluster(
+    max_connections: int = 200,
+    *,
+    parent: Path | None = None,
+    small_wal: bool = False,
+) -> Iterator[str]:
     """Start a cluster on a free loopback port; yield a DSN to its ``postgres`` database.
 
     The cluster is stopped (``-m immediate``) and its folder removed on exit.
+
+    Args:
+        max_connections: PostgreSQL's ``max_connections``.
+        parent: where the cluster's folder is made (default: the temporary folder), e.g. a
+            small tmpfs for a full-disk test.
+        small_wal: 1 MiB WAL segments and at most 4 MiB of WAL (a cluster of about 30 MiB).
     """
     bindir = pg_bindir()
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    root = Path(tempfile.mkdtemp(prefix="liturgia-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="liturgia-pg-", dir=parent))
     root.chmod(0o755)
     data = root / "data"
     data.mkdir()
@@ -58,13 +69,16 @@ def throwaway_cluster(max_connections: int = 200) -> Iterator[str]:
         shutil.chown(data, "postgres")
     port = free_port()
     subprocess.run(
-        [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"],
+        [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
+        + (["--wal-segsize=1"] if small_wal else []),
         check=True,
         capture_output=True,
     )
     options = (
         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections={max_connections}"
     )
+    if small_wal:
+        options += " -c max_wal_size=4MB -c min_wal_size=2MB"
     ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log")]
     subprocess.run([*ctl, "-o", options, "start"], check=True, capture_output=True)
     try:

@@ -39,7 +39,7 @@ def test_repeats_are_counted_and_summarised_per_interval(caplog: pytest.LogCaptu
     assert caplog.records[0].levelno == logging.ERROR
 
 
-def test_flush_says_how_many_were_left_out_and_starts_again(
+def test_flush_says_how_many_were_left_out_once_the_interval_is_over(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     clock = Clock()
@@ -48,18 +48,22 @@ def test_flush_says_how_many_were_left_out_and_starts_again(
     throttle.flush()  # nothing pending: nothing logged
     for _ in range(3):
         throttle.log(logging.WARNING, "watch", "watch failed")
-    throttle.log(logging.WARNING, "store", "store failed")
     clock.now += 2
-    throttle.flush("watch")
+    throttle.flush("watch")  # within the interval: a flip back to success logs nothing...
+    assert throttle.log(logging.WARNING, "watch", "watch failed") is False  # ...nor re-arms
+    throttle.log(logging.WARNING, "store", "store failed")
+    clock.now += 9  # the interval of "watch" is over, not that of "store"
+    throttle.flush()
     assert throttle.log(logging.WARNING, "watch", "watch failed") is True  # forgotten: at once
     assert throttle.log(logging.WARNING, "store", "store failed") is False  # still throttled
+    clock.now += 10
     throttle.flush()
     assert _messages(caplog) == [
         "watch failed",
         "store failed",
-        "2 more watch messages in the last 2 s, not logged",
+        "3 more watch messages in the last 11 s, not logged",
         "watch failed",
-        "1 more store messages in the last 2 s, not logged",
+        "1 more store messages in the last 19 s, not logged",
     ]
 
 
