@@ -354,15 +354,16 @@ class RecordStore:
             counts = dict(
                 self._rows(conn, "SELECT project, COUNT(*) FROM cockpit_releases GROUP BY project")
             )
-            latest = {
-                row[0]: row
-                for row in self._rows(
+            latest = {}
+            for (name,) in names:
+                found = self._rows(
                     conn,
-                    "SELECT project, version, decision, received_at FROM cockpit_releases r "
-                    "WHERE received_at = (SELECT MAX(received_at) FROM cockpit_releases "
-                    "WHERE project = r.project) ORDER BY version",
+                    "SELECT project, version, decision, received_at FROM cockpit_releases "
+                    "WHERE project = ? ORDER BY received_at DESC LIMIT 1",
+                    (name,),
                 )
-            }
+                if found:
+                    latest[name] = found[0]
         result = []
         for (name,) in sorted(names):
             last = latest.get(name)

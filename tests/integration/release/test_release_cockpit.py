@@ -14,6 +14,7 @@ import json
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from liturgia.cli import main
 from liturgia.release.checksums import parse_sha256sums
 from liturgia.tlog import rekor
+from tests.chromium import chromium
 from tests.serving import HOST, Server, free_port, make_token
 
 
@@ -41,6 +43,7 @@ def _release(repo: Path, *extra: str) -> tuple[int, str]:
     return code, str(repo / "dist")
 
 
+@pytest.mark.browser
 def test_release_record_reaches_the_server(
     make_vertice: Callable[[], Path],
     signing_env: Path,
@@ -88,6 +91,8 @@ def test_release_record_reaches_the_server(
                 key_name=HOST,
                 origin=f"{HOST} - {tree_id}",  # type: ignore[arg-type]
             )
+        # The same, as a person sees it in Chromium.
+        _check_in_browser(server.url, version, report, record, sums)
         # Every stage started and finished, in order, in the run's events.
         stages = [(e["stage"], e["kind"]) for e in release["events"]]
         assert stages[:2] == [("version", "stage-started"), ("version", "stage-finished")]
@@ -117,3 +122,39 @@ def test_a_server_that_is_down_never_fails_the_release(
     err = capsys.readouterr().err
     assert code == 3, err
     assert "[server].required is true" in err
+
+
+def _check_in_browser(
+    url: str, version: str, report: dict[str, Any], record: dict[str, Any], sums: dict[str, str]
+) -> None:
+    """The dashboard lists the release with its version and GO; its page shows every gate of
+    gate-report.json with the same result, the findings count, each digest of SHA256SUMS, and
+    each log link opens the entry at that index."""
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{url}/", wait_until="networkidle")
+        row = page.locator("table.stack tbody tr", has_text="vertice")
+        assert version in row.inner_text() and "GO" in row.inner_text()
+        row.get_by_role("link", name=version).click()
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#decision").inner_text() == report["decision"]
+        shown = {
+            page.locator(".gate").nth(i).get_attribute("data-gate"): page.locator(".gate")
+            .nth(i)
+            .locator(".result")
+            .inner_text()
+            for i in range(page.locator(".gate").count())
+        }
+        assert shown == {
+            c["name"]: c.get("status", "pass" if c["passed"] else "fail").upper()
+            for c in report["checks"]
+        }
+        assert int(page.locator("#findings-total").inner_text()) == len(record["findings"]["items"])
+        digests = page.locator(".artifact .digest").all_inner_texts()
+        assert sorted(digests) == sorted(sums.values())
+        links = page.locator("a.log-link")
+        targets = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        assert len(targets) == len([a for a in record["artifacts"] if a["log_index"] is not None])
+        for target in targets:
+            page.goto(f"{url}{target}", wait_until="networkidle")
+            assert page.locator("#entry-index").inner_text() == str(target).split("=")[1]

@@ -42,6 +42,8 @@ _T = TypeVar("_T")
 _FORMAT = Query(default="html", alias="format", pattern="^(html|json)$")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _COVERAGE = re.compile(r"(\d+(?:\.\d+)?)%")
+#: Releases shown on a project's page, newest first (older ones: the JSON API's ``limit``).
+_TIMELINE_ROWS = 100
 
 
 def _coverage(record: dict[str, Any]) -> str:
@@ -77,7 +79,7 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
     async def project_page(
         project: str = Path(pattern=PROJECT_PATTERN), output: str = _FORMAT
     ) -> Response:
-        releases = await call(partial(store.releases, project, 200))
+        releases = await call(partial(store.releases, project, _TIMELINE_ROWS))
         run = await call(partial(store.latest_run, project))
         if not releases and run is None:
             raise ApiError(404, f"no release of project {project}")

@@ -1,0 +1,151 @@
+"""The cockpit's speed: dashboard pages with many releases stored, and what sending costs.
+
+1. Pages. Fills a fresh SQLite database with ``--releases`` release records (default 10,000,
+   spread over ``--projects`` projects, each a realistic record of 7 gates and 13 artifacts),
+   starts the real ``liturgia serve`` on it, and requests each dashboard page (projects, a
+   project's timeline, a release, the log page, and the release's JSON twin) ``--requests``
+   times over one kept-alive connection. Printed per page: p50 and p95 latency in ms, and
+   whether p95 is under the issue's 50 ms.
+2. Sending. A :class:`~liturgia.release.cockpit.CockpitSender` against that server: the time a
+   release's thread spends handing it the 22 events of a release (the stream's cost to the
+   release), and the time ``finish`` waits for the events and the record to be acknowledged
+   at the end, both beside ``--release-seconds`` (the measured time of a dry-run release of
+   examples/vertice here, about 10 s) as a share of it (the issue's goal: under 1 %).
+
+Usage::
+
+    .venv/bin/python benchmarks/cockpit_bench.py
+    .venv/bin/python benchmarks/cockpit_bench.py --releases 10000 --requests 200
+
+Loopback only; the server is stopped and the temporary folder removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.serving import Server, make_token  # noqa: E402
+
+from liturgia.release.cockpit import CockpitSender  # noqa: E402
+from liturgia.release.record import ReleaseRecord  # noqa: E402
+from liturgia.server.records import open_records  # noqa: E402
+
+STAGES = ("version", "preflight", "build", "test", "sbom", "scan", "sign", "notes", "gate",
+          "checksums", "tag")  # fmt: skip
+
+
+def _record(project: str, number: int) -> ReleaseRecord:
+    gates = [
+        {"name": name, "passed": number % 17 != 0 or name != "tests",
+         "summary": f"{name} summary of release {number}", "evidence": [f"{name}.xml: ok"] * 3,
+         "figure": "100.00%", "threshold": ">= 85%"}
+        for name in ("tests", "coverage", "vulnerabilities", "sbom", "inputs", "signatures",
+                     "changelog")
+    ]  # fmt: skip
+    return ReleaseRecord.model_validate(
+        {
+            "project": project,
+            "version": f"{number // 100}.{number % 100}.0",
+            "decision": "GO" if number % 17 else "NO-GO",
+            "gates": gates,
+            "sbom": {"components": 200 + number % 50},
+            "findings": {"by_severity": {"HIGH": number % 3, "LOW": number % 5}},
+            "tests": {"summary": "120 tests, 0 failures", "passed": True, "coverage": "91.2%"},
+            "artifacts": [
+                {"name": f"file-{i}.tar.gz", "sha256": f"{i:064x}", "log_index": i}
+                for i in range(13)
+            ],
+            "notes": "# notes\n\n" + "- a change\n" * 40,
+        }
+    )
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    """Run both measurements and print their figures (and a JSON summary last)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--releases", type=int, default=10_000)
+    parser.add_argument("--projects", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--release-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    summary: dict[str, object] = {"releases": args.releases}
+    with tempfile.TemporaryDirectory(prefix="liturgia-cockpit-bench-") as folder:
+        db = Path(folder) / "log.db"
+        store = open_records(f"sqlite://{db}")
+        started = time.perf_counter()
+        per_project = args.releases // args.projects
+        for p in range(args.projects):
+            for n in range(per_project):
+                store.put_record(_record(f"project-{p}", n))
+        store.close()
+        print(f"stored {args.releases} records in {time.perf_counter() - started:.1f} s")
+        token = make_token(db, "project-0")
+        server = Server(db, Path(folder))
+        try:
+            last = _record("project-0", per_project - 1).version
+            pages = {
+                "projects": "/",
+                "project timeline": "/projects/project-0",
+                "release": f"/projects/project-0/releases/{last}",
+                "release JSON": f"/projects/project-0/releases/{last}?format=json",
+                "log": "/log",
+            }
+            results = {}
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                for name, path in pages.items():
+                    assert client.get(path).status_code == 200, path
+                    times = []
+                    for _ in range(args.requests):
+                        begin = time.perf_counter()
+                        client.get(path).raise_for_status()
+                        times.append((time.perf_counter() - begin) * 1000)
+                    p50, p95 = statistics.median(times), _percentile(times, 0.95)
+                    results[name] = {"p50_ms": round(p50, 2), "p95_ms": round(p95, 2)}
+                    verdict = "ok" if p95 < 50 else "OVER 50 ms"
+                    print(f"{name:<17} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  {verdict}")
+            summary["pages"] = results
+            sender = CockpitSender(server.url, token, "project-0")
+            begin = time.perf_counter()
+            for stage in STAGES:
+                sender.stage_started(stage)
+                sender.stage_finished(stage, f"{stage} done")
+            handing = time.perf_counter() - begin
+            begin = time.perf_counter()
+            report = sender.finish(_record("project-0", per_project + 1))
+            waiting = time.perf_counter() - begin
+            assert report.complete, report.problems
+            share = (handing + waiting) / args.release_seconds * 100
+            print(
+                f"sending: {len(STAGES) * 2} events handed over in {handing * 1000:.2f} ms, "
+                f"finish waited {waiting * 1000:.1f} ms: {share:.2f} % of a "
+                f"{args.release_seconds:g} s release ({'ok' if share < 1 else 'OVER 1 %'})"
+            )
+            summary["sending"] = {
+                "hand_over_ms": round(handing * 1000, 2),
+                "finish_wait_ms": round(waiting * 1000, 1),
+                "share_percent": round(share, 3),
+            }
+        finally:
+            server.stop()
+    print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
