@@ -312,8 +312,9 @@ def _stages(
     )
 
     listen.stage_started("sbom")
-    sboms = stages.write_sbom(config, staging, built, version)
-    inventory, artifact_sboms, sbom_summary = sboms.scanned, sboms.artifact_sboms, sboms.summary
+    cataloged = stages.write_sbom(config, staging, built, version)
+    inventory, artifact_sboms = cataloged.scanned, cataloged.artifact_sboms
+    sbom_summary = cataloged.summary
     # An input that could not be read fails the gate's "inputs" check (unless waived); say so
     # at once, naming each file and why.
     listen.stage_finished(
@@ -381,7 +382,7 @@ def _stages(
     previous = plan.last[1] if plan.last else None
     if previous is not None:
         old_sbom = staging.parent / f"{settings.project.name}-{previous}" / stages.SBOM_NAME
-        changes = stages.dependency_changes(old_sbom, sboms.document)
+        changes = stages.dependency_changes(old_sbom, cataloged.document)
         if changes is not None:
             notes = notes.rstrip("\n") + "\n\n" + changes + "\n"
     atomic_write_text(staging / "RELEASE_NOTES.md", notes)
