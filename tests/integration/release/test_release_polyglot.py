@@ -21,6 +21,13 @@ import pytest
 from liturgia import sbom, sign
 from liturgia.cli import main
 from tests.integration.release.conftest import vertice_repo
+from tests.integration.release.transparency_proofs import (
+    check_every_entry_independently,
+    sigstore_js_verifies_every_bundle,
+)
+from tests.integration.sign.conftest import sigstore_js
+
+__all__ = ["sigstore_js"]
 
 VERSION = "0.2.0"
 BINARIES = {
@@ -50,6 +57,8 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.setenv("LITURGIA_KEY", str(base / "keys" / "release.key"))
         patch.setenv("LITURGIA_PASSWORD", "correct horse")
         patch.setenv("SOURCE_DATE_EPOCH", "1764400000")
+        # The embedded transparency log every bundle is recorded in: this module's own.
+        patch.setenv("XDG_STATE_HOME", str(base / "state"))
         code = main(["release", "--dry-run", "--project", str(repo)])
     assert code == 0  # GO
     return repo / "dist" / f"vertice-{VERSION}"
@@ -152,3 +161,16 @@ def test_release_sbom_has_every_artifact_with_hash_and_contents(released: Path) 
     binary = files[f"vcli-{VERSION}-linux-amd64"]["bom-ref"]
     assert edges[binary] == [f"pkg:golang/example.com/vertice/cli@{VERSION}"]
     assert "pkg:golang/stdlib@" in " ".join(edges[f"pkg:golang/example.com/vertice/cli@{VERSION}"])
+
+
+def test_every_bundle_is_logged_and_verifies_independently(
+    released: Path, sigstore_js: Path
+) -> None:
+    """Issue 12's proof on all seven artifacts: each bundle (artifacts, their SBOMs, the release
+    SBOM, the attestations, SHA256SUMS) carries a log entry whose inclusion proof verifies with
+    an RFC 9162 verifier written in the tests, and sigstore-js verifies each with the exported
+    trusted root and a log-entry threshold of 1."""
+    bundles = 2 * len(ARTIFACTS) + 5  # each artifact and its SBOM, release SBOM, 3 attestations,
+    assert check_every_entry_independently(released) == bundles  # and SHA256SUMS
+    public = released / "release-key.pub"
+    assert sigstore_js_verifies_every_bundle(released, public, sigstore_js) == bundles

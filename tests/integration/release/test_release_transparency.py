@@ -1,22 +1,19 @@
 """Transparency by default (issue 12, item 3): every bundle of a release is in a log.
 
 A dry-run release of a copy of examples/vertice with nothing configured records each bundle in
-the embedded log (an SQLite file in the user's state folder). Each entry is checked here by an
-RFC 9162 inclusion-proof verifier written in this file (not liturgia's Merkle code) against the
-root the log's signed checkpoint states, and each bundle by sigstore-js with the release's
-exported trusted root and a log-entry threshold of 1. A configured log that is down fails the
-release with exit 3 and leaves nothing in dist/; a served log (``liturgia serve``) is used when
-configured, and ``verify --online`` proves it consistent.
+the embedded log (an SQLite file in the user's state folder). Each entry is checked by an RFC
+9162 inclusion-proof verifier written in the tests (transparency_proofs.py, not liturgia's
+Merkle code) against the root the log's signed checkpoint states, and each bundle by
+sigstore-js with the release's exported trusted root and a log-entry threshold of 1. A
+configured log that is down fails the release with exit 3 and leaves nothing in dist/; a served
+log (``liturgia serve``) is used when configured, and ``verify --online`` proves it consistent.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import socket
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,52 +24,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from liturgia.cli import main
+from tests.integration.release.transparency_proofs import (
+    check_every_entry_independently,
+    sigstore_js_verifies_every_bundle,
+)
 from tests.integration.server.conftest import Server
 from tests.integration.sign.conftest import sigstore_js
 
 __all__ = ["sigstore_js"]
-
-
-# -- an independent RFC 9162 inclusion verifier (§2.1.3.2), written from the RFC's text --------
-
-
-def _leaf(body: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + body).digest()
-
-
-def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def rfc9162_root_from_inclusion(
-    index: int, size: int, leaf_hash: bytes, path: list[bytes]
-) -> bytes:
-    """RFC 9162 §2.1.3.2: the root a leaf and its inclusion path lead to (raises if malformed)."""
-    if index >= size:
-        raise ValueError("leaf index beyond the tree")
-    fn, sn, r = index, size - 1, leaf_hash
-    for p in path:
-        if sn == 0:
-            raise ValueError("path longer than the tree is deep")
-        if fn % 2 == 1 or fn == sn:
-            r = _node(p, r)
-            if fn % 2 == 0:
-                while fn % 2 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = _node(r, p)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise ValueError("path shorter than the tree is deep")
-    return r
-
-
-def _checkpoint_root(envelope: str) -> tuple[int, bytes]:
-    """Tree size and root hash stated by a C2SP checkpoint (lines 2 and 3 of the note)."""
-    lines = envelope.split("\n")
-    return int(lines[1]), base64.b64decode(lines[2])
 
 
 # -- the release ---------------------------------------------------------------------------------
@@ -97,75 +56,20 @@ def _bundles(folder: Path) -> list[Path]:
 def test_every_bundle_has_an_entry_whose_inclusion_proof_verifies_independently(
     released: Path,
 ) -> None:
-    bundles = _bundles(released)
-    subjects = {b.name.removesuffix(".sigstore.json") for b in bundles}
+    subjects = {b.name.removesuffix(".sigstore.json") for b in _bundles(released)}
     assert {"SHA256SUMS", "sbom.cdx.json", "provenance.intoto"} <= subjects
     assert any(name.endswith(".whl") for name in subjects)
     assert any(name.endswith(".tar.gz") for name in subjects)
-    root = json.loads((released / "trusted-root.json").read_text())
-    (tlog,) = root["tlogs"]
-    indexes = set()
-    for bundle_path in bundles:
-        bundle = json.loads(bundle_path.read_text())
-        (entry,) = bundle["verificationMaterial"]["tlogEntries"]
-        assert entry["inclusionPromise"]["signedEntryTimestamp"], bundle_path.name
-        assert base64.b64decode(entry["logId"]["keyId"]) == base64.b64decode(tlog["logId"]["keyId"])
-        proof = entry["inclusionProof"]
-        body = base64.b64decode(entry["canonicalizedBody"])
-        computed = rfc9162_root_from_inclusion(
-            int(proof["logIndex"]),
-            int(proof["treeSize"]),
-            _leaf(body),
-            [base64.b64decode(h) for h in proof["hashes"]],
-        )
-        size, stated = _checkpoint_root(proof["checkpoint"]["envelope"])
-        assert computed == base64.b64decode(proof["rootHash"]) == stated, bundle_path.name
-        assert size == int(proof["treeSize"])
-        # The logged body is this bundle's signature: over this artifact, or over the
-        # attestation's DSSE payload.
-        logged = json.loads(body)
-        if bundle_path.name.endswith(".intoto.sigstore.json"):
-            assert logged["kind"] == "dsse"
-            payload = base64.b64decode(bundle["dsseEnvelope"]["payload"])
-            digest = hashlib.sha256(payload).hexdigest()
-            assert logged["spec"]["payloadHash"]["value"] == digest
-        else:
-            assert logged["kind"] == "hashedrekord"
-            subject = released / bundle_path.name.removesuffix(".sigstore.json")
-            digest = hashlib.sha256(subject.read_bytes()).hexdigest()
-            assert logged["spec"]["data"]["hash"]["value"] == digest
-        indexes.add(int(entry["logIndex"]))
-        # A wrong leaf or a wrong path does not lead to the root (the verifier can fail).
-        assert (
-            rfc9162_root_from_inclusion(
-                int(proof["logIndex"]),
-                int(proof["treeSize"]),
-                _leaf(body + b" "),
-                [base64.b64decode(h) for h in proof["hashes"]],
-            )
-            != computed
-        )
-    assert len(indexes) == len(bundles)  # one entry per bundle
+    assert check_every_entry_independently(released) == len(subjects)
 
 
 def test_sigstore_js_verifies_each_bundle_with_the_exported_trusted_root(
     released: Path, signing_env: Path, sigstore_js: Path
 ) -> None:
     public = signing_env.with_suffix(".pub")
-    root = released / "trusted-root.json"
-    for bundle in _bundles(released):
-        verify_js = [str(sigstore_js / "verify.js"), str(bundle), str(root), str(public)]
-        if not bundle.name.endswith(".intoto.sigstore.json"):  # DSSE: the payload is inside
-            verify_js.append(str(released / bundle.name.removesuffix(".sigstore.json")))
-        result = subprocess.run(
-            ["node", *verify_js, "--tlog", "1"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, (bundle.name, result.stdout, result.stderr)
-        assert result.stdout.startswith("OK tlog=1 ts=1"), result.stdout
+    assert sigstore_js_verifies_every_bundle(released, public, sigstore_js) == len(
+        _bundles(released)
+    )
 
 
 def test_verify_checks_the_entries_against_the_log_key_the_consumer_passes(
@@ -201,11 +105,12 @@ def _refused_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.mark.parametrize("where", ["flag", "config"])
+@pytest.mark.parametrize("where", ["flag", "environment", "config"])
 def test_a_configured_log_that_is_down_fails_the_release_and_writes_nothing(
     make_vertice: Callable[[], Path],
     signing_env: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     where: str,
 ) -> None:
     repo = make_vertice()
@@ -213,6 +118,8 @@ def test_a_configured_log_that_is_down_fails_the_release_and_writes_nothing(
     argv = ["release", "--dry-run", "--project", str(repo)]
     if where == "flag":
         argv += ["--tlog-url", url]
+    elif where == "environment":
+        monkeypatch.setenv("LITURGIA_TLOG_URL", url)
     else:
         config = repo / "liturgia.toml"
         config.write_text(
