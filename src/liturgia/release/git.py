@@ -551,3 +551,29 @@ def undo_commit(repo: Path, commit: str, paths: Sequence[Path]) -> None:
     _require_repo(repo)
     _run(repo, "reset", "--quiet", "--soft", _resolve(repo, commit))
     _run(repo, "reset", "--quiet", commit, "--", *(str(p) for p in paths))
+
+
+def changed_paths(repo: Path, since_ref: str) -> tuple[str, ...]:
+    """The paths (relative to the repository's top, ``/``-separated) that differ between
+    ``since_ref`` and the work tree's ``HEAD`` commit, sorted.
+
+    Raises:
+        InputError: not a repository, git missing, or an unknown ``since_ref``.
+    """
+    commit = _resolve(repo, since_ref)
+    done = _run(repo, "diff", "--name-only", "-z", "--no-renames", commit, "HEAD", "--")
+    return tuple(
+        sorted(name for name in done.stdout.decode("utf-8", "replace").split("\0") if name)
+    )
+
+
+def file_at(repo: Path, ref: str, path: str) -> bytes | None:
+    """The bytes of ``path`` (relative to the repository's top) at ``ref``, or ``None`` when it
+    did not exist there.
+
+    Raises:
+        InputError: not a repository, git missing, or an unknown ``ref``.
+    """
+    commit = _resolve(repo, ref)
+    done = _run(repo, "show", f"{commit}:{path}", check=False)
+    return done.stdout if done.returncode == 0 else None

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from liturgia import sbom
-from liturgia._internal.files import read_bytes
+from liturgia._internal.files import read_bytes, sha256_file
 from liturgia.config import Waiver
-from liturgia.errors import InputError, VerificationError
+from liturgia.errors import InputError, LiturgiaError, VerificationError
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult, Status, evidence_file
 from liturgia.release.gates._policy import register_default_kind
@@ -20,7 +20,11 @@ __all__ = ["InputsCheck", "SbomCheck", "check_inputs"]
 
 @dataclass(frozen=True, slots=True)
 class SbomCheck:
-    """SBOM present and valid CycloneDX 1.6 JSON (``sbom.cdx.json`` in the release folder)."""
+    """SBOM present, valid CycloneDX 1.6 JSON, listing every artifact's SHA-256.
+
+    ``sbom.cdx.json`` in the release folder; each artifact must be the digest of a ``file``
+    component (as :func:`liturgia.sbom.artifact_component` records it).
+    """
 
     name: str = "sbom"
     reads: tuple[str, ...] = (SBOM_NAME,)
@@ -46,13 +50,49 @@ class SbomCheck:
             )
         components = json.loads(data).get("components") or []
         file = evidence_file(path)
+        files = (file,) if file is not None else ()
+        figure = f"valid CycloneDX 1.6 JSON, {len(components)} components"
+        if not context.artifacts:
+            return CheckResult(
+                name=self.name,
+                passed=True,
+                summary="present and valid CycloneDX 1.6 JSON",
+                files=files,
+                figure=figure,
+                threshold=threshold,
+            )
+        # Every artifact shipped is described by its digest (a file component's SHA-256), so
+        # the SBOM is about these bytes and not others.
+        try:
+            listed = set(
+                sbom.artifact_digests(
+                    sbom.read_sbom(data, source=SBOM_NAME), source=SBOM_NAME
+                ).values()
+            )
+        except LiturgiaError as exc:
+            listed, problem = set(), str(exc)
+        else:
+            problem = ""
+        missing = [
+            f"{name}: sha256:{digest} is not the SHA-256 of any file component"
+            for name in context.artifacts
+            if (digest := sha256_file(context.release / name)) not in listed
+        ]
+        if problem:
+            missing.insert(0, problem)
+        covered = len(context.artifacts) - len(missing) + (1 if problem else 0)
         return CheckResult(
             name=self.name,
-            passed=True,
-            summary="present and valid CycloneDX 1.6 JSON",
-            files=(file,) if file is not None else (),
-            figure=f"valid CycloneDX 1.6 JSON, {len(components)} components",
-            threshold=threshold,
+            passed=not missing,
+            summary=(
+                "present, valid CycloneDX 1.6 JSON, every artifact's digest listed"
+                if not missing
+                else f"{len(missing)} artifacts not covered by the SBOM; first: {missing[0]}"
+            ),
+            evidence=tuple(missing),
+            files=files,
+            figure=f"{figure}, {covered} of {len(context.artifacts)} artifacts' digests listed",
+            threshold=threshold + ", listing every artifact's SHA-256",
         )
 
 
