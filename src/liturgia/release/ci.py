@@ -3,10 +3,12 @@
 Both have the same stages: **validate** (the next version from the history: a shallow or tagless
 checkout fails here) and **security** (SBOM and vulnerability scan) on every push and pull/merge
 request; then, on a version tag only, **build** (``liturgia release --from-tag``: build, tests,
-SBOM, scan, signatures and the gate, into ``dist/``), **sign** (a signed in-toto attestation of
-the scan over the release's ``SHA256SUMS``) and **release** (``liturgia verify`` of the folder,
-then the forge's release with the notes), followed by a notification that runs whatever the
-outcome. Artifacts are handed from job to job; nothing is rebuilt.
+SBOM, scan, signatures and the gate, into ``dist/``; every bundle recorded in the transparency
+log named by ``LITURGIA_TLOG_URL``, a GitHub secret or GitLab variable), **sign** (a signed in-toto
+attestation of the scan over the release's ``SHA256SUMS``) and **release** (``liturgia verify``
+of the folder, with the log's public key when one is given, then the forge's release with the
+notes), followed by a notification that runs whatever the outcome. Artifacts are handed from
+job to job; nothing is rebuilt.
 
 GitHub: ``permissions: {}`` at the top and each job asks for the least it needs (``contents:
 read``; ``contents: write`` only to publish the release); every action is pinned to a full commit
@@ -140,10 +142,18 @@ jobs:
           SIGNING_KEY: ${{{{ secrets.LITURGIA_SIGNING_KEY }}}}
           LITURGIA_PASSWORD: ${{{{ secrets.LITURGIA_PASSWORD }}}}
           TAG: ${{{{ github.ref_name }}}}
+          # The transparency log every bundle is recorded in (a runner's embedded log is
+          # thrown away with the job), and its public key.
+          LITURGIA_TLOG_URL: ${{{{ secrets.LITURGIA_TLOG_URL }}}}
+          TLOG_PUBLIC_KEY: ${{{{ secrets.LITURGIA_TLOG_PUBLIC_KEY }}}}
         run: |
           umask 077
           printf '%s\\n' "$SIGNING_KEY" > "$RUNNER_TEMP/release.key"
           export LITURGIA_KEY="$RUNNER_TEMP/release.key"
+          if [ -n "$TLOG_PUBLIC_KEY" ]; then
+            printf '%s\\n' "$TLOG_PUBLIC_KEY" > "$RUNNER_TEMP/log.pub"
+            export LITURGIA_TLOG_KEY="$RUNNER_TEMP/log.pub"
+          fi
           liturgia release --from-tag "$TAG" --out dist
       - uses: {upload}
         with:
@@ -202,12 +212,18 @@ jobs:
         env:
           GH_TOKEN: ${{{{ github.token }}}}
           PUBLIC_KEY: ${{{{ secrets.LITURGIA_PUBLIC_KEY }}}}
+          TLOG_PUBLIC_KEY: ${{{{ secrets.LITURGIA_TLOG_PUBLIC_KEY }}}}
           TAG: ${{{{ github.ref_name }}}}
           REPOSITORY: ${{{{ github.repository }}}}
         run: |
           printf '%s\\n' "$PUBLIC_KEY" > "$RUNNER_TEMP/release.pub"
           folder="$(find dist -mindepth 1 -maxdepth 1 -type d | head -n 1)"
-          liturgia verify "$folder" --key "$RUNNER_TEMP/release.pub"
+          log_key=()
+          if [ -n "$TLOG_PUBLIC_KEY" ]; then
+            printf '%s\\n' "$TLOG_PUBLIC_KEY" > "$RUNNER_TEMP/log.pub"
+            log_key=(--log-key "$RUNNER_TEMP/log.pub")
+          fi
+          liturgia verify "$folder" --key "$RUNNER_TEMP/release.pub" "${{log_key[@]}}"
           gh release create "$TAG" --repo "$REPOSITORY" --verify-tag \\
             --notes-file "$folder/RELEASE_NOTES.md" "$folder"/* dist/*.intoto.json
       - name: Notify
@@ -290,8 +306,12 @@ sign:
       liturgia attest --key "$LITURGIA_SIGNING_KEY" --type vuln
       --predicate "$folder/vulnerabilities.json"
       -o "dist/$(basename "$folder").scan.intoto.json" "$folder/SHA256SUMS"
-    # LITURGIA_PUBLIC_KEY is a variable of type "file" holding the release key's public half.
-    - liturgia verify "$folder" --key "$LITURGIA_PUBLIC_KEY"
+    # LITURGIA_PUBLIC_KEY is a variable of type "file" holding the release key's public half;
+    # LITURGIA_TLOG_URL (and LITURGIA_TLOG_KEY, a "file" variable with its public key) name the
+    # transparency log the build records every bundle in.
+    - >-
+      liturgia verify "$folder" --key "$LITURGIA_PUBLIC_KEY"
+      ${{LITURGIA_TLOG_KEY:+--log-key "$LITURGIA_TLOG_KEY"}}
     - cp "$folder/RELEASE_NOTES.md" release-notes.md
   artifacts:
     paths: [dist/, release-notes.md]
