@@ -22,7 +22,7 @@ from pathlib import Path
 
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_writer
-from liturgia.config import BuildSpec, LoadedConfig
+from liturgia.config import ArchiveSettings, BuildSpec, LoadedConfig
 from liturgia.errors import ConfigError, InputError
 from liturgia.release.build import collect_artifacts, expand, run_command
 from liturgia.sbom.catalogers.gomod import local_replacements
@@ -232,7 +232,7 @@ def run_builds(
         ecosystem = "auto" if spec.name == CLASSIC_NAME else spec.ecosystem
         paths: list[Path] = []
         if spec.archive is not None:
-            paths.append(_pack(config, spec, values))
+            paths.append(_pack(config, spec, spec.archive, values))
         for index, template in enumerate(spec.artifacts):
             where = f"{prefix}.artifacts[{index}]"
             pattern = expand(template, {**values, "name": spec.name}, where=where)
@@ -250,17 +250,24 @@ def run_builds(
     names: dict[str, Built] = {}
     for item in found:
         other = names.setdefault(item.path.name, item)
-        if other is not item and other.path != item.path:
+        if other is item or (other.path == item.path and other.build == item.build):
+            continue
+        if other.path == item.path:
+            # e.g. one build's "{build_dir}/*.tar.gz" matching another build's archive
             raise InputError(
-                f"build artifacts: {other.path} ({other.build}) and {item.path} ({item.build}) "
-                "have the same file name"
+                f"build artifacts: {item.path.name} is matched by the builds {other.build!r} "
+                f"and {item.build!r}; narrow one of their artifact patterns"
             )
+        raise InputError(
+            f"build artifacts: {other.path} ({other.build}) and {item.path} ({item.build}) "
+            "have the same file name"
+        )
     return tuple(sorted(names.values(), key=lambda item: item.path.name))
 
 
-def _pack(config: LoadedConfig, spec: BuildSpec, values: Mapping[str, str]) -> Path:
-    archive = spec.archive
-    assert archive is not None  # noqa: S101 - the caller checked
+def _pack(
+    config: LoadedConfig, spec: BuildSpec, archive: ArchiveSettings, values: Mapping[str, str]
+) -> Path:
     prefix = _prefix(spec)
     local = {**values, "name": spec.name}
     name = expand(archive.name, local, where=f"{prefix}.archive.name")

@@ -231,3 +231,23 @@ def test_the_examples_go_module_folders_pass_the_preflight() -> None:
     values = {"build_dir": "/nonexistent", "version": "1.0.0", "project": str(EXAMPLE)}
     (cli,) = [spec for spec in config.settings.builds if spec.ecosystem == "go"]
     check_go_sources(build_steps(config, cli, values))
+
+
+def test_one_file_claimed_by_two_builds_is_refused(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        """
+[[builds]]
+name = "web"
+archive = { name = "web-{version}.tar.gz", root = "site" }
+
+[[builds]]
+name = "sdist"
+artifacts = ["{build_dir}/*.tar.gz"]
+""",
+    )
+    (project / "site").mkdir()
+    (project / "site" / "index.html").write_text("<p>hi</p>")
+    claimed = r"web-1\.2\.3\.tar\.gz is matched by the builds 'web' and 'sdist'"
+    with pytest.raises(InputError, match=claimed):
+        run_builds(load_config(project), _values(tmp_path), python=None)
