@@ -128,6 +128,7 @@ def test_every_page_at_desktop_and_phone_width(
         "projects": "/",
         "project": "/projects/acme",
         "release": "/projects/acme/releases/1.1.0",
+        "quality": "/projects/acme/quality",
         "log": "/log?q=0",
     }
     for name, path in pages.items():
@@ -174,5 +175,35 @@ def test_stages_arrive_live_and_a_no_go_turns_red(browser: Browser, cockpit: Coc
     assert "nogo-run" in (page.locator("#run").get_attribute("class") or "")
     assert page.evaluate("window.__notReloaded") is True
     assert sender.finish(None).complete
+    assert not problems, problems
+    context.close()
+
+
+def test_quality_charts_are_drawn_by_the_vendored_chart_js(
+    browser: Browser, cockpit: Cockpit
+) -> None:
+    token = cockpit.token("acme")
+    versions = ["1.0.0", "1.1.0", "1.2.0"]
+    for number, version in enumerate(versions):
+        tests = {"summary": f"10 tests, {number} failures", "passed": True,
+                 "coverage": f"{90 - number}.00% line"}  # fmt: skip
+        _put(cockpit, token, _record("acme", version, tests=tests))
+    context = browser.new_context()
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    problems = console_problems(page)
+    page.goto(f"{cockpit.url}/projects/acme/quality", wait_until="networkidle")
+    chart = "id => { const c = Chart.getChart(document.getElementById(id)); "
+    labels = page.evaluate(f"({chart} return c.data.labels; }})('chart-coverage')")
+    assert labels == versions
+    coverage = page.evaluate(f"({chart} return c.data.datasets[0].data; }})('chart-coverage')")
+    assert coverage == [90.0, 89.0, 88.0]
+    passing = page.evaluate(f"({chart} return c.data.datasets[0].data; }})('chart-tests')")
+    assert passing == [100.0, 90.0, 80.0]
+    stacks = page.evaluate(f"({chart} return c.data.datasets.length; }})('chart-findings')")
+    assert stacks == 6
+    assert page.evaluate("Chart.version") == "4.6.2"
+    assert all(url.startswith(cockpit.url + "/") for url in requested), requested
     assert not problems, problems
     context.close()

@@ -49,6 +49,13 @@ def test_pages_and_their_json_twins(client: TestClient, store: RecordStore) -> N
     assert 'href="/log?q=3"' in page.text  # the artifact's log entry
     assert client.get("/projects/vertice/releases/1.2.0?format=json").json()["record"]["run"] == RUN
     assert client.get("/projects/vertice/releases/9.9.9").status_code == 404
+    quality = client.get("/projects/vertice/quality?format=json").json()["releases"]
+    assert [(q["version"], q["coverage"]) for q in quality] == [("1.2.0", 100.0)]
+    assert quality[0]["findings"]["HIGH"] == 0
+    page = client.get("/projects/vertice/quality")
+    assert '<script type="application/json" id="quality-data">' in page.text
+    assert client.get("/static/vendor/chart.umd.min.js").status_code == 200
+    assert client.get("/projects/nobody/quality").status_code == 404
     assert client.get("/projects/bad%20name").status_code == 400
     assert client.get("/?format=xml").status_code == 400
 

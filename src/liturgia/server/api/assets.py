@@ -2,6 +2,8 @@
 
 =====================================  ====================================================
 ``GET /static/<name>``                 a file of ``liturgia/server/static`` (styles, scripts)
+``GET /static/vendor/<name>``          a vendored library (Chart.js, from its npm package by
+                                       ``scripts/vendor-assets.sh``)
 ``GET /docs/assets/<name>``            Swagger UI's ``swagger-ui-bundle.js`` and
                                        ``swagger-ui.css``, from the installed
                                        ``fastapi-swagger`` package (Swagger UI 5, MIT)
@@ -35,8 +37,9 @@ _CACHE = "public, max-age=3600"
 
 def _files(package: str, folder: str | None, names: tuple[str, ...] | None) -> dict[str, bytes]:
     root = resources.files(package)
-    if folder is not None:
-        root = root / folder
+    for part in (folder or "").split("/"):
+        if part:
+            root = root / part
     found: dict[str, bytes] = {}
     for item in root.iterdir():
         name = item.name
@@ -60,11 +63,16 @@ def router() -> APIRouter:
     """Build the static files' routes (read into memory once, at build time)."""
     routes = APIRouter(include_in_schema=False)
     own = _files("liturgia.server", "static", None)
+    vendored = _files("liturgia.server", "static/vendor", None)
     swagger = _files("fastapi_swagger", "resources", _SWAGGER_FILES)
 
     @routes.get("/static/{name}")
     async def static_file(name: str) -> Response:
         return _answer(own, name)
+
+    @routes.get("/static/vendor/{name}")
+    async def vendored_file(name: str) -> Response:
+        return _answer(vendored, name)
 
     @routes.get("/docs/assets/{name}")
     async def swagger_file(name: str) -> Response:

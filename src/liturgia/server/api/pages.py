@@ -9,6 +9,9 @@
                                                the SBOM change, findings with links to their
                                                advisories, artifacts with digests and links
                                                to their log entries, the release notes
+``GET /projects/{project}/quality``            charts across releases: coverage, test pass
+                                               rate, findings by severity (Chart.js, served
+                                               by the package), with the same data as a table
 ``GET /log``                                   the log: tree size, latest checkpoint, an
                                                entry looked up by index, UUID or digest
 =============================================  ===========================================
@@ -53,6 +56,28 @@ def _coverage(record: dict[str, Any]) -> str:
 
 def _findings_total(record: dict[str, Any]) -> int:
     return sum(record.get("findings", {}).get("by_severity", {}).values())
+
+
+_TESTS = re.compile(r"(\d+) tests?, (\d+) failures?(?:, (\d+) errors?)?")
+
+
+def _quality(record: dict[str, Any], received: str) -> dict[str, Any]:
+    """One release's figures for the quality charts (``None`` where the record has none)."""
+    coverage = _COVERAGE.search(record.get("tests", {}).get("coverage", ""))
+    tests = _TESTS.search(record.get("tests", {}).get("summary", ""))
+    pass_rate = None
+    if tests and int(tests[1]):
+        failed = int(tests[2]) + int(tests[3] or 0)
+        pass_rate = round((int(tests[1]) - failed) / int(tests[1]) * 100, 2)
+    counts = record.get("findings", {}).get("by_severity", {})
+    return {
+        "version": record["version"],
+        "received": received,
+        "decision": record["decision"],
+        "coverage": float(coverage[1]) if coverage else None,
+        "testPassRate": pass_rate,
+        "findings": {severity: int(counts.get(severity, 0)) for severity in SEVERITIES},
+    }
 
 
 def _advisory_url(finding_id: str) -> str:
@@ -125,6 +150,18 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
             severities=SEVERITIES,
             coverage=_coverage(record),
         )
+
+    @routes.get("/projects/{project}/quality")
+    async def quality_page(
+        project: str = Path(pattern=PROJECT_PATTERN), output: str = _FORMAT
+    ) -> Response:
+        releases = await call(partial(store.releases, project, _TIMELINE_ROWS))
+        if not releases:
+            raise ApiError(404, f"no release of project {project}")
+        series = [_quality(item["record"], item["receivedAt"]) for item in reversed(releases)]
+        if output == "json":
+            return JSONResponse({"project": project, "releases": series})
+        return render("quality.html", project=project, series=series, severities=SEVERITIES)
 
     @routes.get("/log")
     async def log_page(
