@@ -4,7 +4,9 @@ Serve a Rekor v1-compatible transparency log. The log's signing key (ECDSA P-256
 first start beside an SQLite database (DB.key.pem). The address is bound first (a port in use:
 exit 3, nothing created). The stored tree is verified against its signed checkpoint and the
 stored entry bodies against their leaf hashes first: a tree that does not match or an altered
-entry is not served (exit 3). Needs the 'server' extra.
+entry is not served (exit 3). A full disk gets 507 on writes while reads keep working; a failing
+storage gets 503 (both with Retry-After). Neither means an entry was not stored: clients retry
+and take a 409 (already logged, Location names it) as success. Needs the 'server' extra.
 """
 
 from __future__ import annotations
