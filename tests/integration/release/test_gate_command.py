@@ -109,6 +109,8 @@ def test_playbook_is_written_from_the_policy(
         '[[gates.checks]]\nkind = "vulnerabilities"\n'
         '[[gates.checks]]\nkind = "chaos"\nseverity = "advisory"\nmin_uptime = 99.5\n'
         '[[gates.checks]]\nkind = "rollback-plan"\npath = "ops/rollback.md"\n'
+        '[[gates.checks]]\nkind = "approvals"\n[gates.checks.roles.security]\n'
+        'keys = ["keys/sec.pub"]\n'
         '[[gates.waivers]]\ncheck = "chaos"\nby = "Ana (SRE)"\nreason = "rig rebuilt"\n'
         "expires = 2026-03-01\n",
     )
@@ -122,5 +124,8 @@ def test_playbook_is_written_from_the_policy(
     ) in text
     assert "- `chaos`, accepted by Ana (SRE) until 2026-03-01: rig rebuilt" in text
     assert "The rollback plan is `ops/rollback.md`" in text
+    assert (
+        "- security: 1 of `keys/sec.pub` (`liturgia approve VERSION --role security --key KEY`)"
+    ) in text
     assert main(["playbook", "--project", str(repo)]) == 0
     assert (repo / "docs" / "release-playbook.md").read_text() == text  # same policy, same bytes

@@ -186,7 +186,7 @@ def test_a_policy_replaces_the_built_in_checks_in_its_order(
             for kind, extra in (
                 ("changelog", ""),
                 ("vulnerabilities", ""),
-                ("signatures", ""),
+                ("signatures", "require_log = true\n"),
                 ("artifact-version", 'unversioned = "allow"\n'),
                 ("rollback-plan", 'severity = "advisory"\n'),
             )
@@ -200,6 +200,7 @@ def test_a_policy_replaces_the_built_in_checks_in_its_order(
         "changelog", "vulnerabilities", "signatures", "artifact-version", "rollback-plan",
     ]  # fmt: skip
     assert checks["rollback-plan"]["status"] == "fail"
+    assert "tiny.txt.sigstore.json: log index " in str(checks["signatures"]["evidence"])
     assert checks["artifact-version"]["evidence"] == [
         "tiny.txt: carries no version liturgia reads (not a wheel, sdist, npm tarball or Go binary)"
     ]

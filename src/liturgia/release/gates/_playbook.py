@@ -71,6 +71,17 @@ def render_playbook(config: LoadedConfig, policy: tuple[PolicyEntry, ...]) -> st
         reads = ", ".join(f"`{item}`" for item in entry.check.reads) or "—"
         severity = "blocking" if entry.blocking else "advisory"
         lines.append(f"| {entry.check.name} | {severity} | {_what(entry)} | {reads} |")
+    lines += ["", "## Who approves", ""]
+    approvals = [e for e in policy if getattr(e.check, "roles", None)]
+    for entry in approvals:
+        lines += [
+            f"- {role.name}: {role.required} of "
+            + ", ".join(f"`{key}`" for key in role.keys)
+            + f" (`liturgia approve VERSION --role {role.name} --key KEY`)"
+            for role in getattr(entry.check, "roles", ())
+        ]
+    if not approvals:
+        lines.append('No approvals check is in the policy (`kind = "approvals"`).')
     waivers = settings.gates.waivers
     lines += ["", "## Waivers in force", ""]
     if waivers:
