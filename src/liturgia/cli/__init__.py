@@ -38,6 +38,7 @@ COMMANDS = {
     "attest": "attest",
     "chaos": "chaos",
     "check": "gates",
+    "deploy": "gates",
     "ci": "ci",
     "gate": "gates",
     "init": "init",

@@ -25,7 +25,7 @@ from liturgia.cli._common import (
 )
 from liturgia.errors import ConfigError
 
-__all__ = ["register", "run_approve", "run_check", "run_gate", "run_playbook"]
+__all__ = ["register", "run_approve", "run_check", "run_deploy", "run_gate", "run_playbook"]
 
 
 def _project_option(parser: argparse.ArgumentParser) -> None:
@@ -102,6 +102,18 @@ def register(subparsers: Any) -> None:
     approve.add_argument("--name", default="", metavar="TEXT", help="who approves (shown)")
     add_signing_key_option(approve)
     _project_option(approve)
+    deploy = add_command(
+        subparsers,
+        "deploy",
+        run_deploy,
+        "run a deployment stage's command and keep its exit status and output as evidence",
+        description="Run the command of the policy's deploy check for STAGE (staging, smoke, "
+        "production...) and write its report (exit status, output, version) where the check "
+        "reads it. Exit 0 when the command exited 0, else 1.",
+    )
+    deploy.add_argument("stage", metavar="STAGE")
+    deploy.add_argument("--version", required=True, metavar="VERSION", help="the release")
+    _project_option(deploy)
     _project_option(playbook)
     playbook.add_argument(
         "-o",
@@ -205,3 +217,18 @@ def run_approve(args: argparse.Namespace) -> int:
     )
     print_path(target)
     return 0
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    """Run ``deploy``: 0 when the stage's command exited 0, 1 when it did not."""
+    from liturgia.config import load_config  # noqa: PLC0415
+    from liturgia.release.gates.operations import run_deploy as deploy  # noqa: PLC0415
+    from liturgia.release.version import Version  # noqa: PLC0415
+
+    config = load_config(args.project)
+    report, result = deploy(config, args.stage, Version.parse(args.version))
+    stderr_console().print(
+        f"{args.stage}: {result.command!r} exited {result.returncode}", markup=False
+    )
+    print_path(report)
+    return 0 if result.returncode == 0 else 1

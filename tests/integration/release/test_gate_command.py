@@ -129,3 +129,34 @@ def test_playbook_is_written_from_the_policy(
     ) in text
     assert main(["playbook", "--project", str(repo)]) == 0
     assert (repo / "docs" / "release-playbook.md").read_text() == text  # same policy, same bytes
+
+
+def test_deploy_runs_a_stage_and_the_gate_reads_its_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_tiny(tmp_path / "tiny")
+    (repo / "smoke.py").write_text(
+        "import os, sys\nprint('GET /health for', os.environ['LITURGIA_VERSION'])\n"
+        "sys.exit(int(os.environ.get('SMOKE_EXIT', '0')))\n"
+    )
+    _append(
+        repo,
+        '[[gates.checks]]\nkind = "changelog"\n'
+        '[[gates.checks]]\nkind = "deploy"\nname = "smoke"\nstage = "smoke"\n'
+        'report = "reports/smoke.json"\ncommand = "python smoke.py"\n',
+    )
+    commit_all(repo, "chore: a smoke stage")
+    assert main(["release", "--dry-run", "--project", str(repo)]) == 1  # no smoke report yet
+    capsys.readouterr()
+    assert main(["deploy", "smoke", "--version", "0.1.1", "--project", str(repo)]) == 0
+    report = json.loads((repo / "reports" / "smoke.json").read_text())
+    assert report == {
+        "command": "python smoke.py", "exit_status": 0, "output": "GET /health for 0.1.1\n",
+        "stage": "smoke", "version": "0.1.1",
+    }  # fmt: skip
+    release = repo / "dist" / "tiny-0.1.1"
+    assert main(["gate", "--project", str(repo), "--release", str(release)]) == 0
+    assert "PASS smoke: smoke exited 0 for 0.1.1" in capsys.readouterr().err
+
+    assert main(["deploy", "staging", "--version", "0.1.1", "--project", str(repo)]) == 2
+    assert "no deploy check has stage 'staging' (stages: smoke)" in capsys.readouterr().err

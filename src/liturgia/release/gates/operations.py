@@ -4,25 +4,31 @@
 release record reads). ``deploy``: one deployment stage's report (``stage``: staging, smoke,
 performance, rollback-test, production, post-deploy...; ``report``: a JSON object
 ``{"stage": str, "exit_status": int, "version": str, "output": str}``, as the stage's command
-left it): the stage exited 0 and, when the report names a version, it is this release's. The
-exit status and the first lines of the output are kept as evidence.
+left it, or ``liturgia deploy STAGE`` running the check's ``command``): the stage exited 0
+and, when the report names a version, it is this release's. The exit status and the first lines
+of the output are kept as evidence.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import Field
 
-from liturgia.config import PolicyCheck
+from liturgia._internal.files import atomic_write_text
+from liturgia.config import LoadedConfig, PolicyCheck
+from liturgia.errors import ConfigError
+from liturgia.release.build import CommandResult, run_command
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult, unusable
-from liturgia.release.gates._policy import KindOptions, parse_options, register_kind
+from liturgia.release.gates._policy import KindOptions, load_policy, parse_options, register_kind
 from liturgia.release.gates._registry import Check
 from liturgia.release.gates._xml import ReportError, load_bytes
+from liturgia.release.version import Version
 
-__all__ = ["DeployCheck", "MetricsCheck"]
+__all__ = ["DeployCheck", "MetricsCheck", "run_deploy"]
 
 #: Output lines of a deployment report kept as evidence, at most.
 _OUTPUT_LINES = 10
@@ -89,6 +95,7 @@ class DeployCheck:
     report: str = ""
     reads: tuple[str, ...] = ()
     rank: int = 170
+    command: str | None = None
 
     def evaluate(self, context: GateContext) -> CheckResult:
         """Read the stage's report: exit status, version, output."""
@@ -127,6 +134,50 @@ class DeployCheck:
         )
 
 
+def run_deploy(config: LoadedConfig, stage: str, version: Version) -> tuple[Path, CommandResult]:
+    """Run the ``command`` of the policy's deploy check for ``stage`` and write its report.
+
+    The report (``{"command", "exit_status", "output", "stage", "version"}``, sorted keys) goes
+    to the check's ``report`` path, atomically, whatever the exit status: the gate judges it.
+
+    Raises:
+        ConfigError: no deploy check of the policy has that stage, or it names no command, or
+            the command's program is missing.
+    """
+    deploys = [e.check for e in load_policy(config) if isinstance(e.check, DeployCheck)]
+    checks = [check for check in deploys if check.stage == stage]
+    stages = sorted(check.stage for check in deploys)
+    if not checks:
+        raise ConfigError(
+            f"{config.path}: gates.checks: no deploy check has stage {stage!r} "
+            f"(stages: {', '.join(stages) or 'none'})"
+        )
+    check = checks[0]
+    if check.command is None:
+        raise ConfigError(
+            f"{config.path}: gates.checks: the {stage!r} deploy check names no command; its "
+            f"report {check.report} is written by whatever deploys"
+        )
+    result = run_command(
+        check.command,
+        cwd=config.project_dir,
+        version=str(version),
+        check=False,
+        where=f"gates.checks ({stage}).command",
+    )
+    document = {
+        "command": result.command,
+        "exit_status": result.returncode,
+        "output": result.output[-20_000:],
+        "stage": stage,
+        "version": str(version),
+    }
+    target = config.resolve(check.report)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    return target, result
+
+
 class _MetricsOptions(KindOptions):
     file: str | None = Field(default=None, min_length=1)
 
@@ -134,6 +185,7 @@ class _MetricsOptions(KindOptions):
 class _DeployOptions(KindOptions):
     stage: str = Field(min_length=1)
     report: str = Field(min_length=1)
+    command: str | None = Field(default=None, min_length=1)
 
 
 def _make_metrics(entry: PolicyCheck, where: str) -> Check:
@@ -145,7 +197,11 @@ def _make_metrics(entry: PolicyCheck, where: str) -> Check:
 def _make_deploy(entry: PolicyCheck, where: str) -> Check:
     options = parse_options(entry, where, _DeployOptions)
     return DeployCheck(
-        name=entry.row, stage=options.stage, report=options.report, reads=(options.report,)
+        name=entry.row,
+        stage=options.stage,
+        report=options.report,
+        command=options.command,
+        reads=(options.report,),
     )
 
 
