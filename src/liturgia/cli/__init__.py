@@ -47,6 +47,7 @@ COMMANDS = {
     "notes": "versions",
     "playbook": "gates",
     "release": "release",
+    "rollback": "gates",
     "sbom": "sbom",
     "scan": "scan",
     "serve": "serve",

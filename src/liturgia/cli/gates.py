@@ -25,7 +25,15 @@ from liturgia.cli._common import (
 )
 from liturgia.errors import ConfigError
 
-__all__ = ["register", "run_approve", "run_check", "run_deploy", "run_gate", "run_playbook"]
+__all__ = [
+    "register",
+    "run_approve",
+    "run_check",
+    "run_deploy",
+    "run_gate",
+    "run_playbook",
+    "run_rollback",
+]
 
 
 def _project_option(parser: argparse.ArgumentParser) -> None:
@@ -114,6 +122,18 @@ def register(subparsers: Any) -> None:
     deploy.add_argument("stage", metavar="STAGE")
     deploy.add_argument("--version", required=True, metavar="VERSION", help="the release")
     _project_option(deploy)
+    rollback = add_command(
+        subparsers,
+        "rollback",
+        run_rollback,
+        "mark a release rolled back (nothing deleted) and say what to run next",
+        description="Record beside dist/<name>-VERSION that the release is rolled back, why "
+        "and when; the release folder and its log entries are kept. Says which earlier "
+        "release to deploy again.",
+    )
+    rollback.add_argument("version", metavar="VERSION")
+    rollback.add_argument("--reason", required=True, metavar="TEXT", help="why")
+    _project_option(rollback)
     _project_option(playbook)
     playbook.add_argument(
         "-o",
@@ -232,3 +252,27 @@ def run_deploy(args: argparse.Namespace) -> int:
     )
     print_path(report)
     return 0 if result.returncode == 0 else 1
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    """Run ``rollback``: 0 once the rollback is recorded."""
+    from liturgia.config import load_config  # noqa: PLC0415
+    from liturgia.release.rollback import mark_rolled_back  # noqa: PLC0415
+    from liturgia.release.version import Version  # noqa: PLC0415
+
+    config = load_config(args.project)
+    version = Version.parse(args.version)
+    done = mark_rolled_back(config, config.project_dir / "dist", version, args.reason)
+    name = config.settings.project.name
+    nxt = (
+        f"deploy {name} {done.previous} again (dist/{name}-{done.previous}), or release a fix"
+        if done.previous
+        else "no earlier release is in dist/: release a fix"
+    )
+    stderr_console().print(
+        f"{name} {version} marked rolled back; no file and no log entry was deleted. Next: "
+        f"{nxt}; record it with `liturgia deploy STAGE --version VERSION`.",
+        markup=False,
+    )
+    print_path(done.record)
+    return 0

@@ -160,3 +160,28 @@ def test_deploy_runs_a_stage_and_the_gate_reads_its_report(
 
     assert main(["deploy", "staging", "--version", "0.1.1", "--project", str(repo)]) == 2
     assert "no deploy check has stage 'staging' (stages: smoke)" in capsys.readouterr().err
+
+
+def test_rollback_marks_and_deletes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_tiny(tmp_path / "tiny")
+    assert main(["rollback", "0.1.1", "--reason", "x", "--project", str(repo)]) == 2
+    assert "no release of tiny 0.1.1 to roll back" in capsys.readouterr().err
+    assert main(["release", "--dry-run", "--project", str(repo)]) == 0
+    release = repo / "dist" / "tiny-0.1.1"
+    before = {p.name: p.read_bytes() for p in release.iterdir()}
+    capsys.readouterr()
+    argv = ["rollback", "0.1.1", "--reason", "login broken", "--project", str(repo)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "tiny 0.1.1 marked rolled back; no file and no log entry was deleted" in err
+    assert "no earlier release is in dist/: release a fix" in err
+    record = json.loads((repo / "dist" / "tiny-0.1.1.rolled-back.json").read_text())
+    assert record == {
+        "previous": None, "project": "tiny", "reason": "login broken",
+        "rolled_back_at": "2025-11-29T07:06:40Z", "version": "0.1.1",
+    }  # fmt: skip
+    assert {p.name: p.read_bytes() for p in release.iterdir()} == before
+    assert main(argv) == 2
+    assert "already marked rolled back" in capsys.readouterr().err
