@@ -91,6 +91,9 @@ def register(subparsers: Any) -> None:
                "server (liturgia serve) with the token in LITURGIA_TOKEN; default: [server].url; "
                "a server that is down is a warning unless [server].required",
                metavar="URL")  # fmt: skip
+    env_option(parser, "--server-deadline", "LITURGIA_SERVER_DEADLINE", "seconds the end of "
+               "the release waits for the cockpit server to take what is still unsent "
+               "(default: 20)", type=float, default=20.0, metavar="SECONDS")  # fmt: skip
     add_format_option(parser)
 
 
@@ -149,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
         if sender is not None:
-            _finish_cockpit(sender, result, config, console)
+            _finish_cockpit(sender, result, config, console, args)
     if args.format == OutputFormat.JSON:
         sys.stdout.write(json.dumps(_as_json(result), indent=2, sort_keys=True) + "\n")
     else:
@@ -178,7 +181,11 @@ def _cockpit(args: argparse.Namespace, config: LoadedConfig, progress: _Progress
 
 
 def _finish_cockpit(
-    sender: Any, result: ReleaseResult | None, config: LoadedConfig, console: Console
+    sender: Any,
+    result: ReleaseResult | None,
+    config: LoadedConfig,
+    console: Console,
+    args: argparse.Namespace,
 ) -> None:
     """Send the final record, wait for the sender (bounded); warn, or fail when required.
 
@@ -195,7 +202,7 @@ def _finish_cockpit(
             record = build_record(result.directory, run=sender.run)
         except InputError as exc:
             problems.append(f"record not built: {exc}")
-    report = sender.finish(record)
+    report = sender.finish(record, deadline=max(0.0, args.server_deadline))
     problems += report.problems
     if not problems:
         return

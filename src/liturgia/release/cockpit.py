@@ -3,8 +3,9 @@
 :class:`CockpitSender` is a stage listener: each stage start and finish becomes a
 :class:`~liturgia.release.record.StageEvent` queued for a background thread, which sends it
 (``POST /api/v1/projects/{project}/runs/{run}/events``) through the one HTTP client
-(:class:`~liturgia._internal.http.HttpClient`), retrying with backoff; the release never waits
-for it. At the end :meth:`CockpitSender.finish` queues the final record (``PUT
+(:class:`~liturgia._internal.http.HttpClient`), retrying with backoff, in order, while the
+server is down or failing (a restarted server gets the rest); the release never waits for it.
+At the end :meth:`CockpitSender.finish` queues the final record (``PUT
 /api/v1/projects/{project}/releases/{version}``) and waits for the queue to drain, at most
 ``deadline`` seconds, then reports what was not sent. A server that is down or slow costs the
 release at most that deadline and a warning.
@@ -103,7 +104,7 @@ class CockpitSender:
         self._now = now
         self._seq = 0
         self._queue: queue.Queue[_Item | None] = queue.Queue()
-        self._down = False
+        self._give_up_at: float | None = None
         self.report = SendReport()
         self._thread = threading.Thread(target=self._work, name="liturgia-cockpit", daemon=True)
         self._thread.start()
@@ -144,6 +145,7 @@ class CockpitSender:
             )
             self._queue.put(_Item("PUT", path, record, f"record of {record.version}"))
         self._queue.put(None)
+        self._give_up_at = time.monotonic() + deadline
         self._thread.join(deadline)
         if self._thread.is_alive():
             left = self._queue.qsize()
@@ -157,17 +159,23 @@ class CockpitSender:
             item = self._queue.get()
             if item is None:
                 return
-            problem = self._send(item.method, item.path, item.body)
-            if problem is None:
-                self.report.sent += 1
-            else:
-                self.report.problems.append(f"{item.what} not sent: {problem}")
+            delay = 0.2
+            while True:
+                problem, transient = self._send(item.method, item.path, item.body)
+                if problem is None:
+                    self.report.sent += 1
+                    break
+                give_up = self._give_up_at is not None and time.monotonic() >= self._give_up_at
+                if not transient or give_up:
+                    self.report.problems.append(f"{item.what} not sent: {problem}")
+                    break
+                # A server that is down or failing: the same item again, in order, until it is
+                # stored or finish()'s deadline passes (the release never waits for this).
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
-    def _send(self, method: str, path: str, body: BaseModel) -> str | None:
-        """Send one item; ``None`` when acknowledged, else why not."""
-        is_record = method == "PUT"
-        if self._down and not is_record:
-            return "the server was unreachable earlier in this release"
+    def _send(self, method: str, path: str, body: BaseModel) -> tuple[str | None, bool]:
+        """Send one item: ``(None, False)`` when acknowledged, else ``(why not, transient)``."""
         try:
             answer = self._client.send(
                 method,
@@ -180,11 +188,8 @@ class CockpitSender:
                 retry=True,  # the server stores a repeat once
             )
         except NetworkError as exc:
-            self._down = True
-            return str(exc)
+            return str(exc), True
         if 200 <= answer.status < 300:
-            return None
+            return None, False
         message = answer.body[:300].decode("utf-8", "replace")
-        if answer.status not in _FINAL:
-            self._down = True
-        return f"HTTP {answer.status}: {message}"
+        return f"HTTP {answer.status}: {message}", answer.status not in _FINAL

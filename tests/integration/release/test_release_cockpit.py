@@ -108,6 +108,7 @@ def test_a_server_that_is_down_never_fails_the_release(
 ) -> None:
     repo = make_vertice()
     down = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("LITURGIA_SERVER_DEADLINE", "2")  # what is unsent waits 2 s at the end
     monkeypatch.setenv("LITURGIA_TOKEN", "lit_0000000000000000_nothing")
     code, _ = _release(repo, "--server", down)
     err = capsys.readouterr().err
