@@ -267,6 +267,7 @@ def test_python_runs_as_the_users_path_finds_it(
         ["-m", "build"],
         ["-m", "coverage"],
         ["-m", "coverage"],
+        ["--version"],  # the provenance records the version of the python that built it
     ]
 
 
