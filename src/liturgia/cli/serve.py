@@ -73,6 +73,13 @@ def register(subparsers: Any) -> None:
     env_option(parser, "--log-level", "LITURGIA_SERVE_LOG_LEVEL", "lowest level of the JSON "
                "log lines on stderr (info adds an access line per request, with its request "
                "ID)", choices=("debug", "info", "warning", "error"), default="warning")  # fmt: skip
+    parser.add_argument(
+        "--webhook",
+        action="append",
+        metavar="URL",
+        help="POST release events (started, passed, failed) to URL, signed with HMAC-SHA256 "
+        "under LITURGIA_WEBHOOK_SECRET (X-Liturgia-Signature); repeatable",
+    )
     commands = parser.add_subparsers(dest="serve_command", metavar="COMMAND", required=False)
     tokens = add_group(
         commands,
@@ -125,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         read_threads=args.read_threads,
         read_cache_mib=args.read_cache_mib,
         log_level=args.log_level,
+        webhooks=tuple(args.webhook or ()),
     )
     return server.run(options, announce=_announce)
 

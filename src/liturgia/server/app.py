@@ -52,6 +52,7 @@ from liturgia.server.hardening import Hardening
 from liturgia.server.reads import DEFAULT_READ_THREADS, ReadHandler, read_handler
 from liturgia.server.records import RecordStore
 from liturgia.server.tiles import add_tile_routes
+from liturgia.server.webhooks import Webhooks
 from liturgia.server.writes import ENTRIES_PATH, EntryWriter
 from liturgia.tlog import rekor
 from liturgia.tlog.log import RekorLog
@@ -106,6 +107,7 @@ def create_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     read_threads: int = DEFAULT_READ_THREADS,
     records: RecordStore | None = None,
+    webhooks: Webhooks | None = None,
 ) -> FastAPI:
     """Build the ASGI application serving ``log`` with Rekor's v1 REST API.
 
@@ -122,6 +124,7 @@ def create_app(
             :class:`~liturgia.server.reads.ReadSettings`).
         records: the release records and project tokens; when given, the records API
             (:mod:`liturgia.server.api.releases`) is served. The caller closes it.
+        webhooks: where release events are announced (:mod:`liturgia.server.webhooks`).
 
     Returns:
         The FastAPI application; its OpenAPI document is at ``/openapi.json``.
@@ -165,6 +168,7 @@ def create_app(
         max_body_bytes=max_body_bytes,
         public_key=public_key,
         records=records,
+        webhooks=webhooks,
     )
     app.writer = context.writer
     app.read_asgi = read_handler(log, read)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from liturgia.server.records import RecordStore
 from liturgia.server.tiles import Run
+from liturgia.server.webhooks import Webhooks
 from liturgia.server.writes import EntryWriter
 from liturgia.tlog import rekor
 from liturgia.tlog.log import RekorLog
@@ -30,6 +31,7 @@ class AppContext:
         max_body_bytes: largest request body any route accepts (413 beyond).
         public_key: the log's public key, served at ``GET /api/v1/log/publicKey`` when given.
         records: the release records and tokens (``None``: the records API is not served).
+        webhooks: where release events are announced (``None``: nowhere).
     """
 
     log: RekorLog
@@ -39,3 +41,4 @@ class AppContext:
     max_body_bytes: int
     public_key: rekor.PublicKey | None = None
     records: RecordStore | None = None
+    webhooks: Webhooks | None = None

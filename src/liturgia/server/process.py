@@ -27,10 +27,14 @@ from liturgia.server.hardening import json_logging
 from liturgia.server.metrics import MULTIPROC_VARIABLE
 from liturgia.server.reads import DEFAULT_READ_CACHE_MIB, DEFAULT_READ_THREADS, ReadSettings
 from liturgia.server.records import open_records
+from liturgia.server.webhooks import Webhooks
 from liturgia.tlog.log import RekorLog
 from liturgia.tlog.storage import LogStorage
 
-__all__ = ["LOG_LEVELS", "ServeOptions", "run"]
+__all__ = ["LOG_LEVELS", "WEBHOOK_SECRET_VARIABLE", "ServeOptions", "run", "webhooks_from"]
+
+#: The environment variable holding the webhooks' HMAC key (never a flag nor a file).
+WEBHOOK_SECRET_VARIABLE = "LITURGIA_WEBHOOK_SECRET"  # noqa: S105 - a variable's name
 
 #: The log levels a server may be started with, lowest first.
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -63,6 +67,8 @@ class ServeOptions:
         log_level: lowest level of the JSON log lines written to standard error
             (``debug``, ``info`` (adds one access-log line per request), ``warning``,
             ``error``).
+        webhooks: URLs that receive release events (:mod:`liturgia.server.webhooks`); their
+            HMAC key is ``LITURGIA_WEBHOOK_SECRET``.
     """
 
     db_url: str | None = None
@@ -77,6 +83,7 @@ class ServeOptions:
     read_threads: int = DEFAULT_READ_THREADS
     read_cache_mib: int = DEFAULT_READ_CACHE_MIB
     log_level: str = "warning"
+    webhooks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.log_level not in LOG_LEVELS:
@@ -89,6 +96,23 @@ class ServeOptions:
             ConfigError: a thread count or cache size out of range.
         """
         return ReadSettings.with_budget(threads=self.read_threads, cache_mib=self.read_cache_mib)
+
+
+def webhooks_from(urls: tuple[str, ...] | list[str]) -> Webhooks | None:
+    """The webhooks ``urls`` name, keyed by ``LITURGIA_WEBHOOK_SECRET`` (``None``: none).
+
+    Raises:
+        ConfigError: webhooks without a key, or a URL that is not http(s).
+    """
+    if not urls:
+        return None
+    secret = os.environ.get(WEBHOOK_SECRET_VARIABLE, "")
+    if not secret:
+        raise ConfigError(
+            f"--webhook needs a signing key in {WEBHOOK_SECRET_VARIABLE} (the receivers "
+            "check each body's X-Liturgia-Signature with it)"
+        )
+    return Webhooks(urls, secret.encode("utf-8"))
 
 
 def _level(options: ServeOptions) -> int:
@@ -114,6 +138,7 @@ def run(options: ServeOptions, *, announce: Callable[[str], None] = _quiet) -> i
         NetworkError: the address cannot be listened on.
     """
     options.read_settings()  # a bad size is a usage error before anything starts
+    webhooks_from(options.webhooks)  # so is a webhook without a key
     if options.workers == 1:
         return _serve_one(options, announce)
     return _serve_many(options, announce)
@@ -184,6 +209,7 @@ def _serve_one(options: ServeOptions, announce: Callable[[str], None]) -> int:
                 public_key=log.public_key,
                 read_threads=options.read_threads,
                 records=records,
+                webhooks=webhooks_from(options.webhooks),
             )
             announce(_listening(log.origin, log.info()["treeSize"], options, sock.getsockname()[1]))
             config = uvicorn.Config(
@@ -245,6 +271,7 @@ def _serve_many(options: ServeOptions, announce: Callable[[str], None]) -> int:
         read_cache_mib=options.read_cache_mib,
         parent_pid=os.getpid(),
         log_level=options.log_level,
+        webhooks=list(options.webhooks),
     )
     os.environ[worker.ENVIRONMENT_VARIABLE] = worker_options.to_environment()
     # Each worker writes its metric samples here; /metrics in any of them adds them up.

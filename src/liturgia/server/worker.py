@@ -22,7 +22,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ class WorkerOptions:
         parent_pid: the ``liturgia serve`` process that started the worker (0: none); the
             worker stops when it dies.
         log_level: lowest level of the JSON log lines the worker writes to standard error.
+        webhooks: URLs that receive release events (the key: ``LITURGIA_WEBHOOK_SECRET``).
     """
 
     db_url: str
@@ -73,6 +74,7 @@ class WorkerOptions:
     read_cache_mib: int = DEFAULT_READ_CACHE_MIB
     parent_pid: int = 0
     log_level: str = "warning"
+    webhooks: list[str] = field(default_factory=list)
 
     def to_environment(self) -> str:
         """Return the JSON form for :data:`ENVIRONMENT_VARIABLE`."""
@@ -113,6 +115,12 @@ def _stop_with_parent(parent_pid: int) -> None:
         raise ConfigError(
             f"the liturgia serve process {parent_pid} that started this worker is gone"
         )
+
+
+def _webhooks(urls: list[str]) -> Any:
+    from liturgia.server.process import webhooks_from  # noqa: PLC0415 - process imports worker
+
+    return webhooks_from(urls)
 
 
 def app_from_environment() -> FastAPI:
@@ -166,4 +174,5 @@ def app_from_environment() -> FastAPI:
         lifespan=lifespan,
         read_threads=reads.threads,
         records=records,
+        webhooks=_webhooks(options.webhooks),
     )

@@ -11,6 +11,9 @@
 ``GET /api/v1/projects/{project}/runs/{run}/events``   a run's events (``?after=N``)
 =====================================================  =====================================
 
+A new run's first event and a new record are announced to the webhooks
+(:mod:`liturgia.server.webhooks`) after they are stored.
+
 Writes need ``Authorization: Bearer <token>`` of the project named in the path
 (``liturgia serve token create PROJECT``): 401 without a token or with an unknown or revoked
 one (``WWW-Authenticate: Bearer``), 403 with another project's. The token is checked before
@@ -121,6 +124,10 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
         await authorize(request, project)
         event = _validated(StageEvent, await read_json(request, context.max_body_bytes))
         created = await call(lambda: store.add_event(project, run, event))
+        if created and context.webhooks and event.seq == 1 and event.kind == "stage-started":
+            context.webhooks.notify(
+                "release.started", project=project, run=run, version=None, decision=None
+            )
         return JSONResponse({"stored": created}, status_code=201 if created else 200)
 
     @routes.put(
@@ -152,6 +159,14 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
                 400, f"field 'version': {record.version!r} is not the path's {version!r}"
             )
         created = await call(lambda: store.put_record(record))
+        if created and context.webhooks:
+            context.webhooks.notify(
+                "release.passed" if record.decision == "GO" else "release.failed",
+                project=project,
+                run=record.run,
+                version=version,
+                decision=record.decision,
+            )
         return JSONResponse({"stored": created}, status_code=201 if created else 200)
 
     @routes.get("/api/v1/projects", operation_id="listProjects")
