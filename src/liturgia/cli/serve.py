@@ -80,6 +80,9 @@ def register(subparsers: Any) -> None:
         help="POST release events (started, passed, failed) to URL, signed with HMAC-SHA256 "
         "under LITURGIA_WEBHOOK_SECRET (X-Liturgia-Signature); repeatable",
     )
+    env_option(parser, "--private", "LITURGIA_SERVE_PRIVATE", "reading the release records, "
+               "pages and metrics needs a valid token too (the log stays public)",
+               action="store_true")  # fmt: skip
     commands = parser.add_subparsers(dest="serve_command", metavar="COMMAND", required=False)
     tokens = add_group(
         commands,
@@ -133,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         read_cache_mib=args.read_cache_mib,
         log_level=args.log_level,
         webhooks=tuple(args.webhook or ()),
+        private=args.private,
     )
     return server.run(options, announce=_announce)
 

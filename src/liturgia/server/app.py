@@ -108,6 +108,7 @@ def create_app(
     read_threads: int = DEFAULT_READ_THREADS,
     records: RecordStore | None = None,
     webhooks: Webhooks | None = None,
+    private: bool = False,
 ) -> FastAPI:
     """Build the ASGI application serving ``log`` with Rekor's v1 REST API.
 
@@ -125,6 +126,7 @@ def create_app(
         records: the release records and project tokens; when given, the records API
             (:mod:`liturgia.server.api.releases`) is served. The caller closes it.
         webhooks: where release events are announced (:mod:`liturgia.server.webhooks`).
+        private: reads of the records, the pages and the metrics need a valid token.
 
     Returns:
         The FastAPI application; its OpenAPI document is at ``/openapi.json``.
@@ -169,6 +171,7 @@ def create_app(
         public_key=public_key,
         records=records,
         webhooks=webhooks,
+        private=private,
     )
     app.writer = context.writer
     app.read_asgi = read_handler(log, read)
@@ -181,7 +184,7 @@ def create_app(
     if records is not None:
         app.include_router(releases_api.router(context, records))
         app.include_router(pages_api.router(context, records))
-        app.include_router(live_api.router(records))
+        app.include_router(live_api.router(context, records))
     add_tile_routes(app, log, read)
 
     def openapi() -> dict[str, Any]:

@@ -32,6 +32,7 @@ class AppContext:
         public_key: the log's public key, served at ``GET /api/v1/log/publicKey`` when given.
         records: the release records and tokens (``None``: the records API is not served).
         webhooks: where release events are announced (``None``: nowhere).
+        private: the records, pages and metrics need a valid token to be read.
     """
 
     log: RekorLog
@@ -42,3 +43,4 @@ class AppContext:
     public_key: rekor.PublicKey | None = None
     records: RecordStore | None = None
     webhooks: Webhooks | None = None
+    private: bool = False

@@ -69,6 +69,7 @@ class ServeOptions:
             ``error``).
         webhooks: URLs that receive release events (:mod:`liturgia.server.webhooks`); their
             HMAC key is ``LITURGIA_WEBHOOK_SECRET``.
+        private: reads of the records, pages and metrics need a valid token.
     """
 
     db_url: str | None = None
@@ -84,6 +85,7 @@ class ServeOptions:
     read_cache_mib: int = DEFAULT_READ_CACHE_MIB
     log_level: str = "warning"
     webhooks: tuple[str, ...] = ()
+    private: bool = False
 
     def __post_init__(self) -> None:
         if self.log_level not in LOG_LEVELS:
@@ -210,6 +212,7 @@ def _serve_one(options: ServeOptions, announce: Callable[[str], None]) -> int:
                 read_threads=options.read_threads,
                 records=records,
                 webhooks=webhooks_from(options.webhooks),
+                private=options.private,
             )
             announce(_listening(log.origin, log.info()["treeSize"], options, sock.getsockname()[1]))
             config = uvicorn.Config(
@@ -272,6 +275,7 @@ def _serve_many(options: ServeOptions, announce: Callable[[str], None]) -> int:
         parent_pid=os.getpid(),
         log_level=options.log_level,
         webhooks=list(options.webhooks),
+        private=options.private,
     )
     os.environ[worker.ENVIRONMENT_VARIABLE] = worker_options.to_environment()
     # Each worker writes its metric samples here; /metrics in any of them adds them up.

@@ -62,6 +62,7 @@ class WorkerOptions:
             worker stops when it dies.
         log_level: lowest level of the JSON log lines the worker writes to standard error.
         webhooks: URLs that receive release events (the key: ``LITURGIA_WEBHOOK_SECRET``).
+        private: reads of the records, pages and metrics need a valid token.
     """
 
     db_url: str
@@ -75,6 +76,7 @@ class WorkerOptions:
     parent_pid: int = 0
     log_level: str = "warning"
     webhooks: list[str] = field(default_factory=list)
+    private: bool = False
 
     def to_environment(self) -> str:
         """Return the JSON form for :data:`ENVIRONMENT_VARIABLE`."""
@@ -175,4 +177,5 @@ def app_from_environment() -> FastAPI:
         read_threads=reads.threads,
         records=records,
         webhooks=_webhooks(options.webhooks),
+        private=options.private,
     )

@@ -173,3 +173,24 @@ def test_token_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "no active token has id" in capsys.readouterr().err
     assert main(["serve", "token", "create", "no/slash", "--db", url]) == 2
     store.close()
+
+
+def test_a_private_server_needs_a_token_to_read(
+    portal: BlockingPortal, log: RekorLog, store: RecordStore
+) -> None:
+    _, token = store.create_token("vertice")
+    store.put_record(record())
+    client = TestClient(portal, create_app(log, records=store, private=True))
+    for url in ("/api/v1/projects", RECORD_URL, "/", "/projects/vertice", "/metrics", EVENTS_URL):
+        refused = client.get(url)
+        assert refused.status_code == 401, url
+        assert refused.headers["www-authenticate"] == 'Bearer realm="liturgia"'
+        allowed = client.get(url, headers=_bearer(token))
+        assert allowed.status_code == 200, url
+    # The transparency log stays public, and so do the probes.
+    assert client.get("/api/v1/log").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    client.close()
+    public = TestClient(portal, create_app(log, records=store))
+    assert public.get("/api/v1/projects").status_code == 200
+    public.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from functools import partial
 from typing import Any
 
@@ -22,11 +23,14 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
+from liturgia.errors import StorageError
 from liturgia.release.record import PROJECT_PATTERN, RUN_PATTERN
+from liturgia.server.context import AppContext
 from liturgia.server.records import RecordStore
 
 __all__ = ["POLL_SECONDS", "router"]
 
+_LOG = logging.getLogger(__name__)
 #: How often a stream looks for new events, in seconds.
 POLL_SECONDS = 0.2
 _MESSAGE_BYTES = 1024
@@ -48,7 +52,7 @@ def _problem(raw: str) -> tuple[int | None, str]:
     return after, ""
 
 
-def router(store: RecordStore) -> APIRouter:
+def router(context: AppContext, store: RecordStore) -> APIRouter:
     """Build the live stream's WebSocket route over ``store``."""
     import re  # noqa: PLC0415 - the patterns only
 
@@ -83,7 +87,11 @@ def router(store: RecordStore) -> APIRouter:
 
         async def stream() -> None:
             while True:
-                latest = await anyio.to_thread.run_sync(partial(store.latest_run, project))
+                try:
+                    latest = await anyio.to_thread.run_sync(partial(store.latest_run, project))
+                except StorageError as exc:  # a busy or failing database: try at the next poll
+                    _LOG.warning("live stream of %s: %s", project, exc)
+                    latest = None
                 if latest is not None:
                     if latest["run"] != state["run"]:
                         state["run"], state["after"] = latest["run"], 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from liturgia.server.auth import read_guard
 from liturgia.server.context import AppContext
 from liturgia.server.metrics import exposition
 
@@ -15,7 +16,7 @@ __all__ = ["router"]
 
 def router(context: AppContext) -> APIRouter:
     """Build ``GET /metrics`` over the log and the records of ``context``."""
-    routes = APIRouter(tags=["metrics"])
+    routes = APIRouter(tags=["metrics"], dependencies=[Depends(read_guard(context))])
 
     @routes.get(
         "/metrics",

@@ -30,10 +30,11 @@ from functools import partial
 from typing import Any, TypeVar
 
 import anyio
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from liturgia.release.record import PROJECT_PATTERN, SEVERITIES, VERSION_PATTERN
+from liturgia.server.auth import read_guard
 from liturgia.server.context import AppContext
 from liturgia.server.errors import ApiError, api_errors
 from liturgia.server.records import RecordStore
@@ -87,7 +88,7 @@ def _advisory_url(finding_id: str) -> str:
 
 def router(context: AppContext, store: RecordStore) -> APIRouter:
     """Build the dashboard's pages over ``store`` and ``context.log``."""
-    routes = APIRouter(include_in_schema=False)
+    routes = APIRouter(include_in_schema=False, dependencies=[Depends(read_guard(context))])
 
     async def call(func: Callable[[], _T]) -> _T:
         with api_errors():

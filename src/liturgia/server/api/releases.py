@@ -17,8 +17,9 @@ A new run's first event and a new record are announced to the webhooks
 Writes need ``Authorization: Bearer <token>`` of the project named in the path
 (``liturgia serve token create PROJECT``): 401 without a token or with an unknown or revoked
 one (``WWW-Authenticate: Bearer``), 403 with another project's. The token is checked before
-the body is read. A body must match the schema (``extra="forbid"``): a 400 names the first
-wrong field, and nothing is stored. Reads are public.
+the body is read. Reads are public, unless the server is ``--private``: then they need any
+valid token (:mod:`liturgia.server.auth`). A body must match the schema
+(``extra="forbid"``): a 400 names the first wrong field, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
@@ -38,6 +39,7 @@ from liturgia.release.record import (
     ReleaseRecord,
     StageEvent,
 )
+from liturgia.server.auth import read_guard, token_project
 from liturgia.server.context import AppContext
 from liturgia.server.errors import ApiError, api_errors
 from liturgia.server.records import RecordConflictError, RecordStore
@@ -48,7 +50,6 @@ __all__ = ["openapi_schemas", "router"]
 _T = TypeVar("_T")
 _M = TypeVar("_M", bound=BaseModel)
 _PROJECT = Path(pattern=PROJECT_PATTERN, max_length=100)
-_BEARER = {"WWW-Authenticate": 'Bearer realm="liturgia"'}
 
 
 def _json_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -85,6 +86,7 @@ def _validated(model: type[_M], document: Any) -> _M:
 def router(context: AppContext, store: RecordStore) -> APIRouter:
     """Build the records' routes over ``store``."""
     routes = APIRouter(tags=["releases"])
+    readable = [Depends(read_guard(context))]
 
     async def call(func: Callable[[], _T]) -> _T:
         """Run a store call in a worker thread; a conflict is 409, a storage failure 503."""
@@ -96,15 +98,7 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
 
     async def authorize(request: Request, project: str) -> None:
         """Require a bearer token of ``project`` (401 none or unknown, 403 another project's)."""
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(
-                401, "a bearer token is required to write (Authorization: Bearer ...)", _BEARER
-            )
-        owner = await call(lambda: store.project_of(token.strip()))
-        if owner is None:
-            raise ApiError(401, "the token is unknown or revoked", _BEARER)
+        owner = await token_project(context, request, "write")
         if owner != project:
             raise ApiError(403, f"the token is not a token of project {project!r}")
 
@@ -169,12 +163,14 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
             )
         return JSONResponse({"stored": created}, status_code=201 if created else 200)
 
-    @routes.get("/api/v1/projects", operation_id="listProjects")
+    @routes.get("/api/v1/projects", operation_id="listProjects", dependencies=readable)
     async def list_projects() -> JSONResponse:
         """Every project (with a token or a release) and its latest release."""
         return JSONResponse(await call(store.projects))
 
-    @routes.get("/api/v1/projects/{project}/releases", operation_id="listReleases")
+    @routes.get(
+        "/api/v1/projects/{project}/releases", operation_id="listReleases", dependencies=readable
+    )
     async def list_releases(
         project: str = _PROJECT, limit: int = Query(default=100, ge=1, le=1000)
     ) -> JSONResponse:
@@ -185,6 +181,7 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
         "/api/v1/projects/{project}/releases/{version}",
         operation_id="getRelease",
         responses={404: {}},
+        dependencies=readable,
     )
     async def get_release(
         project: str = _PROJECT, version: str = Path(pattern=VERSION_PATTERN)
@@ -195,7 +192,11 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
             raise ApiError(404, f"no release {version} of project {project}")
         return JSONResponse(found)
 
-    @routes.get("/api/v1/projects/{project}/runs/{run}/events", operation_id="listStageEvents")
+    @routes.get(
+        "/api/v1/projects/{project}/runs/{run}/events",
+        operation_id="listStageEvents",
+        dependencies=readable,
+    )
     async def list_events(
         project: str = _PROJECT,
         run: str = Path(pattern=RUN_PATTERN),
