@@ -40,6 +40,7 @@ COMMANDS = {
     "check": "gates",
     "deploy": "gates",
     "ci": "ci",
+    "dashboard": "dashboard",
     "gate": "gates",
     "init": "init",
     "keys": "keys",

@@ -7,6 +7,7 @@ missing) scrapes the server on loopback, and its query API returns the same coun
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -14,9 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.serving import HOST, Server, free_port
+from liturgia.cli import main
+from liturgia.release.cockpit import CockpitSender
+from liturgia.release.record import ReleaseRecord
+from tests.rekor_requests import hashedrekord
+from tests.serving import HOST, Server, free_port, make_token
 
 REQUESTS = 40
 
@@ -102,6 +108,41 @@ def test_metrics_add_up_across_workers_and_prometheus_scrapes_them(
             timeout=5,
         ).json()  # fmt: skip
         assert up["data"]["result"][0]["value"][1] == "0"
+        _every_panel_has_data(tmp_path, server, f"http://{HOST}:{port}")
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _every_panel_has_data(tmp_path: Path, server: Server, prometheus_url: str) -> None:
+    """Export the Grafana dashboard with the CLI; each panel's query returns data."""
+    db = server.db
+    token = make_token(db, "vertice")
+    sender = CockpitSender(server.url, token, "vertice")
+    record = ReleaseRecord.model_validate(
+        {"project": "vertice", "version": "1.0.0", "decision": "NO-GO", "run": sender.run,
+         "gates": [{"name": "tests", "passed": False, "summary": "10 tests, 1 failures"}],
+         "sbom": {"components": 3}, "findings": {"by_severity": {"HIGH": 1}},
+         "tests": {"summary": "10 tests, 1 failures, 0 errors", "coverage": "88.00% line"},
+         "artifacts": []}
+    )  # fmt: skip
+    assert sender.finish(record).complete
+    entry = hashedrekord(ec.generate_private_key(ec.SECP256R1()), b"for the append rate")
+    assert httpx.post(f"{server.url}/api/v1/log/entries", json=entry, timeout=30).status_code == 201
+    exported = tmp_path / "grafana.json"
+    assert main(["dashboard", "export", "--grafana", str(exported)]) == 0
+    dashboard = json.loads(exported.read_text())
+    queries = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    assert len(queries) == len(dashboard["panels"]) == 9
+    missing = set(queries)
+    deadline = time.monotonic() + 90
+    while missing and time.monotonic() < deadline:
+        for query in sorted(missing):
+            answer = httpx.get(
+                f"{prometheus_url}/api/v1/query", params={"query": query}, timeout=5
+            ).json()
+            assert answer["status"] == "success", (query, answer)
+            if answer["data"]["result"]:
+                missing.discard(query)
+        time.sleep(1)
+    assert not missing, missing
