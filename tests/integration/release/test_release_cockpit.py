@@ -11,7 +11,9 @@ down is a warning and the release still succeeds, unless ``[server] required = t
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,10 @@ from cryptography.hazmat.primitives import serialization
 
 from liturgia.cli import main
 from liturgia.release.checksums import parse_sha256sums
+from liturgia.release.cockpit import CockpitSender
 from liturgia.tlog import rekor
 from tests.chromium import chromium
+from tests.integration.release.conftest import commit_all
 from tests.serving import HOST, Server, free_port, make_token
 
 
@@ -159,3 +163,43 @@ def _check_in_browser(
         for target in targets:
             page.goto(f"{url}{target}", wait_until="networkidle")
             assert page.locator("#entry-index").inner_text() == str(target).split("=")[1]
+
+
+@pytest.mark.browser
+def test_a_no_go_release_turns_red_live(
+    make_vertice: Callable[[], Path], signing_env: Path, server: Server
+) -> None:
+    """With the project page open, a real release (a vulnerable pin) runs in another process:
+    its stages appear in order without a reload, and the NO-GO gate turns the run red."""
+    repo = make_vertice()
+    requirements = repo / "backend" / "requirements.txt"
+    # PYSEC-2018-28: requests < 2.20.0 (as test_release_nogo.py).
+    requirements.write_text(
+        requirements.read_text().replace("requests==2.32.3", "requests==2.19.0")
+    )
+    commit_all(repo, "fix(deps): pin requests")
+    token = _token(server, "vertice")
+    # A first event, so that the project page exists before the release starts.
+    warm = CockpitSender(server.url, token, "vertice")
+    warm.stage_started("warm-up")
+    assert warm.finish(None).complete
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{server.url}/projects/vertice", wait_until="networkidle")
+        page.evaluate("window.__notReloaded = true")
+        env = {**os.environ, "LITURGIA_TOKEN": token}
+        release = subprocess.Popen(
+            [sys.executable, "-m", "liturgia", "release", "--dry-run", "--project", str(repo),
+             "--server", server.url],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            page.wait_for_selector('#stages li.bad[data-stage="gate"]', timeout=240_000)
+        finally:
+            _, err = release.communicate(timeout=240)
+        assert release.returncode == 1, err
+        order = page.locator("#stages li").evaluate_all("i => i.map(x => x.dataset.stage)")
+        assert order[:4] == ["version", "preflight", "build", "test"]
+        assert order.index("gate") > order.index("scan")
+        assert "nogo-run" in (page.locator("#run").get_attribute("class") or "")
+        assert page.evaluate("window.__notReloaded") is True
