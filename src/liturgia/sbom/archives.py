@@ -16,6 +16,7 @@ scan's size limit, links and devices ignored). What each kind yields:
 from __future__ import annotations
 
 import json
+import posixpath
 import tarfile
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -30,8 +31,12 @@ from liturgia.sbom.cataloger import MAX_FILE_BYTES, Cataloger, CatalogResult, fi
 from liturgia.sbom.catalogers._python import pypi_component, requirement_component
 from liturgia.sbom.catalogers.installed import licences_from_metadata, parse_metadata
 from liturgia.sbom.catalogers.npm import npm_component, npm_licenses
+from liturgia.sbom.catalogers.requirements import RequirementsCataloger
 
 __all__ = ["ARCHIVE_SUFFIXES", "catalog_archive", "is_archive"]
+
+#: Members kept for requirements files' includes (``-r base.in``, ``-c constraints.txt``).
+_INCLUDE_SUFFIXES = (".txt", ".in")
 
 ARCHIVE_SUFFIXES = (".whl", ".zip", ".jar", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
 
@@ -123,8 +128,14 @@ def catalog_archive(
         InputError: the archive cannot be opened or read (corrupt, truncated, not an archive).
     """
     results: list[CatalogResult] = []
+    # Requirements files are read once every member is known: their ``-r``/``-c`` includes
+    # are members of the same archive (read from there, never from the file system).
+    texts: dict[str, bytes] = {}
+    deferred: list[tuple[int, str, bytes, str]] = []
     try:
         for name, data in _members(path):
+            if name.endswith(_INCLUDE_SUFFIXES):
+                texts[posixpath.normpath(name)] = data
             member = PurePosixPath(name)
             where = fs_text(f"{found_in}!/{name}")  # tar member names are file-system bytes
             parts = member.parts
@@ -139,7 +150,10 @@ def catalog_archive(
                     results.append(_npm_package(data, where))
                 else:
                     claimant = next((c for c in catalogers if c.claims(Path(name))), None)
-                    if claimant is not None and "node_modules" not in parts:
+                    if isinstance(claimant, RequirementsCataloger):
+                        deferred.append((len(results), name, data, where))
+                        results.append(CatalogResult())
+                    elif claimant is not None and "node_modules" not in parts:
                         results.append(claimant.parse(data, path=path / name, found_in=where))
             except InputError as exc:
                 results.append(CatalogResult(warnings=(str(exc),)))
@@ -147,4 +161,23 @@ def catalog_archive(
                 results.append(CatalogResult(warnings=(f"{where}: malformed: {exc!r}",)))
     except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as exc:
         raise InputError(f"{found_in}: cannot read archive: {exc}") from exc
+    base = path.resolve()
+
+    def read_member(target: Path) -> bytes:
+        try:
+            name = posixpath.normpath(target.relative_to(base).as_posix())
+        except ValueError:
+            name = ""
+        if name not in texts:
+            raise FileNotFoundError(f"no member {name or target.name!r} in {found_in}")
+        return texts[name]
+
+    for at, name, data, where in deferred:
+        requirements = next(c for c in catalogers if isinstance(c, RequirementsCataloger))
+        try:
+            results[at] = requirements.parse(
+                data, path=base / name, found_in=where, read_include=read_member
+            )
+        except InputError as exc:
+            results[at] = CatalogResult(warnings=(str(exc),))
     return results

@@ -110,3 +110,32 @@ def test_broken_archives(tmp_path: Path) -> None:
     assert "nameless.whl!/package/package.json: package.json without a name" in text
     assert "nameless.whl!/Pipfile.lock: malformed" in text
     assert inventory.components == ()
+
+
+def test_requirements_includes_are_read_from_the_archive(tmp_path: Path) -> None:
+    # Found by liturgia's own release: its sdist ships a requirements file that includes
+    # another (``-r requirements.txt``); the include was looked for on the file system, under
+    # the archive's path, and the release stopped on "Not a directory".
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        add_tar(archive, "demo-1.0/PKG-INFO", METADATA)
+        add_tar(archive, "demo-1.0/req/requirements-hand.txt", b"-r requirements.txt\n-c ../c.in\n")
+        add_tar(archive, "demo-1.0/req/requirements.txt", b"attrs==23.2.0\nidna\n")
+        add_tar(archive, "demo-1.0/c.in", b"idna==3.7\n")
+        add_tar(
+            archive, "demo-1.0/lonely/requirements-dev.txt", b"-r missing.txt\ncolorama==0.4.6\n"
+        )
+    (tmp_path / "demo-1.0").mkdir()  # a same-named folder on disk is never read
+    (tmp_path / "demo-1.0" / "c.in").write_text("idna==1.0\n")
+    inventory = catalog([sdist])
+    found = {(c.purl, c.found_in) for c in inventory.components}
+    assert ("pkg:pypi/attrs@23.2.0", "demo-1.0.tar.gz!/demo-1.0/req/requirements.txt") in found
+    assert ("pkg:pypi/idna@3.7", "demo-1.0.tar.gz!/demo-1.0/req/requirements.txt") in found
+    assert (
+        "pkg:pypi/colorama@0.4.6",
+        "demo-1.0.tar.gz!/demo-1.0/lonely/requirements-dev.txt",
+    ) in found
+    assert [w for w in inventory.warnings if "included" in w] == [
+        "demo-1.0.tar.gz!/demo-1.0/lonely/requirements-dev.txt: cannot read included "
+        "missing.txt: no member 'demo-1.0/lonely/missing.txt' in demo-1.0.tar.gz",
+    ]

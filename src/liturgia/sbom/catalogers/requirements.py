@@ -18,6 +18,7 @@ import fnmatch
 import posixpath
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -56,6 +57,7 @@ class _State:
     pins: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seen: set[Path] = field(default_factory=set)
+    read: Callable[[Path], bytes] = Path.read_bytes  # how an included file is read
 
 
 def logical_lines(text: str) -> list[tuple[int, str]]:
@@ -107,9 +109,25 @@ class RequirementsCataloger(Cataloger):
             path.parent.name.lower() == "requirements" and lower.endswith(".txt")
         )
 
-    def parse(self, data: bytes, *, path: Path, found_in: str) -> CatalogResult:
-        """Read the file and everything it includes; see the module docstring for the rules."""
-        state = _State()
+    def parse(
+        self,
+        data: bytes,
+        *,
+        path: Path,
+        found_in: str,
+        read_include: Callable[[Path], bytes] | None = None,
+    ) -> CatalogResult:
+        """Read the file and everything it includes; see the module docstring for the rules.
+
+        Args:
+            data: the file's bytes.
+            path: where it is (includes are resolved from its folder).
+            found_in: how it is named in the output.
+            read_include: reads an included file by its resolved path (default: from the file
+                system; an archive's reader gives its own members). It raises ``OSError`` for
+                a file it does not have, which becomes a warning naming the include.
+        """
+        state = _State() if read_include is None else _State(read=read_include)
         state.seen.add(path.resolve())
         self._read(decode_text(data, found_in), path, found_in, state, depth=0, constraint=False)
         components = []
@@ -146,7 +164,7 @@ class RequirementsCataloger(Cataloger):
             return
         state.seen.add(target)
         try:
-            data = target.read_bytes()
+            data = state.read(target)
             text = decode_text(data, target_found_in)
         except OSError as exc:
             state.warnings.append(f"{found_in}: cannot read included {ref}: {exc.strerror or exc}")
