@@ -20,8 +20,11 @@ from tests.chromium import chromium
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope, not session: Playwright's sync API keeps an asyncio loop running in the
+    # main thread while it is started, and later tests' ``asyncio.run``/``anyio.run`` refuse
+    # to run beside it ("Already running asyncio in this thread").
     with chromium() as launched:
         yield launched
 
