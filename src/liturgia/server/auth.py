@@ -15,7 +15,7 @@ import anyio
 from starlette.requests import HTTPConnection
 
 from liturgia.server.context import AppContext
-from liturgia.server.errors import ApiError, api_errors
+from liturgia.server.errors import ApiError, records_errors
 
 __all__ = ["BEARER_CHALLENGE", "read_guard", "token_project"]
 
@@ -37,7 +37,7 @@ async def token_project(context: AppContext, connection: HTTPConnection, what: s
             BEARER_CHALLENGE,
         )  # fmt: skip
     store = context.records
-    with api_errors():
+    with records_errors():
         owner = await anyio.to_thread.run_sync(store.project_of, token.strip())
     if owner is None:
         raise ApiError(401, "the token is unknown or revoked", BEARER_CHALLENGE)

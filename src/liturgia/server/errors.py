@@ -30,6 +30,7 @@ __all__ = [
     "api_errors",
     "error_bytes",
     "error_response",
+    "records_errors",
 ]
 
 _LOG = logging.getLogger("liturgia.server.app")
@@ -85,9 +86,15 @@ def _out_of_space(exc: BaseException) -> bool:
     return False
 
 
+def _unavailable(kind: str, exc: ExternalError, message: str) -> ApiError:
+    """A 503 with ``Retry-After``, logged as ``kind`` (throttled: one line per interval)."""
+    _TROUBLE.log(logging.WARNING, kind, "%s: %s", kind, exc)
+    return ApiError(503, message, {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)})
+
+
 @contextmanager
 def api_errors() -> Iterator[None]:
-    """Map the library's errors to API errors.
+    """Map the log's errors to API errors.
 
     400 for bad input or a failed check; 507 Insufficient Storage (RFC 4918 §11.5) when the
     storage is full, 503 when it fails otherwise, both with ``Retry-After``. Neither means
@@ -108,12 +115,31 @@ def api_errors() -> Iterator[None]:
                 "later and take a 409 naming it as logged",
                 {"Retry-After": str(RETRY_AFTER_FULL)},
             ) from exc
-        _TROUBLE.log(logging.WARNING, "log unavailable", "log unavailable: %s", exc)
-        raise ApiError(
-            503,
+        raise _unavailable(
+            "log unavailable",
+            exc,
             f"the log is unavailable: {exc}. An entry sent now may already be stored: retry "
             "later and take a 409 naming it as logged",
-            {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
         ) from exc
     except LiturgiaError as exc:  # pragma: no cover - no other family is raised
         raise ApiError(500, str(exc)) from exc
+
+
+@contextmanager
+def records_errors() -> Iterator[None]:
+    """Map the cockpit record store's errors to API errors (its own words, not the log's).
+
+    503 with ``Retry-After`` when the records' database fails (busy, unreachable, full,
+    read-only). A write that failed so may still have been committed: the client sends it
+    again, and a repeat of the same content is stored once (200). A conflict (409) is the
+    caller's to map.
+    """
+    try:
+        yield
+    except ExternalError as exc:
+        raise _unavailable(
+            "records unavailable",
+            exc,
+            f"the release records are unavailable: {exc}. A record or event sent now may "
+            "already be stored: send it again later (the same content is stored once)",
+        ) from exc

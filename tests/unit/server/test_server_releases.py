@@ -194,3 +194,30 @@ def test_a_private_server_needs_a_token_to_read(
     public = TestClient(portal, create_app(log, records=store))
     assert public.get("/api/v1/projects").status_code == 200
     public.close()
+
+
+def test_a_failing_record_store_is_503_in_its_own_words(
+    portal: BlockingPortal, log: RekorLog, tmp_path: Path
+) -> None:
+    """The records' database failing is said as such (not as the log's), with Retry-After;
+    the log keeps answering."""
+    store = open_records(f"sqlite://{tmp_path / 'gone.db'}")
+    _, token = store.create_token("vertice")
+    client = TestClient(portal, create_app(log, records=store))
+    assert client.get("/api/v1/projects").status_code == 200
+    store.close()
+    for method, url in (
+        ("GET", "/api/v1/projects"),
+        ("GET", "/projects/vertice"),
+        ("PUT", RECORD_URL),  # the token is checked against the records first
+    ):
+        answer = client.request(method, url, json=_record_json(), headers=_bearer(token))
+        assert answer.status_code == 503, (url, answer.text)
+        assert answer.headers["retry-after"] == "5"
+        message = answer.json()["message"]
+        assert message.startswith("the release records are unavailable: cockpit records: "), url
+        assert "Cannot operate on a closed database" in message
+        assert message.endswith("send it again later (the same content is stored once)")
+        assert "log" not in message
+    assert client.get("/api/v1/log").status_code == 200
+    client.close()

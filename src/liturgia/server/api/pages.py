@@ -36,7 +36,7 @@ from fastapi.responses import JSONResponse, Response
 from liturgia.release.record import PROJECT_PATTERN, SEVERITIES, VERSION_PATTERN
 from liturgia.server.auth import read_guard
 from liturgia.server.context import AppContext
-from liturgia.server.errors import ApiError, api_errors
+from liturgia.server.errors import ApiError, records_errors
 from liturgia.server.records import RecordStore
 from liturgia.server.rendering import render
 
@@ -91,7 +91,7 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
     routes = APIRouter(include_in_schema=False, dependencies=[Depends(read_guard(context))])
 
     async def call(func: Callable[[], _T]) -> _T:
-        with api_errors():
+        with records_errors():
             return await anyio.to_thread.run_sync(func)
 
     @routes.get("/")

@@ -41,7 +41,7 @@ from liturgia.release.record import (
 )
 from liturgia.server.auth import read_guard, token_project
 from liturgia.server.context import AppContext
-from liturgia.server.errors import ApiError, api_errors
+from liturgia.server.errors import ApiError, records_errors
 from liturgia.server.records import RecordConflictError, RecordStore
 from liturgia.server.wire import read_json
 
@@ -90,7 +90,7 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
 
     async def call(func: Callable[[], _T]) -> _T:
         """Run a store call in a worker thread; a conflict is 409, a storage failure 503."""
-        with api_errors():
+        with records_errors():
             try:
                 return await anyio.to_thread.run_sync(func)
             except RecordConflictError as exc:
