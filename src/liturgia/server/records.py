@@ -508,10 +508,12 @@ def open_records(db_url: str, *, clock: Callable[[], float] = time.time) -> Reco
         return _SqliteRecords(conn, mark="?", errors=sqlite3.Error, postgres=False, clock=clock)
     if parts.scheme in ("postgresql", "postgres"):
         from liturgia._internal.extras import import_extra  # noqa: PLC0415 - optional
+        from liturgia.tlog.storage import postgres_options  # noqa: PLC0415 - PostgreSQL only
 
         psycopg = import_extra("psycopg", extra="postgres", feature="cockpit records")
+        dsn, _ = postgres_options(db_url)  # the pool options are the log's
         try:
-            pg_conn = psycopg.connect(db_url, autocommit=False, connect_timeout=10)
+            pg_conn = psycopg.connect(dsn, autocommit=False, connect_timeout=10)
         except psycopg.Error as exc:
             raise StorageError(f"cannot open the cockpit records on PostgreSQL: {exc}") from exc
         return RecordStore(pg_conn, mark="%s", errors=psycopg.Error, postgres=True, clock=clock)

@@ -151,7 +151,8 @@ def test_own_notifications_are_skipped_and_a_broken_listener_listens_again(
         assert storage.wait_for_change(0.1) is False  # its own write is not news
         other.sequence([(b"\x02" * 32, b"other")], integrated_time=1)
         assert storage.wait_for_change(2.0) is True
-        _terminate(pg_database, storage._local.listener.info.backend_pid)
+        assert storage._listener is not None
+        _terminate(pg_database, storage._listener.info.backend_pid)
         with pytest.raises(StorageError, match="cannot wait for notifications"):
             storage.wait_for_change(0.5)
         assert storage.wait_for_change(0) is True  # listening again (changes may be missed)
@@ -201,5 +202,121 @@ def test_sessions_the_server_ended_are_replaced(pg_database: str) -> None:
             storage.read_entry(0)
         assert storage.read_entry(0) is not None
         assert storage.find_index(b"\x02" * 32) == 0
+    finally:
+        storage.close()
+
+
+def _sessions(dsn: str, where: str, *args: object) -> int:
+    """How many sessions of ``pg_stat_activity`` match ``where``."""
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        row = admin.execute(
+            f"SELECT count(*) FROM pg_stat_activity WHERE {where}",  # noqa: S608 - test-made
+            args,
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_waiting_threads_share_one_listener_connection(pg_database: str) -> None:
+    """Found under load (issue 16): sessions per thread exceeded max_connections (503s)."""
+    storage, other = PostgresStorage(pg_database), PostgresStorage(pg_database)
+    threads, results, ready = 8, [], threading.Barrier(9)
+    listening = "application_name = 'liturgia log listener' AND query = %s"
+    channel = "LISTEN " + storage._channel
+
+    def wait() -> None:
+        assert storage.wait_for_change(0) is True  # this thread's first call
+        ready.wait(5)
+        results.append(storage.wait_for_change(10.0))
+
+    waiters = [threading.Thread(target=wait) for _ in range(threads)]
+    try:
+        for waiter in waiters:
+            waiter.start()
+        ready.wait(5)
+        time.sleep(0.2)  # every thread is inside wait_for_change(10)
+        assert _sessions(pg_database, listening, channel) == 1
+        assert len(results) == 0  # all still waiting: nothing happened yet
+        other.sequence([(b"\x03" * 32, b"other")], integrated_time=1)
+        for waiter in waiters:
+            waiter.join(5)
+        # Every thread learnt of the other session's write, long before its 10 s ran out.
+        assert results == [True] * threads
+        assert _sessions(pg_database, listening, channel) == 1
+        assert storage.wait_for_change(0) is True  # the main thread's first call
+        assert storage.wait_for_change(0.05) is False
+    finally:
+        other.close()
+        storage.close()
+    assert _sessions(pg_database, listening, channel) == 0
+
+
+def test_reader_connections_are_bounded_and_an_exhausted_pool_fails_after_its_timeout(
+    pg_database: str,
+) -> None:
+    name = f"bounded_{time.monotonic_ns()}"  # this storage's sessions, and only them
+    mine = "application_name = %s"
+    storage = PostgresStorage(
+        f"{pg_database} application_name={name}", pool_size=3, pool_timeout=0.3
+    )
+    held, release = threading.Barrier(4), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold() -> None:
+        try:
+            with storage._read("hold") as conn:
+                conn.execute("SELECT 1")
+                held.wait(5)
+                release.wait(5)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            errors.append(exc)
+
+    holders = [threading.Thread(target=hold) for _ in range(3)]
+    try:
+        for holder in holders:
+            holder.start()
+        held.wait(5)
+        assert _sessions(pg_database, mine, name) == 1 + 3  # the writer and three readers
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="cannot read entry: all 3 reader connections busy"):
+            storage.read_entry(0)
+        assert time.monotonic() - started >= 0.3
+        release.set()
+        for holder in holders:
+            holder.join(5)
+        assert errors == []
+        # Many threads reading at once share the three connections.
+        failures: list[BaseException] = []
+
+        def read() -> None:
+            try:
+                for _ in range(20):
+                    storage.read_state()
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                failures.append(exc)
+
+        readers = [threading.Thread(target=read) for _ in range(12)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(10)
+        assert failures == []
+        assert _sessions(pg_database, mine, name) == 1 + 3
+    finally:
+        release.set()
+        storage.close()
+
+
+def test_a_reader_session_the_server_ended_is_dropped_from_the_pool(pg_database: str) -> None:
+    storage = PostgresStorage(pg_database, pool_size=1)
+    try:
+        with storage._read("find the reader") as conn:
+            pid = conn.info.backend_pid
+        _terminate(pg_database, pid)
+        with pytest.raises(StorageError, match="cannot read entry"):
+            storage.read_entry(0)  # the dead session's first use fails
+        assert storage.read_entry(0) is None  # a new session took its place
+        with storage._read("find the reader") as conn:
+            assert conn.info.backend_pid != pid
     finally:
         storage.close()

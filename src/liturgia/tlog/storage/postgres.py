@@ -16,6 +16,17 @@ is that several API processes, on several machines, may write to one log:
   it (:meth:`PostgresStorage.wait_for_change`), so it learns of a new tree at once, without
   polling; notifications of its own writes are skipped.
 
+Connections: a storage object holds at most ``pool_size + 3`` sessions, whatever the number of
+threads using it: the writer, the lease of the lead, **one** listener shared by every waiting
+thread (one of them reads it, the others wait for what it saw), and a bounded pool of reader
+connections (:class:`_ReaderPool`). A read that finds every reader busy waits up to
+``pool_timeout`` seconds for one, then fails with a ``StorageError`` saying so (the API answers
+503). Each session is named by ``fallback_application_name`` (``liturgia log writer``,
+``... lead``, ``... listener``, ``... reader``) unless the DSN sets ``application_name``, so
+``pg_stat_activity`` shows who holds what. Before this bound, every server thread opened a
+reader of its own: two workers under 200 users exceeded ``max_connections`` (100 by default)
+and 1.7 % of submissions got 503 "too many clients already" (issue 16).
+
 Overload: every session gives up a statement that waits longer than ``lock_timeout`` for a
 lock (another client's ``LOCK TABLE``, a long transaction) or runs longer than
 ``statement_timeout``, so that a request fails fast (the API answers 503 with ``Retry-After``)
@@ -33,7 +44,7 @@ import contextlib
 import hashlib
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -47,8 +58,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADVISORY_LOCK_KEY",
+    "APPLICATION_NAME",
     "LEASE_CHECK_SECONDS",
     "LOCK_TIMEOUT_SECONDS",
+    "POOL_SIZE",
+    "POOL_TIMEOUT_SECONDS",
     "STATEMENT_TIMEOUT_SECONDS",
     "PostgresStorage",
     "lead_lock_key",
@@ -64,6 +78,12 @@ LEASE_CHECK_SECONDS = 0.05
 LOCK_TIMEOUT_SECONDS = 2.0
 #: Seconds a statement may run before PostgreSQL cancels it (``statement_timeout``).
 STATEMENT_TIMEOUT_SECONDS = 15.0
+#: Reader connections of one storage object (one process) at most.
+POOL_SIZE = 10
+#: Seconds a read waits for a free reader connection before it fails (``StorageError``).
+POOL_TIMEOUT_SECONDS = 5.0
+#: The ``application_name`` prefix of the sessions (``liturgia log reader`` etc.).
+APPLICATION_NAME = "liturgia log"
 
 
 def lead_lock_key(schema: str) -> int:
@@ -121,18 +141,80 @@ def _psycopg() -> Any:
     return import_extra("psycopg", extra="postgres", feature="PostgreSQL log storage")
 
 
+class _ReaderPool:
+    """At most ``size`` reader connections, lent to one thread at a time.
+
+    A thread takes a connection (an idle one, else a new one while fewer than ``size`` exist),
+    waiting up to ``timeout`` seconds when all are lent; a connection given back broken (its
+    session ended) is closed, so the next taker opens a fresh one. Opening a connection fails
+    at once with the database's own error (e.g. "too many clients already"), not after the
+    timeout: overload answers fast. (psycopg_pool opens connections in background workers
+    with a backoff of seconds and turns such errors into a ``PoolTimeout`` after the wait.)
+    """
+
+    def __init__(
+        self,
+        size: int,
+        timeout: float,
+        connect: Callable[[], psycopg.Connection[Any]],
+        forget: Callable[[psycopg.Connection[Any]], None],
+    ) -> None:
+        self.size = size
+        self.timeout = timeout
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        self._connect = connect
+        self._forget = forget
+
+    def take(self, label: str, what: str) -> psycopg.Connection[Any]:
+        """Lend a connection; ``StorageError`` naming ``what`` if none frees up in time."""
+        if not self._slots.acquire(timeout=self.timeout):
+            raise StorageError(
+                f"{label}: cannot {what}: all {self.size} reader connections busy for "
+                f"{self.timeout:g} s (the database is slow or overloaded; retry later)"
+            )
+        try:
+            while True:
+                with self._lock:
+                    conn = self._idle.pop() if self._idle else None
+                if conn is None:
+                    return self._connect()
+                if not (conn.broken or conn.closed):
+                    return conn
+                self._forget(conn)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def give_back(self, conn: psycopg.Connection[Any]) -> None:
+        """Return a lent connection (closed instead if its session ended)."""
+        try:
+            if conn.broken or conn.closed:
+                self._forget(conn)
+            else:
+                with self._lock:
+                    self._idle.append(conn)
+        finally:
+            self._slots.release()
+
+
 class PostgresStorage(SqlStorage):
     """A :class:`~liturgia.tlog.storage.base.LogStorage` in a PostgreSQL database.
 
     Args:
         dsn: a libpq connection string or ``postgresql://`` URL.
         connect_timeout: seconds to wait for a connection.
+        pool_size: reader connections at most (shared by every reading thread).
+        pool_timeout: seconds a read waits for a free reader connection before it fails
+            (``StorageError``).
         lock_timeout: seconds a statement waits for a lock before it fails (``StorageError``).
         statement_timeout: seconds a statement may run before it fails (``StorageError``).
 
     Raises:
         ConfigError: psycopg is not installed.
         StorageError: the database cannot be reached or prepared, or commits are not durable.
+        ValueError: ``pool_size`` below 1 or ``pool_timeout`` negative.
     """
 
     MARK = "%s"
@@ -148,9 +230,15 @@ class PostgresStorage(SqlStorage):
         dsn: str,
         *,
         connect_timeout: int = 10,
+        pool_size: int = POOL_SIZE,
+        pool_timeout: float = POOL_TIMEOUT_SECONDS,
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
         statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
     ) -> None:
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, not {pool_size}")
+        if not pool_timeout >= 0:
+            raise ValueError(f"pool_timeout must not be negative, not {pool_timeout}")
         self._pg = _psycopg()
         self._session_timeouts = (
             f"{max(1, round(lock_timeout * 1000))}ms",
@@ -165,7 +253,15 @@ class PostgresStorage(SqlStorage):
         self._confirmed = 0.0
         self._lead_key = 0
         self._channel = ""
-        self._writer = self._connect(autocommit=False)
+        self._readers = _ReaderPool(
+            pool_size, pool_timeout, lambda: self._connect(autocommit=True), self._forget
+        )
+        # The listener shared by every waiting thread; ``_notes`` guards it and the count.
+        self._notes = threading.Condition()
+        self._listener: psycopg.Connection[Any] | None = None
+        self._listening = False  # a thread is reading the listener (outside ``_notes``)
+        self._changes = 0  # notifications of other sessions seen, plus one per new listener
+        self._writer = self._connect(autocommit=False, role="writer")
         self._writer_pid = self._writer.info.backend_pid
         try:
             self._prepare()
@@ -179,10 +275,13 @@ class PostgresStorage(SqlStorage):
 
     # -- connections ---------------------------------------------------------------------------
 
-    def _connect(self, *, autocommit: bool) -> psycopg.Connection[Any]:
+    def _connect(self, *, autocommit: bool, role: str = "reader") -> psycopg.Connection[Any]:
         with self._errors("connect"):
             conn: psycopg.Connection[Any] = self._pg.connect(
-                self._dsn, autocommit=autocommit, connect_timeout=self._timeout
+                self._dsn,
+                autocommit=autocommit,
+                connect_timeout=self._timeout,
+                fallback_application_name=f"{APPLICATION_NAME} {role}",
             )
         try:
             with self._errors("configure the session"):
@@ -202,6 +301,18 @@ class PostgresStorage(SqlStorage):
 
     def _new_reader(self) -> psycopg.Connection[Any]:
         return self._connect(autocommit=True)
+
+    @contextmanager
+    def _read(self, what: str) -> Iterator[psycopg.Connection[Any]]:
+        """A reader connection from the pool for one read, counted so that :meth:`close`
+        waits for it; ``StorageError`` if none is free within ``pool_timeout``."""
+        with self._counted():
+            conn = self._readers.take(self._label, what)
+            try:
+                with self._errors(what):
+                    yield conn
+            finally:
+                self._readers.give_back(conn)
 
     def _broken(self, conn: psycopg.Connection[Any]) -> bool:
         return bool(conn.broken or conn.closed)
@@ -228,7 +339,7 @@ class PostgresStorage(SqlStorage):
             conn = self._writer
             if self._broken(conn):  # ended by the server: a new session (or StorageError)
                 self._forget(conn)
-                conn = self._writer = self._connect(autocommit=False)
+                conn = self._writer = self._connect(autocommit=False, role="writer")
                 self._writer_pid = conn.info.backend_pid
             with self._errors(what), conn.transaction():
                 yield conn
@@ -307,7 +418,7 @@ class PostgresStorage(SqlStorage):
                 self._drop_lease()
                 lease = None
             if lease is None:
-                lease = self._lease = self._connect(autocommit=True)
+                lease = self._lease = self._connect(autocommit=True, role="lead")
             try:
                 with self._errors("take the lead"):
                     row = lease.execute(
@@ -341,32 +452,65 @@ class PostgresStorage(SqlStorage):
     def wait_for_change(self, timeout: float, *, poll: float = 0.002) -> bool:
         """Wait for a notification of another session's write; see ``LogStorage``.
 
-        Each thread listens on a connection of its own; ``poll`` is unused (notifications are
-        pushed). A broken listening connection is dropped (the next call listens anew) and
-        raises, which the caller treats as "may have changed".
+        Every thread shares one listening connection: the first waiting thread reads it, the
+        others wait on a condition for what it sees; each thread remembers the count of changes
+        it last saw. ``poll`` is unused (notifications are pushed). A broken listening
+        connection is dropped and raises, which the caller treats as "may have changed"; the
+        next call listens anew and answers ``True`` in every thread (changes may be missed).
         """
+        deadline = time.monotonic() + timeout
         with self._counted():
-            listener: psycopg.Connection[Any] | None = getattr(self._local, "listener", None)
-            if listener is None:
-                listener = self._connect(autocommit=True)
-                self._local.listener = listener
-                with self._errors("listen"):
-                    listener.execute(f"LISTEN {self._channel}")
-                return True  # changes before listening were not seen
-            try:
-                with self._errors("wait for notifications"):
-                    return self._notified(listener, timeout)
-            except StorageError:
-                self._local.listener = None
-                self._forget(listener)
-                raise
+            seen: int | None = getattr(self._local, "changes", None)
+            while True:
+                with self._notes:
+                    listener = self._listener or self._listen()
+                    if self._changes != seen:
+                        self._local.changes = self._changes
+                        return True
+                    remaining = deadline - time.monotonic()
+                    if self._listening:  # another thread reads: wait for what it sees
+                        if remaining <= 0:
+                            return False
+                        self._notes.wait(remaining)
+                        continue
+                    self._listening = True
+                changed = False
+                try:
+                    with self._errors("wait for notifications"):
+                        changed = self._notified(listener, max(0.0, remaining))
+                except StorageError:
+                    with self._notes:
+                        if self._listener is listener:
+                            self._listener = None
+                            self._forget(listener)
+                    raise
+                finally:
+                    with self._notes:
+                        self._listening = False
+                        self._changes += changed
+                        self._notes.notify_all()
+                if not changed and remaining <= 0:
+                    return False
+
+    def _listen(self) -> psycopg.Connection[Any]:
+        """Open the shared listener (``_notes`` is held); count it as a change."""
+        listener = self._connect(autocommit=True, role="listener")
+        try:
+            with self._errors("listen"):
+                listener.execute(f"LISTEN {self._channel}")
+        except StorageError:
+            self._forget(listener)
+            raise
+        self._listener = listener
+        self._changes += 1  # changes before listening were not seen
+        return listener
 
     def _notified(self, listener: psycopg.Connection[Any], timeout: float) -> bool:
         """Whether a notification from another session arrives within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         changed = False
         while True:
-            # Once a change is seen, only drain what is queued (the next call starts afresh).
+            # Once a change is seen, only drain what is queued (the next read starts afresh).
             wait = 0.0 if changed else max(0.0, deadline - time.monotonic())
             notes = list(listener.notifies(timeout=wait, stop_after=1))
             if not notes:
