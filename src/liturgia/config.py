@@ -340,8 +340,10 @@ class ServerSettings(_Section):
     Attributes:
         url: the server's base URL (``liturgia serve``); unset: the release is sent nowhere.
             Its write token comes from ``LITURGIA_TOKEN`` (never from this file).
-        required: fail the release (exit 3) when its record could not be sent; by default a
-            server that is down or slow is only a warning.
+        required: a server that did not take the release's events by the gate makes the
+            gate report's ``cockpit`` row blocking (NO-GO, never tagged), and a record lost
+            after the gate fails the release (exit 3); by default a server that is down or
+            slow is an advisory row and a warning.
     """
 
     url: str | None = None

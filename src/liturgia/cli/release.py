@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +90,13 @@ def register(subparsers: Any) -> None:
     )
     env_option(parser, "--server", "LITURGIA_SERVER", "send the release, live, to this cockpit "
                "server (liturgia serve) with the token in LITURGIA_TOKEN; default: [server].url; "
-               "a server that is down is a warning unless [server].required",
+               "a server that is down is an advisory 'cockpit' row of the gate report and a "
+               "warning, a blocking row (NO-GO) with [server].required",
                metavar="URL")  # fmt: skip
-    env_option(parser, "--server-deadline", "LITURGIA_SERVER_DEADLINE", "seconds the end of "
-               "the release waits for the cockpit server to take what is still unsent "
-               "(default: 20)", type=float, default=20.0, metavar="SECONDS")  # fmt: skip
+    env_option(parser, "--server-deadline", "LITURGIA_SERVER_DEADLINE", "seconds the gate, "
+               "then the end of the release, wait for the cockpit server to take what is "
+               "still unsent; a server down at the gate is waited for once (default: 20)",
+               type=float, default=20.0, metavar="SECONDS")  # fmt: skip
     add_format_option(parser)
 
 
@@ -122,7 +125,7 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the release; 0 on GO, 1 on NO-GO (3 when a required cockpit record was not sent)."""
+    """Run the release; 0 on GO, 1 on NO-GO (3 when a required record was lost after the gate)."""
     config = load_config(args.project)
     console = stderr_console()
     if args.check_reproducible:
@@ -144,6 +147,15 @@ def run(args: argparse.Namespace) -> int:
                 tlog_url=args.tlog_url,
                 log_key=args.log_key,
                 password=password_from_env_or_prompt,
+                late_checks=()
+                if sender is None
+                else (
+                    partial(
+                        sender.gate_check,
+                        deadline=max(0.0, args.server_deadline),
+                        required=config.settings.server.required,
+                    ),
+                ),
             ),
             progress if sender is None else sender,
         )
@@ -189,9 +201,13 @@ def _finish_cockpit(
 ) -> None:
     """Send the final record, wait for the sender (bounded); warn, or fail when required.
 
+    When the gate's ``cockpit`` row already failed, the gate report says so (and with
+    ``[server].required`` the release is NO-GO): a warning only.
+
     Raises:
-        NetworkError: ``[server].required`` and something was not sent (only after a
-            release that finished: an error of the release itself is never hidden).
+        NetworkError: ``[server].required`` and something was not sent after the gate's row
+            said the server took everything (only after a release that finished: an error of
+            the release itself is never hidden).
     """
     from liturgia.release.record import build_record  # noqa: PLC0415
 
@@ -209,7 +225,7 @@ def _finish_cockpit(
     for problem in problems:
         console.print(f"warning: cockpit {sender.url}: {problem}", markup=False)
     console.print(f"warning: record not sent to {sender.url}", markup=False)
-    if result is not None and config.settings.server.required:
+    if result is not None and config.settings.server.required and not sender.gate_failed:
         raise NetworkError(
             f"cockpit server {sender.url}: the release record was not sent and "
             f"[server].required is true ({problems[0]})"

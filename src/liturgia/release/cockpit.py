@@ -5,10 +5,14 @@
 (``POST /api/v1/projects/{project}/runs/{run}/events``) through the one HTTP client
 (:class:`~liturgia._internal.http.HttpClient`), retrying with backoff, in order, while the
 server is down or failing (a restarted server gets the rest); the release never waits for it.
-At the end :meth:`CockpitSender.finish` queues the final record (``PUT
-/api/v1/projects/{project}/releases/{version}``) and waits for the queue to drain, at most
-``deadline`` seconds, then reports what was not sent. A server that is down or slow costs the
-release at most that deadline and a warning.
+At the gate, :meth:`CockpitSender.gate_check` waits (at most ``deadline`` seconds) for the
+server to take every event so far and gives the gate report its ``cockpit`` row: failed
+("record not sent") when the server did not, advisory unless ``[server] required = true``,
+then blocking (the release is NO-GO and never tagged). At the end
+:meth:`CockpitSender.finish` queues the final record (``PUT
+/api/v1/projects/{project}/releases/{version}``) and waits for the queue to drain, then
+reports what was not sent; after a failed gate row it waits no longer. A server that is down
+or slow costs the release that deadline once, a gate-report line and a warning.
 
 Every write is idempotent on the server (an event is named by its run and sequence number, a
 record by project and version), so a retry after a lost answer stores nothing twice.
@@ -27,16 +31,19 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from liturgia._internal.http import HttpClient, check_base_url
+from liturgia._internal.http import CircuitOpenError, HttpClient, check_base_url
 from liturgia.errors import NetworkError
+from liturgia.release.gates import CheckResult
 from liturgia.release.pipeline import StageListener
 from liturgia.release.record import ReleaseRecord, StageEvent
 
-__all__ = ["CockpitSender", "SendReport"]
+__all__ = ["GATE_ROW", "CockpitSender", "SendReport"]
 
 _LOG = logging.getLogger(__name__)
 #: Answers that will not change on a retry: the request is wrong or not allowed.
 _FINAL = frozenset({400, 401, 403, 404, 409, 413, 415})
+#: The gate report's row for the delivery to the cockpit server.
+GATE_ROW = "cockpit"
 
 
 @dataclass(slots=True)
@@ -105,6 +112,12 @@ class CockpitSender:
         self._seq = 0
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._give_up_at: float | None = None
+        self._queued = 0
+        self._done = 0  # items sent or given up, in queue order
+        self._progress = threading.Condition()
+        self._last_problem = ""
+        #: Whether the gate's row said the server did not take the events (see gate_check).
+        self.gate_failed = False
         self.report = SendReport()
         self._thread = threading.Thread(target=self._work, name="liturgia-cockpit", daemon=True)
         self._thread.start()
@@ -128,25 +141,81 @@ class CockpitSender:
         fields = {"seq": self._seq, "kind": kind, "stage": stage, "summary": summary}
         event = StageEvent.model_validate({**fields, "ok": ok, "at": self._now()})
         path = f"/api/v1/projects/{quote(self.project, safe='')}/runs/{self.run}/events"
-        self._queue.put(_Item("POST", path, event, f"event {self._seq} ({kind} {stage})"))
+        self._put(_Item("POST", path, event, f"event {self._seq} ({kind} {stage})"))
+
+    def _put(self, item: _Item) -> None:
+        with self._progress:
+            self._queued += 1
+        self._queue.put(item)
+
+    # -- the gate ---------------------------------------------------------------------------
+
+    def gate_check(self, *, deadline: float, required: bool) -> CheckResult:
+        """The gate report's ``cockpit`` row: did the server take every event queued so far?
+
+        Waits at most ``deadline`` seconds for them. When it did not, the row fails with
+        "record not sent" (the record follows the events to the same server, after the gate),
+        blocking when ``required`` (``[server] required = true``), else advisory; and
+        :meth:`finish` then waits no longer than what is left of this ``deadline``.
+
+        Returns:
+            A check named :data:`GATE_ROW`; its texts name the server and never a timing.
+        """
+        with self._progress:
+            target = self._queued
+            self._give_up_at = time.monotonic() + deadline
+            self._progress.wait_for(lambda: self._done >= target, timeout=deadline)
+            done, sent, problems = self._done, self.report.sent, list(self.report.problems)
+        rule = (
+            "[server].required = true: blocking"
+            if required
+            else "[server].required = false: advisory"
+        )
+        threshold = f"every event taken within {deadline:g} s"
+        if done >= target and not problems:
+            self._give_up_at = None  # the server is up: finish() gets its own deadline
+            return CheckResult(
+                name=GATE_ROW,
+                passed=True,
+                summary=f"{self.url} took every event so far ({sent})",
+                evidence=(rule,),
+                figure=f"{sent} of {target} events taken",
+                threshold=threshold,
+                blocking=required,
+            )
+        self.gate_failed = True
+        waiting = [f"{target - done} event(s) still unsent, last error: {self._last_problem}"]
+        return CheckResult(
+            name=GATE_ROW,
+            passed=False,
+            summary=f"record not sent: {self.url} took {sent} of {target} events",
+            evidence=(*problems, *(waiting if done < target else []), rule),
+            figure=f"{sent} of {target} events taken",
+            threshold=threshold,
+            blocking=required,
+        )
 
     # -- the end ---------------------------------------------------------------------------
 
     def finish(self, record: ReleaseRecord | None, *, deadline: float = 20.0) -> SendReport:
         """Queue the final record (if any), wait for everything to be sent; return the report.
 
-        Waits at most ``deadline`` seconds; what is still queued then is reported as not sent
-        (the thread is a daemon and dies with the process).
+        Waits at most ``deadline`` seconds (after a failed :meth:`gate_check`, at most what
+        is left of its deadline); what is still queued then is reported as not sent (the
+        thread is a daemon and dies with the process).
         """
         if record is not None:
             path = (
                 f"/api/v1/projects/{quote(record.project, safe='')}/releases/"
                 f"{quote(record.version, safe='')}"
             )
-            self._queue.put(_Item("PUT", path, record, f"record of {record.version}"))
+            self._put(_Item("PUT", path, record, f"record of {record.version}"))
         self._queue.put(None)
-        self._give_up_at = time.monotonic() + deadline
-        self._thread.join(deadline)
+        give_up_at = time.monotonic() + deadline
+        if self.gate_failed and self._give_up_at is not None:
+            give_up_at = min(give_up_at, self._give_up_at)
+        self._give_up_at = give_up_at
+        self._thread.join(max(0.0, give_up_at - time.monotonic()))
         if self._thread.is_alive():
             left = self._queue.qsize()
             self.report.problems.append(
@@ -163,16 +232,22 @@ class CockpitSender:
             while True:
                 problem, transient = self._send(item.method, item.path, item.body)
                 if problem is None:
-                    self.report.sent += 1
+                    with self._progress:
+                        self.report.sent += 1
                     break
+                self._last_problem = problem
                 give_up = self._give_up_at is not None and time.monotonic() >= self._give_up_at
                 if not transient or give_up:
-                    self.report.problems.append(f"{item.what} not sent: {problem}")
+                    with self._progress:
+                        self.report.problems.append(f"{item.what} not sent: {problem}")
                     break
                 # A server that is down or failing: the same item again, in order, until it is
-                # stored or finish()'s deadline passes (the release never waits for this).
+                # stored or the deadline passes (the release never waits for this).
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
+            with self._progress:
+                self._done += 1
+                self._progress.notify_all()
 
     def _send(self, method: str, path: str, body: BaseModel) -> tuple[str | None, bool]:
         """Send one item: ``(None, False)`` when acknowledged, else ``(why not, transient)``."""
@@ -187,8 +262,12 @@ class CockpitSender:
                 },
                 retry=True,  # the server stores a repeat once
             )
+        except CircuitOpenError:
+            # Not tried: the cause is the failure that opened the circuit (said already).
+            return self._last_problem or f"{self.url}: unreachable", True
         except NetworkError as exc:
-            return str(exc), True
+            # Named by the server's URL: the run's path would make every report differ.
+            return str(exc).replace(self.url + path, self.url, 1), True
         if 200 <= answer.status < 300:
             return None, False
         message = answer.body[:300].decode("utf-8", "replace")

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +27,7 @@ from liturgia.errors import InputError, StorageError
 from liturgia.release import attestations, stages
 from liturgia.release.checksums import render_sha256sums
 from liturgia.release.gates import (
+    CheckResult,
     GateContext,
     GateReport,
     Status,
@@ -98,6 +100,9 @@ class ReleaseOptions:
             ``[signing].tlog_url``; neither: the embedded log (:mod:`.transparency`).
         log_key: that log's public key PEM (``--log-key``), over ``[signing].tlog_key``.
         password: provider of the signing key's password.
+        late_checks: rows the gate report gets after the policy's checks, each made when the
+            gate runs: facts of the release run itself rather than of its evidence (the
+            cockpit server's delivery, :meth:`liturgia.release.cockpit.CockpitSender.gate_check`).
     """
 
     dry_run: bool = False
@@ -110,6 +115,7 @@ class ReleaseOptions:
     tlog_url: str | None = None
     log_key: Path | None = None
     password: PasswordProvider
+    late_checks: tuple[Callable[[], CheckResult], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -415,6 +421,8 @@ def _stages(
             previous=previous,
         )
     )
+    if options.late_checks:
+        report = replace(report, checks=(*report.checks, *(make() for make in options.late_checks)))
     atomic_write_text(staging / "gate-report.md", render_gate_markdown(report))
     atomic_write_bytes(staging / "gate-report.json", gate_report_json(report))
     atomic_write_text(staging / "gate-report.html", render_gate_html(report))

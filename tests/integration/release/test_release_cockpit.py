@@ -5,13 +5,15 @@
 and record arrive, and the stored record agrees with the release folder: every gate of
 gate-report.json with the same result, the findings of vulnerabilities.json, each digest of
 SHA256SUMS, each log index naming an entry whose inclusion proof verifies. A server that is
-down is a warning and the release still succeeds, unless ``[server] required = true``.
+down is a failed "cockpit" row of the gate report: advisory (the release still succeeds, with a
+warning), unless ``[server] required = true`` (then blocking: NO-GO).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -28,7 +30,7 @@ from liturgia.release.cockpit import CockpitSender
 from liturgia.tlog import rekor
 from tests.chromium import chromium
 from tests.integration.release.conftest import commit_all
-from tests.serving import HOST, Server, free_port, make_token
+from tests.serving import HOST, Server, make_token
 
 
 @pytest.fixture
@@ -72,6 +74,8 @@ def test_release_record_reaches_the_server(
         record = release["record"]
         # Every gate of gate-report.json, with the same result and summary.
         report = json.loads((folder / "gate-report.json").read_text())
+        assert report["checks"][-1]["name"] == "cockpit"  # the server took every event
+        assert report["checks"][-1]["status"] == "pass"
         assert [(g["name"], g["passed"], g["summary"]) for g in record["gates"]] == [
             (c["name"], c["passed"], c["summary"]) for c in report["checks"]
         ]
@@ -104,29 +108,54 @@ def test_release_record_reaches_the_server(
         assert [e["seq"] for e in release["events"]] == list(range(1, len(stages) + 1))
 
 
-def test_a_server_that_is_down_never_fails_the_release(
+def test_a_server_that_is_down_is_a_gate_report_line(
     make_vertice: Callable[[], Path],
     signing_env: Path,
+    server: Server,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """A real server, with a real token of the project, stopped before the release: the gate
+    report gets a failed "cockpit" row, advisory (the release is GO, with a warning), then,
+    with ``[server] required = true``, blocking (NO-GO, exit 1)."""
     repo = make_vertice()
-    down = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setenv("LITURGIA_SERVER_DEADLINE", "2")  # what is unsent waits 2 s at the end
-    monkeypatch.setenv("LITURGIA_TOKEN", "lit_0000000000000000_nothing")
-    code, _ = _release(repo, "--server", down)
-    err = capsys.readouterr().err
-    assert code == 0, err
-    assert f"warning: record not sent to {down}" in err
-    # With [server] required = true the same release fails (exit 3), after it is written.
+    monkeypatch.setenv("LITURGIA_TOKEN", _token(server, "vertice"))
+    url = server.url
+    assert server.stop() == 0
+    monkeypatch.setenv("LITURGIA_SERVER_DEADLINE", "2")  # the gate waits 2 s for the server
+    code, _ = _release(repo, "--server", url)
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert f"warning: record not sent to {url}" in out.err
+    folder = Path(json.loads(out.out)["directory"])
+    report = json.loads((folder / "gate-report.json").read_text())
+    assert report["decision"] == "GO"
+    row = report["checks"][-1]
+    assert (row["name"], row["status"], row["severity"]) == ("cockpit", "fail", "advisory")
+    assert row["summary"].startswith(f"record not sent: {url} took 0 of ")
+    assert row["evidence"][-1] == "[server].required = false: advisory"
+    assert re.fullmatch(r"\d+ event\(s\) still unsent, last error: .*", row["evidence"][0])
+    assert row["evidence"][0].endswith(
+        f"{url}: unreachable: [Errno 111] Connection refused after 5 attempts"
+    )
+    assert (
+        "| cockpit | FAIL (advisory) | record not sent: " in (folder / "gate-report.md").read_text()
+    )
+    # With [server] required = true the same server being down makes the release NO-GO.
     config = repo / "liturgia.toml"
-    config.write_text(config.read_text() + f'\n[server]\nurl = "{down}"\nrequired = true\n')
-    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "chore: require the cockpit"],
-                   check=True)  # fmt: skip
+    config.write_text(config.read_text() + f'\n[server]\nurl = "{url}"\nrequired = true\n')
+    commit_all(repo, "chore: require the cockpit")
     code, _ = _release(repo)
-    err = capsys.readouterr().err
-    assert code == 3, err
-    assert "[server].required is true" in err
+    out = capsys.readouterr()
+    assert code == 1, out.err
+    folder = Path(json.loads(out.out)["directory"])
+    report = json.loads((folder / "gate-report.json").read_text())
+    assert report["decision"] == "NO-GO"
+    row = report["checks"][-1]
+    assert (row["name"], row["status"], row["severity"]) == ("cockpit", "fail", "blocking")
+    assert row["evidence"][-1] == "[server].required = true: blocking"
+    assert (folder / "NO-GO").read_text() == "NO-GO: failed checks: cockpit\n"
+    assert "[server].required is true" not in out.err  # the gate said it: no exit 3
 
 
 def _check_in_browser(

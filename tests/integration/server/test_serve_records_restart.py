@@ -50,3 +50,30 @@ def test_no_acknowledged_event_is_lost_across_a_kill(
     report = sender.finish(None)
     assert report.complete, report.problems
     assert _stored(url, sender) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_server_back_within_the_gates_deadline_passes_the_cockpit_row(
+    tmp_path: Path, servers: list[Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Down when the events are sent, started again while the gate waits: the gate's row
+    passes (every event taken, none twice), and the record follows at the end."""
+    db = tmp_path / "log.db"
+    servers.append(Server(db, tmp_path))
+    first = servers[-1]
+    url = first.url
+    sender = CockpitSender(url, make_token(db, "vertice"), "vertice")
+    assert first.stop() == 0
+    for stage in ("version", "build"):
+        sender.stage_started(stage)
+        sender.stage_finished(stage, f"{stage} done")
+    sender.stage_started("gate")
+    monkeypatch.setattr(serving, "free_port", lambda: first.port)
+    servers.append(Server(db, tmp_path))
+    row = sender.gate_check(deadline=60, required=True)
+    assert (row.name, row.passed, row.blocking) == ("cockpit", True, True)
+    assert row.summary == f"{url} took every event so far (5)"
+    assert row.evidence == ("[server].required = true: blocking",)
+    assert not sender.gate_failed
+    sender.stage_finished("gate", "GO")
+    assert sender.finish(None, deadline=60).complete
+    assert _stored(url, sender) == [1, 2, 3, 4, 5, 6]
