@@ -7,6 +7,7 @@ A real ``liturgia serve`` on loopback; records are written through its API with 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,17 @@ def test_every_page_at_desktop_and_phone_width(
         assert answer.headers["content-type"] == "application/json", path
 
 
+def _wait_for_events(cockpit: Cockpit, project: str, count: int) -> None:
+    """Wait (up to 60 s) until the project's latest run on the server has ``count`` events."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{cockpit.url}/projects/{project}?format=json", timeout=30)
+        if answer.status_code == 200 and len(answer.json()["latestRun"]["events"]) >= count:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"the server did not store {count} events of {project} within 60 s")
+
+
 def test_stages_arrive_live_and_a_no_go_turns_red(browser: Browser, cockpit: Cockpit) -> None:
     token = cockpit.token("live")
     context = browser.new_context()
@@ -160,6 +172,9 @@ def test_stages_arrive_live_and_a_no_go_turns_red(browser: Browser, cockpit: Coc
     sender = CockpitSender(cockpit.url, token, "live")
     sender.stage_started("version")
     sender.stage_finished("version", "2.0.0 (2 commits)")
+    # The sender posts from its own thread: open the page once the server has both events
+    # (before that the project is unknown and its page is a 404 with no run section).
+    _wait_for_events(cockpit, "live", 2)
     page.goto(f"{cockpit.url}/projects/live", wait_until="networkidle")
     page.evaluate("window.__notReloaded = true")
     stages = [("build", "2 artifacts", True), ("test", "1 failed", False), ("gate", "NO-GO", False)]
