@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 #   chromium    the browser the server's pages are tested in (Playwright drives it; it never
 #               downloads a browser of its own)
 #   prometheus  scrapes `liturgia serve`'s /metrics in the metrics test
+#   docker-registry  the CNCF distribution registry (2.8) the OCI publish target is tested against
 # and, through scripts/install-example-tools.sh (one apt-get for all), the example's toolchains:
 # golang-go with Debian's Go source packages (also the Go commands `liturgia init` writes, run
 # for real), nodejs and npm.
@@ -24,6 +25,7 @@ command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 bash scripts/install-example-tools.sh "${need_apt[@]}"
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -1,0 +1,1 @@
+"""Publishing a verified release to registries (issue 19)."""
