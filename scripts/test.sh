@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 #               downloads a browser of its own)
 #   prometheus  scrapes `liturgia serve`'s /metrics in the metrics test
 #   docker-registry  the CNCF distribution registry (2.8) the OCI publish target is tested against
+#   apache2-utils    its `htpasswd -B` makes the bcrypt password file of the registry with auth
 # and, through scripts/install-example-tools.sh (one apt-get for all), the example's toolchains:
 # golang-go with Debian's Go source packages (also the Go commands `liturgia init` writes, run
 # for real), nodejs and npm.
@@ -26,6 +27,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 bash scripts/install-example-tools.sh "${need_apt[@]}"
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

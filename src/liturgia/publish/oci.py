@@ -263,8 +263,12 @@ def _hash_file(file: OciFile) -> int:
     return size
 
 
+def _env_prefix(target: str) -> str:
+    return "LITURGIA_PUBLISH_" + re.sub(r"[^A-Za-z0-9]", "_", target).upper() + "_"
+
+
 def _env_credentials(target: str) -> tuple[str, str] | None:
-    prefix = "LITURGIA_PUBLISH_" + re.sub(r"[^A-Za-z0-9]", "_", target).upper() + "_"
+    prefix = _env_prefix(target)
     username = os.environ.get(prefix + "USERNAME")
     password = os.environ.get(prefix + "PASSWORD")
     if not (username or password):
@@ -347,7 +351,11 @@ class OciTarget:
         # oras-py retries a failed connection after 3, 5, 11, 29 and 83 s: ours is bounded.
         unwrapped = type(client).do_request.__wrapped__
         client.do_request = functools.partial(self._retrying, functools.partial(unwrapped, client))
-        probe = client.do_request(f"{self._scheme}://{self.host}/v2/", "GET")
+        # The challenge is read without oras's auth retry, which would answer it first.
+        probe = self._retrying(
+            lambda url, method: client.session.request(method, url),
+            f"{self._scheme}://{self.host}/v2/",
+        )
         challenge = probe.headers.get("WWW-Authenticate", "") if probe.status_code == 401 else ""
         if challenge.lower().startswith("basic"):
             # oras-py's default backend asks a token service; a Basic realm takes the password.
@@ -368,6 +376,12 @@ class OciTarget:
             if getattr(client.auth, "_basic_auth", None):
                 source = auth_file or "~/.docker/config.json"
         _log.debug("%s: credentials from %s", self.location, source)
+        if challenge.lower().startswith("basic") and source == "none":
+            raise ConfigError(
+                f"{self.location}: the registry asks for a password and none was found: set "
+                f"{_env_prefix(self.name)}USERNAME and _PASSWORD, or log in to the registry "
+                "(REGISTRY_AUTH_FILE, ~/.docker/config.json)"
+            )
         self._client = client
         return client
 
@@ -378,7 +392,7 @@ class OciTarget:
         for attempt in range(1, self._attempts + 1):
             try:
                 return call(url, method, **kwargs)
-            except self._requests.RequestException as exc:
+            except (self._requests.ConnectionError, self._requests.Timeout) as exc:
                 path = urllib.parse.urlsplit(url).path
                 if attempt == self._attempts:
                     raise NetworkError(
@@ -391,6 +405,11 @@ class OciTarget:
                 )
                 time.sleep(delay)
                 delay *= 2
+            except self._requests.RequestException as exc:
+                raise NetworkError(
+                    f"{self.location}: {method} {urllib.parse.urlsplit(url).path}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _container(self) -> Any:
@@ -404,7 +423,7 @@ class OciTarget:
         if response.status_code in (401, 403):
             raise ConfigError(
                 f"{self.location}: {what}: the registry refused the credentials "
-                f"({response.status_code}): set LITURGIA_PUBLISH_<NAME>_USERNAME and _PASSWORD, "
+                f"({response.status_code}): set {_env_prefix(self.name)}USERNAME and _PASSWORD, "
                 "or log in to the registry (REGISTRY_AUTH_FILE, ~/.docker/config.json)"
             )
         try:

@@ -9,7 +9,11 @@ and ``oras pull`` would, independently of the code under test.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import logging
+import os
 import shutil
 import signal
 import socket
@@ -21,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from liturgia.errors import DigestError, NetworkError, PolicyError
+from liturgia.errors import ConfigError, DigestError, NetworkError, PolicyError
 from liturgia.publish.oci import (
     RELEASE_ARTIFACT_TYPE,
     OciEvent,
@@ -43,7 +47,7 @@ def _free_port() -> int:
 class Registry:
     """One ``docker-registry serve`` child process; its storage survives a kill and restart."""
 
-    def __init__(self, home: Path, *, delete: bool = True) -> None:
+    def __init__(self, home: Path, *, delete: bool = True, htpasswd: str | None = None) -> None:
         binary = shutil.which("docker-registry")
         assert binary, (
             "docker-registry is needed: apt-get install docker-registry (scripts/test.sh)"
@@ -61,6 +65,12 @@ class Registry:
             f"  delete:\n    enabled: {'true' if delete else 'false'}\n"
             f"http:\n  addr: 127.0.0.1:{self.port}\n"
         )
+        if htpasswd is not None:
+            (home / "htpasswd").write_text(htpasswd)
+            with self.config.open("a") as config:
+                config.write(
+                    f"auth:\n  htpasswd:\n    realm: liturgia-test\n    path: {home / 'htpasswd'}\n"
+                )
         self.process: subprocess.Popen[bytes] | None = None
         self.start()
 
@@ -73,7 +83,7 @@ class Registry:
         while True:
             assert self.process.poll() is None, (self.home / "registry.log").read_text()
             try:
-                if httpx.get(f"{self.url}/v2/", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/v2/", timeout=1).status_code in (200, 401):
                     return
             except httpx.TransportError:
                 pass
@@ -99,6 +109,27 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     started = Registry(tmp_path_factory.mktemp("oci-registry"))
     yield started
     started.stop()
+
+
+@pytest.fixture(scope="session")
+def go_binary(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A real Go binary (no dependencies; Debian's golang-go, GOPROXY off) printing its version."""
+    go = shutil.which("go")
+    assert go, "go is needed: apt-get install golang-go (scripts/install-example-tools.sh)"
+    folder = tmp_path_factory.mktemp("go")
+    (folder / "main.go").write_text(
+        'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("vertice 0.2.0\\n") }\n'
+    )
+    env = {**os.environ, "GOPROXY": "off", "GOFLAGS": "-trimpath", "CGO_ENABLED": "0"}
+    subprocess.run(
+        [go, "build", "-o", str(folder / "vertice"), "main.go"],
+        cwd=folder,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return (folder / "vertice").read_bytes()
 
 
 def _release(
@@ -134,9 +165,9 @@ def _target(registry: Registry, repository: str, **kwargs: float) -> OciTarget:
 
 
 def test_push_then_pull_back_equal_with_referrers_listed(
-    registry: Registry, tmp_path: Path
+    registry: Registry, tmp_path: Path, go_binary: bytes
 ) -> None:
-    files = _release(tmp_path)
+    files = _release(tmp_path / "release", binary=go_binary)
     target = _target(registry, "acme/vertice")
 
     result = target.publish("0.2.0", files)
@@ -164,6 +195,13 @@ def test_push_then_pull_back_equal_with_referrers_listed(
     for file in files:
         blob = httpx.get(f"{base}/blobs/sha256:{file.sha256}", follow_redirects=True)
         assert blob.content == file.path.read_bytes(), file.name
+    # The pulled Go binary runs.
+    pulled = tmp_path / "pulled" / "vertice"
+    pulled.parent.mkdir()
+    pulled.write_bytes(httpx.get(f"{base}/blobs/{layers['bin/vertice-linux-amd64']}").content)
+    pulled.chmod(0o755)
+    ran = subprocess.run([str(pulled)], capture_output=True, text=True, check=True, timeout=30)
+    assert ran.stdout == "vertice 0.2.0\n"
 
     # Distribution 2.8 has no referrers API: the referrers tag schema is what lists them.
     assert httpx.get(f"{base}/referrers/{result.manifest_digest}").status_code == 404
@@ -287,5 +325,101 @@ def test_a_registry_killed_mid_push_is_completed_by_the_next_run_with_nothing_se
         )
         assert target.fetch_back("1.0.0", files) == tuple(sorted(file.name for file in files))
         assert len(result.referrers) == 3
+    finally:
+        registry.stop()
+
+
+SECRET = "s3cret-Pa55-never-logged"
+
+
+def _htpasswd(user: str, password: str) -> str:
+    tool = shutil.which("htpasswd")
+    assert tool, "htpasswd is needed: apt-get install apache2-utils (scripts/test.sh)"
+    line = subprocess.run(
+        [tool, "-nbB", user, password], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    return line.strip() + "\n"
+
+
+@pytest.fixture
+def locked_registry(tmp_path: Path) -> Iterator[Registry]:
+    """A registry that needs a password (htpasswd, bcrypt)."""
+    started = Registry(tmp_path / "registry", htpasswd=_htpasswd("alice", SECRET))
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def no_home_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing of the user's own credentials: an empty HOME, no auth file variables."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("REGISTRY_AUTH_FILE", "DOCKER_CONFIG", "ORAS_USER", "ORAS_PASS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("no_home_credentials")
+def test_credentials_from_the_environment_are_used_and_never_logged(
+    locked_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    files = _release(tmp_path / "release")
+    with pytest.raises(ConfigError, match="asks for a password and none was found") as info:
+        _target(locked_registry, "acme/locked").publish("1.0.0", files)
+    assert info.value.exit_code == 2
+    monkeypatch.setenv("LITURGIA_PUBLISH_STAGING_USERNAME", "alice")
+    monkeypatch.setenv("LITURGIA_PUBLISH_STAGING_PASSWORD", "wrong")
+    with pytest.raises(ConfigError, match=r"refused the credentials \(401\)") as info:
+        _target(locked_registry, "acme/locked").publish("1.0.0", files)
+    assert info.value.exit_code == 2
+
+    monkeypatch.setenv("LITURGIA_PUBLISH_STAGING_PASSWORD", SECRET)
+    caplog.set_level(logging.DEBUG)
+    target = _target(locked_registry, "acme/locked")
+    result = target.publish("1.0.0", files)
+
+    assert target.fetch_back("1.0.0", files) == tuple(sorted(file.name for file in files))
+    assert len(result.referrers) == 3
+    assert "credentials from environment" in caplog.text
+    encoded = base64.b64encode(f"alice:{SECRET}".encode()).decode()
+    assert SECRET not in caplog.text
+    assert encoded not in caplog.text
+
+
+@pytest.mark.usefixtures("no_home_credentials")
+def test_credentials_from_the_oci_auth_file(
+    locked_registry: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    auth_file = tmp_path / "auth.json"
+    pair = base64.b64encode(f"alice:{SECRET}".encode()).decode()
+    host = locked_registry.url.removeprefix("http://")
+    auth_file.write_text(json.dumps({"auths": {host: {"auth": pair}}}))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth_file))
+    caplog.set_level(logging.DEBUG)
+
+    result = _target(locked_registry, "acme/authfile").publish("1.0.0", _release(tmp_path / "r"))
+
+    assert result.changed
+    assert len(result.referrers) == 3
+    assert f"credentials from {auth_file}" in caplog.text
+    assert SECRET not in caplog.text
+    assert pair not in caplog.text
+
+
+def test_rollback_on_a_registry_that_does_not_allow_deletion_is_refused(tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "registry", delete=False)
+    try:
+        target = _target(registry, "acme/keep")
+        pushed = target.publish("1.0.0", _release(tmp_path / "release"))
+        with pytest.raises(PolicyError, match="does not allow deletion") as info:
+            target.rollback("1.0.0")
+        assert info.value.exit_code == 1
+        listing = target.existing("1.0.0")
+        assert listing is not None
+        assert listing.manifest_digest == pushed.manifest_digest
     finally:
         registry.stop()
