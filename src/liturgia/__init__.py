@@ -4,6 +4,8 @@ Subpackages, one per capability (dependencies point down; import-linter checks t
 
 - ``liturgia.cli``: the ``liturgia`` command, a thin adapter (nothing imports it).
 - ``liturgia.server``: ``liturgia serve``, the transparency log's HTTP API (needs ``server``).
+- ``liturgia.publish``: ``liturgia publish``: a verified release uploaded to registries
+  (PyPI-compatible, npm, OCI), each file once, read back and recorded.
 - ``liturgia.release``: versioning, notes, gates, the release pipeline and ``verify``.
 - ``liturgia.provenance``: in-toto statements, SLSA provenance, signed attestations.
 - ``liturgia.vuln``: OSV advisory databases and matching, scans, VEX and reports.

@@ -32,6 +32,7 @@ __all__ = [
     "LoadedConfig",
     "PolicyCheck",
     "ProjectSettings",
+    "PublishTarget",
     "ScanSettings",
     "ServerSettings",
     "Settings",
@@ -350,6 +351,40 @@ class ServerSettings(_Section):
     required: bool = False
 
 
+class PublishTarget(_Section):
+    """``[publish.NAME]``: one place releases are published to (``liturgia publish --to NAME``).
+
+    Targets are named by the user (``staging``, ``production``, any name). Credentials never
+    live here: they come from the environment or the registry's usual file (``~/.pypirc``,
+    ``~/.npmrc``), see :mod:`liturgia.publish.credentials`.
+
+    Attributes:
+        kind: the registry protocol: ``pypi`` (the legacy upload API and the PEP 503/691 simple
+            API), ``npm`` (the npm registry API), ``oci`` (OCI distribution spec 1.1).
+        url: where files are uploaded: a PyPI-compatible upload endpoint
+            (``https://upload.pypi.org/legacy/``, a pypiserver's root), an npm registry's base
+            URL, an OCI registry's base URL.
+        index_url: ``pypi`` only: the simple API the uploaded files are read back from
+            (default: ``url`` + ``simple/``, as pypiserver serves it).
+        repository: ``oci`` only: the repository name in the registry.
+        pypirc: ``pypi`` only: the ``~/.pypirc`` section holding the credentials (default: the
+            target's name).
+        smoke: commands ``liturgia deploy NAME`` runs after publishing, in order, from the
+            project folder; each must exit 0. ``{version}`` and ``{url}``/``{index_url}`` are
+            replaced.
+        after: the target that must have been deployed, smoke tests passed, with the same
+            digests, before this one is (``production`` names ``staging``).
+    """
+
+    kind: Literal["pypi", "npm", "oci"]
+    url: str = Field(min_length=1)
+    index_url: str | None = None
+    repository: str | None = None
+    pypirc: str | None = None
+    smoke: _Strings = ()
+    after: str | None = None
+
+
 class Settings(_Section):
     """The whole configuration document (one ``liturgia.toml`` or ``[tool.liturgia]``)."""
 
@@ -361,6 +396,7 @@ class Settings(_Section):
     signing: SigningSettings = SigningSettings()
     gates: GateSettings = GateSettings()
     server: ServerSettings = ServerSettings()
+    publish: Annotated[dict[str, PublishTarget], Strict(strict=False)] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

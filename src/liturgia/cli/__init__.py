@@ -47,6 +47,7 @@ COMMANDS = {
     "log": "log",
     "notes": "versions",
     "playbook": "gates",
+    "publish": "publish",
     "release": "release",
     "rollback": "gates",
     "sbom": "sbom",

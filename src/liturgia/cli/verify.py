@@ -43,27 +43,8 @@ def register(subparsers: Any) -> None:
     help_ = "verify a release folder, or a file against its Sigstore bundle"
     parser = add_command(subparsers, "verify", run, help_, description=doc_body(__doc__))
     parser.add_argument("path", type=Path, metavar="DIR|FILE")
-    parser.add_argument(
-        "--key",
-        type=Path,
-        help="public key PEM to trust (default: the configured signing key's .pub)",
-    )
     parser.add_argument("--bundle", type=Path, help="bundle of FILE (default FILE.sigstore.json)")
-    parser.add_argument(
-        "--log-key",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="PEM",
-        help="public key of a transparency log to trust (repeatable): every bundle must carry "
-        "an entry of it, checked offline (signed entry timestamp, checkpoint, inclusion proof)",
-    )
-    parser.add_argument(
-        "--trusted-root",
-        type=Path,
-        metavar="JSON",
-        help="TrustedRoot JSON (liturgia trust-root export) whose logs to trust, as --log-key",
-    )
+    add_trust_options(parser)
     parser.add_argument(
         "--online",
         action="store_true",
@@ -104,6 +85,48 @@ def register(subparsers: Any) -> None:
     add_format_option(parser)
 
 
+def add_trust_options(parser: argparse.ArgumentParser) -> None:
+    """``--key`` (the publisher's public key), ``--log-key`` and ``--trusted-root`` (the logs
+    to trust): what ``verify`` and ``publish`` check a release folder with."""
+    parser.add_argument(
+        "--key",
+        type=Path,
+        help="public key PEM to trust (default: the configured signing key's .pub)",
+    )
+    parser.add_argument(
+        "--log-key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="public key of a transparency log to trust (repeatable): every bundle must carry "
+        "an entry of it, checked offline (signed entry timestamp, checkpoint, inclusion proof)",
+    )
+    parser.add_argument(
+        "--trusted-root",
+        type=Path,
+        metavar="JSON",
+        help="TrustedRoot JSON (liturgia trust-root export) whose logs to trust, as --log-key",
+    )
+
+
+def trusted_keys(
+    args: argparse.Namespace, folder: Path
+) -> tuple[Path, sign.PublicKey, tuple[sign.PublicKey, ...] | None]:
+    """The options of :func:`add_trust_options`, loaded for checking ``folder``: the key's
+    path, the key, and the logs' keys (``None``: no log key given).
+
+    Raises:
+        UsageError: no key to trust, or a log key taken from inside ``folder``.
+        InputError: a key file is missing or malformed.
+    """
+    key_path = _key_path(args.key)
+    public_key = sign.load_public_key(key_path)
+    if folder.is_dir():
+        _refuse_shipped_log_keys(folder, [*args.log_key, *filter(None, [args.trusted_root])])
+    return key_path, public_key, sign.load_log_keys(args.log_key, args.trusted_root)
+
+
 def run(args: argparse.Namespace) -> int:
     """Verify; 0 when everything verifies, 1 otherwise."""
     path: Path = args.path
@@ -111,11 +134,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: not found")
     if path.is_dir() and args.bundle is not None:
         raise UsageError(f"{path}: --bundle goes with a FILE, not a release folder")
-    key_path = _key_path(args.key)
-    public_key = sign.load_public_key(key_path)
-    if path.is_dir():
-        _refuse_shipped_log_keys(path, [*args.log_key, *filter(None, [args.trusted_root])])
-    log_keys = sign.load_log_keys(args.log_key, args.trusted_root)
+    key_path, public_key, log_keys = trusted_keys(args, path)
     online = _online_checker(args, log_keys)
     notes: list[str] = []
     bundle_path: Path | None = None

@@ -1,0 +1,113 @@
+"""``liturgia publish``: verify a release folder, then upload it to a configured target.
+
+Verify RELEASE_DIR as `liturgia verify` does, under the publisher's key (--key, default: the
+configured signing key's public half); a release that does not verify, is NO-GO, or is a dry
+run is refused (exit 1) and nothing is uploaded. Then upload its files to the target named by
+--to, a [publish.NAME] table of the configuration (kind = "pypi": wheels and sdists), each file
+once: what the registry already holds with the same SHA-256 is left as it is; another file
+under a published name is refused (exit 1, naming it) before any upload. Every file is then
+downloaded back and its SHA-256 compared. What was done is recorded in RELEASE_DIR.publish.json
+beside the folder, so a run stopped midway (exit 3: the registry is down) is completed by the
+next. Credentials come from LITURGIA_PUBLISH_<NAME>_USERNAME/_PASSWORD or _TOKEN, or ~/.pypirc
+(~/.npmrc for npm); never from the command line, never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from liturgia.cli._common import (
+    OutputFormat,
+    add_command,
+    add_format_option,
+    doc_body,
+    env_option,
+    stderr_console,
+)
+from liturgia.cli.verify import add_trust_options, trusted_keys
+from liturgia.errors import UsageError
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``publish`` command."""
+    help_ = "verify a release folder, then upload it to a configured registry and read it back"
+    parser = add_command(subparsers, "publish", run, help_, description=doc_body(__doc__))
+    parser.add_argument("release", type=Path, metavar="RELEASE_DIR")
+    env_option(
+        parser,
+        "--to",
+        "LITURGIA_PUBLISH_TO",
+        "the target: a [publish.NAME] table of the configuration (staging, production, ...)",
+        metavar="NAME",
+        required=False,
+        default=None,
+    )
+    env_option(
+        parser,
+        "--project",
+        "LITURGIA_PROJECT",
+        "project folder whose configuration names the targets (default: .)",
+        type=Path,
+        default=Path(),
+    )
+    add_trust_options(parser)
+    add_format_option(parser)
+
+
+def progress_printer() -> Any:
+    """A :data:`liturgia.publish.Progress` printing one line per step on stderr."""
+    from liturgia.publish import PublishEvent  # noqa: PLC0415
+
+    console = stderr_console()
+    lines = {
+        "verified": "[green]✓[/green] the release verifies",
+        "upload": "↑ {file} ({size:,} bytes)",
+        "uploaded": "[green]✓[/green] {file} uploaded",
+        "present": "= {file} already published with the same SHA-256",
+        "checked": "[green]✓[/green] {file} read back: SHA-256 matches",
+    }
+
+    def show(event: PublishEvent) -> None:
+        from rich.markup import escape  # noqa: PLC0415
+
+        console.print(
+            lines[event.step].format(file=escape(event.file), size=event.size), highlight=False
+        )
+
+    return show
+
+
+def run(args: argparse.Namespace) -> int:
+    """Publish; 0 once every file is at the target and read back."""
+    from liturgia.config import load_config  # noqa: PLC0415
+    from liturgia.publish import configured_target, publish_release  # noqa: PLC0415
+
+    if not args.to:
+        raise UsageError(
+            "name the target: --to NAME (a [publish.NAME] table), or set LITURGIA_PUBLISH_TO"
+        )
+    release: Path = args.release
+    if not release.is_dir():
+        raise UsageError(f"{release}: release folder not found")
+    config = load_config(args.project)
+    target = configured_target(config, args.to)
+    _key, public_key, log_keys = trusted_keys(args, release)
+    result = publish_release(
+        release, target, public_key=public_key, log_keys=log_keys, progress=progress_printer()
+    )
+    if args.format == OutputFormat.JSON:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
+    document = result.to_json()
+    stderr_console().print(
+        f"published {result.release} to {result.target} ({result.location}): "
+        f"{document['uploaded']} uploaded, {document['present']} already there, "
+        f"{len(result.files)} read back; record {result.record}",
+        markup=False,
+    )
+    return 0

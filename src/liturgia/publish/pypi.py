@@ -1,0 +1,415 @@
+"""A PyPI-compatible index as a publishing target: wheels and sdists.
+
+* **Upload**: the legacy upload API that twine uses (PyPI's "Upload API", warehouse's
+  ``/legacy/``): one ``multipart/form-data`` POST (RFC 7578) per file, with ``:action`` =
+  ``file_upload``, ``protocol_version`` = ``1``, the file as ``content``, its
+  ``sha256_digest``, ``filetype`` (``bdist_wheel`` or ``sdist``), ``pyversion``, and the core
+  metadata fields read from the file itself (a wheel's ``*.dist-info/METADATA``, an sdist's
+  ``PKG-INFO``; core metadata spec), named as twine names them. Credentials are sent with HTTP
+  basic auth (RFC 7617), as twine does. An index that already holds the file name answers 400
+  (PyPI) or 409 (pypiserver): the publisher then looks it up and decides.
+* **Lookup and read-back**: the simple repository API: ``<index>/<normalized name>/``
+  (PEP 503 names and HTML, PEP 691 JSON when the index offers it; the file's SHA-256 from
+  the link's ``#sha256=`` fragment or the JSON ``hashes``). A redirect to another host (a
+  pypiserver's fallback to pypi.org for a project it does not hold) means "not held here".
+
+Every exchange goes through :class:`liturgia._internal.http.HttpClient` (timeouts, a size
+cap, retries). The upload POST is retried after a failure because the index deduplicates by
+file name: a repeat of a stored upload is answered "exists" and resolved by a lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import secrets
+import tarfile
+import urllib.parse
+import zipfile
+from collections.abc import Sequence
+from html.parser import HTMLParser
+from typing import Any
+
+from packaging.metadata import parse_email
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from liturgia._internal.http import HttpClient, HttpResponse, check_base_url
+from liturgia.errors import ConfigError, InputError, NetworkError, PolicyError
+from liturgia.publish.credentials import Credentials, env_prefix
+from liturgia.publish.target import ReleaseFile
+
+__all__ = ["PypiTarget", "core_metadata", "multipart_body"]
+
+#: PEP 691 content negotiation: JSON first, HTML (PEP 503) accepted.
+_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.01"
+)
+#: Largest simple page read, in bytes.
+_PAGE_BYTES = 16 << 20
+#: Largest file read back, in bytes (PyPI's default upload limit is 100 MiB).
+_FILE_BYTES = 1 << 30
+#: Core metadata fields (``packaging.metadata.RawMetadata`` keys) sent under another form name,
+#: as twine names them.
+_FORM_NAMES = {
+    "platforms": "platform",
+    "supported_platforms": "supported_platform",
+    "license_files": "license_file",
+}
+#: Fields newer than what the upload API knows of; left out.
+_NOT_SENT = frozenset({"import_names", "import_namespaces"})
+
+
+def _distribution(name: str) -> tuple[str, str, str] | None:
+    """``(project, filetype, pyversion)`` of a wheel or sdist file name, else ``None``."""
+    if name.endswith(".whl"):
+        try:
+            project, _version, _build, tags = parse_wheel_filename(name)
+        except InvalidWheelFilename:
+            return None
+        pyversion = ".".join(sorted({tag.interpreter for tag in tags}))
+        return str(project), "bdist_wheel", pyversion
+    if name.endswith((".tar.gz", ".zip")):
+        try:
+            project, _version = parse_sdist_filename(name)
+        except InvalidSdistFilename:
+            return None
+        return str(project), "sdist", "source"
+    return None
+
+
+def core_metadata(name: str, data: bytes) -> dict[str, Any]:
+    """The core metadata of a wheel (``*.dist-info/METADATA``) or sdist (``PKG-INFO``).
+
+    Args:
+        name: the file name (says which kind it is).
+        data: its bytes.
+
+    Returns:
+        ``packaging.metadata.RawMetadata`` as a dict (``name``, ``version``, ``summary``, lists
+        such as ``classifiers``, ``project_urls`` as a dict, ...).
+
+    Raises:
+        InputError: not a readable archive, no metadata file, or no name and version.
+    """
+    try:
+        if name.endswith(".whl"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                found = sorted(
+                    n
+                    for n in archive.namelist()
+                    if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+                )
+                text = archive.read(found[0]) if found else None
+        elif name.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                found = sorted(
+                    n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")
+                )
+                text = archive.read(found[0]) if found else None
+        else:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+                member = next(
+                    (
+                        m
+                        for m in archive.getmembers()
+                        if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
+                    ),
+                    None,
+                )
+                handle = archive.extractfile(member) if member is not None else None
+                text = handle.read() if handle is not None else None
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, KeyError) as exc:
+        raise InputError(f"{name}: not a readable distribution archive: {exc}") from exc
+    if text is None:
+        raise InputError(f"{name}: no core metadata in it (METADATA or PKG-INFO)")
+    raw, _unparsed = parse_email(text)
+    if not raw.get("name") or not raw.get("version"):
+        raise InputError(f"{name}: its core metadata has no Name or no Version")
+    return dict(raw)
+
+
+def _form_fields(metadata: dict[str, Any]) -> list[tuple[str, str]]:
+    """The upload form's metadata fields, in a stable order (lists repeat the field)."""
+    fields: list[tuple[str, str]] = []
+    for key in sorted(metadata):
+        if key in _NOT_SENT:
+            continue
+        value = metadata[key]
+        form = _FORM_NAMES.get(key, key)
+        if key == "keywords":
+            fields.append((form, ", ".join(value)))
+        elif key == "project_urls":
+            fields.extend((form, f"{label}, {url}") for label, url in value.items())
+        elif isinstance(value, list):
+            fields.extend((form, str(item)) for item in value)
+        else:
+            fields.append((form, str(value)))
+    return fields
+
+
+def _quote(value: str) -> str:
+    """A ``Content-Disposition`` parameter value (RFC 7578 §4.2: quotes and line breaks are
+    percent-encoded, as browsers and urllib3 do)."""
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def multipart_body(
+    fields: Sequence[tuple[str, str]], file_field: str, file_name: str, data: bytes
+) -> tuple[bytes, str]:
+    """Encode ``multipart/form-data`` (RFC 7578): text fields, then one file.
+
+    Returns:
+        ``(body, content type with its boundary)``.
+    """
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, value in fields:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"'.encode()
+            + b"\r\n\r\n"
+            + value.encode("utf-8")
+            + b"\r\n"
+        )
+    parts.append(
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(file_field)}"; '
+            f'filename="{_quote(file_name)}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+class _Links(HTMLParser):
+    """The anchors of a PEP 503 page: ``[(text, href)]``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href") or ""
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.links.append(("".join(self._text).strip(), self._href))
+            self._href = None
+
+
+def _files_of_page(response: HttpResponse, page: str) -> dict[str, tuple[str, str | None]]:
+    """``{file name: (absolute URL, sha256 or None)}`` of a simple project page.
+
+    Raises:
+        NetworkError: a PEP 691 JSON page that does not parse.
+    """
+    content_type = response.headers.get("content-type", "")
+    found: dict[str, tuple[str, str | None]] = {}
+    if "json" in content_type:
+        try:
+            files = json.loads(response.body)["files"]
+            for entry in files:
+                url = urllib.parse.urljoin(page, entry["url"])
+                found[entry["filename"]] = (url, (entry.get("hashes") or {}).get("sha256"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise NetworkError(f"{page}: not a PEP 691 project page: {exc}") from exc
+        return found
+    parser = _Links()
+    parser.feed(response.body.decode("utf-8", "replace"))
+    for text, href in parser.links:
+        url, _, fragment = urllib.parse.urljoin(page, href).partition("#")
+        algorithm, _, digest = fragment.partition("=")
+        name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]) or text
+        found[name] = (url, digest.lower() if algorithm == "sha256" and digest else None)
+    return found
+
+
+class PypiTarget:
+    """A PyPI-compatible index: wheels and sdists through the legacy upload API.
+
+    Args:
+        name: the target's configured name.
+        url: the upload endpoint (``https://upload.pypi.org/legacy/``; a pypiserver's root).
+        index_url: the simple API (default ``url`` + ``simple/``).
+        credentials: sent with each upload (and each read, for an index that protects them).
+        http: the HTTP client (default: one with 60 s per exchange, 3 attempts).
+
+    Raises:
+        ConfigError: a URL is not an absolute http(s) URL.
+    """
+
+    kind = "pypi"
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        index_url: str | None = None,
+        credentials: Credentials,
+        http: HttpClient | None = None,
+    ) -> None:
+        self.name = name
+        self.upload_url = check_base_url(url, what=f"publish.{name}.url") + "/"
+        self.index_url = (
+            check_base_url(index_url, what=f"publish.{name}.index_url") + "/"
+            if index_url
+            else self.upload_url + "simple/"
+        )
+        self.location = self.upload_url
+        self._credentials = credentials
+        self._http = http or HttpClient(timeout=60.0, deadline=300.0)
+        self._pages: dict[str, dict[str, tuple[str, str | None]] | None] = {}
+
+    def select(self, names: Sequence[str]) -> tuple[str, ...]:
+        """The wheels and sdists among ``names`` (by their PEP 427 / sdist file names)."""
+        return tuple(sorted(n for n in names if _distribution(n) is not None))
+
+    def _project(self, file: ReleaseFile) -> str:
+        found = _distribution(file.name)
+        if found is None:
+            raise InputError(f"{file.name}: not a wheel or sdist file name")
+        return canonicalize_name(found[0])
+
+    def _page(self, project: str) -> dict[str, tuple[str, str | None]] | None:
+        """The project's files on the index, or ``None`` when it holds none (PEP 503/691)."""
+        url = f"{self.index_url}{project}/"
+        origin = urllib.parse.urlsplit(url)[:2]
+        for _hop in range(4):
+            response = self._http.send(
+                "GET",
+                url,
+                headers={"Accept": _ACCEPT, **self._credentials.basic()},
+                max_bytes=_PAGE_BYTES,
+            )
+            if response.status in (301, 302, 303, 307, 308):
+                location = urllib.parse.urljoin(url, response.headers.get("location", ""))
+                if urllib.parse.urlsplit(location)[:2] != origin:
+                    return None  # a fallback to another index: not held here
+                url = location
+                continue
+            if response.status == 404:
+                return None
+            if response.status in (401, 403):
+                raise ConfigError(self._refused(response, "reading the index"))
+            if response.status != 200:
+                raise NetworkError(f"{url}: answered {response.status} to a simple API read")
+            return _files_of_page(response, url)
+        raise NetworkError(f"{url}: too many redirects")
+
+    def lookup(self, file: ReleaseFile) -> str | None:
+        """The SHA-256 the index has for ``file``'s name, or ``None`` (PEP 503/691).
+
+        A link without a ``sha256`` hash is downloaded and hashed.
+
+        Raises:
+            NetworkError: the index cannot be read.
+            ConfigError: it refused the credentials.
+        """
+        page = self._page(self._project(file))
+        held = page.get(file.name) if page else None
+        if held is None:
+            return None
+        url, digest = held
+        if digest is not None:
+            return digest
+        return hashlib.sha256(self._get(url)).hexdigest()
+
+    def download(self, file: ReleaseFile) -> bytes:
+        """The bytes the index serves for ``file`` (found through its simple page).
+
+        Raises:
+            NetworkError: the index cannot be read, or does not list the file.
+        """
+        page = self._page(self._project(file))
+        held = page.get(file.name) if page else None
+        if held is None:
+            raise NetworkError(f"{self.index_url}: does not list {file.name} after its upload")
+        return self._get(held[0])
+
+    def _get(self, url: str) -> bytes:
+        response = self._http.send(
+            "GET",
+            url,
+            headers=self._credentials.basic(),
+            follow_redirects=True,
+            max_bytes=_FILE_BYTES,
+        )
+        if response.status != 200:
+            raise NetworkError(f"{url}: answered {response.status} to a download")
+        return response.body
+
+    def upload(self, file: ReleaseFile, data: bytes) -> bool:
+        """POST ``file`` with the legacy upload API; ``False`` when the index says it exists.
+
+        Raises:
+            InputError: the file holds no readable core metadata.
+            ConfigError: the index refused the credentials (401/403).
+            PolicyError: the index refused the file (another 4xx; its message is quoted).
+            NetworkError: no answer, or a 5xx after the retries.
+        """
+        found = _distribution(file.name)
+        if found is None:
+            raise InputError(f"{file.name}: not a wheel or sdist file name")
+        _project, filetype, pyversion = found
+        metadata = core_metadata(file.name, data)
+        fields = [
+            (":action", "file_upload"),
+            ("protocol_version", "1"),
+            ("filetype", filetype),
+            ("pyversion", pyversion),
+            ("sha256_digest", file.sha256),
+            *_form_fields(metadata),
+        ]
+        body, content_type = multipart_body(fields, "content", file.name, data)
+        response = self._http.send(
+            "POST",
+            self.upload_url,
+            body=body,
+            headers={"Content-Type": content_type, **self._credentials.basic()},
+            retry=True,  # the index refuses a second file of the same name (module docstring)
+            max_bytes=1 << 20,
+        )
+        if 200 <= response.status < 300:
+            return True
+        if response.status in (400, 409) and b"exist" in response.body.lower():
+            return False
+        if response.status in (401, 403):
+            raise ConfigError(self._refused(response, f"uploading {file.name}"))
+        if response.status >= 500:
+            raise NetworkError(
+                f"{self.upload_url}: answered {response.status} to the upload of {file.name}"
+            )
+        raise PolicyError(
+            f"{self.upload_url}: refused {file.name} ({response.status}): {_first_line(response)}"
+        )
+
+    def _refused(self, response: HttpResponse, doing: str) -> str:
+        return (
+            f"{self.upload_url}: refused the credentials ({self._credentials}) {doing} "
+            f"({response.status}); set {env_prefix(self.name)}USERNAME and ..._PASSWORD (or "
+            f"..._TOKEN), or a [{self.name}] section in ~/.pypirc"
+        )
+
+
+def _first_line(response: HttpResponse) -> str:
+    """The first non-blank line of an answer (at most 200 characters): the index's reason."""
+    text = response.body.decode("utf-8", "replace")
+    return next((line.strip()[:200] for line in text.splitlines() if line.strip()), "(empty)")

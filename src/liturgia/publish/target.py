@@ -1,0 +1,86 @@
+"""The small interface every publishing target implements, and the files it is handed.
+
+A target is one registry protocol bound to one configured place (``[publish.NAME]`` in
+``liturgia.toml``): it picks the release files it carries, says what it already holds under a
+file's name (by SHA-256), uploads one file, and downloads one back. Everything else (verifying
+the release first, refusing a different file under the same name, the publish record, reading
+every file back after the upload) is the publisher's (:mod:`liturgia.publish.publisher`), once
+for every target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+__all__ = ["ReleaseFile", "Target"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseFile:
+    """One file of a verified release folder, as a target gets it.
+
+    Attributes:
+        name: the file's name in the release folder (and in ``SHA256SUMS``).
+        path: where it is on disk.
+        sha256: its lower-case hex SHA-256, as the signed ``SHA256SUMS`` lists it and as the
+            bytes read for the upload hash (the publisher checks both agree).
+        size: its size in bytes.
+    """
+
+    name: str
+    path: Path
+    sha256: str
+    size: int
+
+
+class Target(Protocol):
+    """One registry a release is published to.
+
+    Attributes:
+        name: the configured name (``staging``, ``production``, ...).
+        kind: the protocol (``pypi``, ``npm``, ``oci``).
+        location: where it publishes, for messages (a URL without credentials).
+    """
+
+    name: str
+    kind: str
+    location: str
+
+    def select(self, names: Sequence[str]) -> tuple[str, ...]:
+        """Return which of the release's file names this target publishes (sorted)."""
+        ...
+
+    def lookup(self, file: ReleaseFile) -> str | None:
+        """Return the SHA-256 (hex) of what the registry holds under ``file``'s name and
+        version, or ``None`` when it holds nothing there.
+
+        Raises:
+            NetworkError: the registry cannot be reached or answers out of shape.
+        """
+        ...
+
+    def upload(self, file: ReleaseFile, data: bytes) -> bool:
+        """Upload ``data`` (the bytes of ``file``, hashing to ``file.sha256``).
+
+        Returns:
+            ``True`` once stored; ``False`` when the registry answered that it already holds a
+            file of that name (not an error here: the publisher looks it up again and
+            decides, since an earlier attempt whose answer was lost may have stored it).
+
+        Raises:
+            NetworkError: the exchange failed (the file may or may not be stored).
+            ConfigError: the registry refused the credentials.
+            PolicyError: the registry refused the file.
+        """
+        ...
+
+    def download(self, file: ReleaseFile) -> bytes:
+        """Return the bytes the registry serves for ``file`` (for post-deployment validation).
+
+        Raises:
+            NetworkError: the registry cannot be reached, or does not serve the file.
+        """
+        ...
