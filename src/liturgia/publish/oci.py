@@ -56,7 +56,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from liturgia._internal.extras import import_extra
 from liturgia._internal.files import CHUNK_SIZE
@@ -77,8 +77,12 @@ __all__ = [
     "OciPushResult",
     "OciReferrer",
     "OciRole",
+    "OciSettings",
     "OciTarget",
+    "ReleaseFileLike",
+    "from_settings",
     "oci_tag",
+    "role_of",
 ]
 
 _log = logging.getLogger(__name__)
@@ -299,6 +303,7 @@ class OciTarget:
         attempts: how many times one request is tried when the connection fails (at least 1);
             the waits between tries are ``backoff`` seconds, then twice the previous one.
         backoff: the first wait between tries, in seconds.
+        timeout: seconds to wait for the registry to connect, and then for each read.
 
     Raises:
         ConfigError: the URL or the repository is malformed.
@@ -315,6 +320,7 @@ class OciTarget:
         repository: str,
         attempts: int = 3,
         backoff: float = 0.5,
+        timeout: float = 60.0,
     ) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
@@ -334,11 +340,16 @@ class OciTarget:
         self._scheme = parts.scheme
         self._attempts = max(1, attempts)
         self._backoff = backoff
+        self._timeout = timeout
         feature = "publishing to an OCI registry"
         self._oras = import_extra("oras.provider", extra="publish", feature=feature)
         self._oras_auth = import_extra("oras.auth", extra="publish", feature=feature)
         self._requests = import_extra("requests", extra="publish", feature=feature)
         self._client: Any = None
+        # The per-file interface's plan, per version: every file looked up, and those sent.
+        self._planned: dict[str, dict[str, OciFile]] = {}
+        self._sent: dict[str, set[str]] = {}
+        self._listings: dict[str, OciListing | None] = {}
 
     # -- the oras client ---------------------------------------------------------------------
 
@@ -349,6 +360,8 @@ class OciTarget:
         insecure = self._scheme == "http"
         client = self._oras.Registry(hostname=self.host, insecure=insecure)
         # oras-py retries a failed connection after 3, 5, 11, 29 and 83 s: ours is bounded.
+        # oras-py sets no timeout: a registry that accepts and never answers would hang us.
+        client.session.request = functools.partial(client.session.request, timeout=self._timeout)
         unwrapped = type(client).do_request.__wrapped__
         client.do_request = functools.partial(self._retrying, functools.partial(unwrapped, client))
         # The challenge is read without oras's auth retry, which would answer it first.
@@ -732,6 +745,74 @@ class OciTarget:
         self._put_manifest(tag, _INDEX, _canonical(index))
         return True
 
+    # -- the per-file interface of liturgia.publish (select, lookup, upload, download) ---------
+
+    def select(self, names: Sequence[str]) -> tuple[str, ...]:
+        """Every file of the release folder goes into the artifact: return ``names`` sorted."""
+        return tuple(sorted(names))
+
+    def lookup(self, file: ReleaseFileLike) -> str | None:
+        """The hex SHA-256 the version's tag lists under ``file.name``, or ``None``.
+
+        The version is the release folder's (its ``gate-report.json``). Every file looked up is
+        part of the artifact that :meth:`upload` pushes once the last missing one is sent.
+
+        Raises:
+            InputError: the release folder has no readable ``gate-report.json`` version.
+            NetworkError: the registry is unreachable or answers out of shape.
+        """
+        version = _release_version(file)
+        self._planned.setdefault(version, {})[file.name] = _as_oci(file)
+        if version not in self._listings:
+            self._listings[version] = self.existing(version)
+        listing = self._listings[version]
+        return None if listing is None else listing.files.get(file.name)
+
+    def upload(self, file: ReleaseFileLike, data: bytes) -> bool:
+        """Send ``file``'s blob; once every looked-up file missing from the tag is sent, push
+        the artifact and its referrers (:meth:`publish`). Always ``True``.
+
+        Raises:
+            As :meth:`publish`; ``PolicyError`` when the tag holds another release.
+        """
+        version = _release_version(file)
+        planned = self._planned.setdefault(version, {})
+        planned.setdefault(file.name, _as_oci(file))
+        oci_file = planned[file.name]
+        self._ensure_blob(oci_file.path, _descriptor(_media_type(oci_file), data))
+        sent = self._sent.setdefault(version, set())
+        sent.add(file.name)
+        listing = self._listings.get(version)
+        held = {} if listing is None else listing.files
+        if all(
+            name in sent or held.get(name) == planned_file.sha256
+            for name, planned_file in planned.items()
+        ):
+            self.publish(version, list(planned.values()))
+            self._listings.pop(version, None)
+            self._sent.pop(version, None)
+            self._planned.pop(version, None)
+        return True
+
+    def download(self, file: ReleaseFileLike) -> bytes:
+        """The bytes the registry serves for ``file`` under its version's tag.
+
+        Raises:
+            NetworkError: the tag is absent or does not list the file, or the registry fails.
+        """
+        version = _release_version(file)
+        listing = self.existing(version)
+        digest = None if listing is None else listing.files.get(file.name)
+        if digest is None:
+            raise NetworkError(
+                f"{self.location}:{oci_tag(version)} does not list {file.name}: publish again"
+            )
+        client = self._registry()
+        response = client.get_blob(self._container(), f"sha256:{digest}")
+        self._check(response, f"downloading {file.name}", (200,))
+        body: bytes = response.content
+        return body
+
     # -- validation and rollback -------------------------------------------------------------
 
     def fetch_back(self, version: str, files: Sequence[OciFile]) -> tuple[str, ...]:
@@ -822,3 +903,96 @@ def _referrers_tag(digest: str) -> str:
     """The referrers tag schema's tag of ``digest``: ``<alg>-<ref>`` (spec 1.1)."""
     algorithm, _, encoded = digest.partition(":")
     return f"{algorithm}-{encoded}"[:128]
+
+
+class ReleaseFileLike(Protocol):
+    """What the per-file interface reads of a release file (``liturgia.publish``'s
+    ``ReleaseFile``): its name in the release folder, its path, its hex SHA-256."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
+    @property
+    def sha256(self) -> str: ...
+
+
+class OciSettings(Protocol):
+    """What :func:`from_settings` reads of a ``[publish.NAME]`` table."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def repository(self) -> str | None: ...
+
+
+def from_settings(name: str, settings: OciSettings) -> OciTarget:
+    """The target of a ``[publish.NAME]`` table with ``kind = "oci"``.
+
+    Raises:
+        ConfigError: ``repository`` is missing or malformed, or ``url`` is.
+        MissingExtraError: the ``publish`` extra (oras) is not installed.
+    """
+    if not settings.repository:
+        raise ConfigError(
+            f'[publish.{name}]: an oci target needs repository = "OWNER/NAME" (the '
+            "repository in the registry)"
+        )
+    return OciTarget(name=name, url=settings.url, repository=settings.repository)
+
+
+#: First bytes of executables: ELF, PE (``MZ``), Mach-O (32/64-bit, both orders) and fat Mach-O.
+_EXECUTABLE_MAGIC = (
+    b"\x7fELF",
+    b"MZ",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+)
+
+
+def role_of(name: str, path: Path) -> OciRole:
+    """The role of a release file, from its name (liturgia's release folder names) or, for a
+    binary, its first bytes.
+
+    ``*.sigstore.json`` is a signature bundle; ``*.cdx.json``, ``*.spdx.json`` an SBOM;
+    ``*.intoto.jsonl`` provenance; an ELF, PE or Mach-O file a binary; anything else a file.
+
+    Raises:
+        InputError: ``path`` cannot be read.
+    """
+    if name.endswith(".sigstore.json"):
+        return OciRole.SIGNATURE
+    if name.endswith((".cdx.json", ".spdx.json")):
+        return OciRole.SBOM
+    if name.endswith(".intoto.jsonl"):
+        return OciRole.PROVENANCE
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return OciRole.BINARY if head.startswith(_EXECUTABLE_MAGIC) else OciRole.FILE
+
+
+def _as_oci(file: ReleaseFileLike) -> OciFile:
+    return OciFile(
+        name=file.name, path=file.path, sha256=file.sha256, role=role_of(file.name, file.path)
+    )
+
+
+def _release_version(file: ReleaseFileLike) -> str:
+    """The version of the release folder ``file`` is in, from its ``gate-report.json``."""
+    folder = file.path
+    for _part in PurePosixPath(file.name).parts:
+        folder = folder.parent
+    report = folder / "gate-report.json"
+    try:
+        version = json.loads(report.read_bytes()).get("version")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputError(f"{report}: cannot read the release's version: {exc}") from exc
+    if not isinstance(version, str) or not version:
+        raise InputError(f"{report}: no version: is this a liturgia release folder?")
+    return version
