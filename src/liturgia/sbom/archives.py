@@ -121,13 +121,18 @@ def _npm_package(data: bytes, found_in: str) -> CatalogResult:
 
 def catalog_archive(
     path: Path, *, found_in: str, catalogers: Sequence[Cataloger]
-) -> list[CatalogResult]:
-    """Everything an archive yields (see the module docstring).
+) -> list[tuple[int, CatalogResult]]:
+    """Everything an archive yields (see the module docstring), as ``(depth, result)`` pairs.
+
+    ``depth`` ranks the result for the choice of the root (the shallowest wins): 0 for the
+    archive's own core metadata (a wheel's ``METADATA``, an sdist's ``PKG-INFO``, an npm
+    tarball's ``package/package.json``), else the number of folders above the member, so a
+    project shipped inside an sdist (an example, a test fixture) never names the archive.
 
     Raises:
         InputError: the archive cannot be opened or read (corrupt, truncated, not an archive).
     """
-    results: list[CatalogResult] = []
+    results: list[tuple[int, CatalogResult]] = []
     # Requirements files are read once every member is known: their ``-r``/``-c`` includes
     # are members of the same archive (read from there, never from the file system).
     texts: dict[str, bytes] = {}
@@ -139,26 +144,29 @@ def catalog_archive(
             member = PurePosixPath(name)
             where = fs_text(f"{found_in}!/{name}")  # tar member names are file-system bytes
             parts = member.parts
+            depth = len(parts) - 1
             try:
                 if (
                     member.name == "METADATA"
                     and len(parts) == 2
                     and parts[0].endswith(".dist-info")
                 ) or (member.name == "PKG-INFO" and len(parts) == 2):
-                    results.append(_python_metadata(data, where))
+                    results.append((0, _python_metadata(data, where)))
                 elif parts == ("package", "package.json"):
-                    results.append(_npm_package(data, where))
+                    results.append((0, _npm_package(data, where)))
                 else:
                     claimant = next((c for c in catalogers if c.claims(Path(name))), None)
                     if isinstance(claimant, RequirementsCataloger):
                         deferred.append((len(results), name, data, where))
-                        results.append(CatalogResult())
+                        results.append((depth, CatalogResult()))
                     elif claimant is not None and "node_modules" not in parts:
-                        results.append(claimant.parse(data, path=path / name, found_in=where))
+                        parsed = claimant.parse(data, path=path / name, found_in=where)
+                        results.append((depth, parsed))
             except InputError as exc:
-                results.append(CatalogResult(warnings=(str(exc),)))
+                results.append((depth, CatalogResult(warnings=(str(exc),))))
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-                results.append(CatalogResult(warnings=(f"{where}: malformed: {exc!r}",)))
+                warning = f"{where}: malformed: {exc!r}"
+                results.append((depth, CatalogResult(warnings=(warning,))))
     except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as exc:
         raise InputError(f"{found_in}: cannot read archive: {exc}") from exc
     base = path.resolve()
@@ -174,10 +182,12 @@ def catalog_archive(
 
     for at, name, data, where in deferred:
         requirements = next(c for c in catalogers if isinstance(c, RequirementsCataloger))
+        depth = results[at][0]
         try:
-            results[at] = requirements.parse(
+            parsed = requirements.parse(
                 data, path=base / name, found_in=where, read_include=read_member
             )
         except InputError as exc:
-            results[at] = CatalogResult(warnings=(str(exc),))
+            parsed = CatalogResult(warnings=(str(exc),))
+        results[at] = (depth, parsed)
     return results

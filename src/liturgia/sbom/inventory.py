@@ -280,9 +280,12 @@ def catalog(
         elif absolute.is_file() and is_archive(absolute):
             found_in = _relative(absolute, base)
             try:
-                for result in catalog_archive(absolute, found_in=found_in, catalogers=chosen):
+                depth = found_in.count("/")
+                for inner, result in catalog_archive(
+                    absolute, found_in=found_in, catalogers=chosen
+                ):
                     found.warnings.extend(result.warnings)
-                    found.results.append((found_in.count("/"), result))
+                    found.results.append((depth + inner, result))
             except InputError as exc:
                 if strict_named:
                     raise _named_error(path, found_in, exc) from exc

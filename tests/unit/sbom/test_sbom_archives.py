@@ -139,3 +139,21 @@ def test_requirements_includes_are_read_from_the_archive(tmp_path: Path) -> None
         "demo-1.0.tar.gz!/demo-1.0/lonely/requirements-dev.txt: cannot read included "
         "missing.txt: no member 'demo-1.0/lonely/missing.txt' in demo-1.0.tar.gz",
     ]
+
+
+def test_an_sdist_is_its_own_root_whatever_the_member_order(tmp_path: Path) -> None:
+    """Hatchling writes PKG-INFO last: an example project inside the sdist (liturgia's own
+    carries examples/vertice) came first and was chosen as the root."""
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    example = b'[project]\nname = "example-backend"\nversion = "0.1.0"\ndependencies = []\n'
+    with tarfile.open(sdist, "w:gz") as archive:
+        add_tar(archive, "demo-1.0/examples/app/backend/pyproject.toml", example)
+        add_tar(archive, "demo-1.0/pyproject.toml", b'[project]\nname = "demo"\nversion = "1.0"\n')
+        add_tar(archive, "demo-1.0/PKG-INFO", METADATA)
+    inventory = catalog([sdist])
+    assert inventory.root is not None and inventory.root.purl == "pkg:pypi/demo@1.0"
+    # The example is a component the root depends on, found where it is.
+    example_component = next(c for c in inventory.components if c.name == "example-backend")
+    assert example_component.found_in == (
+        "demo-1.0.tar.gz!/demo-1.0/examples/app/backend/pyproject.toml"
+    )
