@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from liturgia import sign
 from liturgia._internal.clock import now
 from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read_bytes
 from liturgia.config import LoadedConfig, default_signing_key_path
@@ -289,9 +290,10 @@ def _stages(
     # `[signing].key` is relative to the project folder, like every path of the configuration;
     # LITURGIA_KEY, typed on a command line, is relative to the current folder (the README's
     # first command names `.demo-keys/release.key` and then verifies with `.demo-keys/...pub`).
-    signing = stages.open_signing_key(
+    signing = sign.open_key_pair(
         settings.signing.key or default_signing_key_path(),
-        options.password,
+        password=options.password,
+        create=True,
         base=config.project_dir if settings.signing.key else None,
     )
     # The log too: a configured log that is down fails the release here (exit 3), before
@@ -299,7 +301,7 @@ def _stages(
     tlog = resources.enter_context(_open_log(config, options))
     listen.stage_finished(
         "preflight",
-        f"{advisories.database.info.record_count} advisories, key {signing.key_id[:16]}, "
+        f"{advisories.opened.database.info.record_count} advisories, key {signing.key_id[:16]}, "
         f"log {tlog.description}",
     )
 

@@ -57,12 +57,10 @@ __all__ = [
     "SbomOutcome",
     "ScanOutcome",
     "ShippedReports",
-    "SigningKey",
     "build",
     "check_programs",
     "dependency_changes",
     "interpreter",
-    "open_signing_key",
     "run_scan",
     "run_tests",
     "ship_test_reports",
@@ -360,17 +358,12 @@ class Advisories:
     """The advisory database and suppressions, opened before the build (fail fast).
 
     Attributes:
-        database: the OSV advisories of ``[scan].osv``.
-        rules: the ignore file's ``[[ignore]]`` entries.
-        stale: why the database is too old, when ``[scan].stale = "gate"`` (the gate fails).
-        accept: the ignore file's ``[[unchecked]]`` entries (components accepted as unchecked).
+        opened: what :func:`liturgia.vuln.open_advisories` opened (database, ignore file's
+            rules, the database's age problem when ``[scan].stale = "gate"``: the gate fails).
         labels: the machine's folders and their portable names, for ``vulnerabilities.json``.
     """
 
-    database: vuln.AdvisoryDatabase
-    rules: tuple[vuln.IgnoreRule, ...]
-    stale: str | None
-    accept: tuple[vuln.UncheckedRule, ...] = ()
+    opened: vuln.OpenedAdvisories
     labels: Mapping[str, str]
 
 
@@ -391,53 +384,42 @@ def open_advisories(config: LoadedConfig) -> Advisories:
         raise ConfigError(
             f"{config.path}: scan.osv and scan.vulndb are both set; choose one advisory database"
         )
-    database: vuln.AdvisoryDatabase
-    if settings.vulndb:
-        index = vuln.default_index_path()
-        try:
-            database = vuln.open_index(index)
-        except InputError as exc:
-            raise InputError(
-                f"{exc} (scan.vulndb in {config.path.name}: fill the index with "
-                "`liturgia vulndb update` or `liturgia vulndb import`)"
-            ) from exc
-        labels[str(index)] = index.name  # the index's folder is the machine's, not the release's
-    elif settings.osv:
-        database = vuln.load_osv_directories([config.resolve(path) for path in settings.osv])
-    else:
+    if not (settings.osv or settings.vulndb):
         raise ConfigError(
             f"{config.path}: scan.osv: no advisory database configured (set scan.osv to OSV "
             "folders or scan.vulndb = true); a release is never scanned against nothing"
         )
-    rules: tuple[vuln.IgnoreRule, ...] = ()
-    accept: tuple[vuln.UncheckedRule, ...] = ()
-    if settings.ignore:
-        rules = vuln.load_ignore_file(config.resolve(settings.ignore))
-        accept = vuln.load_unchecked_rules(config.resolve(settings.ignore))
-    stale = vuln.freshness_problem(
-        database.info, max_age=timedelta(days=settings.max_age_days), at=now()
+    index = vuln.default_index_path() if settings.vulndb else None
+    if index is not None:
+        labels[str(index)] = index.name  # the index's folder is the machine's, not the release's
+    opened = vuln.open_advisories(
+        osv=[config.resolve(path) for path in settings.osv],
+        index=index,
+        ignore=config.resolve(settings.ignore) if settings.ignore else None,
+        max_age=timedelta(days=settings.max_age_days),
+        at=now(),
+        index_hint=f"scan.vulndb in {config.path.name}",
     )
-    if stale is not None and settings.stale == "error":
-        raise InputError(f"{stale} (scan.max_age_days in {config.path.name})")
-    return Advisories(database=database, rules=rules, stale=stale, accept=accept, labels=labels)
+    if opened.stale is not None and settings.stale == "error":
+        raise InputError(f"{opened.stale} (scan.max_age_days in {config.path.name})")
+    return Advisories(opened=opened, labels=labels)
 
 
 def run_scan(advisories: Advisories, staging: Path, inventory: Inventory) -> ScanOutcome:
     """Scan the inventory's components and write ``vulnerabilities.json``."""
     components = inventory.components
-    report = vuln.scan(
-        components, advisories.database, ignore=advisories.rules, accept=advisories.accept
-    )
+    opened = advisories.opened
+    report = vuln.scan(components, opened.database, ignore=opened.rules, accept=opened.accept)
     # Advisory folders and files are named as the project names them, never by the absolute
     # paths of the machine that made the release.
     published = portable_text(vuln.report_to_json(report).decode(), advisories.labels)
     atomic_write_text(staging / VULNERABILITIES_NAME, published)
     active = [f for f in report.findings if not f.suppressed]
-    warnings = advisories.database.warnings
+    warnings = opened.database.warnings
     return ScanOutcome(
         report=report,
         labels=advisories.labels,
-        stale=advisories.stale,
+        stale=opened.stale,
         warnings=tuple(warnings),
         summary=(
             f"{_count(len(components), 'component')}, {_count(len(active), 'finding')}"
@@ -451,66 +433,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SigningKey:
-    """An opened signing key and its public half.
-
-    Attributes:
-        signer: signs digests.
-        public_key: the public key, for verification.
-        public_path: the ``.pub`` file beside a local private key; ``None`` for a key held by a
-            backend (Vault/OpenBao Transit, a PKCS#11 token), whose public half comes from it.
-        key_id: hex SHA-256 of the DER SubjectPublicKeyInfo.
-    """
-
-    signer: sign.Signer
-    public_key: sign.PublicKey
-    public_path: Path | None
-    key_id: str
-
-    def public_pem(self) -> bytes:
-        """The public key file published with the release (the ``.pub`` file's bytes, or PEM)."""
-        if self.public_path is not None:
-            return read_bytes(self.public_path, what="public key")
-        return self.public_key.pem
-
-
-def open_signing_key(
-    ref: str | Path, password: sign.PasswordProvider, *, base: Path | None = None
-) -> SigningKey:
-    """Open the release's signing key exactly as ``liturgia sign`` does (:func:`sign.open_signer`).
-
-    A local key file is created (encrypted, with its ``.pub``) on first use; a backend key
-    (``hashivault://``, ``pkcs11:``) is opened by its backend and never replaced by a local one.
-
-    Args:
-        ref: ``[signing].key`` as configured, or the default key path.
-        password: ``(purpose, confirm) -> bytes``, asked only for an encrypted key file.
-        base: the folder a relative key path is relative to (the project folder).
-
-    Raises:
-        InputError: wrong password, corrupt key file, unknown key scheme, or a missing public
-            key beside a local key.
-        ConfigError: the key's backend cannot be reached or has no such key.
-    """
-    opened = sign.open_signer(ref, password=password, create=True, base=base)
-    if opened.path is None:
-        public_key = opened.signer.public_key
-        public_path = None
-    else:
-        public_path = opened.path.with_suffix(".pub")
-        if not public_path.is_file():
-            raise InputError(f"{public_path}: public key not found beside {opened.path.name}")
-        public_key = sign.load_public_key(public_path)
-    return SigningKey(
-        signer=opened.signer,
-        public_key=public_key,
-        public_path=public_path,
-        key_id=sign.key_id(public_key),
-    )
-
-
-def sign_into(staging: Path, name: str, key: SigningKey) -> None:
+def sign_into(staging: Path, name: str, key: sign.KeyPair) -> None:
     """Sign ``staging/name`` and write its Sigstore bundle ``staging/name.sigstore.json``."""
     bundle = sign.sign_file(staging / name, key.signer)
     atomic_write_bytes(staging / f"{name}{sign.BUNDLE_SUFFIX}", bundle)

@@ -60,12 +60,14 @@ from liturgia.sign.keys import (
 )
 from liturgia.sign.rekor import check_entry_bodies, proposed_entry, tlog_entry_from_rekor
 from liturgia.sign.signer import (
+    KeyPair,
     OpenedKey,
     PasswordProvider,
     Signer,
     key_file_of,
     load_signer,
     load_verification_key,
+    open_key_pair,
     open_signer,
     register_scheme,
 )
@@ -88,6 +90,7 @@ __all__ = [
     "Envelope",
     "HashAlgorithm",
     "KeyAlgorithm",
+    "KeyPair",
     "KeyPairInfo",
     "MessageSignature",
     "OpenedKey",
@@ -107,6 +110,7 @@ __all__ = [
     "load_verification_key",
     "log_keys_from_trusted_root",
     "message_signature_bundle",
+    "open_key_pair",
     "open_signer",
     "pae",
     "parse_bundle",

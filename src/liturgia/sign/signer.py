@@ -14,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from liturgia._internal.files import read_bytes
 from liturgia.errors import InputError
 from liturgia.sign.keys import KeyAlgorithm, PublicKey, generate_key_pair, load_public_key
 
 __all__ = [
+    "KeyPair",
     "OpenedKey",
     "PasswordProvider",
     "Signer",
@@ -25,6 +27,7 @@ __all__ = [
     "key_file_of",
     "load_signer",
     "load_verification_key",
+    "open_key_pair",
     "open_signer",
     "register_scheme",
 ]
@@ -199,6 +202,72 @@ def open_signer(
         encrypted = False  # loading names the missing or unreadable file
     secret = password(f"password for {path}", False) if encrypted else None
     return OpenedKey(signer=load_signer(path, password=secret), path=path)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyPair:
+    """A signing key opened with the public half a release publishes.
+
+    Attributes:
+        signer: signs digests and messages.
+        public_key: the public key, for verification.
+        public_path: the ``.pub`` file beside a local private key; ``None`` for a key held by a
+            backend (Vault/OpenBao Transit, a PKCS#11 token), whose public half comes from it.
+        key_id: hex SHA-256 of the DER SubjectPublicKeyInfo.
+    """
+
+    signer: Signer
+    public_key: PublicKey
+    public_path: Path | None
+    key_id: str
+
+    def public_pem(self) -> bytes:
+        """The public key file to publish: the ``.pub`` file's own bytes, or the key's PEM.
+
+        Raises:
+            InputError: the ``.pub`` file can no longer be read.
+        """
+        if self.public_path is not None:
+            return read_bytes(self.public_path, what="public key")
+        return self.public_key.pem
+
+
+def open_key_pair(
+    ref: str | Path,
+    *,
+    password: PasswordProvider,
+    create: bool = False,
+    base: Path | None = None,
+) -> KeyPair:
+    """Open a signing key (:func:`open_signer`) with its public half (the ``.pub`` beside a local
+    key file, or the backend's key), as a release that publishes its public key needs.
+
+    Args:
+        ref: a key file path, ``file:PATH``, or a URI of a registered scheme.
+        password: asked for the password of an encrypted key file (or of a new key).
+        create: create a missing local key pair (encrypted, with its ``.pub``).
+        base: the folder a relative key path is relative to.
+
+    Raises:
+        InputError: wrong password, corrupt key file, unknown key scheme, or no public key
+            beside a local key file.
+        ConfigError: the key's backend cannot be reached or has no such key.
+    """
+    opened = open_signer(ref, password=password, create=create, base=base)
+    if opened.path is None:
+        public_key = opened.signer.public_key
+        public_path = None
+    else:
+        public_path = opened.path.with_suffix(".pub")
+        if not public_path.is_file():
+            raise InputError(f"{public_path}: public key not found beside {opened.path.name}")
+        public_key = load_public_key(public_path)
+    return KeyPair(
+        signer=opened.signer,
+        public_key=public_key,
+        public_path=public_path,
+        key_id=public_key.key_id,
+    )
 
 
 def load_verification_key(ref: str | Path) -> PublicKey:

@@ -31,6 +31,7 @@ from liturgia.vuln.index import (
     import_advisories,
     open_index,
 )
+from liturgia.vuln.opening import OpenedAdvisories, open_advisories
 from liturgia.vuln.report import report_to_dict, report_to_json, write_report_json
 from liturgia.vuln.scanner import (
     Finding,
@@ -55,6 +56,7 @@ __all__ = [
     "ImportResult",
     "IndexedAdvisoryDatabase",
     "MemoryAdvisoryDatabase",
+    "OpenedAdvisories",
     "RangeEvent",
     "ScanReport",
     "Severity",
@@ -71,6 +73,7 @@ __all__ = [
     "load_osv_directory",
     "load_unchecked_rules",
     "load_vex",
+    "open_advisories",
     "open_index",
     "parse_vex",
     "report_to_dict",
