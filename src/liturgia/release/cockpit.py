@@ -29,8 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from pydantic import BaseModel
-
 from liturgia._internal.http import CircuitOpenError, HttpClient, check_base_url
 from liturgia.errors import NetworkError
 from liturgia.release.gates import CheckResult
@@ -68,7 +66,7 @@ class SendReport:
 class _Item:
     method: str
     path: str
-    body: BaseModel
+    body: bytes
     what: str
 
 
@@ -141,7 +139,8 @@ class CockpitSender:
         fields = {"seq": self._seq, "kind": kind, "stage": stage, "summary": summary}
         event = StageEvent.model_validate({**fields, "ok": ok, "at": self._now()})
         path = f"/api/v1/projects/{quote(self.project, safe='')}/runs/{self.run}/events"
-        self._put(_Item("POST", path, event, f"event {self._seq} ({kind} {stage})"))
+        body = event.model_dump_json().encode("utf-8")
+        self._put(_Item("POST", path, body, f"event {self._seq} ({kind} {stage})"))
 
     def _put(self, item: _Item) -> None:
         with self._progress:
@@ -209,7 +208,7 @@ class CockpitSender:
                 f"/api/v1/projects/{quote(record.project, safe='')}/releases/"
                 f"{quote(record.version, safe='')}"
             )
-            self._put(_Item("PUT", path, record, f"record of {record.version}"))
+            self._put(_Item("PUT", path, record.canonical(), f"record of {record.version}"))
         self._queue.put(None)
         give_up_at = time.monotonic() + deadline
         if self.gate_failed and self._give_up_at is not None:
@@ -249,13 +248,13 @@ class CockpitSender:
                 self._done += 1
                 self._progress.notify_all()
 
-    def _send(self, method: str, path: str, body: BaseModel) -> tuple[str | None, bool]:
+    def _send(self, method: str, path: str, body: bytes) -> tuple[str | None, bool]:
         """Send one item: ``(None, False)`` when acknowledged, else ``(why not, transient)``."""
         try:
             answer = self._client.send(
                 method,
                 self.url + path,
-                body=body.model_dump_json().encode("utf-8"),
+                body=body,
                 headers={
                     "Content-Type": "application/json",
                     "Authorization": f"Bearer {self._token}",

@@ -32,6 +32,7 @@ __all__ = [
     "Findings",
     "Gate",
     "ReleaseRecord",
+    "Resilience",
     "SbomSummary",
     "StageEvent",
     "TestSummary",
@@ -139,8 +140,29 @@ class Artifact(_Wire):
     log_index: int | None = Field(default=None, ge=0)
 
 
+_Percent = Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)]
+
+
+class Resilience(_Wire):
+    """What the gate's load and chaos checks measured (the worst of each, when several ran).
+
+    Attributes:
+        load_p95_ms: the load test's 95th-percentile latency, in milliseconds.
+        error_rate_percent: the load test's failed requests, in percent (0..100).
+        chaos_availability_percent: the chaos experiments' uptime, in percent (0..100).
+    """
+
+    load_p95_ms: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
+    error_rate_percent: _Percent | None = None
+    chaos_availability_percent: _Percent | None = None
+
+
 class ReleaseRecord(_Wire):
-    """The final record of one release (``PUT .../releases/{version}``)."""
+    """The final record of one release (``PUT .../releases/{version}``).
+
+    ``resilience`` is present only when the gate measured load or chaos figures; a record
+    without them is written without the field (the same bytes as before it existed).
+    """
 
     format: Literal["liturgia-release-record/1"] = "liturgia-release-record/1"
     project: Annotated[str, Field(pattern=PROJECT_PATTERN)]
@@ -155,11 +177,18 @@ class ReleaseRecord(_Wire):
     artifacts: list[Artifact] = Field(max_length=1000)
     provenance_sha256: _Sha256 | None = None
     notes: Annotated[str, Field(max_length=100_000)] = ""
+    resilience: Resilience | None = None
 
     def canonical(self) -> bytes:
-        """The record as sorted, compact JSON: equal records give equal bytes."""
+        """The record as sorted, compact JSON: equal records give equal bytes.
+
+        Without resilience figures the field is left out (what older servers accept).
+        """
+        document = self.model_dump(mode="json", exclude={"resilience"})
+        if self.resilience is not None:
+            document["resilience"] = self.resilience.model_dump(mode="json", exclude_none=True)
         return json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         ).encode("utf-8")
 
 
@@ -176,8 +205,9 @@ _COMPONENTS = re.compile(r"(\d+) components")
 def build_record(folder: Path, *, run: str | None = None) -> ReleaseRecord:
     """Build the record of the release in ``folder`` from the files the release wrote.
 
-    Reads ``gate-report.json`` (project, version, decision, gates), ``vulnerabilities.json``
-    (findings by severity), ``SHA256SUMS`` (artifact digests), each ``*.sigstore.json``
+    Reads ``gate-report.json`` (project, version, decision, gates, and the load and chaos
+    checks' figures), ``vulnerabilities.json`` (findings by severity), ``SHA256SUMS``
+    (artifact digests), each ``*.sigstore.json``
     (the log index of its entry), ``RELEASE_NOTES.md`` and, when present, a provenance
     statement (``*.intoto.jsonl`` / ``provenance*.json``: its SHA-256).
 
@@ -227,9 +257,32 @@ def build_record(folder: Path, *, run: str | None = None) -> ReleaseRecord:
             artifacts=artifacts,
             provenance_sha256=_provenance_digest(folder, sums),
             notes=notes[:100_000],
+            resilience=_resilience(gates),
         )
     except (KeyError, ValidationError) as exc:
         raise InputError(f"{folder}: the release's files do not make a record: {exc}") from exc
+
+
+def _resilience(gates: list[Gate]) -> Resilience | None:
+    """The worst load and chaos figures of the gate's checks (read from their ``figure``,
+    whatever the policy named the rows); ``None`` when no check measured one."""
+    from liturgia.release.gates.resilience import (  # noqa: PLC0415 - not in the server
+        read_chaos_figure,
+        read_load_figure,
+    )
+
+    loads = [load for gate in gates if (load := read_load_figure(gate.figure))]
+    uptimes = [up for gate in gates if (up := read_chaos_figure(gate.figure)) is not None]
+    # A share over 100 % is a broken report (its check says so): not a figure to chart.
+    rates = [rate for _, rate in loads if rate <= 100.0]
+    uptimes = [uptime for uptime in uptimes if uptime <= 100.0]
+    if not loads and not uptimes:
+        return None
+    return Resilience(
+        load_p95_ms=max(p95 for p95, _ in loads) if loads else None,
+        error_rate_percent=max(rates) if rates else None,
+        chaos_availability_percent=min(uptimes) if uptimes else None,
+    )
 
 
 def _finding(found: dict[str, Any]) -> Finding:

@@ -65,6 +65,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE cockpit_gate_failures (project TEXT NOT NULL, version TEXT NOT NULL, "
         "name TEXT NOT NULL, PRIMARY KEY (project, version, name))",
     ),
+    # 3: each record's load and chaos figures (ReleaseRecord.resilience), for the quality page
+    # (NULL when the record has none, and for the records stored before it).
+    (
+        "ALTER TABLE cockpit_releases ADD COLUMN load_p95_ms DOUBLE PRECISION",
+        "ALTER TABLE cockpit_releases ADD COLUMN error_rate_percent DOUBLE PRECISION",
+        "ALTER TABLE cockpit_releases ADD COLUMN chaos_availability_percent DOUBLE PRECISION",
+    ),
+)
+#: The figures of migration 3, as the quality rows name them.
+_RESILIENCE = (
+    ("load_p95_ms", "loadP95Ms"),
+    ("error_rate_percent", "errorRatePercent"),
+    ("chaos_availability_percent", "chaosAvailabilityPercent"),
 )
 _ADVISORY_KEY = 0x6C69747572676961  # "liturgia": the cockpit's migration lock (PostgreSQL)
 _TOKEN_PREFIX = "lit_"  # noqa: S105 - the prefix that marks a token, not a secret
@@ -316,10 +329,12 @@ class RecordStore:
                         "stored (a release's record is never replaced)"
                     )
                 return False
+            figures = record.resilience
             conn.execute(
                 self._sql(
                     "INSERT INTO cockpit_releases (project, version, decision, dry_run, "
-                    "received_at, run, digest, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    "received_at, run, digest, record, load_p95_ms, error_rate_percent, "
+                    "chaos_availability_percent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 ),
                 (
                     record.project,
@@ -330,6 +345,7 @@ class RecordStore:
                     record.run,
                     digest,
                     body.decode(),
+                    *(getattr(figures, column) if figures else None for column, _ in _RESILIENCE),
                 ),
             )
             for name in sorted({gate.name for gate in record.gates if not gate.passed}):
@@ -388,6 +404,34 @@ class RecordStore:
                 (project, limit),
             )
         return [{"receivedAt": row[1], "record": json.loads(row[0])} for row in rows]
+
+    def quality(self, project: str, limit: int = 100) -> list[dict[str, Any]]:
+        """A project's releases for the quality page, newest first (at most ``limit``).
+
+        Returns:
+            ``{"receivedAt", "record", "loadP95Ms", "errorRatePercent",
+            "chaosAvailabilityPercent"}`` per release: the full record and its stored load
+            and chaos figures (milliseconds, percent; ``None`` where it has none).
+        """
+        columns = ", ".join(column for column, _ in _RESILIENCE)
+        with self._transaction("reading the quality figures", write=False) as conn:
+            rows = self._rows(
+                conn,
+                f"SELECT record, received_at, {columns} FROM cockpit_releases "  # noqa: S608
+                "WHERE project = ? ORDER BY received_at DESC, version DESC LIMIT ?",
+                (project, limit),
+            )
+        return [
+            {
+                "receivedAt": row[1],
+                "record": json.loads(row[0]),
+                **{
+                    name: None if value is None else float(value)
+                    for (_, name), value in zip(_RESILIENCE, row[2:], strict=True)
+                },
+            }
+            for row in rows
+        ]
 
     def release(self, project: str, version: str) -> dict[str, Any] | None:
         """One release's record and the events of its run, or ``None``."""

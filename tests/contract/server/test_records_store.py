@@ -7,9 +7,11 @@ content under the same name is a conflict that stores nothing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.contract.tlog.pgcluster import new_schema, pg_url, throwaway_cluster
@@ -62,15 +64,15 @@ def event(seq: int, **changes: object) -> StageEvent:
 
 
 def test_migrations_are_versioned_and_applied_once(db_url: str, store: RecordStore) -> None:
-    assert store.schema_version() == len(MIGRATIONS) == 2
-    assert store.migrate() == 2  # again: nothing to do
+    assert store.schema_version() == len(MIGRATIONS) == 3
+    assert store.migrate() == 3  # again: nothing to do
     again = open_records(db_url)
-    assert again.schema_version() == 2
+    assert again.schema_version() == 3
     again.close()
 
 
 def test_an_older_schema_is_migrated_in_order(tmp_path: Path) -> None:
-    """A database at version 1 gets version 2's table; its records stay."""
+    """A database at version 1 gets version 2's table and 3's columns; its records stay."""
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
         conn.execute(
@@ -84,7 +86,7 @@ def test_an_older_schema_is_migrated_in_order(tmp_path: Path) -> None:
         )
     conn.close()
     store = open_records(f"sqlite://{path}")
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
     assert store.metrics_rows() == [
         {"project": "old", "decision": "GO", "count": 1, "failures": {}}
     ]
@@ -97,7 +99,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "log.db") as conn:
         conn.execute("INSERT INTO cockpit_migrations VALUES (99, 'later')")
     conn.close()
-    with pytest.raises(StorageError, match="schema version 99 is newer than this liturgia's 2"):
+    with pytest.raises(StorageError, match="schema version 99 is newer than this liturgia's 3"):
         open_records(url)
 
 
@@ -146,7 +148,8 @@ def test_events_and_records_are_stored_once(store: RecordStore) -> None:
     assert [e["seq"] for e in finished["events"]] == [1, 2]
     found = store.release("vertice", "1.2.0")
     assert found is not None
-    assert found["record"] == record().model_dump(mode="json")
+    assert found["record"] == json.loads(record().canonical())
+    assert "resilience" not in found["record"]  # a record without figures: no field
     assert [e["seq"] for e in found["events"]] == [1, 2]
     assert store.release("vertice", "9.9.9") is None
     assert store.projects() == [
@@ -156,3 +159,49 @@ def test_events_and_records_are_stored_once(store: RecordStore) -> None:
             "latest": {"version": "1.2.0", "decision": "GO", "receivedAt": "2025-12-05T02:00:00Z"},
         }
     ]
+
+
+def _raw(db_url: str) -> tuple[Any, str]:
+    """A plain DB-API connection to ``db_url`` (autocommit) and its parameter mark, to lay out
+    an older schema."""
+    if db_url.startswith("sqlite://"):
+        return sqlite3.connect(db_url[len("sqlite://") :], isolation_level=None), "?"
+    import psycopg  # noqa: PLC0415 - PostgreSQL runs only
+
+    return psycopg.connect(db_url, autocommit=True), "%s"
+
+
+def test_version_3_stores_the_load_and_chaos_figures(db_url: str) -> None:
+    """A database at version 2 holding a record gets the figure columns (NULL for that record);
+    a record with figures stores them, and the quality rows read them back, newest first."""
+    old = record(version="1.0.0")
+    conn, mark = _raw(db_url)
+    conn.execute("CREATE TABLE cockpit_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for version, statements in enumerate(MIGRATIONS[:2], start=1):
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(f"INSERT INTO cockpit_migrations VALUES ({mark}, 'then')", (version,))  # noqa: S608
+    marks = ", ".join([mark] * 8)
+    conn.execute(
+        f"INSERT INTO cockpit_releases VALUES ({marks})",  # noqa: S608 - marks only
+        ("vertice", "1.0.0", "GO", 0, "2025-12-01T00:00:00Z", RUN, "d", old.canonical().decode()),
+    )
+    conn.close()
+    store = open_records(db_url, clock=lambda: 1_764_900_000.0)
+    assert store.schema_version() == 3
+    figures = {"load_p95_ms": 210.5, "error_rate_percent": 0.3, "chaos_availability_percent": 99.75}
+    assert store.put_record(record(run=None, resilience=figures)) is True
+    assert store.put_record(record(run=None, resilience=figures)) is False  # stored once
+    assert store.put_record(record(version="1.1.0", run=None, resilience={"load_p95_ms": 7}))
+    rows = store.quality("vertice")
+    assert [(r["record"]["version"], r["loadP95Ms"], r["errorRatePercent"],
+             r["chaosAvailabilityPercent"]) for r in rows] == [
+        ("1.2.0", 210.5, 0.3, 99.75),
+        ("1.1.0", 7.0, None, None),
+        ("1.0.0", None, None, None),
+    ]  # fmt: skip
+    assert rows[0]["record"]["resilience"] == figures
+    assert "resilience" not in rows[2]["record"]
+    assert store.quality("vertice", limit=1)[0]["record"]["version"] == "1.2.0"
+    assert store.quality("nobody") == []
+    store.close()

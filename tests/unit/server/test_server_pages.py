@@ -52,8 +52,22 @@ def test_pages_and_their_json_twins(client: TestClient, store: RecordStore) -> N
     quality = client.get("/projects/vertice/quality?format=json").json()["releases"]
     assert [(q["version"], q["coverage"]) for q in quality] == [("1.2.0", 100.0)]
     assert quality[0]["findings"]["HIGH"] == 0
+    assert (quality[0]["loadP95Ms"], quality[0]["chaosAvailability"]) == (None, None)
     page = client.get("/projects/vertice/quality")
     assert '<script type="application/json" id="quality-data">' in page.text
+    assert "No release measured it" in page.text
+    # A release whose gate measured load and chaos figures: charted, and in the table.
+    figures = {"load_p95_ms": 210.5, "error_rate_percent": 0.3, "chaos_availability_percent": 99.75}
+    store.put_record(record(version="1.3.0", resilience=figures))
+    quality = client.get("/projects/vertice/quality?format=json").json()["releases"]
+    charted = [(q["version"], q["loadP95Ms"], q["errorRate"], q["chaosAvailability"])
+               for q in quality]  # fmt: skip
+    assert charted == [("1.2.0", None, None, None), ("1.3.0", 210.5, 0.3, 99.75)]
+    page = client.get("/projects/vertice/quality")
+    assert '<td data-label="load p95" class="load-p95">210.5 ms</td>' in page.text
+    assert '<td data-label="error rate" class="error-rate">0.30%</td>' in page.text
+    assert '<td data-label="availability" class="availability">99.75%</td>' in page.text
+    assert "No release measured it" not in page.text
     assert client.get("/static/vendor/chart.umd.min.js").status_code == 200
     assert client.get("/projects/nobody/quality").status_code == 404
     assert client.get("/projects/bad%20name").status_code == 400

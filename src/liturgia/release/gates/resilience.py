@@ -15,6 +15,10 @@ or its ``passes``/``fails`` counts). ``format = "locust-csv"``: Locust's ``--csv
 Count``). ``format = "locust-json"``: Locust's ``--json`` stats (a list of entries with
 ``num_requests``, ``num_failures`` and the ``response_times`` histogram, ms to count).
 Thresholds: ``p95_ms`` and ``max_error_rate`` (percent).
+
+Each check's ``figure`` is one fixed phrase (:func:`load_figure`, :func:`chaos_figure`) that
+:func:`read_load_figure` and :func:`read_chaos_figure` read back: a release record carries the
+numbers of its gate report (:func:`liturgia.release.record.build_record`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -38,9 +43,54 @@ from liturgia.release.gates._policy import KindOptions, parse_options, register_
 from liturgia.release.gates._registry import Check
 from liturgia.release.gates._xml import ReportError, load_bytes
 
-__all__ = ["ChaosCheck", "LoadCheck", "LoadFormat"]
+__all__ = [
+    "ChaosCheck",
+    "LoadCheck",
+    "LoadFormat",
+    "chaos_figure",
+    "load_figure",
+    "read_chaos_figure",
+    "read_load_figure",
+]
 
 _CHAOS = "docs/chaos/report.json"
+_NUMBER = r"(\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
+_LOAD_FIGURE = re.compile(rf"p95 {_NUMBER} ms, error rate {_NUMBER} %, \d+ requests")
+_CHAOS_FIGURE = re.compile(rf"uptime {_NUMBER} %, \d+ lost, \d+ experiments")
+
+
+def load_figure(p95_ms: float, error_rate: float, requests: int) -> str:
+    """The load check's figure, e.g. ``"p95 212 ms, error rate 0.10 %, 5000 requests"``.
+
+    Args:
+        p95_ms: the 95th-percentile latency, in milliseconds.
+        error_rate: the failed requests' share, 0..1 (shown in percent, 2 decimals).
+        requests: how many requests were made.
+    """
+    return f"p95 {p95_ms:g} ms, error rate {100 * error_rate:.2f} %, {requests} requests"
+
+
+def read_load_figure(figure: str) -> tuple[float, float] | None:
+    """``(p95 in ms, error rate in percent)`` of a :func:`load_figure`, else ``None``."""
+    found = _LOAD_FIGURE.fullmatch(figure)
+    return (float(found[1]), float(found[2])) if found else None
+
+
+def chaos_figure(uptime: float, lost: int, experiments: int) -> str:
+    """The chaos check's figure, e.g. ``"uptime 99.95 %, 0 lost, 3 experiments"``.
+
+    Args:
+        uptime: the availability, 0..1 (shown in percent, 2 decimals).
+        lost: acknowledged entries lost.
+        experiments: how many experiments the report holds.
+    """
+    return f"uptime {100 * uptime:.2f} %, {lost} lost, {experiments} experiments"
+
+
+def read_chaos_figure(figure: str) -> float | None:
+    """The uptime in percent of a :func:`chaos_figure`, else ``None``."""
+    found = _CHAOS_FIGURE.fullmatch(figure)
+    return float(found[1]) if found else None
 
 
 def _json(path: Path, what: str) -> tuple[Any, EvidenceFile]:
@@ -126,7 +176,7 @@ class ChaosCheck:
             problems.append(f"uptime {100 * uptime:.2f} % < {self.min_uptime:g} %")
         if lost > self.max_lost:
             problems.append(f"{lost} acknowledged entries lost > {self.max_lost}")
-        figure = f"uptime {100 * uptime:.2f} %, {lost} lost, {len(lines)} experiments"
+        figure = chaos_figure(uptime, lost, len(lines))
         return CheckResult(
             name=self.name,
             passed=not problems,
@@ -243,7 +293,7 @@ class LoadCheck:
             problems.append(f"p95 {p95:g} ms > {self.p95_ms:g} ms")
         if 100 * rate > self.max_error_rate:
             problems.append(f"error rate {100 * rate:.2f} % > {self.max_error_rate:g} %")
-        figure = f"p95 {p95:g} ms, error rate {100 * rate:.2f} %, {requests} requests"
+        figure = load_figure(p95, rate, requests)
         return CheckResult(
             name=self.name,
             passed=not problems,

@@ -10,8 +10,10 @@
                                                advisories, artifacts with digests and links
                                                to their log entries, the release notes
 ``GET /projects/{project}/quality``            charts across releases: coverage, test pass
-                                               rate, findings by severity (Chart.js, served
-                                               by the package), with the same data as a table
+                                               rate, findings by severity, load p95 and
+                                               error rate, chaos availability (Chart.js,
+                                               served by the package), with the same data
+                                               as a table
 ``GET /log``                                   the log: tree size, latest checkpoint, an
                                                entry looked up by index, UUID or digest
 =============================================  ===========================================
@@ -62,8 +64,14 @@ def _findings_total(record: dict[str, Any]) -> int:
 _TESTS = re.compile(r"(\d+) tests?, (\d+) failures?(?:, (\d+) errors?)?")
 
 
-def _quality(record: dict[str, Any], received: str) -> dict[str, Any]:
-    """One release's figures for the quality charts (``None`` where the record has none)."""
+def _quality(item: dict[str, Any]) -> dict[str, Any]:
+    """One release's figures for the quality charts (``None`` where the record has none).
+
+    ``item`` is a row of :meth:`RecordStore.quality`: coverage, test pass rate and findings
+    come from its record, the load p95 (ms), error rate and chaos availability (percent)
+    from the figures stored beside it.
+    """
+    record, received = item["record"], item["receivedAt"]
     coverage = _COVERAGE.search(record.get("tests", {}).get("coverage", ""))
     tests = _TESTS.search(record.get("tests", {}).get("summary", ""))
     pass_rate = None
@@ -78,6 +86,9 @@ def _quality(record: dict[str, Any], received: str) -> dict[str, Any]:
         "coverage": float(coverage[1]) if coverage else None,
         "testPassRate": pass_rate,
         "findings": {severity: int(counts.get(severity, 0)) for severity in SEVERITIES},
+        "loadP95Ms": item["loadP95Ms"],
+        "errorRate": item["errorRatePercent"],
+        "chaosAvailability": item["chaosAvailabilityPercent"],
     }
 
 
@@ -156,10 +167,10 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
     async def quality_page(
         project: str = Path(pattern=PROJECT_PATTERN), output: str = _FORMAT
     ) -> Response:
-        releases = await call(partial(store.releases, project, _TIMELINE_ROWS))
+        releases = await call(partial(store.quality, project, _TIMELINE_ROWS))
         if not releases:
             raise ApiError(404, f"no release of project {project}")
-        series = [_quality(item["record"], item["receivedAt"]) for item in reversed(releases)]
+        series = [_quality(item) for item in reversed(releases)]
         if output == "json":
             return JSONResponse({"project": project, "releases": series})
         return render("quality.html", project=project, series=series, severities=SEVERITIES)

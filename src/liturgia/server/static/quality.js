@@ -7,17 +7,25 @@ window.addEventListener("DOMContentLoaded", function () {
   var series = JSON.parse(block.textContent);
   var labels = series.map(function (r) { return r.version; });
   var common = { responsive: true, maintainAspectRatio: false, animation: false };
-  function line(id, label, values, colour) {
+  // A release without the figure is a gap, except in coverage and tests (measured by every
+  // release that ran its tests).
+  function line(id, label, values, colour, y) {
     return new window.Chart(document.getElementById(id), {
       type: "line",
       data: { labels: labels, datasets: [{ label: label, data: values, borderColor: colour,
-        backgroundColor: colour, spanGaps: true }] },
-      options: Object.assign({ scales: { y: { min: 0, max: 100 } } }, common),
+        backgroundColor: colour, spanGaps: !y }] },
+      options: Object.assign({ scales: { y: y || { min: 0, max: 100 } } }, common),
     });
   }
   line("chart-coverage", "coverage %", series.map(function (r) { return r.coverage; }), "#0550ae");
   line("chart-tests", "tests passing %", series.map(function (r) { return r.testPassRate; }),
     "#1a7f37");
+  line("chart-latency", "p95 ms", series.map(function (r) { return r.loadP95Ms; }), "#8250df",
+    { min: 0 });
+  line("chart-errors", "error rate %", series.map(function (r) { return r.errorRate; }),
+    "#cf222e", { min: 0, suggestedMax: 1 });
+  line("chart-availability", "availability %",
+    series.map(function (r) { return r.chaosAvailability; }), "#1a7f37", { suggestedMin: 99, max: 100 });
   var colours = { CRITICAL: "#82071e", HIGH: "#cf222e", MEDIUM: "#bf8700", LOW: "#57606a",
     NONE: "#8c959f", UNKNOWN: "#d0d7de" };
   var severities = Object.keys(colours);
