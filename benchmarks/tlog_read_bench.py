@@ -26,6 +26,11 @@ Usage::
 
     .venv/bin/python benchmarks/tlog_read_bench.py --entries 20000 --duration 4
     .venv/bin/python benchmarks/tlog_read_bench.py --backend postgres --entries 20000
+    .venv/bin/python benchmarks/tlog_read_bench.py --entries 1000000 --log-file /var/tmp/1m.db
+
+``--log-file`` keeps the SQLite log (and its key, ``<file>.key.pem``) and reuses it when it
+exists, so that a million-entry log is built once (it takes minutes) and read in later runs;
+it is read at random over the whole of it, whatever ``--entries`` says then.
 
 Bounded: loopback only, every request has a timeout, the servers and the cluster are stopped
 and the temporary folder removed at the end.
@@ -76,12 +81,23 @@ def floor_app() -> FastAPI:
 
 
 def build_log(db_url: str, key_path: Path, count: int) -> tuple[list[str], int]:
-    """Fill a new log with ``count`` entries; return a sample of their UUIDs and the tree size."""
+    """Fill a log up to ``count`` entries; return a sample of their UUIDs and the tree size.
+
+    A log that has entries already (``--log-file``) gets only the missing ones; the UUIDs are
+    then a random sample of the whole log.
+    """
     signer = ec.generate_private_key(ec.SECP256R1())
     log, storage = instance.open_log(db_url, host=HOST, key_path=key_path, wait_timeout=120)
     uuids: list[str] = []
     try:
-        for start in range(0, count, 2000):
+        had = log.tree_size
+        if had:
+            sample = random.Random(2).sample(range(had), min(had, 5000))
+            stored = storage.read_entries(sample)
+            uuids = [rekor.entry_id(stored[i].body) for i in sample if i in stored]
+        for start in range(had, count, 2000):
+            if start and start % 100_000 == 0:
+                print(f"building: {start} entries", file=sys.stderr, flush=True)
             batch = [
                 accept_entry(hashedrekord(signer, b"read bench %d" % n))
                 for n in range(start, min(count, start + 2000))
@@ -193,11 +209,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="liturgia serve --workers")
     parser.add_argument("--duration", type=float, default=4.0, help="seconds of load per kind")
     parser.add_argument("--only", nargs="*", help="kinds to run (default: all)")
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        help="SQLite log to keep and reuse (built up to --entries when shorter; key beside it)",
+    )
     args = parser.parse_args()
+    if args.log_file and args.backend != "sqlite":
+        parser.error("--log-file is a SQLite file: not with --backend postgres")
     folder = Path(tempfile.mkdtemp(prefix="tlog-read-bench-"))
     cluster = Cluster() if args.backend == "postgres" else None
-    db_url = cluster.url if cluster else f"sqlite://{folder / 'log.db'}"
-    key_path = folder / "log.key.pem"
+    if args.log_file:
+        log_file = args.log_file.resolve()
+        db_url = f"sqlite://{log_file}"
+        key_path = log_file.with_name(log_file.name + ".key.pem")
+    else:
+        db_url = cluster.url if cluster else f"sqlite://{folder / 'log.db'}"
+        key_path = folder / "log.key.pem"
     processes: list[subprocess.Popen[bytes]] = []
     results: dict[str, dict[str, float]] = {}
     try:

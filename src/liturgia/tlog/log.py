@@ -35,6 +35,9 @@ _MAX_OFFSET = 1 << 52
 _ENTRY_ID = re.compile(r"(?:[0-9a-f]{16})?[0-9a-f]{64}\Z")
 _HASH = re.compile(r"(?:(sha256|sha384|sha512):)?([0-9a-f]+)\Z")
 _HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
+#: A stored seal is the first bytes of the ID of the log key that signed it, then the SET: a
+#: log whose key was rotated signs again (at read time) what an earlier key sealed.
+_SEAL_ID = 8
 
 
 def _hash_key(value: str) -> str:
@@ -59,8 +62,10 @@ class RekorLog:
         verifiers: older checkpoint keys accepted at start (rotation).
         wait_timeout: seconds a submission waits for its inclusion in a checkpoint.
         tile_cache_bytes: memory for the tiles and entry bundles served (c2sp.org/tlog-tiles).
-        set_cache_bytes: memory for SignedEntryTimestamps already made (about 72 bytes each;
-            an entry's SET never changes, so a read of a recent entry signs nothing).
+        set_cache_bytes: memory for SignedEntryTimestamps signed at read time (about 72 bytes
+            each): an entry's SET is made once, as it is stored, and stored with it; only
+            entries stored without one (by a version before it was stored, or under another
+            key) are signed when read, once per process while they stay in this cache.
         sequencer_options: passed to :class:`~liturgia.tlog.sequencer.Sequencer`.
 
     Raises:
@@ -104,6 +109,7 @@ class RekorLog:
             signer_for(host, private_key),
             origin=self.origin,
             verifiers=verifiers,
+            seal=self._seal,
             **sequencer_options,
         )
 
@@ -276,16 +282,14 @@ class RekorLog:
                 "changed outside the log"
             )
         log_index = local + self.index_offset
-        timestamp = self._sets.get(local)
-        if timestamp is None:
-            payload = rekor.set_payload(
-                body=stored.body,
-                integrated_time=stored.integrated_time,
-                log_id=self.log_id,
-                log_index=log_index,
-            )
-            timestamp = rekor.sign_entry_timestamp(self._key, payload)
-            self._sets.put(local, timestamp)
+        seal = stored.seal
+        if len(seal) > _SEAL_ID and seal[:_SEAL_ID] == self.log_id[:_SEAL_ID]:
+            timestamp = seal[_SEAL_ID:]
+        else:
+            cached = self._sets.get(local)
+            timestamp = cached or self._sign_set(local, stored.body, stored.integrated_time)
+            if cached is None:
+                self._sets.put(local, timestamp)
         return LogEntry(
             body=stored.body,
             integrated_time=stored.integrated_time,
@@ -300,6 +304,23 @@ class RekorLog:
                 checkpoint=state.checkpoint,
             ),
         )
+
+    def _sign_set(self, local: int, body: bytes, integrated_time: int) -> bytes:
+        """Sign the SignedEntryTimestamp of leaf ``local`` (Rekor v1 SET, this log's key)."""
+        payload = rekor.set_payload(
+            body=body,
+            integrated_time=integrated_time,
+            log_id=self.log_id,
+            log_index=local + self.index_offset,
+        )
+        return rekor.sign_entry_timestamp(self._key, payload)
+
+    def _seal(self, local: int, body: bytes, integrated_time: int) -> bytes:
+        """What is stored with a new entry (:data:`~liturgia.tlog.storage.base.Seal`): its SET.
+
+        Called by the storage inside the transaction that gives the entry its index.
+        """
+        return self.log_id[:_SEAL_ID] + self._sign_set(local, body, integrated_time)
 
     def search(
         self,

@@ -53,7 +53,7 @@ from liturgia.tlog.checkpoint import (
     open_checkpoint,
     sign_checkpoint,
 )
-from liturgia.tlog.storage.base import Assigned, LogStorage, TreeState
+from liturgia.tlog.storage.base import Assigned, LogStorage, Seal, TreeState
 
 __all__ = ["BODY_CHUNK", "Sequencer", "StoredTree", "verify_stored_bodies", "verify_stored_tree"]
 
@@ -261,6 +261,8 @@ class Sequencer:
             for an entry in a full tile is sliced from that tile.
         clock: returns the time stored with each batch (Rekor's ``integratedTime``), seconds
             since the epoch; default :func:`liturgia._internal.clock.now`.
+        seal: made for each new entry as it is stored, and stored with it (see
+            :meth:`LogStorage.sequence <liturgia.tlog.storage.base.LogStorage.sequence>`).
 
     Use as a context manager, or call :meth:`start` and :meth:`close`.
     """
@@ -278,6 +280,7 @@ class Sequencer:
         node_cache: int = 1 << 16,
         tile_levels_bytes: int = 16 << 20,
         clock: Callable[[], int] | None = None,
+        seal: Seal | None = None,
     ) -> None:
         self._storage = storage
         self._signer = signer
@@ -303,6 +306,7 @@ class Sequencer:
         self._nodes = tiles.NodeCache(node_cache)
         self._levels = tiles.TileLevels(tile_levels_bytes)
         self._clock = clock or _epoch_seconds
+        self._seal = seal
         self._leading = False
         self._external = False  # the watcher saw a change made elsewhere
         self._waiters = 0
@@ -571,6 +575,7 @@ class Sequencer:
                 [(item.leaf_hash, item.entry) for item in batch],
                 integrated_time=self._clock(),
                 index_keys=[item.keys for item in batch],
+                seal=self._seal,
             )
         except LiturgiaError as exc:
             self._trouble.log(

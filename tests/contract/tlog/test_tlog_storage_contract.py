@@ -148,3 +148,41 @@ def test_batch_read_of_many_entries(storage: LogStorage) -> None:
     found = storage.read_entries(range(1250))
     assert sorted(found) == list(range(1200))
     assert all(found[i] == storage.read_entry(i) for i in (0, 499, 500, 1000, 1199))
+
+
+def test_seal_is_made_once_per_new_entry_and_stored(storage: LogStorage) -> None:
+    """A seal is made inside the batch for each new entry only, and read back with it."""
+    calls: list[tuple[int, bytes, int]] = []
+
+    def seal(index: int, body: bytes, when: int) -> bytes:
+        calls.append((index, body, when))
+        return b"seal of %d" % index
+
+    storage.sequence([leaf(0)], integrated_time=T0)  # stored without a seal
+    assigned = storage.sequence(
+        [leaf(1), leaf(0), leaf(1), leaf(2)], integrated_time=T0 + 1, seal=seal
+    )
+    assert [a.index for a in assigned] == [1, 0, 1, 2]
+    assert calls == [(1, b"entry-1", T0 + 1), (2, b"entry-2", T0 + 1)]  # not for duplicates
+    assert storage.read_entry(0) == StoredEntry(index=0, body=b"entry-0", integrated_time=T0)
+    assert storage.read_entry(1) == StoredEntry(
+        index=1, body=b"entry-1", integrated_time=T0 + 1, seal=b"seal of 1"
+    )
+    assert storage.read_entries([2])[2].seal == b"seal of 2"
+    assert storage.find_entry(leaf(2)[0]) == storage.read_entry(2)
+
+
+def test_a_failing_seal_stores_nothing_of_the_batch(storage: LogStorage) -> None:
+    def seal(index: int, body: bytes, when: int) -> bytes:
+        if index == 2:
+            raise ValueError("cannot seal")
+        return b"ok"
+
+    storage.sequence([leaf(0)], integrated_time=T0)
+    with pytest.raises(ValueError, match="cannot seal"):
+        storage.sequence([leaf(1), leaf(2), leaf(3)], integrated_time=T0, seal=seal)
+    assert storage.sequenced_size() == 1
+    assert storage.find_index(leaf(1)[0]) is None
+    assert storage.sequence([leaf(1)], integrated_time=T0, seal=seal) == (
+        Assigned(index=1, duplicate=False),
+    )

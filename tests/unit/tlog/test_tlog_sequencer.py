@@ -13,6 +13,7 @@ from liturgia.errors import StorageError
 from liturgia.tlog.checkpoint import Checkpoint, Ed25519NoteSigner, sign_checkpoint
 from liturgia.tlog.sequencer import Sequencer
 from liturgia.tlog.storage import Assigned, MemoryStorage, TreeState
+from liturgia.tlog.storage.base import Seal
 
 
 class GatedStorage(MemoryStorage):
@@ -30,11 +31,14 @@ class GatedStorage(MemoryStorage):
         *,
         integrated_time: int,
         index_keys: Sequence[Sequence[str]] = (),
+        seal: Seal | None = None,
     ) -> tuple[Assigned, ...]:
         self.entered.set()
         self.gate.wait(10)
         self.batches.append(len(leaves))
-        return super().sequence(leaves, integrated_time=integrated_time, index_keys=index_keys)
+        return super().sequence(
+            leaves, integrated_time=integrated_time, index_keys=index_keys, seal=seal
+        )
 
 
 def make() -> tuple[GatedStorage, Sequencer]:

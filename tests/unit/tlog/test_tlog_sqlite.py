@@ -47,7 +47,7 @@ def test_bad_files_and_settings(tmp_path: Path) -> None:
     assert not Path(":memory:.write").exists()  # nothing written beside a refused database
     newer = tmp_path / "newer.db"
     sqlite3.connect(newer).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}").connection.close()
-    with pytest.raises(StorageError, match="schema version 2 is newer than 1"):
+    with pytest.raises(StorageError, match="schema version 3 is newer than 2"):
         SqliteStorage(newer)
     blocker = tmp_path / "file"
     blocker.write_text("x")

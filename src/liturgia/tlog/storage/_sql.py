@@ -1,9 +1,10 @@
 """What the SQLite and PostgreSQL backends share: one table layout, the queries, reader upkeep.
 
-The two backends store the same five tables (entries, index keys, tiles, the tree row, the
-settings) and ask the same questions of them; they differ in the driver (``sqlite3`` with ``?``
-marks, psycopg with ``%s``), in table names, in how a write transaction starts, and in a few
-statements where each database has a faster form (bulk inserts, duplicate lookups, tile reads).
+The two backends store the same five tables (entries with their seals, index keys, tiles, the
+tree row, the settings) and ask the same questions of them; they differ in the driver
+(``sqlite3`` with ``?`` marks, psycopg with ``%s``), in table names, in how a write transaction
+starts, and in a few statements where each database has a faster form (bulk inserts, duplicate
+lookups, tile reads).
 This base holds the shared part; a backend sets the class attributes and implements the hooks.
 """
 
@@ -16,7 +17,13 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar
 
 from liturgia.errors import StorageError, StorageFullError
-from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState, check_index_keys
+from liturgia.tlog.storage.base import (
+    Assigned,
+    Seal,
+    StoredEntry,
+    TreeState,
+    check_index_keys,
+)
 from liturgia.tlog.tiles import TileKey
 
 __all__ = ["SqlStorage"]
@@ -28,10 +35,12 @@ _QUERIES = {
     "tree_size": "SELECT size FROM {tree} WHERE id = 0{lock_row}",
     "set_state": "UPDATE {tree} SET size = {m}, root = {m}, checkpoint = {m} WHERE id = 0",
     "leaf_hashes": "SELECT leaf_hash FROM {entries} WHERE idx >= {m} AND idx < {m} ORDER BY idx",
-    "entry": "SELECT body, integrated_time FROM {entries} WHERE idx = {m}",
+    "entry": "SELECT body, integrated_time, seal FROM {entries} WHERE idx = {m}",
     "by_key": "SELECT idx FROM {index_keys} WHERE key = {m} ORDER BY idx",
     "by_hash": "SELECT idx FROM {entries} WHERE leaf_hash = {m}",
-    "entry_by_hash": "SELECT idx, body, integrated_time FROM {entries} WHERE leaf_hash = {m}",
+    "entry_by_hash": (
+        "SELECT idx, body, integrated_time, seal FROM {entries} WHERE leaf_hash = {m}"
+    ),
     "insert_keys": "INSERT INTO {index_keys} (key, idx) VALUES ({m}, {m})",
     # SQLite has UPSERT since 3.24 (2018), in PostgreSQL's syntax.
     "upsert_tile": (
@@ -129,8 +138,10 @@ class SqlStorage(ABC):
         """Return ``{leaf_hash: index}`` of the stored entries among ``hashes``."""
 
     @abstractmethod
-    def _insert_entries(self, conn: Any, rows: Sequence[tuple[int, bytes, bytes, int]]) -> None:
-        """Insert ``(idx, leaf_hash, body, integrated_time)`` rows."""
+    def _insert_entries(
+        self, conn: Any, rows: Sequence[tuple[int, bytes, bytes, int, bytes | None]]
+    ) -> None:
+        """Insert ``(idx, leaf_hash, body, integrated_time, seal)`` rows."""
 
     def _broken(self, conn: Any) -> bool:
         """Whether ``conn`` can no longer be used (its server ended it): replaced at next use."""
@@ -220,8 +231,13 @@ class SqlStorage(ABC):
         *,
         integrated_time: int,
         index_keys: Sequence[Sequence[str]] = (),
+        seal: Seal | None = None,
     ) -> tuple[Assigned, ...]:
-        """Durably store new entries with the next indexes; see ``LogStorage.sequence``."""
+        """Durably store new entries with the next indexes; see ``LogStorage.sequence``.
+
+        Seals are made inside the transaction (the index is known only there): for the log's
+        SignedEntryTimestamp, about 50 us per entry, paid once instead of at each read.
+        """
         keys_per_leaf = check_index_keys(leaves, index_keys)
         if not leaves:
             return ()
@@ -229,7 +245,7 @@ class SqlStorage(ABC):
             self._locked(conn)
             existing = self._existing(conn, list({leaf_hash: None for leaf_hash, _ in leaves}))
             next_index = int(conn.execute(self.SQL["next_index"]).fetchone()[0])
-            rows: list[tuple[int, bytes, bytes, int]] = []
+            rows: list[tuple[int, bytes, bytes, int, bytes | None]] = []
             out: list[Assigned] = []
             key_rows: list[tuple[str, int]] = []
             for (leaf_hash, body), keys in zip(leaves, keys_per_leaf, strict=True):
@@ -238,7 +254,8 @@ class SqlStorage(ABC):
                     out.append(Assigned(index=found, duplicate=True))
                     continue
                 existing[leaf_hash] = next_index
-                rows.append((next_index, leaf_hash, body, integrated_time))
+                made = seal(next_index, body, integrated_time) if seal else None
+                rows.append((next_index, leaf_hash, body, integrated_time, made))
                 key_rows.extend((key, next_index) for key in set(keys))
                 out.append(Assigned(index=next_index, duplicate=False))
                 next_index += 1
@@ -327,7 +344,9 @@ class SqlStorage(ABC):
             row = conn.execute(self.SQL["entry"], (index,)).fetchone()
         if row is None:
             return None
-        return StoredEntry(index=index, body=bytes(row[0]), integrated_time=int(row[1]))
+        return StoredEntry(
+            index=index, body=bytes(row[0]), integrated_time=int(row[1]), seal=bytes(row[2] or b"")
+        )
 
     def read_entries(self, indexes: Collection[int]) -> Mapping[int, StoredEntry]:
         """Return the stored entries among ``indexes``, keyed by index (one query per 500)."""
@@ -338,12 +357,15 @@ class SqlStorage(ABC):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join([self.MARK] * len(chunk))
                 query = (
-                    f"SELECT idx, body, integrated_time FROM {self.ENTRIES} "  # noqa: S608 - only marks and the fixed table name are interpolated
+                    f"SELECT idx, body, integrated_time, seal FROM {self.ENTRIES} "  # noqa: S608 - only marks and the fixed table name are interpolated
                     f"WHERE idx IN ({marks})"
                 )
-                for index, body, when in conn.execute(query, chunk).fetchall():
+                for index, body, when, seal in conn.execute(query, chunk).fetchall():
                     found[int(index)] = StoredEntry(
-                        index=int(index), body=bytes(body), integrated_time=int(when)
+                        index=int(index),
+                        body=bytes(body),
+                        integrated_time=int(when),
+                        seal=bytes(seal or b""),
                     )
         return found
 
@@ -365,7 +387,12 @@ class SqlStorage(ABC):
             row = conn.execute(self.SQL["entry_by_hash"], (leaf_hash,)).fetchone()
         if row is None:
             return None
-        return StoredEntry(index=int(row[0]), body=bytes(row[1]), integrated_time=int(row[2]))
+        return StoredEntry(
+            index=int(row[0]),
+            body=bytes(row[1]),
+            integrated_time=int(row[2]),
+            seal=bytes(row[3] or b""),
+        )
 
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""

@@ -25,14 +25,20 @@ Every backend passes the same contract suite (``tests/contract/tlog``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from liturgia.tlog import merkle
 from liturgia.tlog.tiles import TileKey
 
-__all__ = ["Assigned", "LogStorage", "StoredEntry", "TreeState", "check_index_keys"]
+__all__ = ["Assigned", "LogStorage", "Seal", "StoredEntry", "TreeState", "check_index_keys"]
+
+#: Computes what is stored beside a new entry at write time, once: called with the entry's
+#: leaf index, its bytes and its integrated time (seconds since the epoch), inside the
+#: transaction that stores it; returns opaque bytes (the log stores its SignedEntryTimestamp,
+#: so that a read signs nothing). An exception aborts the transaction.
+Seal = Callable[[int, bytes, int], bytes]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,11 +80,15 @@ class StoredEntry:
         body: the exact leaf bytes.
         integrated_time: seconds since the epoch when it was made durable; what Rekor reports
             as ``integratedTime`` (and signs in the SignedEntryTimestamp), fixed once stored.
+        seal: the bytes the ``seal`` of :meth:`LogStorage.sequence` returned for it, stored
+            with it; ``b""`` when none was given (or the entry was written before the storage
+            kept seals: SQLite schema version 1, PostgreSQL before ``tlog_schema``).
     """
 
     index: int
     body: bytes
     integrated_time: int
+    seal: bytes = b""
 
 
 class LogStorage(Protocol):
@@ -94,6 +104,7 @@ class LogStorage(Protocol):
         *,
         integrated_time: int,
         index_keys: Sequence[Sequence[str]] = (),
+        seal: Seal | None = None,
     ) -> tuple[Assigned, ...]:
         """Durably assign the next indexes to new entries, in order, in one transaction.
 
@@ -103,6 +114,9 @@ class LogStorage(Protocol):
             integrated_time: the time recorded with the new entries, seconds since the epoch.
             index_keys: search keys per leaf (empty: none), e.g. ``"sha256:<hex>"`` of the
                 artifact; stored with new entries only, in the same transaction.
+            seal: called once per new entry (never for a duplicate) with its index, bytes and
+                ``integrated_time``; the result is stored with it (:attr:`StoredEntry.seal`).
+                Its exceptions propagate and nothing of the batch is stored.
 
         Returns:
             One :class:`Assigned` per input, in input order. When this returns, every new

@@ -12,7 +12,13 @@ import threading
 from collections.abc import Collection, Mapping, Sequence
 
 from liturgia.errors import StorageError
-from liturgia.tlog.storage.base import Assigned, StoredEntry, TreeState, check_index_keys
+from liturgia.tlog.storage.base import (
+    Assigned,
+    Seal,
+    StoredEntry,
+    TreeState,
+    check_index_keys,
+)
 from liturgia.tlog.tiles import TileKey
 
 __all__ = ["MemoryStorage"]
@@ -27,7 +33,7 @@ class MemoryStorage:
         self._version = 0
         self._seen = threading.local()
         self._hashes: list[bytes] = []
-        self._entries: list[tuple[bytes, int]] = []
+        self._entries: list[StoredEntry] = []
         self._by_hash: dict[bytes, int] = {}
         self._keys: dict[str, set[int]] = {}
         self._tiles: dict[TileKey, bytes] = {}
@@ -45,24 +51,35 @@ class MemoryStorage:
         *,
         integrated_time: int,
         index_keys: Sequence[Sequence[str]] = (),
+        seal: Seal | None = None,
     ) -> tuple[Assigned, ...]:
         """See :meth:`LogStorage.sequence <liturgia.tlog.storage.base.LogStorage.sequence>`."""
         keys_per_leaf = check_index_keys(leaves, index_keys)
         with self._lock:
             self._check_open()
             out: list[Assigned] = []
-            for (leaf_hash, entry), keys in zip(leaves, keys_per_leaf, strict=True):
+            # All or nothing, as a transaction: seals are made before anything is stored.
+            new: dict[bytes, StoredEntry] = {}
+            for leaf_hash, entry in leaves:
+                found = self._by_hash.get(leaf_hash)
+                if found is None and leaf_hash not in new:
+                    index = len(self._hashes) + len(new)
+                    made = seal(index, entry, integrated_time) if seal else b""
+                    new[leaf_hash] = StoredEntry(
+                        index=index, body=entry, integrated_time=integrated_time, seal=made
+                    )
+            for (leaf_hash, _), keys in zip(leaves, keys_per_leaf, strict=True):
                 found = self._by_hash.get(leaf_hash)
                 if found is not None:
                     out.append(Assigned(index=found, duplicate=True))
                     continue
-                index = len(self._hashes)
+                stored = new[leaf_hash]
                 self._hashes.append(leaf_hash)
-                self._entries.append((entry, integrated_time))
-                self._by_hash[leaf_hash] = index
+                self._entries.append(stored)
+                self._by_hash[leaf_hash] = stored.index
                 for key in keys:
-                    self._keys.setdefault(key, set()).add(index)
-                out.append(Assigned(index=index, duplicate=False))
+                    self._keys.setdefault(key, set()).add(stored.index)
+                out.append(Assigned(index=stored.index, duplicate=False))
             self._bump()
             return tuple(out)
 
@@ -90,21 +107,14 @@ class MemoryStorage:
             self._check_open()
             if not 0 <= index < len(self._entries):
                 return None
-            body, when = self._entries[index]
-            return StoredEntry(index=index, body=body, integrated_time=when)
+            return self._entries[index]
 
     def read_entries(self, indexes: Collection[int]) -> Mapping[int, StoredEntry]:
         """Return the entries among ``indexes`` that exist, keyed by index."""
         with self._lock:
             self._check_open()
             return {
-                index: StoredEntry(
-                    index=index,
-                    body=self._entries[index][0],
-                    integrated_time=self._entries[index][1],
-                )
-                for index in indexes
-                if 0 <= index < len(self._entries)
+                index: self._entries[index] for index in indexes if 0 <= index < len(self._entries)
             }
 
     def find_by_key(self, key: str) -> tuple[int, ...]:

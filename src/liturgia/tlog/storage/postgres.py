@@ -33,6 +33,12 @@ lock (another client's ``LOCK TABLE``, a long transaction) or runs longer than
 instead of waiting as long as the lock is held; a broken connection is replaced at its next
 use, so the log recovers without a restart once the database does.
 
+Schema: versioned in ``tlog_schema`` (:data:`SCHEMA_VERSION`), migrated forward at open under
+the sequencing lock, never back (a newer database is refused). Version 2 added
+``tlog_entries.seal`` (the SignedEntryTimestamp, made at write time); a database of version 1
+(before ``tlog_schema`` existed) gets the column, its old rows keep a NULL seal and are signed
+when read.
+
 Durability: a transaction is acknowledged after PostgreSQL's ``COMMIT`` returns, which with the
 server defaults (``fsync = on``, ``synchronous_commit = on``) means its WAL record is flushed.
 :meth:`PostgresStorage.__init__` refuses a session whose ``synchronous_commit`` is ``off``.
@@ -63,10 +69,14 @@ __all__ = [
     "LOCK_TIMEOUT_SECONDS",
     "POOL_SIZE",
     "POOL_TIMEOUT_SECONDS",
+    "SCHEMA_VERSION",
     "STATEMENT_TIMEOUT_SECONDS",
     "PostgresStorage",
     "lead_lock_key",
 ]
+
+#: Version of the table layout, stored in ``tlog_schema``; see the module docstring.
+SCHEMA_VERSION = 2
 
 #: The advisory lock key that serialises sequencing (an arbitrary, fixed int64).
 ADVISORY_LOCK_KEY = 0x6C69747572676961  # "liturgia"
@@ -106,7 +116,8 @@ _SCHEMA = (
         idx BIGINT PRIMARY KEY,
         leaf_hash BYTEA NOT NULL UNIQUE,
         body BYTEA NOT NULL,
-        integrated_time BIGINT NOT NULL
+        integrated_time BIGINT NOT NULL,
+        seal BYTEA
     )""",
     """CREATE TABLE IF NOT EXISTS tlog_index_keys (
         key TEXT NOT NULL,
@@ -134,7 +145,17 @@ _SCHEMA = (
         VALUES (0, 0, decode('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
                               'hex'), '')
         ON CONFLICT (id) DO NOTHING""",
+    """CREATE TABLE IF NOT EXISTS tlog_schema (
+        id INTEGER PRIMARY KEY CHECK (id = 0),
+        version INTEGER NOT NULL
+    )""",
 )
+
+#: What moves a database of version ``key - 1`` to ``key`` (idempotent; run under the lock).
+#: ``ADD COLUMN`` of a nullable column without default changes only the catalogue.
+_MIGRATIONS = {
+    2: ("ALTER TABLE tlog_entries ADD COLUMN IF NOT EXISTS seal BYTEA",),
+}
 
 
 def _psycopg() -> Any:
@@ -323,12 +344,40 @@ class PostgresStorage(SqlStorage):
             if setting is None or str(setting[0]).lower() == "off":
                 raise StorageError("PostgreSQL synchronous_commit is off: commits are not durable")
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+            version = self._schema_version(conn)
+            if version > SCHEMA_VERSION:
+                raise StorageError(
+                    f"PostgreSQL log schema version {version} is newer than {SCHEMA_VERSION}"
+                )
             for statement in _SCHEMA:
                 conn.execute(statement)
+            if version < SCHEMA_VERSION:
+                for step in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS[step]:
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO tlog_schema (id, version) VALUES (0, %s) "
+                    "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                    (SCHEMA_VERSION,),
+                )
             found = conn.execute("SELECT current_schema()").fetchone()
             schema = str(found[0]) if found and found[0] else "public"
         self._lead_key = lead_lock_key(schema)
         self._channel = _channel(schema)
+
+    @staticmethod
+    def _schema_version(conn: psycopg.Connection[Any]) -> int:
+        """The stored schema version: 0 for an empty database, 1 for one made before
+        ``tlog_schema`` existed."""
+        found = conn.execute(
+            "SELECT to_regclass('tlog_schema') IS NOT NULL, to_regclass('tlog_entries') IS NOT NULL"
+        ).fetchone()
+        has_schema, has_entries = bool(found and found[0]), bool(found and found[1])
+        if has_schema:
+            row = conn.execute("SELECT version FROM tlog_schema WHERE id = 0").fetchone()
+            if row is not None:
+                return int(row[0])
+        return 1 if has_entries else 0
 
     @contextmanager
     def _write(self, what: str) -> Iterator[psycopg.Connection[Any]]:
@@ -361,12 +410,14 @@ class PostgresStorage(SqlStorage):
         return {bytes(h): int(i) for h, i in rows}
 
     def _insert_entries(
-        self, conn: psycopg.Connection[Any], rows: Sequence[tuple[int, bytes, bytes, int]]
+        self,
+        conn: psycopg.Connection[Any],
+        rows: Sequence[tuple[int, bytes, bytes, int, bytes | None]],
     ) -> None:
         with (
             conn.cursor() as cur,
             cur.copy(
-                "COPY tlog_entries (idx, leaf_hash, body, integrated_time) FROM STDIN"
+                "COPY tlog_entries (idx, leaf_hash, body, integrated_time, seal) FROM STDIN"
             ) as copy,
         ):
             for row in rows:

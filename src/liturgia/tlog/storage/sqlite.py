@@ -38,15 +38,19 @@ __all__ = ["SCHEMA_VERSION", "SqliteStorage"]
 
 #: Version of the table layout below, stored in ``PRAGMA user_version``. The ``settings`` table
 #: came later within version 1: every statement below is idempotent and runs at each open, so a
-#: file made before it gets the table the next time it is opened.
-SCHEMA_VERSION = 1
+#: file made before it gets the table the next time it is opened. Version 2 added
+#: ``entries.seal`` (the SignedEntryTimestamp, made at write time): a version-1 file is
+#: migrated forward when opened (:data:`_MIGRATIONS`); its old rows keep a NULL seal and are
+#: signed when read. Code of version 1 refuses a version-2 file (never migrated back).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     idx INTEGER PRIMARY KEY,
     leaf_hash BLOB NOT NULL UNIQUE,
     body BLOB NOT NULL,
-    integrated_time INTEGER NOT NULL
+    integrated_time INTEGER NOT NULL,
+    seal BLOB
 );
 CREATE TABLE IF NOT EXISTS index_keys (
     key TEXT NOT NULL,
@@ -72,6 +76,14 @@ CREATE TABLE IF NOT EXISTS settings (
 INSERT OR IGNORE INTO tree (id, size, root, checkpoint)
     VALUES (0, 0, x'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', x'');
 """
+
+#: What moves a file of version ``key - 1`` to ``key``: (a column that shows it is done, the
+#: statement). Run in order in the schema transaction; a step already done is skipped, so that
+#: two processes opening an old file at once migrate it once. ``ADD COLUMN`` of a nullable
+#: column rewrites no rows: the migration takes milliseconds at any log size.
+_MIGRATIONS: dict[int, tuple[tuple[str, str], str]] = {
+    2: (("entries", "seal"), "ALTER TABLE entries ADD COLUMN seal BLOB"),
+}
 
 #: Host parameters per statement; SQLite >= 3.32 allows 32766, stay well below.
 _CHUNK = 500
@@ -148,8 +160,26 @@ class SqliteStorage(SqlStorage):
                 )
             if version == SCHEMA_VERSION and self._schema_complete():
                 return  # nothing to write: a log on a full disk still opens and serves reads
-            self._writer.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
-            self._writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # A version-1 file already has its tables: CREATE ... IF NOT EXISTS skips them.
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                for _, ((table, column), statement) in sorted(_MIGRATIONS.items()):
+                    if column not in self._columns(table):
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _columns(self, table: str) -> set[str]:
+        """The column names of ``table`` (a name of :data:`_SCHEMA`)."""
+        return {str(row[1]) for row in self._writer.execute(f"PRAGMA table_info({table})")}
 
     def _schema_complete(self) -> bool:
         """Whether every table of :data:`_SCHEMA` and the tree row exist (read-only check)."""
@@ -158,6 +188,8 @@ class SqliteStorage(SqlStorage):
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
         if not {self.ENTRIES, self.INDEX_KEYS, self.TILES, self.TREE, self.SETTINGS} <= tables:
+            return False
+        if any(column not in self._columns(table) for (table, column), _ in _MIGRATIONS.values()):
             return False
         return conn.execute("SELECT 1 FROM tree WHERE id = 0").fetchone() is not None
 
@@ -219,10 +251,12 @@ class SqliteStorage(SqlStorage):
         return existing
 
     def _insert_entries(
-        self, conn: sqlite3.Connection, rows: Sequence[tuple[int, bytes, bytes, int]]
+        self, conn: sqlite3.Connection, rows: Sequence[tuple[int, bytes, bytes, int, bytes | None]]
     ) -> None:
         conn.executemany(
-            "INSERT INTO entries (idx, leaf_hash, body, integrated_time) VALUES (?, ?, ?, ?)", rows
+            "INSERT INTO entries (idx, leaf_hash, body, integrated_time, seal) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows,
         )
 
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
