@@ -119,6 +119,26 @@ def _stop_with_parent(parent_pid: int) -> None:
         )
 
 
+#: How much a worker raises its ``oom_score_adj`` above its supervisor's (Linux, proc(5)).
+OOM_SCORE_RAISE = 500
+
+
+def _prefer_me_under_oom(raise_by: int = OOM_SCORE_RAISE) -> None:
+    """Make this worker, not its supervisor, the out-of-memory killer's choice (Linux).
+
+    A worker is cheap to lose: it acknowledges only what its storage committed, and uvicorn's
+    supervisor starts a new one within a second. A supervisor killed instead takes the whole
+    service down. Raising one's own ``/proc/self/oom_score_adj`` needs no privilege; it is
+    capped at 1000. Elsewhere, or if the file cannot be written, nothing changes.
+    """
+    path = Path("/proc/self/oom_score_adj")
+    try:
+        current = int(path.read_text(encoding="ascii").strip())
+        path.write_text(str(min(1000, current + raise_by)), encoding="ascii")
+    except (OSError, ValueError):
+        return
+
+
 def _webhooks(urls: list[str]) -> Any:
     from liturgia.server.process import webhooks_from  # noqa: PLC0415 - process imports worker
 
@@ -138,6 +158,7 @@ def app_from_environment() -> FastAPI:
     if options.parent_pid:  # a process of its own: its JSON log lines last until it ends
         use_json_logging(logging.getLevelNamesMapping()[options.log_level.upper()])
         _stop_with_parent(options.parent_pid)
+        _prefer_me_under_oom()
     key_path = Path(options.key_path)
     reads = ReadSettings.with_budget(threads=options.read_threads, cache_mib=options.read_cache_mib)
     log, storage = instance.open_log(

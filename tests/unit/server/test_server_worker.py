@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import anyio
@@ -118,3 +120,22 @@ def test_a_worker_whose_parent_is_gone_does_not_start() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert "that started this worker is gone" in result.stdout
+
+
+def _adjusted_after(start: int) -> int:
+    """A fresh process at ``oom_score_adj`` ``start`` raises it; its value afterwards."""
+    script = (
+        "from pathlib import Path\n"
+        f"Path('/proc/self/oom_score_adj').write_text('{start}')\n"
+        "from liturgia.server.worker import _prefer_me_under_oom\n"
+        "_prefer_me_under_oom()\n"
+        "print(Path('/proc/self/oom_score_adj').read_text().strip())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    return int(done.stdout)
+
+
+def test_a_worker_offers_itself_to_the_oom_killer_before_its_supervisor() -> None:
+    """Raising one's own oom_score_adj needs no privilege; 1000 is the ceiling (proc(5))."""
+    assert _adjusted_after(0) == 500
+    assert _adjusted_after(700) == 1000
