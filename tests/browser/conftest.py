@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Dialog, Page
 
 from tests.chromium import chromium
 
@@ -59,3 +59,16 @@ def console_problems(page: Page) -> list[str]:
     )
     page.on("pageerror", lambda error: problems.append(str(error)))
     return problems
+
+
+def dialogs_of(page: Page) -> list[str]:
+    """Dismiss every dialog the page opens (``alert``...), collecting its message (a live
+    list: empty while no script of the page's content ran)."""
+    opened: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        opened.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    return opened

@@ -321,14 +321,22 @@ def _log_index(bundle: Path) -> int | None:
         return None
 
 
+def _level(line: str) -> int:
+    """A Markdown heading's level (``## x``: 2), 0 for any other line."""
+    marks = len(line) - len(line.lstrip("#"))
+    return marks if marks and line[marks : marks + 1] in (" ", "") else 0
+
+
 def _changes(notes: str) -> str:
-    """The release notes' dependency-changes section, if any (the SBOM diff, as text)."""
+    """The release notes' dependency-changes section, if any (the SBOM diff, as text), with
+    its subsections (``### Added``...), up to the next heading of its level or above."""
     lines = notes.splitlines()
     for number, line in enumerate(lines):
-        if line.startswith("#") and "ependenc" in line:
+        level = _level(line)
+        if level and "ependenc" in line:
             body = []
             for follow in lines[number + 1 :]:
-                if follow.startswith("#"):
+                if 0 < _level(follow) <= level:
                     break
                 body.append(follow)
             return "\n".join(body).strip()[:2000]

@@ -151,3 +151,18 @@ def test_figures_that_are_not_the_checks_are_not_read() -> None:
     for text in ("", "no load figures", "p95 nan ms, error rate nan %, 3 requests", "12 tests"):
         assert read_load_figure(text) is None
         assert read_chaos_figure(text) is None
+
+
+def test_the_sbom_change_keeps_its_subsections(tmp_path: Path) -> None:
+    """The notes' "Dependency changes" section with its "### Added"... lists, up to the next
+    section of its level (the record's SBOM change was only its first line)."""
+    folder = _release_folder(tmp_path, '[project]\nname = "demo"\n', {})
+    (folder / "RELEASE_NOTES.md").write_text(
+        "# demo 1.2.0\n\n### Fixes\n\n- a fix\n\n## Dependency changes\n\n"
+        "Compared with `demo-1.1.0`.\n\n### Added\n\n- left-pad 1.3.0\n\n### Removed\n\n"
+        "- right-pad 0.1.0\n\n## Gate\n\nGO (details in gate-report.md)\n"
+    )
+    assert build_record(folder).sbom.changes == (
+        "Compared with `demo-1.1.0`.\n\n### Added\n\n- left-pad 1.3.0\n\n### Removed\n\n"
+        "- right-pad 0.1.0"
+    )
