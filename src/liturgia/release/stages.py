@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from liturgia import sbom, sign, vuln
 from liturgia._internal.clock import now
@@ -61,6 +63,7 @@ __all__ = [
     "check_programs",
     "dependency_changes",
     "interpreter",
+    "program_problems",
     "run_scan",
     "run_tests",
     "ship_test_reports",
@@ -68,6 +71,8 @@ __all__ = [
     "write_changelog",
     "write_sbom",
 ]
+
+_T = TypeVar("_T")
 
 SBOM_NAME = "sbom.cdx.json"
 #: The suffix of each artifact's own SBOM, written beside it: ``<artifact>.cdx.json``.
@@ -130,24 +135,57 @@ def check_programs(config: LoadedConfig, values: Mapping[str, str]) -> int:
     Raises:
         ConfigError: a program, the configured interpreter or a Go replacement folder is
             missing (the message names the setting and what is missing, and how to install a
-            known toolchain), or a line cannot be parsed.
+            known toolchain), or a line cannot be parsed: the first of
+            :func:`program_problems`.
+        InputError: a Go module file cannot be read.
     """
-    python = interpreter(config)
+    problems, count = program_problems(config, values)
+    if problems:
+        raise problems[0]
+    return count
+
+
+def program_problems(
+    config: LoadedConfig, values: Mapping[str, str]
+) -> tuple[tuple[LiturgiaError, ...], int]:
+    """Every problem :func:`check_programs` finds, in the order a release meets them.
+
+    Each setting is checked on its own: the interpreter, each build (its folder and
+    placeholders), each command line's program, each Go build step's replacement folders (the
+    first missing one of a step). A command after a wrong interpreter is looked up as if
+    none were configured.
+
+    Returns:
+        The problems (each names its setting) and the number of command lines checked.
+    """
+    found: list[LiturgiaError] = []
+
+    def attempt(step: Callable[[], _T]) -> _T | None:
+        try:
+            return step()
+        except LiturgiaError as exc:
+            found.append(exc)
+            return None
+
+    python = attempt(partial(interpreter, config))
     go_steps: list[BuildStep] = []
     steps: list[tuple[str, str, Path | None]] = []
-    for spec in all_builds(config):
-        planned = build_steps(config, spec, values)
+    for spec in attempt(partial(all_builds, config)) or ():
+        planned = attempt(partial(build_steps, config, spec, values)) or ()
         steps += [(step.where, step.command, step.cwd) for step in planned]
         if spec.ecosystem == "go":
             go_steps.extend(planned)
-    steps += [
-        (f"test.commands[{index}]", expand(template, values, where=f"test.commands[{index}]"), None)
-        for index, template in enumerate(config.settings.test.commands)
-    ]
+    for index, template in enumerate(config.settings.test.commands):
+        where = f"test.commands[{index}]"
+        command = attempt(partial(expand, template, values, where=where))
+        if command is not None:
+            steps.append((where, command, None))
     for where, command, cwd in steps:
-        find_program(command, cwd=cwd or config.project_dir, python=python, where=where)
-    check_go_sources(go_steps)
-    return len(steps)
+        folder = cwd or config.project_dir
+        attempt(partial(find_program, command, cwd=folder, python=python, where=where))
+    for go_step in go_steps:
+        attempt(partial(check_go_sources, [go_step]))
+    return tuple(found), len(steps)
 
 
 def build(config: LoadedConfig, values: Mapping[str, str], staging: Path) -> tuple[Built, ...]:

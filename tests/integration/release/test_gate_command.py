@@ -100,6 +100,46 @@ def test_check_names_every_problem_without_running_anything(
     assert "gates.checks[1].kind: unknown check kind 'smoke-tests'" in capsys.readouterr().err
 
 
+def test_check_names_every_problem_of_each_kind_on_its_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_tiny(tmp_path / "tiny", build=("no-such-a payload.txt", "no-such-b payload.txt"))
+    config = repo / "liturgia.toml"
+    config.write_text(
+        config.read_text()
+        .replace(
+            'sbom_paths = ["requirements.txt"]',
+            'sbom_paths = ["requirements.txt", "a.lock", "b.lock"]',
+        )
+        .replace('osv = ["osv"]', 'osv = ["osv", "osv-a", "osv-b"]')
+        + '[[gates.checks]]\nkind = "nope"\n'
+        '[[gates.checks]]\nkind = "chaos"\nmin_uptime = "high"\n'
+        '[[gates.checks]]\nkind = "changelog"\n'
+        '[[gates.checks]]\nkind = "changelog"\n'
+        '[[gates.waivers]]\ncheck = "missing"\nby = "Ana"\nreason = "r"\nexpires = 2027-01-01\n'
+    )
+    assert main(["check", "--project", str(repo)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 10, err
+    expected = [
+        "gates.checks[0].kind: unknown check kind 'nope'",
+        "gates.checks[1].min_uptime",
+        "gates.checks[3].name: 'changelog' is the name of an earlier check",
+        "gates.waivers[0].check: 'missing' names no check of the policy",
+        "build.commands[0]",
+        "build.commands[1]",
+        "project.sbom_paths[1]: 'a.lock' not found",
+        "project.sbom_paths[2]: 'b.lock' not found",
+        "osv-a",
+        "osv-b",
+    ]
+    for line, words in zip(err, expected, strict=True):
+        assert line.startswith("liturgia: error: ") and words in line, (words, line)
+    assert "no-such-a" in err[4] and "no-such-b" in err[5]
+    assert err[-1].endswith("(10 problems)")
+    assert not (repo / "dist").exists()
+
+
 def test_playbook_is_written_from_the_policy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

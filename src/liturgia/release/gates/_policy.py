@@ -92,12 +92,31 @@ def load_policy(config: LoadedConfig) -> tuple[PolicyEntry, ...]:
     """The checks of the project's policy, in report order.
 
     Raises:
-        ConfigError: an unknown kind, two checks of one name, a kind's setting that is
-            missing or wrong (each message names the file and ``gates.checks[N]``), or a waiver
-            naming no check of the policy.
+        ConfigError: the first of :func:`policy_problems`: an unknown kind, two checks of one
+            name, a kind's setting that is missing or wrong (each message names the file and
+            ``gates.checks[N]``), or a waiver naming no check of the policy.
+    """
+    entries, problems = policy_problems(config)
+    if problems:
+        raise problems[0]
+    return entries
+
+
+def policy_problems(
+    config: LoadedConfig,
+) -> tuple[tuple[PolicyEntry, ...], tuple[ConfigError, ...]]:
+    """Read the policy, finding every problem in it rather than the first.
+
+    Each ``[[gates.checks]]`` entry is made on its own (an entry that cannot be made is left
+    out of the checks), then names are compared and waivers matched to them.
+
+    Returns:
+        The checks that could be made, in report order, and the problems, each naming the
+        file and the setting (``gates.checks[N].key``, ``gates.waivers[N].check``).
     """
     settings = config.settings.gates
     load_families()
+    problems: list[ConfigError] = []
     if settings.checks is None:
         entries = tuple(
             PolicyEntry(check=check, where=f"{config.path.name}: built-in {check.name}")
@@ -106,35 +125,51 @@ def load_policy(config: LoadedConfig) -> tuple[PolicyEntry, ...]:
     else:
         made: list[PolicyEntry] = []
         for index, entry in enumerate(settings.checks):
-            where = f"{config.path.name}: gates.checks[{index}]"
             factory = _KINDS.get(entry.kind)
             if factory is None:
-                raise ConfigError(
-                    f"{config.path}: gates.checks[{index}].kind: unknown check kind "
-                    f"{entry.kind!r}; known kinds: {', '.join(sorted(_KINDS))}"
+                problems.append(
+                    ConfigError(
+                        f"{config.path}: gates.checks[{index}].kind: unknown check kind "
+                        f"{entry.kind!r}; known kinds: {', '.join(sorted(_KINDS))}"
+                    )
                 )
+                continue
+            try:
+                check = factory(entry, f"{config.path}: gates.checks[{index}]")
+            except ConfigError as exc:
+                problems.append(exc)
+                continue
             made.append(
                 PolicyEntry(
-                    check=factory(entry, f"{config.path}: gates.checks[{index}]"),
+                    check=check,
                     blocking=entry.severity == "blocking",
-                    where=where,
+                    where=f"{config.path.name}: gates.checks[{index}]",
                 )
             )
         entries = tuple(made)
-    names = [entry.check.name for entry in entries]
+    # Names as configured (an entry that could not be made still has its row name).
+    names = (
+        [entry.check.name for entry in entries]
+        if settings.checks is None
+        else [entry.row for entry in settings.checks]
+    )
     for index, name in enumerate(names):
         if name in names[:index]:
-            raise ConfigError(
-                f"{config.path}: gates.checks[{index}].name: {name!r} is the name of an earlier "
-                "check; give each check its own name"
+            problems.append(
+                ConfigError(
+                    f"{config.path}: gates.checks[{index}].name: {name!r} is the name of an "
+                    "earlier check; give each check its own name"
+                )
             )
     for index, waiver in enumerate(settings.waivers):
         if waiver.check not in names:
-            raise ConfigError(
-                f"{config.path}: gates.waivers[{index}].check: {waiver.check!r} names no check "
-                f"of the policy ({', '.join(names)})"
+            problems.append(
+                ConfigError(
+                    f"{config.path}: gates.waivers[{index}].check: {waiver.check!r} names no "
+                    f"check of the policy ({', '.join(dict.fromkeys(names))})"
+                )
             )
-    return entries
+    return entries, tuple(problems)
 
 
 def apply_waivers(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
+from liturgia import vuln
 from liturgia.config import LoadedConfig
-from liturgia.errors import ConfigError, InputError, LiturgiaError
+from liturgia.errors import InputError, LiturgiaError
 from liturgia.release import stages
-from liturgia.release.gates._policy import PolicyEntry, load_policy
+from liturgia.release.gates._policy import PolicyEntry, policy_problems
 
 __all__ = ["check_configuration"]
 
@@ -34,10 +36,40 @@ def _key_problem(config: LoadedConfig) -> None:
         )
 
 
-def _sbom_paths(config: LoadedConfig) -> None:
-    for index, relative in enumerate(config.settings.project.sbom_paths):
-        if not config.resolve(relative).exists():
-            raise ConfigError(f"{config.path}: project.sbom_paths[{index}]: {relative!r} not found")
+def _sbom_paths(config: LoadedConfig) -> list[str]:
+    return [
+        f"{config.path}: project.sbom_paths[{index}]: {relative!r} not found"
+        for index, relative in enumerate(config.settings.project.sbom_paths)
+        if not config.resolve(relative).exists()
+    ]
+
+
+def _advisory_problems(config: LoadedConfig) -> list[str]:
+    """The advisory database's problems: the first one a release meets, then every other OSV
+    folder and the ignore file, each opened on its own."""
+    try:
+        stages.open_advisories(config)
+    except LiturgiaError as exc:
+        problems = [str(exc)]
+    else:
+        return []
+    settings = config.settings.scan
+    others: list[Callable[[], object]] = [
+        partial(vuln.load_osv_directory, config.resolve(folder)) for folder in settings.osv
+    ]
+    if settings.ignore:
+        ignore = config.resolve(settings.ignore)
+        others += [
+            partial(vuln.load_ignore_file, ignore),
+            partial(vuln.load_unchecked_rules, ignore),
+        ]
+    for other in others:
+        try:
+            other()
+        except LiturgiaError as exc:
+            if str(exc) not in problems:
+                problems.append(str(exc))
+    return problems
 
 
 def check_configuration(
@@ -45,36 +77,28 @@ def check_configuration(
 ) -> tuple[tuple[PolicyEntry, ...], tuple[str, ...]]:
     """Validate the configuration and the policy; collect every problem.
 
-    Checked: the policy (kinds, their settings, names, waivers naming checks), waivers already
-    expired on ``today``, every build and test command's program, the SBOM paths, the advisory
-    database (opened and judged for age), the signing key reference.
+    Checked: the policy (each check's kind and settings, names, waivers naming checks), waivers
+    already expired on ``today``, every build and test command's program, every SBOM path, the
+    advisory database (opened and judged for age; then each OSV folder and the ignore file on
+    their own), the signing key reference.
 
     Returns:
-        The policy's checks (empty when the policy is invalid) and the problems, one line each
-        naming the file and the setting.
+        The policy's checks (those that could be made) and the problems, one line each naming
+        the file and the setting.
     """
-    problems: list[str] = []
-    policy: tuple[PolicyEntry, ...] = ()
-
-    def attempt(step: Callable[[], object]) -> None:
-        try:
-            step()
-        except LiturgiaError as exc:
-            problems.append(str(exc))
-
-    def load() -> None:
-        nonlocal policy
-        policy = load_policy(config)
-
-    attempt(load)
+    policy, wrong = policy_problems(config)
+    problems = [str(problem) for problem in wrong]
     for index, waiver in enumerate(config.settings.gates.waivers):
         if waiver.expires is not None and waiver.expires < today:
             problems.append(
                 f"{config.path}: gates.waivers[{index}]: the waiver of {waiver.check!r} by "
                 f"{waiver.by} expired on {waiver.expires}; renew or remove it"
             )
-    attempt(lambda: stages.check_programs(config, _VALUES))
-    attempt(lambda: _sbom_paths(config))
-    attempt(lambda: stages.open_advisories(config))
-    attempt(lambda: _key_problem(config))
+    problems += [str(problem) for problem in stages.program_problems(config, _VALUES)[0]]
+    problems += _sbom_paths(config)
+    problems += _advisory_problems(config)
+    try:
+        _key_problem(config)
+    except LiturgiaError as exc:
+        problems.append(str(exc))
     return policy, tuple(problems)
