@@ -183,7 +183,8 @@ class CockpitSender:
                 blocking=required,
             )
         self.gate_failed = True
-        waiting = [f"{target - done} event(s) still unsent, last error: {self._last_problem}"]
+        last = self._last_problem or "none yet (the first attempt is still waiting for an answer)"
+        waiting = [f"{target - done} event(s) still unsent, last error: {last}"]
         return CheckResult(
             name=GATE_ROW,
             passed=False,
