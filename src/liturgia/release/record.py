@@ -124,11 +124,17 @@ class Findings(_Wire):
 
 
 class TestSummary(_Wire):
-    """The tests gate and the coverage gate's figures."""
+    """The tests gate and the coverage gate's figures.
+
+    ``passed`` is the tests gate's (it lets the release go); ``status`` says how
+    (``not-applicable`` when the configuration switched the tests off: nothing was tested),
+    left out when the gate report gave none.
+    """
 
     __test__ = False  # not a pytest class
     summary: _Text = ""
     passed: bool = False
+    status: Literal["pass", "fail", "waived", "not-applicable"] | None = None
     coverage: _Text = ""
 
 
@@ -182,9 +188,12 @@ class ReleaseRecord(_Wire):
     def canonical(self) -> bytes:
         """The record as sorted, compact JSON: equal records give equal bytes.
 
-        Without resilience figures the field is left out (what older servers accept).
+        Without resilience figures the field is left out (what older servers accept), and so
+        is the tests' status when there is none.
         """
         document = self.model_dump(mode="json", exclude={"resilience"})
+        if self.tests.status is None:
+            del document["tests"]["status"]  # the bytes of a record from before it existed
         if self.resilience is not None:
             document["resilience"] = self.resilience.model_dump(mode="json", exclude_none=True)
         return json.dumps(
@@ -252,6 +261,7 @@ def build_record(folder: Path, *, run: str | None = None) -> ReleaseRecord:
             tests=TestSummary(
                 summary=tests.summary if tests else "",
                 passed=tests.passed if tests else False,
+                status=tests.status if tests else None,
                 coverage=coverage.figure if coverage else "",
             ),
             artifacts=artifacts,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from anyio.from_thread import BlockingPortal
 from cryptography.hazmat.primitives.asymmetric import ec
 from tests.contract.server.test_records_store import RUN, event, record
 from tests.rekor_requests import hashedrekord
+from tests.unit.release.test_release_record import _release_folder
 from tests.unit.server.test_server_app import TestClient
 
+from liturgia.release.record import build_record
 from liturgia.server import create_app
 from liturgia.server.api.live import _problem
 from liturgia.server.records import RecordStore
@@ -104,3 +108,33 @@ def test_log_page_lookups(client: TestClient, signer: ec.EllipticCurvePrivateKey
 )
 def test_live_client_messages(message: str, expected: tuple[int | None, str]) -> None:
     assert _problem(message) == expected
+
+
+def test_a_not_applicable_tests_row_reads_n_a_never_passed(
+    tmp_path: Path, client: TestClient, store: RecordStore
+) -> None:
+    """A release whose configuration switched the tests off (its real gate, its real record):
+    the record says not-applicable and the page shows N/A, not PASS, for tests and coverage."""
+    folder = _release_folder(
+        tmp_path, '[project]\nname = "vertice"\n[gates]\nrequire_tests = false\n', {}
+    )
+    made = build_record(folder)
+    assert (made.tests.passed, made.tests.status) == (True, "not-applicable")
+    assert b'"status":"not-applicable"' in made.canonical()
+    store.put_record(made)
+    page = client.get("/projects/vertice/releases/1.2.0").text
+    rows = re.findall(
+        r'data-gate="([a-z-]+)">\s*<td>[^<]*</td>\s*<td><span class="([a-z ]+)">([^<]+)<', page
+    )
+    assert ("tests", "muted result", "N/A") in rows and ("coverage", "muted result", "N/A") in rows
+    assert ("vulnerabilities", "nogo result", "FAIL") in rows  # no scan ran in this folder
+    assert not any(label in {"PASS", "NOT-APPLICABLE"} for _, _, label in rows[:2])
+    summary = re.search(r'<p id="tests-summary">(.*?)</p>', page)
+    assert summary is not None
+    assert summary[1].startswith('<span class="muted result">N/A</span> not applicable: ')
+    record_json = client.get("/projects/vertice/releases/1.2.0?format=json").json()["record"]
+    assert record_json["tests"]["status"] == "not-applicable"
+
+
+def test_a_record_without_a_tests_status_keeps_its_bytes() -> None:
+    assert b'"status"' not in record(gates=[]).canonical()  # no status given: none written
