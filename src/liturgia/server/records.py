@@ -73,6 +73,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE cockpit_releases ADD COLUMN chaos_availability_percent DOUBLE PRECISION",
     ),
 )
+#: The parts of a record the quality page reads: coverage, tests summary, findings by severity.
+_QUALITY_SQLITE = ("$.tests.coverage", "$.tests.summary", "$.findings.by_severity")
+_QUALITY_PG = ("'tests'->>'coverage'", "'tests'->>'summary'", "'findings'->>'by_severity'")
 #: The figures of migration 3, as the quality rows name them.
 _RESILIENCE = (
     ("load_p95_ms", "loadP95Ms"),
@@ -408,30 +411,49 @@ class RecordStore:
     def quality(self, project: str, limit: int = 100) -> list[dict[str, Any]]:
         """A project's releases for the quality page, newest first (at most ``limit``).
 
+        Only the parts of each record the page reads are taken out of it, by the database
+        (SQLite's ``json_extract``, PostgreSQL's ``->``): a record's gates, artifacts and notes
+        are never parsed here.
+
         Returns:
             ``{"receivedAt", "record", "loadP95Ms", "errorRatePercent",
-            "chaosAvailabilityPercent"}`` per release: the full record and its stored load
-            and chaos figures (milliseconds, percent; ``None`` where it has none).
+            "chaosAvailabilityPercent"}`` per release: ``record`` holds the record's
+            ``version``, ``decision``, ``tests.coverage``, ``tests.summary`` and
+            ``findings.by_severity``; the figures are the stored load and chaos figures
+            (milliseconds, percent; ``None`` where it has none).
         """
-        columns = ", ".join(column for column, _ in _RESILIENCE)
+        if self._postgres:
+            parts = [f"(record::json)->{path}" for path in _QUALITY_PG]
+        else:
+            parts = [f"json_extract(record, '{path}')" for path in _QUALITY_SQLITE]
+        columns = ", ".join([*parts, *(column for column, _ in _RESILIENCE)])
         with self._transaction("reading the quality figures", write=False) as conn:
             rows = self._rows(
                 conn,
-                f"SELECT record, received_at, {columns} FROM cockpit_releases "  # noqa: S608
-                "WHERE project = ? ORDER BY received_at DESC, version DESC LIMIT ?",
+                f"SELECT version, decision, received_at, {columns} "  # noqa: S608
+                "FROM cockpit_releases WHERE project = ? "
+                "ORDER BY received_at DESC, version DESC LIMIT ?",
                 (project, limit),
             )
-        return [
-            {
-                "receivedAt": row[1],
-                "record": json.loads(row[0]),
-                **{
-                    name: None if value is None else float(value)
-                    for (_, name), value in zip(_RESILIENCE, row[2:], strict=True)
-                },
+        result = []
+        for version, decision, received, coverage, summary, counts, *figures in rows:
+            record = {
+                "version": version,
+                "decision": decision,
+                "tests": {"coverage": coverage or "", "summary": summary or ""},
+                "findings": {"by_severity": json.loads(counts) if counts else {}},
             }
-            for row in rows
-        ]
+            result.append(
+                {
+                    "receivedAt": received,
+                    "record": record,
+                    **{
+                        name: None if value is None else float(value)
+                        for (_, name), value in zip(_RESILIENCE, figures, strict=True)
+                    },
+                }
+            )
+        return result
 
     def release(self, project: str, version: str) -> dict[str, Any] | None:
         """One release's record and the events of its run, or ``None``."""

@@ -68,8 +68,8 @@ def _quality(item: dict[str, Any]) -> dict[str, Any]:
     """One release's figures for the quality charts (``None`` where the record has none).
 
     ``item`` is a row of :meth:`RecordStore.quality`: coverage, test pass rate and findings
-    come from its record, the load p95 (ms), error rate and chaos availability (percent)
-    from the figures stored beside it.
+    come from (the parts it holds of) its record, the load p95 (ms), error rate and chaos
+    availability (percent) from the figures stored beside it.
     """
     record, received = item["record"], item["receivedAt"]
     coverage = _COVERAGE.search(record.get("tests", {}).get("coverage", ""))
