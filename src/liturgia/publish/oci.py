@@ -56,10 +56,11 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any
 
 from liturgia._internal.extras import import_extra
 from liturgia._internal.files import CHUNK_SIZE
+from liturgia.config import PublishTarget
 from liturgia.errors import (
     ConfigError,
     DigestError,
@@ -67,6 +68,8 @@ from liturgia.errors import (
     NetworkError,
     PolicyError,
 )
+from liturgia.publish.credentials import env_prefix
+from liturgia.publish.target import ReleaseFile
 
 __all__ = [
     "REFERRER_ARTIFACT_TYPES",
@@ -77,9 +80,7 @@ __all__ = [
     "OciPushResult",
     "OciReferrer",
     "OciRole",
-    "OciSettings",
     "OciTarget",
-    "ReleaseFileLike",
     "from_settings",
     "oci_tag",
     "role_of",
@@ -149,11 +150,14 @@ class OciReferrer:
         digest: the referrer manifest's digest (``sha256:<hex>``).
         artifact_type: its ``artifactType``.
         title: the file it carries (its ``org.opencontainers.image.title`` annotation).
+        role: its ``dev.liturgia.role`` annotation (``sbom``, ``provenance``, ``signature``;
+            ``""`` for a referrer another tool attached).
     """
 
     digest: str
     artifact_type: str
     title: str
+    role: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -239,6 +243,9 @@ def _descriptor(media_type: str, data: bytes) -> dict[str, Any]:
 def _media_type(file: OciFile) -> str:
     if file.role is OciRole.SBOM and file.name.endswith(".spdx.json"):
         return "application/spdx+json"
+    if file.role is OciRole.PROVENANCE and file.name.endswith(".sigstore.json"):
+        # An in-toto statement inside a Sigstore bundle (DSSE), as cosign attaches one.
+        return REFERRER_ARTIFACT_TYPES[OciRole.SIGNATURE]
     return REFERRER_ARTIFACT_TYPES.get(file.role, "application/octet-stream")
 
 
@@ -267,12 +274,8 @@ def _hash_file(file: OciFile) -> int:
     return size
 
 
-def _env_prefix(target: str) -> str:
-    return "LITURGIA_PUBLISH_" + re.sub(r"[^A-Za-z0-9]", "_", target).upper() + "_"
-
-
 def _env_credentials(target: str) -> tuple[str, str] | None:
-    prefix = _env_prefix(target)
+    prefix = env_prefix(target)
     username = os.environ.get(prefix + "USERNAME")
     password = os.environ.get(prefix + "PASSWORD")
     if not (username or password):
@@ -392,7 +395,7 @@ class OciTarget:
         if challenge.lower().startswith("basic") and source == "none":
             raise ConfigError(
                 f"{self.location}: the registry asks for a password and none was found: set "
-                f"{_env_prefix(self.name)}USERNAME and _PASSWORD, or log in to the registry "
+                f"{env_prefix(self.name)}USERNAME and _PASSWORD, or log in to the registry "
                 "(REGISTRY_AUTH_FILE, ~/.docker/config.json)"
             )
         self._client = client
@@ -436,7 +439,7 @@ class OciTarget:
         if response.status_code in (401, 403):
             raise ConfigError(
                 f"{self.location}: {what}: the registry refused the credentials "
-                f"({response.status_code}): set {_env_prefix(self.name)}USERNAME and _PASSWORD, "
+                f"({response.status_code}): set {env_prefix(self.name)}USERNAME and _PASSWORD, "
                 "or log in to the registry (REGISTRY_AUTH_FILE, ~/.docker/config.json)"
             )
         try:
@@ -546,6 +549,7 @@ class OciTarget:
                         digest=str(entry.get("digest", "")),
                         artifact_type=str(entry.get("artifactType", "")),
                         title=str((entry.get("annotations") or {}).get(_TITLE, "")),
+                        role=str((entry.get("annotations") or {}).get(_ROLE, "")),
                     )
                     for entry in index.get("manifests") or []
                 ),
@@ -689,7 +693,7 @@ class OciTarget:
         for file, layer in zip(files, layers, strict=True):
             if file.role not in REFERRER_ARTIFACT_TYPES:
                 continue
-            annotations = {_TITLE: file.name}
+            annotations = {_ROLE: str(file.role), _TITLE: file.name}
             artifact_type = _media_type(file)
             body = _canonical(
                 {
@@ -751,7 +755,7 @@ class OciTarget:
         """Every file of the release folder goes into the artifact: return ``names`` sorted."""
         return tuple(sorted(names))
 
-    def lookup(self, file: ReleaseFileLike) -> str | None:
+    def lookup(self, file: ReleaseFile) -> str | None:
         """The hex SHA-256 the version's tag lists under ``file.name``, or ``None``.
 
         The version is the release folder's (its ``gate-report.json``). Every file looked up is
@@ -768,7 +772,7 @@ class OciTarget:
         listing = self._listings[version]
         return None if listing is None else listing.files.get(file.name)
 
-    def upload(self, file: ReleaseFileLike, data: bytes) -> bool:
+    def upload(self, file: ReleaseFile, data: bytes) -> bool:
         """Send ``file``'s blob; once every looked-up file missing from the tag is sent, push
         the artifact and its referrers (:meth:`publish`). Always ``True``.
 
@@ -794,7 +798,7 @@ class OciTarget:
             self._planned.pop(version, None)
         return True
 
-    def download(self, file: ReleaseFileLike) -> bytes:
+    def download(self, file: ReleaseFile) -> bytes:
         """The bytes the registry serves for ``file`` under its version's tag.
 
         Raises:
@@ -905,28 +909,7 @@ def _referrers_tag(digest: str) -> str:
     return f"{algorithm}-{encoded}"[:128]
 
 
-class ReleaseFileLike(Protocol):
-    """What the per-file interface reads of a release file (``liturgia.publish``'s
-    ``ReleaseFile``): its name in the release folder, its path, its hex SHA-256."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def path(self) -> Path: ...
-    @property
-    def sha256(self) -> str: ...
-
-
-class OciSettings(Protocol):
-    """What :func:`from_settings` reads of a ``[publish.NAME]`` table."""
-
-    @property
-    def url(self) -> str: ...
-    @property
-    def repository(self) -> str | None: ...
-
-
-def from_settings(name: str, settings: OciSettings) -> OciTarget:
+def from_settings(name: str, settings: PublishTarget) -> OciTarget:
     """The target of a ``[publish.NAME]`` table with ``kind = "oci"``.
 
     Raises:
@@ -957,18 +940,20 @@ def role_of(name: str, path: Path) -> OciRole:
     """The role of a release file, from its name (liturgia's release folder names) or, for a
     binary, its first bytes.
 
-    ``*.sigstore.json`` is a signature bundle; ``*.cdx.json``, ``*.spdx.json`` an SBOM;
-    ``*.intoto.jsonl`` provenance; an ELF, PE or Mach-O file a binary; anything else a file.
+    ``*.intoto.sigstore.json`` and ``*.intoto.jsonl`` are in-toto attestations (provenance, and
+    the SBOM and scan attestations: role ``provenance``); any other ``*.sigstore.json`` is a
+    signature bundle; ``*.cdx.json``, ``*.spdx.json`` an SBOM; an ELF, PE or Mach-O file a
+    binary; anything else a file.
 
     Raises:
         InputError: ``path`` cannot be read.
     """
+    if name.endswith((".intoto.sigstore.json", ".intoto.jsonl")):
+        return OciRole.PROVENANCE
     if name.endswith(".sigstore.json"):
         return OciRole.SIGNATURE
     if name.endswith((".cdx.json", ".spdx.json")):
         return OciRole.SBOM
-    if name.endswith(".intoto.jsonl"):
-        return OciRole.PROVENANCE
     try:
         with path.open("rb") as handle:
             head = handle.read(4)
@@ -977,13 +962,13 @@ def role_of(name: str, path: Path) -> OciRole:
     return OciRole.BINARY if head.startswith(_EXECUTABLE_MAGIC) else OciRole.FILE
 
 
-def _as_oci(file: ReleaseFileLike) -> OciFile:
+def _as_oci(file: ReleaseFile) -> OciFile:
     return OciFile(
         name=file.name, path=file.path, sha256=file.sha256, role=role_of(file.name, file.path)
     )
 
 
-def _release_version(file: ReleaseFileLike) -> str:
+def _release_version(file: ReleaseFile) -> str:
     """The version of the release folder ``file`` is in, from its ``gate-report.json``."""
     folder = file.path
     for _part in PurePosixPath(file.name).parts:

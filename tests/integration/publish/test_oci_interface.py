@@ -8,29 +8,16 @@ import hashlib
 import json
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from liturgia.config import PublishTarget
 from liturgia.errors import ConfigError, NetworkError
 from liturgia.publish.oci import OciRole, OciTarget, from_settings, role_of
+from liturgia.publish.target import ReleaseFile
 from tests.integration.publish.test_oci_registry import INDEX, MANIFEST, Registry
-
-
-@dataclass(frozen=True)
-class ReleaseFile:
-    name: str
-    path: Path
-    sha256: str
-    size: int
-
-
-@dataclass(frozen=True)
-class Settings:
-    url: str
-    repository: str | None
 
 
 @pytest.fixture
@@ -54,7 +41,11 @@ def _folder(root: Path) -> list[ReleaseFile]:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        files.append(ReleaseFile(name, path, hashlib.sha256(data).hexdigest(), len(data)))
+        files.append(
+            ReleaseFile(
+                name=name, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data)
+            )
+        )
     return files
 
 
@@ -62,7 +53,9 @@ def test_the_per_file_interface_pushes_the_artifact_after_the_last_upload(
     registry: Registry, tmp_path: Path
 ) -> None:
     files = _folder(tmp_path)
-    target = from_settings("staging", Settings(url=registry.url, repository="acme/vertice"))
+    target = from_settings(
+        "staging", PublishTarget(kind="oci", url=registry.url, repository="acme/vertice")
+    )
     assert target.select([f.name for f in reversed(files)]) == tuple(f.name for f in files)
 
     # What liturgia's publisher does: look every file up, upload the missing, read back.
@@ -98,13 +91,15 @@ def test_the_per_file_interface_pushes_the_artifact_after_the_last_upload(
     assert len(index.json()["manifests"]) == 3
 
     # A second run finds everything: the publisher uploads nothing.
-    again = from_settings("staging", Settings(url=registry.url, repository="acme/vertice"))
+    again = from_settings(
+        "staging", PublishTarget(kind="oci", url=registry.url, repository="acme/vertice")
+    )
     assert [again.lookup(file) for file in files] == [file.sha256 for file in files]
 
 
 def test_an_oci_table_without_a_repository_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"\[publish.prod\]: an oci target needs repository"):
-        from_settings("prod", Settings(url="https://registry.example", repository=None))
+        from_settings("prod", PublishTarget(kind="oci", url="https://registry.example"))
 
 
 def test_roles_come_from_liturgia_names_and_executable_headers(tmp_path: Path) -> None:
@@ -112,6 +107,7 @@ def test_roles_come_from_liturgia_names_and_executable_headers(tmp_path: Path) -
         "a.sigstore.json": (b"{}", OciRole.SIGNATURE),
         "b.spdx.json": (b"{}", OciRole.SBOM),
         "c.intoto.jsonl": (b"{}", OciRole.PROVENANCE),
+        "provenance.intoto.sigstore.json": (b"{}", OciRole.PROVENANCE),
         "d.exe": (b"MZ\x90\x00", OciRole.BINARY),
         "e-darwin-arm64": (b"\xcf\xfa\xed\xfe", OciRole.BINARY),
         "SHA256SUMS": (b"abc  d\n", OciRole.FILE),
