@@ -47,7 +47,14 @@ def _free_port() -> int:
 class Registry:
     """One ``docker-registry serve`` child process; its storage survives a kill and restart."""
 
-    def __init__(self, home: Path, *, delete: bool = True, htpasswd: str | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        delete: bool = True,
+        htpasswd: str | None = None,
+        log_level: str = "warn",
+    ) -> None:
         binary = shutil.which("docker-registry")
         assert binary, (
             "docker-registry is needed: apt-get install docker-registry (scripts/test.sh)"
@@ -60,7 +67,7 @@ class Registry:
         self.config = home / "config.yml"
         self.config.write_text(
             "version: 0.1\n"
-            "log:\n  level: warn\n"
+            f"log:\n  level: {log_level}\n"
             f"storage:\n  filesystem:\n    rootdirectory: {home / 'storage'}\n"
             f"  delete:\n    enabled: {'true' if delete else 'false'}\n"
             f"http:\n  addr: 127.0.0.1:{self.port}\n"
