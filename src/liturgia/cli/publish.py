@@ -3,13 +3,13 @@
 Verify RELEASE_DIR as `liturgia verify` does, under the publisher's key (--key, default: the
 configured signing key's public half); a release that does not verify, is NO-GO, or is a dry
 run is refused (exit 1) and nothing is uploaded. Then upload its files to the target named by
---to, a [publish.NAME] table of the configuration (kind = "pypi": wheels and sdists), each file
-once: what the registry already holds with the same SHA-256 is left as it is; another file
-under a published name is refused (exit 1, naming it) before any upload. Every file is then
-downloaded back and its SHA-256 compared. What was done is recorded in RELEASE_DIR.publish.json
-beside the folder, so a run stopped midway (exit 3: the registry is down) is completed by the
-next. Credentials come from LITURGIA_PUBLISH_<NAME>_USERNAME/_PASSWORD or _TOKEN, or ~/.pypirc
-(~/.npmrc for npm); never from the command line, never printed.
+--to, a [publish.NAME] table of the configuration (kind = "pypi": wheels and sdists; "npm": npm
+package tarballs), each file once: what the registry already holds with the same SHA-256 is
+left as it is; another file under a published name is refused (exit 1, naming it) before any
+upload. Every file is then downloaded back and its SHA-256 compared. What was done is recorded
+in RELEASE_DIR.publish.json beside the folder, so a run stopped midway (exit 3: the registry is
+down) is completed by the next. Credentials come from LITURGIA_PUBLISH_<NAME>_USERNAME/_PASSWORD
+or _TOKEN, or ~/.pypirc (~/.npmrc for npm); never from the command line, never printed.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 A release folder is verified first (:func:`verify_for_publishing`, the checks of ``liturgia
 verify``), then its files are uploaded to a :class:`Target` (a PyPI-compatible index,
-:class:`PypiTarget`; npm and OCI registries by their modules), each file once, a different file
+:class:`PypiTarget`; an npm registry, :class:`NpmTarget`; OCI: :mod:`liturgia.publish.oci`),
+each file once, a different file
 under a published name refused, every file read back and compared by SHA-256, and the whole
 recorded beside the folder (:class:`PublishRecord`) so a run stopped midway is completed by
 the next. Credentials come from the environment or the registry's usual file
@@ -12,6 +13,7 @@ the next. Credentials come from the environment or the registry's usual file
 from __future__ import annotations
 
 from liturgia.publish.credentials import Credentials, npm_credentials, pypi_credentials
+from liturgia.publish.npm import NpmTarget
 from liturgia.publish.publisher import (
     FileOutcome,
     Progress,
@@ -28,6 +30,7 @@ from liturgia.publish.targets import configured_target, make_target
 __all__ = [
     "Credentials",
     "FileOutcome",
+    "NpmTarget",
     "Progress",
     "PublishEvent",
     "PublishRecord",

@@ -204,6 +204,7 @@ def publish_release(
     with locked(path):
         record = PublishRecord(path, release=directory.name, sha256sums=sums_digest(directory))
         record.target(target.name, kind=target.kind, location=target.location)
+        record.save()  # a run stopped before its first upload still leaves its account
         plan: list[tuple[ReleaseFile, str | None]] = []
         for name in names:
             file, _data = _read(directory, name, sums[name])

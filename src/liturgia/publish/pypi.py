@@ -21,7 +21,6 @@ file name: a repeat of a stored upload is answered "exists" and resolved by a lo
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import secrets
 import tarfile
@@ -42,6 +41,7 @@ from packaging.utils import (
 
 from liturgia._internal.http import HttpClient, HttpResponse, check_base_url
 from liturgia.errors import ConfigError, InputError, NetworkError, PolicyError
+from liturgia.publish._exchange import download, first_line, top_level_member
 from liturgia.publish.credentials import Credentials, env_prefix
 from liturgia.publish.target import ReleaseFile
 
@@ -54,8 +54,6 @@ _ACCEPT = (
 )
 #: Largest simple page read, in bytes.
 _PAGE_BYTES = 16 << 20
-#: Largest file read back, in bytes (PyPI's default upload limit is 100 MiB).
-_FILE_BYTES = 1 << 30
 #: Core metadata fields (``packaging.metadata.RawMetadata`` keys) sent under another form name,
 #: as twine names them.
 _FORM_NAMES = {
@@ -101,31 +99,9 @@ def core_metadata(name: str, data: bytes) -> dict[str, Any]:
     """
     try:
         if name.endswith(".whl"):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                found = sorted(
-                    n
-                    for n in archive.namelist()
-                    if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-                )
-                text = archive.read(found[0]) if found else None
-        elif name.endswith(".zip"):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                found = sorted(
-                    n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")
-                )
-                text = archive.read(found[0]) if found else None
+            text = top_level_member(data, ".dist-info/METADATA", zipped=True)
         else:
-            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-                member = next(
-                    (
-                        m
-                        for m in archive.getmembers()
-                        if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")
-                    ),
-                    None,
-                )
-                handle = archive.extractfile(member) if member is not None else None
-                text = handle.read() if handle is not None else None
+            text = top_level_member(data, "/PKG-INFO", zipped=name.endswith(".zip"))
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, KeyError) as exc:
         raise InputError(f"{name}: not a readable distribution archive: {exc}") from exc
     if text is None:
@@ -345,16 +321,7 @@ class PypiTarget:
         return self._get(held[0])
 
     def _get(self, url: str) -> bytes:
-        response = self._http.send(
-            "GET",
-            url,
-            headers=self._credentials.basic(),
-            follow_redirects=True,
-            max_bytes=_FILE_BYTES,
-        )
-        if response.status != 200:
-            raise NetworkError(f"{url}: answered {response.status} to a download")
-        return response.body
+        return download(self._http, url, self._credentials.basic())
 
     def upload(self, file: ReleaseFile, data: bytes) -> bool:
         """POST ``file`` with the legacy upload API; ``False`` when the index says it exists.
@@ -398,7 +365,7 @@ class PypiTarget:
                 f"{self.upload_url}: answered {response.status} to the upload of {file.name}"
             )
         raise PolicyError(
-            f"{self.upload_url}: refused {file.name} ({response.status}): {_first_line(response)}"
+            f"{self.upload_url}: refused {file.name} ({response.status}): {first_line(response)}"
         )
 
     def _refused(self, response: HttpResponse, doing: str) -> str:
@@ -407,9 +374,3 @@ class PypiTarget:
             f"({response.status}); set {env_prefix(self.name)}USERNAME and ..._PASSWORD (or "
             f"..._TOKEN), or a [{self.name}] section in ~/.pypirc"
         )
-
-
-def _first_line(response: HttpResponse) -> str:
-    """The first non-blank line of an answer (at most 200 characters): the index's reason."""
-    text = response.body.decode("utf-8", "replace")
-    return next((line.strip()[:200] for line in text.splitlines() if line.strip()), "(empty)")
