@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -27,13 +28,14 @@ def free_port() -> int:
 
 class Server:
     """One ``liturgia serve`` child process (started and stopped by the test); ``db`` is an
-    SQLite file or a ``--db`` URL, ``extra`` adds options such as ``--key``.
+    SQLite file or a ``--db`` URL, ``extra`` adds options such as ``--key``; ``prefix`` comes
+    before the command (e.g. a shell that moves itself into a cgroup, then execs it).
 
     Attributes:
         started_in: seconds from the spawn to the first 200 of ``GET /api/v1/log``.
     """
 
-    def __init__(self, db: Path | str, home: Path, *extra: str) -> None:
+    def __init__(self, db: Path | str, home: Path, *extra: str, prefix: Sequence[str] = ()) -> None:
         self.db = db
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -43,6 +45,7 @@ class Server:
         with self.stderr.open("wb") as err:
             self.process = subprocess.Popen(
                 [
+                    *prefix,  # e.g. a shell that joins a cgroup, then execs the server
                     sys.executable,
                     "-m",
                     "liturgia",

@@ -8,6 +8,7 @@ SIGTERM. :func:`signed_bundles` makes distinct bundles signed by one real P-256 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from liturgia import sign
@@ -19,8 +20,10 @@ __all__ = ["HOST", "Serve", "signed_bundles"]
 class Serve(Server):
     """``liturgia serve --db DB --key KEY`` on a free loopback port (``db``: a ``--db`` URL)."""
 
-    def __init__(self, db: str, key: Path, home: Path, *extra: str) -> None:
-        super().__init__(db, home, "--key", str(key), *extra)
+    def __init__(
+        self, db: str, key: Path, home: Path, *extra: str, prefix: Sequence[str] = ()
+    ) -> None:
+        super().__init__(db, home, "--key", str(key), *extra, prefix=prefix)
 
 
 def signed_bundles(folder: Path, count: int) -> tuple[list[bytes], sign.Signer]:
