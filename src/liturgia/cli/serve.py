@@ -27,7 +27,9 @@ def register(subparsers: Any) -> None:
     parser = add_command(
         subparsers, "serve", run, help_, description=doc_body(__doc__), show_defaults=True
     )
-    env_option(parser, "--db", "LITURGIA_DB", "sqlite:///PATH or postgresql://...; default: "
+    env_option(parser, "--db", "LITURGIA_DB", "sqlite:///PATH or postgresql://... (with "
+               "?pool_size=N&pool_timeout=S: reader sessions per process, default 10, and how "
+               "long a read waits for one, default 5 s); default: "
                "sqlite under $XDG_DATA_HOME/liturgia/tlog/log.db", metavar="URL")  # fmt: skip
     env_option(parser, "--host", "LITURGIA_SERVE_HOST", "address to listen on",
                default="127.0.0.1")  # fmt: skip
