@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liturgia.cli._common import (
     OutputFormat,
@@ -23,7 +23,11 @@ from liturgia.cli._common import (
     print_path,
     stderr_console,
 )
+from liturgia.cli.verify import add_trust_options, trusted_keys
 from liturgia.errors import ConfigError
+
+if TYPE_CHECKING:
+    from liturgia.config import LoadedConfig
 
 __all__ = [
     "register",
@@ -115,13 +119,19 @@ def register(subparsers: Any) -> None:
         "deploy",
         run_deploy,
         "run a deployment stage's command and keep its exit status and output as evidence",
-        description="Run the command of the policy's deploy check for STAGE (staging, smoke, "
+        description="When STAGE is a [publish.STAGE] target: publish the release folder "
+        "dist/NAME-VERSION there (verified first under --key, each file once, read back), "
+        "run the target's smoke commands, and record the outcome in the publish record and in "
+        "the report of the policy's deploy check for STAGE; a target with after = OTHER is "
+        "refused (exit 1) unless OTHER was deployed and smoke-tested with the same digests. "
+        "Otherwise: run the command of the policy's deploy check for STAGE (staging, smoke, "
         "production...) and write its report (exit status, output, version) where the check "
-        "reads it. Exit 0 when the command exited 0, else 1.",
+        "reads it. Exit 0 when the stage passed, else 1.",
     )
     deploy.add_argument("stage", metavar="STAGE")
     deploy.add_argument("--version", required=True, metavar="VERSION", help="the release")
     _project_option(deploy)
+    add_trust_options(deploy)
     rollback = add_command(
         subparsers,
         "rollback",
@@ -246,12 +256,48 @@ def run_deploy(args: argparse.Namespace) -> int:
     from liturgia.release.version import Version  # noqa: PLC0415
 
     config = load_config(args.project)
+    if args.stage in config.settings.publish:
+        return _deploy_published(args, config)
     report, result = deploy(config, args.stage, Version.parse(args.version))
     stderr_console().print(
         f"{args.stage}: {result.command!r} exited {result.returncode}", markup=False
     )
     print_path(report)
     return 0 if result.returncode == 0 else 1
+
+
+def _deploy_published(args: argparse.Namespace, config: LoadedConfig) -> int:
+    """``deploy`` of a ``[publish.STAGE]`` target: publish, smoke-test, record."""
+    from liturgia.cli.publish import progress_printer  # noqa: PLC0415
+    from liturgia.publish.deploy import deploy_stage  # noqa: PLC0415
+    from liturgia.release.version import Version  # noqa: PLC0415
+
+    version = str(Version.parse(args.version))
+    folder = config.project_dir / "dist" / f"{config.settings.project.name}-{version}"
+    _key, public_key, log_keys = trusted_keys(args, folder)
+    done = deploy_stage(
+        config,
+        args.stage,
+        version,
+        public_key=public_key,
+        log_keys=log_keys,
+        progress=progress_printer(),
+    )
+    console = stderr_console()
+    for run in done.smoke:
+        mark = "✓" if run.exit_status == 0 else "✗"
+        console.print(f"{mark} smoke: {run.command} exited {run.exit_status}", markup=False)
+        if run.exit_status != 0:
+            console.print(run.output[-2000:], markup=False)
+    verdict = "passed" if done.passed else "FAILED"
+    console.print(
+        f"{args.stage}: {done.published.release} published and read back; smoke tests "
+        f"{verdict} ({len(done.smoke)} run); record {done.published.record}",
+        markup=False,
+    )
+    if done.report is not None:
+        print_path(done.report)
+    return 0 if done.passed else 1
 
 
 def run_rollback(args: argparse.Namespace) -> int:
