@@ -14,9 +14,35 @@ from pathlib import Path
 from liturgia._internal.files import sha256_file
 from liturgia.errors import DigestError, InputError
 
-__all__ = ["parse_sha256sums", "render_sha256sums", "verify_sha256sums"]
+__all__ = [
+    "EVIDENCE_FOLDER",
+    "parse_sha256sums",
+    "release_files",
+    "render_sha256sums",
+    "verify_sha256sums",
+]
+
+#: The one sub-folder of a release folder: the gate's evidence copied from outside it.
+EVIDENCE_FOLDER = "evidence"
 
 _LINE = re.compile(r"^(?P<digest>[0-9a-fA-F]{64}) (?P<mode>[ *])(?P<name>.+)$")
+
+
+def release_files(folder: Path) -> tuple[str, ...]:
+    """The files of a release folder as ``SHA256SUMS`` names them, sorted: its regular files,
+    and those under its ``evidence/`` folder as ``evidence/<path>`` (POSIX separators).
+
+    Links and anything else are left out (``liturgia verify`` names them).
+    """
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.is_symlink()]
+    evidence = folder / EVIDENCE_FOLDER
+    if evidence.is_dir() and not evidence.is_symlink():
+        names += [
+            p.relative_to(folder).as_posix()
+            for p in evidence.rglob("*")
+            if p.is_file() and not p.is_symlink()
+        ]
+    return tuple(sorted(names))
 
 
 def render_sha256sums(folder: Path, names: Iterable[str]) -> str:

@@ -26,7 +26,7 @@ from liturgia._internal.files import atomic_write_bytes, atomic_write_text, read
 from liturgia.config import LoadedConfig, default_signing_key_path
 from liturgia.errors import InputError, StorageError
 from liturgia.release import attestations, stages
-from liturgia.release.checksums import render_sha256sums
+from liturgia.release.checksums import EVIDENCE_FOLDER, release_files, render_sha256sums
 from liturgia.release.gates import (
     CheckResult,
     GateContext,
@@ -421,7 +421,8 @@ def _stages(
             labels=labels,
             artifacts=tuple(artifacts),
             previous=previous,
-        )
+        ),
+        ship=True,
     )
     if options.late_checks:
         report = replace(report, checks=(*report.checks, *(make() for make in options.late_checks)))
@@ -440,7 +441,7 @@ def _stages(
         )
     listen.stage_started("checksums")
     atomic_write_bytes(staging / TRUSTED_ROOT_NAME, tlog.trusted_root())
-    names = [p.name for p in staging.iterdir() if not p.name.startswith("SHA256SUMS")]
+    names = [name for name in release_files(staging) if not name.startswith("SHA256SUMS")]
     atomic_write_text(staging / "SHA256SUMS", render_sha256sums(staging, names))
     stages.sign_into(staging, "SHA256SUMS", signing)
     tlog.record_file(staging, "SHA256SUMS", signing.public_key)
@@ -530,10 +531,13 @@ def _check_replaceable(final_dir: Path) -> None:
 
 
 def _is_release_dir(folder: Path) -> bool:
-    """A folder liturgia wrote: only files, among them SHA256SUMS and gate-report.json."""
+    """A folder liturgia wrote: only files (and its ``evidence/`` folder), among them SHA256SUMS
+    and gate-report.json."""
     if not folder.is_dir() or not (folder / "SHA256SUMS").is_file():
         return False
-    return (folder / "gate-report.json").is_file() and all(p.is_file() for p in folder.iterdir())
+    return (folder / "gate-report.json").is_file() and all(
+        p.is_file() or (p.name == EVIDENCE_FOLDER and p.is_dir()) for p in folder.iterdir()
+    )
 
 
 def _make_staging(out_root: Path, name: str) -> Path:

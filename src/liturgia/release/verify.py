@@ -3,9 +3,11 @@
 Named checks (:data:`CHECK_NAMES`), all of them run, every problem collected rather than
 stopping at the first, each naming the file and the reason:
 
-1. ``files``: the folder holds only files (nothing unlisted may ride along in a sub-folder);
-2. ``checksums``: ``SHA256SUMS`` is signed, lists every file but itself and its bundle, and
-   every listed digest matches;
+1. ``files``: the folder holds only files, and its ``evidence/`` folder of files (the gate's
+   evidence copied from outside the folder); nothing unlisted may ride along;
+2. ``checksums``: ``SHA256SUMS`` is signed, lists every file but itself and its bundle (the
+   ``evidence/`` files too), and every listed digest matches; every ``evidence/`` file that
+   ``gate-report.json`` names has the digest the report gives;
 3. ``signatures``: every ``*.sigstore.json`` bundle verifies under the publisher's key: an
    artifact bundle against its subject file, an attestation bundle (``*.intoto.sigstore.json``)
    as a DSSE envelope holding an in-toto Statement; log entries must be about the bundle;
@@ -55,7 +57,12 @@ from liturgia.errors import (
 )
 from liturgia.provenance import Statement, verify_attestation_bundle
 from liturgia.release.attestations import ATTESTATION_SUFFIX, PROVENANCE_NAME
-from liturgia.release.checksums import parse_sha256sums, verify_sha256sums
+from liturgia.release.checksums import (
+    EVIDENCE_FOLDER,
+    parse_sha256sums,
+    release_files,
+    verify_sha256sums,
+)
 from liturgia.release.verify_attestations import check_attestations, check_source
 from liturgia.sign.rekor import check_entry_bodies
 from liturgia.sign.tlog_verify import VerifiedLogEntry, verify_tlog_entries
@@ -189,24 +196,39 @@ def release_checks(
     files = sorted(p.name for p in entries if p.is_file() and not p.is_symlink())
     if _SUMS not in files and "gate-report.json" not in files:
         raise InputError(f"{directory}: not a release folder (no SHA256SUMS, no gate-report.json)")
+    evidence = directory / EVIDENCE_FOLDER
+    shipped = evidence.is_dir() and not evidence.is_symlink()
+    listed = release_files(directory)  # with the evidence/ files
+    odd = [p for p in entries if p.name not in files and not (shipped and p == evidence)]
+    if shipped:
+        odd += [p for p in sorted(evidence.rglob("*")) if p.is_symlink() or not p.is_dir()]
+        odd = [p for p in odd if p.relative_to(directory).as_posix() not in listed]
     checks = [
         ReleaseCheck(
             name="files",
-            summary=f"{len(files)} files, no folder or link",
+            summary=f"{len(listed)} files, no folder or link"
+            if len(listed) == len(files)
+            else f"{len(listed)} files ({len(listed) - len(files)} in {EVIDENCE_FOLDER}/), "
+            "no other folder, no link",
             problems=tuple(
                 Problem(
-                    file=p.name, reason="not a regular file (a release folder holds only files)"
+                    file=p.relative_to(directory).as_posix(),
+                    reason="not a regular file (a release folder holds only files)",
                 )
-                for p in entries
-                if p.name not in files
+                for p in odd
             ),
         )
     ]
-    sums = _check_sums(directory, files)
+    sums = _check_sums(directory, list(listed)) + _check_evidence(directory, listed)
     checks.append(
         ReleaseCheck(
             name="checksums",
-            summary=f"{_SUMS} lists {len(files) - 2} files, each SHA-256 matches, signed",
+            summary=f"{_SUMS} lists {len(listed) - 2} files, each SHA-256 matches, signed"
+            + (
+                ""
+                if len(listed) == len(files)
+                else f"; each {EVIDENCE_FOLDER}/ file is the one gate-report.json names"
+            ),
             problems=tuple(sums),
         )
     )
@@ -455,6 +477,30 @@ def _check_sums(directory: Path, files: list[str]) -> list[Problem]:
             verify_sha256sums(directory, {name: digest})
         except VerificationError as exc:
             problems.append(Problem(file=name, reason=str(exc).removeprefix(f"{name}: ")))
+    return problems
+
+
+def _check_evidence(directory: Path, listed: Sequence[str]) -> list[Problem]:
+    """Every ``evidence/`` file gate-report.json names is there with the digest it gives."""
+    try:
+        report = json.loads(read_bytes(directory / "gate-report.json"))
+        named = [
+            (str(file["name"]), str(file["sha256"]))
+            for check in report["checks"]
+            for file in check.get("files", ())
+        ]
+    except (LiturgiaError, ValueError, KeyError, TypeError, AttributeError):
+        return []  # the decision check names an unreadable gate report
+    problems = []
+    for name, digest in sorted(set(named)):
+        if not name.startswith(f"{EVIDENCE_FOLDER}/"):
+            continue
+        if name not in listed:
+            problems.append(Problem(file=name, reason="named by gate-report.json but missing"))
+        elif sha256_file(directory / name) != digest:
+            problems.append(
+                Problem(file=name, reason="not the file gate-report.json's check read (SHA-256)")
+            )
     return problems
 
 

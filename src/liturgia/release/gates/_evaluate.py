@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from liturgia.release.gates._context import GateContext
+from liturgia.release.gates._evidence import ship_evidence
 from liturgia.release.gates._model import CheckResult, GateReport
 from liturgia.release.gates._policy import apply_waivers, load_policy
 from liturgia.release.shipped import portable_text
@@ -13,7 +14,7 @@ from liturgia.release.shipped import portable_text
 __all__ = ["evaluate_gates"]
 
 
-def evaluate_gates(context: GateContext) -> GateReport:
+def evaluate_gates(context: GateContext, *, ship: bool = False) -> GateReport:
     """Evaluate the golden rule: every registered check, each with its evidence.
 
     Checks (by rank): tests passed (JUnit XML, and every test command exited 0), coverage at or
@@ -26,11 +27,18 @@ def evaluate_gates(context: GateContext) -> GateReport:
     With ``[[gates.checks]]`` the policy's checks run instead, in its order, each blocking or
     advisory as set; whole-check waivers are then applied (an expired one fails its check).
 
+    Args:
+        context: the release's evidence.
+        ship: copy every file a check read from outside ``context.release`` into its
+            ``evidence/`` folder (a release does; ``liturgia gate`` on a finished folder does
+            not), naming each by its copy (see :func:`~._evidence.ship_evidence`).
+
     Returns:
         The report; its texts name no folder of the build machine (``context.labels``).
 
     Raises:
         ConfigError: the policy is invalid (see :func:`load_policy`).
+        InputError: with ``ship``, an evidence file changed while it was read.
     """
     settings = context.config.settings.gates
     today = context.today
@@ -40,11 +48,12 @@ def evaluate_gates(context: GateContext) -> GateReport:
         checks.append(
             apply_waivers(result, settings.waivers, today=today, where=context.config.path.name)
         )
-    return GateReport(
+    report = GateReport(
         project=context.config.settings.project.name,
         version=str(context.version),
         checks=tuple(_relabel(check, context.labels) for check in checks),
     )
+    return ship_evidence(report, context.release) if ship else report
 
 
 def _relabel(check: CheckResult, labels: Mapping[str, str]) -> CheckResult:

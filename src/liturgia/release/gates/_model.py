@@ -9,7 +9,7 @@ configuration is still reported, as not-applicable naming the setting that switc
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -50,12 +50,16 @@ class EvidenceFile:
 
     Attributes:
         name: the file's name in the release folder (a release ships every file its gate read,
-            so ``SHA256SUMS`` covers it), or the configured path when the file was not usable.
+            files from outside it under ``evidence/``, so ``SHA256SUMS`` covers it), or the
+            configured path when the file was not usable.
         sha256: lowercase hex SHA-256 of the bytes the check read.
+        source: the file the check read, for shipping it into the release folder; never
+            published (``None`` when unknown).
     """
 
     name: str
     sha256: str
+    source: Path | None = field(default=None, compare=False, repr=False)
 
 
 def evidence_file(path: Path, name: str | None = None) -> EvidenceFile | None:
@@ -68,7 +72,7 @@ def evidence_file(path: Path, name: str | None = None) -> EvidenceFile | None:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-    return EvidenceFile(name=path.name if name is None else name, sha256=digest)
+    return EvidenceFile(name=path.name if name is None else name, sha256=digest, source=path)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,7 +35,8 @@ def load_bytes(path: Path, what: str) -> tuple[bytes, EvidenceFile]:
         raise ReportError(f"{path}: {what} is a folder, expected a file") from exc
     except OSError as exc:
         raise ReportError(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
-    return data, EvidenceFile(name=str(path), sha256=hashlib.sha256(data).hexdigest())
+    digest = hashlib.sha256(data).hexdigest()
+    return data, EvidenceFile(name=str(path), sha256=digest, source=path)
 
 
 def parse_xml(data: bytes, path: Path, what: str) -> ET.Element:
