@@ -554,26 +554,33 @@ def undo_commit(repo: Path, commit: str, paths: Sequence[Path]) -> None:
 
 
 def changed_paths(repo: Path, since_ref: str) -> tuple[str, ...]:
-    """The paths (relative to the repository's top, ``/``-separated) that differ between
+    """The paths under ``repo`` (relative to it, ``/``-separated) that differ between
     ``since_ref`` and the work tree's ``HEAD`` commit, sorted.
+
+    ``repo`` may be a folder inside its repository (a project in a sub-folder): only changes
+    under it are listed, named from it (``git diff --relative``).
 
     Raises:
         InputError: not a repository, git missing, or an unknown ``since_ref``.
     """
     commit = _resolve(repo, since_ref)
-    done = _run(repo, "diff", "--name-only", "-z", "--no-renames", commit, "HEAD", "--")
+    done = _run(
+        repo, "diff", "--name-only", "-z", "--no-renames", "--relative", commit, "HEAD", "--"
+    )
     return tuple(
         sorted(name for name in done.stdout.decode("utf-8", "replace").split("\0") if name)
     )
 
 
 def file_at(repo: Path, ref: str, path: str) -> bytes | None:
-    """The bytes of ``path`` (relative to the repository's top) at ``ref``, or ``None`` when it
-    did not exist there.
+    """The bytes of ``path`` (relative to ``repo``, which may be a folder inside its
+    repository) at ``ref``, or ``None`` when it did not exist there.
 
     Raises:
         InputError: not a repository, git missing, or an unknown ``ref``.
     """
     commit = _resolve(repo, ref)
-    done = _run(repo, "show", f"{commit}:{path}", check=False)
+    # gitrevisions(7): in <rev>:<path>, a path starting with ./ is relative to the current
+    # folder (git runs in ``repo``), not to the top of the repository.
+    done = _run(repo, "show", f"{commit}:./{path}", check=False)
     return done.stdout if done.returncode == 0 else None

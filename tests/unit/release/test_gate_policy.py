@@ -566,22 +566,30 @@ def _git(repo: Path, *args: str) -> None:
 OPENAPI = '{"openapi": "3.1.0", "info": {"title": "api", "version": "%s"}, "paths": {%s}}'
 
 
-def test_docs_and_contracts_since_the_previous_tag(project: Callable[..., LoadedConfig]) -> None:
-    config = project(
-        '[[gates.checks]]\nkind = "docs-updated"\n'
-        '[[gates.checks]]\nkind = "contracts"\nfiles = ["api/openapi.json"]\n',
-        {
-            "src/app.py": "x = 1\n",
-            "docs/guide.md": "# Guide\n",
-            "api/openapi.json": OPENAPI % ("1.0.0", ""),
-        },
-    )
-    repo = config.project_dir
+def _tagged(repo: Path, version: str) -> Version:
+    """A new repository in ``repo`` holding what is there, tagged ``v<version>``."""
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "feat: first")
-    _git(repo, "tag", "v1.1.9")
-    previous = Version.parse("1.1.9")
+    _git(repo, "tag", f"v{version}")
+    return Version.parse(version)
+
+
+HISTORY_POLICY = (
+    '[[gates.checks]]\nkind = "docs-updated"\n'
+    '[[gates.checks]]\nkind = "contracts"\nfiles = ["api/openapi.json"]\n'
+)
+HISTORY_FILES: dict[str, str | bytes] = {
+    "src/app.py": "x = 1\n",
+    "docs/guide.md": "# Guide\n",
+    "api/openapi.json": OPENAPI % ("1.0.0", ""),
+}
+
+
+def test_docs_and_contracts_since_the_previous_tag(project: Callable[..., LoadedConfig]) -> None:
+    config = project(HISTORY_POLICY, HISTORY_FILES)
+    repo = config.project_dir
+    previous = _tagged(repo, "1.1.9")
     rows = _gate(config, previous=previous)
     assert rows["docs-updated"]["summary"] == "no source changed since v1.1.9"
     assert rows["contracts"]["status"] is Status.PASS
@@ -603,6 +611,50 @@ def test_docs_and_contracts_since_the_previous_tag(project: Callable[..., Loaded
     (repo / "api" / "openapi.json").write_text(OPENAPI % ("1.1.0", '"/x": {}'))
     _git(repo, "commit", "-q", "-am", "docs: x")
     rows = _gate(config, previous=previous)
+    assert rows["docs-updated"]["status"] is Status.PASS
+    assert rows["contracts"]["evidence"] == (
+        "api/openapi.json: changed, info.version 1.0.0 -> 1.1.0",
+    )
+
+
+def test_docs_and_contracts_of_a_project_in_a_sub_folder_of_its_repository(
+    project: Callable[..., LoadedConfig],
+) -> None:
+    """The project is ``demo/`` of a real repository: paths are the project's, and a change
+    beside it (another project's source, the repository's own docs) is not the project's."""
+    config = project(HISTORY_POLICY, HISTORY_FILES)
+    repo = config.project_dir.parent
+    for name in ("other/src/lib.py", "docs/monorepo.md"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("v1\n")
+    previous = _tagged(repo, "1.1.9")
+    rows = _gate(config, previous=previous)
+    assert (rows["docs-updated"]["status"], rows["contracts"]["status"]) == (
+        Status.PASS,
+        Status.PASS,
+    )
+    assert rows["contracts"]["evidence"] == ("api/openapi.json: unchanged",)
+
+    # The repository's docs and another project change: not this project's documentation.
+    (config.project_dir / "src" / "app.py").write_text("x = 2\n")
+    (config.project_dir / "api" / "openapi.json").write_text(OPENAPI % ("1.0.0", '"/x": {}'))
+    (repo / "other" / "src" / "lib.py").write_text("v2\n")
+    (repo / "docs" / "monorepo.md").write_text("v2\n")
+    _git(repo, "commit", "-q", "-am", "feat: x")
+    rows = _gate(config, previous=previous)
+    assert rows["docs-updated"]["status"] is Status.FAIL
+    assert rows["docs-updated"]["evidence"] == ("source changed: src/app.py",)
+    assert rows["contracts"]["evidence"] == (
+        "api/openapi.json: changed since v1.1.9 but info.version is still 1.0.0",
+    )
+    (config.project_dir / "docs" / "guide.md").write_text("# Guide\n\nx is 2.\n")
+    (config.project_dir / "api" / "openapi.json").write_text(OPENAPI % ("1.1.0", '"/x": {}'))
+    _git(repo, "commit", "-q", "-am", "docs: x")
+    rows = _gate(config, previous=previous)
+    assert rows["docs-updated"]["evidence"] == (
+        "source changed: src/app.py",
+        "docs changed: docs/guide.md",
+    )
     assert rows["docs-updated"]["status"] is Status.PASS
     assert rows["contracts"]["evidence"] == (
         "api/openapi.json: changed, info.version 1.0.0 -> 1.1.0",
