@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 #   prometheus  scrapes `liturgia serve`'s /metrics in the metrics test
 #   docker-registry  the CNCF distribution registry (2.8) the OCI publish target is tested against
 #   apache2-utils    its `htpasswd -B` makes the bcrypt password file of the registry with auth
+#   curl        fetches the log key in docs/adopting.md's transparency-log example
 # and, through scripts/install-example-tools.sh (one apt-get for all), the example's toolchains:
 # golang-go with Debian's Go source packages (also the Go commands `liturgia init` writes, run
 # for real), nodejs and npm.
@@ -28,6 +29,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 bash scripts/install-example-tools.sh "${need_apt[@]}"
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
