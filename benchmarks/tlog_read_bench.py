@@ -58,7 +58,7 @@ from fastapi.responses import Response
 from tlog_http_bench import HOST, Cluster, _run, free_port, pct, start_server, wait_ready
 
 from liturgia.server import instance
-from liturgia.tlog import rekor
+from liturgia.tlog import rekor, tiles
 from liturgia.tlog.entries import accept_entry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -261,7 +261,11 @@ def main() -> None:
             "log_info": (url, ["/api/v1/log"]),
             "tile": (
                 url,
-                [f"/tile/0/{rng.randrange(max(1, full_tiles)):03d}" for _ in range(2_000)]
+                [
+                    "/"
+                    + tiles.tile_path(tiles.TileKey(level=0, index=rng.randrange(full_tiles)), size)
+                    for _ in range(2_000)
+                ]
                 if full_tiles
                 else ["/checkpoint"],
             ),
