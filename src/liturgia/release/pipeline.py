@@ -128,7 +128,7 @@ class ReleaseResult:
         version: the released version.
         report: the gate report (``report.go`` is the decision).
         tagged: the tag created, or ``None`` (dry run, NO-GO, or not a git repository).
-        files: the release folder's files, sorted.
+        files: the release folder's files as SHA256SUMS names them (``evidence/...`` too), sorted.
     """
 
     directory: Path
@@ -253,7 +253,7 @@ def run_release(
         if created_out and [p.name for p in out_root.iterdir()] == [".gitignore"]:
             shutil.rmtree(out_root, ignore_errors=True)  # nothing of this run stays behind
         raise
-    files = tuple(sorted(p.name for p in final_dir.iterdir()))
+    files = release_files(final_dir)
     return ReleaseResult(
         directory=final_dir, version=version, report=report, tagged=tagged, files=files
     )

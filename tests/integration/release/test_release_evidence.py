@@ -58,8 +58,10 @@ def test_evidence_files_ship_listed_and_verified(
     )
     (repo / "liturgia.toml").write_text((repo / "liturgia.toml").read_text() + POLICY)
     commit_all(repo, "chore: the policy reads a rollback plan and metrics")
-    assert main(["release", "--dry-run", "--project", str(repo)]) == 0
+    assert main(["release", "--dry-run", "--project", str(repo), "--format", "json"]) == 0
     folder = repo / "dist" / "tiny-0.1.1"
+    listed = json.loads(capsys.readouterr().out)["files"]
+    assert "evidence/ops/rollback.md" in listed and "evidence" not in listed
     evidence = folder / "evidence" / "ops"
     assert sorted(p.name for p in evidence.iterdir()) == ["metrics.json", "rollback.md"]
     assert (evidence / "rollback.md").read_bytes() == ROLLBACK  # the bytes the check read
