@@ -18,7 +18,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liturgia.cli._common import (
     OutputFormat,
@@ -30,6 +30,10 @@ from liturgia.cli._common import (
 )
 from liturgia.cli.verify import add_trust_options, trusted_keys
 from liturgia.errors import UsageError
+
+if TYPE_CHECKING:
+    from liturgia.config import LoadedConfig
+    from liturgia.publish import Target
 
 __all__ = ["register", "run"]
 
@@ -111,3 +115,54 @@ def run(args: argparse.Namespace) -> int:
         markup=False,
     )
     return 0
+
+
+def publish_targets(config: LoadedConfig, names: list[str], *, dry_run: bool) -> list[Target]:
+    """The targets of ``liturgia release --publish NAME...``, built before the release runs so
+    a wrong name or credentials file stops it at once.
+
+    Raises:
+        UsageError: ``--publish`` with ``--dry-run``.
+        ConfigError: as :func:`liturgia.publish.configured_target`.
+    """
+    from liturgia.publish import configured_target  # noqa: PLC0415
+
+    if names and dry_run:
+        raise UsageError("--publish: a dry run is not published; drop one of them")
+    return [configured_target(config, name) for name in names]
+
+
+def publish_release_folder(folder: Path, targets: list[Target]) -> None:
+    """Publish a release this process has just written and signed, to each target in turn.
+
+    The key it is verified under is the folder's ``release-key.pub``, which this run wrote from
+    its own signer a moment ago (``liturgia publish`` of a folder from elsewhere never trusts
+    that copy: it takes ``--key``).
+
+    Raises:
+        LiturgiaError: as :func:`liturgia.publish.publish_release`; the release itself is kept
+            (and tagged), and the message says how to publish it again.
+    """
+    from liturgia import sign  # noqa: PLC0415
+    from liturgia.errors import LiturgiaError  # noqa: PLC0415
+    from liturgia.publish import publish_release  # noqa: PLC0415
+
+    public_key = sign.load_public_key(folder / "release-key.pub")
+    console = stderr_console()
+    for target in targets:
+        try:
+            result = publish_release(
+                folder, target, public_key=public_key, progress=progress_printer()
+            )
+        except LiturgiaError:
+            console.print(
+                f"the release {folder.name} is written; publish it again with `liturgia publish "
+                f"{folder} --to {target.name}`",
+                markup=False,
+            )
+            raise
+        console.print(
+            f"published {result.release} to {result.target} ({result.location}): "
+            f"{len(result.files)} files, read back",
+            markup=False,
+        )

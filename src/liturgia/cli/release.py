@@ -30,6 +30,7 @@ from liturgia.cli._common import (
     stderr_console,
 )
 from liturgia.cli._reproducible import check_reproducible_command
+from liturgia.cli.publish import publish_release_folder, publish_targets
 from liturgia.config import LoadedConfig, load_config
 from liturgia.errors import ConfigError, InputError, KeyPasswordError, NetworkError
 from liturgia.release.gates import Status
@@ -97,6 +98,14 @@ def register(subparsers: Any) -> None:
                "then the end of the release, wait for the cockpit server to take what is "
                "still unsent; a server down at the gate is waited for once (default: 20)",
                type=float, default=20.0, metavar="SECONDS")  # fmt: skip
+    parser.add_argument(
+        "--publish",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="after a GO release, publish it to the [publish.NAME] target (repeatable, in "
+        "order), as liturgia publish does; not with --dry-run",
+    )
     add_format_option(parser)
 
 
@@ -130,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     console = stderr_console()
     if args.check_reproducible:
         return check_reproducible_command(args, config, console)
+    targets = publish_targets(config, args.publish, dry_run=args.dry_run)
     progress = _Progress(console)
     sender = _cockpit(args, config, progress)
     result: ReleaseResult | None = None
@@ -169,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(_as_json(result), indent=2, sort_keys=True) + "\n")
     else:
         _print_summary(console, result)
+    if result.report.go and targets:
+        publish_release_folder(result.directory, targets)
     return 0 if result.report.go else 1
 
 

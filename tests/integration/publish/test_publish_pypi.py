@@ -22,6 +22,7 @@ from tests.integration.publish.conftest import (
     make_project,
     pypi_table,
 )
+from tests.integration.release.conftest import commit_all, vertice_repo
 
 WHEEL = "vertice_backend-0.2.0-py3-none-any.whl"
 SDIST = "vertice_backend-0.2.0.tar.gz"
@@ -251,3 +252,36 @@ def test_registry_killed_mid_run_is_completed_by_the_next_run(
         }
     finally:
         server.kill()
+
+
+def test_release_publish_publishes_a_go_release(
+    tmp_path: Path,
+    pypiserver: PypiServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LITURGIA_KEY", str(tmp_path / "keys" / "release.key"))
+    monkeypatch.setenv("LITURGIA_PASSWORD", "correct horse")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764400000")
+    monkeypatch.setenv("LITURGIA_PYTHON", sys.executable)
+    monkeypatch.setenv("LITURGIA_PUBLISH_STAGING_USERNAME", pypiserver.username)
+    monkeypatch.setenv("LITURGIA_PUBLISH_STAGING_PASSWORD", pypiserver.password)
+    repo = vertice_repo(tmp_path / "vertice")
+    config = repo / "liturgia.toml"
+    config.write_text(config.read_text() + "\n" + pypi_table("staging", pypiserver))
+    commit_all(repo, "chore: publish to staging")
+
+    # A dry run is refused before anything runs; so is an unknown target.
+    assert main(["release", "--project", str(repo), "--dry-run", "--publish", "staging"]) == 2
+    assert "a dry run is not published" in capsys.readouterr().err
+    assert main(["release", "--project", str(repo), "--publish", "prod"]) == 2
+    assert "no [publish.prod] target (configured: staging)" in capsys.readouterr().err
+    assert not (repo / "dist").exists()
+
+    code = main(["release", "--project", str(repo), "--publish", "staging"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    folder = repo / "dist" / "vertice-0.2.0"
+    assert pypiserver.files() == {name: (folder / name).read_bytes() for name in (WHEEL, SDIST)}
+    assert json.loads(record_path(folder).read_text())["targets"]["staging"]["complete"] is True
+    assert "published vertice-0.2.0 to staging" in err
