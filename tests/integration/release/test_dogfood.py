@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,3 +38,10 @@ def test_dry_run_release_of_this_repository(
         summary["files"]
     )
     assert main(["verify", str(folder), "--key", str(tmp_path / "keys" / "release.pub")]) == 0
+    # CI keeps the gate report of liturgia's own release as an output ($LITURGIA_DOGFOOD_OUT).
+    keep = os.environ.get("LITURGIA_DOGFOOD_OUT")
+    if keep:
+        out_folder = Path(keep)
+        out_folder.mkdir(parents=True, exist_ok=True)
+        for name in ("gate-report.html", "gate-report.json"):
+            shutil.copyfile(folder / name, out_folder / name)
