@@ -28,6 +28,7 @@ from liturgia.errors import ConfigError
 
 if TYPE_CHECKING:
     from liturgia.config import LoadedConfig
+    from liturgia.publish.withdraw import TargetWithdrawal
 
 __all__ = [
     "register",
@@ -136,13 +137,27 @@ def register(subparsers: Any) -> None:
         subparsers,
         "rollback",
         run_rollback,
-        "mark a release rolled back (nothing deleted) and say what to run next",
+        "mark a release rolled back and withdraw it from every registry it was published to",
         description="Record beside dist/<name>-VERSION that the release is rolled back, why "
-        "and when; the release folder and its log entries are kept. Says which earlier "
-        "release to deploy again.",
+        "and when, then withdraw it from every target its publish record "
+        "(dist/<name>-VERSION.publish.json) names, through that [publish.NAME] table: OCI: "
+        "the version's tag is deleted (blobs and referrers kept); npm: the version is "
+        "deprecated with 'rolled back: REASON' (never unpublished); PyPI-compatible index: "
+        "its upload API has no yank, so the outcome is 'manual' (yank it in the index's web "
+        "interface) until the index shows it yanked (PEP 592). Each target's outcome is "
+        "recorded in dist/<name>-VERSION.rolled-back.json as soon as it is known; the release "
+        "folder and its log entries are kept. Exit 0 when the release is withdrawn from every "
+        "target (or it was never published); else the rollback is recorded but incomplete, "
+        "each target not done is named with what to do, and the exit code is the highest "
+        "among them: 1 a target that cannot withdraw it itself (a person must: PyPI, an OCI "
+        "registry with deletion off) or holds another file, 2 a target's configuration or "
+        "credentials, 3 a registry unreachable. Run the same command again to retry the "
+        "targets not done (the first reason is kept). Says which earlier release to deploy "
+        "again.",
     )
     rollback.add_argument("version", metavar="VERSION")
     rollback.add_argument("--reason", required=True, metavar="TEXT", help="why")
+    add_format_option(rollback)
     _project_option(rollback)
     _project_option(playbook)
     playbook.add_argument(
@@ -301,24 +316,70 @@ def _deploy_published(args: argparse.Namespace, config: LoadedConfig) -> int:
 
 
 def run_rollback(args: argparse.Namespace) -> int:
-    """Run ``rollback``: 0 once the rollback is recorded."""
+    """Run ``rollback``: 0 once recorded and withdrawn everywhere; else the highest exit code
+    of the targets not done (1 manual or refused, 2 configuration, 3 unreachable)."""
+    import json  # noqa: PLC0415
+
     from liturgia.config import load_config  # noqa: PLC0415
+    from liturgia.publish.withdraw import published_targets, withdraw_release  # noqa: PLC0415
     from liturgia.release.rollback import mark_rolled_back  # noqa: PLC0415
     from liturgia.release.version import Version  # noqa: PLC0415
 
     config = load_config(args.project)
     version = Version.parse(args.version)
-    done = mark_rolled_back(config, config.project_dir / "dist", version, args.reason)
     name = config.settings.project.name
+    dist = config.project_dir / "dist"
+    folder = dist / f"{name}-{version}"
+    targets = sorted(published_targets(folder)) if folder.is_dir() else []
+    done = mark_rolled_back(config, dist, version, args.reason, targets=targets)
+    console = stderr_console()
+    human = args.format != OutputFormat.JSON
+    if done.resumed and human:
+        console.print(
+            f"{name} {version}: completing the rollback recorded in {done.record.name} "
+            f"(reason kept: {done.document.get('reason')!r})",
+            markup=False,
+        )
+
+    def record(outcome: TargetWithdrawal) -> None:
+        done.record_target(outcome.target, outcome.to_json())
+        if human:
+            mark = "✓" if outcome.done else "✗"
+            console.print(
+                f"{mark} {outcome.target} ({outcome.kind}, {outcome.location}): "
+                f"{outcome.action} {outcome.state}: {outcome.detail}",
+                markup=False,
+            )
+
+    withdraw_release(
+        config, folder, done.pending, reason=str(done.document["reason"]), record=record
+    )
+    entries: dict[str, Any] = done.document["targets"]
+    codes = [int(entry.get("exit_code", 1)) for entry in entries.values() if not entry["done"]]
+    if args.format == OutputFormat.JSON:
+        sys.stdout.write(
+            json.dumps({**done.document, "record": str(done.record)}, indent=2, sort_keys=True)
+            + "\n"
+        )
+        return max(codes, default=0)
     nxt = (
         f"deploy {name} {done.previous} again (dist/{name}-{done.previous}), or release a fix"
         if done.previous
         else "no earlier release is in dist/: release a fix"
     )
-    stderr_console().print(
-        f"{name} {version} marked rolled back; no file and no log entry was deleted. Next: "
-        f"{nxt}; record it with `liturgia deploy STAGE --version VERSION`.",
-        markup=False,
-    )
+    if done.complete:
+        where = f"withdrawn from {len(entries)} targets" if entries else "it was never published"
+        console.print(
+            f"{name} {version} marked rolled back ({where}); no file and no log entry was "
+            f"deleted. Next: {nxt}; record it with `liturgia deploy STAGE --version VERSION`.",
+            markup=False,
+        )
+    else:
+        console.print(
+            f"{name} {version} marked rolled back, but NOT withdrawn from "
+            f"{', '.join(done.pending)} (see above); run `liturgia rollback {version} --reason "
+            f"...` again once done there. Next: {nxt}.",
+            markup=False,
+        )
     print_path(done.record)
-    return 0
+    return max(codes, default=0)

@@ -13,6 +13,12 @@ registry.npmjs.org, verdaccio and other registries speak):
 * **Lookup and read-back**: ``GET <registry>/<name>`` (the packument); the version's
   ``dist.tarball`` is downloaded and hashed (the registry records SHA-1 and SHA-512, not
   SHA-256, so the bytes themselves are compared).
+* **Withdrawal** (``liturgia rollback``): ``npm deprecate`` semantics: the packument is read
+  (``?write=true``, as npm reads it to change it), ``versions[V].deprecated`` set to the
+  rollback's message, and the document ``PUT`` back without attachments; npm then warns
+  whoever installs that version. The tarball must be the release's (same SHA-256): another
+  file under that version is not ours to deprecate. A version already deprecated is left as it
+  is; nothing is ever unpublished.
 
 A tarball is an npm package when it holds ``<top folder>/package.json`` (``npm pack`` writes
 ``package/``) with a ``name`` and a ``version``. Credentials (``~/.npmrc``'s ``_authToken`` or
@@ -34,7 +40,7 @@ from liturgia.config import PublishTarget
 from liturgia.errors import ConfigError, InputError, NetworkError, PolicyError
 from liturgia.publish._exchange import download, first_line, top_level_member
 from liturgia.publish.credentials import Credentials, env_prefix, npm_credentials
-from liturgia.publish.target import ReleaseFile
+from liturgia.publish.target import ReleaseFile, Withdrawal
 
 __all__ = ["NpmTarget", "dist_tag", "from_settings", "package_manifest"]
 
@@ -114,8 +120,8 @@ class NpmTarget:
     def _document_url(self, package: str) -> str:
         return self.registry + urllib.parse.quote(package, safe="@")
 
-    def _packument(self, package: str) -> dict[str, Any] | None:
-        url = self._document_url(package)
+    def _packument(self, package: str, *, write: bool = False) -> dict[str, Any] | None:
+        url = self._document_url(package) + ("?write=true" if write else "")
         response = self._http.send(
             "GET",
             url,
@@ -244,6 +250,89 @@ class NpmTarget:
             )
         raise PolicyError(
             f"{self.registry}: refused {package}@{version} ({response.status}): "
+            f"{_message(response)}"
+        )
+
+    def withdraw(self, files: Sequence[ReleaseFile], *, reason: str) -> Withdrawal:
+        """Deprecate each file's ``name@version`` with ``rolled back: REASON`` (npm deprecate).
+
+        Returns:
+            ``withdrawn`` once every version the registry has is deprecated (read back), by
+            this run or before; ``absent`` when it has none of them.
+
+        Raises:
+            InputError: a file is not an npm package.
+            PolicyError: the registry holds another tarball under a version (not ours), or
+                refused the change.
+            ConfigError: it refused the credentials.
+            NetworkError: it cannot be reached, or does not show the deprecation after it.
+        """
+        message = f"rolled back: {' '.join(reason.split())}"
+        done: list[str] = []
+        for file in sorted(files, key=lambda file: file.name):
+            manifest = self._manifest(file)
+            spec = f"{manifest['name']}@{manifest['version']}"
+            held = self.lookup(file)
+            if held is None:
+                continue
+            if held != file.sha256:
+                raise PolicyError(
+                    f"{self.registry}: {spec} is another tarball (SHA-256 {held}, the "
+                    f"release's {file.sha256}): not deprecated"
+                )
+            already = self._deprecation(manifest["name"], manifest["version"])
+            if already:
+                done.append(f"{spec} was already deprecated ({already!r})")
+                continue
+            self._deprecate(manifest["name"], manifest["version"], message)
+            if self._deprecation(manifest["name"], manifest["version"]) != message:
+                raise NetworkError(
+                    f"{self.registry}: accepted the deprecation of {spec} but does not show it"
+                )
+            done.append(f"{spec} deprecated ({message!r})")
+        if not done:
+            return Withdrawal(
+                state="absent",
+                action="deprecate",
+                detail=f"{self.registry}: holds none of these versions: nothing to deprecate",
+            )
+        return Withdrawal(
+            state="withdrawn", action="deprecate", detail=f"{self.registry}: {'; '.join(done)}"
+        )
+
+    def _deprecation(self, package: str, version: str) -> str:
+        """The version's ``deprecated`` message (``""`` when it is not deprecated)."""
+        document = self._packument(package) or {}
+        entry = (document.get("versions") or {}).get(version)
+        value = entry.get("deprecated") if isinstance(entry, dict) else None
+        return value if isinstance(value, str) else ""
+
+    def _deprecate(self, package: str, version: str, message: str) -> None:
+        """``PUT`` the packument back with ``versions[version].deprecated = message``."""
+        document = self._packument(package, write=True)
+        entry = ((document or {}).get("versions") or {}).get(version)
+        if document is None or not isinstance(entry, dict):
+            raise NetworkError(f"{self.registry}: {package}@{version} vanished while deprecating")
+        entry["deprecated"] = message
+        document.pop("_attachments", None)
+        response = self._http.send(
+            "PUT",
+            self._document_url(package),
+            body=json.dumps(document, sort_keys=True).encode(),
+            headers={"Content-Type": "application/json", **self._credentials.bearer()},
+            max_bytes=1 << 20,
+        )
+        if 200 <= response.status < 300:
+            return
+        if response.status in (401, 403):
+            raise ConfigError(self._refused(response, f"deprecating {package}@{version}"))
+        if response.status >= 500:
+            raise NetworkError(
+                f"{self.registry}: answered {response.status} to the deprecation of "
+                f"{package}@{version}"
+            )
+        raise PolicyError(
+            f"{self.registry}: refused to deprecate {package}@{version} ({response.status}): "
             f"{_message(response)}"
         )
 

@@ -38,7 +38,9 @@ answers out of shape; :class:`~liturgia.errors.ConfigError` (exit 2) for a bad r
 version, or refused credentials; :class:`~liturgia.errors.InputError` (exit 2) for an unreadable
 file; :class:`~liturgia.errors.DigestError` (exit 1) when a file's bytes (on disk or downloaded
 back) do not hash to the digest given; :class:`~liturgia.errors.PolicyError` (exit 1) for a
-different release under an existing tag, or a registry that does not allow deletion.
+different release under an existing tag, or a registry that does not allow deletion
+(:meth:`OciTarget.untag`; :meth:`OciTarget.withdraw`, ``liturgia rollback``, reports that
+as a ``manual`` outcome).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ from liturgia.errors import (
     PolicyError,
 )
 from liturgia.publish.credentials import env_prefix
-from liturgia.publish.target import ReleaseFile
+from liturgia.publish.target import ReleaseFile, Withdrawal
 
 __all__ = [
     "REFERRER_ARTIFACT_TYPES",
@@ -870,7 +872,49 @@ class OciTarget:
                 )
         return tuple(sorted(wanted))
 
-    def rollback(self, version: str) -> str | None:
+    def withdraw(self, files: Sequence[ReleaseFile], *, reason: str) -> Withdrawal:
+        """Untag the version ``files`` were published as (:meth:`untag`), if its tag still
+        holds exactly those files.
+
+        Returns:
+            ``withdrawn`` (untagged now), ``absent`` (no such tag), or ``manual`` when the
+            registry does not allow deletion (405).
+
+        Raises:
+            InputError: the release folder has no readable version.
+            PolicyError: the tag holds other files than ``files`` (not untagged).
+            NetworkError: the registry is unreachable or answers out of shape.
+            ConfigError: credentials refused.
+        """
+        del reason  # a registry keeps no message with a deletion
+        versions = sorted({_release_version(file) for file in files})
+        done: list[str] = []
+        for version in versions:
+            reference = f"{self.host}/{self.repository}:{oci_tag(version)}"
+            listing = self.existing(version)
+            if listing is None:
+                continue
+            ours = {f.name: f.sha256.lower() for f in files if _release_version(f) == version}
+            if dict(listing.files) != ours:
+                raise PolicyError(
+                    f"{reference} holds other files than the release published there: not "
+                    "untagged; look at it with `oras manifest fetch`"
+                )
+            try:
+                digest = self.untag(version)
+            except PolicyError as exc:
+                return Withdrawal(state="manual", action="untag", detail=str(exc))
+            done.append(f"{reference} untagged ({digest}; blobs and referrers kept)")
+        if not done:
+            return Withdrawal(
+                state="absent",
+                action="untag",
+                detail=f"{self.location}: no tag {', '.join(map(oci_tag, versions))}: "
+                "nothing to untag",
+            )
+        return Withdrawal(state="withdrawn", action="untag", detail="; ".join(done))
+
+    def untag(self, version: str) -> str | None:
         """Untag ``version``: delete the tag (spec 1.1), or the manifest where tags cannot be.
 
         The blobs and the referrers stay (a registry's garbage collection removes what nothing

@@ -12,6 +12,11 @@
   (PEP 503 names and HTML, PEP 691 JSON when the index offers it; the file's SHA-256 from
   the link's ``#sha256=`` fragment or the JSON ``hashes``). A redirect to another host (a
   pypiserver's fallback to pypi.org for a project it does not hold) means "not held here".
+* **Withdrawal** (``liturgia rollback``): the upload API has no yank (PEP 592 yanking is done
+  in the index's web interface: PyPI's "Options > Yank"; pypiserver has none), so
+  :meth:`PypiTarget.withdraw` reads the simple API: files marked yanked (PEP 592
+  ``data-yanked``, PEP 691 ``yanked``) are ``withdrawn``; otherwise the outcome is ``manual``,
+  naming the project and version to yank by hand, and a later rollback run records the yank.
 
 Every exchange goes through :class:`liturgia._internal.http.HttpClient` (timeouts, a size
 cap, retries). The upload POST is retried after a failure because the index deduplicates by
@@ -28,7 +33,7 @@ import urllib.parse
 import zipfile
 from collections.abc import Sequence
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.metadata import parse_email
 from packaging.utils import (
@@ -43,7 +48,7 @@ from liturgia._internal.http import HttpClient, HttpResponse, check_base_url
 from liturgia.errors import ConfigError, InputError, NetworkError, PolicyError
 from liturgia.publish._exchange import download, first_line, top_level_member
 from liturgia.publish.credentials import Credentials, env_prefix
-from liturgia.publish.target import ReleaseFile
+from liturgia.publish.target import ReleaseFile, Withdrawal
 
 __all__ = ["PypiTarget", "core_metadata", "multipart_body"]
 
@@ -81,6 +86,16 @@ def _distribution(name: str) -> tuple[str, str, str] | None:
             return None
         return str(project), "sdist", "source"
     return None
+
+
+def _version(name: str) -> str:
+    """The version in a wheel or sdist file name (``""`` when it is neither)."""
+    try:
+        if name.endswith(".whl"):
+            return str(parse_wheel_filename(name)[1])
+        return str(parse_sdist_filename(name)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return ""
 
 
 def core_metadata(name: str, data: bytes) -> dict[str, Any]:
@@ -166,18 +181,35 @@ def multipart_body(
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+class Held(NamedTuple):
+    """A file an index lists on a project's simple page.
+
+    Attributes:
+        url: where it is downloaded (absolute).
+        sha256: its hex SHA-256 as the page gives it, or ``None``.
+        yanked: the page marks it yanked (PEP 592).
+    """
+
+    url: str
+    sha256: str | None
+    yanked: bool = False
+
+
 class _Links(HTMLParser):
-    """The anchors of a PEP 503 page: ``[(text, href)]``."""
+    """The anchors of a PEP 503 page: ``[(text, href, yanked)]`` (PEP 592 ``data-yanked``)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.links: list[tuple[str, str]] = []
+        self.links: list[tuple[str, str, bool]] = []
         self._href: str | None = None
+        self._yanked = False
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
-            self._href = dict(attrs).get("href") or ""
+            found = dict(attrs)
+            self._href = found.get("href") or ""
+            self._yanked = "data-yanked" in found
             self._text = []
 
     def handle_data(self, data: str) -> None:
@@ -186,34 +218,43 @@ class _Links(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._href is not None:
-            self.links.append(("".join(self._text).strip(), self._href))
+            self.links.append(("".join(self._text).strip(), self._href, self._yanked))
             self._href = None
 
 
-def _files_of_page(response: HttpResponse, page: str) -> dict[str, tuple[str, str | None]]:
-    """``{file name: (absolute URL, sha256 or None)}`` of a simple project page.
+def _files_of_page(response: HttpResponse, page: str) -> dict[str, Held]:
+    """``{file name: Held(absolute URL, sha256 or None, yanked)}`` of a simple project page.
+
+    Yanked (PEP 592): an HTML link with a ``data-yanked`` attribute (with or without a
+    reason); a PEP 691 file whose ``yanked`` is ``true`` or a reason.
 
     Raises:
         NetworkError: a PEP 691 JSON page that does not parse.
     """
     content_type = response.headers.get("content-type", "")
-    found: dict[str, tuple[str, str | None]] = {}
+    found: dict[str, Held] = {}
     if "json" in content_type:
         try:
             files = json.loads(response.body)["files"]
             for entry in files:
                 url = urllib.parse.urljoin(page, entry["url"])
-                found[entry["filename"]] = (url, (entry.get("hashes") or {}).get("sha256"))
+                yanked = entry.get("yanked", False)
+                found[entry["filename"]] = Held(
+                    url,
+                    (entry.get("hashes") or {}).get("sha256"),
+                    yanked is True or isinstance(yanked, str),
+                )
         except (ValueError, KeyError, TypeError) as exc:
             raise NetworkError(f"{page}: not a PEP 691 project page: {exc}") from exc
         return found
     parser = _Links()
     parser.feed(response.body.decode("utf-8", "replace"))
-    for text, href in parser.links:
+    for text, href, yanked in parser.links:
         url, _, fragment = urllib.parse.urljoin(page, href).partition("#")
         algorithm, _, digest = fragment.partition("=")
         name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]) or text
-        found[name] = (url, digest.lower() if algorithm == "sha256" and digest else None)
+        sha256 = digest.lower() if algorithm == "sha256" and digest else None
+        found[name] = Held(url, sha256, yanked)
     return found
 
 
@@ -252,7 +293,6 @@ class PypiTarget:
         self.location = self.upload_url
         self._credentials = credentials
         self._http = http or HttpClient(timeout=60.0, deadline=300.0)
-        self._pages: dict[str, dict[str, tuple[str, str | None]] | None] = {}
 
     def select(self, names: Sequence[str]) -> tuple[str, ...]:
         """The wheels and sdists among ``names`` (by their PEP 427 / sdist file names)."""
@@ -264,7 +304,7 @@ class PypiTarget:
             raise InputError(f"{file.name}: not a wheel or sdist file name")
         return canonicalize_name(found[0])
 
-    def _page(self, project: str) -> dict[str, tuple[str, str | None]] | None:
+    def _page(self, project: str) -> dict[str, Held] | None:
         """The project's files on the index, or ``None`` when it holds none (PEP 503/691)."""
         url = f"{self.index_url}{project}/"
         origin = urllib.parse.urlsplit(url)[:2]
@@ -303,10 +343,9 @@ class PypiTarget:
         held = page.get(file.name) if page else None
         if held is None:
             return None
-        url, digest = held
-        if digest is not None:
-            return digest
-        return hashlib.sha256(self._get(url)).hexdigest()
+        if held.sha256 is not None:
+            return held.sha256
+        return hashlib.sha256(self._get(held.url)).hexdigest()
 
     def download(self, file: ReleaseFile) -> bytes:
         """The bytes the index serves for ``file`` (found through its simple page).
@@ -318,7 +357,7 @@ class PypiTarget:
         held = page.get(file.name) if page else None
         if held is None:
             raise NetworkError(f"{self.index_url}: does not list {file.name} after its upload")
-        return self._get(held[0])
+        return self._get(held.url)
 
     def _get(self, url: str) -> bytes:
         return download(self._http, url, self._credentials.basic())
@@ -366,6 +405,54 @@ class PypiTarget:
             )
         raise PolicyError(
             f"{self.upload_url}: refused {file.name} ({response.status}): {first_line(response)}"
+        )
+
+    def withdraw(self, files: Sequence[ReleaseFile], *, reason: str) -> Withdrawal:
+        """Yank is not in the upload API: report whether the index shows ``files`` yanked.
+
+        ``withdrawn`` when every file of ``files`` the index lists is marked yanked (PEP 592:
+        someone yanked the version in the index's web interface); ``absent`` when it lists
+        none of them; else ``manual``, naming the project and version to yank there. Nothing is
+        sent to the index. ``reason`` is for the yank's own reason field, typed by hand.
+
+        Raises:
+            NetworkError: the index cannot be read.
+            ConfigError: it refused the credentials.
+        """
+        del reason  # the index keeps it only when it is typed in its web interface
+        listed: list[tuple[ReleaseFile, Held]] = []
+        projects: dict[str, dict[str, Held] | None] = {}
+        versions = set()
+        for file in sorted(files, key=lambda file: file.name):
+            project = self._project(file)
+            versions.add(_version(file.name))
+            if project not in projects:
+                projects[project] = self._page(project)
+            held = (projects[project] or {}).get(file.name)
+            if held is not None:
+                listed.append((file, held))
+        names = " ".join(sorted(projects)) or "(none)"
+        what = f"{names} {', '.join(sorted(versions))}"
+        if not listed:
+            return Withdrawal(
+                state="absent",
+                action="yank",
+                detail=f"{self.index_url}: lists no file of {what}: nothing to yank",
+            )
+        if all(held.yanked for _file, held in listed):
+            return Withdrawal(
+                state="withdrawn",
+                action="yank",
+                detail=f"{self.index_url}: {what} is yanked (PEP 592): pip no longer picks it",
+            )
+        return Withdrawal(
+            state="manual",
+            action="yank",
+            detail=(
+                f"not possible on this index through its upload API: yank {what} in its web "
+                f"interface ({len(listed)} files listed, not yanked), then run `liturgia "
+                "rollback` again to record it"
+            ),
         )
 
     def _refused(self, response: HttpResponse, doing: str) -> str:

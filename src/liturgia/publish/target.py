@@ -2,7 +2,8 @@
 
 A target is one registry protocol bound to one configured place (``[publish.NAME]`` in
 ``liturgia.toml``): it picks the release files it carries, says what it already holds under a
-file's name (by SHA-256), uploads one file, and downloads one back. Everything else (verifying
+file's name (by SHA-256), uploads one file, downloads one back, and withdraws a published
+version where the registry allows it (``liturgia rollback``). Everything else (verifying
 the release first, refusing a different file under the same name, the publish record, reading
 every file back after the upload) is the publisher's (:mod:`liturgia.publish.publisher`), once
 for every target.
@@ -15,7 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["ReleaseFile", "Target"]
+__all__ = ["WITHDRAWN_STATES", "ReleaseFile", "Target", "Withdrawal"]
+
+#: :attr:`Withdrawal.state` values that mean the version no longer reaches users from there.
+WITHDRAWN_STATES = frozenset({"withdrawn", "absent"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +38,30 @@ class ReleaseFile:
     path: Path
     sha256: str
     size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Withdrawal:
+    """What a target did to withdraw a published version (``liturgia rollback``).
+
+    Attributes:
+        state: ``withdrawn`` (the registry now marks it withdrawn: untagged, deprecated,
+            yanked; by this run or before it), ``absent`` (the registry holds nothing of that
+            version: nothing to withdraw) or ``manual`` (the registry's API cannot do it: a
+            person must, and ``detail`` says where).
+        action: what withdrawing means there: ``untag`` (OCI), ``deprecate`` (npm), ``yank``
+            (PyPI, PEP 592).
+        detail: one line for people: what was done, or what to do.
+    """
+
+    state: str
+    action: str
+    detail: str
+
+    @property
+    def done(self) -> bool:
+        """The version no longer reaches users from this target."""
+        return self.state in WITHDRAWN_STATES
 
 
 class Target(Protocol):
@@ -82,5 +110,25 @@ class Target(Protocol):
 
         Raises:
             NetworkError: the registry cannot be reached, or does not serve the file.
+        """
+        ...
+
+    def withdraw(self, files: Sequence[ReleaseFile], *, reason: str) -> Withdrawal:
+        """Withdraw the version ``files`` were published as (one version of one release):
+        untag, deprecate or yank it where the registry's API allows, never delete a file.
+
+        Args:
+            files: the files the publish record says were published to this target.
+            reason: why (shown to users where the registry keeps a message: npm).
+
+        Returns:
+            What was done; ``manual`` when the registry's API cannot do it (not an error: the
+            rollback records it and says what a person must do).
+
+        Raises:
+            NetworkError: the registry cannot be reached or answers out of shape.
+            ConfigError: the registry refused the credentials.
+            PolicyError: the registry holds another file under that version (not ours to
+                withdraw), or refused the change.
         """
         ...

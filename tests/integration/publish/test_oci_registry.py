@@ -288,14 +288,14 @@ def test_rollback_untags_and_a_second_rollback_finds_nothing(
     target = _target(registry, "acme/rollback")
     pushed = target.publish("1.0.0", files)
 
-    assert target.rollback("1.0.0") == pushed.manifest_digest
+    assert target.untag("1.0.0") == pushed.manifest_digest
 
     gone = httpx.head(
         f"{registry.url}/v2/acme/rollback/manifests/1.0.0", headers={"Accept": MANIFEST}
     )
     assert gone.status_code == 404
     assert target.existing("1.0.0") is None
-    assert target.rollback("1.0.0") is None
+    assert target.untag("1.0.0") is None
     with pytest.raises(PolicyError, match="not in the registry"):
         target.fetch_back("1.0.0", files)
 
@@ -423,7 +423,7 @@ def test_rollback_on_a_registry_that_does_not_allow_deletion_is_refused(tmp_path
         target = _target(registry, "acme/keep")
         pushed = target.publish("1.0.0", _release(tmp_path / "release"))
         with pytest.raises(PolicyError, match="does not allow deletion") as info:
-            target.rollback("1.0.0")
+            target.untag("1.0.0")
         assert info.value.exit_code == 1
         listing = target.existing("1.0.0")
         assert listing is not None

@@ -215,12 +215,15 @@ def test_rollback_marks_and_deletes_nothing(
     argv = ["rollback", "0.1.1", "--reason", "login broken", "--project", str(repo)]
     assert main(argv) == 0
     err = capsys.readouterr().err
-    assert "tiny 0.1.1 marked rolled back; no file and no log entry was deleted" in err
+    assert (
+        "tiny 0.1.1 marked rolled back (it was never published); no file and no log entry was "
+        "deleted" in err
+    )
     assert "no earlier release is in dist/: release a fix" in err
     record = json.loads((repo / "dist" / "tiny-0.1.1.rolled-back.json").read_text())
     assert record == {
-        "previous": None, "project": "tiny", "reason": "login broken",
-        "rolled_back_at": "2025-11-29T07:06:40Z", "version": "0.1.1",
+        "complete": True, "previous": None, "project": "tiny", "reason": "login broken",
+        "rolled_back_at": "2025-11-29T07:06:40Z", "targets": {}, "version": "0.1.1",
     }  # fmt: skip
     assert {p.name: p.read_bytes() for p in release.iterdir()} == before
     assert main(argv) == 2

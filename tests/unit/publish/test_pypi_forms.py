@@ -100,10 +100,15 @@ def test_simple_pages_html_and_json() -> None:
         HttpResponse(status=200, body=html, headers={"content-type": "text/html"}), page
     )
     assert found == {
-        "demo_pkg-1.2.0.tar.gz": ("http://index.test/packages/demo_pkg-1.2.0.tar.gz", "ab12"),
+        "demo_pkg-1.2.0.tar.gz": (
+            "http://index.test/packages/demo_pkg-1.2.0.tar.gz",
+            "ab12",
+            False,
+        ),
         "demo_pkg-1.2.0-py3-none-any.whl": (
             "http://index.test/packages/demo_pkg-1.2.0-py3-none-any.whl",
             None,
+            False,
         ),
     }
     document = {
@@ -121,4 +126,37 @@ def test_simple_pages_html_and_json() -> None:
         ),
         page,
     )
-    assert found == {"demo_pkg-1.2.0.tar.gz": ("http://index.test/simple/demo-pkg/f/x.tgz", "cd")}
+    assert found == {
+        "demo_pkg-1.2.0.tar.gz": ("http://index.test/simple/demo-pkg/f/x.tgz", "cd", False)
+    }
+
+
+def test_simple_pages_say_which_files_are_yanked() -> None:
+    """PEP 592: ``data-yanked`` with or without a reason; PEP 691: ``yanked`` true or a reason."""
+    page = "http://index.test/simple/demo/"
+    html = (
+        b'<a href="demo-1.0.tar.gz#sha256=aa" data-yanked="">a</a>'
+        b'<a href="demo-1.1.tar.gz#sha256=bb" data-yanked="broken">b</a>'
+        b'<a href="demo-1.2.tar.gz#sha256=cc">c</a>'
+    )
+    found = _files_of_page(
+        HttpResponse(status=200, body=html, headers={"content-type": "text/html"}), page
+    )
+    assert {name: held.yanked for name, held in found.items()} == {
+        "demo-1.0.tar.gz": True,
+        "demo-1.1.tar.gz": True,
+        "demo-1.2.tar.gz": False,
+    }
+    files = [
+        {"filename": f"demo-1.{n}.tar.gz", "url": f"d{n}", "hashes": {}, **extra}
+        for n, extra in enumerate([{"yanked": True}, {"yanked": "broken"}, {"yanked": False}, {}])
+    ]
+    found = _files_of_page(
+        HttpResponse(
+            status=200,
+            body=json.dumps({"meta": {"api-version": "1.0"}, "files": files}).encode(),
+            headers={"content-type": "application/vnd.pypi.simple.v1+json"},
+        ),
+        page,
+    )
+    assert [found[f"demo-1.{n}.tar.gz"].yanked for n in range(4)] == [True, True, False, False]
