@@ -72,6 +72,7 @@ from liturgia.errors import (
 )
 from liturgia.publish.credentials import env_prefix
 from liturgia.publish.target import ReleaseFile, Withdrawal
+from liturgia.sign.bundle import BUNDLE_SUFFIX
 
 __all__ = [
     "REFERRER_ARTIFACT_TYPES",
@@ -245,7 +246,7 @@ def _descriptor(media_type: str, data: bytes) -> dict[str, Any]:
 def _media_type(file: OciFile) -> str:
     if file.role is OciRole.SBOM and file.name.endswith(".spdx.json"):
         return "application/spdx+json"
-    if file.role is OciRole.PROVENANCE and file.name.endswith(".sigstore.json"):
+    if file.role is OciRole.PROVENANCE and file.name.endswith(BUNDLE_SUFFIX):
         # An in-toto statement inside a Sigstore bundle (DSSE), as cosign attaches one.
         return REFERRER_ARTIFACT_TYPES[OciRole.SIGNATURE]
     return REFERRER_ARTIFACT_TYPES.get(file.role, "application/octet-stream")
@@ -992,9 +993,9 @@ def role_of(name: str, path: Path) -> OciRole:
     Raises:
         InputError: ``path`` cannot be read.
     """
-    if name.endswith((".intoto.sigstore.json", ".intoto.jsonl")):
+    if name.endswith((f".intoto{BUNDLE_SUFFIX}", ".intoto.jsonl")):
         return OciRole.PROVENANCE
-    if name.endswith(".sigstore.json"):
+    if name.endswith(BUNDLE_SUFFIX):
         return OciRole.SIGNATURE
     if name.endswith((".cdx.json", ".spdx.json")):
         return OciRole.SBOM

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from liturgia.errors import InputError
 from liturgia.release.checksums import parse_sha256sums
+from liturgia.sign.bundle import BUNDLE_SUFFIX
 
 __all__ = [
     "PROJECT_PATTERN",
@@ -240,7 +241,7 @@ def build_record(folder: Path, *, run: str | None = None) -> ReleaseRecord:
     sbom_gate = by_name.get("sbom")
     match = _COMPONENTS.search(sbom_gate.figure) if sbom_gate else None
     artifacts = [
-        Artifact(name=name, sha256=digest, log_index=_log_index(folder / f"{name}.sigstore.json"))
+        Artifact(name=name, sha256=digest, log_index=_log_index(folder / f"{name}{BUNDLE_SUFFIX}"))
         for name, digest in sorted(sums.items())
     ]
     notes_path = folder / "RELEASE_NOTES.md"
