@@ -89,15 +89,50 @@ def test_check_names_every_problem_without_running_anything(
     (repo / "requirements.txt").unlink()
     assert main(["check", "--project", str(repo)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 3, err
+    assert len(err) == 4, err
     assert "gates.waivers[0]: the waiver of 'rollback-plan' by Ana expired on 2025-11-01" in err[0]
     assert "build" in err[1] and "no-such-program" in err[1]
-    assert "project.sbom_paths[0]: 'requirements.txt' not found (3 problems)" in err[2]
+    assert "gates.checks[0].path: no rollback plan at docs/rollback.md; write it" in err[2]
+    assert "project.sbom_paths[0]: 'requirements.txt' not found (4 problems)" in err[3]
     assert not (repo / "dist").exists()
 
     config.write_text(config.read_text() + '[[gates.checks]]\nkind = "smoke-tests"\n')
     assert main(["check", "--project", str(repo)]) == 2
     assert "gates.checks[1].kind: unknown check kind 'smoke-tests'" in capsys.readouterr().err
+
+
+def test_check_opens_the_approvers_keys_and_finds_the_rollback_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a person writes before a release (approvers' keys, the plan) is checked by `check`:
+    found missing there, not only when the gate runs after a whole build."""
+    repo = make_tiny(tmp_path / "tiny")
+    (repo / "keys").mkdir()
+    (repo / "keys" / "not-a-key.pub").write_text("hello\n")
+    _append(
+        repo,
+        '[[gates.checks]]\nkind = "rollback-plan"\npath = "ops/rollback.md"\n'
+        '[[gates.checks]]\nkind = "approvals"\n[gates.checks.roles.security]\n'
+        'keys = ["keys/nobody.pub", "keys/not-a-key.pub"]\n',
+    )
+    assert main(["check", "--project", str(repo)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3, err
+    assert "liturgia.toml: gates.checks[0].path: no rollback plan at ops/rollback.md" in err[0]
+    assert "gates.checks[1].roles.security.keys[0]: keys/nobody.pub: " in err[1]
+    assert "gates.checks[1].roles.security.keys[1]: keys/not-a-key.pub: " in err[2]
+    assert err[2].endswith("(3 problems)")
+
+    # The plan written and a real key in place of both: check is satisfied.
+    (repo / "ops").mkdir()
+    (repo / "ops" / "rollback.md").write_text("# Rollback\n")
+    assert main(["keys", "generate", "--prefix", str(repo / "keys" / "sec")]) == 0
+    config = repo / "liturgia.toml"
+    config.write_text(
+        config.read_text().replace('"keys/nobody.pub", "keys/not-a-key.pub"', '"keys/sec.pub"')
+    )
+    capsys.readouterr()
+    assert main(["check", "--project", str(repo)]) == 0, capsys.readouterr().err
 
 
 def test_check_names_every_problem_of_each_kind_on_its_own_line(
@@ -164,6 +199,11 @@ def test_playbook_is_written_from_the_policy(
     ) in text
     assert "- `chaos`, accepted by Ana (SRE) until 2026-03-01: rig rebuilt" in text
     assert "The rollback plan is `ops/rollback.md`" in text
+    assert "`liturgia rollback VERSION --reason TEXT`, which marks the release" in text
+    assert (
+        "7. sign (every artifact and SBOM, each bundle recorded in the transparency log)\n8. "
+        "attest (SLSA provenance" in text
+    )
     assert (
         "- security: 1 of `keys/sec.pub` (`liturgia approve VERSION --role security --key KEY`)"
     ) in text

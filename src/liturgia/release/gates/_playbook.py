@@ -14,12 +14,14 @@ from liturgia.release.gates._policy import PolicyEntry
 __all__ = ["render_playbook"]
 
 _STAGES = (
+    "version (the next SemVer from the Conventional Commits since the last tag)",
     "preflight (programs, advisory database, signing key)",
     "build",
     "test",
     "sbom",
     "scan",
-    "sign",
+    "sign (every artifact and SBOM, each bundle recorded in the transparency log)",
+    "attest (SLSA provenance, the SBOM and scan statements, each a logged DSSE bundle)",
     "notes",
     "gate",
     "checksums",
@@ -109,6 +111,8 @@ def render_playbook(config: LoadedConfig, policy: tuple[PolicyEntry, ...]) -> st
             "so every release names how it is rolled back."
         ),
         "A released version is never deleted from the transparency log: publish the previous "
-        "version again (or a fix) and record why.",
+        "version again (or a fix) and record why with "
+        "`liturgia rollback VERSION --reason TEXT`, which marks the release rolled back and "
+        "names the earlier release to deploy again.",
     ]
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from liturgia.config import LoadedConfig
 from liturgia.errors import InputError, LiturgiaError
 from liturgia.release import stages
 from liturgia.release.gates._policy import PolicyEntry, policy_problems
+from liturgia.release.gates._registry import Preflighted
 
 __all__ = ["check_configuration"]
 
@@ -80,7 +81,8 @@ def check_configuration(
     Checked: the policy (each check's kind and settings, names, waivers naming checks), waivers
     already expired on ``today``, every build and test command's program, every SBOM path, the
     advisory database (opened and judged for age; then each OSV folder and the ignore file on
-    their own), the signing key reference.
+    their own), the signing key reference, and what each :class:`Preflighted` check of the
+    policy reads that a person writes beforehand (approvers' keys, the rollback plan).
 
     Returns:
         The policy's checks (those that could be made) and the problems, one line each naming
@@ -95,6 +97,9 @@ def check_configuration(
                 f"{waiver.by} expired on {waiver.expires}; renew or remove it"
             )
     problems += [str(problem) for problem in stages.program_problems(config, _VALUES)[0]]
+    for entry in policy:
+        if isinstance(entry.check, Preflighted):
+            problems += [f"{entry.where}.{problem}" for problem in entry.check.preflight(config)]
     problems += _sbom_paths(config)
     problems += _advisory_problems(config)
     try:

@@ -2,7 +2,9 @@
 
 A check is a small object: a ``name`` (the row of the report), ``reads`` (the evidence it reads,
 as the settings and release files a person would look at), a ``rank`` (its row's place in the
-default golden rule) and ``evaluate(context) -> CheckResult``. Every public module of
+default golden rule) and ``evaluate(context) -> CheckResult``. A check that reads files a person
+writes before any release (a key, a plan) may also be :class:`Preflighted`: ``liturgia check``
+then asks it for their problems. Every public module of
 ``liturgia.release.gates`` is a family and is imported by :func:`registered_checks`, so a new
 golden-rule item is one new module.
 """
@@ -11,12 +13,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult
 
-__all__ = ["Check", "load_families", "register", "registered_checks"]
+if TYPE_CHECKING:
+    from liturgia.config import LoadedConfig
+
+__all__ = ["Check", "Preflighted", "load_families", "register", "registered_checks"]
 
 
 class Check(Protocol):
@@ -36,6 +41,15 @@ class Check(Protocol):
 
     def evaluate(self, context: GateContext) -> CheckResult:
         """Judge the release; never raises for bad evidence (a failed result names it)."""
+
+
+@runtime_checkable
+class Preflighted(Protocol):
+    """A check whose inputs exist before any release starts (``liturgia check`` asks it)."""
+
+    def preflight(self, config: LoadedConfig) -> tuple[str, ...]:
+        """The problems of the files it will read that a person writes (keys, plans), each a
+        line naming the setting and why; empty when there are none. Never raises."""
 
 
 _C = TypeVar("_C", bound=Check)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from liturgia import provenance, sign
-from liturgia.config import PolicyCheck
+from liturgia.config import LoadedConfig, PolicyCheck
 from liturgia.errors import ConfigError, LiturgiaError, SignatureError
 from liturgia.release.approvals import APPROVAL_PREDICATE
 from liturgia.release.gates._context import GateContext
@@ -41,6 +41,17 @@ class ApprovalsCheck:
     rank: int = 140
     folder: str = "approvals"
     roles: tuple[_Role, ...] = ()
+
+    def preflight(self, config: LoadedConfig) -> tuple[str, ...]:
+        """Every role's key file that does not open as a public key (``liturgia check``)."""
+        problems = []
+        for role in self.roles:
+            for index, ref in enumerate(role.keys):
+                try:
+                    sign.load_public_key(config.resolve(ref))
+                except LiturgiaError as exc:
+                    problems.append(f"roles.{role.name}.keys[{index}]: {ref}: {exc}")
+        return tuple(problems)
 
     def evaluate(self, context: GateContext) -> CheckResult:
         """Verify every approval file of this version and count distinct keys per role."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from liturgia.config import PolicyCheck
+from liturgia.config import LoadedConfig, PolicyCheck
 from liturgia.errors import ConfigError
 from liturgia.release.gates._context import GateContext
 from liturgia.release.gates._model import CheckResult, Status, unusable
@@ -46,6 +46,12 @@ class RollbackPlanCheck:
     path: str = _ROLLBACK
     reads: tuple[str, ...] = (_ROLLBACK,)
     rank: int = 100
+
+    def preflight(self, config: LoadedConfig) -> tuple[str, ...]:
+        """The plan is written before the release: a missing file is a problem of the policy."""
+        if config.resolve(self.path).is_file():
+            return ()
+        return (f"path: no rollback plan at {self.path}; write it (it must name the version)",)
 
     def evaluate(self, context: GateContext) -> CheckResult:
         """Look for this version in the rollback plan."""
