@@ -42,6 +42,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from liturgia._internal.counted import CountedBody
 from liturgia.errors import ConfigError, NetworkError
 
 __all__ = [
@@ -203,6 +204,8 @@ class HttpRequest:
         timeout: seconds the exchange may take (connect and each read).
         follow_redirects: follow 3xx answers (else return them).
         max_bytes: largest answer body read; a larger one raises :class:`AnswerTooLargeError`.
+        sent: called with the count of body bytes handed to the network as they go (0 first,
+            ``len(body)`` last; again from 0 on a retry), or ``None``.
     """
 
     method: str
@@ -212,6 +215,7 @@ class HttpRequest:
     timeout: float = 30.0
     follow_redirects: bool = False
     max_bytes: int = 1 << 20
+    sent: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -289,8 +293,17 @@ def urllib_transport(request: HttpRequest) -> HttpResponse:
     if not request.url.startswith(("http://", "https://")):
         raise OSError(f"only http(s) URLs are supported: {request.url}")
     opener = _FOLLOWING if request.follow_redirects else _NOT_FOLLOWING
+    data: bytes | CountedBody | None = request.body
+    headers = dict(request.headers)
+    if request.body and request.sent is not None:
+        # http.client streams an iterable body chunk by chunk when its length is given.
+        data = CountedBody(request.body, request.sent)
+        headers["Content-Length"] = str(len(request.body))
     prepared = urllib.request.Request(  # noqa: S310 - http(s) checked above
-        request.url, data=request.body, method=request.method, headers=dict(request.headers)
+        request.url,
+        data=data,  # urllib takes any iterable of bytes
+        method=request.method,
+        headers=headers,
     )
     try:
         with opener.open(prepared, timeout=request.timeout) as answer:
@@ -398,6 +411,7 @@ class HttpClient:
         follow_redirects: bool = False,
         retry: bool | None = None,
         max_bytes: int | None = None,
+        sent: Callable[[int], None] | None = None,
     ) -> HttpResponse:
         """Send ``method url`` and return the answer, whatever its status.
 
@@ -411,6 +425,8 @@ class HttpClient:
                 for a POST only when a repeat cannot add a second record (see the module
                 docstring: a 503 or timeout does not mean "not stored").
             max_bytes: size cap of the answer (default: the client's).
+            sent: told the count of body bytes handed to the network as they go (upload
+                progress; each attempt counts from 0), through the default transport.
 
         Returns:
             The last answer; with retries, a 429/5xx answer means every attempt got one
@@ -426,7 +442,7 @@ class HttpClient:
         method = method.upper()
         retrying = method in IDEMPOTENT_METHODS if retry is None else retry
         tries = self.attempts if retrying else 1
-        sent = {"User-Agent": self._user_agent, **(headers or {})}
+        outgoing = {"User-Agent": self._user_agent, **(headers or {})}
         start = self._clock()
         last_error = ""
         attempt = 0
@@ -436,10 +452,11 @@ class HttpClient:
                 method=method,
                 url=url,
                 body=body,
-                headers=sent,
+                headers=outgoing,
                 timeout=max(0.001, min(self.timeout, remaining)),
                 follow_redirects=follow_redirects,
                 max_bytes=self.max_bytes if max_bytes is None else max_bytes,
+                sent=sent,
             )
             self.breaker.before(url)
             self.requests += 1

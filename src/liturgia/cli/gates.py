@@ -283,21 +283,22 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 def _deploy_published(args: argparse.Namespace, config: LoadedConfig) -> int:
     """``deploy`` of a ``[publish.STAGE]`` target: publish, smoke-test, record."""
-    from liturgia.cli.publish import progress_printer  # noqa: PLC0415
+    from liturgia.cli.publish import publish_progress  # noqa: PLC0415
     from liturgia.publish.deploy import deploy_stage  # noqa: PLC0415
     from liturgia.release.version import Version  # noqa: PLC0415
 
     version = str(Version.parse(args.version))
     folder = config.project_dir / "dist" / f"{config.settings.project.name}-{version}"
     _key, public_key, log_keys = trusted_keys(args, folder)
-    done = deploy_stage(
-        config,
-        args.stage,
-        version,
-        public_key=public_key,
-        log_keys=log_keys,
-        progress=progress_printer(),
-    )
+    with publish_progress(OutputFormat.TABLE) as progress:
+        done = deploy_stage(
+            config,
+            args.stage,
+            version,
+            public_key=public_key,
+            log_keys=log_keys,
+            progress=progress,
+        )
     console = stderr_console()
     for run in done.smoke:
         mark = "✓" if run.exit_status == 0 else "✗"

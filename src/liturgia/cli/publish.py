@@ -15,8 +15,10 @@ or _TOKEN, or ~/.pypirc (~/.npmrc for npm); never from the command line, never p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +34,12 @@ from liturgia.cli.verify import add_trust_options, trusted_keys
 from liturgia.errors import UsageError
 
 if TYPE_CHECKING:
-    from liturgia.config import LoadedConfig
-    from liturgia.publish import Target
+    from rich.console import Console
 
-__all__ = ["register", "run"]
+    from liturgia.config import LoadedConfig
+    from liturgia.publish import Progress, PublishEvent, Target
+
+__all__ = ["progress_printer", "publish_progress", "register", "run"]
 
 
 def register(subparsers: Any) -> None:
@@ -64,27 +68,72 @@ def register(subparsers: Any) -> None:
     add_format_option(parser)
 
 
-def progress_printer() -> Any:
-    """A :data:`liturgia.publish.Progress` printing one line per step on stderr."""
-    from liturgia.publish import PublishEvent  # noqa: PLC0415
+_LINES = {
+    "verified": "[green]✓[/green] the release verifies",
+    "upload": "↑ {file} ({size:,} bytes)",
+    "uploaded": "[green]✓[/green] {file} uploaded",
+    "present": "= {file} already published with the same SHA-256",
+    "checked": "[green]✓[/green] {file} read back: SHA-256 matches",
+}
 
-    console = stderr_console()
-    lines = {
-        "verified": "[green]✓[/green] the release verifies",
-        "upload": "↑ {file} ({size:,} bytes)",
-        "uploaded": "[green]✓[/green] {file} uploaded",
-        "present": "= {file} already published with the same SHA-256",
-        "checked": "[green]✓[/green] {file} read back: SHA-256 matches",
-    }
+
+def progress_printer(console: Console | None = None) -> Progress:
+    """A :data:`liturgia.publish.Progress` printing one line per step on stderr (no bytes
+    counts: a log stays one line per file)."""
+    from rich.markup import escape  # noqa: PLC0415
+
+    out = console or stderr_console()
 
     def show(event: PublishEvent) -> None:
-        from rich.markup import escape  # noqa: PLC0415
-
-        console.print(
-            lines[event.step].format(file=escape(event.file), size=event.size), highlight=False
-        )
+        line = _LINES.get(event.step)
+        if line is not None:
+            out.print(line.format(file=escape(event.file), size=event.size), highlight=False)
 
     return show
+
+
+@contextlib.contextmanager
+def publish_progress(output: OutputFormat) -> Iterator[Progress]:
+    """The progress of uploads on stderr: a bar per file (bytes sent, rate, time left) when
+    stderr is a terminal and the output is not ``json``; else :func:`progress_printer`'s lines.
+    The bars stay on screen once done, above the summary."""
+    console = stderr_console()
+    if output == OutputFormat.JSON or not console.is_terminal:
+        yield progress_printer(console)
+        return
+    from rich.markup import escape  # noqa: PLC0415
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        DownloadColumn,
+        TaskID,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.progress import Progress as Bars  # noqa: PLC0415
+
+    lines = progress_printer(console)
+    with Bars(
+        TextColumn("↑ {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def show(event: PublishEvent) -> None:
+            if event.step == "upload":
+                tasks[event.file] = bars.add_task(escape(event.file), total=event.size)
+            elif event.step == "sending" and event.file in tasks:
+                bars.update(tasks[event.file], completed=event.sent)
+            elif event.step == "uploaded" and event.file in tasks:
+                bars.update(tasks[event.file], completed=event.size)
+            else:
+                lines(event)
+
+        yield show
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,9 +151,10 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.project)
     target = configured_target(config, args.to)
     _key, public_key, log_keys = trusted_keys(args, release)
-    result = publish_release(
-        release, target, public_key=public_key, log_keys=log_keys, progress=progress_printer()
-    )
+    with publish_progress(args.format) as progress:
+        result = publish_release(
+            release, target, public_key=public_key, log_keys=log_keys, progress=progress
+        )
     if args.format == OutputFormat.JSON:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
     document = result.to_json()
@@ -132,7 +182,9 @@ def publish_targets(config: LoadedConfig, names: list[str], *, dry_run: bool) ->
     return [configured_target(config, name) for name in names]
 
 
-def publish_release_folder(folder: Path, targets: list[Target]) -> None:
+def publish_release_folder(
+    folder: Path, targets: list[Target], *, output: OutputFormat = OutputFormat.TABLE
+) -> None:
     """Publish a release this process has just written and signed, to each target in turn.
 
     The key it is verified under is the folder's ``release-key.pub``, which this run wrote from
@@ -151,9 +203,8 @@ def publish_release_folder(folder: Path, targets: list[Target]) -> None:
     console = stderr_console()
     for target in targets:
         try:
-            result = publish_release(
-                folder, target, public_key=public_key, progress=progress_printer()
-            )
+            with publish_progress(output) as progress:
+                result = publish_release(folder, target, public_key=public_key, progress=progress)
         except LiturgiaError:
             console.print(
                 f"the release {folder.name} is written; publish it again with `liturgia publish "

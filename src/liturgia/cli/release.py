@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_summary(console, result)
     if result.report.go and targets:
-        publish_release_folder(result.directory, targets)
+        publish_release_folder(result.directory, targets, output=args.format)
     return 0 if result.report.go else 1
 
 

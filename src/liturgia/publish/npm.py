@@ -40,7 +40,7 @@ from liturgia.config import PublishTarget
 from liturgia.errors import ConfigError, InputError, NetworkError, PolicyError
 from liturgia.publish._exchange import download, first_line, top_level_member
 from liturgia.publish.credentials import Credentials, env_prefix, npm_credentials
-from liturgia.publish.target import ReleaseFile, Withdrawal
+from liturgia.publish.target import ReleaseFile, Sent, Withdrawal, scaled
 
 __all__ = ["NpmTarget", "dist_tag", "from_settings", "package_manifest"]
 
@@ -187,9 +187,9 @@ class NpmTarget:
     def _get(self, url: str) -> bytes:
         return download(self._http, url, self._credentials.bearer())
 
-    def upload(self, file: ReleaseFile, data: bytes) -> bool:
+    def upload(self, file: ReleaseFile, data: bytes, *, sent: Sent | None = None) -> bool:
         """``PUT`` the package document with the tarball attached; ``False`` when the registry
-        already has that version.
+        already has that version. ``sent`` follows the document's bytes, scaled to the file's.
 
         Raises:
             InputError: the file is not an npm package.
@@ -227,12 +227,14 @@ class NpmTarget:
                 }
             },
         }
+        body = json.dumps(document, sort_keys=True).encode()
         response = self._http.send(
             "PUT",
             self._document_url(package),
-            body=json.dumps(document, sort_keys=True).encode(),
+            body=body,
             headers={"Content-Type": "application/json", **self._credentials.bearer()},
             max_bytes=1 << 20,
+            sent=scaled(sent, file.size, len(body)),
         )
         if 200 <= response.status < 300:
             return True

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from liturgia._internal.counted import CountedBody
 from liturgia._internal.extras import import_extra
 from liturgia._internal.files import CHUNK_SIZE
 from liturgia.config import PublishTarget
@@ -71,7 +72,7 @@ from liturgia.errors import (
     PolicyError,
 )
 from liturgia.publish.credentials import env_prefix
-from liturgia.publish.target import ReleaseFile, Withdrawal
+from liturgia.publish.target import ReleaseFile, Sent, Withdrawal
 from liturgia.sign.bundle import BUNDLE_SUFFIX
 
 __all__ = [
@@ -356,6 +357,8 @@ class OciTarget:
         self._planned: dict[str, dict[str, OciFile]] = {}
         self._sent: dict[str, set[str]] = {}
         self._listings: dict[str, OciListing | None] = {}
+        # Told the bytes sent of the blob being uploaded (upload progress), else None.
+        self._sending: Sent | None = None
 
     # -- the oras client ---------------------------------------------------------------------
 
@@ -408,6 +411,11 @@ class OciTarget:
         self, call: Callable[..., Any], url: str, method: str = "GET", **kwargs: Any
     ) -> Any:
         delay = self._backoff
+        data = kwargs.get("data")
+        if self._sending is not None and method == "PUT" and isinstance(data, bytes) and data:
+            # oras-py PUTs a blob's bytes in one request: sent as counted chunks for a bar
+            # (requests streams an iterable body, its Content-Length from len()).
+            kwargs["data"] = CountedBody(data, self._sending)
         for attempt in range(1, self._attempts + 1):
             try:
                 return call(url, method, **kwargs)
@@ -476,14 +484,23 @@ class OciTarget:
         )
         return self._check(response, f"pushing manifest {reference}", (201,))
 
-    def _ensure_blob(self, path: Path, descriptor: Mapping[str, Any]) -> bool:
-        """Upload the blob at ``path`` unless the registry holds it; ``True`` if it was sent."""
+    def _ensure_blob(
+        self, path: Path, descriptor: Mapping[str, Any], *, sent: Sent | None = None
+    ) -> bool:
+        """Upload the blob at ``path`` unless the registry holds it; ``True`` if it was sent.
+
+        ``sent`` is told the bytes of the blob sent so far (only when it is sent).
+        """
         client = self._registry()
         container = self._container()
         layer = dict(descriptor)
         if client.blob_exists(layer, container):
             return False
-        response = client.put_upload(str(path), container, layer)
+        self._sending = sent
+        try:
+            response = client.put_upload(str(path), container, layer)
+        finally:
+            self._sending = None
         self._check(response, f"uploading {descriptor['digest']}", (201,))
         return True
 
@@ -775,9 +792,10 @@ class OciTarget:
         listing = self._listings[version]
         return None if listing is None else listing.files.get(file.name)
 
-    def upload(self, file: ReleaseFile, data: bytes) -> bool:
-        """Send ``file``'s blob; once every looked-up file missing from the tag is sent, push
-        the artifact and its referrers (:meth:`publish`). Always ``True``.
+    def upload(self, file: ReleaseFile, data: bytes, *, sent: Sent | None = None) -> bool:
+        """Send ``file``'s blob (``sent`` told its bytes as they go); once every looked-up file
+        missing from the tag is sent, push the artifact and its referrers (:meth:`publish`).
+        Always ``True``.
 
         Raises:
             As :meth:`publish`; ``PolicyError`` when the tag holds another release.
@@ -786,13 +804,13 @@ class OciTarget:
         planned = self._planned.setdefault(version, {})
         planned.setdefault(file.name, _as_oci(file))
         oci_file = planned[file.name]
-        self._ensure_blob(oci_file.path, _descriptor(_media_type(oci_file), data))
-        sent = self._sent.setdefault(version, set())
-        sent.add(file.name)
+        self._ensure_blob(oci_file.path, _descriptor(_media_type(oci_file), data), sent=sent)
+        done = self._sent.setdefault(version, set())
+        done.add(file.name)
         listing = self._listings.get(version)
         held = {} if listing is None else listing.files
         if all(
-            name in sent or held.get(name) == planned_file.sha256
+            name in done or held.get(name) == planned_file.sha256
             for name, planned_file in planned.items()
         ):
             self.publish(version, list(planned.values()))

@@ -49,15 +49,19 @@ class PublishEvent:
     """One step of a publish run, for progress output.
 
     Attributes:
-        step: ``verified`` (the release verified), ``upload`` (an upload starts), ``uploaded``,
-            ``present`` (already there, same digest), ``checked`` (read back, digest matched).
+        step: ``verified`` (the release verified), ``upload`` (an upload starts), ``sending``
+            (bytes of it are going: ``sent``), ``uploaded``, ``present`` (already there, same
+            digest), ``checked`` (read back, digest matched).
         file: the file concerned (``""`` for ``verified``).
         size: its size in bytes (0 for ``verified``).
+        sent: for ``sending``: the file's bytes handed to the network so far (0 first,
+            ``size`` last; from 0 again when the upload is retried).
     """
 
     step: str
     file: str = ""
     size: int = 0
+    sent: int = 0
 
 
 #: Receives each :class:`PublishEvent` (the CLI prints them; a test may act on one).
@@ -248,7 +252,11 @@ def _upload(directory: Path, file: ReleaseFile, target: Target, tell: Progress) 
     """Upload one file; ``uploaded``, or ``present`` when an earlier attempt had stored it."""
     _file, data = _read(directory, file.name, file.sha256)
     tell(PublishEvent(step="upload", file=file.name, size=file.size))
-    if target.upload(file, data):
+
+    def sent(count: int) -> None:
+        tell(PublishEvent(step="sending", file=file.name, size=file.size, sent=count))
+
+    if target.upload(file, data, sent=sent):
         tell(PublishEvent(step="uploaded", file=file.name, size=file.size))
         return "uploaded"
     held = target.lookup(file)  # "already exists": ours from a lost answer, or another file

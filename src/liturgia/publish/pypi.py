@@ -48,7 +48,7 @@ from liturgia._internal.http import HttpClient, HttpResponse, check_base_url
 from liturgia.errors import ConfigError, InputError, NetworkError, PolicyError
 from liturgia.publish._exchange import download, first_line, top_level_member
 from liturgia.publish.credentials import Credentials, env_prefix
-from liturgia.publish.target import ReleaseFile, Withdrawal
+from liturgia.publish.target import ReleaseFile, Sent, Withdrawal, scaled
 
 __all__ = ["PypiTarget", "core_metadata", "multipart_body"]
 
@@ -362,8 +362,10 @@ class PypiTarget:
     def _get(self, url: str) -> bytes:
         return download(self._http, url, self._credentials.basic())
 
-    def upload(self, file: ReleaseFile, data: bytes) -> bool:
+    def upload(self, file: ReleaseFile, data: bytes, *, sent: Sent | None = None) -> bool:
         """POST ``file`` with the legacy upload API; ``False`` when the index says it exists.
+
+        ``sent`` follows the form's bytes as they go, scaled to the file's size.
 
         Raises:
             InputError: the file holds no readable core metadata.
@@ -392,6 +394,7 @@ class PypiTarget:
             headers={"Content-Type": content_type, **self._credentials.basic()},
             retry=True,  # the index refuses a second file of the same name (module docstring)
             max_bytes=1 << 20,
+            sent=scaled(sent, file.size, len(body)),
         )
         if 200 <= response.status < 300:
             return True

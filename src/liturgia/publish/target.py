@@ -11,12 +11,15 @@ for every target.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["WITHDRAWN_STATES", "ReleaseFile", "Target", "Withdrawal"]
+__all__ = ["WITHDRAWN_STATES", "ReleaseFile", "Sent", "Target", "Withdrawal", "scaled"]
+
+#: Receives the running count of a file's bytes handed to the network during its upload.
+Sent = Callable[[int], None]
 
 #: :attr:`Withdrawal.state` values that mean the version no longer reaches users from there.
 WITHDRAWN_STATES = frozenset({"withdrawn", "absent"})
@@ -38,6 +41,17 @@ class ReleaseFile:
     path: Path
     sha256: str
     size: int
+
+
+def scaled(sent: Sent | None, size: int, total: int) -> Callable[[int], None] | None:
+    """``sent`` told a file's share of a request body's bytes: a request of ``total`` bytes
+    carrying a file of ``size`` (a form with its fields, a JSON document with it in base64)
+    reports ``size * n // total`` after ``n`` bytes, so 0 first and ``size`` once all are sent.
+    """
+    if sent is None:
+        return None
+    report = sent
+    return lambda n: report(size * n // total if total else size)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,8 +104,11 @@ class Target(Protocol):
         """
         ...
 
-    def upload(self, file: ReleaseFile, data: bytes) -> bool:
+    def upload(self, file: ReleaseFile, data: bytes, *, sent: Sent | None = None) -> bool:
         """Upload ``data`` (the bytes of ``file``, hashing to ``file.sha256``).
+
+        ``sent``, when given, is told how many of the file's bytes have been handed to the
+        network as the upload goes (0 first, ``file.size`` last; from 0 again on a retry).
 
         Returns:
             ``True`` once stored; ``False`` when the registry answered that it already holds a
