@@ -127,12 +127,16 @@ def register(subparsers: Any) -> None:
         "refused (exit 1) unless OTHER was deployed and smoke-tested with the same digests. "
         "Otherwise: run the command of the policy's deploy check for STAGE (staging, smoke, "
         "production...) and write its report (exit status, output, version) where the check "
-        "reads it. Exit 0 when the stage passed, else 1.",
+        "reads it. Exit 0 when the stage passed, else 1. --format json prints on stdout, for a "
+        "target: {stage, version, passed, published (as liturgia publish --format json), "
+        "smoke: [{command, exit_status, output}], report}; for a command: {stage, version, "
+        "command, exit_status, output, report}; bars and lines stay on stderr.",
     )
     deploy.add_argument("stage", metavar="STAGE")
     deploy.add_argument("--version", required=True, metavar="VERSION", help="the release")
     _project_option(deploy)
     add_trust_options(deploy)
+    add_format_option(deploy)
     rollback = add_command(
         subparsers,
         "rollback",
@@ -266,6 +270,8 @@ def run_approve(args: argparse.Namespace) -> int:
 
 def run_deploy(args: argparse.Namespace) -> int:
     """Run ``deploy``: 0 when the stage's command exited 0, 1 when it did not."""
+    import json  # noqa: PLC0415
+
     from liturgia.config import load_config  # noqa: PLC0415
     from liturgia.release.gates.operations import run_deploy as deploy  # noqa: PLC0415
     from liturgia.release.version import Version  # noqa: PLC0415
@@ -273,7 +279,19 @@ def run_deploy(args: argparse.Namespace) -> int:
     config = load_config(args.project)
     if args.stage in config.settings.publish:
         return _deploy_published(args, config)
-    report, result = deploy(config, args.stage, Version.parse(args.version))
+    version = Version.parse(args.version)
+    report, result = deploy(config, args.stage, version)
+    if args.format == OutputFormat.JSON:
+        document = {
+            "command": result.command,
+            "exit_status": result.returncode,
+            "output": result.output[-20_000:],
+            "report": str(report),
+            "stage": args.stage,
+            "version": str(version),
+        }
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        return 0 if result.returncode == 0 else 1
     stderr_console().print(
         f"{args.stage}: {result.command!r} exited {result.returncode}", markup=False
     )
@@ -283,6 +301,8 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 def _deploy_published(args: argparse.Namespace, config: LoadedConfig) -> int:
     """``deploy`` of a ``[publish.STAGE]`` target: publish, smoke-test, record."""
+    import json  # noqa: PLC0415
+
     from liturgia.cli.publish import publish_progress  # noqa: PLC0415
     from liturgia.publish.deploy import deploy_stage  # noqa: PLC0415
     from liturgia.release.version import Version  # noqa: PLC0415
@@ -290,7 +310,7 @@ def _deploy_published(args: argparse.Namespace, config: LoadedConfig) -> int:
     version = str(Version.parse(args.version))
     folder = config.project_dir / "dist" / f"{config.settings.project.name}-{version}"
     _key, public_key, log_keys = trusted_keys(args, folder)
-    with publish_progress(OutputFormat.TABLE) as progress:
+    with publish_progress(args.format) as progress:
         done = deploy_stage(
             config,
             args.stage,
@@ -311,7 +331,10 @@ def _deploy_published(args: argparse.Namespace, config: LoadedConfig) -> int:
         f"{verdict} ({len(done.smoke)} run); record {done.published.record}",
         markup=False,
     )
-    if done.report is not None:
+    if args.format == OutputFormat.JSON:
+        document = done.to_json(args.stage, version)
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    elif done.report is not None:
         print_path(done.report)
     return 0 if done.passed else 1
 

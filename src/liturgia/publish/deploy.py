@@ -79,6 +79,19 @@ class Deployment:
         """Every smoke command exited 0."""
         return all(run.exit_status == 0 for run in self.smoke)
 
+    def to_json(self, stage: str, version: str) -> dict[str, object]:
+        """``{"stage", "version", "passed", "published": PublishResult.to_json(), "smoke":
+        [{"command", "exit_status", "output"}], "report": path | null}`` (``liturgia deploy
+        --format json``)."""
+        return {
+            "passed": self.passed,
+            "published": self.published.to_json(),
+            "report": None if self.report is None else str(self.report),
+            "smoke": [_run_json(run) for run in self.smoke],
+            "stage": stage,
+            "version": version,
+        }
+
 
 def _check_after(folder: Path, stage: str, after: str, config: LoadedConfig) -> None:
     """Refuse unless ``after`` is complete and smoke-tested for this release's digests."""

@@ -125,3 +125,38 @@ def test_failed_smoke_test_fails_the_stage_and_blocks_production(
     assert code == 1, err
     assert "its smoke tests on staging did not pass" in err
     assert servers[1].files() == {}
+
+
+def test_deploy_format_json_gives_the_publication_and_the_smoke_tests(
+    tmp_path: Path,
+    vertice_release: Release,
+    servers: tuple[PypiServer, PypiServer],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    staging, _production = servers
+    project = make_project(tmp_path / "project", vertice_release, stages(*servers, SMOKE))
+    code = main(
+        ["deploy", "staging", "--version", "0.2.0", "--project", str(project.root), "--key",
+         str(project.public_key), "--format", "json"],
+    )  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    document = json.loads(out.out)
+    record = json.loads(record_path(project.release).read_text())["targets"]["staging"]
+    assert (document["stage"], document["version"]) == ("staging", "0.2.0")
+    assert document["passed"] is True
+    assert document["report"] == str(project.root / "reports" / "staging.json")
+    published = document["published"]
+    assert (published["target"], published["kind"], published["location"]) == (
+        "staging", "pypi", staging.url,
+    )  # fmt: skip
+    assert (published["uploaded"], published["present"]) == (2, 0)
+    assert {f["name"]: f["sha256"] for f in published["files"]} == {
+        name: entry["sha256"] for name, entry in record["files"].items()
+    }
+    assert [(s["command"], s["exit_status"]) for s in document["smoke"]] == [
+        (c["command"], c["exit_status"]) for c in record["smoke"]["commands"]
+    ]
+    assert [s["exit_status"] for s in document["smoke"]] == [0, 0]
+    assert '{"vertices": ["a", "b"]}' in document["smoke"][1]["output"]
+    assert "kB" not in out.err  # json: no bars, lines on stderr

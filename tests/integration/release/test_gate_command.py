@@ -212,7 +212,7 @@ def test_playbook_is_written_from_the_policy(
 
 
 def test_deploy_runs_a_stage_and_the_gate_reads_its_report(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_tiny(tmp_path / "tiny")
     (repo / "smoke.py").write_text(
@@ -237,6 +237,17 @@ def test_deploy_runs_a_stage_and_the_gate_reads_its_report(
     release = repo / "dist" / "tiny-0.1.1"
     assert main(["gate", "--project", str(repo), "--release", str(release)]) == 0
     assert "PASS smoke: smoke exited 0 for 0.1.1" in capsys.readouterr().err
+
+    # --format json: the same data on stdout, the report's path beside it; a failure is 1.
+    argv = ["deploy", "smoke", "--version", "0.1.1", "--project", str(repo), "--format", "json"]
+    monkeypatch.setenv("SMOKE_EXIT", "7")
+    assert main(argv) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document == {
+        **json.loads((repo / "reports" / "smoke.json").read_text()),
+        "report": str(repo / "reports" / "smoke.json"),
+    }
+    assert (document["exit_status"], document["output"]) == (7, "GET /health for 0.1.1\n")
 
     assert main(["deploy", "staging", "--version", "0.1.1", "--project", str(repo)]) == 2
     assert "no deploy check has stage 'staging' (stages: smoke)" in capsys.readouterr().err
