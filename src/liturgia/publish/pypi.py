@@ -18,6 +18,10 @@
   ``data-yanked``, PEP 691 ``yanked``) are ``withdrawn``; otherwise the outcome is ``manual``,
   naming the project and version to yank by hand, and a later rollback run records the yank.
 
+No PEP 740 ``attestations`` field is sent: an attestation object needs a signing certificate
+(liturgia signs with keys, no certificate) and PyPI accepts attestations only on a Trusted
+Publishing upload, verified against that OIDC identity (docs/publish.md says more).
+
 Every exchange goes through :class:`liturgia._internal.http.HttpClient` (timeouts, a size
 cap, retries). The upload POST is retried after a failure because the index deduplicates by
 file name: a repeat of a stored upload is answered "exists" and resolved by a lookup.
