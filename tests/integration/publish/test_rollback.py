@@ -15,7 +15,11 @@ import pytest
 
 from liturgia.cli import main
 from liturgia.config import load_config
+from liturgia.errors import ConfigError, PolicyError
 from liturgia.publish import ReleaseFile, configured_target
+from liturgia.publish.credentials import Credentials
+from liturgia.publish.npm import NpmTarget
+from liturgia.publish.oci import OciFile, OciRole, OciTarget
 from liturgia.release.checksums import parse_sha256sums
 from tests.integration.publish.conftest import (
     NpmReleases,
@@ -230,3 +234,72 @@ def test_pypi_withdraw_of_what_is_not_there(staging: Project) -> None:
     nothing = index.withdraw([held], reason="x")
     assert (nothing.state, nothing.done) == ("absent", True)
     assert "lists no file of vertice-backend 0.2.0" in nothing.detail
+
+
+def test_npm_withdraw_refused_without_credentials_or_for_another_tarball(
+    project: Path,  # noqa: F811 - the fixture imported above
+    npm_releases: NpmReleases,
+    verdaccio: Verdaccio,
+    tmp_path: Path,
+) -> None:
+    folder = project / "dist" / "tiny-0.1.1"
+    tarball = folder / "tiny-web-0.1.1.tgz"
+    data = tarball.read_bytes()
+    ours = ReleaseFile(
+        name=tarball.name, path=tarball, sha256=hashlib.sha256(data).hexdigest(), size=len(data)
+    )
+    publisher = NpmTarget(
+        "staging",
+        verdaccio.url,
+        credentials=Credentials(
+            source="test", username=verdaccio.username, password=verdaccio.password
+        ),
+    )
+    assert publisher.upload(ours, data)
+
+    # Anyone may read, only the publisher may change the package: refused, not deprecated.
+    anonymous = NpmTarget("staging", verdaccio.url, credentials=Credentials(source="none"))
+    with pytest.raises(ConfigError, match="refused the credentials") as info:
+        anonymous.withdraw([ours], reason="x")
+    assert info.value.exit_code == 2
+    assert not (verdaccio.document("tiny-web")["versions"]["0.1.1"]).get("deprecated")  # type: ignore[index]
+
+    # A release whose tarball differs from what the registry holds under that version.
+    other = tmp_path / tarball.name
+    other.write_bytes(data + b"\0")
+    theirs = ReleaseFile(
+        name=tarball.name, path=other, sha256=hashlib.sha256(data + b"\0").hexdigest(), size=1
+    )
+    with pytest.raises(PolicyError, match="is another tarball") as refused:
+        publisher.withdraw([theirs], reason="x")
+    assert refused.value.exit_code == 1
+
+
+def test_oci_withdraw_refuses_a_tag_holding_other_files(tmp_path: Path) -> None:
+    folder = tmp_path / "vertice-0.3.0"
+    folder.mkdir()
+    (folder / "gate-report.json").write_text('{"version": "0.3.0"}')
+    (folder / "app").write_bytes(b"\x7fELF app")
+    files = [
+        ReleaseFile(
+            name=name,
+            path=folder / name,
+            sha256=hashlib.sha256((folder / name).read_bytes()).hexdigest(),
+            size=(folder / name).stat().st_size,
+        )
+        for name in ("app", "gate-report.json")
+    ]
+    registry = Registry(tmp_path / "registry")
+    try:
+        target = OciTarget(name="images", url=registry.url, repository="acme/other")
+        oci_files = [
+            OciFile(name=f.name, path=f.path, sha256=f.sha256, role=OciRole.FILE) for f in files
+        ]
+        target.publish("0.3.0", oci_files)
+        with pytest.raises(PolicyError, match="holds other files than the release"):
+            target.withdraw(files[:1], reason="x")
+        assert target.existing("0.3.0") is not None  # still tagged
+        assert target.withdraw(files, reason="x").state == "withdrawn"
+        assert target.withdraw(files, reason="x").state == "absent"
+    finally:
+        registry.stop()
