@@ -125,6 +125,20 @@ def test_every_page_at_desktop_and_phone_width(
     token = cockpit.token("acme")
     _put(cockpit, token, _record("acme", "1.0.0"))
     _put(cockpit, token, _record("acme", "1.1.0", decision="NO-GO"))
+    mark = {
+        "project": "acme",
+        "version": "1.1.0",
+        "rolled_back_at": "2026-12-05T18:00:00Z",
+        "reason": "the login service refuses every session token issued before the upgrade",
+        "previous": "1.0.0",
+    }
+    answer = httpx.put(
+        f"{cockpit.url}/api/v1/projects/acme/releases/1.1.0/rollback",
+        json=mark,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
     pages = {
         "projects": "/",
         "project": "/projects/acme",
@@ -142,6 +156,11 @@ def test_every_page_at_desktop_and_phone_width(
     rows = page.locator("table.stack tbody tr")
     assert rows.count() == 2
     assert "NO-GO" in rows.nth(0).inner_text() or "NO-GO" in rows.nth(1).inner_text()
+    assert page.locator(".rolled-back").count() == 1
+    page.goto(f"{cockpit.url}/projects/acme/releases/1.1.0")
+    banner = page.locator("#rollback")
+    assert "ROLLED BACK" in banner.inner_text() and mark["reason"] in banner.inner_text()
+    assert banner.locator("a").get_attribute("href") == "/projects/acme/releases/1.0.0"
     page.goto(f"{cockpit.url}/")
     assert page.locator("td", has_text="acme").count() == 1
     context.close()

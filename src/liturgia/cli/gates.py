@@ -156,11 +156,22 @@ def register(subparsers: Any) -> None:
         "among them: 1 a target that cannot withdraw it itself (a person must: PyPI, an OCI "
         "registry with deletion off) or holds another file, 2 a target's configuration or "
         "credentials, 3 a registry unreachable. Run the same command again to retry the "
-        "targets not done (the first reason is kept). Says which earlier release to deploy "
-        "again.",
+        "targets not done (the first reason is kept). With a cockpit server (--server or "
+        "[server].url, the token in LITURGIA_TOKEN) the release is also marked rolled back "
+        "there (its record is kept), recorded as the target 'cockpit server'. Says which "
+        "earlier release to deploy again.",
     )
     rollback.add_argument("version", metavar="VERSION")
     rollback.add_argument("--reason", required=True, metavar="TEXT", help="why")
+    env_option(
+        rollback,
+        "--server",
+        "LITURGIA_SERVER",
+        "also mark the release rolled back on this cockpit server (liturgia serve), with the "
+        "token in LITURGIA_TOKEN; default: [server].url",
+        default=None,
+        metavar="URL",
+    )
     add_format_option(rollback)
     _project_option(rollback)
     _project_option(playbook)
@@ -339,6 +350,70 @@ def _deploy_published(args: argparse.Namespace, config: LoadedConfig) -> int:
     return 0 if done.passed else 1
 
 
+#: The rollback record's name for the cockpit server (not a [publish.NAME] target).
+COCKPIT_TARGET = "cockpit server"
+
+
+def _rollback_server(args: argparse.Namespace, config: LoadedConfig) -> tuple[str, str] | None:
+    """The cockpit server to mark the rollback on and its token, or ``None``.
+
+    Raises:
+        ConfigError: a server is named but ``LITURGIA_TOKEN`` is not set, or its URL is bad.
+    """
+    import os  # noqa: PLC0415
+
+    from liturgia._internal.http import check_base_url  # noqa: PLC0415
+
+    url = args.server or config.settings.server.url
+    if not url:
+        return None
+    check_base_url(url, what="cockpit server")
+    token = os.environ.get("LITURGIA_TOKEN", "").strip()
+    if not token:
+        raise ConfigError(
+            f"cockpit server {url}: LITURGIA_TOKEN is not set (create one with "
+            f"`liturgia serve token create {config.settings.project.name}` on the server)"
+        )
+    return url, token
+
+
+def _mark_on_server(server: tuple[str, str], document: dict[str, Any]) -> TargetWithdrawal:
+    """Mark the rollback on the cockpit server; the outcome as a rollback target's."""
+    from liturgia.errors import LiturgiaError  # noqa: PLC0415
+    from liturgia.publish.withdraw import TargetWithdrawal  # noqa: PLC0415
+    from liturgia.release.cockpit import send_rollback  # noqa: PLC0415
+    from liturgia.release.record import RollbackMark  # noqa: PLC0415
+
+    url, token = server
+
+    def outcome(state: str, detail: str, exit_code: int) -> TargetWithdrawal:
+        return TargetWithdrawal(
+            target=COCKPIT_TARGET,
+            kind="cockpit",
+            location=url,
+            state=state,
+            action="mark",
+            detail=detail,
+            exit_code=exit_code,
+        )
+
+    try:
+        mark = RollbackMark(
+            project=str(document["project"]),
+            version=str(document["version"]),
+            rolled_back_at=str(document["rolled_back_at"]),
+            reason=str(document["reason"])[:2000],
+            previous=document.get("previous"),
+        )
+        stored = send_rollback(url, token, mark)
+    except LiturgiaError as exc:
+        return outcome("failed", str(exc), exc.exit_code)
+    except ValueError as exc:  # a record edited by hand: the server's schema refuses it
+        return outcome("failed", f"the rollback record does not fit the server: {exc}", 2)
+    said = "marked rolled back" if stored else "already marked rolled back"
+    return outcome("marked", f"{said}; its record is kept", 0)
+
+
 def run_rollback(args: argparse.Namespace) -> int:
     """Run ``rollback``: 0 once recorded and withdrawn everywhere; else the highest exit code
     of the targets not done (1 manual or refused, 2 configuration, 3 unreachable)."""
@@ -354,7 +429,10 @@ def run_rollback(args: argparse.Namespace) -> int:
     name = config.settings.project.name
     dist = config.project_dir / "dist"
     folder = dist / f"{name}-{version}"
+    server = _rollback_server(args, config)
     targets = sorted(published_targets(folder)) if folder.is_dir() else []
+    if server is not None:
+        targets.append(COCKPIT_TARGET)
     done = mark_rolled_back(config, dist, version, args.reason, targets=targets)
     console = stderr_console()
     human = args.format != OutputFormat.JSON
@@ -375,9 +453,10 @@ def run_rollback(args: argparse.Namespace) -> int:
                 markup=False,
             )
 
-    withdraw_release(
-        config, folder, done.pending, reason=str(done.document["reason"]), record=record
-    )
+    registries = tuple(target for target in done.pending if target != COCKPIT_TARGET)
+    withdraw_release(config, folder, registries, reason=str(done.document["reason"]), record=record)
+    if server is not None and COCKPIT_TARGET in done.pending:
+        record(_mark_on_server(server, done.document))
     entries: dict[str, Any] = done.document["targets"]
     codes = [int(entry.get("exit_code", 1)) for entry in entries.values() if not entry["done"]]
     if args.format == OutputFormat.JSON:

@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from liturgia._internal.http import CircuitOpenError, HttpClient, check_base_url
-from liturgia.errors import NetworkError
+from liturgia.errors import ConfigError, InputError, NetworkError
 from liturgia.release.gates import CheckResult
 from liturgia.release.pipeline import StageListener
-from liturgia.release.record import ReleaseRecord, StageEvent
+from liturgia.release.record import ReleaseRecord, RollbackMark, StageEvent
 
-__all__ = ["GATE_ROW", "CockpitSender", "SendReport"]
+__all__ = ["GATE_ROW", "CockpitSender", "SendReport", "send_rollback"]
 
 _LOG = logging.getLogger(__name__)
 #: Answers that will not change on a retry: the request is wrong or not allowed.
@@ -272,3 +272,45 @@ class CockpitSender:
             return None, False
         message = answer.body[:300].decode("utf-8", "replace")
         return f"HTTP {answer.status}: {message}", answer.status not in _FINAL
+
+
+def send_rollback(
+    url: str, token: str, mark: RollbackMark, *, client: HttpClient | None = None
+) -> bool:
+    """Mark a release rolled back on the cockpit server (``PUT
+    /api/v1/projects/{project}/releases/{version}/rollback``), retried while the server is
+    down or failing (the server stores a repeat once).
+
+    Returns:
+        ``True`` when the server stored the mark now, ``False`` when it held it already.
+
+    Raises:
+        ConfigError: a bad URL, or the token was refused (401, 403).
+        InputError: the server has no record of that release (404), or holds another mark
+            of it (409), or refused the mark (400).
+        NetworkError: the server could not be reached or kept failing (exit 3).
+    """
+    base = check_base_url(url, what="cockpit server").rstrip("/")
+    path = (
+        f"/api/v1/projects/{quote(mark.project, safe='')}/releases/"
+        f"{quote(mark.version, safe='')}/rollback"
+    )
+    sender = client or HttpClient(attempts=5, backoff=0.2, timeout=5.0, deadline=20.0)
+    answer = sender.send(
+        "PUT",
+        base + path,
+        body=mark.canonical(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        retry=True,
+    )
+    message = answer.body[:300].decode("utf-8", "replace").strip()
+    if answer.status in (200, 201):
+        return answer.status == 201
+    if answer.status in (401, 403):
+        raise ConfigError(
+            f"cockpit server {base}: HTTP {answer.status}: the token in LITURGIA_TOKEN is not "
+            f"a write token of {mark.project} ({message})"
+        )
+    if answer.status in (400, 404, 409):
+        raise InputError(f"cockpit server {base}: HTTP {answer.status}: {message}")
+    raise NetworkError(f"cockpit server {base}: HTTP {answer.status}: {message}")

@@ -34,6 +34,7 @@ __all__ = [
     "Gate",
     "ReleaseRecord",
     "Resilience",
+    "RollbackMark",
     "SbomSummary",
     "StageEvent",
     "TestSummary",
@@ -58,6 +59,32 @@ _Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class RollbackMark(_Wire):
+    """A release marked rolled back (``PUT .../releases/{version}/rollback``), as
+    ``liturgia rollback`` records it beside the release folder.
+
+    Idempotent by content like a record: the same mark again is a repeat; another reason or
+    time under the same release is a conflict (the first mark is kept).
+
+    Attributes:
+        project: the project's name (the path's).
+        version: the rolled-back version (the path's).
+        rolled_back_at: when, RFC 3339 UTC (``2026-12-05T07:30:00Z``).
+        reason: why, one line (at most 2,000 characters).
+        previous: the earlier release to deploy again, or ``None`` when there is none.
+    """
+
+    project: Annotated[str, Field(pattern=PROJECT_PATTERN)]
+    version: Annotated[str, Field(pattern=VERSION_PATTERN)]
+    rolled_back_at: Annotated[str, Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    previous: Annotated[str, Field(pattern=VERSION_PATTERN)] | None = None
+
+    def canonical(self) -> bytes:
+        """The mark as canonical JSON (sorted keys, no spaces): what is sent and hashed."""
+        return json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":")).encode()
 
 
 class StageEvent(_Wire):

@@ -5,18 +5,21 @@ signed folder that is never changed) a file ``<name>-<version>.rolled-back.json`
 
     {"project": str, "version": str, "rolled_back_at": RFC 3339 UTC, "reason": str,
      "previous": str | null, "complete": bool,
-     "targets": {NAME: {"state": "pending" | "withdrawn" | "absent" | "manual" | "failed",
+     "targets": {NAME: {"state": "pending" | "withdrawn" | "absent" | "manual" | "failed"
+                              | "marked",
                         "done": bool, "kind": str, "location": str, "action": str,
                         "detail": str, "exit_code": int, "at": RFC 3339 UTC}}}
 
-where ``previous`` is the newest earlier final release found in the same folder and
-``targets`` are the registries the release was published to (its publish record), each
-withdrawn by :mod:`liturgia.publish.withdraw` and recorded here as soon as its outcome is known
-(``pending`` until then). ``complete`` is true once every target is ``done`` (``withdrawn`` or
-``absent``). Nothing is deleted: the release's files and its transparency log entries stay,
-so whoever verifies the rolled-back artifacts still can; the record says it must not be
-deployed again. An incomplete rollback is taken up again by the next ``liturgia rollback`` of
-the same version, which retries only the targets not done (the first reason is kept).
+where ``previous`` is the newest earlier final release found in the same folder and ``targets``
+are the registries the release was published to (its publish record), each withdrawn by
+:mod:`liturgia.publish.withdraw` and recorded here as soon as its outcome is known (``pending``
+until then), and the cockpit server when one is named (``cockpit server``, ``marked`` once the
+server holds the mark). ``complete`` is true once every target is ``done`` (``withdrawn``,
+``absent`` or ``marked``). Nothing is deleted: the release's files and its transparency log
+entries stay, so whoever verifies the rolled-back artifacts still can; the record says it must
+not be deployed again. An incomplete rollback is taken up again by the next ``liturgia
+rollback`` of the same version, which retries only the targets not done (the first reason is
+kept).
 """
 
 from __future__ import annotations

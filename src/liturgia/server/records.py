@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from liturgia.errors import ConfigError, InputError, StorageError
-from liturgia.release.record import PROJECT_PATTERN, ReleaseRecord, StageEvent
+from liturgia.release.record import PROJECT_PATTERN, ReleaseRecord, RollbackMark, StageEvent
 
 __all__ = [
     "MIGRATIONS",
@@ -71,6 +71,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE cockpit_releases ADD COLUMN load_p95_ms DOUBLE PRECISION",
         "ALTER TABLE cockpit_releases ADD COLUMN error_rate_percent DOUBLE PRECISION",
         "ALTER TABLE cockpit_releases ADD COLUMN chaos_availability_percent DOUBLE PRECISION",
+    ),
+    # 4: releases marked rolled back (liturgia rollback); the record itself is never changed.
+    (
+        "CREATE TABLE cockpit_rollbacks (project TEXT NOT NULL, version TEXT NOT NULL, "
+        "rolled_back_at TEXT NOT NULL, reason TEXT NOT NULL, previous TEXT, "
+        "received_at TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (project, version))",
     ),
 )
 #: The parts of a record the quality page reads: coverage, tests summary, findings by severity.
@@ -361,6 +367,66 @@ class RecordStore:
                 )
         return True
 
+    def put_rollback(self, mark: RollbackMark) -> bool | None:
+        """Mark a stored release rolled back; ``True`` if new, ``False`` for a repeat, ``None``
+        when no record of that project and version is stored (nothing is written).
+
+        Raises:
+            RecordConflictError: the release is already marked, with another reason or time.
+            StorageError: the database failed.
+        """
+        body = mark.canonical()
+        digest = _digest(body)
+        with self._transaction("marking a release rolled back") as conn:
+            known = self._rows(
+                conn,
+                "SELECT 1 FROM cockpit_releases WHERE project = ? AND version = ?",
+                (mark.project, mark.version),
+            )
+            if not known:
+                return None
+            found = self._rows(
+                conn,
+                "SELECT digest FROM cockpit_rollbacks WHERE project = ? AND version = ?",
+                (mark.project, mark.version),
+            )
+            if found:
+                if found[0][0] != digest:
+                    raise RecordConflictError(
+                        f"{mark.project} {mark.version} is already marked rolled back, with "
+                        "another reason or time (the first mark is kept)"
+                    )
+                return False
+            conn.execute(
+                self._sql(
+                    "INSERT INTO cockpit_rollbacks (project, version, rolled_back_at, reason, "
+                    "previous, received_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                ),
+                (
+                    mark.project,
+                    mark.version,
+                    mark.rolled_back_at,
+                    mark.reason,
+                    mark.previous,
+                    _utc(self._clock()),
+                    digest,
+                ),
+            )
+        return True
+
+    def _rollbacks(self, conn: Any, project: str) -> dict[str, dict[str, Any]]:
+        """A project's rollback marks by version: ``{"rolledBackAt", "reason", "previous"}``."""
+        rows = self._rows(
+            conn,
+            "SELECT version, rolled_back_at, reason, previous FROM cockpit_rollbacks "
+            "WHERE project = ?",
+            (project,),
+        )
+        return {
+            version: {"rolledBackAt": at, "reason": reason, "previous": previous}
+            for version, at, reason, previous in rows
+        }
+
     # -- reads -------------------------------------------------------------------------------
 
     def projects(self) -> list[dict[str, Any]]:
@@ -398,15 +464,20 @@ class RecordStore:
         return result
 
     def releases(self, project: str, limit: int = 100) -> list[dict[str, Any]]:
-        """A project's releases, newest first (at most ``limit``), each as its full record."""
+        """A project's releases, newest first (at most ``limit``): ``{"receivedAt", "record",
+        "rollback"}`` each, ``rollback`` its mark (see :meth:`release`) or ``None``."""
         with self._transaction("listing releases", write=False) as conn:
             rows = self._rows(
                 conn,
-                "SELECT record, received_at FROM cockpit_releases WHERE project = ? "
+                "SELECT record, received_at, version FROM cockpit_releases WHERE project = ? "
                 "ORDER BY received_at DESC, version DESC LIMIT ?",
                 (project, limit),
             )
-        return [{"receivedAt": row[1], "record": json.loads(row[0])} for row in rows]
+            marks = self._rollbacks(conn, project)
+        return [
+            {"receivedAt": row[1], "record": json.loads(row[0]), "rollback": marks.get(row[2])}
+            for row in rows
+        ]
 
     def quality(self, project: str, limit: int = 100) -> list[dict[str, Any]]:
         """A project's releases for the quality page, newest first (at most ``limit``).
@@ -456,7 +527,12 @@ class RecordStore:
         return result
 
     def release(self, project: str, version: str) -> dict[str, Any] | None:
-        """One release's record and the events of its run, or ``None``."""
+        """One release's record and the events of its run, or ``None``.
+
+        Returns:
+            ``{"receivedAt", "record", "events", "rollback"}``: ``rollback`` is ``None``, or
+            ``{"rolledBackAt", "reason", "previous"}`` once ``liturgia rollback`` marked it.
+        """
         with self._transaction("reading a release", write=False) as conn:
             rows = self._rows(
                 conn,
@@ -472,10 +548,12 @@ class RecordStore:
                 "SELECT event FROM cockpit_events WHERE project = ? AND run = ? ORDER BY seq",
                 (project, record.get("run") or ""),
             )
+            mark = self._rollbacks(conn, project).get(version)
         return {
             "receivedAt": rows[0][1],
             "record": record,
             "events": [json.loads(row[0]) for row in events],
+            "rollback": mark,
         }
 
     def latest_run(self, project: str) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ import pytest
 from tests.contract.tlog.pgcluster import new_schema, pg_url, throwaway_cluster
 
 from liturgia.errors import InputError, StorageError
-from liturgia.release.record import ReleaseRecord, StageEvent
+from liturgia.release.record import ReleaseRecord, RollbackMark, StageEvent
 from liturgia.server.records import MIGRATIONS, RecordConflictError, RecordStore, open_records
 
 RUN = "0123456789abcdef0123456789abcdef"
@@ -64,10 +64,10 @@ def event(seq: int, **changes: object) -> StageEvent:
 
 
 def test_migrations_are_versioned_and_applied_once(db_url: str, store: RecordStore) -> None:
-    assert store.schema_version() == len(MIGRATIONS) == 3
-    assert store.migrate() == 3  # again: nothing to do
+    assert store.schema_version() == len(MIGRATIONS) == 4
+    assert store.migrate() == 4  # again: nothing to do
     again = open_records(db_url)
-    assert again.schema_version() == 3
+    assert again.schema_version() == 4
     again.close()
 
 
@@ -86,7 +86,10 @@ def test_an_older_schema_is_migrated_in_order(tmp_path: Path) -> None:
         )
     conn.close()
     store = open_records(f"sqlite://{path}")
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
+    assert store.release("old", "0.1.0") == {
+        "receivedAt": "t", "record": {}, "events": [], "rollback": None
+    }  # fmt: skip
     assert store.metrics_rows() == [
         {"project": "old", "decision": "GO", "count": 1, "failures": {}}
     ]
@@ -99,7 +102,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "log.db") as conn:
         conn.execute("INSERT INTO cockpit_migrations VALUES (99, 'later')")
     conn.close()
-    with pytest.raises(StorageError, match="schema version 99 is newer than this liturgia's 3"):
+    with pytest.raises(StorageError, match="schema version 99 is newer than this liturgia's 4"):
         open_records(url)
 
 
@@ -188,7 +191,7 @@ def test_version_3_stores_the_load_and_chaos_figures(db_url: str) -> None:
     )
     conn.close()
     store = open_records(db_url, clock=lambda: 1_764_900_000.0)
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
     figures = {"load_p95_ms": 210.5, "error_rate_percent": 0.3, "chaos_availability_percent": 99.75}
     assert store.put_record(record(run=None, resilience=figures)) is True
     assert store.put_record(record(run=None, resilience=figures)) is False  # stored once
@@ -211,3 +214,33 @@ def test_version_3_stores_the_load_and_chaos_figures(db_url: str) -> None:
     assert store.quality("vertice", limit=1)[0]["record"]["version"] == "1.2.0"
     assert store.quality("nobody") == []
     store.close()
+
+
+def test_a_release_is_marked_rolled_back_once_and_its_record_is_kept(store: RecordStore) -> None:
+    mark = RollbackMark(
+        project="vertice",
+        version="1.2.0",
+        rolled_back_at="2026-12-05T18:00:00Z",
+        reason="logins fail",
+        previous="1.1.0",
+    )
+    assert store.put_rollback(mark) is None  # no such release: nothing is stored
+    assert store.put_record(record())
+    before = store.release("vertice", "1.2.0")
+    assert before is not None and before["rollback"] is None
+    assert store.put_rollback(mark) is True
+    assert store.put_rollback(mark) is False  # a repeat (an answer lost, sent again)
+    with pytest.raises(RecordConflictError, match="already marked rolled back"):
+        store.put_rollback(mark.model_copy(update={"reason": "another"}))
+    after = store.release("vertice", "1.2.0")
+    assert after is not None
+    expected = {
+        "rolledBackAt": "2026-12-05T18:00:00Z",
+        "reason": "logins fail",
+        "previous": "1.1.0",
+    }
+    assert after["rollback"] == expected
+    assert after["record"] == before["record"]  # the record itself is never changed
+    assert store.put_record(record(version="1.2.1"))
+    listed = {item["record"]["version"]: item["rollback"] for item in store.releases("vertice")}
+    assert listed == {"1.2.0": expected, "1.2.1": None}

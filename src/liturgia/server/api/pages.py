@@ -131,6 +131,7 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
                 "findings": _findings_total(item["record"]),
                 "coverage": _coverage(item["record"]),
                 "tests": item["record"].get("tests", {}).get("summary", ""),
+                "rolled_back": item.get("rollback") is not None,
             }
             for item in releases
         ]
@@ -158,6 +159,7 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
             record=record,
             received=found["receivedAt"],
             events=found["events"],
+            rollback=found.get("rollback"),
             findings=[{**f, "url": _advisory_url(f["id"])} for f in findings],
             severities=SEVERITIES,
             coverage=_coverage(record),

@@ -5,6 +5,10 @@
                                                        200 a repeat, 409 other content
 ``PUT /api/v1/projects/{project}/releases/{version}``  store a :class:`ReleaseRecord`: 201
                                                        new, 200 a repeat, 409 other content
+``PUT .../releases/{version}/rollback``                mark it rolled back
+                                                       (:class:`RollbackMark`): 201 new, 200
+                                                       a repeat, 404 no such release, 409
+                                                       another mark
 ``GET /api/v1/projects``                               every project and its latest release
 ``GET /api/v1/projects/{project}/releases``            a project's records, newest first
 ``GET /api/v1/projects/{project}/releases/{version}``  one record with its run's events
@@ -37,6 +41,7 @@ from liturgia.release.record import (
     RUN_PATTERN,
     VERSION_PATTERN,
     ReleaseRecord,
+    RollbackMark,
     StageEvent,
 )
 from liturgia.server.auth import read_guard, token_project
@@ -62,7 +67,7 @@ def _json_body(model: type[BaseModel]) -> dict[str, Any]:
 def openapi_schemas() -> dict[str, Any]:
     """The request bodies' JSON schemas, for the OpenAPI document's ``components.schemas``."""
     schemas: dict[str, Any] = {}
-    for model in (StageEvent, ReleaseRecord):
+    for model in (StageEvent, ReleaseRecord, RollbackMark):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -161,6 +166,38 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
                 version=version,
                 decision=record.decision,
             )
+        return JSONResponse({"stored": created}, status_code=201 if created else 200)
+
+    @routes.put(
+        "/api/v1/projects/{project}/releases/{version}/rollback",
+        operation_id="putRollback",
+        status_code=201,
+        openapi_extra=_json_body(RollbackMark),
+        responses={
+            200: {"description": "a repeat of the stored mark"},
+            401: {},
+            403: {},
+            404: {},
+            409: {},
+        },
+    )
+    async def put_rollback(
+        request: Request,
+        project: str = _PROJECT,
+        version: str = Path(pattern=VERSION_PATTERN),
+    ) -> JSONResponse:
+        """Mark a stored release rolled back (``liturgia rollback``); its record is unchanged."""
+        await authorize(request, project)
+        mark = _validated(RollbackMark, await read_json(request, context.max_body_bytes))
+        if (mark.project, mark.version) != (project, version):
+            raise ApiError(
+                400,
+                f"fields 'project', 'version': {mark.project} {mark.version} is not the "
+                f"path's {project} {version}",
+            )
+        created = await call(lambda: store.put_rollback(mark))
+        if created is None:
+            raise ApiError(404, f"no release {version} of project {project}: send its record first")
         return JSONResponse({"stored": created}, status_code=201 if created else 200)
 
     @routes.get("/api/v1/projects", operation_id="listProjects", dependencies=readable)
