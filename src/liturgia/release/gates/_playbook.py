@@ -112,7 +112,10 @@ def render_playbook(config: LoadedConfig, policy: tuple[PolicyEntry, ...]) -> st
         ),
         "A released version is never deleted from the transparency log: publish the previous "
         "version again (or a fix) and record why with "
-        "`liturgia rollback VERSION --reason TEXT`, which marks the release rolled back and "
+        "`liturgia rollback VERSION --reason TEXT`, which marks the release rolled back, "
+        "withdraws it from every registry it was published to where the registry allows it "
+        "(an OCI tag deleted, an npm version deprecated; a PyPI version is yanked by hand in "
+        "the index's web interface, and the command says so and exits 1 until it is), and "
         "names the earlier release to deploy again.",
     ]
     return "\n".join(lines) + "\n"
