@@ -326,17 +326,14 @@ class RecordStore:
         body = record.canonical()
         digest = _digest(body)
         with self._transaction("storing a record") as conn:
-            found = self._rows(
+            if self._held(
                 conn,
-                "SELECT digest FROM cockpit_releases WHERE project = ? AND version = ?",
+                "cockpit_releases",
                 (record.project, record.version),
-            )
-            if found:
-                if found[0][0] != digest:
-                    raise RecordConflictError(
-                        f"a different record of {record.project} {record.version} is already "
-                        "stored (a release's record is never replaced)"
-                    )
+                digest,
+                f"a different record of {record.project} {record.version} is already stored "
+                "(a release's record is never replaced)",
+            ):
                 return False
             figures = record.resilience
             conn.execute(
@@ -367,6 +364,23 @@ class RecordStore:
                 )
         return True
 
+    def _held(
+        self, conn: Any, table: str, key: tuple[str, str], digest: str, conflict: str
+    ) -> bool:
+        """Whether ``table`` holds ``digest`` under ``(project, version)`` already.
+
+        Raises:
+            RecordConflictError: it holds another digest there (``conflict`` is the message).
+        """
+        found = self._rows(
+            conn,
+            f"SELECT digest FROM {table} WHERE project = ? AND version = ?",  # noqa: S608
+            key,
+        )
+        if found and found[0][0] != digest:
+            raise RecordConflictError(conflict)
+        return bool(found)
+
     def put_rollback(self, mark: RollbackMark) -> bool | None:
         """Mark a stored release rolled back; ``True`` if new, ``False`` for a repeat, ``None``
         when no record of that project and version is stored (nothing is written).
@@ -385,17 +399,14 @@ class RecordStore:
             )
             if not known:
                 return None
-            found = self._rows(
+            if self._held(
                 conn,
-                "SELECT digest FROM cockpit_rollbacks WHERE project = ? AND version = ?",
+                "cockpit_rollbacks",
                 (mark.project, mark.version),
-            )
-            if found:
-                if found[0][0] != digest:
-                    raise RecordConflictError(
-                        f"{mark.project} {mark.version} is already marked rolled back, with "
-                        "another reason or time (the first mark is kept)"
-                    )
+                digest,
+                f"{mark.project} {mark.version} is already marked rolled back, with another "
+                "reason or time (the first mark is kept)",
+            ):
                 return False
             conn.execute(
                 self._sql(
