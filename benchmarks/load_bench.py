@@ -30,8 +30,9 @@ hashedrekord made beforehand with a real P-256 signature (``liturgia.sign``), wh
 201 carrying its inclusion proof. A wrong status or body is a failure. When the server keeps release
 records (``GET /api/v1/projects`` answers), they join the mix: a project's records (2), one
 record with its run's events (2), the projects (1), and writes with the project's token (made
-with ``liturgia serve token create``): a stage event (1) and a new release record (1); dashboard
-pages join too when served (``OPTIONAL_READS``).
+with ``liturgia serve token create``): a stage event (1) and a new release record (1); the
+cockpit's pages join too when served (``OPTIONAL_READS``: the projects list, the project's
+timeline, a release page, the quality page, the log page; 3 in all).
 
 Pass/fail (exit 0/1) uses Locust's collected statistics over the whole run: p95 < 500 ms and
 failure ratio < 1 % (the seed's thresholds). Printed beside them: the client-side p95 of each
@@ -106,11 +107,18 @@ GOAL_READ_P95_MS = 50.0
 GOAL_WRITE_P95_MS = 150.0
 SEED_ENTRIES = 64
 TIMEOUT_S = 30.0
-#: Pages the mix adds when the server answers them with 200 before the run (weight, path):
-#: the dashboard's, when ``liturgia serve`` has them.
-OPTIONAL_READS = ((1, "/dashboard"),)
 #: The project whose release records the users read and write (``serve token create``).
 PROJECT = "loadtest"
+#: The cockpit's pages the mix adds when the server answers them with 200 once the releases
+#: are seeded (weight, path): the projects list, the project's timeline, a release page, the
+#: quality charts' page and the log page.
+OPTIONAL_READS = (
+    (2, "/"),
+    (3, f"/projects/{PROJECT}"),
+    (3, f"/projects/{PROJECT}/releases/1.0.0"),
+    (1, f"/projects/{PROJECT}/quality"),
+    (1, "/log?q=0"),
+)
 SEED_RELEASES = 5
 
 
@@ -614,11 +622,11 @@ def main() -> int:
                 SHARED.uuids.append(entry_id[-64:])
             size_before = int(http.get("/api/v1/log").json()["treeSize"])
             SHARED.size = SHARED.seeded = size_before
+            if http.get("/api/v1/projects").status_code == 200:
+                SHARED.token = seed_releases(http, db_url, folder)
             for weight, path in OPTIONAL_READS:
                 if http.get(path).status_code == 200:
                     SHARED.extra_reads.append((weight, path))
-            if http.get("/api/v1/projects").status_code == 200:
-                SHARED.token = seed_releases(http, db_url, folder)
         metrics_before = scrape(url)
         cpu_before = cpu_seconds(process.pid)
         environment, elapsed = run_locust(url, stages, args.out)

@@ -63,6 +63,15 @@ def test_short_staged_profile_meets_the_seed_thresholds(tmp_path: Path) -> None:
     assert overall["requests"] > 500
     assert set(result["requests"]) >= KINDS, sorted(result["requests"])
     assert all(result["requests"][kind]["requests"] > 0 for kind in KINDS)
+    # The cockpit's pages are in the mix too (load_bench.OPTIONAL_READS), each answered 200.
+    pages = {kind: row for kind, row in result["requests"].items() if kind.startswith("GET /")}
+    pages = {kind: row for kind, row in pages.items() if not kind.startswith("GET /api/")}
+    assert set(pages) <= {
+        "GET /", "GET /projects/loadtest", "GET /projects/loadtest/releases/1.0.0",
+        "GET /projects/loadtest/quality", "GET /log?q=0",
+    }, sorted(pages)  # fmt: skip
+    assert sum(row["requests"] for row in pages.values()) > 20, pages
+    assert all(row["failures"] == 0 for row in pages.values()), pages
     stages = {row["name"]: row for row in result["stages"]}
     assert list(stages) == [
         "ramp-50", "hold-50", "ramp-100", "hold-100", "spike-200", "hold-200", "ramp-down"
