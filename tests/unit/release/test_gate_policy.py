@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
 import tarfile
+import threading
+import time
 import zipfile
 from collections.abc import Callable
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -448,6 +453,127 @@ def test_load_results_from_k6_and_locust(
     assert locust_row["figure"] == "p95 12 ms, error rate 1.00 %, 200 requests"
     assert locust_row["blocking"] is False
     assert rows["_report"] == {"go": False, "failed": ["load-k6"]}
+
+
+LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+
+class Reader(HttpUser):
+    wait_time = constant(0.01)
+
+    @task(9)
+    def ok(self):
+        self.client.get("/ok")
+
+    @task(1)
+    def busy(self):
+        self.client.get("/busy")
+"""
+
+
+class _Answers(BaseHTTPRequestHandler):
+    """200 after 2-40 ms (a spread for the percentiles), 503 on /busy."""
+
+    def do_GET(self) -> None:
+        time.sleep(random.uniform(0.002, 0.040))  # noqa: S311 - a spread, not a secret
+        status = 503 if self.path == "/busy" else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_real_locust_run_read_as_json_and_as_csv_gives_the_same_figures(
+    project: Callable[..., LoadedConfig], tmp_path: Path
+) -> None:
+    """The `locust` command itself (headless, 3 s, 4 users against a local server answering
+    10 % 503s) writes --json-file (Locust adds .json) and --csv. The gate reads the JSON to
+    Locust's own figures: its request and failure counts, and the p95 Locust's own
+    calculate_response_time_percentile gives on the merged histogram (what its Aggregated row
+    says); and the CSV to its Aggregated row (written by Locust at an interval, so it may hold
+    fewer requests than the JSON written at the end)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = project(
+        '[[gates.checks]]\nkind = "load"\nname = "json"\nreport = "out/locust.json"\n'
+        'format = "locust-json"\np95_ms = 500\nmax_error_rate = 20\n'
+        '[[gates.checks]]\nkind = "load"\nname = "csv"\nreport = "out/locust_stats.csv"\n'
+        'format = "locust-csv"\np95_ms = 500\nmax_error_rate = 5\n'
+        '[[gates.checks]]\nkind = "load"\nname = "edge"\nreport = "edge.json"\n'
+        'format = "locust-json"\np95_ms = 500\nmax_error_rate = 1\n',
+        {"locustfile.py": LOCUSTFILE, "edge.json": json.dumps(EDGE)},
+    )
+    out = config.project_dir / "out"
+    out.mkdir()
+    try:
+        run = subprocess.run(
+            [str(Path(sys.executable).with_name("locust")), "-f", "locustfile.py",
+             "--headless", "--only-summary", "--skip-log", "-u", "4", "-r", "4", "-t", "3s",
+             "-H", f"http://127.0.0.1:{server.server_address[1]}",
+             "--json-file", "out/locust", "--csv", "out/locust"],
+            cwd=config.project_dir, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.returncode in (0, 1), run.stderr[-2000:]  # 1: Locust saw failures (the 503s)
+    rows = _gate(config)
+    entries = json.loads((out / "locust.json").read_text())
+    requests = sum(entry["num_requests"] for entry in entries)
+    failures = sum(entry["num_failures"] for entry in entries)
+    assert requests > 100 and 0 < failures < requests
+    locust_p95 = subprocess.run(  # Locust's own function, in a process of its own (gevent)
+        [sys.executable, "-c", LOCUST_P95, str(out / "locust.json")],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    rate = 100 * failures / requests
+    assert rows["json"]["figure"] == (
+        f"p95 {float(locust_p95):g} ms, error rate {rate:.2f} %, {requests} requests"
+    )
+    assert rows["json"]["status"] is Status.PASS  # a 20 % ceiling
+    total = next(
+        row
+        for row in csv.DictReader((out / "locust_stats.csv").read_text().splitlines())
+        if row["Name"] == "Aggregated"
+    )
+    csv_requests, csv_failures = int(total["Request Count"]), int(total["Failure Count"])
+    csv_rate = 100 * csv_failures / csv_requests
+    assert rows["csv"]["figure"] == (
+        f"p95 {float(total['95%']):g} ms, error rate {csv_rate:.2f} %, {csv_requests} requests"
+    )
+    assert rows["csv"]["status"] is Status.FAIL  # a 5 % ceiling: about 10 % are 503s
+    assert rows["csv"]["summary"] == f"error rate {csv_rate:.2f} % > 5 %"
+    # Exactly 95 % at 10 ms: Locust's p95 is the next bucket, 20 ms (a reader that took the
+    # first bucket reaching 95 % said 10).
+    edge = subprocess.run(
+        [sys.executable, "-c", LOCUST_P95, str(config.project_dir / "edge.json")],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert edge == "20"
+    assert rows["edge"]["figure"] == "p95 20 ms, error rate 0.00 %, 100 requests"
+
+
+EDGE = [
+    {"name": "/x", "method": "GET", "num_requests": 100, "num_failures": 0,
+     "response_times": {"10": 95, "20": 5}},
+]  # fmt: skip
+
+
+LOCUST_P95 = """
+import json, sys
+from locust.stats import calculate_response_time_percentile
+
+entries = json.load(open(sys.argv[1]))
+merged = {}
+for entry in entries:
+    for bucket, count in entry["response_times"].items():
+        merged[int(bucket)] = merged.get(int(bucket), 0) + count
+print(calculate_response_time_percentile(merged, sum(e["num_requests"] for e in entries), 0.95))
+"""
 
 
 def test_waivers_expire_and_advisory_checks_never_block(

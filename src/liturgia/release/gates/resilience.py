@@ -243,14 +243,14 @@ def _locust_json(document: Any, path: Path) -> tuple[float, float, int]:
                 histogram[float(bucket)] = histogram.get(float(bucket), 0) + int(count)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ReportError(f"{path}: Locust --json entry: {exc}") from exc
-    total = sum(histogram.values())
-    if not total:
+    if not sum(histogram.values()):
         raise ReportError(f"{path}: Locust --json stats hold no response time")
-    # Locust's own percentile: the smallest bucket at which the running count reaches 95 %.
-    running, p95 = 0, 0.0
-    for bucket in sorted(histogram):
-        running += histogram[bucket]
-        if running >= 0.95 * total:
+    # Locust's own percentile (its Aggregated row, as its CSV and web UI give it): the largest
+    # bucket with at most int(0.95 x requests) responses faster than it.
+    within, counted, p95 = int(requests * 0.95), 0, 0.0
+    for bucket in sorted(histogram, reverse=True):
+        counted += histogram[bucket]
+        if requests - counted <= within:
             p95 = bucket
             break
     return p95, failures / requests if requests else 0.0, requests
