@@ -37,6 +37,9 @@ class Faults:
     jitter: float = 0.0
     drop_before: float = 0.0
     drop_after: float = 0.0
+    #: The next this many connections that are not reset before have their answer cut, whatever
+    #: the draw says: a hard case an experiment must meet, not one it may meet by chance.
+    cut_next: int = 0
 
 
 @dataclass
@@ -138,6 +141,9 @@ class FaultProxy:
                 _reset(client)
                 continue
             cut_answer = drop < self.faults.drop_before + self.faults.drop_after
+            if self.faults.cut_next > 0:
+                self.faults.cut_next -= 1
+                cut_answer = True
             thread = threading.Thread(
                 target=self._connection, args=(client, cut_answer), daemon=True
             )
