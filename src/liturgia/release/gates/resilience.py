@@ -139,6 +139,8 @@ def _chaos_figures(document: Any, path: Path) -> tuple[float, int, list[str]]:
             f"{100 * availability:.2f} %, {row_lost} lost"
         )
     uptime = weighted / durations if durations else 0.0
+    if not math.isfinite(uptime):
+        raise ReportError(f"{path}: the experiments' duration_s add up to no finite number")
     if isinstance(overall, dict) and "uptime" in overall:
         uptime = _share(overall["uptime"], path, "overall.uptime")
         lost = int(_share(overall.get("lost", lost), path, "overall.lost"))
@@ -196,28 +198,52 @@ class LoadFormat(StrEnum):
     LOCUST_JSON = "locust-json"
 
 
-def _k6(document: Any, path: Path) -> tuple[float, float, int]:
-    try:
-        metrics = document["metrics"]
-        p95 = _share(metrics["http_req_duration"]["p(95)"], path, "http_req_duration.p(95)")
-        failed = metrics["http_req_failed"]
-        requests = int(metrics.get("http_reqs", {}).get("count", 0))
-    except (KeyError, TypeError) as exc:
+def _table(value: object, path: Path, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
         raise ReportError(
-            f"{path}: not a k6 --summary-export (needs metrics.http_req_duration.p(95) and "
-            f"metrics.http_req_failed): missing {exc}"
-        ) from exc
+            f"{path}: not a k6 --summary-export: {field} is {json.dumps(value)[:40]}, not an "
+            "object (needs metrics.http_req_duration.p(95) and metrics.http_req_failed)"
+        )
+    return value
+
+
+def _count(value: object, path: Path, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ReportError(f"{path}: {field} is {json.dumps(value)[:40]}, not a count")
+    return value
+
+
+def _k6(document: Any, path: Path) -> tuple[float, float, int]:
+    metrics = _table(_table(document, path, "the document").get("metrics"), path, "metrics")
+    duration = _table(metrics.get("http_req_duration"), path, "metrics.http_req_duration")
+    failed = _table(metrics.get("http_req_failed"), path, "metrics.http_req_failed")
+    requests = _count(
+        _table(metrics.get("http_reqs", {}), path, "metrics.http_reqs").get("count", 0),
+        path,
+        "http_reqs.count",
+    )
+    if "p(95)" not in duration:
+        raise ReportError(
+            f"{path}: not a k6 --summary-export: metrics.http_req_duration has no p(95) "
+            "(export it with --summary-trend-stats including p(95))"
+        )
+    p95 = _share(duration["p(95)"], path, "http_req_duration.p(95)")
     if "value" in failed:
         rate = _share(failed["value"], path, "http_req_failed.value")
     else:
         # A Rate's "passes" count its true values: for http_req_failed, the failed requests.
-        total = int(failed.get("passes", 0)) + int(failed.get("fails", 0))
-        rate = int(failed.get("passes", 0)) / total if total else 0.0
+        passes = _count(failed.get("passes", 0), path, "http_req_failed.passes")
+        total = passes + _count(failed.get("fails", 0), path, "http_req_failed.fails")
+        rate = passes / total if total else 0.0
     return p95, rate, requests
 
 
 def _locust_csv(data: bytes, path: Path) -> tuple[float, float, int]:
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8", errors="replace"))))
+    try:
+        text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
+        rows = list(csv.DictReader(text))
+    except csv.Error as exc:
+        raise ReportError(f"{path}: not a Locust stats CSV: {exc}") from exc
     total = next((row for row in rows if row.get("Name") == "Aggregated"), None)
     if total is None:
         raise ReportError(f"{path}: not a Locust stats CSV (no 'Aggregated' row)")
@@ -241,10 +267,12 @@ def _locust_json(document: Any, path: Path) -> tuple[float, float, int]:
             failures += int(entry["num_failures"])
             for bucket, count in entry["response_times"].items():
                 histogram[float(bucket)] = histogram.get(float(bucket), 0) + int(count)
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, OverflowError) as exc:
         raise ReportError(f"{path}: Locust --json entry: {exc}") from exc
     if not sum(histogram.values()):
         raise ReportError(f"{path}: Locust --json stats hold no response time")
+    if not all(math.isfinite(bucket) for bucket in histogram):
+        raise ReportError(f"{path}: Locust --json entry: a response time bucket is not a number")
     # Locust's own percentile (its Aggregated row, as its CSV and web UI give it): the largest
     # bucket with at most int(0.95 x requests) responses faster than it.
     within, counted, p95 = int(requests * 0.95), 0, 0.0
