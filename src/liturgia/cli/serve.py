@@ -67,7 +67,8 @@ def register(subparsers: Any) -> None:
                "database (one per core for the most writes/s)", type=int, default=1,
                metavar="N", lenient=True)  # fmt: skip
     env_option(parser, "--read-threads", "LITURGIA_SERVE_READ_THREADS", "threads answering "
-               "reads in each process (each holds one database connection)", type=int,
+               "reads in each process (each holds one database connection; SQLite's hot reads "
+               "are answered on the event loop)", type=int,
                default=8, metavar="N")  # fmt: skip
     env_option(parser, "--read-cache-mib", "LITURGIA_SERVE_READ_CACHE_MIB", "memory of each "
                "process's read caches (tiles, proofs' subtree hashes, SETs), bounded whatever "

@@ -19,7 +19,13 @@ adds what they share:
   headers, the body limit on every route, one access-log record per request.
 
 The library is synchronous: every call into the log runs in a worker thread (anyio) or on the
-read threads, so a submission waiting for its checkpoint never blocks the event loop.
+read threads, so a submission waiting for its checkpoint never blocks the event loop. The one
+exception is the hot reads of a log whose storage reads wait for nothing
+(:attr:`RekorLog.local_reads <liturgia.tlog.log.RekorLog.local_reads>`: SQLite, memory): they
+are answered on the event loop itself. Each takes about 0.1 ms there, and handing it to a
+thread cost more than the read: the hand-off itself, and the event loop holding the GIL
+whenever SQLite released it, so that a read thread waited for the loop's next pass at each
+statement (in-process, 290 against 145 us a read by index; see ``benchmarks/tlog_read_bench.py``).
 """
 
 from __future__ import annotations
@@ -122,7 +128,8 @@ def create_app(
             (``getPublicKey``) when given.
         lifespan: the application's lifespan (a worker process closes its log there).
         read_threads: threads answering reads (a pool of their own, see
-            :class:`~liturgia.server.reads.ReadSettings`).
+            :class:`~liturgia.server.reads.ReadSettings`); the hot reads of a local storage
+            are answered on the event loop instead.
         records: the release records and project tokens; when given, the records API
             (:mod:`liturgia.server.api.releases`) is served. The caller closes it.
         webhooks: where release events are announced (:mod:`liturgia.server.webhooks`).
@@ -162,6 +169,13 @@ def create_app(
         with api_errors():
             return await asyncio.get_running_loop().run_in_executor(readers, func)
 
+    async def read_here(func: Callable[[], _T]) -> _T:
+        """Run a read of a local storage on the event loop, mapping its errors to API errors."""
+        with api_errors():
+            return func()
+
+    hot_read = read_here if log.local_reads else read
+
     context = AppContext(
         log=log,
         call=call,
@@ -174,7 +188,7 @@ def create_app(
         private=private,
     )
     app.writer = context.writer
-    app.read_asgi = read_handler(log, read)
+    app.read_asgi = read_handler(log, hot_read)
     app.hardening = Hardening(app.dispatch, max_body_bytes)
     _add_error_handlers(app)
     app.include_router(log_api.router(context))
@@ -185,7 +199,7 @@ def create_app(
         app.include_router(releases_api.router(context, records))
         app.include_router(pages_api.router(context, records))
         app.include_router(live_api.router(context, records))
-    add_tile_routes(app, log, read)
+    add_tile_routes(app, log, hot_read)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

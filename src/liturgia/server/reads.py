@@ -10,7 +10,8 @@ and answer everything else, e.g. a query with extra parameters or a malformed on
 * ``GET /api/v1/log`` and ``GET /api/v1/log/proof?firstSize=M&lastSize=N``;
 * ``GET /checkpoint`` and ``GET /tile/...`` (c2sp.org/tlog-tiles).
 
-Each answer is computed and serialised in one call on the read threads
+Each answer is computed and serialised in one call: on the event loop when the log's storage
+reads wait for nothing (SQLite, memory: see ``create_app``), else on the read threads
 (:class:`ReadSettings`), a small pool of its own: reads neither wait behind submissions nor
 open a database connection per request thread.
 """
@@ -61,7 +62,8 @@ class ReadSettings:
     Memory stays flat as the log grows: every cache is bounded here, whatever the log's size.
 
     Attributes:
-        threads: read threads (each holds one database connection).
+        threads: read threads (each holds one database connection); PostgreSQL's hot reads
+            and the framework's routes use them, SQLite's hot reads are answered on the loop.
         node_cache: full-subtree hashes kept for proofs (about 200 bytes each).
         tile_levels_bytes: full tiles' folded inner nodes kept for proofs (16 KiB a tile).
         tile_cache_bytes: tiles and entry bundles kept for c2sp.org/tlog-tiles reads.

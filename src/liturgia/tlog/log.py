@@ -362,6 +362,16 @@ class RekorLog:
         return tuple(rekor.entry_id(stored[i].body, self.tree_id) for i in kept if i in stored)
 
     @property
+    def local_reads(self) -> bool:
+        """Whether a read waits for nothing but this process's memory or a local file.
+
+        True for SQLite and memory storage, false for PostgreSQL (see
+        :class:`~liturgia.tlog.storage.base.LogStorage`): a server answers the former's reads
+        on its event loop.
+        """
+        return self._storage.local_reads
+
+    @property
     def public_key(self) -> rekor.PublicKey:
         """The log's public key: it verifies the checkpoints and SignedEntryTimestamps."""
         return self._key.public_key()

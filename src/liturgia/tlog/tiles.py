@@ -176,15 +176,19 @@ class NodeCache:
 
     Caching is sound because a full subtree of an append-only tree never changes: once
     ``(level, index)`` covers only integrated leaves its hash is final. The top of the tree is in
-    every proof, so hot nodes are served without reading or hashing tiles.
+    every proof, so hot nodes are served without reading or hashing tiles. The same holds for
+    the hash of a right-edge partial range ``[start, end)`` (:meth:`get_range`): the leaves
+    below ``end`` never change, and every proof at one tree size folds the same few.
 
     Args:
-        max_nodes: most hashes kept (about 120 bytes each with their keys).
+        max_nodes: most hashes kept, nodes and ranges together (about 120 bytes each with
+            their keys).
     """
 
     def __init__(self, max_nodes: int = 1 << 17) -> None:
         self._max = max_nodes
-        self._data: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        # Keys: (level, index) for a full node, (start, end, 0) for a partial range.
+        self._data: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -201,9 +205,24 @@ class NodeCache:
 
     def put(self, level: int, index: int, value: bytes) -> None:
         """Remember the hash of full node ``(level, index)``, evicting the least recent."""
+        self._put((level, index), value)
+
+    def get_range(self, start: int, end: int) -> bytes | None:
+        """Return the cached MTH(D[start:end]) of a range of integrated leaves, or ``None``."""
+        value = self._data.get((start, end, 0))
+        if value is not None:
+            with contextlib.suppress(KeyError):
+                self._data.move_to_end((start, end, 0))
+        return value
+
+    def put_range(self, start: int, end: int, value: bytes) -> None:
+        """Remember MTH(D[start:end]) (``end`` within the integrated tree), as :meth:`put` does."""
+        self._put((start, end, 0), value)
+
+    def _put(self, key: tuple[int, ...], value: bytes) -> None:
         with self._lock:
-            self._data[(level, index)] = value
-            self._data.move_to_end((level, index))
+            self._data[key] = value
+            self._data.move_to_end(key)
             while len(self._data) > self._max:
                 self._data.popitem(last=False)
 
@@ -389,6 +408,40 @@ def _cached_nodes(
     return found, missing
 
 
+def _cached_range_hashes(
+    ranges: Sequence[tuple[int, int]], cache: NodeCache, levels: TileLevels | None
+) -> tuple[bytes, ...] | None:
+    """MTH of each leaf range of a proof when the caches hold them all, else ``None``.
+
+    The common case of a log read over and over: a proof's hashes are slices of its leaf
+    tile's folded levels, cached nodes above it and cached right-edge ranges; nothing is read
+    or hashed, and each tile's levels are looked up once.
+    """
+    hashes: list[bytes] = []
+    tile: tuple[int, int] | None = None
+    folded: tuple[bytes, ...] | None = None
+    for start, end in ranges:
+        count = end - start
+        if count & (count - 1):
+            value = cache.get_range(start, end)
+        else:
+            level = count.bit_length() - 1
+            tile_level, depth = divmod(level, TILE_HEIGHT)
+            first = start >> (tile_level * TILE_HEIGHT)  # the node's first hash in its tile level
+            key = (tile_level, first >> TILE_HEIGHT)
+            if key != tile:
+                tile, folded = key, None if levels is None else levels.get(key)
+            if folded is not None:
+                at = ((first & (TILE_WIDTH - 1)) >> depth) * _H
+                value = folded[depth][at : at + _H]
+            else:
+                value = cache.get(level, start >> level)
+        if value is None:
+            return None
+        hashes.append(value)
+    return tuple(hashes)
+
+
 def _range_hashes(
     source: TileSource,
     ranges: Sequence[tuple[int, int]],
@@ -398,17 +451,26 @@ def _range_hashes(
     """Return MTH of each leaf range of a proof, reading the tiles the caches lack in one batch.
 
     A full aligned range is one node (cached, or sliced from its tile's folded levels); a
-    right-edge partial range is folded from its full pieces (RFC 9162 §2.1.1).
+    right-edge partial range is folded from its full pieces (RFC 9162 §2.1.1) and cached.
     """
+    if cache is not None:
+        cached = _cached_range_hashes(ranges, cache, levels)
+        if cached is not None:
+            return cached
     full: dict[tuple[int, int], tuple[int, int]] = {}
     partial: list[tuple[int, int]] = []
+    folded_ranges: dict[tuple[int, int], bytes] = {}
     for start, end in ranges:
         count = end - start
         if count & (count - 1) == 0:
             level = count.bit_length() - 1
             full[(start, end)] = (level, start >> level)
         else:
-            partial.append((start, end))
+            hit = None if cache is None else cache.get_range(start, end)
+            if hit is None:
+                partial.append((start, end))
+            else:
+                folded_ranges[(start, end)] = hit
     nodes, missing = _cached_nodes(set(full.values()), cache, levels)
     keys = {_locate(level, index)[0] for level, index in missing}
     known: dict[tuple[int, int], bytes] = {}
@@ -429,9 +491,11 @@ def _range_hashes(
     reader._cache.update(known)  # same module: seed with the hits taken above
     for level, index in missing:
         nodes[(level, index)] = reader(level, index)
-    for span in partial:
-        nodes[span] = merkle.subtree_hash(span[0], span[1], reader)
-    return tuple(nodes[full[span]] if span in full else nodes[span] for span in ranges)
+    for start, end in partial:
+        folded_ranges[(start, end)] = value = merkle.subtree_hash(start, end, reader)
+        if cache is not None:
+            cache.put_range(start, end, value)
+    return tuple(nodes[full[span]] if span in full else folded_ranges[span] for span in ranges)
 
 
 def root(source: TileSource, tree_size: int) -> bytes:

@@ -158,6 +158,39 @@ def test_node_cache_serves_hot_nodes_without_reads(big_tree: TileTree) -> None:
     assert len(cache) == 64
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_proofs_from_shared_caches_at_many_sizes(big_tree: TileTree, data: st.DataObject) -> None:
+    """Nodes and right-edge ranges cached at one tree size serve proofs at every other size.
+
+    A proof answered from the caches alone reads nothing; each answer equals the leaf-list
+    proof, however small the caches (evictions) and whatever the order of sizes.
+    """
+    cache = tiles.NodeCache(max_nodes=data.draw(st.sampled_from([8, 64, 4096])))
+    levels = tiles.TileLevels(max_bytes=data.draw(st.sampled_from([0, 40_000, 1 << 20])))
+    source = CountingSource(big_tree)
+    for _ in range(12):
+        size = data.draw(st.integers(1, 70_000))
+        index = data.draw(st.integers(0, size - 1))
+        expected = big_tree.inclusion_proof(index, size)
+        assert tiles.inclusion_proof(source, index, size, cache=cache, levels=levels) == expected
+        first = data.draw(st.integers(1, size))
+        assert tiles.consistency_proof(source, first, size, cache=cache, levels=levels) == (
+            big_tree.consistency_proof(first, size)
+        )
+    source.reads.clear()
+    again = tiles.inclusion_proof(
+        source, index, size, cache=tiles.NodeCache(1 << 12), levels=levels
+    )
+    assert again == expected
+    # With room for the tile's levels, a proof asked again is answered without any read.
+    large, roomy = tiles.NodeCache(1 << 12), tiles.TileLevels(1 << 20)
+    tiles.inclusion_proof(source, index, size, cache=large, levels=roomy)
+    source.reads.clear()
+    assert tiles.inclusion_proof(source, index, size, cache=large, levels=roomy) == expected
+    assert source.reads == []
+
+
 def test_tile_paths_follow_tlog_tiles_example() -> None:
     """c2sp.org/tlog-tiles: a tree of 70,000 has 273 full level-0 tiles, a partial one of width
     112, a full level-1 tile, a partial one of width 17 and a partial level-2 tile of width 1."""

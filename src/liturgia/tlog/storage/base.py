@@ -96,7 +96,15 @@ class LogStorage(Protocol):
 
     Thread safety: every method may be called from any thread. Errors of the disk or the
     database are raised as :class:`~liturgia.errors.StorageError`.
+
+    Attributes:
+        local_reads: ``True`` when a read is answered from this process's memory or a local
+            file without waiting for another process or the network (SQLite in WAL mode:
+            readers never wait for the writer), so that a server may answer it on its event
+            loop rather than hand it to a thread; ``False`` for a database over the network.
     """
+
+    local_reads: bool
 
     def sequence(
         self,

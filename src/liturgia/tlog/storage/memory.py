@@ -27,6 +27,9 @@ __all__ = ["MemoryStorage"]
 class MemoryStorage:
     """A :class:`~liturgia.tlog.storage.base.LogStorage` held in dicts under one lock."""
 
+    #: Reads take the lock for a dictionary lookup (see ``LogStorage.local_reads``).
+    local_reads = True
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._moved = threading.Condition(self._lock)

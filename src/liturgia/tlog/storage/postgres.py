@@ -238,6 +238,9 @@ class PostgresStorage(SqlStorage):
         ValueError: ``pool_size`` below 1 or ``pool_timeout`` negative.
     """
 
+    #: A read is a round trip to the server and may wait for a pooled connection or a lock
+    #: (see ``LogStorage.local_reads``).
+    local_reads = False
     MARK = "%s"
     ENTRIES = "tlog_entries"
     INDEX_KEYS = "tlog_index_keys"

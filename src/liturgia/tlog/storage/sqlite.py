@@ -101,6 +101,8 @@ class SqliteStorage(SqlStorage):
         StorageError: the file cannot be opened, is not a log database, or has a newer schema.
     """
 
+    #: A WAL reader never waits for the writer (see ``LogStorage.local_reads``).
+    local_reads = True
     MARK = "?"
     ENTRIES = "entries"
     INDEX_KEYS = "index_keys"
