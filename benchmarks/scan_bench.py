@@ -132,14 +132,18 @@ def _timed_scan(index: Path, components: list[Component], runs: int = 3) -> tupl
 def _scan_and_report(
     index: Path, components: list[Component], folder: str
 ) -> tuple[float, int, int]:
-    """CPU seconds of scan + streamed JSON report, peak bytes while writing it, findings."""
-    database = open_index(index)
-    start = time.process_time()
-    report = scan(components, database)
-    with (Path(folder) / "report.json").open("wb") as out:
-        write_report_json(report, out)
-    cpu = time.process_time() - start
-    database.close()
+    """CPU seconds of scan + streamed JSON report (the best of 3, each with a fresh database
+    object, as the warm scans above: the machine is shared), peak bytes while writing it,
+    findings."""
+    cpu = float("inf")
+    for _ in range(3):
+        database = open_index(index)
+        start = time.process_time()
+        report = scan(components, database)
+        with (Path(folder) / "report.json").open("wb") as out:
+            write_report_json(report, out)
+        cpu = min(cpu, time.process_time() - start)
+        database.close()
     tracemalloc.start()  # a second write, traced (tracing slows it: not in the CPU figure)
     with (Path(folder) / "report.json").open("wb") as out:
         write_report_json(report, out)
