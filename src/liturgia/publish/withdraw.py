@@ -173,6 +173,8 @@ def withdraw_release(
         InputError: the folder's ``SHA256SUMS`` or its publish record is unreadable, or a
             name is not in the record.
     """
+    if not names:
+        return ()
     recorded = published_targets(folder)
     sums = parse_sha256sums(read_bytes(folder / "SHA256SUMS").decode("utf-8", "replace"))
     outcomes = []

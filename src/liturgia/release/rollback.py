@@ -117,12 +117,14 @@ def mark_rolled_back(
             :meth:`RolledBack.record_target` records their outcome.
 
     Returns:
-        The record; when an incomplete rollback of ``version`` is already recorded, that one
-        (``resumed``), so its pending targets are retried.
+        The record; when a rollback of ``version`` is already recorded and is incomplete, or
+        ``targets`` names one it does not list yet (added ``pending``), that one
+        (``resumed``), so its pending targets are asked.
 
     Raises:
         InputError: no release folder of that version in ``out``, the reason is blank, the
-            existing record is unreadable, or the version is already completely rolled back.
+            existing record is unreadable, or the version is already completely rolled back
+            from every target of ``targets``.
     """
     name = config.settings.project.name
     folder = out / f"{name}-{version}"
@@ -139,11 +141,20 @@ def mark_rolled_back(
             raise InputError(f"{record}: not a rollback record: {exc}") from exc
         if not isinstance(document, dict):
             raise InputError(f"{record}: not a rollback record")
-        document.setdefault("targets", {})
+        recorded = document.setdefault("targets", {})
         document.setdefault("complete", True)  # written before targets were withdrawn
-        if document["complete"]:
+        # A target the release reached since (published again, a cockpit server named now)
+        # reopens the rollback: it is asked too.
+        added = [target for target in targets if target not in recorded]
+        for target in added:
+            recorded[target] = {"done": False, "state": "pending"}
+        if not added and document["complete"]:
             raise InputError(f"{record}: {name} {version} is already marked rolled back")
-        return RolledBack(record=record, previous=previous, document=document, resumed=True)
+        done = RolledBack(record=record, previous=previous, document=document, resumed=True)
+        if added:
+            document["complete"] = False
+            done.save()
+        return done
     document = {
         "complete": not targets,
         "previous": str(previous) if previous else None,

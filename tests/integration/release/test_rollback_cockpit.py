@@ -113,6 +113,45 @@ def test_a_server_that_is_down_leaves_the_rollback_incomplete_until_the_next_run
     assert mark["rollback"]["reason"] == "bad build"
 
 
+def test_a_server_named_after_a_complete_rollback_is_marked_by_the_next_run(
+    tmp_path: Path,
+    server: Server,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Rolled back with no server named (complete: never published), then again with one: the
+    server is a new target, so the rollback reopens and the server is marked; the first
+    reason and time are kept."""
+    repo = _released(tmp_path, server, monkeypatch)
+    assert main(["rollback", "0.1.1", "--reason", "first", "--project", str(repo)]) == 0
+    first = json.loads((repo / "dist" / "tiny-0.1.1.rolled-back.json").read_text())
+    assert first["complete"] is True and first["targets"] == {}
+    capsys.readouterr()
+    code = main(["rollback", "0.1.1", "--reason", "second", "--project", str(repo),
+                 "--server", server.url])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    after = json.loads((repo / "dist" / "tiny-0.1.1.rolled-back.json").read_text())
+    assert after["complete"] is True
+    assert after["targets"]["cockpit server"]["state"] == "marked"
+    mark = httpx.get(f"{server.url}/api/v1/projects/tiny/releases/0.1.1", timeout=30).json()
+    assert mark["rollback"] == {
+        "rolledBackAt": first["rolled_back_at"], "reason": "first", "previous": None,
+    }  # fmt: skip
+    # Complete everywhere now: the same command again is refused.
+    argv = [
+        "rollback",
+        "0.1.1",
+        "--reason",
+        "third",
+        "--project",
+        str(repo),
+        "--server",
+        server.url,
+    ]
+    assert main(argv) == 2
+    assert "is already marked rolled back" in capsys.readouterr().err
+
+
 def test_the_server_must_know_the_release_and_the_token(
     tmp_path: Path,
     server: Server,
