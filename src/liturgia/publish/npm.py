@@ -37,7 +37,7 @@ from typing import Any
 
 from liturgia._internal.http import HttpClient, HttpResponse, check_base_url
 from liturgia.config import PublishTarget
-from liturgia.errors import ConfigError, InputError, NetworkError, PolicyError
+from liturgia.errors import ConfigError, InputError, LiturgiaError, NetworkError, PolicyError
 from liturgia.publish._exchange import download, first_line, top_level_member
 from liturgia.publish.credentials import Credentials, env_prefix, npm_credentials
 from liturgia.publish.target import ReleaseFile, Sent, Withdrawal, scaled
@@ -243,17 +243,7 @@ class NpmTarget:
             response.status == 403 and ("over" in text or "exist" in text or "present" in text)
         ):
             return False
-        if response.status in (401, 403):
-            raise ConfigError(self._refused(response, f"publishing {package}@{version}"))
-        if response.status >= 500:
-            raise NetworkError(
-                f"{self.registry}: answered {response.status} to the publication of "
-                f"{package}@{version}"
-            )
-        raise PolicyError(
-            f"{self.registry}: refused {package}@{version} ({response.status}): "
-            f"{_message(response)}"
-        )
+        raise self._write_error(response, f"publishing {package}@{version}")
 
     def withdraw(self, files: Sequence[ReleaseFile], *, reason: str) -> Withdrawal:
         """Deprecate each file's ``name@version`` with ``rolled back: REASON`` (npm deprecate).
@@ -326,16 +316,17 @@ class NpmTarget:
         )
         if 200 <= response.status < 300:
             return
+        raise self._write_error(response, f"deprecating {package}@{version}")
+
+    def _write_error(self, response: HttpResponse, doing: str) -> LiturgiaError:
+        """The error of a write the registry did not take: its credentials refused (401, 403:
+        ConfigError), the registry failing (5xx: NetworkError), else a refusal (PolicyError)."""
         if response.status in (401, 403):
-            raise ConfigError(self._refused(response, f"deprecating {package}@{version}"))
+            return ConfigError(self._refused(response, doing))
         if response.status >= 500:
-            raise NetworkError(
-                f"{self.registry}: answered {response.status} to the deprecation of "
-                f"{package}@{version}"
-            )
-        raise PolicyError(
-            f"{self.registry}: refused to deprecate {package}@{version} ({response.status}): "
-            f"{_message(response)}"
+            return NetworkError(f"{self.registry}: answered {response.status} to {doing}")
+        return PolicyError(
+            f"{self.registry}: refused {doing} ({response.status}): {_message(response)}"
         )
 
     def _refused(self, response: HttpResponse, doing: str) -> str:
