@@ -119,6 +119,32 @@ def test_a_wrong_record_is_400_naming_the_field(
     assert client.get("/api/v1/projects/vertice/releases").json() == []
 
 
+def test_a_rollback_mark_needs_its_release_and_the_paths_names(
+    client: TestClient, store: RecordStore
+) -> None:
+    _, token = store.create_token("vertice")
+    mark = {
+        "project": "vertice",
+        "version": "1.2.0",
+        "rolled_back_at": "2026-12-05T18:00:00Z",
+        "reason": "logins fail",
+    }
+    url = RECORD_URL + "/rollback"
+    missing = client.put(url, json=mark, headers=_bearer(token))
+    assert missing.status_code == 404
+    assert missing.json()["message"].endswith("send its record first")
+    assert client.put(RECORD_URL, json=_record_json(), headers=_bearer(token)).status_code == 201
+    other = client.put(url, json={**mark, "version": "1.2.1"}, headers=_bearer(token))
+    assert other.status_code == 400
+    assert other.json()["message"] == "field 'version': '1.2.1' is not the path's '1.2.0'"
+    assert client.put(url, json=mark).status_code == 401
+    assert client.put(url, json=mark, headers=_bearer(token)).status_code == 201
+    assert client.put(url, json=mark, headers=_bearer(token)).status_code == 200
+    again = client.put(url, json={**mark, "reason": "other"}, headers=_bearer(token))
+    assert again.status_code == 409
+    assert client.get(RECORD_URL).json()["rollback"]["reason"] == "logins fail"
+
+
 def test_bad_events_paths_and_sizes(client: TestClient, store: RecordStore) -> None:
     _, token = store.create_token("vertice")
     headers = _bearer(token)

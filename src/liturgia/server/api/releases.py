@@ -54,6 +54,7 @@ __all__ = ["openapi_schemas", "router"]
 
 _T = TypeVar("_T")
 _M = TypeVar("_M", bound=BaseModel)
+_R = TypeVar("_R", ReleaseRecord, RollbackMark)
 _PROJECT = Path(pattern=PROJECT_PATTERN, max_length=100)
 
 
@@ -107,6 +108,20 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
         if owner != project:
             raise ApiError(403, f"the token is not a token of project {project!r}")
 
+    async def release_body(request: Request, model: type[_R], project: str, version: str) -> _R:
+        """Authorize a write of ``project``, then read and validate a body about one of its
+        releases: its ``project`` and ``version`` fields must be the path's (400 naming the
+        field otherwise)."""
+        await authorize(request, project)
+        body = _validated(model, await read_json(request, context.max_body_bytes))
+        for field, path_value in (("project", project), ("version", version)):
+            if getattr(body, field) != path_value:
+                raise ApiError(
+                    400,
+                    f"field {field!r}: {getattr(body, field)!r} is not the path's {path_value!r}",
+                )
+        return body
+
     @routes.post(
         "/api/v1/projects/{project}/runs/{run}/events",
         operation_id="addStageEvent",
@@ -147,16 +162,7 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
         version: str = Path(pattern=VERSION_PATTERN),
     ) -> JSONResponse:
         """Store a release's final record (idempotent: the same record again is a 200)."""
-        await authorize(request, project)
-        record = _validated(ReleaseRecord, await read_json(request, context.max_body_bytes))
-        if record.project != project:
-            raise ApiError(
-                400, f"field 'project': {record.project!r} is not the path's {project!r}"
-            )
-        if record.version != version:
-            raise ApiError(
-                400, f"field 'version': {record.version!r} is not the path's {version!r}"
-            )
+        record = await release_body(request, ReleaseRecord, project, version)
         created = await call(lambda: store.put_record(record))
         if created and context.webhooks:
             context.webhooks.notify(
@@ -187,14 +193,7 @@ def router(context: AppContext, store: RecordStore) -> APIRouter:
         version: str = Path(pattern=VERSION_PATTERN),
     ) -> JSONResponse:
         """Mark a stored release rolled back (``liturgia rollback``); its record is unchanged."""
-        await authorize(request, project)
-        mark = _validated(RollbackMark, await read_json(request, context.max_body_bytes))
-        if (mark.project, mark.version) != (project, version):
-            raise ApiError(
-                400,
-                f"fields 'project', 'version': {mark.project} {mark.version} is not the "
-                f"path's {project} {version}",
-            )
+        mark = await release_body(request, RollbackMark, project, version)
         created = await call(lambda: store.put_rollback(mark))
         if created is None:
             raise ApiError(404, f"no release {version} of project {project}: send its record first")
