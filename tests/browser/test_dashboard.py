@@ -86,9 +86,10 @@ def _record(project: str, version: str, **changes: Any) -> dict[str, Any]:
     return ReleaseRecord.model_validate(document).model_dump(mode="json")
 
 
-def _put(cockpit: Cockpit, token: str, record: dict[str, Any]) -> None:
+def _put(cockpit: Cockpit, token: str, record: dict[str, Any], what: str = "") -> None:
+    """PUT a release's record (or, with ``what="/rollback"``, its rollback mark): 201."""
     answer = httpx.put(
-        f"{cockpit.url}/api/v1/projects/{record['project']}/releases/{record['version']}",
+        f"{cockpit.url}/api/v1/projects/{record['project']}/releases/{record['version']}{what}",
         json=record,
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,
@@ -132,13 +133,7 @@ def test_every_page_at_desktop_and_phone_width(
         "reason": "the login service refuses every session token issued before the upgrade",
         "previous": "1.0.0",
     }
-    answer = httpx.put(
-        f"{cockpit.url}/api/v1/projects/acme/releases/1.1.0/rollback",
-        json=mark,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    assert answer.status_code == 201, answer.text
+    _put(cockpit, token, mark, "/rollback")
     pages = {
         "projects": "/",
         "project": "/projects/acme",

@@ -425,14 +425,18 @@ class RecordStore:
             )
         return True
 
-    def _rollbacks(self, conn: Any, project: str) -> dict[str, dict[str, Any]]:
-        """A project's rollback marks by version: ``{"rolledBackAt", "reason", "previous"}``."""
-        rows = self._rows(
-            conn,
-            "SELECT version, rolled_back_at, reason, previous FROM cockpit_rollbacks "
-            "WHERE project = ?",
-            (project,),
-        )
+    def _rollbacks(
+        self, conn: Any, project: str, version: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """A project's rollback marks (only ``version``'s when given) by version:
+        ``{"rolledBackAt", "reason", "previous"}``."""
+        columns = "SELECT version, rolled_back_at, reason, previous FROM cockpit_rollbacks "
+        if version is None:
+            rows = self._rows(conn, columns + "WHERE project = ?", (project,))
+        else:
+            rows = self._rows(
+                conn, columns + "WHERE project = ? AND version = ?", (project, version)
+            )
         return {
             version: {"rolledBackAt": at, "reason": reason, "previous": previous}
             for version, at, reason, previous in rows
@@ -559,7 +563,7 @@ class RecordStore:
                 "SELECT event FROM cockpit_events WHERE project = ? AND run = ? ORDER BY seq",
                 (project, record.get("run") or ""),
             )
-            mark = self._rollbacks(conn, project).get(version)
+            mark = self._rollbacks(conn, project, version).get(version)
         return {
             "receivedAt": rows[0][1],
             "record": record,
