@@ -139,9 +139,14 @@ def mark_rolled_back(
             document = json.loads(record.read_bytes())
         except (OSError, ValueError, RecursionError) as exc:
             raise InputError(f"{record}: not a rollback record: {exc}") from exc
-        if not isinstance(document, dict):
-            raise InputError(f"{record}: not a rollback record")
-        recorded = document.setdefault("targets", {})
+        recorded = document.setdefault("targets", {}) if isinstance(document, dict) else None
+        if not isinstance(recorded, dict) or not all(
+            isinstance(entry, dict) for entry in recorded.values()
+        ):
+            raise InputError(
+                f"{record}: not a rollback record (an object whose targets are objects); "
+                "restore it from a backup or move it away to record the rollback anew"
+            )
         document.setdefault("complete", True)  # written before targets were withdrawn
         # A target the release reached since (published again, a cockpit server named now)
         # reopens the rollback: it is asked too.

@@ -137,6 +137,14 @@ def test_a_server_named_after_a_complete_rollback_is_marked_by_the_next_run(
     assert mark["rollback"] == {
         "rolledBackAt": first["rolled_back_at"], "reason": "first", "previous": None,
     }  # fmt: skip
+    # A record edited by hand into another shape: one line naming it, exit 2, not a traceback.
+    record = repo / "dist" / "tiny-0.1.1.rolled-back.json"
+    kept = record.read_text()
+    for broken in ('{"targets": ["cockpit server"]}', '{"targets": {"x": 1}}', "[1]"):
+        record.write_text(broken)
+        assert main(["rollback", "0.1.1", "--reason", "r", "--project", str(repo)]) == 2
+        assert "tiny-0.1.1.rolled-back.json: not a rollback record" in capsys.readouterr().err
+    record.write_text(kept)
     # Complete everywhere now: the same command again is refused.
     argv = [
         "rollback",
