@@ -109,11 +109,12 @@ class ReadSettings:
         }
 
 
-def _entry_json(log: RekorLog, lookup: Callable[[], Any], missing: str) -> bytes:
-    entry = lookup()
-    if entry is None:
-        raise ApiError(404, missing)
-    return encode_json(entry.to_api_json(tree_id=log.tree_id))
+def _entry_json(lookup: Callable[[], bytes | None], missing: str, key: str | int) -> bytes:
+    """The answer of ``lookup``, or 404 ``missing`` (a ``{}`` format) naming ``key``."""
+    answer = lookup()
+    if answer is None:
+        raise ApiError(404, missing.format(clip(str(key))))
+    return answer
 
 
 def _sizes(query: bytes) -> tuple[int, int] | None:
@@ -153,18 +154,18 @@ def read_handler(log: RekorLog, run: Run) -> ReadHandler:
             if match is None:
                 return None
             index = int(match[1])
-            lookup = partial(log.entry, index)
+            lookup = partial(log.entry_json, index)
             return partial(
-                json_answer, partial(_entry_json, log, lookup, f"no entry at log index {index}")
+                json_answer, partial(_entry_json, lookup, "no entry at log index {}", index)
             )
         if path.startswith(_ENTRIES + "/"):
             entry_id = path[len(_ENTRIES) + 1 :]
             if query or not _ENTRY_ID.fullmatch(entry_id):
                 return None
-            lookup = partial(log.entry_by_id, entry_id.lower())
+            lookup = partial(log.entry_json_by_id, entry_id.lower())
             return partial(
                 json_answer,
-                partial(_entry_json, log, lookup, f"no entry with UUID {clip(entry_id)}"),
+                partial(_entry_json, lookup, "no entry with UUID {}", entry_id),
             )
         if path == "/api/v1/log":
             return None if query else partial(json_answer, lambda: encode_json(log.info()))

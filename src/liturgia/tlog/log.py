@@ -225,14 +225,63 @@ class RekorLog:
         Raises:
             InputError: not 64 or 80 lower-case hex digits, or another tree's ID.
         """
+        stored = self._find(entry_id)
+        if stored is None:
+            return None
+        return self._entry(stored.index, self._state_with(stored.index), stored=stored)
+
+    def _find(self, entry_id: str) -> StoredEntry | None:
+        """The stored entry of a UUID or entry ID (see :meth:`entry_by_id`).
+
+        Raises:
+            InputError: as :meth:`entry_by_id`.
+        """
         if not _ENTRY_ID.match(entry_id):
             raise InputError(f"entry ID {clip(entry_id)!r} is not 64 or 80 lower-case hex digits")
         if len(entry_id) == 80 and int(entry_id[:16], 16) != self.tree_id:
             raise InputError(f"entry ID {entry_id!r} is not of tree {self.tree_id}")
-        stored = self._storage.find_entry(bytes.fromhex(entry_id[-64:]))
+        return self._storage.find_entry(bytes.fromhex(entry_id[-64:]))
+
+    def entry_json(self, log_index: int) -> bytes | None:
+        """Return :meth:`entry` as Rekor's REST answer bytes (``GET /api/v1/log/entries``).
+
+        The bytes of ``to_api_json_bytes(tree_id=self.tree_id)`` of the entry, built without
+        the intermediate objects (the log's most frequent read); ``None`` if there is none.
+
+        Raises:
+            StorageError: as :meth:`entry`.
+        """
+        local = log_index - self.index_offset
+        return self._entry_json(local, self._state_with(local))
+
+    def entry_json_by_id(self, entry_id: str) -> bytes | None:
+        """Return :meth:`entry_by_id` as Rekor's REST answer bytes, as :meth:`entry_json` does.
+
+        Raises:
+            InputError: as :meth:`entry_by_id`.
+            StorageError: as :meth:`entry`.
+        """
+        stored = self._find(entry_id)
         if stored is None:
             return None
-        return self._entry(stored.index, self._state_with(stored.index), stored=stored)
+        return self._entry_json(stored.index, self._state_with(stored.index), stored)
+
+    def _entry_json(
+        self, local: int, state: TreeState, stored: StoredEntry | None = None
+    ) -> bytes | None:
+        parts = self._checked(local, state, None, stored)
+        if parts is None:
+            return None
+        stored, proof, timestamp, leaf = parts
+        return rekor.api_json_bytes(
+            uuid=f"{self.tree_id:016x}{(leaf or merkle.leaf_hash(stored.body)).hex()}",
+            body=stored.body,
+            integrated_time=stored.integrated_time,
+            log_id=self.log_id,
+            log_index=local + self.index_offset,
+            signed_entry_timestamp=timestamp,
+            proof=(local, state.size, state.root, proof, state.checkpoint),
+        )
 
     def _entry(
         self,
@@ -246,55 +295,22 @@ class RekorLog:
         """Answer leaf ``local`` with its inclusion ``proof`` at ``state``.
 
         Default: the latest tree, the proof computed here and the entry read here (a batch
-        passes what it read for all its entries at once). The log signs a SET only for the
-        body the tree holds: the stored body must be ``expected`` (the body just submitted,
-        whose leaf hash the tree got), or else its leaf hash must prove into the tree.
+        passes what it read for all its entries at once); see :meth:`_checked`.
 
         Raises:
             StorageError: the stored body is not the one in the tree (the database was changed
                 outside the log).
         """
         state = state or self._sequencer.state()
-        if not 0 <= local < state.size:
+        parts = self._checked(local, state, proof, stored, expected=expected)
+        if parts is None:
             return None
-        stored = stored or self._storage.read_entry(local)
-        if stored is None:  # pragma: no cover - integrated entries are stored
-            return None
-        if proof is None:
-            proof = self._sequencer.inclusion_proof(local, state.size)
-        if expected is not None:
-            matches = stored.body == expected
-        else:
-            try:
-                merkle.verify_inclusion(
-                    leaf_hash=merkle.leaf_hash(stored.body),
-                    index=local,
-                    tree_size=state.size,
-                    proof=proof,
-                    root=state.root,
-                )
-                matches = True
-            except ProofError:
-                matches = False
-        if not matches:
-            raise StorageError(
-                f"stored entry {local} is not the entry the tree holds: the database was "
-                "changed outside the log"
-            )
-        log_index = local + self.index_offset
-        seal = stored.seal
-        if len(seal) > _SEAL_ID and seal[:_SEAL_ID] == self.log_id[:_SEAL_ID]:
-            timestamp = seal[_SEAL_ID:]
-        else:
-            cached = self._sets.get(local)
-            timestamp = cached or self._sign_set(local, stored.body, stored.integrated_time)
-            if cached is None:
-                self._sets.put(local, timestamp)
+        stored, proof, timestamp, _ = parts
         return LogEntry(
             body=stored.body,
             integrated_time=stored.integrated_time,
             log_id=self.log_id,
-            log_index=log_index,
+            log_index=local + self.index_offset,
             signed_entry_timestamp=timestamp,
             inclusion_proof=InclusionProof(
                 log_index=local,
@@ -304,6 +320,74 @@ class RekorLog:
                 checkpoint=state.checkpoint,
             ),
         )
+
+    def _checked(
+        self,
+        local: int,
+        state: TreeState,
+        proof: tuple[bytes, ...] | None,
+        stored: StoredEntry | None,
+        *,
+        expected: bytes | None = None,
+    ) -> tuple[StoredEntry, tuple[bytes, ...], bytes, bytes | None] | None:
+        """Leaf ``local``'s stored entry, inclusion proof at ``state``, SET and leaf hash.
+
+        ``None`` when the tree at ``state`` has no such leaf. The log signs a SET only for the
+        body the tree holds: the stored body must be ``expected`` (the body just submitted,
+        whose leaf hash the tree got), or else its leaf hash must be the one of its tile
+        proven into the root (:meth:`Sequencer.proven_leaf`), or prove into the tree (RFC 9162
+        §2.1.3.2). The leaf hash is returned when it was computed here (else ``None``).
+
+        Raises:
+            StorageError: the stored body is not the one in the tree (the database was changed
+                outside the log).
+        """
+        if not 0 <= local < state.size:
+            return None
+        stored = stored or self._storage.read_entry(local)
+        if stored is None:  # pragma: no cover - integrated entries are stored
+            return None
+        held: bytes | None = None
+        if proof is None and expected is None:
+            proven = self._sequencer.proven_leaf(local, state)
+            if proven is not None:
+                proof, held = proven
+        if proof is None:
+            proof = self._sequencer.inclusion_proof(local, state.size)
+        leaf: bytes | None = None
+        if expected is not None:
+            matches = stored.body == expected
+        else:
+            leaf = merkle.leaf_hash(stored.body)
+            if held is not None:
+                # The leaf hash of a tile proven into this root: what the walk below tells.
+                matches = leaf == held
+            else:
+                try:
+                    merkle.verify_inclusion(
+                        leaf_hash=leaf,
+                        index=local,
+                        tree_size=state.size,
+                        proof=proof,
+                        root=state.root,
+                    )
+                    matches = True
+                except ProofError:
+                    matches = False
+        if not matches:
+            raise StorageError(
+                f"stored entry {local} is not the entry the tree holds: the database was "
+                "changed outside the log"
+            )
+        seal = stored.seal
+        if len(seal) > _SEAL_ID and seal[:_SEAL_ID] == self.log_id[:_SEAL_ID]:
+            timestamp = seal[_SEAL_ID:]
+        else:
+            cached = self._sets.get(local)
+            timestamp = cached or self._sign_set(local, stored.body, stored.integrated_time)
+            if cached is None:
+                self._sets.put(local, timestamp)
+        return stored, proof, timestamp, leaf
 
     def _sign_set(self, local: int, body: bytes, integrated_time: int) -> bytes:
         """Sign the SignedEntryTimestamp of leaf ``local`` (Rekor v1 SET, this log's key)."""

@@ -305,6 +305,8 @@ class Sequencer:
         self._accepting_lock = threading.Lock()
         self._nodes = tiles.NodeCache(node_cache)
         self._levels = tiles.TileLevels(tile_levels_bytes)
+        # As many tiles' upper paths as folded tiles fit in ``tile_levels_bytes``.
+        self._tile_proofs = tiles.TileProofs(tile_levels_bytes // (2 * tiles.TILE_WIDTH * 32))
         self._clock = clock or _epoch_seconds
         self._seal = seal
         self._leading = False
@@ -510,6 +512,25 @@ class Sequencer:
         size = self._checked_size(tree_size)
         return tiles.inclusion_proof(
             self._storage, index, size, cache=self._nodes, levels=self._levels
+        )
+
+    def proven_leaf(self, index: int, state: TreeState) -> tuple[tuple[bytes, ...], bytes] | None:
+        """Return leaf ``index``'s inclusion proof at ``state`` and the leaf hash the tree holds.
+
+        Answered from the caches for a leaf in a full tile (:class:`~.tiles.TileProofs`: its
+        tile proven into ``state.root`` once per tree size); ``None`` otherwise, when the
+        caller computes :meth:`inclusion_proof` and verifies it (RFC 9162 §2.1.3.2).
+
+        Raises:
+            StorageError: the storage failed.
+        """
+        return self._tile_proofs.proof(
+            self._storage,
+            index,
+            state.size,
+            state.root,
+            cache=self._nodes,
+            levels=self._levels,
         )
 
     def inclusion_proofs(

@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from liturgia.errors import StorageError
+from liturgia.errors import ProofError, StorageError
 from liturgia.tlog import merkle
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "TileKey",
     "TileLevels",
     "TileNodes",
+    "TileProofs",
     "TileSource",
     "TileTree",
     "consistency_proof",
@@ -279,6 +280,87 @@ class TileLevels:
                     _, dropped = self._data.popitem(last=False)
                     self._size -= 2 * len(dropped[0])
         return value
+
+
+class TileProofs:
+    """Audit paths of leaves in full leaf tiles, each tile proven into the tree's root once.
+
+    Every leaf of full leaf tile ``k`` shares the part of its audit path above the tile (the
+    path of node ``(8, k)``, RFC 9162 §2.1.3.1); the 8 hashes below it are slices of the
+    tile's folded levels (:class:`TileLevels`). This keeps, per tile and for one tree size,
+    that upper part after checking once that the tile's root and it give the tree's root
+    (RFC 9162 §2.1.3.2 from level 8). Then a leaf's proof costs no hashing at all, and the leaf
+    hash the proven tile holds is returned with it: an entry body is in the tree if its leaf
+    hash equals that one (one hash instead of re-walking the path).
+
+    Args:
+        max_tiles: most tiles kept (a few hundred bytes each); 0 keeps none.
+    """
+
+    def __init__(self, max_tiles: int = 1024) -> None:
+        self._max = max_tiles
+        # tile index -> (tree size, root of that tree, the tile's root, the upper path)
+        self._data: OrderedDict[int, tuple[int, bytes, bytes, tuple[bytes, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """The number of tiles held."""
+        return len(self._data)
+
+    def proof(
+        self,
+        source: TileSource,
+        index: int,
+        tree_size: int,
+        root: bytes,
+        *,
+        cache: NodeCache | None,
+        levels: TileLevels,
+    ) -> tuple[tuple[bytes, ...], bytes] | None:
+        """Return leaf ``index``'s audit path at ``tree_size`` and the leaf hash the tree holds.
+
+        ``root`` is the tree's root at ``tree_size``. Returns ``None`` when the leaf is not in
+        a full tile, the tile's levels are not cached, or the stored tile does not prove into
+        ``root`` (the caller then computes and checks the proof the long way, which names
+        the fault).
+
+        Raises:
+            StorageError: the storage failed or lost a tile.
+        """
+        tile, offset = divmod(index, TILE_WIDTH)
+        if self._max <= 0 or not index >= 0 or (tile + 1) * TILE_WIDTH > tree_size:
+            return None
+        held = self._data.get(tile)
+        folded = levels.get((0, tile))
+        if held is None or held[0] != tree_size or held[1] != root:
+            full = inclusion_proof(source, tile * TILE_WIDTH, tree_size, cache=cache, levels=levels)
+            folded = levels.get((0, tile))
+            if folded is None:
+                return None
+            upper = full[TILE_HEIGHT:]
+            try:
+                merkle.verify_inclusion(
+                    leaf_hash=folded[TILE_HEIGHT],
+                    index=tile,
+                    tree_size=((tree_size - 1) >> TILE_HEIGHT) + 1,
+                    proof=upper,
+                    root=root,
+                )
+            except ProofError:
+                return None
+            held = (tree_size, root, folded[TILE_HEIGHT], upper)
+            with self._lock:
+                self._data[tile] = held
+                self._data.move_to_end(tile)
+                while len(self._data) > self._max:
+                    self._data.popitem(last=False)
+        elif folded is None or folded[TILE_HEIGHT] != held[2]:
+            return None  # evicted (or folded again from changed storage): the long way
+        path = [
+            folded[depth][((offset >> depth) ^ 1) * _H : (((offset >> depth) ^ 1) + 1) * _H]
+            for depth in range(TILE_HEIGHT)
+        ]
+        return (*path, *held[3]), folded[0][offset * _H : (offset + 1) * _H]
 
 
 class TileNodes:

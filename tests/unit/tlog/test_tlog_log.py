@@ -216,6 +216,48 @@ def test_a_body_changed_in_the_database_is_never_signed(tmp_path: Path) -> None:
     storage.close()
 
 
+def test_a_body_changed_in_a_full_tile_is_never_signed(tmp_path: Path) -> None:
+    """An entry of a full leaf tile is checked against the leaf hash of its proven tile."""
+    import sqlite3  # noqa: PLC0415
+
+    from liturgia.errors import StorageError  # noqa: PLC0415
+    from liturgia.tlog.entries import accept_entry  # noqa: PLC0415
+
+    signer = ec.generate_private_key(ec.SECP256R1())
+    log_key = ec.generate_private_key(ec.SECP256R1())
+    storage = SqliteStorage(tmp_path / "log.db")
+    with RekorLog(storage, log_key, host=HOST, tree_id=TREE_ID) as log:
+        log.commit([accept_entry(hashedrekord(signer, b"f%d" % n)) for n in range(300)])
+        first = log.entry(7)
+        assert first is not None and first.inclusion_proof is not None
+        assert len(log._sequencer._tile_proofs) == 1  # tile 0 proven: the short way was taken
+        rekor.verify_log_entry(first, log_key.public_key(), key_name=HOST, origin=log.origin)
+        # The REST answer written directly is the JSON of the entry, in a full tile or not.
+        for index in (0, 7, 255, 256, 299):
+            entry = log.entry(index)
+            assert entry is not None
+            expected = json.dumps(
+                entry.to_api_json(tree_id=TREE_ID), ensure_ascii=False, separators=(",", ":")
+            ).encode("utf-8")
+            assert log.entry_json(index) == expected
+            assert log.entry_json_by_id(rekor.entry_id(entry.body)) == expected
+            assert log.entry_json_by_id(rekor.entry_id(entry.body, TREE_ID)) == expected
+        assert log.entry_json(300) is None and log.entry_json(-1) is None
+        assert log.entry_json_by_id("ab" * 32) is None
+        uuid = rekor.entry_id(log.entry(9).body)  # type: ignore[union-attr]
+        with sqlite3.connect(tmp_path / "log.db") as raw:
+            raw.execute("UPDATE entries SET body = ? WHERE idx = 9", (b'{"forged":"yes"}',))
+        with pytest.raises(StorageError, match="stored entry 9 is not the entry the tree holds"):
+            log.entry(9)
+        with pytest.raises(StorageError, match="stored entry 9 is not the entry the tree holds"):
+            log.entry_by_id(uuid)
+        for read in (lambda: log.entry_json(9), lambda: log.entry_json_by_id(uuid)):
+            with pytest.raises(StorageError, match="stored entry 9 is not the entry the tree hol"):
+                read()
+        assert log.entry(8) is not None and log.entry(299) is not None
+    storage.close()
+
+
 def test_another_process_answers_what_one_acknowledged(tmp_path: Path) -> None:
     """Found by a tester: with --workers N a read right after a 201 could be a 404 elsewhere,
     and GET /api/v1/log could report a smaller tree than the last answer."""

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liturgia.errors import BundleError, ProofError, SignatureError
 from liturgia.tlog import merkle, rekor
@@ -251,3 +253,48 @@ def test_malformed_api_entries() -> None:
         rekor.LogEntry.from_api_json({entry.uuid: bad})
     with pytest.raises(BundleError, match="'entry' must be an object"):
         rekor.LogEntry.from_api_json({entry.uuid: []})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.binary(max_size=2048),
+    integrated_time=st.integers(0, 1 << 53),
+    log_index=st.integers(0, 1 << 53),
+    tree_id=st.none() | st.integers(0, (1 << 63) - 1),
+    timestamp=st.binary(min_size=0, max_size=80),
+    proof=st.none()
+    | st.builds(
+        lambda hashes, index, size, checkpoint: rekor.InclusionProof(
+            log_index=index,
+            tree_size=size,
+            root_hash=hashes[0] if hashes else b"\0" * 32,
+            hashes=tuple(hashes),
+            checkpoint=checkpoint.encode("utf-8"),
+        ),
+        st.lists(st.binary(min_size=32, max_size=32), max_size=40),
+        st.integers(0, 1 << 53),
+        st.integers(0, 1 << 53),
+        st.text(max_size=300),  # quotes, backslashes, controls, non-ASCII
+    ),
+)
+def test_api_json_bytes_are_the_json_of_the_api_json(
+    body: bytes,
+    integrated_time: int,
+    log_index: int,
+    tree_id: int | None,
+    timestamp: bytes,
+    proof: rekor.InclusionProof | None,
+) -> None:
+    """The log's hot read writes an entry's answer directly: the same bytes as json.dumps."""
+    entry = rekor.LogEntry(
+        body=body,
+        integrated_time=integrated_time,
+        log_id=bytes(range(32)),
+        log_index=log_index,
+        signed_entry_timestamp=timestamp,
+        inclusion_proof=proof,
+    )
+    expected = json.dumps(
+        entry.to_api_json(tree_id=tree_id), ensure_ascii=False, separators=(",", ":")
+    )
+    assert entry.to_api_json_bytes(tree_id=tree_id) == expected.encode("utf-8")

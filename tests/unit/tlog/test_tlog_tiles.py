@@ -272,3 +272,89 @@ def test_integrate_with_a_shared_cache_gives_the_same_tree() -> None:
         plain.append(batch)
         cached.append(batch)
     assert len(cache) > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_tile_proofs_equal_leaf_proofs_at_many_sizes(
+    big_tree: TileTree, data: st.DataObject
+) -> None:
+    """A leaf in a full tile gets the leaf-list proof and its own leaf hash, at any tree size.
+
+    Each tile's upper path is kept for one tree size: asked at another size it is proven
+    again; small caches evict and are refilled; a leaf outside a full tile, or a tile whose
+    levels are not cached, is left to the caller (``None``).
+    """
+    proofs = tiles.TileProofs(max_tiles=data.draw(st.sampled_from([1, 4, 1024])))
+    levels_bytes = data.draw(st.sampled_from([40_000, 1 << 20]))
+    levels = tiles.TileLevels(max_bytes=levels_bytes)
+    cache = tiles.NodeCache(max_nodes=data.draw(st.sampled_from([8, 4096])))
+    source = CountingSource(big_tree)
+    for _ in range(12):
+        size = data.draw(st.integers(1, 70_000))
+        root = tiles.root(big_tree, size)
+        index = data.draw(st.integers(0, size - 1))
+        answer = proofs.proof(source, index, size, root, cache=cache, levels=levels)
+        if (index // 256 + 1) * 256 > size:
+            assert answer is None  # the right-edge partial tile: the long way
+            continue
+        if answer is None:  # the tile's levels were evicted at once by the proof's other tiles
+            assert levels_bytes < 3 * 16384
+            continue
+        assert answer == (big_tree.inclusion_proof(index, size), LEAVES[index])
+        merkle.verify_inclusion(
+            leaf_hash=answer[1], index=index, tree_size=size, proof=answer[0], root=root
+        )
+        # Its neighbours in the tile share the upper path: answered without any read.
+        source.reads.clear()
+        neighbour = index ^ 1
+        again = proofs.proof(source, neighbour, size, root, cache=cache, levels=levels)
+        assert again == (big_tree.inclusion_proof(neighbour, size), LEAVES[neighbour])
+        assert source.reads == []
+    assert len(proofs) <= proofs._max
+
+
+def test_tile_proofs_refuse_what_does_not_prove_into_the_root(big_tree: TileTree) -> None:
+    """A wrong root, no room for folded tiles, or a changed tile: ``None``, never a proof."""
+    size = 70_000
+    root = tiles.root(big_tree, size)
+    levels = tiles.TileLevels(1 << 20)
+    assert (
+        tiles.TileProofs().proof(big_tree, 300, size, b"\0" * 32, cache=None, levels=levels) is None
+    )
+    assert tiles.TileProofs(0).proof(big_tree, 300, size, root, cache=None, levels=levels) is None
+    assert (
+        tiles.TileProofs().proof(big_tree, 300, size, root, cache=None, levels=tiles.TileLevels(0))
+        is None
+    )
+    assert tiles.TileProofs().proof(big_tree, -1, size, root, cache=None, levels=levels) is None
+
+    class Forged:
+        """Serves leaf tile 1 with one leaf hash replaced."""
+
+        def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
+            found = dict(big_tree.read_tiles(keys))
+            key = TileKey(level=0, index=1)
+            if key in found:
+                found[key] = b"\1" * 32 + found[key][32:]
+            return found
+
+    proofs = tiles.TileProofs()
+    assert (
+        proofs.proof(Forged(), 300, size, root, cache=None, levels=tiles.TileLevels(1 << 20))
+        is None
+    )
+    # A proven tile whose folded levels were evicted and folded again from changed storage.
+    held = tiles.TileLevels(1 << 20)
+    assert proofs.proof(big_tree, 300, size, root, cache=None, levels=held) is not None
+    changed = tiles.TileLevels(1 << 20)
+    changed.add(
+        (0, 1),
+        b"\1" * 32
+        + big_tree.read_tiles([TileKey(level=0, index=1)])[TileKey(level=0, index=1)][32:],
+    )
+    assert proofs.proof(big_tree, 300, size, root, cache=None, levels=changed) is None
+    assert (
+        proofs.proof(big_tree, 300, size, root, cache=None, levels=tiles.TileLevels(1 << 20))
+        is None
+    )
