@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -155,3 +156,23 @@ def test_json_log_lines_carry_the_request_id(client: TestClient) -> None:
     # Restored afterwards: nothing more is written to the stream.
     client.get("/healthz")
     assert len(stream.getvalue().splitlines()) == len(lines)
+
+
+def test_request_ids_are_unique_within_and_across_processes() -> None:
+    """A process's IDs never repeat; a forked worker draws its own prefix (none shared)."""
+    from liturgia.server.hardening import _REQUEST_IDS  # noqa: PLC0415
+
+    ids = [_REQUEST_IDS.next() for _ in range(1000)]
+    assert len(set(ids)) == 1000 and all(re.fullmatch("[0-9a-f]{32}", i) for i in ids)
+    assert len({i[:16] for i in ids}) == 1  # one process, one prefix
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe and exits
+        os.write(write, _REQUEST_IDS.next().encode("ascii"))
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    forked = os.read(read, 64).decode("ascii")
+    os.close(read)
+    assert re.fullmatch("[0-9a-f]{32}", forked) and forked[:16] != ids[0][:16]
+    assert forked[16:] == "0" * 16  # the child counts from zero under its own prefix
