@@ -32,18 +32,31 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     not keep the connection.
     """
 
-    _header_deadline: asyncio.TimerHandle | None = None
+    #: When the awaited headers are due (``loop.time()``), or ``None`` when none are awaited.
+    _header_deadline: float | None = None
+    #: The one timer of the connection: it fires at a deadline and looks again then.
+    _header_timer: asyncio.TimerHandle | None = None
 
     def _arm_header_deadline(self) -> None:
-        self._disarm_header_deadline()
-        self._header_deadline = self.loop.call_later(HEADER_TIMEOUT_SECONDS, self._headers_too_late)
+        # A deadline is a number; the connection's one timer is scheduled only when none
+        # runs (a timer made and cancelled per request cost more than the read it guards).
+        self._header_deadline = self.loop.time() + HEADER_TIMEOUT_SECONDS
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_at(
+                self._header_deadline, self._check_header_deadline
+            )
 
     def _disarm_header_deadline(self) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-            self._header_deadline = None
+        self._header_deadline = None
 
-    def _headers_too_late(self) -> None:
+    def _check_header_deadline(self) -> None:
+        self._header_timer = None
+        deadline = self._header_deadline
+        if deadline is None:
+            return  # the headers came; the next arm schedules the timer again
+        if self.loop.time() < deadline:  # armed again since: wait for that deadline
+            self._header_timer = self.loop.call_at(deadline, self._check_header_deadline)
+            return
         self._header_deadline = None
         if not self.transport.is_closing():
             self.transport.close()
@@ -65,6 +78,9 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
             self._arm_header_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Forget the deadline with the connection."""
+        """Forget the deadline and its timer with the connection."""
         self._disarm_header_deadline()
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
         super().connection_lost(exc)
