@@ -245,8 +245,9 @@ class RekorLog:
     def entry_json(self, log_index: int) -> bytes | None:
         """Return :meth:`entry` as Rekor's REST answer bytes (``GET /api/v1/log/entries``).
 
-        The bytes of ``to_api_json_bytes(tree_id=self.tree_id)`` of the entry, built without
-        the intermediate objects (the log's most frequent read); ``None`` if there is none.
+        The bytes of compact JSON of ``entry(log_index).to_api_json(tree_id=self.tree_id)``,
+        written by :func:`~liturgia.tlog.rekor.api_json_bytes` without the intermediate objects
+        (the log's most frequent read); ``None`` if there is none.
 
         Raises:
             StorageError: as :meth:`entry`.

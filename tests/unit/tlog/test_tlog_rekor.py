@@ -297,4 +297,15 @@ def test_api_json_bytes_are_the_json_of_the_api_json(
     expected = json.dumps(
         entry.to_api_json(tree_id=tree_id), ensure_ascii=False, separators=(",", ":")
     )
-    assert entry.to_api_json_bytes(tree_id=tree_id) == expected.encode("utf-8")
+    written = rekor.api_json_bytes(
+        uuid=rekor.entry_id(body, tree_id),
+        body=body,
+        integrated_time=integrated_time,
+        log_id=entry.log_id,
+        log_index=log_index,
+        signed_entry_timestamp=timestamp,
+        proof=None
+        if proof is None
+        else (proof.log_index, proof.tree_size, proof.root_hash, proof.hashes, proof.checkpoint),
+    )
+    assert written == expected.encode("utf-8")

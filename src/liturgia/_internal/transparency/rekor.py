@@ -163,8 +163,8 @@ def api_json_bytes(
     Written directly, without a dictionary or ``json.dumps``: every value but the checkpoint
     is an integer or base64/hex text that JSON needs no escape for, and the checkpoint's JSON
     string is kept per checkpoint. About a sixth of the cost of building the dictionary and
-    encoding it, on the log's most frequent read (:meth:`LogEntry.to_api_json_bytes` gives
-    the same bytes as ``json.dumps`` of :meth:`LogEntry.to_api_json`).
+    encoding it, on the log's most frequent read: the same bytes as ``json.dumps`` (compact,
+    ``ensure_ascii=False``, as Starlette's ``JSONResponse``) of :meth:`LogEntry.to_api_json`.
 
     Args:
         uuid: the entry ID the answer is keyed by (:func:`entry_id`).
@@ -282,32 +282,6 @@ class LogEntry:
                 "treeSize": proof.tree_size,
             }
         return {entry_id(self.body, tree_id): value}
-
-    def to_api_json_bytes(self, *, tree_id: int | None = None) -> bytes:
-        """Return :meth:`to_api_json` serialised: compact JSON, UTF-8, keys in that order.
-
-        The same bytes as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` of
-        :meth:`to_api_json` (what Starlette's ``JSONResponse`` sends); see
-        :func:`api_json_bytes`.
-        """
-        proof = self.inclusion_proof
-        return api_json_bytes(
-            uuid=entry_id(self.body, tree_id),
-            body=self.body,
-            integrated_time=self.integrated_time,
-            log_id=self.log_id,
-            log_index=self.log_index,
-            signed_entry_timestamp=self.signed_entry_timestamp,
-            proof=None
-            if proof is None
-            else (
-                proof.log_index,
-                proof.tree_size,
-                proof.root_hash,
-                proof.hashes,
-                proof.checkpoint,
-            ),
-        )
 
     def to_bundle_json(self) -> dict[str, Any]:
         """Return the bundle's ``TransparencyLogEntry`` JSON (base64 hashes, string indexes)."""
