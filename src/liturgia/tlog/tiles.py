@@ -328,7 +328,7 @@ class TileProofs:
             StorageError: the storage failed or lost a tile.
         """
         tile, offset = divmod(index, TILE_WIDTH)
-        if self._max <= 0 or not index >= 0 or (tile + 1) * TILE_WIDTH > tree_size:
+        if self._max <= 0 or index < 0 or (tile + 1) * TILE_WIDTH > tree_size:
             return None
         held = self._data.get(tile)
         folded = levels.get((0, tile))
@@ -356,10 +356,8 @@ class TileProofs:
                     self._data.popitem(last=False)
         elif folded is None or folded[TILE_HEIGHT] != held[2]:
             return None  # evicted (or folded again from changed storage): the long way
-        path = [
-            folded[depth][((offset >> depth) ^ 1) * _H : (((offset >> depth) ^ 1) + 1) * _H]
-            for depth in range(TILE_HEIGHT)
-        ]
+        siblings = [((offset >> depth) ^ 1) * _H for depth in range(TILE_HEIGHT)]
+        path = [folded[depth][at : at + _H] for depth, at in enumerate(siblings)]
         return (*path, *held[3]), folded[0][offset * _H : (offset + 1) * _H]
 
 
