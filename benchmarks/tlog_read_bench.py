@@ -234,6 +234,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     os.environ[FLOOR_VARIABLE] = str(args.floor_bytes)
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, not {args.rounds}")
     if args.log_file and args.backend != "sqlite":
         parser.error("--log-file is a SQLite file: not with --backend postgres")
     folder = Path(tempfile.mkdtemp(prefix="tlog-read-bench-"))
