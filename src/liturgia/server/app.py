@@ -188,7 +188,12 @@ def create_app(
         private=private,
     )
     app.writer = context.writer
-    app.read_asgi = read_handler(log, hot_read)
+
+    def submit(func: Callable[[], _T]) -> asyncio.Future[_T]:
+        """Hand ``func`` to the read threads (the hot reads gather there: see ``reads``)."""
+        return asyncio.get_running_loop().run_in_executor(readers, func)
+
+    app.read_asgi = read_handler(log, hot_read, None if log.local_reads else submit)
     app.hardening = Hardening(app.dispatch, max_body_bytes)
     _add_error_handlers(app)
     app.include_router(log_api.router(context))

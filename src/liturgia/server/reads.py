@@ -14,10 +14,20 @@ Each answer is computed and serialised in one call: on the event loop when the l
 reads wait for nothing (SQLite, memory: see ``create_app``), else on the read threads
 (:class:`ReadSettings`), a small pool of its own: reads neither wait behind submissions nor
 open a database connection per request thread.
+
+On the read threads, the reads are **gathered** (:class:`Gathering`): those that arrive while
+earlier ones are being answered wait for the next hand-off, which answers all of them in one
+call on one read thread, with one storage read for all their entries (``= ANY`` on
+PostgreSQL) and one read of the tree for all their log infos. Each hand-off to a thread and
+each round trip to the database costs about as much as an answer; gathered, they are paid
+once per gathering (tens of requests under load) instead of once per request, and a single
+request still goes at once. Every answer stays as fresh as one computed alone: a gathering
+reads the storage after all its requests arrived.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,7 +38,7 @@ from starlette.types import Receive, Scope, Send
 
 from liturgia._internal.text import clip
 from liturgia.errors import ConfigError
-from liturgia.server.errors import ApiError, error_bytes
+from liturgia.server.errors import ApiError, api_errors, error_bytes
 from liturgia.server.tiles import Run, TileAnswer, checkpoint_answer, tile_answer
 from liturgia.server.wire import encode_json, send_answer
 from liturgia.tlog.log import RekorLog
@@ -36,6 +46,8 @@ from liturgia.tlog.log import RekorLog
 __all__ = [
     "DEFAULT_READ_CACHE_MIB",
     "DEFAULT_READ_THREADS",
+    "GATHERINGS",
+    "Gathering",
     "ReadHandler",
     "ReadSettings",
     "read_handler",
@@ -51,8 +63,18 @@ _ENTRY_ID = re.compile(r"(?:[0-9a-fA-F]{16})?[0-9a-fA-F]{64}")
 _SIZE = re.compile(rb"(firstSize|lastSize)=([1-9][0-9]{0,15})")
 _JSON = b"application/json"
 
+#: Gatherings of reads (:class:`Gathering`) on the read threads at once, per process: one
+#: reads the database while the next gathers what arrives meanwhile.
+GATHERINGS = 2
+
 #: Answers a request if it is one of the hot reads; returns whether it did.
 ReadHandler = Callable[[Scope, Receive, Send], Awaitable[bool]]
+#: Hands a call to the read threads: ``loop.run_in_executor(executor, call)``.
+Submit = Callable[[Callable[[], Any]], "asyncio.Future[Any]"]
+#: What a gathered read asks: by log index, by entry ID, the log info, or any call.
+_INDEX, _ID, _INFO, _CALL = range(4)
+#: An answer on a read thread: ``(True, value)``, or ``(False, the exception to raise)``.
+_Outcome = tuple[bool, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,18 +152,149 @@ def _sizes(query: bytes) -> tuple[int, int] | None:
     return found.get(b"firstSize", 1), found[b"lastSize"]
 
 
-def read_handler(log: RekorLog, run: Run) -> ReadHandler:
+def _outcome(func: Callable[[], Any]) -> _Outcome:
+    """Call ``func`` on a read thread; its error, mapped as ``api_errors`` maps it, is kept
+    for the request that asked (and raised there), not for the others of its gathering."""
+    try:
+        with api_errors():
+            return True, func()
+    except Exception as exc:  # noqa: BLE001 - raised again in the request that asked
+        return False, exc
+
+
+def _answer_all(log: RekorLog, jobs: list[tuple[int, Any]]) -> list[_Outcome]:
+    """Answer a gathering's reads on a read thread (see :class:`Gathering`).
+
+    The entries asked for by index, and those by ID, are each read in one storage read; the
+    log info is read once and given to every request for it. A failed read fails only the
+    requests that needed it.
+    """
+    indexes = {arg for kind, arg in jobs if kind == _INDEX}
+    ids = {arg[0] for kind, arg in jobs if kind == _ID}
+    stored = _outcome(partial(log.stored_entries, indexes)) if indexes else (True, {})
+    found = _outcome(partial(log.found_entries, ids)) if ids else (True, {})
+    info: _Outcome | None = None
+    outcomes: list[_Outcome] = []
+    for kind, arg in jobs:
+        if kind == _INDEX:
+            lookup = partial(log.entry_json, arg, stored=stored[1])
+            outcome = (
+                stored
+                if not stored[0]
+                else _outcome(partial(_entry_json, lookup, "no entry at log index {}", arg))
+            )
+        elif kind == _ID:
+            entry_id, asked = arg
+            lookup = partial(log.entry_json_by_id, entry_id, found=found[1])
+            outcome = (
+                found
+                if not found[0]
+                else _outcome(partial(_entry_json, lookup, "no entry with UUID {}", asked))
+            )
+        elif kind == _INFO:
+            info = info or _outcome(lambda: encode_json(log.info()))
+            outcome = info
+        else:
+            outcome = _outcome(arg)
+        outcomes.append(outcome)
+    return outcomes
+
+
+class Gathering:
+    """Reads gathered while earlier ones are answered, then answered together on a read thread.
+
+    A read asked for while fewer than ``depth`` gatherings run starts one at once; otherwise
+    it joins the next, which starts when a running one ends. A gathering is one call on a read
+    thread (:func:`_answer_all`): one hand-off and one storage read for many requests. It reads
+    the storage only after all its requests arrived, so that no answer is older than one
+    computed alone (what a client saw acknowledged before it asked is in it).
+
+    Not thread-safe: used on the event loop only.
+
+    Args:
+        log: the started log.
+        submit: hands a call to the read threads and returns its asyncio future.
+        depth: gatherings running at once (:data:`GATHERINGS`).
+    """
+
+    def __init__(self, log: RekorLog, submit: Submit, depth: int = GATHERINGS) -> None:
+        self._log = log
+        self._submit = submit
+        self._depth = depth
+        self._jobs: list[tuple[int, Any]] = []
+        self._waiting: list[asyncio.Future[Any]] = []
+        self._running = 0
+
+    def ask(self, kind: int, arg: Any) -> asyncio.Future[Any]:
+        """Queue one read; its future gets the answer (bytes) or the error to raise."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._jobs.append((kind, arg))
+        self._waiting.append(future)
+        if self._running < self._depth:
+            self._start()
+        return future
+
+    async def run(self, func: Callable[[], Any]) -> Any:
+        """Run ``func`` in the next gathering (a :data:`~liturgia.server.tiles.Run`)."""
+        return await self.ask(_CALL, func)
+
+    def _start(self) -> None:
+        jobs, waiting = self._jobs, self._waiting
+        self._jobs, self._waiting = [], []
+        try:
+            done = self._submit(partial(_answer_all, self._log, jobs))
+        except Exception as exc:  # noqa: BLE001 - e.g. the read threads shut down: each asker raises it
+            _settle(waiting, [(False, exc)] * len(waiting))
+            return
+        self._running += 1
+        done.add_done_callback(partial(self._finish, waiting))
+
+    def _finish(self, waiting: list[asyncio.Future[Any]], done: asyncio.Future[Any]) -> None:
+        self._running -= 1
+        if self._jobs:
+            self._start()
+        if done.cancelled():
+            outcomes: list[_Outcome] = [(False, asyncio.CancelledError())] * len(waiting)
+        elif (exc := done.exception()) is not None:
+            outcomes = [(False, exc)] * len(waiting)
+        else:
+            outcomes = done.result()
+        _settle(waiting, outcomes)
+
+
+def _settle(waiting: list[asyncio.Future[Any]], outcomes: list[_Outcome]) -> None:
+    """Give each waiting request its outcome (a request that gave up is skipped)."""
+    for future, (ok, value) in zip(waiting, outcomes, strict=True):
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+async def _gathered(gathering: Gathering, kind: int, arg: Any) -> TileAnswer:
+    answer: bytes = await gathering.ask(kind, arg)
+    return answer, "application/json", {}
+
+
+def read_handler(log: RekorLog, run: Run, submit: Submit | None = None) -> ReadHandler:
     """Build the ASGI handler of the hot reads of ``log``.
 
     Args:
         log: the started log.
-        run: runs a blocking call on the read threads, mapping library errors to
-            :class:`~liturgia.server.errors.ApiError`.
+        run: runs a blocking call (on the event loop or the read threads), mapping library
+            errors to :class:`~liturgia.server.errors.ApiError`.
+        submit: hands a call to the read threads (``loop.run_in_executor``); given, the reads
+            are gathered there (:class:`Gathering`) instead of answered by ``run`` one by one.
 
     Returns:
         A coroutine function answering ``(scope, receive, send)`` and returning ``True``, or
         returning ``False`` without sending anything for a request it leaves to the framework.
     """
+    gathering = None if submit is None else Gathering(log, submit)
+    if gathering is not None:
+        run = gathering.run
 
     async def json_answer(func: Callable[[], bytes]) -> TileAnswer:
         return await run(func), "application/json", {}
@@ -154,6 +307,8 @@ def read_handler(log: RekorLog, run: Run) -> ReadHandler:
             if match is None:
                 return None
             index = int(match[1])
+            if gathering is not None:
+                return partial(_gathered, gathering, _INDEX, index)
             lookup = partial(log.entry_json, index)
             return partial(
                 json_answer, partial(_entry_json, lookup, "no entry at log index {}", index)
@@ -162,13 +317,19 @@ def read_handler(log: RekorLog, run: Run) -> ReadHandler:
             entry_id = path[len(_ENTRIES) + 1 :]
             if query or not _ENTRY_ID.fullmatch(entry_id):
                 return None
+            if gathering is not None:
+                return partial(_gathered, gathering, _ID, (entry_id.lower(), entry_id))
             lookup = partial(log.entry_json_by_id, entry_id.lower())
             return partial(
                 json_answer,
                 partial(_entry_json, lookup, "no entry with UUID {}", entry_id),
             )
         if path == "/api/v1/log":
-            return None if query else partial(json_answer, lambda: encode_json(log.info()))
+            if query:
+                return None
+            if gathering is not None:
+                return partial(_gathered, gathering, _INFO, None)
+            return partial(json_answer, lambda: encode_json(log.info()))
         if path == "/api/v1/log/proof":
             sizes = _sizes(query)
             if sizes is None:

@@ -14,7 +14,7 @@ host, so Sigstore clients whose trusted root lists this log's base URL accept it
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from liturgia._internal.lru import ByteLRU
@@ -242,30 +242,83 @@ class RekorLog:
             raise InputError(f"entry ID {entry_id!r} is not of tree {self.tree_id}")
         return self._storage.find_entry(bytes.fromhex(entry_id[-64:]))
 
-    def entry_json(self, log_index: int) -> bytes | None:
+    def entry_json(
+        self, log_index: int, *, stored: Mapping[int, StoredEntry] | None = None
+    ) -> bytes | None:
         """Return :meth:`entry` as Rekor's REST answer bytes (``GET /api/v1/log/entries``).
 
         The bytes of compact JSON of ``entry(log_index).to_api_json(tree_id=self.tree_id)``,
         written by :func:`~liturgia.tlog.rekor.api_json_bytes` without the intermediate objects
         (the log's most frequent read); ``None`` if there is none.
 
+        Args:
+            log_index: the global log index.
+            stored: entries read beforehand for many answers (:meth:`stored_entries`); an
+                entry not in it is read here (it may have been stored since).
+
         Raises:
             StorageError: as :meth:`entry`.
         """
         local = log_index - self.index_offset
-        return self._entry_json(local, self._state_with(local))
+        return self._entry_json(
+            local, self._state_with(local), stored.get(log_index) if stored else None
+        )
 
-    def entry_json_by_id(self, entry_id: str) -> bytes | None:
+    def entry_json_by_id(
+        self, entry_id: str, *, found: Mapping[str, StoredEntry | None] | None = None
+    ) -> bytes | None:
         """Return :meth:`entry_by_id` as Rekor's REST answer bytes, as :meth:`entry_json` does.
+
+        Args:
+            entry_id: a UUID or entry ID, as :meth:`entry_by_id` takes.
+            found: what :meth:`found_entries` answered for many IDs at once; an ID not in it
+                is looked up here.
 
         Raises:
             InputError: as :meth:`entry_by_id`.
             StorageError: as :meth:`entry`.
         """
-        stored = self._find(entry_id)
+        if found is not None and entry_id in found:
+            stored = found[entry_id]
+        else:
+            stored = self._find(entry_id)
         if stored is None:
             return None
         return self._entry_json(stored.index, self._state_with(stored.index), stored)
+
+    def stored_entries(self, log_indexes: Collection[int]) -> Mapping[int, StoredEntry]:
+        """Read the stored entries at global ``log_indexes`` in one storage read.
+
+        Returns:
+            ``{global log index: StoredEntry}`` of those that exist, for :meth:`entry_json`
+            to answer many requests from one read (checked there as every read is).
+
+        Raises:
+            StorageError: the storage failed.
+        """
+        offset = self.index_offset
+        found = self._storage.read_entries({i - offset for i in log_indexes if i >= offset})
+        return {local + offset: entry for local, entry in found.items()}
+
+    def found_entries(self, entry_ids: Collection[str]) -> Mapping[str, StoredEntry | None]:
+        """Look up many UUIDs or entry IDs (as :meth:`entry_by_id` takes) in one storage read.
+
+        Returns:
+            ``{entry ID: StoredEntry, or None when there is no such entry}`` for every
+            well-formed ID of this tree among ``entry_ids``; the others are left out (for
+            :meth:`entry_json_by_id` to refuse).
+
+        Raises:
+            StorageError: the storage failed.
+        """
+        wanted = {
+            entry_id: bytes.fromhex(entry_id[-64:])
+            for entry_id in entry_ids
+            if _ENTRY_ID.match(entry_id)
+            and (len(entry_id) == 64 or int(entry_id[:16], 16) == self.tree_id)
+        }
+        found = self._storage.find_entries(set(wanted.values())) if wanted else {}
+        return {entry_id: found.get(leaf) for entry_id, leaf in wanted.items()}
 
     def _entry_json(
         self, local: int, state: TreeState, stored: StoredEntry | None = None

@@ -25,6 +25,8 @@ def test_empty_storage(storage: LogStorage) -> None:
     assert storage.read_leaf_hashes(0, 10) == ()
     assert storage.find_index(leaf(0)[0]) is None
     assert storage.find_entry(leaf(0)[0]) is None
+    assert storage.find_entries([leaf(0)[0]]) == {}
+    assert storage.find_entries([]) == {}
     assert storage.read_tiles([TileKey(level=0, index=0)]) == {}
     assert storage.sequence([], integrated_time=T0) == ()
 
@@ -53,6 +55,12 @@ def test_sequence_assigns_dense_indexes_and_deduplicates(storage: LogStorage) ->
     assert storage.find_index(leaf(1)[0]) == 1
     assert storage.find_entry(leaf(3)[0]) == storage.read_entry(3)
     assert storage.find_entry(merkle.leaf_hash(b"never stored")) is None
+    # The batch search by leaf hash answers what exists, each once, as find_entry does.
+    never = merkle.leaf_hash(b"never stored")
+    assert storage.find_entries([leaf(3)[0], never, leaf(1)[0], leaf(3)[0]]) == {
+        leaf(3)[0]: storage.read_entry(3),
+        leaf(1)[0]: storage.read_entry(1),
+    }
     assert storage.read_leaf_hashes(1, 3) == (leaf(1)[0], leaf(2)[0])
     assert storage.read_leaf_hashes(2, 100) == (leaf(2)[0], leaf(3)[0])
 
@@ -148,6 +156,9 @@ def test_batch_read_of_many_entries(storage: LogStorage) -> None:
     found = storage.read_entries(range(1250))
     assert sorted(found) == list(range(1200))
     assert all(found[i] == storage.read_entry(i) for i in (0, 499, 500, 1000, 1199))
+    by_hash = storage.find_entries([leaf(i)[0] for i in range(1250)])
+    assert sorted(entry.index for entry in by_hash.values()) == list(range(1200))
+    assert all(by_hash[leaf(i)[0]] == found[i] for i in (0, 499, 500, 1199))
 
 
 def test_seal_is_made_once_per_new_entry_and_stored(storage: LogStorage) -> None:
@@ -170,6 +181,7 @@ def test_seal_is_made_once_per_new_entry_and_stored(storage: LogStorage) -> None
     )
     assert storage.read_entries([2])[2].seal == b"seal of 2"
     assert storage.find_entry(leaf(2)[0]) == storage.read_entry(2)
+    assert storage.find_entries([leaf(2)[0]])[leaf(2)[0]].seal == b"seal of 2"
 
 
 def test_a_failing_seal_stores_nothing_of_the_batch(storage: LogStorage) -> None:

@@ -26,7 +26,7 @@ from liturgia.tlog.storage.base import (
 )
 from liturgia.tlog.tiles import TileKey
 
-__all__ = ["SqlStorage"]
+__all__ = ["SqlStorage", "stored_rows"]
 
 #: The shared statements; ``{m}`` is the driver's parameter mark, ``{entries}`` etc. the tables.
 _QUERIES = {
@@ -67,6 +67,20 @@ def _out_of_space(exc: BaseException) -> bool:
     if isinstance(code, int) and code & 0xFF == _SQLITE_FULL:  # extended codes keep the low byte
         return True
     return getattr(exc, "sqlstate", None) == _PG_DISK_FULL
+
+
+def stored_rows(rows: Sequence[Any]) -> Iterator[tuple[bytes, StoredEntry]]:
+    """``(leaf hash, entry)`` of ``(idx, leaf_hash, body, integrated_time, seal)`` rows."""
+    for index, leaf, body, when, seal in rows:
+        yield (
+            bytes(leaf),
+            StoredEntry(
+                index=int(index),
+                body=bytes(body),
+                integrated_time=int(when),
+                seal=bytes(seal or b""),
+            ),
+        )
 
 
 class _Reading:
@@ -389,23 +403,34 @@ class SqlStorage(ABC):
 
     def read_entries(self, indexes: Collection[int]) -> Mapping[int, StoredEntry]:
         """Return the stored entries among ``indexes``, keyed by index (one query per 500)."""
-        wanted = sorted(set(indexes))
-        found: dict[int, StoredEntry] = {}
-        with self._read("read entries") as conn:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
+        rows = self._select_entries("idx", sorted(set(indexes)), "read entries")
+        return {entry.index: entry for _, entry in rows}
+
+    def find_entries(self, leaf_hashes: Collection[bytes]) -> Mapping[bytes, StoredEntry]:
+        """Return the stored entries among ``leaf_hashes``, keyed by leaf hash (one query per
+        500, on the unique leaf-hash index)."""
+        return dict(self._select_entries("leaf_hash", sorted(set(leaf_hashes)), "read entries"))
+
+    def _select_entries(
+        self, column: str, keys: Sequence[Any], what: str
+    ) -> list[tuple[bytes, StoredEntry]]:
+        """``(leaf hash, entry)`` of the stored entries whose ``column`` is among ``keys``.
+
+        One query per 500 keys (SQLite's default limit of bound parameters was 999 before
+        3.32); PostgreSQL overrides it with one ``= ANY`` query.
+        """
+        found: list[tuple[bytes, StoredEntry]] = []
+        if not keys:
+            return found
+        with self._read(what) as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
                 marks = ", ".join([self.MARK] * len(chunk))
                 query = (
-                    f"SELECT idx, body, integrated_time, seal FROM {self.ENTRIES} "  # noqa: S608 - only marks and the fixed table name are interpolated
-                    f"WHERE idx IN ({marks})"
+                    f"SELECT idx, leaf_hash, body, integrated_time, seal FROM {self.ENTRIES} "  # noqa: S608 - only marks, a fixed column and the fixed table name are interpolated
+                    f"WHERE {column} IN ({marks})"
                 )
-                for index, body, when, seal in conn.execute(query, chunk).fetchall():
-                    found[int(index)] = StoredEntry(
-                        index=int(index),
-                        body=bytes(body),
-                        integrated_time=int(when),
-                        seal=bytes(seal or b""),
-                    )
+                found.extend(stored_rows(conn.execute(query, chunk).fetchall()))
         return found
 
     def find_by_key(self, key: str) -> tuple[int, ...]:

@@ -164,6 +164,11 @@ class LogStorage(Protocol):
         """Return the entry with ``leaf_hash`` (one indexed read), or ``None``."""
         ...  # pragma: no cover - protocol
 
+    def find_entries(self, leaf_hashes: Collection[bytes]) -> Mapping[bytes, StoredEntry]:
+        """Return the entries among ``leaf_hashes`` that exist, keyed by leaf hash (one batch
+        read: what :meth:`find_entry` answers for each)."""
+        ...  # pragma: no cover - protocol
+
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
         """Return the stored tiles among ``keys`` (see :class:`liturgia.tlog.tiles.TileSource`)."""
         ...  # pragma: no cover - protocol

@@ -131,6 +131,16 @@ class MemoryStorage:
         index = self.find_index(leaf_hash)
         return None if index is None else self.read_entry(index)
 
+    def find_entries(self, leaf_hashes: Collection[bytes]) -> Mapping[bytes, StoredEntry]:
+        """Return the stored entries among ``leaf_hashes``, keyed by leaf hash."""
+        with self._lock:
+            self._check_open()
+            return {
+                leaf: self._entries[self._by_hash[leaf]]
+                for leaf in leaf_hashes
+                if leaf in self._by_hash
+            }
+
     def find_index(self, leaf_hash: bytes) -> int | None:
         """Return the index of ``leaf_hash`` or ``None``."""
         with self._lock:

@@ -56,7 +56,8 @@ from typing import TYPE_CHECKING, Any
 
 from liturgia._internal.extras import import_extra
 from liturgia.errors import StorageError
-from liturgia.tlog.storage._sql import SqlStorage
+from liturgia.tlog.storage._sql import SqlStorage, stored_rows
+from liturgia.tlog.storage.base import StoredEntry
 from liturgia.tlog.tiles import TileKey
 
 if TYPE_CHECKING:
@@ -427,6 +428,21 @@ class PostgresStorage(SqlStorage):
                 copy.write_row(row)
 
     # -- reads ---------------------------------------------------------------------------------
+
+    def _select_entries(
+        self, column: str, keys: Sequence[Any], what: str
+    ) -> list[tuple[bytes, StoredEntry]]:
+        """One ``= ANY(array)`` query whatever the number of keys: one statement text, which
+        psycopg prepares once per connection (an ``IN`` list is a new text per length)."""
+        if not keys:
+            return []
+        with self._read(what) as conn:
+            rows = conn.execute(
+                "SELECT idx, leaf_hash, body, integrated_time, seal FROM tlog_entries "  # noqa: S608 - a fixed column name only
+                f"WHERE {column} = ANY(%s)",
+                (list(keys),),
+            ).fetchall()
+        return list(stored_rows(rows))
 
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
         """Return the stored tiles among ``keys`` in one round trip (primary-key lookups)."""
