@@ -193,7 +193,7 @@ def create_app(
         """Hand ``func`` to the read threads (the hot reads gather there: see ``reads``)."""
         return asyncio.get_running_loop().run_in_executor(readers, func)
 
-    app.read_asgi = read_handler(log, hot_read, None if log.local_reads else submit)
+    app.read_asgi = read_handler(log, None if log.local_reads else submit)
     app.hardening = Hardening(app.dispatch, max_body_bytes)
     _add_error_handlers(app)
     app.include_router(log_api.router(context))

@@ -10,19 +10,17 @@ and answer everything else, e.g. a query with extra parameters or a malformed on
 * ``GET /api/v1/log`` and ``GET /api/v1/log/proof?firstSize=M&lastSize=N``;
 * ``GET /checkpoint`` and ``GET /tile/...`` (c2sp.org/tlog-tiles).
 
-Each answer is computed and serialised in one call: on the event loop when the log's storage
-reads wait for nothing (SQLite, memory: see ``create_app``), else on the read threads
-(:class:`ReadSettings`), a small pool of its own: reads neither wait behind submissions nor
-open a database connection per request thread.
-
-On the read threads, the reads are **gathered** (:class:`Gathering`): those that arrive while
-earlier ones are being answered wait for the next hand-off, which answers all of them in one
-call on one read thread, with one storage read for all their entries (``= ANY`` on
-PostgreSQL) and one read of the tree for all their log infos. Each hand-off to a thread and
-each round trip to the database costs about as much as an answer; gathered, they are paid
-once per gathering (tens of requests under load) instead of once per request, and a single
-request still goes at once. Every answer stays as fresh as one computed alone: a gathering
-reads the storage after all its requests arrived.
+The reads are **gathered** (:class:`Gathering`): those asked while earlier ones are being
+answered are answered together, in one call, with one storage read for all their entries
+(``IN`` on SQLite, ``= ANY`` on PostgreSQL) and one read of the tree for all their log infos.
+Where depends on the log's storage (see ``create_app``): on the event loop when its reads
+wait for nothing (SQLite, memory), the reads of one pass of the loop together; else on the
+read threads (:class:`ReadSettings`), a small pool of its own, so that reads neither wait
+behind submissions nor open a database connection per request thread. Each hand-off to a
+thread, each database round trip and each SQLite statement costs about as much as an answer;
+gathered, they are paid once per gathering (tens of requests under load) instead of once per
+request, and a single request still goes at once. Every answer stays as fresh as one computed
+alone: a gathering reads the storage after all its requests arrived.
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ from starlette.types import Receive, Scope, Send
 from liturgia._internal.text import clip
 from liturgia.errors import ConfigError
 from liturgia.server.errors import ApiError, api_errors, error_bytes
-from liturgia.server.tiles import Run, TileAnswer, checkpoint_answer, tile_answer
+from liturgia.server.tiles import TileAnswer, checkpoint_answer, tile_answer
 from liturgia.server.wire import encode_json, send_answer
 from liturgia.tlog.log import RekorLog
 
@@ -201,58 +199,90 @@ def _answer_all(log: RekorLog, jobs: list[tuple[int, Any]]) -> list[_Outcome]:
 
 
 class Gathering:
-    """Reads gathered while earlier ones are answered, then answered together on a read thread.
+    """Reads gathered while earlier ones are answered, then answered together.
 
-    A read asked for while fewer than ``depth`` gatherings run starts one at once; otherwise
-    it joins the next, which starts when a running one ends. A gathering is one call on a read
-    thread (:func:`_answer_all`): one hand-off and one storage read for many requests. It reads
-    the storage only after all its requests arrived, so that no answer is older than one
-    computed alone (what a client saw acknowledged before it asked is in it).
+    Two ways, by where the log's storage reads wait:
+
+    * **on the event loop** (``submit`` is ``None``: SQLite, memory): the reads asked in one
+      pass of the loop are answered in one callback scheduled after them (``call_soon``), one
+      storage read for all their entries;
+    * **on the read threads** (``submit`` given: PostgreSQL): a read asked while fewer than
+      ``depth`` gatherings run starts one at once; otherwise it joins the next, which starts
+      when a running one ends. A gathering is one call on a read thread: one hand-off and one
+      database round trip for many requests.
+
+    Either way a gathering reads the storage only after all its requests arrived, so that no
+    answer is older than one computed alone (what a client saw acknowledged before it asked is
+    in it), and each request gets its own answer or error (:func:`_answer_all`).
 
     Not thread-safe: used on the event loop only.
 
     Args:
         log: the started log.
-        submit: hands a call to the read threads and returns its asyncio future.
-        depth: gatherings running at once (:data:`GATHERINGS`).
+        submit: hands a call to the read threads and returns its asyncio future, or ``None``
+            to answer on the event loop.
+        depth: gatherings on the read threads at once (:data:`GATHERINGS`).
     """
 
-    def __init__(self, log: RekorLog, submit: Submit, depth: int = GATHERINGS) -> None:
+    def __init__(self, log: RekorLog, submit: Submit | None, depth: int = GATHERINGS) -> None:
         self._log = log
         self._submit = submit
-        self._depth = depth
+        self._depth = depth if submit is not None else 1
         self._jobs: list[tuple[int, Any]] = []
         self._waiting: list[asyncio.Future[Any]] = []
         self._running = 0
 
     def ask(self, kind: int, arg: Any) -> asyncio.Future[Any]:
         """Queue one read; its future gets the answer (bytes) or the error to raise."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
         self._jobs.append((kind, arg))
         self._waiting.append(future)
         if self._running < self._depth:
-            self._start()
+            self._running += 1
+            if self._submit is None:
+                loop.call_soon(self._answer_here)
+            else:
+                self._start(self._submit)
         return future
 
     async def run(self, func: Callable[[], Any]) -> Any:
         """Run ``func`` in the next gathering (a :data:`~liturgia.server.tiles.Run`)."""
         return await self.ask(_CALL, func)
 
-    def _start(self) -> None:
-        jobs, waiting = self._jobs, self._waiting
+    def _take(self) -> tuple[list[tuple[int, Any]], list[asyncio.Future[Any]]]:
+        taken = self._jobs, self._waiting
         self._jobs, self._waiting = [], []
+        return taken
+
+    def _answer_here(self) -> None:
+        """Answer every read asked so far, on the loop (scheduled by the first of them)."""
+        jobs, waiting = self._take()
+        self._running -= 1
         try:
-            done = self._submit(partial(_answer_all, self._log, jobs))
+            outcomes = _answer_all(self._log, jobs)
+        except Exception as exc:  # noqa: BLE001 # pragma: no cover - each read keeps its own error
+            outcomes = [(False, exc)] * len(waiting)
+        _settle(waiting, outcomes)
+
+    def _start(self, submit: Submit) -> None:
+        """Hand the reads asked so far to a read thread (``_running`` counts it already)."""
+        jobs, waiting = self._take()
+        try:
+            done = submit(partial(_answer_all, self._log, jobs))
         except Exception as exc:  # noqa: BLE001 - e.g. the read threads shut down: each asker raises it
+            self._running -= 1
             _settle(waiting, [(False, exc)] * len(waiting))
             return
-        self._running += 1
-        done.add_done_callback(partial(self._finish, waiting))
+        done.add_done_callback(partial(self._finish, submit, waiting))
 
-    def _finish(self, waiting: list[asyncio.Future[Any]], done: asyncio.Future[Any]) -> None:
-        self._running -= 1
+    def _finish(
+        self, submit: Submit, waiting: list[asyncio.Future[Any]], done: asyncio.Future[Any]
+    ) -> None:
         if self._jobs:
-            self._start()
+            self._start(submit)  # the next gathering takes this one's place
+        else:
+            self._running -= 1
         if done.cancelled():
             outcomes: list[_Outcome] = [(False, asyncio.CancelledError())] * len(waiting)
         elif (exc := done.exception()) is not None:
@@ -278,23 +308,20 @@ async def _gathered(gathering: Gathering, kind: int, arg: Any) -> TileAnswer:
     return answer, "application/json", {}
 
 
-def read_handler(log: RekorLog, run: Run, submit: Submit | None = None) -> ReadHandler:
-    """Build the ASGI handler of the hot reads of ``log``.
+def read_handler(log: RekorLog, submit: Submit | None) -> ReadHandler:
+    """Build the ASGI handler of the hot reads of ``log``, gathered (:class:`Gathering`).
 
     Args:
         log: the started log.
-        run: runs a blocking call (on the event loop or the read threads), mapping library
-            errors to :class:`~liturgia.server.errors.ApiError`.
-        submit: hands a call to the read threads (``loop.run_in_executor``); given, the reads
-            are gathered there (:class:`Gathering`) instead of answered by ``run`` one by one.
+        submit: hands a call to the read threads (``loop.run_in_executor``) for a log whose
+            storage reads wait for a database; ``None`` to answer on the event loop.
 
     Returns:
         A coroutine function answering ``(scope, receive, send)`` and returning ``True``, or
         returning ``False`` without sending anything for a request it leaves to the framework.
     """
-    gathering = None if submit is None else Gathering(log, submit)
-    if gathering is not None:
-        run = gathering.run
+    gathering = Gathering(log, submit)
+    run = gathering.run
 
     async def json_answer(func: Callable[[], bytes]) -> TileAnswer:
         return await run(func), "application/json", {}
@@ -306,30 +333,14 @@ def read_handler(log: RekorLog, run: Run, submit: Submit | None = None) -> ReadH
             match = _LOG_INDEX.fullmatch(query)
             if match is None:
                 return None
-            index = int(match[1])
-            if gathering is not None:
-                return partial(_gathered, gathering, _INDEX, index)
-            lookup = partial(log.entry_json, index)
-            return partial(
-                json_answer, partial(_entry_json, lookup, "no entry at log index {}", index)
-            )
+            return partial(_gathered, gathering, _INDEX, int(match[1]))
         if path.startswith(_ENTRIES + "/"):
             entry_id = path[len(_ENTRIES) + 1 :]
             if query or not _ENTRY_ID.fullmatch(entry_id):
                 return None
-            if gathering is not None:
-                return partial(_gathered, gathering, _ID, (entry_id.lower(), entry_id))
-            lookup = partial(log.entry_json_by_id, entry_id.lower())
-            return partial(
-                json_answer,
-                partial(_entry_json, lookup, "no entry with UUID {}", entry_id),
-            )
+            return partial(_gathered, gathering, _ID, (entry_id.lower(), entry_id))
         if path == "/api/v1/log":
-            if query:
-                return None
-            if gathering is not None:
-                return partial(_gathered, gathering, _INFO, None)
-            return partial(json_answer, lambda: encode_json(log.info()))
+            return None if query else partial(_gathered, gathering, _INFO, None)
         if path == "/api/v1/log/proof":
             sizes = _sizes(query)
             if sizes is None:
