@@ -160,6 +160,16 @@ def _outcome(func: Callable[[], Any]) -> _Outcome:
         return False, exc
 
 
+def _read_then(
+    read: _Outcome, lookup: Callable[[], bytes | None], missing: str, key: str | int
+) -> _Outcome:
+    """The outcome of an entry ``lookup`` answered from ``read`` (what was read ahead for
+    it): that read's failure if it failed, else the answer or 404 ``missing`` naming ``key``."""
+    if not read[0]:
+        return read
+    return _outcome(partial(_entry_json, lookup, missing, key))
+
+
 def _answer_all(log: RekorLog, jobs: list[tuple[int, Any]]) -> list[_Outcome]:
     """Answer a gathering's reads on a read thread (see :class:`Gathering`).
 
@@ -176,19 +186,11 @@ def _answer_all(log: RekorLog, jobs: list[tuple[int, Any]]) -> list[_Outcome]:
     for kind, arg in jobs:
         if kind == _INDEX:
             lookup = partial(log.entry_json, arg, stored=stored[1])
-            outcome = (
-                stored
-                if not stored[0]
-                else _outcome(partial(_entry_json, lookup, "no entry at log index {}", arg))
-            )
+            outcome = _read_then(stored, lookup, "no entry at log index {}", arg)
         elif kind == _ID:
             entry_id, asked = arg
             lookup = partial(log.entry_json_by_id, entry_id, found=found[1])
-            outcome = (
-                found
-                if not found[0]
-                else _outcome(partial(_entry_json, lookup, "no entry with UUID {}", asked))
-            )
+            outcome = _read_then(found, lookup, "no entry with UUID {}", asked)
         elif kind == _INFO:
             info = info or _outcome(lambda: encode_json(log.info()))
             outcome = info
