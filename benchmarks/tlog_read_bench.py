@@ -71,6 +71,8 @@ FLOOR_BYTES = 1302
 #: How the floor's size reaches its uvicorn factory (another process).
 FLOOR_VARIABLE = "LITURGIA_BENCH_FLOOR_BYTES"
 GOAL_P95_MS = 50.0
+#: UUIDs read by ``entry_by_uuid``: a uniform sample of the log.
+SAMPLE = 5000
 
 
 def floor_app() -> FastAPI:
@@ -89,16 +91,17 @@ def floor_app() -> FastAPI:
 def build_log(db_url: str, key_path: Path, count: int) -> tuple[list[str], int]:
     """Fill a log up to ``count`` entries; return a sample of their UUIDs and the tree size.
 
-    A log that has entries already (``--log-file``) gets only the missing ones; the UUIDs are
-    then a random sample of the whole log.
+    The UUIDs are a uniform random sample of the whole log (:data:`SAMPLE` of them). A log
+    that has entries already (``--log-file``) gets only the missing ones.
     """
     signer = ec.generate_private_key(ec.SECP256R1())
     log, storage = instance.open_log(db_url, host=HOST, key_path=key_path, wait_timeout=120)
     uuids: list[str] = []
     try:
-        had = log.tree_size
+        had = seen = log.tree_size
+        pick = random.Random(2)
         if had:
-            sample = random.Random(2).sample(range(had), min(had, 5000))
+            sample = pick.sample(range(had), min(had, SAMPLE))
             stored = storage.read_entries(sample)
             uuids = [rekor.entry_id(stored[i].body) for i in sample if i in stored]
         for start in range(had, count, 2000):
@@ -109,8 +112,12 @@ def build_log(db_url: str, key_path: Path, count: int) -> tuple[list[str], int]:
                 for n in range(start, min(count, start + 2000))
             ]
             for entry, _ in log.commit(batch):
-                if len(uuids) < 5000:
-                    uuids.append(rekor.entry_id(entry.body))
+                # A uniform sample of the whole log (reservoir), not its first entries: the
+                # reads by UUID then touch the tiles of the whole log, as those by index do.
+                seen += 1
+                slot = len(uuids) if len(uuids) < SAMPLE else pick.randrange(seen)
+                if slot < SAMPLE:
+                    uuids[slot : slot + 1] = [rekor.entry_id(entry.body)]
         size = log.tree_size
     finally:
         log.close()
