@@ -26,6 +26,8 @@ alone: a gathering reads the storage after all its requests arrived.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import operator
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -161,17 +163,32 @@ def _outcome(func: Callable[[], Any]) -> _Outcome:
 
 
 def _read_then(
-    read: _Outcome, lookup: Callable[[], bytes | None], missing: str, key: str | int
+    read: _Outcome,
+    needed: Callable[[], object],
+    lookup: Callable[[], bytes | None],
+    missing: str,
+    key: str | int,
 ) -> _Outcome:
-    """The outcome of an entry ``lookup`` answered from ``read`` (what was read ahead for
-    it): that read's failure if it failed, else the answer or 404 ``missing`` naming ``key``."""
-    if not read[0]:
-        return read
-    return _outcome(partial(_entry_json, lookup, missing, key))
+    """The outcome of an entry ``lookup`` answered from ``read`` (what was read ahead for it):
+    the answer, or 404 ``missing`` naming ``key``.
+
+    If that read failed, its failure goes only to a request that needed it, as the lookup
+    alone would have answered: ``needed`` raises for a request refused before any read (a
+    malformed ID or another tree's: 400), returns false for one answered without a read (an
+    index below the log's offset: 404), and true for one that needed the read.
+    """
+    if read[0]:
+        return _outcome(partial(_entry_json, lookup, missing, key))
+    wanted = _outcome(needed)
+    if not wanted[0]:
+        return wanted
+    if not wanted[1]:
+        return _outcome(partial(_entry_json, lookup, missing, key))
+    return read
 
 
 def _answer_all(log: RekorLog, jobs: list[tuple[int, Any]]) -> list[_Outcome]:
-    """Answer a gathering's reads on a read thread (see :class:`Gathering`).
+    """Answer a gathering's reads, on the event loop or a read thread (:class:`Gathering`).
 
     The entries asked for by index, and those by ID, are each read in one storage read; the
     log info is read once and given to every request for it. A failed read fails only the
@@ -185,12 +202,14 @@ def _answer_all(log: RekorLog, jobs: list[tuple[int, Any]]) -> list[_Outcome]:
     outcomes: list[_Outcome] = []
     for kind, arg in jobs:
         if kind == _INDEX:
-            lookup = partial(log.entry_json, arg, stored=stored[1])
-            outcome = _read_then(stored, lookup, "no entry at log index {}", arg)
+            lookup = partial(log.entry_json, arg, stored=stored[1] if stored[0] else None)
+            needed = partial(operator.ge, arg, log.index_offset)
+            outcome = _read_then(stored, needed, lookup, "no entry at log index {}", arg)
         elif kind == _ID:
             entry_id, asked = arg
-            lookup = partial(log.entry_json_by_id, entry_id, found=found[1])
-            outcome = _read_then(found, lookup, "no entry with UUID {}", asked)
+            lookup = partial(log.entry_json_by_id, entry_id, found=found[1] if found[0] else None)
+            needed = partial(log.entry_leaf, entry_id)
+            outcome = _read_then(found, needed, lookup, "no entry with UUID {}", asked)
         elif kind == _INFO:
             info = info or _outcome(lambda: encode_json(log.info()))
             outcome = info
@@ -233,17 +252,21 @@ class Gathering:
         self._jobs: list[tuple[int, Any]] = []
         self._waiting: list[asyncio.Future[Any]] = []
         self._running = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def ask(self, kind: int, arg: Any) -> asyncio.Future[Any]:
         """Queue one read; its future gets the answer (bytes) or the error to raise."""
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # an application served again on a new loop starts afresh
+            self._loop, self._jobs, self._waiting, self._running = loop, [], [], 0
         future: asyncio.Future[Any] = loop.create_future()
         self._jobs.append((kind, arg))
         self._waiting.append(future)
         if self._running < self._depth:
             self._running += 1
             if self._submit is None:
-                loop.call_soon(self._answer_here)
+                # In a context of its own: not the first asker's (its request ID in logs).
+                loop.call_soon(self._answer_here, context=contextvars.Context())
             else:
                 self._start(self._submit)
         return future
@@ -285,8 +308,9 @@ class Gathering:
             self._start(submit)  # the next gathering takes this one's place
         else:
             self._running -= 1
-        if done.cancelled():
-            outcomes: list[_Outcome] = [(False, asyncio.CancelledError())] * len(waiting)
+        if done.cancelled():  # the read threads were shut down with their queue cancelled
+            failed = RuntimeError("the read threads stopped before answering")
+            outcomes: list[_Outcome] = [(False, failed)] * len(waiting)
         elif (exc := done.exception()) is not None:
             outcomes = [(False, exc)] * len(waiting)
         else:
@@ -295,14 +319,22 @@ class Gathering:
 
 
 def _settle(waiting: list[asyncio.Future[Any]], outcomes: list[_Outcome]) -> None:
-    """Give each waiting request its outcome (a request that gave up is skipped)."""
+    """Give each waiting request its outcome (a request that gave up is skipped).
+
+    Each on its own: an outcome a future refuses (``StopIteration`` as an exception) becomes a
+    ``RuntimeError`` for that request, and never leaves the others of the gathering waiting.
+    """
     for future, (ok, value) in zip(waiting, outcomes, strict=True):
         if future.done():
             continue
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
+        try:
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        except (TypeError, RuntimeError) as exc:
+            if not future.done():
+                future.set_exception(RuntimeError(f"a read could not be answered: {exc!r}"))
 
 
 async def _gathered(gathering: Gathering, kind: int, arg: Any) -> TileAnswer:

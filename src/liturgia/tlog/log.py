@@ -13,6 +13,7 @@ host, so Sigstore clients whose trusted root lists this log's base URL accept it
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -236,11 +237,19 @@ class RekorLog:
         Raises:
             InputError: as :meth:`entry_by_id`.
         """
+        return self._storage.find_entry(self.entry_leaf(entry_id))
+
+    def entry_leaf(self, entry_id: str) -> bytes:
+        """The leaf hash a UUID or entry ID names (its last 64 hex digits), without a read.
+
+        Raises:
+            InputError: not 64 or 80 lower-case hex digits, or another tree's ID.
+        """
         if not _ENTRY_ID.match(entry_id):
             raise InputError(f"entry ID {clip(entry_id)!r} is not 64 or 80 lower-case hex digits")
         if len(entry_id) == 80 and int(entry_id[:16], 16) != self.tree_id:
             raise InputError(f"entry ID {entry_id!r} is not of tree {self.tree_id}")
-        return self._storage.find_entry(bytes.fromhex(entry_id[-64:]))
+        return bytes.fromhex(entry_id[-64:])
 
     def entry_json(
         self, log_index: int, *, stored: Mapping[int, StoredEntry] | None = None
@@ -311,12 +320,10 @@ class RekorLog:
         Raises:
             StorageError: the storage failed.
         """
-        wanted = {
-            entry_id: bytes.fromhex(entry_id[-64:])
-            for entry_id in entry_ids
-            if _ENTRY_ID.match(entry_id)
-            and (len(entry_id) == 64 or int(entry_id[:16], 16) == self.tree_id)
-        }
+        wanted: dict[str, bytes] = {}
+        for entry_id in entry_ids:
+            with contextlib.suppress(InputError):
+                wanted[entry_id] = self.entry_leaf(entry_id)
         found = self._storage.find_entries(set(wanted.values())) if wanted else {}
         return {entry_id: found.get(leaf) for entry_id, leaf in wanted.items()}
 

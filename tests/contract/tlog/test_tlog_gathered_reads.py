@@ -151,16 +151,24 @@ def test_a_failed_storage_read_fails_only_the_reads_that_needed_it(
         app.read_asgi = read_handler(log, _counting_submit(pool, sizes))  # type: ignore[attr-defined]
         storage.close()  # every storage read fails from here on
         entries = [f"/api/v1/log/entries?logIndex={OFFSET + n % ENTRIES}" for n in range(20)]
-        asked = [*entries, "/api/v1/log/proof?firstSize=3&lastSize=2"] * 2
+        entries.append(f"/api/v1/log/entries/{'ab' * 32}")
+        # Answered as alone, without the failed reads: refused (400) or absent (404).
+        refused = {
+            "/api/v1/log/proof?firstSize=3&lastSize=2": (400, "no consistency proof from size"),
+            f"/api/v1/log/entries/{'0' * 16}{'ab' * 32}": (400, "is not of tree 99"),
+            "/api/v1/log/entries?logIndex=3": (404, "no entry at log index 3"),
+        }
+        asked = [*entries, *refused] * 2
         answers = _get_all(portal, app, asked)
     for path, answer in zip(asked, answers, strict=True):
         if path in entries:
             assert answer.status_code == 503, path
             assert "closed" in answer.json()["message"]
             assert answer.headers["retry-after"]
-        else:  # refused before any storage read, in the same gatherings: its own answer
-            assert answer.status_code == 400, path
-            assert "no consistency proof from size 3 to 2" in answer.json()["message"]
+        else:  # in the same gatherings as the failed reads: each its own answer
+            status, message = refused[path]
+            assert answer.status_code == status, path
+            assert message in answer.json()["message"], path
     assert sum(sizes) == len(asked)
 
 
@@ -184,3 +192,56 @@ def test_a_gathering_that_cannot_be_handed_off_fails_its_reads(
     outcomes = portal.call(ask)
     assert [type(outcome) for outcome in outcomes] == [RuntimeError] * 3
     assert "shutdown" in str(outcomes[0])
+
+
+def test_an_answer_a_future_refuses_fails_only_its_own_request(
+    portal: BlockingPortal, opened: tuple[RekorLog, LogStorage]
+) -> None:
+    """A ``StopIteration`` cannot be set on a future: that request gets a RuntimeError, and
+    the others of its gathering their answers (on the loop and on the read threads)."""
+    log, _ = opened
+
+    def stop() -> bytes:
+        raise StopIteration
+
+    async def ask(gathering: Gathering) -> list[Any]:
+        asked = [gathering.run(lambda: b"before"), gathering.run(stop)]
+        asked.append(gathering.run(lambda: b"after"))
+        return list(await asyncio.wait_for(asyncio.gather(*asked, return_exceptions=True), 10))
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for submit in (None, _counting_submit(pool, [])):
+            outcomes = portal.call(ask, Gathering(log, submit))
+            assert outcomes[0] == b"before"
+            assert isinstance(outcomes[1], RuntimeError)
+            assert "StopIteration" in str(outcomes[1])
+            assert outcomes[2] == b"after"
+
+
+def test_a_gathering_lost_with_its_event_loop_does_not_stall_the_next_loop(
+    opened: tuple[RekorLog, LogStorage],
+) -> None:
+    """An application served again on a new event loop (tests, embedders) starts afresh, even
+    if a gathering of the old loop never came back."""
+    log, _ = opened
+    handed: list[int] = []
+
+    def submit(func: Callable[[], list[Any]]) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        handed.append(1)
+        if len(handed) == 1:
+            return loop.create_future()  # lost: never completes
+        return loop.run_in_executor(None, func)
+
+    gathering = Gathering(log, submit, depth=1)
+
+    async def first() -> None:
+        gathering.ask(0, OFFSET)  # its gathering is lost with this loop
+
+    async def second() -> bytes:
+        answer: bytes = await asyncio.wait_for(gathering.run(lambda: b"answered"), 10)
+        return answer
+
+    asyncio.run(first())
+    assert asyncio.run(second()) == b"answered"
+    assert len(handed) == 2
