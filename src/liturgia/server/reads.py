@@ -19,8 +19,10 @@ read threads (:class:`ReadSettings`), a small pool of its own, so that reads nei
 behind submissions nor open a database connection per request thread. Each hand-off to a
 thread, each database round trip and each SQLite statement costs about as much as an answer;
 gathered, they are paid once per gathering (tens of requests under load) instead of once per
-request, and a single request still goes at once. Every answer stays as fresh as one computed
-alone: a gathering reads the storage after all its requests arrived.
+request, and a single request still goes at once. The other reads of a gathering (proofs,
+tiles, the checkpoint) share its hand-off but make their own storage reads, one after
+another, when the caches miss. Every answer stays as fresh as one computed alone: a
+gathering reads the storage after all its requests arrived.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ _SIZE = re.compile(rb"(firstSize|lastSize)=([1-9][0-9]{0,15})")
 _JSON = b"application/json"
 
 #: Gatherings of reads (:class:`Gathering`) on the read threads at once, per process: one
-#: reads the database while the next gathers what arrives meanwhile.
+#: reads the database while the next gathers what arrives meanwhile. (8 at once made
+#: gatherings smaller: PostgreSQL entry reads fell from 0.70-0.73x to 0.49-0.54x of the
+#: floor in ``benchmarks/tlog_read_bench.py``.)
 GATHERINGS = 2
 
 #: Answers a request if it is one of the hot reads; returns whether it did.
@@ -84,8 +88,9 @@ class ReadSettings:
     Memory stays flat as the log grows: every cache is bounded here, whatever the log's size.
 
     Attributes:
-        threads: read threads (each holds one database connection); PostgreSQL's hot reads
-            and the framework's routes use them, SQLite's hot reads are answered on the loop.
+        threads: read threads (each holds one database connection) for the framework's
+            routes and PostgreSQL's hot reads, whose gatherings use at most
+            :data:`GATHERINGS` of them at once; SQLite's hot reads are answered on the loop.
         node_cache: full-subtree hashes kept for proofs (about 200 bytes each).
         tile_levels_bytes: full tiles' folded inner nodes kept for proofs (16 KiB a tile).
         tile_cache_bytes: tiles and entry bundles kept for c2sp.org/tlog-tiles reads.
@@ -229,8 +234,10 @@ class Gathering:
       storage read for all their entries;
     * **on the read threads** (``submit`` given: PostgreSQL): a read asked while fewer than
       ``depth`` gatherings run starts one at once; otherwise it joins the next, which starts
-      when a running one ends. A gathering is one call on a read thread: one hand-off and one
-      database round trip for many requests.
+      when a running one ends. A gathering is one call on a read thread: one hand-off, one
+      database round trip for all its entries by index, one for those by UUID, one for its
+      log infos; its other reads (proofs, tiles, the checkpoint) read what the caches miss,
+      one after another.
 
     Either way a gathering reads the storage only after all its requests arrived, so that no
     answer is older than one computed alone (what a client saw acknowledged before it asked is
