@@ -364,9 +364,6 @@ def read_handler(log: RekorLog, submit: Submit | None) -> ReadHandler:
     gathering = Gathering(log, submit)
     run = gathering.run
 
-    async def json_answer(func: Callable[[], bytes]) -> TileAnswer:
-        return await run(func), "application/json", {}
-
     def route(scope: Scope) -> Callable[[], Awaitable[TileAnswer]] | None:
         path: str = scope["path"]
         query: bytes = scope["query_string"]
@@ -386,7 +383,9 @@ def read_handler(log: RekorLog, submit: Submit | None) -> ReadHandler:
             sizes = _sizes(query)
             if sizes is None:
                 return None
-            return partial(json_answer, lambda: encode_json(log.consistency(*sizes)))
+            return partial(
+                _gathered, gathering, _CALL, lambda: encode_json(log.consistency(*sizes))
+            )
         if path == "/checkpoint":
             return None if query else partial(checkpoint_answer, log, run)
         if path.startswith("/tile/") and not query:
