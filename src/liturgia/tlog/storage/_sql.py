@@ -26,7 +26,7 @@ from liturgia.tlog.storage.base import (
 )
 from liturgia.tlog.tiles import TileKey
 
-__all__ = ["SqlStorage", "stored_rows"]
+__all__ = ["ENTRY_ROW", "SqlStorage", "stored_rows"]
 
 #: The shared statements; ``{m}`` is the driver's parameter mark, ``{entries}`` etc. the tables.
 _QUERIES = {
@@ -69,8 +69,12 @@ def _out_of_space(exc: BaseException) -> bool:
     return getattr(exc, "sqlstate", None) == _PG_DISK_FULL
 
 
+#: The columns of an entry as :func:`stored_rows` takes them, for a ``SELECT``.
+ENTRY_ROW = "idx, leaf_hash, body, integrated_time, seal"
+
+
 def stored_rows(rows: Sequence[Any]) -> Iterator[tuple[bytes, StoredEntry]]:
-    """``(leaf hash, entry)`` of ``(idx, leaf_hash, body, integrated_time, seal)`` rows."""
+    """``(leaf hash, entry)`` of rows of the :data:`ENTRY_ROW` columns."""
     for index, leaf, body, when, seal in rows:
         yield (
             bytes(leaf),
@@ -427,7 +431,7 @@ class SqlStorage(ABC):
                 chunk = keys[start : start + 500]
                 marks = ", ".join([self.MARK] * len(chunk))
                 query = (
-                    f"SELECT idx, leaf_hash, body, integrated_time, seal FROM {self.ENTRIES} "  # noqa: S608 - only marks, a fixed column and the fixed table name are interpolated
+                    f"SELECT {ENTRY_ROW} FROM {self.ENTRIES} "  # noqa: S608 - only marks, fixed columns and the fixed table name are interpolated
                     f"WHERE {column} IN ({marks})"
                 )
                 found.extend(stored_rows(conn.execute(query, chunk).fetchall()))

@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 from liturgia._internal.extras import import_extra
 from liturgia.errors import StorageError
-from liturgia.tlog.storage._sql import SqlStorage, stored_rows
+from liturgia.tlog.storage._sql import ENTRY_ROW, SqlStorage, stored_rows
 from liturgia.tlog.storage.base import StoredEntry
 from liturgia.tlog.tiles import TileKey
 
@@ -440,8 +440,7 @@ class PostgresStorage(SqlStorage):
             return []
         with self._read(what) as conn, conn.cursor(binary=True) as cursor:
             rows = cursor.execute(
-                "SELECT idx, leaf_hash, body, integrated_time, seal FROM tlog_entries "  # noqa: S608 - a fixed column name only
-                f"WHERE {column} = ANY(%s)",
+                f"SELECT {ENTRY_ROW} FROM tlog_entries WHERE {column} = ANY(%s)",  # noqa: S608 - fixed column names only
                 (list(keys),),
             ).fetchall()
         return list(stored_rows(rows))
