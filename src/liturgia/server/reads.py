@@ -52,6 +52,7 @@ __all__ = [
     "Gathering",
     "ReadHandler",
     "ReadSettings",
+    "Submit",
     "read_handler",
 ]
 
