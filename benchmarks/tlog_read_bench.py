@@ -115,9 +115,10 @@ def build_log(db_url: str, key_path: Path, count: int) -> tuple[list[str], int]:
                 # A uniform sample of the whole log (reservoir), not its first entries: the
                 # reads by UUID then touch the tiles of the whole log, as those by index do.
                 seen += 1
-                slot = len(uuids) if len(uuids) < SAMPLE else pick.randrange(seen)
-                if slot < SAMPLE:
-                    uuids[slot : slot + 1] = [rekor.entry_id(entry.body)]
+                if len(uuids) < SAMPLE:
+                    uuids.append(rekor.entry_id(entry.body))
+                elif (slot := pick.randrange(seen)) < SAMPLE:
+                    uuids[slot] = rekor.entry_id(entry.body)
         size = log.tree_size
     finally:
         log.close()
