@@ -108,18 +108,19 @@ def _writer(
                     if answer.status_code == 201:
                         ((entry_id, value),) = answer.json().items()
                     else:
-                        # "Already logged": read the entry it names. A worker killed during
-                        # that read (no answer) or refusing it (503) is retried as a write
-                        # is; an entry the log says it holds but cannot find is a defect.
+                        # "Already logged": read the entry it names. That read failing as
+                        # a write can (no answer from a killed worker, a 503) counts as the
+                        # write's answer, judged by the experiment's own rules, and is
+                        # retried; an entry the log says it holds but cannot find is a defect.
                         entry_id = answer.headers["location"].rsplit("/", 1)[1]
                         try:
                             named = http.get(f"{seen.url}/api/v1/log/entries/{entry_id}")
                         except httpx.TransportError:
-                            seen.note("write", "409, then no answer", False, took)
+                            seen.note("write", "no answer", False, took)
                             stop.wait(0.2)
                             continue
                         if named.status_code == 503:
-                            seen.note("write", "409, then 503", False, took)
+                            seen.note("write", "503", seen._refusal(named, allowed), took)
                             stop.wait(0.2)
                             continue
                         assert named.status_code == 200, named.text
